@@ -1,0 +1,13 @@
+-- Status events exactly as they arrived; deriving the current status is int_order_current_status's job.
+with source as (
+    select * from {{ source('raw', 'order_events') }}
+)
+
+select
+    order_key,
+    status,
+    event_time,
+    received_at,
+    source as event_source,
+    batch_id
+from source

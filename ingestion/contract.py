@@ -1,0 +1,251 @@
+"""The unified order model: the one contract between ingestion and everything downstream.
+
+Each table is declared once, as an ordered mapping of column name to polars dtype; the DuckDB DDL
+of the raw schema is derived from it, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+CHANNELS: tuple[str, ...] = ("app", "miniprogram", "meituan", "eleme", "pos", "groupbuy")
+ORDER_STATUSES: tuple[str, ...] = ("created", "paid", "picking", "dispatched", "delivered", "cancelled")
+FULFILMENT_TYPES: tuple[str, ...] = ("delivery", "self_pickup", "in_store")
+TEMP_ZONES: tuple[str, ...] = ("ambient", "chilled", "frozen")
+PHONE_KINDS: tuple[str, ...] = ("mobile", "masked", "privacy", "landline", "missing")
+LOCAL_TIMEZONE = "Asia/Shanghai"
+RAW_SCHEMA = "raw"
+
+MONEY = pl.Decimal(18, 2)
+UTC_TS = pl.Datetime("us")  # naive, always UTC by contract
+
+ORDERS: dict[str, pl.DataType] = {
+    "order_key": pl.String,
+    "channel": pl.String,
+    "channel_order_id": pl.String,
+    "store_id": pl.String,
+    "channel_user_id": pl.String,
+    "recipient_name": pl.String,
+    "phone": pl.String,
+    "phone_kind": pl.String,
+    "phone_last4": pl.String,
+    "address_raw": pl.String,
+    "province": pl.String,
+    "city": pl.String,
+    "district": pl.String,
+    "street": pl.String,
+    "address_detail": pl.String,
+    "admin_code": pl.String,
+    "address_key": pl.String,
+    "lat": pl.Float64,
+    "lng": pl.Float64,
+    "created_at": UTC_TS,
+    "paid_at": UTC_TS,
+    "promised_from": UTC_TS,
+    "promised_to": UTC_TS,
+    "status": pl.String,
+    "goods_amount": MONEY,
+    "merchant_discount": MONEY,
+    "platform_discount": MONEY,
+    "delivery_fee": MONEY,
+    "packaging_fee": MONEY,
+    "paid_amount": MONEY,
+    "payment_method": pl.String,
+    "fulfilment_type": pl.String,
+    "batch_id": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw_hash": pl.String,
+}
+
+# weight_g and volume_ml are line totals (unit × quantity), from the product catalogue.
+ORDER_LINES: dict[str, pl.DataType] = {
+    "order_key": pl.String,
+    "line_no": pl.Int32,
+    "sku_id": pl.String,
+    "channel_sku": pl.String,
+    "name": pl.String,
+    "quantity": pl.Int32,
+    "unit_price": MONEY,
+    "original_price": MONEY,
+    "line_discount": MONEY,
+    "paid_amount": MONEY,
+    "weight_g": pl.Int32,
+    "volume_ml": pl.Int32,
+    "temp_zone": pl.String,
+}
+
+ORDER_EVENTS: dict[str, pl.DataType] = {
+    "order_key": pl.String,
+    "status": pl.String,
+    "event_time": UTC_TS,
+    "received_at": UTC_TS,
+    "source": pl.String,
+    "batch_id": pl.String,
+}
+
+QUARANTINE: dict[str, pl.DataType] = {
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
+    "batch_id": pl.String,
+    "quarantined_at": UTC_TS,
+}
+
+INGEST_BATCHES: dict[str, pl.DataType] = {
+    "batch_id": pl.String,
+    "channel": pl.String,
+    "files": pl.Int32,
+    "landed": pl.Int64,
+    "loaded": pl.Int64,
+    "quarantined": pl.Int64,
+    "duplicate": pl.Int64,
+    "started_at": UTC_TS,
+    "finished_at": UTC_TS,
+}
+
+# The checkpoint: one row per landing file that has been fully processed. It is written in the same
+# transaction as the rows the file produced, so "done" and "loaded" can never disagree after a crash.
+INGEST_FILES: dict[str, pl.DataType] = {
+    "path": pl.String,
+    "kind": pl.String,
+    "channel": pl.String,
+    "size_bytes": pl.Int64,
+    "batch_id": pl.String,
+    "records": pl.Int64,
+    "done_at": UTC_TS,
+}
+
+# Every distinct version of an order ever loaded: an identical re-push is a duplicate, a changed one is
+# a status update whose events are appended. Internal to ingestion (not part of the published model).
+ORDER_VERSIONS: dict[str, pl.DataType] = {
+    "order_key": pl.String,
+    "raw_hash": pl.String,
+    "batch_id": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+}
+
+STORES: dict[str, pl.DataType] = {
+    "store_id": pl.String,
+    "name": pl.String,
+    "kind": pl.String,
+    "city": pl.String,
+    "district": pl.String,
+    "address": pl.String,
+    "lat": pl.Float64,
+    "lng": pl.Float64,
+}
+
+PRODUCTS: dict[str, pl.DataType] = {
+    "sku_id": pl.String,
+    "name": pl.String,
+    "category": pl.String,
+    "unit_price": MONEY,
+    "weight_g": pl.Int32,
+    "volume_ml": pl.Int32,
+    "temp_zone": pl.String,
+}
+
+RIDERS: dict[str, pl.DataType] = {
+    "rider_id": pl.String,
+    "store_id": pl.String,
+    "name": pl.String,
+    "vehicle": pl.String,
+    "capacity_kg": pl.Float64,
+    "cold_box": pl.Boolean,
+    "shift_start": pl.String,
+    "shift_end": pl.String,
+}
+
+PROMOTIONS: dict[str, pl.DataType] = {
+    "promo_id": pl.String,
+    "channel": pl.String,
+    "kind": pl.String,
+    "threshold": MONEY,
+    "amount": MONEY,
+    "sku_id": pl.String,
+    "starts_at": UTC_TS,
+    "ends_at": UTC_TS,
+    "platform_share": pl.Float64,
+}
+
+STOCK_SNAPSHOTS: dict[str, pl.DataType] = {
+    "snapshot_at": UTC_TS,
+    "store_id": pl.String,
+    "sku_id": pl.String,
+    "on_hand": pl.Int64,
+}
+
+ORDER_TABLES: dict[str, dict[str, pl.DataType]] = {
+    "orders": ORDERS,
+    "order_lines": ORDER_LINES,
+    "order_events": ORDER_EVENTS,
+    "quarantine": QUARANTINE,
+    "ingest_batches": INGEST_BATCHES,
+    "ingest_files": INGEST_FILES,
+    "order_versions": ORDER_VERSIONS,
+}
+
+# Reference tables with the key a newer file replaces rows by.
+REFERENCE_TABLES: dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]] = {
+    "stores": (STORES, ("store_id",)),
+    "products": (PRODUCTS, ("sku_id",)),
+    "riders": (RIDERS, ("rider_id",)),
+    "promotions": (PROMOTIONS, ("promo_id",)),
+    "stock_snapshots": (STOCK_SNAPSHOTS, ("snapshot_at", "store_id", "sku_id")),
+}
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": ("order_key",),
+    "order_lines": ("order_key", "line_no"),
+    "order_events": ("order_key", "status", "event_time"),
+    "ingest_batches": ("batch_id", "channel"),
+    "ingest_files": ("path",),
+    "order_versions": ("order_key", "raw_hash"),
+    "quarantine": ("source_file", "source_line"),
+    **{name: key for name, (_, key) in REFERENCE_TABLES.items()},
+}
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    if dtype == pl.String:
+        return "VARCHAR"
+    if dtype == pl.Float64:
+        return "DOUBLE"
+    if dtype == pl.Int64:
+        return "BIGINT"
+    if dtype == pl.Int32:
+        return "INTEGER"
+    if dtype == pl.Boolean:
+        return "BOOLEAN"
+    if isinstance(dtype, pl.Decimal):
+        return f"DECIMAL({dtype.precision},{dtype.scale})"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMP"
+    raise TypeError(f"no DuckDB type declared for {dtype!r}")
+
+
+def create_table_sql(name: str, columns: dict[str, pl.DataType]) -> str:
+    cols = [f'"{col}" {duckdb_type(dtype)}' for col, dtype in columns.items()]
+    key = PRIMARY_KEYS.get(name)
+    if key:
+        cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in key) + ")")
+    return f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def all_tables() -> dict[str, dict[str, pl.DataType]]:
+    return {**ORDER_TABLES, **{name: cols for name, (cols, _) in REFERENCE_TABLES.items()}}
+
+
+def raw_schema_ddl() -> list[str]:
+    return [f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}"] + [
+        create_table_sql(name, cols) for name, cols in all_tables().items()
+    ]
+
+
+def empty_frame(columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=columns)

@@ -1,0 +1,289 @@
+"""One micro-batch: new landing files → raw tables, in one transaction with the checkpoint.
+
+Crash safety comes from DuckDB's transaction: rows, quarantine, batch counts and the "file done"
+checkpoint commit together or not at all, so a rerun after a crash picks up exactly the files whose
+rows are not there. Idempotency comes from `order_versions`: an identical re-push is a duplicate, a
+changed one appends its status events, and the first version of an order is the one in `orders`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingestion import contract, landing, reference
+from ingestion.adapters import ADAPTERS
+from ingestion.adapters.base import Catalogue, normalise
+from ingestion.faults import crash_point
+from ingestion.records import FileError, RawRecord, csv_records, decode_text, jsonl_records
+
+RAW = contract.RAW_SCHEMA
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ChannelCounts:
+    files: int = 0
+    landed: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+
+
+@dataclass
+class BatchResult:
+    batch_id: str | None
+    files: int
+    counts: dict[str, ChannelCounts] = field(default_factory=dict)
+
+    @property
+    def landed(self) -> int:
+        return sum(c.landed for c in self.counts.values())
+
+    @property
+    def loaded(self) -> int:
+        return sum(c.loaded for c in self.counts.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(c.quarantined for c in self.counts.values())
+
+    @property
+    def duplicate(self) -> int:
+        return sum(c.duplicate for c in self.counts.values())
+
+
+@dataclass
+class _FileRecords:
+    file: landing.LandingFile
+    records: list[RawRecord]
+    file_error: FileError | None = None
+
+
+def _read(file: landing.LandingFile) -> _FileRecords:
+    try:
+        text = decode_text(file.path.read_bytes(), file.relative)
+        spec = ADAPTERS.get(file.source) if file.kind == "orders" else None
+        if spec is not None and spec.file_format == "csv":
+            return _FileRecords(file, list(csv_records(text, file.relative, spec.csv_header, spec.csv_key_column)))
+        return _FileRecords(file, list(jsonl_records(text, file.relative)))
+    except FileError as err:
+        return _FileRecords(file, [], err)
+
+
+def _file_rejection(item: _FileRecords, channel: str) -> dict:
+    """A file that could not even be split into records is quarantined whole, as one record."""
+    raw_bytes = item.file.path.read_bytes()[:65536]
+    assert item.file_error is not None
+    return {
+        "channel": channel, "source_file": item.file.relative, "source_line": 0,
+        "raw": raw_bytes.decode("utf-8", errors="replace"),
+        "error_code": item.file_error.code, "message": item.file_error.message,
+    }
+
+
+_STAGING_QUARANTINE = {
+    "channel": pl.String, "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String,
+    "error_code": pl.String, "message": pl.String,
+}
+
+
+def run_batch(
+    con: duckdb.DuckDBPyConnection,
+    landing_root: Path,
+    *,
+    max_files: int | None = None,
+    local_tz: str = contract.LOCAL_TIMEZONE,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Load every landing file the checkpoint has not seen (up to `max_files`) as one batch."""
+    files = landing.pending(con, Path(landing_root))
+    if max_files is not None:
+        files = files[:max_files]
+    if not files:
+        return BatchResult(batch_id=None, files=0)
+
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    batch_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    read: list[_FileRecords] = []
+    for done, file in enumerate(files, start=1):
+        read.append(_read(file))
+        if progress:
+            progress("read", done, len(files))
+    crash_point("ingest.after_read")
+
+    counts: dict[str, ChannelCounts] = defaultdict(ChannelCounts)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        quarantine_frames = [_load_reference(con, read, counts)]
+        catalogue = _catalogue(con)
+        quarantine_frames.append(
+            _load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress)
+        )
+        quarantine = pl.concat(quarantine_frames).with_columns(
+            batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
+        )
+        _insert(con, "quarantine", quarantine.select(list(contract.QUARANTINE)), conflict="ignore")
+        finished_at = datetime.now(UTC).replace(tzinfo=None)
+        _record_batch(con, batch_id, counts, started_at, finished_at)
+        _record_files(con, read, batch_id, finished_at)
+        crash_point("ingest.before_commit")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return BatchResult(batch_id=batch_id, files=len(files), counts=dict(counts))
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts) -> pl.DataFrame:
+    rejected: list[pl.DataFrame] = []
+    by_table: dict[str, list[RawRecord]] = defaultdict(list)
+    for item in read:
+        if item.file.kind != "reference":
+            continue
+        channel = f"reference/{item.file.source}"
+        counts[channel].files += 1
+        if item.file_error or item.file.source not in contract.REFERENCE_TABLES:
+            if not item.file_error:
+                item.file_error = FileError("unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}")
+            rejected.append(pl.DataFrame([_file_rejection(item, channel)], schema=_STAGING_QUARANTINE))
+            counts[channel].landed += 1
+            counts[channel].quarantined += 1
+            continue
+        by_table[item.file.source].extend(item.records)
+    for table, records in by_table.items():
+        parsed = reference.parse(table, records)
+        channel = f"reference/{table}"
+        counts[channel].landed += len(records)
+        counts[channel].quarantined += parsed.quarantine.height
+        # Rows replaced by a later row in the same batch count as duplicates, so the identity holds.
+        counts[channel].loaded += parsed.rows.height
+        counts[channel].duplicate += len(records) - parsed.quarantine.height - parsed.rows.height
+        _insert(con, table, parsed.rows, conflict="replace")
+        rejected.append(parsed.quarantine)
+    return pl.concat(rejected) if rejected else pl.DataFrame(schema=_STAGING_QUARANTINE)
+
+
+def _catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
+    stores = {row[0] for row in con.execute(f"SELECT store_id FROM {RAW}.stores").fetchall()}
+    products = con.sql(f"SELECT sku_id, weight_g, volume_ml, temp_zone FROM {RAW}.products").pl()
+    products = products.with_columns(
+        pl.col("weight_g").cast(pl.Int32), pl.col("volume_ml").cast(pl.Int32), pl.col("temp_zone").cast(pl.String)
+    )
+    return Catalogue(store_ids=frozenset(stores), products=products)
+
+
+def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, progress) -> pl.DataFrame:
+    by_channel: dict[str, list[RawRecord]] = defaultdict(list)
+    rejected: list[dict] = []
+    for item in read:
+        if item.file.kind != "orders":
+            continue
+        channel = item.file.source
+        counts[channel].files += 1
+        if item.file_error is None and channel not in ADAPTERS:
+            item.file_error = FileError("unknown_channel", f"{item.file.relative}: no adapter for channel {channel!r}")
+        if item.file_error:
+            rejected.append(_file_rejection(item, channel))
+            counts[channel].landed += 1
+            counts[channel].quarantined += 1
+            continue
+        by_channel[channel].extend(item.records)
+
+    orders, lines, events, quarantined = [], [], [], [pl.DataFrame(rejected, schema=_STAGING_QUARANTINE)]
+    for done, (channel, records) in enumerate(by_channel.items(), start=1):
+        result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
+        counts[channel].landed += len(records)
+        counts[channel].quarantined += result.quarantine.height
+        orders.append(result.orders)
+        lines.append(result.lines)
+        events.append(result.events)
+        quarantined.append(result.quarantine.select(list(_STAGING_QUARANTINE)))
+        if progress:
+            progress("normalise", done, len(by_channel))
+    if orders:
+        _dedupe_and_insert(con, pl.concat(orders), pl.concat(lines), pl.concat(events), counts, batch_id)
+    return pl.concat(quarantined)
+
+
+def _dedupe_and_insert(con, orders: pl.DataFrame, lines: pl.DataFrame, events: pl.DataFrame, counts, batch_id: str) -> None:
+    origin = ["source_file", "source_line"]
+    con.register("_batch_keys", orders.select("order_key", "raw_hash").to_arrow())
+    known_versions = con.sql(
+        f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v JOIN _batch_keys b USING (order_key, raw_hash)"
+    ).pl()
+    known_orders = con.sql(
+        f"SELECT DISTINCT o.order_key FROM {RAW}.orders o JOIN _batch_keys b USING (order_key)"
+    ).pl()
+    con.unregister("_batch_keys")
+
+    # Batch order is file then line: the first arrival of a version wins, later copies are duplicates.
+    versions = orders.with_row_index("_seq").with_columns(
+        seen_before=pl.struct("order_key", "raw_hash").is_in(known_versions.select(pl.struct("order_key", "raw_hash")).to_series().implode())
+        if known_versions.height else pl.lit(False),
+        repeat_in_batch=pl.col("_seq").rank("ordinal").over("order_key", "raw_hash") > 1,
+    )
+    versions = versions.with_columns(is_duplicate=pl.col("seen_before") | pl.col("repeat_in_batch"))
+    fresh = versions.filter(~pl.col("is_duplicate"))
+    fresh = fresh.with_columns(
+        is_new_order=~pl.col("order_key").is_in(known_orders["order_key"].implode())
+        & (pl.col("_seq").rank("ordinal").over("order_key") == 1)
+    )
+    for channel, frame in versions.group_by("channel"):
+        counts[channel[0]].duplicate += int(frame["is_duplicate"].sum())
+        counts[channel[0]].loaded += int((~frame["is_duplicate"]).sum())
+
+    new_orders = fresh.filter(pl.col("is_new_order"))
+    _insert(con, "orders", new_orders.select(list(contract.ORDERS)), conflict=None)
+    _insert(
+        con, "order_lines",
+        lines.join(new_orders.select(origin), on=origin, how="semi").select(list(contract.ORDER_LINES)),
+        conflict=None,
+    )
+    _insert(
+        con, "order_events",
+        events.join(fresh.select(origin), on=origin, how="semi").select(list(contract.ORDER_EVENTS)),
+        conflict="ignore",
+    )
+    _insert(
+        con, "order_versions",
+        fresh.select("order_key", "raw_hash", pl.lit(batch_id).alias("batch_id"), *origin),
+        conflict=None,
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conflict: str | None) -> None:
+    if frame.height == 0:
+        return
+    verb = {None: "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[conflict]
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute(f"{verb} INTO {RAW}.{table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_at, finished_at) -> None:
+    rows = [
+        {"batch_id": batch_id, "channel": channel, "files": c.files, "landed": c.landed, "loaded": c.loaded,
+         "quarantined": c.quarantined, "duplicate": c.duplicate, "started_at": started_at, "finished_at": finished_at}
+        for channel, c in sorted(counts.items())
+    ]
+    _insert(con, "ingest_batches", pl.DataFrame(rows, schema=contract.INGEST_BATCHES), conflict=None)
+
+
+def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None:
+    rows = [
+        {"path": item.file.relative, "kind": item.file.kind, "channel": item.file.source,
+         "size_bytes": item.file.size_bytes, "batch_id": batch_id,
+         "records": len(item.records) if item.file_error is None else 1, "done_at": done_at}
+        for item in read
+    ]
+    _insert(con, "ingest_files", pl.DataFrame(rows, schema=contract.INGEST_FILES), conflict=None)

@@ -1,0 +1,101 @@
+"""Splitting landing files into records, the unit that is loaded, quarantined or counted as a duplicate."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    source_file: str
+    source_line: int  # 1-based; for CSV the header is line 1 and a record's line is its first row
+    text: str
+    rows: tuple[tuple[str, ...], ...] = ()  # CSV records only: the parsed cells of each row
+
+    @property
+    def raw_hash(self) -> str:
+        return hashlib.blake2b(self.text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class RecordError(Exception):
+    """A record that cannot be loaded: it goes to quarantine with this code and message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class FileError(Exception):
+    """A whole file that cannot be split into records (wrong encoding, missing CSV header)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def decode_text(data: bytes, source_file: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            "bad_encoding",
+            f"{source_file} is not UTF-8 (byte {exc.start}): re-export it as UTF-8",
+        ) from exc
+
+
+def jsonl_records(text: str, source_file: str) -> Iterator[RawRecord]:
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield RawRecord(source_file, line_no, line)
+
+
+def csv_records(
+    text: str, source_file: str, expected_header: tuple[str, ...], key_column: str
+) -> Iterator[RawRecord]:
+    """Group consecutive CSV rows sharing `key_column` into one record (a ticket, a member's order).
+
+    A row whose cell count does not match the header still joins its key's record when its first cells
+    can be read, so the whole order is quarantined rather than loaded with a line missing.
+    """
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = tuple(cell.strip() for cell in next(reader))
+    except StopIteration:
+        return
+    if header != expected_header:
+        missing = [c for c in expected_header if c not in header]
+        raise FileError(
+            "bad_header",
+            f"{source_file} line 1: header does not match the channel's export "
+            f"(missing {missing or 'none'}, got {len(header)} columns, expected {len(expected_header)})",
+        )
+    key_index = expected_header.index(key_column)
+    lines = text.splitlines()
+    current_key: str | None = None
+    current_rows: list[tuple[str, ...]] = []
+    current_start = 0
+    current_text: list[str] = []
+
+    def flush() -> RawRecord:
+        return RawRecord(source_file, current_start, "\n".join(current_text), tuple(current_rows))
+
+    for row in reader:
+        line_no = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        key = row[key_index].strip() if len(row) > key_index else ""
+        if current_rows and (key != current_key or not key):
+            yield flush()
+            current_rows, current_text = [], []
+        if not current_rows:
+            current_key, current_start = key, line_no
+        current_rows.append(tuple(row))
+        current_text.append(lines[line_no - 1] if line_no - 1 < len(lines) else ",".join(row))
+    if current_rows:
+        yield flush()
