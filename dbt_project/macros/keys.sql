@@ -10,7 +10,12 @@
 
 {#- Renders a list of strings (e.g. a list var from rules.yml) as a SQL IN-list: ('a', 'b'). -#}
 {% macro sql_string_list(values) -%}
-    {%- if values is string -%}
+    {%- if values is none -%}
+        {#- A list var missing from --vars: say so instead of failing on "NoneType is not iterable". -#}
+        {{ exceptions.raise_compiler_error(
+            "sql_string_list got no values: a list var is missing. Run dbt with --vars built from "
+            ~ "config/rules.yml (see dbt_project/README.md).") }}
+    {%- elif values is string -%}
         {%- set values = [values] -%}
     {%- endif -%}
     ({%- for v in values -%}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%})

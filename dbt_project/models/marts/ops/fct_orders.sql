@@ -6,6 +6,9 @@
         on_schema_change='fail'
     )
 }}
+-- depends_on: {{ ref('stg_raw__order_events') }}
+-- (the events are read directly only on incremental runs; the hint keeps the dependency in every parse)
+--
 -- One row per order: the order as loaded, its current status and milestones from the event history,
 -- and its basket measured from the lines.
 --

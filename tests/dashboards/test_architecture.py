@@ -1,0 +1,38 @@
+"""The dashboards' architecture rules (DESIGN.md), checked on the source."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+SQL = re.compile(r"\bselect\b[\s\S]*\bfrom\b|\b(create|insert|update|delete)\b\s+\w", re.IGNORECASE)
+
+
+def _modules() -> list[Path]:
+    return sorted(DASHBOARDS.rglob("*.py"))
+
+
+def test_dashboards_import_neither_orchestration_nor_ingestion():
+    """The dashboards read only the serving snapshot: no module imports the pipeline's packages."""
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in {"orchestration", "ingestion"}, f"{path}: imports {name}"
+
+
+def test_sql_lives_only_in_queries_module():
+    """No module but dashboards/queries.py holds SQL text."""
+    assert len(_modules()) > 3
+    for path in _modules():
+        if path.name == "queries.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not SQL.search(node.value), f"{path}: SQL outside queries.py: {node.value[:60]!r}"
