@@ -80,3 +80,19 @@ def _parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-11-26") from exc
+
+
+@app.command()
+def serve(
+    landing: Annotated[Path, typer.Option(help="landing folder the sensor watches")] = Path("landing"),
+    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    dagster_port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
+    dashboard_port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
+) -> None:
+    """Serve the Dagster UI (with the landing sensor on) and the dashboard until Ctrl-C."""
+    from orchestration.serve import serve as serve_both
+
+    os.environ["ORDERHUB_LANDING"] = str(landing.resolve())
+    os.environ["ORDERHUB_WAREHOUSE"] = str(warehouse.resolve())
+    os.environ.setdefault("ORDERHUB_SERVING", str(warehouse.resolve().with_name("serving.duckdb")))
+    serve_both(dagster_port, dashboard_port)

@@ -1,0 +1,44 @@
+# orderhub: `make demo` (simulate a day, run the pipeline, serve the UIs) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVE ?= 1
+DEMO_DIR ?= demo
+DEMO_ORDERS ?= 20000
+DEMO_SEED ?= 7
+DEMO_DATE ?=
+PYTEST_ARGS ?=
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: demo test install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/orderhub simulate --out $(DEMO_DIR)/landing --orders $(DEMO_ORDERS) --seed $(DEMO_SEED) $(if $(DEMO_DATE),--date $(DEMO_DATE),)
+	DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub run --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
+ifeq ($(SERVE),1)
+	DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub serve --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
+endif
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/ingest_throughput.py
+
+clean:
+	rm -rf $(DEMO_DIR) dbt_project/target dbt_project/logs .pytest_cache

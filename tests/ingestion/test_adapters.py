@@ -1,0 +1,264 @@
+"""Each channel adapter, fed payloads with the channel's real field names, gives the contract's values:
+yuan from fen, UTC from local or epoch times, GCJ-02 degrees, normalised phones, and a quarantine row
+(with the right code) for every bad record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from ingestion.adapters import ADAPTERS
+from ingestion.adapters.base import Catalogue, normalise
+from ingestion.records import RawRecord, csv_records
+
+CATALOGUE = Catalogue(
+    store_ids=frozenset({"SH001"}),
+    products=pl.DataFrame(
+        {"sku_id": ["SKU0001", "SKU0002"], "weight_g": [300, 1000], "volume_ml": [1200, 1500],
+         "temp_zone": ["chilled", "frozen"]},
+        schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String},
+    ),
+)
+RECEIVED = dt.datetime(2026, 11, 26, 4, 0, 0)
+ADDRESS = "上海市浦东新区张江镇碧波路690号3号楼2单元501室"
+
+
+def run(channel: str, *texts: str):
+    records = [RawRecord(f"orders/{channel}/2026-11-26/f.jsonl", i, t) for i, t in enumerate(texts, start=1)]
+    return normalise(ADAPTERS[channel], records, CATALOGUE, "b1", RECEIVED)
+
+
+def run_csv(channel: str, text: str):
+    spec = ADAPTERS[channel]
+    records = list(csv_records(text, f"orders/{channel}/2026-11-26/f.csv", spec.csv_header, spec.csv_key_column))
+    return normalise(spec, records, CATALOGUE, "b1", RECEIVED)
+
+
+def only_order(batch) -> dict:
+    assert batch.quarantine.height == 0, batch.quarantine.to_dicts()
+    assert batch.orders.height == 1
+    return batch.orders.to_dicts()[0]
+
+
+def app_order(**overrides) -> dict:
+    order = {
+        "order_no": "APP1", "member_id": "M1", "store_code": "SH001", "status": "paid", "fulfilment": "delivery",
+        "created_at": "2026-11-26T11:32:05+08:00", "paid_at": "2026-11-26T11:32:30+08:00",
+        "receiver": {"name": "张伟", "phone": "+86 138-1234-5678", "address": ADDRESS, "lat": 31.2035, "lng": 121.5903},
+        "delivery_window": {"from": "2026-11-26T12:00:00+08:00", "to": "2026-11-26T12:30:00+08:00"},
+        "items": [{"sku": "SKU0001", "name": "有机菠菜", "qty": 2, "unit_price": 6.9, "original_price": 7.9, "discount": 2.0}],
+        "amounts": {"goods": 15.8, "merchant_discount": 2.0, "platform_discount": 0.0, "delivery_fee": 3.0,
+                    "packaging_fee": 0.5, "paid": 17.3},
+        "payment_method": "wechat",
+    }
+    order.update(overrides)
+    return order
+
+
+def test_app_order_normalises_times_to_utc_phone_and_address():
+    """The app's ISO times with +08:00 become naive UTC; +86 and dashes are stripped from the phone;
+    the address is split by cpca with the township as street and a merge key on admin code + detail."""
+    order = only_order(run("app", json.dumps(app_order(), ensure_ascii=False)))
+    assert order["order_key"] == "app:APP1"
+    assert order["created_at"] == dt.datetime(2026, 11, 26, 3, 32, 5)
+    assert order["promised_to"] == dt.datetime(2026, 11, 26, 4, 30)
+    assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13812345678", "mobile", "5678")
+    assert (order["province"], order["city"], order["district"], order["street"]) == ("上海市", "上海市", "浦东新区", "张江镇")
+    assert order["admin_code"] == "310115"
+    assert order["address_key"] == "310115|碧波路690号3号楼2单元501室"
+    assert order["paid_amount"] == Decimal("17.30")
+
+
+def test_miniprogram_fen_and_epoch_seconds():
+    """The mini-program sends fen and epoch seconds: 1730 fen is ¥17.30 and 1795663925 is 03:32:05 UTC."""
+    mp = app_order(order_no="MP1", created_at=1795663925, paid_at=1795663950, delivery_window=None,
+                   items=[{"sku": "SKU0002", "qty": 1, "unit_price": 2290, "original_price": 2500, "discount": 210}],
+                   amounts={"goods": 2500, "merchant_discount": 210, "platform_discount": 0, "delivery_fee": 300,
+                            "packaging_fee": 50, "paid": 2640})
+    mp.pop("member_id")
+    mp["openid"] = "oXyz"
+    batch = run("miniprogram", json.dumps(mp, ensure_ascii=False))
+    order = only_order(batch)
+    assert order["created_at"] == dt.datetime(2026, 11, 26, 3, 32, 5)
+    assert order["paid_amount"] == Decimal("26.40")
+    assert order["channel_user_id"] == "oXyz"
+    line = batch.lines.to_dicts()[0]
+    assert (line["unit_price"], line["line_discount"]) == (Decimal("22.90"), Decimal("2.10"))
+    assert (line["weight_g"], line["temp_zone"]) == (1000, "frozen")
+
+
+def meituan_push(**overrides) -> str:
+    detail = [{"app_food_code": "SKU0002", "food_name": "水饺", "sku_id": "mt-88", "quantity": 2, "price": 22.0,
+               "original_price": 25.0, "unit": "袋", "weight": 1000}]
+    extras = [{"act_detail_id": 1, "reduce_fee": 5, "mt_charge": 2, "poi_charge": 3, "remark": "满50减5", "type": 2}]
+    push = {
+        "order_id": "27000012345", "wm_order_id_view": "27000012345", "app_poi_code": "SH001",
+        "recipient_name": "张*(先生)", "recipient_phone": "138****5678",
+        "recipient_address": f"{ADDRESS}@#上海市浦东新区碧波路690号",
+        "latitude": "31203500", "longitude": "121590300", "ctime": "1795665125", "utime": "1795665125",
+        "delivery_time": "0", "estimate_arrival_time": "1795666925", "status": "2", "pick_type": "0",
+        "pay_type": "2", "shipping_fee": "3.5", "total": "43.0", "original_price": "50.0",
+        "package_bag_money": "50", "detail": json.dumps(detail, ensure_ascii=False),
+        "extras": json.dumps(extras, ensure_ascii=False), "poi_receive_detail": "{}",
+    }
+    push.update(overrides)
+    return json.dumps({k: str(v) for k, v in push.items()}, ensure_ascii=False)
+
+
+def test_meituan_push_decodes_json_strings_and_scales_coordinates():
+    """Meituan's detail/extras are JSON text; coordinates are GCJ-02 × 1e6; package_bag_money is fen;
+    merchant discount = poi_charge + item discounts, platform discount = mt_charge; a masked phone keeps
+    its real last four digits."""
+    batch = run("meituan", meituan_push())
+    order = only_order(batch)
+    assert (order["lat"], order["lng"]) == (31.2035, 121.5903)
+    assert order["created_at"] == dt.datetime(2026, 11, 26, 3, 52, 5)
+    assert order["promised_to"] == dt.datetime(2026, 11, 26, 4, 22, 5)
+    assert order["packaging_fee"] == Decimal("0.50")
+    assert order["merchant_discount"] == Decimal("9.00")  # 3 poi_charge + (25 - 22) × 2
+    assert order["platform_discount"] == Decimal("2.00")
+    assert (order["phone_kind"], order["phone_last4"]) == ("masked", "5678")
+    assert order["address_raw"] == ADDRESS  # the typed part, before @#
+    assert batch.lines.to_dicts()[0]["channel_sku"] == "mt-88"
+
+
+def test_meituan_privacy_number_reveals_no_last_four():
+    """A privacy relay number (13812345678_1234) is kept as received but gives no customer digits."""
+    order = only_order(run("meituan", meituan_push(recipient_phone="13812345678_1234")))
+    assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13812345678_1234", "privacy", None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"detail": '[{"app_food_code": "SKU0002", "quan'}, "broken_json"),
+        ({"app_poi_code": ""}, "missing_field"),
+        ({"recipient_phone": "12345"}, "bad_phone"),
+        ({"app_poi_code": "XX999"}, "unknown_store"),
+        ({"detail": json.dumps([{"app_food_code": "SKU7777", "quantity": 1, "price": 1}])}, "unknown_sku"),
+        ({"detail": json.dumps([{"app_food_code": "SKU0001", "quantity": -1, "price": 1}])}, "bad_quantity"),
+        ({"ctime": "yesterday"}, "bad_value"),
+    ],
+)
+def test_meituan_bad_records_are_quarantined_with_reason(overrides, code):
+    """Each kind of bad push lands in quarantine with its code, file and line, and nothing is loaded."""
+    batch = run("meituan", meituan_push(**overrides))
+    assert batch.orders.height == 0 and batch.lines.height == 0
+    row = batch.quarantine.to_dicts()[0]
+    assert row["error_code"] == code
+    assert row["message"].startswith("orders/meituan/2026-11-26/f.jsonl line 1:")
+
+
+def eleme_envelope(**overrides) -> str:
+    order = {
+        "id": "3012345678901", "openId": "SH001", "shopId": 170001, "consignee": "李娜", "userId": 9000123,
+        "phoneList": ["13912345678,2345"], "address": ADDRESS, "deliveryGeo": "121.5903,31.2035",
+        "createdAt": "2026-11-26T18:05:00", "activeAt": "2026-11-26T18:05:20", "deliverTime": "2026-11-26T18:45:00",
+        "status": "valid", "book": False, "onlinePaid": True, "description": "",
+        "groups": [
+            {"name": "1号篮子", "type": "normal", "items": [
+                {"id": 1, "skuId": 55501, "name": "有机菠菜", "price": 7.9, "quantity": 3, "total": 23.7,
+                 "extendCode": "SKU0001", "weight": 300, "userPrice": 7.9, "shopPrice": 7.9}]},
+            {"name": "其它费用", "type": "extra", "items": [{"name": "餐盒", "price": 1, "quantity": 1, "total": 1}]},
+        ],
+        "originalPrice": 23.7, "totalPrice": 22.7, "deliverFee": 4.0, "packageFee": 1.0,
+        "shopPart": -4.0, "elemePart": -2.0,
+    }
+    order.update(overrides)
+    return json.dumps({"requestId": "r1", "type": 10, "message": json.dumps(order, ensure_ascii=False),
+                       "shopId": 170001, "userId": 9000123, "timestamp": 1795689920000, "orderId": order["id"]},
+                      ensure_ascii=False)
+
+
+def test_eleme_envelope_local_times_geo_and_negative_shares():
+    """Eleme's OOrder is JSON text inside the envelope; its local times become UTC; deliveryGeo is "lng,lat";
+    shopPart/elemePart are negative and stored positive; only `normal` groups are goods lines."""
+    batch = run("eleme", eleme_envelope())
+    order = only_order(batch)
+    assert order["created_at"] == dt.datetime(2026, 11, 26, 10, 5)
+    assert order["promised_to"] == dt.datetime(2026, 11, 26, 10, 45)
+    assert (order["lat"], order["lng"]) == (31.2035, 121.5903)
+    assert (order["merchant_discount"], order["platform_discount"]) == (Decimal("4.00"), Decimal("2.00"))
+    assert (order["phone_kind"], order["phone_last4"]) == ("privacy", None)
+    assert order["status"] == "paid"
+    assert batch.lines.height == 1 and batch.lines["quantity"][0] == 3
+
+
+def test_eleme_cancelled_and_self_pickup():
+    """status invalid is a cancellation (an event at the push time); 到店自取 in the remark is self pickup."""
+    batch = run("eleme", eleme_envelope(status="invalid", description="到店自取 谢谢"))
+    order = only_order(batch)
+    assert (order["status"], order["fulfilment_type"]) == ("cancelled", "self_pickup")
+    events = {e["status"]: e["event_time"] for e in batch.events.to_dicts()}
+    assert events["cancelled"] == dt.datetime(2026, 11, 26, 10, 45, 20)
+
+
+def test_eleme_broken_message_text():
+    """A truncated `message` (the order JSON text inside the envelope) is broken_json, not a crash."""
+    broken = json.dumps({"requestId": "r2", "type": 10, "message": '{"id": "30123', "timestamp": 1})
+    batch = run("eleme", broken)
+    assert batch.quarantine["error_code"].to_list() == ["broken_json"]
+
+
+POS_HEADER = "小票号,门店编码,收银机号,收银员,交易时间,会员手机,商品编码,商品名称,数量,单价,原价,折扣金额,行实收,支付方式,状态"
+
+
+def test_pos_ticket_spans_rows_and_sums_amounts():
+    """Rows sharing a 小票号 are one in-store order; local till time becomes UTC; 微信 maps to wechat."""
+    text = "\n".join([
+        POS_HEADER,
+        "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0001,菠菜,2,7.90,7.90,0.00,15.80,微信,成交",
+        "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0002,水饺,1,25.00,25.00,2.00,23.00,微信,成交",
+    ])
+    batch = run_csv("pos", text)
+    order = only_order(batch)
+    assert order["order_key"] == "pos:T001"
+    assert order["created_at"] == dt.datetime(2026, 11, 26, 1, 15)
+    assert (order["goods_amount"], order["merchant_discount"], order["paid_amount"]) == (
+        Decimal("40.80"), Decimal("2.00"), Decimal("38.80"))
+    assert (order["fulfilment_type"], order["payment_method"], order["status"]) == ("in_store", "wechat", "delivered")
+    assert batch.lines.height == 2 and order["source_line"] == 2
+
+
+def test_pos_malformed_row_quarantines_the_whole_ticket():
+    """A ticket with one short row is quarantined whole: never loaded with a line missing."""
+    text = "\n".join([
+        POS_HEADER,
+        "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0001,菠菜,1,7.90,7.90,0.00,7.90,现金,成交",
+        "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0002,水饺",
+    ])
+    batch = run_csv("pos", text)
+    assert batch.orders.height == 0
+    assert batch.quarantine["error_code"].to_list() == ["malformed_row"]
+
+
+GROUPBUY_HEADER = "订单号,团号,团长,自提点,门店编码,成员昵称,成员手机,收货地址,商品编码,商品名称,数量,团购价,原价,小计,下单时间,支付时间,提货方式,订单状态"
+
+
+def test_groupbuy_member_order_self_pickup_and_delivery():
+    """A member's rows form one order; 自提 is self pickup (no address needed), 送货上门 is delivery."""
+    text = "\n".join([
+        GROUPBUY_HEADER,
+        "G1,T9,陈团长,碧波路自提点,SH001,小美,13700001111,,SKU0001,菠菜,2,6.00,7.90,12.00,2026-11-26 08:00:00,2026-11-26 08:00:30,自提,已支付",
+        f"G2,T9,陈团长,碧波路自提点,SH001,阿强,13700002222,{ADDRESS},SKU0002,水饺,1,20.00,25.00,20.00,2026-11-26 08:01:00,2026-11-26 08:01:10,送货上门,已支付",
+    ])
+    batch = run_csv("groupbuy", text)
+    orders = {o["order_key"]: o for o in batch.orders.to_dicts()}
+    assert batch.quarantine.height == 0
+    assert orders["groupbuy:G1"]["fulfilment_type"] == "self_pickup"
+    assert orders["groupbuy:G1"]["merchant_discount"] == Decimal("3.80")
+    assert orders["groupbuy:G2"]["fulfilment_type"] == "delivery"
+    assert orders["groupbuy:G2"]["district"] == "浦东新区"
+    assert orders["groupbuy:G1"]["channel_user_id"] == "陈团长/小美"
+
+
+def test_delivery_without_address_is_missing_field():
+    """A delivery order with no address cannot be delivered: missing_field, not loaded."""
+    bad = app_order(receiver={"name": "张伟", "phone": "13812345678"})
+    batch = run("app", json.dumps(bad, ensure_ascii=False))
+    assert batch.quarantine["error_code"].to_list() == ["missing_field"]
+    assert "no address" in batch.quarantine["message"][0]
