@@ -26,7 +26,7 @@ def snapshot_version(path: Path) -> SnapshotVersion | None:
         stat = path.stat()
     except FileNotFoundError:
         return None
-    return (stat.st_mtime_ns, 0, 0)
+    return (stat.st_mtime_ns, stat.st_ino, stat.st_size)
 
 
 def load_live(path: Path) -> queries.LiveData | None:

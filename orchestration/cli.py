@@ -96,3 +96,7 @@ def serve(
     os.environ["ORDERHUB_WAREHOUSE"] = str(warehouse.resolve())
     os.environ.setdefault("ORDERHUB_SERVING", str(warehouse.resolve().with_name("serving.duckdb")))
     serve_both(dagster_port, dashboard_port)
+
+
+if __name__ == "__main__":
+    app()

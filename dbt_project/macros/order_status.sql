@@ -10,7 +10,7 @@
         when 'picking' then 3
         when 'dispatched' then 4
         when 'delivered' then 5
-        when 'cancelled' then 0
+        when 'cancelled' then 6
         else 0
     end
 {%- endmacro %}

@@ -1,0 +1,103 @@
+"""Ground truth of a simulated day: what ingestion and merging should conclude from the landing files.
+
+Merge groups are derived from the final orders by the business rule itself (with the TRUE customer and
+address identities), not from how follow-ups were generated, so coincidental repeat orders are covered
+and cancelled or broken orders drop out exactly as the rule says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+
+from .orders import Order
+from .shape import CHANNELS
+from .writers import Record, atomic_write
+
+TRUTH_FILE = "ground_truth.json"
+
+
+def merge_groups(orders: Iterable[Order], window_minutes: int) -> list[list[str]]:
+    """Same true customer, address and store; delivery; not cancelled; created within `window_minutes`
+    (inclusive) of the group's FIRST order. A later order starts a new group. Only groups of >= 2."""
+    window = window_minutes * 60
+    buckets: dict[tuple[str, str, str], list[Order]] = {}
+    for o in orders:
+        if o.fulfilment == "delivery" and not o.cancelled:
+            buckets.setdefault((o.customer.customer_id, o.address.address_id, o.store.store_id), []).append(o)
+    groups: list[tuple[int, list[str]]] = []
+    for bucket in buckets.values():
+        bucket.sort(key=lambda o: (o.created, o.key))
+        start = bucket[0].created
+        current = [bucket[0]]
+        for o in bucket[1:]:
+            if o.created - start <= window:
+                current.append(o)
+                continue
+            if len(current) > 1:
+                groups.append((current[0].created, [x.key for x in current]))
+            start, current = o.created, [o]
+        if len(current) > 1:
+            groups.append((current[0].created, [x.key for x in current]))
+    groups.sort()
+    return [keys for _, keys in groups]
+
+
+def build_truth(
+    date: dt.date,
+    seed: int,
+    window_minutes: int,
+    valid_orders: list[Order],
+    records: dict[str, list[Record]],
+) -> dict[str, Any]:
+    by_channel: dict[str, dict[str, int]] = {}
+    bad: list[dict[str, Any]] = []
+    dups: list[dict[str, Any]] = []
+    for channel in CHANNELS:
+        recs = records.get(channel, [])
+        counts = {"landed": len(recs), "loaded": 0, "quarantined": 0, "duplicate": 0}
+        for rec in recs:
+            if rec.kind == "valid":
+                counts["loaded"] += 1
+            elif rec.kind == "bad":
+                counts["quarantined"] += 1
+                bad.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key,
+                            "error_code": rec.error_code})
+            else:
+                counts["duplicate"] += 1
+                dups.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key})
+        by_channel[channel] = counts
+    bad.sort(key=lambda b: (b["file"], b["line"]))
+    dups.sort(key=lambda d: (d["file"], d["line"]))
+    ordered = sorted(valid_orders, key=lambda o: (o.created, o.key))
+    return {
+        "date": date.isoformat(),
+        "seed": seed,
+        "merge_window_minutes": window_minutes,
+        "orders": len(valid_orders),
+        "records_by_channel": by_channel,
+        "bad_records": bad,
+        "duplicates": dups,
+        "cancelled": [o.key for o in ordered if o.cancelled],
+        "merge_groups": merge_groups(valid_orders, window_minutes),
+        "order_customer": {o.key: o.customer.customer_id for o in ordered},
+    }
+
+
+def truth_path(out: Path, date: dt.date | str) -> Path:
+    day = date if isinstance(date, str) else date.isoformat()
+    return Path(out) / "_truth" / day / TRUTH_FILE
+
+
+def write_truth(out: Path, truth: dict[str, Any]) -> Path:
+    path = truth_path(out, truth["date"])
+    atomic_write(path, orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n")
+    return path
+
+
+def load_truth(out_dir: Path | str, date: dt.date | str) -> dict[str, Any]:
+    """The ground truth simulate_day wrote for `date` under `out_dir`."""
+    return orjson.loads(truth_path(Path(out_dir), date).read_bytes())
