@@ -52,12 +52,12 @@ TEXT: dict[str, dict[Lang, str]] = {
     "tile.quarantined": {"zh": "隔离记录", "en": "Records quarantined"},
     "help.cancel_rate": {"zh": "已取消 {n} 单", "en": "{n} orders cancelled"},
     "help.exceptions": {
-        "zh": "本营业日（北京时间）产生的异常",
-        "en": "Exceptions raised during this business day (Beijing time)",
+        "zh": "本营业日（北京时间）开始以来产生的异常",
+        "en": "Exceptions raised since this business day began (Beijing time)",
     },
     "help.loaded": {
-        "zh": "本营业日开始的批次：落地 {landed} 条，重复 {duplicate} 条",
-        "en": "Batches started this business day: {landed} landed, {duplicate} duplicates",
+        "zh": "本营业日开始以来的订单渠道批次：落地 {landed} 条，重复 {duplicate} 条",
+        "en": "Order-channel batches since this business day began: {landed} landed, {duplicate} duplicates",
     },
     "help.quarantined": {"zh": "隔离率 {rate}（占落地记录）", "en": "{rate} of landed records"},
     "ingest.unbalanced": {
@@ -70,6 +70,11 @@ TEXT: dict[str, dict[Lang, str]] = {
     "chart.recent": {"zh": "最近 {n} 分钟（按分钟）", "en": "Last {n} minutes (per minute)"},
     "section.channels": {"zh": "渠道明细", "en": "Channels"},
     "section.ingest": {"zh": "入库与隔离（按渠道）", "en": "Loaded vs quarantined per channel"},
+    "ingest.reference": {
+        "zh": "参考数据（{batches} 个批次）：落地 {landed}，入库 {loaded}，隔离 {quarantined}，重复 {duplicate}",
+        "en": "Reference data ({batches} batches): {landed} landed, {loaded} loaded, {quarantined} quarantined, "
+        "{duplicate} duplicates",
+    },
     "section.quarantine": {"zh": "主要隔离原因", "en": "Top quarantine reasons"},
     "section.exceptions": {"zh": "最新异常", "en": "Newest exceptions"},
     "no_data": {"zh": "暂无数据", "en": "No data"},

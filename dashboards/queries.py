@@ -97,20 +97,22 @@ GROUP BY minute_local, channel
 ORDER BY minute_local, channel
 """
 
-# Exceptions raised during the business day (raised_at is UTC; the business day is Asia/Shanghai).
+# Exceptions raised since the business day began (raised_at is UTC; the business day is Asia/Shanghai).
 DAY_EXCEPTION_COUNT = f"""
 SELECT count(*) AS exceptions
 FROM fct_exceptions
-WHERE CAST(raised_at + {_TO_LOCAL} AS DATE) = $business_date
+WHERE raised_at + {_TO_LOCAL} >= $business_date::TIMESTAMP
 """
 
-# Ingest batches are attributed to the business day on which they started (started_at is UTC).
-# A batch counts as unbalanced unless the pipeline marked it balanced (landed = loaded + quarantined +
-# duplicate); an unknown (NULL) flag is not taken as balanced.
+# Ingest batches started since the business day began (started_at is UTC, the wall-clock time of the load;
+# "since" rather than "on", so a day replayed later still shows its batches). The pipeline also books
+# reference-data loads here, as channel 'reference/<table>': they are flagged, so the page can keep them
+# apart from the order channels. A batch counts as unbalanced unless the pipeline marked it balanced
+# (landed = loaded + quarantined + duplicate); an unknown (NULL) flag is not taken as balanced.
 INGEST_BY_CHANNEL = f"""
 WITH day AS (
     SELECT * FROM fct_ingest_accounting
-    WHERE CAST(started_at + {_TO_LOCAL} AS DATE) = $business_date
+    WHERE started_at + {_TO_LOCAL} >= $business_date::TIMESTAMP
 ),
 channels AS (
     SELECT unnest($known_channels::VARCHAR[]) AS channel
@@ -119,6 +121,7 @@ channels AS (
 )
 SELECT
     c.channel,
+    starts_with(c.channel, 'reference/')                            AS is_reference,
     count(d.batch_id)::BIGINT                                       AS batches,
     coalesce(sum(d.files), 0)::BIGINT                               AS files,
     coalesce(sum(d.landed), 0)::BIGINT                              AS landed,
@@ -172,7 +175,10 @@ class SnapshotMeta:
 
 @dataclass(frozen=True)
 class DayTotals:
-    """The business day's headline numbers (the metric tiles)."""
+    """The business day's headline numbers (the metric tiles).
+
+    The ingest counts cover the order channels; ``unbalanced_batches`` counts reference-data batches too.
+    """
 
     orders: int
     cancelled_orders: int
@@ -191,6 +197,8 @@ class LiveData:
 
     ``business_date`` is None (and the day-level fields are empty) when the snapshot holds no orders yet.
     Rows are dicts keyed by the SQL column names; money is ``Decimal``, ``*_local`` times are Shanghai time.
+    ``ingest_by_channel`` and the ingest totals cover the order channels; ``reference_ingest`` sums the
+    reference-data batches (None when there were none).
     """
 
     meta: SnapshotMeta | None
@@ -200,6 +208,7 @@ class LiveData:
     hourly: tuple[Row, ...]
     recent_minutely: tuple[Row, ...]
     ingest_by_channel: tuple[Row, ...]
+    reference_ingest: Row | None
     top_quarantine: tuple[Row, ...]
     newest_exceptions: tuple[Row, ...]
 
@@ -231,12 +240,14 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
     newest_exceptions = _rows(con, NEWEST_EXCEPTIONS, {"limit": NEWEST_EXCEPTIONS_LIMIT})
     top_quarantine = _rows(con, TOP_QUARANTINE_REASONS, {"limit": TOP_QUARANTINE_LIMIT})
     if business_date is None:
-        return LiveData(meta, None, None, (), (), (), (), top_quarantine, newest_exceptions)
+        return LiveData(meta, None, None, (), (), (), (), None, top_quarantine, newest_exceptions)
 
     day = {"business_date": business_date}
     with_channels = {**day, "known_channels": list(KNOWN_CHANNELS)}
     channels = _rows(con, CHANNEL_DAY_SUMMARY, with_channels)
-    ingest = _rows(con, INGEST_BY_CHANNEL, with_channels)
+    ingest_rows = _rows(con, INGEST_BY_CHANNEL, with_channels)
+    ingest = tuple(r for r in ingest_rows if not r["is_reference"])
+    reference = tuple(r for r in ingest_rows if r["is_reference"])
     exceptions = _rows(con, DAY_EXCEPTION_COUNT, day)[0]["exceptions"]
     totals = DayTotals(
         orders=sum(r["orders"] for r in channels),
@@ -247,7 +258,7 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
         loaded=sum(r["loaded"] for r in ingest),
         quarantined=sum(r["quarantined"] for r in ingest),
         duplicate=sum(r["duplicate"] for r in ingest),
-        unbalanced_batches=sum(r["unbalanced_batches"] for r in ingest),
+        unbalanced_batches=sum(r["unbalanced_batches"] for r in ingest_rows),
     )
     return LiveData(
         meta=meta,
@@ -257,9 +268,18 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
         hourly=_rows(con, HOURLY_ORDERS, day),
         recent_minutely=_rows(con, RECENT_MINUTELY_ORDERS, {**day, "minutes": RECENT_MINUTES}),
         ingest_by_channel=ingest,
+        reference_ingest=_sum_ingest(reference),
         top_quarantine=top_quarantine,
         newest_exceptions=newest_exceptions,
     )
+
+
+def _sum_ingest(rows: tuple[Row, ...]) -> Row | None:
+    """Landed/loaded/quarantined/duplicate/batches summed over ``rows``; None when no batch ran."""
+    if not any(r["batches"] for r in rows):
+        return None
+    keys = ("batches", "landed", "loaded", "quarantined", "duplicate", "unbalanced_batches")
+    return {key: sum(r[key] for r in rows) for key in keys}
 
 
 def _rows(

@@ -24,7 +24,7 @@ from dashboards.formatting import (
     ratio,
 )
 from dashboards.i18n import Lang, label, t
-from dashboards.queries import RECENT_MINUTES, LiveData, Row, SnapshotMeta
+from dashboards.queries import RECENT_MINUTES, DayTotals, Row, SnapshotMeta
 from dashboards.ui import current_lang
 
 
@@ -63,7 +63,7 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
         return
 
     st.subheader(t("live.business_day", lang, date=data.business_date.isoformat()))
-    render_tiles(data, lang)
+    render_tiles(data.totals, lang)
 
     st.subheader(t("section.orders_over_time", lang))
     hourly_col, recent_col = st.columns(2)
@@ -81,6 +81,8 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
     with ingest_col:
         st.subheader(t("section.ingest", lang))
         _table(ingest_table(data.ingest_by_channel, lang), lang)
+        if data.reference_ingest:
+            st.caption(reference_ingest_text(data.reference_ingest, lang))
     with quarantine_col:
         st.subheader(t("section.quarantine", lang))
         _table(quarantine_table(data.top_quarantine, lang), lang)
@@ -113,9 +115,8 @@ def render_stamp(
     )
 
 
-def render_tiles(data: LiveData, lang: Lang) -> None:
-    totals = data.totals
-    assert totals is not None
+def render_tiles(totals: DayTotals, lang: Lang) -> None:
+    """The business day's metric tiles, and a warning when ingest batches do not balance."""
     tiles = [
         (t("tile.orders", lang), format_count(totals.orders), None),
         (t("tile.paid_amount", lang), format_money(totals.paid_amount), None),
@@ -204,6 +205,15 @@ def ingest_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.duplicate": lambda r: format_count(r["duplicate"]),
             "col.quarantine_rate": lambda r: format_pct(ratio(r["quarantined"], r["landed"])),
         },
+    )
+
+
+def reference_ingest_text(totals: Row, lang: Lang) -> str:
+    """One line for the reference-data batches, which are not an order channel."""
+    return t(
+        "ingest.reference",
+        lang,
+        **{key: format_count(totals[key]) for key in ("batches", "landed", "loaded", "quarantined", "duplicate")},
     )
 
 

@@ -17,9 +17,10 @@
 
 {#-
   Payment methods settled at the door or the till, for which a missing online payment is not a problem.
-  The contract does not fix a payment_method vocabulary yet, so the spellings adapters are likely to use
-  are all listed; move this to config/rules.yml once the vocabulary is fixed.
+  These are the spellings the adapters write (pos: 现金 -> cash; meituan pay_type 1 and eleme offline ->
+  cash_on_delivery). The contract does not list the payment_method vocabulary; this belongs in
+  config/rules.yml once it does.
 -#}
 {% macro offline_payment_methods() -%}
-    {{ return(['cash', 'cash_on_delivery', 'cod']) }}
+    {{ return(['cash', 'cash_on_delivery']) }}
 {%- endmacro %}

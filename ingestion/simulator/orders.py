@@ -35,6 +35,7 @@ from .shape import (
 from .world import Address, Customer, Leader, Product, Promotion, Store, World
 
 GROUPBUY_PRICE_FACTOR = 0.88
+MIN_GAP_S = 45 * 60  # between one customer's unrelated orders; follow-ups are the deliberate exception
 PLATFORM_COMMISSION = 0.08
 
 
@@ -146,10 +147,38 @@ def _sample_sod(n: int, rng: np.random.Generator, hours: range | None = None) ->
     return hour * 3600 + rng.integers(0, 3600, size=n)
 
 
-def sample_skeletons(world: World, created: np.ndarray, rng: np.random.Generator, first_idx: int = 0) -> list[Order]:
+def spaced_customers(world: World, created: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Customers for orders at `created`, such that one customer's orders are >= MIN_GAP_S apart.
+
+    People rarely shop twice in quick succession unless they forgot something, and that case is modelled
+    explicitly by follow-ups. Without spacing, ~5 orders per customer a day would make coincidental
+    repeats swamp the follow-ups in the merge groups."""
+    n = len(created)
+    order = np.argsort(created, kind="stable")
+    draws = rng.choice(len(world.customers), size=n * 4, p=world.customer_weights).tolist()
+    times = created.tolist()
+    last: dict[int, int] = {}
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in order.tolist():
+        t = times[i]
+        c = draws[k % len(draws)]
+        tries = 1
+        while t - last.get(c, -MIN_GAP_S) < MIN_GAP_S and tries < 12:
+            k += 1
+            c = draws[k % len(draws)]
+            tries += 1
+        k += 1
+        last[c] = t
+        out[i] = c
+    return out
+
+
+def sample_skeletons(world: World, created: np.ndarray, rng: np.random.Generator, first_idx: int = 0,
+                     customers: np.ndarray | None = None) -> list[Order]:
     """Who orders, on which channel, from where: everything but lines and money."""
     n = len(created)
-    cust = rng.choice(len(world.customers), size=n, p=world.customer_weights)
+    cust = rng.choice(len(world.customers), size=n, p=world.customer_weights) if customers is None else customers
     u_channel = rng.random(n)
     prefs = world.channel_prefs[cust]
     channel_idx = (u_channel[:, None] > prefs).sum(axis=1)
@@ -214,7 +243,8 @@ def generate_skeletons(world: World, date: dt.date, n_total: int, seed: int) -> 
     r = random.Random(f"follow-ups-{seed}")
     day0 = day_start_epoch(date)
     n_follow = follow_up_count(n_total)
-    orders = sample_skeletons(world, day0 + _sample_sod(n_total - n_follow, rng), rng)
+    created = day0 + _sample_sod(n_total - n_follow, rng)
+    orders = sample_skeletons(world, created, rng, customers=spaced_customers(world, created, rng))
     # Tills ring only while shops are open: re-time POS sales that fell in closed hours.
     closed = [o for o in orders if o.channel == "pos" and (o.created - day0) // 3600 not in POS_OPEN_HOURS]
     for o, sod in zip(closed, _sample_sod(len(closed), rng, POS_OPEN_HOURS).tolist()):

@@ -84,6 +84,11 @@ class Customer:
     eleme_user_id: int
     nickname: str  # how group-buy leaders list the member
 
+    @property
+    def preferred_store(self) -> int:
+        """The store nearest home, which serves the customer's deliveries there."""
+        return self.addresses[0].store
+
 
 @dataclass(frozen=True, slots=True)
 class Rider:
@@ -134,10 +139,6 @@ class World:
     stock: list[tuple[str, str, int]]  # (store_id, sku_id, on_hand) at 06:00 local
     snapshot_at: str
     item_discounts: dict[str, int] = field(default_factory=dict)  # sku_id -> fen off per unit
-
-    @property
-    def sku_ids(self) -> frozenset[str]:
-        return frozenset(p.sku_id for p in self.products)
 
 
 def random_name(r: random.Random) -> str:
@@ -318,7 +319,8 @@ def _build_customers(
     prefs = np.cumsum(prefs, axis=1)
     prefs[:, -1] = 1.0
     # Lognormal order frequency: a few regulars order daily, most customers rarely.
-    weights = rng.lognormal(0.0, 1.0, size=n)
+    weights = rng.lognormal(0.0, 0.6, size=n)
+    weights = np.minimum(weights, 3.0 * weights.mean())  # nobody shops all day long
     weights /= weights.sum()
 
     phones: set[str] = set()
@@ -419,5 +421,6 @@ def build_world(date: dt.date, seed: int, n_customers: int) -> World:
 
 
 def customers_for(orders: int) -> int:
-    """A few thousand customers per 20k orders, never so few that everyone orders all day."""
-    return max(200, orders // 6)
+    """A few thousand customers per 20k orders (~5 orders each a day, so every channel identity recurs),
+    never so few that a small day cannot space each customer's orders out."""
+    return max(300, orders // 5)

@@ -6,8 +6,9 @@ Business day 2026-11-26 (Asia/Shanghai). The default Snapshot's numbers, which t
   (4,567.80 + 3,210.45 + 1,234,567.89). The previous day (app, 999 orders) must not be counted.
 - exceptions on the business day: 3. E1 at 2026-11-25 15:30 UTC is 23:30 the day before in Shanghai (not
   counted); E2 at 2026-11-25 16:30 UTC is 00:30 on the business day (counted), then E3, E4.
-- ingest on the business day: landed 509, loaded 500, quarantined 5, duplicate 4 (batch b-prev, started on
-  the day before in Shanghai, is not counted).
+- ingest since the business day began, order channels: landed 509, loaded 500, quarantined 5, duplicate 4
+  (batch b-prev, started the day before in Shanghai, is not counted; reference-data batch b-ref, 300 landed,
+  299 loaded, 1 quarantined, is kept apart).
 - top quarantine reason: bad_amount (pos, 12 records).
 """
 
@@ -81,6 +82,8 @@ class Snapshot:
             ("b-mt", "meituan", 1, 84, 80, 2, 2, "2026-11-26 01:01:00", "2026-11-26 01:01:03", True),
             ("b-pos", "pos", 1, 300, 300, 0, 0, "2026-11-26 02:00:00", "2026-11-26 02:00:09", True),
             ("b-prev", "app", 9, 1000, 990, 10, 0, "2026-11-25 10:00:00", "2026-11-25 10:00:30", True),
+            ("b-ref", "reference/products", 1, 300, 299, 1, 0, "2026-11-26 00:30:00", "2026-11-26 00:30:01",
+             True),
         ]
     )
     quarantine: list[tuple] = field(

@@ -134,12 +134,13 @@ def order(key: str, created: str, *, fulfilment: str = "delivery", status: str =
     }
 
 
-def line(key: str, line_no: int, sku: str, qty: int, weight_g: int, volume_ml: int, zone: str,
+def line(key: str, line_no: int, sku: str, qty: int, unit_weight_g: int, unit_volume_ml: int, zone: str,
          price: str = "5.00") -> dict[str, Any]:
+    """An order line; weight_g / volume_ml are stored as line totals, as the contract says."""
     return {"order_key": key, "line_no": line_no, "sku_id": sku, "channel_sku": sku, "name": sku,
             "quantity": qty, "unit_price": money(price), "original_price": money(price),
             "line_discount": money("0.00"), "paid_amount": money(price) * qty,
-            "weight_g": weight_g, "volume_ml": volume_ml, "temp_zone": zone}
+            "weight_g": unit_weight_g * qty, "volume_ml": unit_volume_ml * qty, "temp_zone": zone}
 
 
 def event(key: str, status: str, at: str, received: str | None = None, batch: str = "b1") -> dict[str, Any]:

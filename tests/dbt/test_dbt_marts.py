@@ -93,7 +93,7 @@ def test_current_status_from_events(marts) -> None:
 
 @pytest.mark.slow
 def test_order_baskets_and_local_time(marts) -> None:
-    """Basket measures multiply per-unit weight/volume by quantity, temp zones are listed sorted and
+    """Basket measures sum the lines' weight/volume (line totals), temp zones are listed sorted and
     distinct, and an order at 16:30 UTC is 00:30 local on the next business day."""
     rows = marts("""
         select order_key, line_count, items_quantity, total_weight_g, total_volume_ml, temp_zones, has_frozen

@@ -57,7 +57,7 @@ def test_loaded_orders_are_exactly_the_valid_orders(loaded):
     assert orders == set(truth["order_customer"])
     assert len(orders) == truth["orders"]
     without_lines = con.execute(
-        "select count(*) from raw.orders o where not exists (select 1 from raw.order_lines l using (order_key))"
+        "select count(*) from raw.orders o where not exists (select 1 from raw.order_lines l where l.order_key = o.order_key)"
     ).fetchone()[0]
     without_created = con.execute(
         "select count(*) from raw.orders o where not exists "

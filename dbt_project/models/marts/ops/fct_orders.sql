@@ -12,10 +12,11 @@
 -- One row per order: the order as loaded, its current status and milestones from the event history,
 -- and its basket measured from the lines.
 --
--- Incremental: an order's row depends only on its own orders row, lines and events. Ingestion rewrites
--- an order's row (new batch_id / raw_hash, lines written with it) whenever the order is loaded again,
--- and events are append-only, so an order needs rebuilding exactly when it is new, its batch_id or
--- raw_hash changed, or it has a different number of events than when its row was built. Comparing
+-- Incremental: an order's row depends only on its own orders row, lines and events. Ingestion
+-- (ingestion/loader.py) writes an order's row and lines once, with its first version, and a changed
+-- re-push only appends status events; events are never updated or deleted. So an order needs rebuilding
+-- exactly when it is new or has a different number of events than when its row was built; batch_id and
+-- raw_hash are compared as well, so a loader that one day rewrites order rows is covered too. Comparing
 -- against the target this way does not rely on batch ids or received_at being monotonic: a file of
 -- late events with old timestamps is still picked up. Rebuilt orders replace their rows (delete+insert),
 -- so an incremental run gives the same table as --full-refresh (tests/dbt proves it).
@@ -58,14 +59,15 @@ status as (
     where order_key in (select order_key from orders)
 ),
 
--- weight_g / volume_ml are per unit, so the basket totals multiply by quantity.
+-- weight_g / volume_ml on a line are already line totals (unit x quantity, filled by ingestion from the
+-- product catalogue at load time), so the basket is their plain sum.
 baskets as (
     select
         order_key,
         count(*) as line_count,
         cast(sum(quantity) as bigint) as items_quantity,
-        cast(sum(cast(quantity as bigint) * weight_g) as bigint) as total_weight_g,
-        cast(sum(cast(quantity as bigint) * volume_ml) as bigint) as total_volume_ml,
+        cast(sum(weight_g) as bigint) as total_weight_g,
+        cast(sum(volume_ml) as bigint) as total_volume_ml,
         string_agg(distinct temp_zone, ',' order by temp_zone) as temp_zones,
         bool_or(temp_zone = 'frozen') as has_frozen
     from {{ ref('stg_raw__order_lines') }}

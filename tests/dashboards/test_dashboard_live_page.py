@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dashboard_snapshots import Snapshot, publish, utc_now, write_snapshot
+from dashboard_snapshots import Snapshot, publish, utc_now
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -45,8 +45,9 @@ def test_tiles_show_the_snapshot(serving: Path):
 
 def test_tables_and_charts(serving: Path):
     """The page shows both charts and the four tables, with Chinese channel names, formatted money and the
-    newest exception first in Shanghai time."""
+    newest exception first in Shanghai time; reference-data loads get their own line."""
     at = run_app()
+    assert "参考数据（1 个批次）：落地 300，入库 299，隔离 1，重复 0" in [c.value for c in at.caption]
     assert len(at.get("vega_lite_chart")) == 2
     channels, ingest, quarantine, exceptions = (d.value for d in at.dataframe)
     assert list(channels["渠道"]) == ["自营App", "微信小程序", "美团", "饿了么", "门店POS", "社区团购"]
@@ -131,6 +132,15 @@ def test_stamp_turns_red_when_snapshot_is_old(serving: Path, monkeypatch: pytest
     monkeypatch.setenv("ORDERHUB_STALE_AFTER_SECONDS", "3600")
     run_app(at)
     assert at.markdown[0].value == "最后更新：10 分钟前"
+
+
+def test_unbalanced_batches_raise_a_warning(serving: Path):
+    """An ingest batch whose counts do not balance is flagged under the tiles."""
+    snap = Snapshot()
+    snap.ingest.append(("b-bad", "eleme", 1, 10, 7, 1, 0, "2026-11-26 04:00:00", None, False))
+    publish(serving, snap)
+    at = run_app()
+    assert len(at.warning) == 1 and "1 个导入批次记账不平衡" in at.warning[0].value
 
 
 def test_snapshot_without_orders(serving: Path):

@@ -55,17 +55,38 @@ def test_channel_rows_list_every_channel_in_fixed_order(serving: Path):
 
 
 def test_ingest_rows_per_channel_and_unbalanced_batches(serving: Path):
-    """Loaded/quarantined per channel come from the business day's batches; an unbalanced batch (or one
-    whose flag is unknown) is counted."""
+    """Loaded/quarantined per order channel come from batches started since the business day began; an
+    unbalanced batch (or one whose flag is unknown) is counted, in reference data too."""
     snap = Snapshot()
     snap.ingest.append(("b-bad", "eleme", 1, 10, 7, 1, 0, "2026-11-26 04:00:00", None, False))
     snap.ingest.append(("b-null", "eleme", 1, 1, 1, 0, 0, "2026-11-26 04:10:00", None, None))
+    snap.ingest.append(("b-ref2", "reference/stores", 1, 5, 4, 0, 0, "2026-11-26 04:20:00", None, False))
     publish(serving, snap)
     data = queries.read_live(serving)
     by_channel = {r["channel"]: r for r in data.ingest_by_channel}
     assert by_channel["app"]["landed"] == 125 and by_channel["app"]["loaded"] == 120  # b-prev excluded
     assert by_channel["eleme"]["batches"] == 2 and by_channel["eleme"]["unbalanced_batches"] == 2
-    assert data.totals.unbalanced_batches == 2
+    assert data.totals.unbalanced_batches == 3
+
+
+def test_reference_batches_are_kept_apart_from_order_channels(serving: Path):
+    """Reference-data loads (channel 'reference/...') are neither a row of the per-channel table nor part
+    of the loaded/quarantined tiles; they are summed separately."""
+    data = queries.read_live(serving)
+    assert [r["channel"] for r in data.ingest_by_channel] == list(queries.KNOWN_CHANNELS)
+    assert (data.totals.landed, data.totals.loaded, data.totals.quarantined) == (509, 500, 5)
+    assert data.reference_ingest == {
+        "batches": 1, "landed": 300, "loaded": 299, "quarantined": 1, "duplicate": 0, "unbalanced_batches": 0
+    }
+
+
+def test_replayed_day_counts_batches_loaded_after_it(serving: Path):
+    """A business day replayed later (batches started after the day) still shows its ingest counts."""
+    snap = Snapshot()
+    snap.ingest.append(("b-replay", "pos", 1, 40, 39, 1, 0, "2026-11-29 08:00:00", None, True))
+    publish(serving, snap)
+    totals = queries.read_live(serving).totals
+    assert (totals.landed, totals.loaded, totals.quarantined) == (549, 539, 6)
 
 
 def test_lists_are_newest_or_largest_first_in_shanghai_time(serving: Path):

@@ -1,0 +1,109 @@
+"""simulate_day: one whole business day of landing files plus its ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clock import SLOT_S, day_start_epoch
+from .faults import plan_duplicates, plan_faults
+from .orders import IdAllocator, Pricer, generate_skeletons
+from .records import duplicate_of, record_for
+from .shape import BAD_RECORD_RATE, CHANNELS
+from .truth import build_truth, write_truth
+from .world import build_world, customers_for
+from .writers import REFERENCE_TABLES, Record, clear_simulated, orders_dir, reference_path, write_channel_day, write_reference
+
+LAST_SLOT = 24 * 3600 // SLOT_S - 1
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    date: dt.date
+    seed: int
+    out: Path
+    orders: int  # distinct valid orders (what ingestion should load)
+    records_by_channel: dict[str, dict[str, int]]  # landed / loaded / quarantined / duplicate
+    files_by_channel: dict[str, list[Path]]
+    reference_files: dict[str, Path]
+    truth_path: Path
+
+    @property
+    def files(self) -> int:
+        return sum(len(v) for v in self.files_by_channel.values())
+
+
+def _clear_day(out: Path, date_str: str) -> None:
+    """A re-run replaces the day's simulated output instead of mixing two runs' files under one truth."""
+    for channel in CHANNELS:
+        clear_simulated(orders_dir(out, channel, date_str))
+    for table in REFERENCE_TABLES:
+        clear_simulated(reference_path(out, table, date_str).parent)
+
+
+def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int = 30) -> SimulationSummary:
+    """Write `orders` valid orders for `date` (plus ~2% bad records and ~1% duplicate pushes) as landing
+    files under `out`, the reference tables, and `_truth/<date>/ground_truth.json`. Deterministic: the same
+    arguments produce the same bytes. Replaces any earlier simulated output for that date under `out`."""
+    # Millions of small, long-lived objects make the cyclic GC rescan the heap over and over (~35% of
+    # the run time); none of them form cycles that need collecting before we return.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _simulate_day(date, orders, seed, Path(out), merge_window_minutes)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int) -> SimulationSummary:
+    date_str = date.isoformat()
+    day0 = day_start_epoch(date)
+    world = build_world(date, seed, customers_for(orders))
+    n_bad = round(orders * BAD_RECORD_RATE)
+    all_orders = generate_skeletons(world, date, orders + n_bad, seed)
+
+    ids = IdAllocator(date)
+    pricer = Pricer(world, random.Random(f"orders-{seed}"))
+    for o in all_orders:
+        pricer.realise(o)
+        if o.channel in ("meituan", "eleme"):
+            o.day_seq = ids.day_seq(o.channel, o.store.store_id)
+        o.order_id = ids.order_id(o)
+
+    fault_rng = random.Random(f"faults-{seed}")
+    faults = plan_faults(all_orders, n_bad, pricer, fault_rng)
+    dups = plan_duplicates(all_orders, faults, fault_rng)
+
+    envelope = random.Random(f"envelopes-{seed}")
+    by_channel: dict[str, dict[int, list[Record]]] = {c: {} for c in CHANNELS}
+    flat: dict[str, list[Record]] = {c: [] for c in CHANNELS}
+    originals: dict[int, tuple[Record, int]] = {}
+    for o in all_orders:
+        rec = record_for(o, faults.get(o.idx), envelope)
+        slot = (o.created - day0) // SLOT_S
+        by_channel[o.channel].setdefault(slot, []).append(rec)
+        flat[o.channel].append(rec)
+        originals[o.idx] = (rec, slot)
+
+    dup_rng = random.Random(f"duplicates-{seed}")
+    for o in dups:
+        rec, slot = originals[o.idx]
+        # Usually a retry lands in a later file of the day; sometimes later in the same file.
+        target = min(slot + dup_rng.randint(1, 4), LAST_SLOT) if dup_rng.random() < 0.85 else slot
+        slot_end = day0 + (target + 1) * SLOT_S - 1
+        when = dup_rng.randint(o.created, slot_end) if target == slot else day0 + target * SLOT_S + dup_rng.randrange(SLOT_S)
+        dup = duplicate_of(rec, when, o.idx)
+        by_channel[o.channel].setdefault(target, []).append(dup)
+        flat[o.channel].append(dup)
+
+    _clear_day(out, date_str)
+    files = {c: write_channel_day(out, c, date_str, by_channel[c]) for c in CHANNELS}
+    reference = write_reference(out, world)
+    valid = [o for o in all_orders if o.idx not in faults]
+    truth = build_truth(date, seed, merge_window_minutes, valid, flat)
+    tpath = write_truth(out, truth)
+    return SimulationSummary(date, seed, out, truth["orders"], truth["records_by_channel"], files, reference, tpath)

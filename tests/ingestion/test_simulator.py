@@ -1,0 +1,581 @@
+"""The synthetic-data simulator: formats per docs/landing-formats.md, ground-truth accounting, bad-record
+kinds, merge-group rule, determinism, address parseability and live mode.
+
+The checks read the landing files back with a small independent reader written here from the formats
+doc, so they test what is on disk, not the simulator's own objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ingestion.simulator import load_truth, run_live, simulate_day
+from ingestion.simulator.rules import merge_window_from_rules
+from ingestion.simulator.world import build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+DATE = dt.date(2026, 11, 26)
+DATE_S = DATE.isoformat()
+SEED = 20261126
+DAY_ORDERS = 5000
+SH = dt.timezone(dt.timedelta(hours=8))
+JSON_CHANNELS = ("app", "miniprogram", "meituan", "eleme")
+CSV_CHANNELS = ("pos", "groupbuy")
+CHANNELS = JSON_CHANNELS + CSV_CHANNELS
+ERROR_CODES = {"missing_field", "bad_phone", "unknown_sku", "bad_quantity", "broken_json", "malformed_row"}
+NAME_RE = re.compile(r"^(?P<ch>[a-z]+)-(?P<hms>\d{6})-(?P<seq>\d{5})\.(?P<ext>jsonl|csv)$")
+
+PHONE_RES = {
+    "mobile": re.compile(r"^1[3-9]\d{9}$"),
+    "masked": re.compile(r"^1\d{2}\*{4}\d{4}$"),
+    "privacy_meituan": re.compile(r"^1\d{10}_\d{4}$"),
+    "privacy_eleme": re.compile(r"^1\d{10},\d{4}$"),
+    "landline": re.compile(r"^0\d{2,3}-\d{7,8}$"),
+}
+
+
+def _doc_header(first_column: str) -> list[str]:
+    """The CSV header as written in docs/landing-formats.md (a back-quoted line starting with the column)."""
+    text = (ROOT / "docs" / "landing-formats.md").read_text(encoding="utf-8")
+    m = re.search(r"^`(" + first_column + r",[^`]+)`$", text, re.M)
+    assert m, f"no header starting {first_column} in the formats doc"
+    return m.group(1).split(",")
+
+
+# --------------------------------------------------------------------------------------------------------
+# An independent reader of the landing files.
+
+
+@dataclass
+class Landed:
+    channel: str
+    file: str  # relative to the output root
+    line: int
+    text: str  # the record's raw text (all its rows for CSV)
+    rows: list[list[str]] = field(default_factory=list)  # CSV only
+    obj: Any = None  # JSON only: parsed line (None if unparseable)
+    inner: Any = None  # meituan detail list / eleme OOrder (None if unparseable)
+
+
+def read_channel(out: Path, channel: str, date_s: str = DATE_S) -> list[Landed]:
+    folder = out / "orders" / channel / date_s
+    records: list[Landed] = []
+    for path in sorted(folder.iterdir()):
+        rel = path.relative_to(out).as_posix()
+        lines = path.read_text(encoding="utf-8").split("\n")
+        assert lines[-1] == "", f"{rel} does not end with a newline"
+        lines = lines[:-1]
+        if channel in CSV_CHANNELS:
+            start = 2
+            current: Landed | None = None
+            for i, line in enumerate(lines[1:], start=start):
+                row = line.split(",")
+                if current is None or row[0] != current.rows[0][0]:
+                    current = Landed(channel, rel, i, line, [row])
+                    records.append(current)
+                else:
+                    current.rows.append(row)
+                    current.text += "\n" + line
+            continue
+        for i, line in enumerate(lines, start=1):
+            rec = Landed(channel, rel, i, line)
+            try:
+                rec.obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                records.append(rec)
+                continue
+            try:
+                if channel == "meituan":
+                    rec.inner = orjson.loads(rec.obj["detail"])
+                elif channel == "eleme":
+                    rec.inner = orjson.loads(rec.obj["message"])
+            except orjson.JSONDecodeError:
+                pass
+            records.append(rec)
+    return records
+
+
+def _epoch_local(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=SH).timestamp())
+
+
+@dataclass
+class Facts:
+    """What an adapter would extract from one record, in neutral terms."""
+
+    key: str
+    store: str
+    created: int
+    fulfilment: str
+    address: str
+    cancelled: bool
+    phone: str
+    lines: list[tuple[str, int]]  # (sku, qty as written)
+
+
+def facts(rec: Landed) -> Facts:
+    ch = rec.channel
+    if ch in ("app", "miniprogram"):
+        o = rec.obj
+        created = o["created_at"] if ch == "miniprogram" else _epoch_local(o["created_at"][:19])
+        return Facts(f"{ch}:{o['order_no']}", o["store_code"], created, o["fulfilment"], o["receiver"]["address"],
+                     o["status"] == "cancelled", o["receiver"]["phone"], [(i["sku"], i["qty"]) for i in o["items"]])
+    if ch == "meituan":
+        o = rec.obj
+        return Facts(f"meituan:{o['order_id']}", o["app_poi_code"], int(o["ctime"]),
+                     "self_pickup" if o["pick_type"] == "1" else "delivery", o["recipient_address"].split("@#")[0],
+                     o["status"] == "9", o["recipient_phone"], [(d["app_food_code"], d["quantity"]) for d in rec.inner])
+    if ch == "eleme":
+        m = rec.inner
+        items = [(i["extendCode"], i["quantity"]) for g in m["groups"] for i in g["items"]]
+        return Facts(f"eleme:{m['id']}", m["openId"], _epoch_local(m["createdAt"]),
+                     "self_pickup" if "到店自取" in m["description"] else "delivery", m["address"],
+                     m["status"] == "invalid", m["phoneList"][0], items)
+    first = rec.rows[0]
+    qty_col = 8 if ch == "pos" else 10
+    sku_col = 6 if ch == "pos" else 8
+    lines = [(r[sku_col], int(r[qty_col])) for r in rec.rows]
+    if ch == "pos":
+        return Facts(f"pos:{first[0]}", first[1], _epoch_local(first[4]), "in_store", "", first[14] == "作废",
+                     first[5], lines)
+    return Facts(f"groupbuy:{first[0]}", first[4], _epoch_local(first[14]),
+                 "delivery" if first[16] == "送货上门" else "self_pickup", first[7], first[17] == "已取消", first[6], lines)
+
+
+def defects(rec: Landed, skus: set[str]) -> set[str]:
+    """Error codes that apply to a landed record, judged from the formats doc alone."""
+    ch = rec.channel
+    if ch in CSV_CHANNELS:
+        width = len(_doc_header("小票号" if ch == "pos" else "订单号"))
+        if any(len(r) != width for r in rec.rows):
+            return {"malformed_row"}
+    elif rec.obj is None or (ch in ("meituan", "eleme") and rec.inner is None):
+        return {"broken_json"}
+    f = facts(rec)
+    found: set[str] = set()
+    if not f.key.split(":", 1)[1] or not f.store or not f.lines or (f.fulfilment == "delivery" and not f.address):
+        found.add("missing_field")
+    phone_ok = (ch == "pos" and f.phone == "") or any(p.match(f.phone) for p in PHONE_RES.values())
+    if not phone_ok:
+        found.add("bad_phone")
+    if any(sku not in skus for sku, _ in f.lines):
+        found.add("unknown_sku")
+    if any(int(q) <= 0 for _, q in f.lines):
+        found.add("bad_quantity")
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fixtures: one 5,000-order day shared by most tests.
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    summary = simulate_day(DATE, DAY_ORDERS, SEED, out)
+    assert summary.orders == DAY_ORDERS
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth(day: Path) -> dict[str, Any]:
+    return load_truth(day, DATE)
+
+
+@pytest.fixture(scope="module")
+def landed(day: Path) -> dict[str, list[Landed]]:
+    return {ch: read_channel(day, ch) for ch in CHANNELS}
+
+
+@pytest.fixture(scope="module")
+def skus(day: Path) -> set[str]:
+    path = day / "reference" / "products" / DATE_S / "products.jsonl"
+    return {orjson.loads(line)["sku_id"] for line in path.read_text(encoding="utf-8").splitlines()}
+
+
+@pytest.fixture(scope="module")
+def valid_facts(landed: dict[str, list[Landed]], truth: dict[str, Any]) -> dict[str, Facts]:
+    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {(d["file"], d["line"]) for d in truth["duplicates"]}
+    out: dict[str, Facts] = {}
+    for recs in landed.values():
+        for rec in recs:
+            if (rec.file, rec.line) not in skip:
+                f = facts(rec)
+                assert f.key not in out, f"{f.key} loaded twice"
+                out[f.key] = f
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_same_seed_writes_identical_bytes_and_window_only_changes_truth(tmp_path: Path) -> None:
+    """Determinism: two runs with one seed write byte-identical trees; another seed writes different
+    orders; a different merge window changes only the ground truth's merge groups."""
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    a, b, c, w = (tmp_path / n for n in "abcw")
+    simulate_day(DATE, 1500, 7, a)
+    simulate_day(DATE, 1500, 7, b)
+    simulate_day(DATE, 1500, 8, c)
+    simulate_day(DATE, 1500, 7, w, merge_window_minutes=10)
+    ta, tb, tc, tw = tree(a), tree(b), tree(c), tree(w)
+    assert ta == tb
+    assert not any(name.endswith(".tmp") for name in ta)
+    orders_a = {k: v for k, v in ta.items() if k.startswith("orders/")}
+    assert orders_a != {k: v for k, v in tc.items() if k.startswith("orders/")}
+    assert orders_a == {k: v for k, v in tw.items() if k.startswith("orders/")}
+    truth_a, truth_w = load_truth(a, DATE), load_truth(w, DATE)
+    assert truth_w["merge_window_minutes"] == 10
+    assert truth_a["merge_groups"] != truth_w["merge_groups"]
+    assert sum(map(len, truth_w["merge_groups"])) < sum(map(len, truth_a["merge_groups"]))
+
+
+def test_rerun_replaces_the_days_files(tmp_path: Path) -> None:
+    """A second simulate_day into the same folder leaves only its own files, so files and truth agree."""
+    simulate_day(DATE, 3000, 1, tmp_path)
+    simulate_day(DATE, 300, 1, tmp_path)
+    truth = load_truth(tmp_path, DATE)
+    for ch in CHANNELS:
+        assert len(read_channel(tmp_path, ch)) == truth["records_by_channel"][ch]["landed"]
+
+
+def test_merge_window_is_read_from_rules(tmp_path: Path) -> None:
+    """The CLI's default window comes from config/rules.yml; a missing rules file falls back to 30."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text("merge_window_minutes: 45\n", encoding="utf-8")
+    assert merge_window_from_rules(rules) == 45
+    assert merge_window_from_rules(tmp_path / "absent.yml") == 30
+
+
+def test_file_layout_names_and_reference_tables(day: Path) -> None:
+    """Files sit in orders/<channel>/<date>/ named <channel>-<HHMMSS>-<seq:05d>.<ext>, seq increasing
+    with the time stamp, at most one per 15-minute slot; reference tables have the documented keys."""
+    for ch in CHANNELS:
+        names = sorted(p.name for p in (day / "orders" / ch / DATE_S).iterdir())
+        assert names, ch
+        parsed = [NAME_RE.match(n) for n in names]
+        assert all(parsed), names
+        assert {m["ch"] for m in parsed} == {ch}
+        assert {m["ext"] for m in parsed} == {"csv" if ch in CSV_CHANNELS else "jsonl"}
+        seqs = [int(m["seq"]) for m in parsed]
+        assert seqs == list(range(1, len(names) + 1))
+        stamps = [m["hms"] for m in parsed]
+        assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    expected = {
+        "stores": {"store_id", "name", "kind", "city", "district", "address", "lat", "lng"},
+        "products": {"sku_id", "name", "category", "unit_price", "weight_g", "volume_ml", "temp_zone"},
+        "riders": {"rider_id", "store_id", "name", "vehicle", "capacity_kg", "cold_box", "shift_start", "shift_end"},
+        "promotions": {"promo_id", "channel", "kind", "threshold", "amount", "sku_id", "starts_at", "ends_at",
+                       "platform_share"},
+        "stock_snapshots": {"snapshot_at", "store_id", "sku_id", "on_hand"},
+    }
+    tables = {}
+    for table, keys in expected.items():
+        rows = [orjson.loads(x) for x in (day / "reference" / table / DATE_S / f"{table}.jsonl").read_bytes().splitlines()]
+        assert rows and all(set(r) == keys for r in rows), table
+        tables[table] = rows
+    stores = tables["stores"]
+    assert 6 <= len(stores) <= 10 and {s["kind"] for s in stores} == {"dark_store", "shop"}
+    assert all(30.9 < s["lat"] < 31.5 and 121.1 < s["lng"] < 121.9 for s in stores)
+    products = tables["products"]
+    assert len(products) == 300 and products[0]["sku_id"] == "SKU0001"
+    zones = Counter(p["temp_zone"] for p in products)
+    assert zones == {"ambient": 180, "chilled": 90, "frozen": 30}
+    assert len(tables["stock_snapshots"]) == len(stores) * len(products)
+    assert {s["snapshot_at"] for s in tables["stock_snapshots"]} == {f"{DATE_S}T06:00:00+08:00"}
+    assert all(re.fullmatch(r"\d\d:\d\d", r["shift_start"]) for r in tables["riders"])
+
+
+def test_json_channels_parse_in_their_formats(landed: dict[str, list[Landed]], truth: dict[str, Any]) -> None:
+    """Every JSON line parses except injected broken_json ones; meituan values are all strings with JSON
+    text in detail/extras/poi_receive_detail; eleme's message is JSON text; miniprogram uses fen and epoch
+    seconds; app uses yuan and ISO times with +08:00."""
+    broken = {(b["file"], b["line"]) for b in truth["bad_records"] if b["error_code"] == "broken_json"}
+    outer_ok_inner_broken = Counter()
+    for ch in JSON_CHANNELS:
+        for rec in landed[ch]:
+            if rec.obj is None:
+                assert (rec.file, rec.line) in broken, (rec.file, rec.line)
+                continue
+            o = rec.obj
+            if ch == "meituan":
+                assert all(isinstance(v, str) for v in o.values())
+                assert isinstance(orjson.loads(o["extras"]), list)
+                assert isinstance(orjson.loads(o["poi_receive_detail"]), dict)
+                assert re.fullmatch(r"\d{10}", o["ctime"]) and re.fullmatch(r"\d+", o["latitude"])
+                assert "@#" in o["recipient_address"] or not o["recipient_address"]
+            elif ch == "eleme":
+                assert isinstance(o["message"], str) and isinstance(o["timestamp"], int)
+                assert set(o) == {"requestId", "type", "message", "shopId", "userId", "timestamp", "orderId"}
+            elif ch == "app":
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", o["created_at"])
+                assert all(isinstance(v, (int, float)) for v in o["amounts"].values())
+                assert "member_id" in o and "openid" not in o
+            else:
+                assert isinstance(o["created_at"], int) and o["payment_method"] == "wechat"
+                assert all(isinstance(v, int) for v in o["amounts"].values())
+                assert all(isinstance(i["unit_price"], int) for i in o["items"])
+                assert "openid" in o and "member_id" not in o
+            if ch in ("meituan", "eleme") and rec.inner is None:
+                assert (rec.file, rec.line) in broken
+                outer_ok_inner_broken[ch] += 1
+    assert outer_ok_inner_broken["meituan"] >= 1 and outer_ok_inner_broken["eleme"] >= 1
+
+
+def test_csv_headers_exactly_as_documented(day: Path) -> None:
+    """POS and group-buy files start with the exact header lines of docs/landing-formats.md (no BOM)."""
+    for ch, first in (("pos", "小票号"), ("groupbuy", "订单号")):
+        for path in (day / "orders" / ch / DATE_S).iterdir():
+            raw = path.read_bytes()
+            assert not raw.startswith(b"\xef\xbb\xbf")
+            assert raw.decode("utf-8").split("\n", 1)[0].split(",") == _doc_header(first)
+
+
+def test_truth_accounting_matches_the_files(landed: dict[str, list[Landed]], truth: dict[str, Any], day: Path) -> None:
+    """Per channel landed = loaded + quarantined + duplicate, landed equals the records in the files, the
+    bad/duplicate lists point at real record starts, and duplicates repeat an earlier record verbatim."""
+    by_pos = {(r.file, r.line): r for recs in landed.values() for r in recs}
+    for ch in CHANNELS:
+        counts = truth["records_by_channel"][ch]
+        assert counts["landed"] == counts["loaded"] + counts["quarantined"] + counts["duplicate"]
+        assert counts["landed"] == len(landed[ch])
+        assert counts["quarantined"] == sum(b["channel"] == ch for b in truth["bad_records"])
+        assert counts["duplicate"] == sum(d["channel"] == ch for d in truth["duplicates"])
+    assert sum(c["loaded"] for c in truth["records_by_channel"].values()) == truth["orders"] == DAY_ORDERS
+    assert len(truth["order_customer"]) == DAY_ORDERS
+    for item in truth["bad_records"] + truth["duplicates"]:
+        assert (item["file"], item["line"]) in by_pos
+        assert (day / item["file"]).is_file()
+    later_file = 0
+    for d in truth["duplicates"]:
+        assert d["channel"] in ("app", "meituan", "eleme")
+        recs = landed[d["channel"]]  # in write order: files sorted by name, then lines
+        at = next(i for i, r in enumerate(recs) if (r.file, r.line) == (d["file"], d["line"]))
+        copies = [i for i, r in enumerate(recs) if r.text == recs[at].text]
+        assert len(copies) == 2 and copies[1] == at, d  # exactly one earlier original
+        assert facts(recs[at]).key == d["order_key"]
+        later_file += recs[copies[0]].file != d["file"]
+    assert later_file > len(truth["duplicates"]) / 2  # usually re-pushed in a later file
+
+
+def test_every_bad_record_has_exactly_its_defect(landed: dict[str, list[Landed]], truth: dict[str, Any], skus: set[str]) -> None:
+    """Each bad record shows exactly its recorded error code; every good or duplicate record shows none;
+    all six kinds appear on a 5,000-order day, and bad records carry an order_key unless unreadable."""
+    bad = {(b["file"], b["line"]): b for b in truth["bad_records"]}
+    assert {b["error_code"] for b in truth["bad_records"]} == ERROR_CODES
+    for ch in CHANNELS:
+        for rec in landed[ch]:
+            found = defects(rec, skus)
+            expected = bad.get((rec.file, rec.line))
+            if expected is None:
+                assert not found, (rec.file, rec.line, found)
+            else:
+                assert found == {expected["error_code"]}, (rec.file, rec.line, found, expected)
+    for b in truth["bad_records"]:
+        if b["error_code"] == "broken_json":
+            assert b["order_key"] is None
+        if b["error_code"] == "malformed_row":
+            assert b["channel"] in CSV_CHANNELS and b["order_key"].startswith(b["channel"] + ":")
+    named = [b for b in truth["bad_records"] if b["order_key"]]
+    assert len(named) > 0.7 * len(truth["bad_records"])
+    assert not set(b["order_key"] for b in named) & set(truth["order_customer"])
+    share = len(truth["bad_records"]) / sum(c["landed"] for c in truth["records_by_channel"].values())
+    assert 0.015 < share < 0.025
+
+
+def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Landed]], truth: dict[str, Any]) -> None:
+    """paid = goods - merchant_discount - platform_discount + fees, in each channel's own fields/units."""
+    good = {(b["file"], b["line"]) for b in truth["bad_records"]}
+
+    def fen(x: float | str) -> int:
+        return round(float(x) * 100)
+
+    for ch in CHANNELS:
+        for rec in landed[ch]:
+            if (rec.file, rec.line) in good:
+                continue
+            if ch in ("app", "miniprogram"):
+                conv = (lambda v: v) if ch == "miniprogram" else fen
+                a = {k: conv(v) for k, v in rec.obj["amounts"].items()}
+                items = rec.obj["items"]
+                assert a["goods"] == sum(conv(i["original_price"]) * i["qty"] for i in items)
+                assert a["paid"] == a["goods"] - a["merchant_discount"] - a["platform_discount"] + a["delivery_fee"] + a["packaging_fee"]
+                assert sum(conv(i["discount"]) for i in items) == a["merchant_discount"] + a["platform_discount"]
+            elif ch == "meituan":
+                o, extras = rec.obj, orjson.loads(rec.obj["extras"])
+                goods = sum(fen(d["original_price"]) * d["quantity"] for d in rec.inner)
+                item_disc = sum((fen(d["original_price"]) - fen(d["price"])) * d["quantity"] for d in rec.inner)
+                merchant = sum(fen(e["poi_charge"]) for e in extras) + item_disc
+                platform = sum(fen(e["mt_charge"]) for e in extras)
+                assert fen(o["original_price"]) == goods
+                assert fen(o["total"]) == goods - merchant - platform + fen(o["shipping_fee"]) + int(o["package_bag_money"])
+            elif ch == "eleme":
+                m = rec.inner
+                items = [i for g in m["groups"] for i in g["items"]]
+                assert fen(m["originalPrice"]) == sum(fen(i["total"]) for i in items)
+                assert fen(m["totalPrice"]) == (fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
+                                                + fen(m["deliverFee"]) + fen(m["packageFee"]))
+            elif ch == "pos":
+                for r in rec.rows:
+                    assert fen(r[12]) == fen(r[10]) * int(r[8]) - fen(r[11]) == fen(r[9]) * int(r[8])
+            else:
+                for r in rec.rows:
+                    assert fen(r[13]) == fen(r[11]) * int(r[10])
+
+
+def test_day_has_a_realistic_shape(valid_facts: dict[str, Facts], truth: dict[str, Any], landed: dict[str, list[Landed]]) -> None:
+    """Channel mix, fulfilment per channel, ~3% cancellations, daytime peaks, 1-8 lines of qty 1-4, and
+    masked/privacy phones on Meituan and Eleme."""
+    n = len(valid_facts)
+    mix = Counter(k.split(":")[0] for k in valid_facts)
+    target = {"app": 0.20, "miniprogram": 0.15, "meituan": 0.25, "eleme": 0.20, "pos": 0.12, "groupbuy": 0.08}
+    for ch, share in target.items():
+        assert abs(mix[ch] / n - share) < 0.035, (ch, mix[ch] / n)
+    by_ch: dict[str, Counter[str]] = defaultdict(Counter)
+    for k, f in valid_facts.items():
+        by_ch[k.split(":")[0]][f.fulfilment] += 1
+    assert set(by_ch["pos"]) == {"in_store"}
+    for ch in ("app", "miniprogram", "meituan", "eleme"):
+        assert 0.8 < by_ch[ch]["delivery"] / sum(by_ch[ch].values()) < 0.99 and by_ch[ch]["self_pickup"] > 0
+    assert 0.55 < by_ch["groupbuy"]["self_pickup"] / sum(by_ch["groupbuy"].values()) < 0.95
+    cancelled = [f for f in valid_facts.values() if f.cancelled]
+    assert 0.02 < len(cancelled) / n < 0.04
+    assert sorted(truth["cancelled"]) == sorted(f.key for f in cancelled)
+    assert {k.split(":")[0] for k in truth["cancelled"]} == set(CHANNELS)
+    hours = Counter(dt.datetime.fromtimestamp(f.created, SH).hour for f in valid_facts.values())
+    assert sum(hours[h] for h in range(7, 22)) / n > 0.9
+    assert hours[8] > hours[10] and hours[12] > hours[15] and hours[18] > hours[15]
+    assert {dt.datetime.fromtimestamp(f.created, SH).date() for f in valid_facts.values()} == {DATE}
+    assert all(1 <= len(f.lines) <= 8 and all(1 <= q <= 4 for _, q in f.lines) for f in valid_facts.values())
+    for ch, sep in (("meituan", "_"), ("eleme", ",")):
+        phones = [f.phone for k, f in valid_facts.items() if k.startswith(ch + ":")]
+        kinds = Counter("masked" if "****" in p else "privacy" if sep in p else "mobile" for p in phones)
+        assert all(kinds[x] > 0.15 * len(phones) for x in ("masked", "privacy", "mobile")), kinds
+
+
+def _norm_address(text: str) -> str:
+    return text[3:] if text.startswith("上海市") else text
+
+
+def test_merge_groups_obey_the_rule(valid_facts: dict[str, Facts], truth: dict[str, Any]) -> None:
+    """Every truth group: >= 2 orders of one true customer, one address, one store, all delivery and not
+    cancelled, all within the window of the group's first order. Recomputing the rule from the files gives
+    exactly the truth's groups; cross-channel groups and 30-60 min repeats that must NOT merge both occur."""
+    window = truth["merge_window_minutes"] * 60
+    assert window == 30 * 60
+    customer = truth["order_customer"]
+    for group in truth["merge_groups"]:
+        assert len(group) >= 2
+        fs = [valid_facts[k] for k in group]
+        assert len({customer[k] for k in group}) == 1
+        assert len({_norm_address(f.address) for f in fs}) == 1 and len({f.store for f in fs}) == 1
+        assert all(f.fulfilment == "delivery" and not f.cancelled for f in fs)
+        first = min(f.created for f in fs)
+        assert fs[0].created == first and all(f.created - first <= window for f in fs)
+
+    buckets: dict[tuple[str, str, str], list[Facts]] = defaultdict(list)
+    for f in valid_facts.values():
+        if f.fulfilment == "delivery" and not f.cancelled:
+            buckets[(customer[f.key], _norm_address(f.address), f.store)].append(f)
+    expected: list[list[str]] = []
+    outside_pairs = 0
+    for fs in buckets.values():
+        fs.sort(key=lambda f: (f.created, f.key))
+        group = [fs[0]]
+        for f in fs[1:]:
+            if f.created - group[0].created <= window:
+                group.append(f)
+            else:
+                if len(group) > 1:
+                    expected.append([g.key for g in group])
+                if f.created - group[-1].created <= 2 * window:
+                    outside_pairs += 1
+                group = [f]
+        if len(group) > 1:
+            expected.append([g.key for g in group])
+    assert sorted(expected) == sorted(truth["merge_groups"])
+    delivery = sum(f.fulfilment == "delivery" for f in valid_facts.values())
+    grouped = sum(len(g) for g in truth["merge_groups"])
+    assert 0.05 * delivery < grouped < 0.2 * delivery
+    assert sum(len({k.split(":")[0] for k in g}) > 1 for g in truth["merge_groups"]) > len(truth["merge_groups"]) / 3
+    assert outside_pairs >= 10
+    assert any(len(g) >= 3 for g in truth["merge_groups"])
+
+
+def test_world_customers_live_near_their_store_with_distinct_identities() -> None:
+    """Every customer address lies within ~3 km of its store, which is the nearest store; phones and the
+    per-channel ids (app member, WeChat openid, Meituan, Eleme) are unique per customer; a minority of
+    customers have a second address."""
+    world = build_world(DATE, SEED, 2000)
+    coslat = math.cos(math.radians(31.2))
+    for c in world.customers:
+        assert c.preferred_store == c.addresses[0].store
+        for a in c.addresses:
+            dists = [math.hypot((a.lat - s.lat) * 111_000, (a.lng - s.lng) * 111_000 * coslat) for s in world.stores]
+            assert dists[a.store] == min(dists) and dists[a.store] <= 3050
+            assert a.text.startswith("上海市" + a.district)
+    for attr in ("customer_id", "phone", "member_id", "openid", "meituan_user_id", "eleme_user_id"):
+        values = [getattr(c, attr) for c in world.customers]
+        assert len(set(values)) == len(values), attr
+    assert all(re.fullmatch(r"o[A-Za-z0-9_-]{27}", c.openid) for c in world.customers)
+    assert 0.05 < sum(len(c.addresses) > 1 for c in world.customers) / len(world.customers) < 0.2
+    assert {r.store_id for r in world.riders} == {s.store_id for s in world.stores}
+
+
+def test_customer_addresses_parse_with_cpca(landed: dict[str, list[Landed]], truth: dict[str, Any]) -> None:
+    """cpca resolves every customer's address (as the world holds it and as customers typed it on the
+    platforms, sometimes without 上海市) to 上海市 and the right district."""
+    cpca = pytest.importorskip("cpca")
+    world = build_world(DATE, SEED, 900)
+    addresses = [a for c in world.customers for a in c.addresses]
+    texts = [a.text for a in addresses]
+    typed = [r.obj["recipient_address"].split("@#")[0] for r in landed["meituan"][:400]
+             if r.obj and r.obj["recipient_address"]]
+    assert any(not t.startswith("上海市") for t in typed)
+    frame = cpca.transform(texts + typed)
+    assert (frame["省"] == "上海市").all()
+    districts = list(frame["区"])
+    assert districts[: len(texts)] == [a.district for a in addresses]
+    assert all(d.endswith("区") for d in districts)
+
+
+def test_live_mode_writes_small_files_for_today(tmp_path: Path) -> None:
+    """run_live writes today's reference tables, then per-tick files of valid format named with the current
+    time, with seq continuing after files already in the folder; it stops after duration_s."""
+    from ingestion.simulator.clock import today_local
+
+    today = today_local().isoformat()
+    pre = tmp_path / "orders" / "app" / today
+    pre.mkdir(parents=True)
+    (pre / "app-000000-00041.jsonl").write_text("", encoding="utf-8")
+    ticks: list[int] = []
+    stats = run_live(tmp_path, rate=40.0, seed=3, duration_s=2.2, on_tick=lambda s: ticks.append(s.files))
+    assert stats.ticks >= 1 and stats.orders > 20 and ticks
+    for table in ("stores", "products", "riders", "promotions", "stock_snapshots"):
+        assert (tmp_path / "reference" / table / today / f"{table}.jsonl").stat().st_size > 0
+    written = [p for p in (tmp_path / "orders").rglob("*") if p.is_file() and p.stat().st_size > 0]
+    assert len(written) == stats.files >= 4
+    assert all(NAME_RE.match(p.name) and p.parent.name == today for p in written)
+    app_seqs = sorted(int(NAME_RE.match(p.name)["seq"]) for p in written if p.parent.parent.name == "app")
+    assert app_seqs and app_seqs[0] == 42
+    lines = [line for p in written if p.suffix == ".jsonl" for line in p.read_text(encoding="utf-8").splitlines()]
+    parsed = 0
+    for line in lines:
+        try:
+            orjson.loads(line)
+            parsed += 1
+        except orjson.JSONDecodeError:
+            pass
+    assert parsed >= 0.9 * len(lines)
