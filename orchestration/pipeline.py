@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration.definitions import PIPELINE_JOB, build_definitions
+from orchestration.serve import prepare_dagster_home
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -19,6 +21,10 @@ def run_once() -> bool:
     """
     defs = build_definitions()
     job = defs.resolve_job_def(PIPELINE_JOB)
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
     return result.success

@@ -17,7 +17,7 @@ from dispatch import (
     plan_routes,
     validate_plan,
 )
-from tests.dispatch.conftest import SOLVERS, STORE, T0, parcel, rider
+from routing_fixtures import SOLVERS, STORE, T0, parcel, rider
 
 
 def solve(parcels, riders, config, solver) -> Plan:
