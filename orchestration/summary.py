@@ -59,7 +59,8 @@ def render(summary: Summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # Piped output (make, CI logs) defaults to 80 columns, which would cut the numbers.
+    console = Console(width=max(Console().width, 110))
     intake = Table(title="Orders per channel")
     for column in ("channel", "landed", "loaded", "quarantined", "duplicate", "orders", "cancelled", "paid ¥"):
         intake.add_column(column, justify="left" if column == "channel" else "right")

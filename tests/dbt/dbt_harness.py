@@ -166,7 +166,7 @@ BASE_ORDERS = [
     # 15:59 UTC = 23:59 local on 2026-11-25. Cash on delivery, never paid online: not payment_missing.
     order("meituan:MT2", "2026-11-25 15:59:00", goods="25.00", paid="25.00", payment="cash_on_delivery",
           promised_to="2026-11-25 16:50:00"),
-    # No coordinates -> bad_address; online, unpaid, not cancelled -> payment_missing; ASAP -> never late.
+    # No coordinates but a parsed address -> not bad_address; online, unpaid, not cancelled -> payment_missing; ASAP -> never late.
     order("eleme:EL1", "2026-11-26 02:50:00", goods="33.00", paid="30.00", payment="online", status="created",
           address=NO_COORDS),
     # Till sale, no status events at all: the ingested status is the current one. Latest order = "now".

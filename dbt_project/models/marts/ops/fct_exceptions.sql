@@ -28,16 +28,13 @@ bad_address as (
         channel,
         store_id,
         created_at as raised_at,
-        case
-            when admin_code is null and (lat is null or lng is null)
-                then 'address did not resolve to a district and has no coordinates'
-            when admin_code is null then 'address did not resolve to a district'
-            else 'address has no coordinates'
-        end || ': ' || coalesce(address_raw, '<empty>') as detail,
+        'address did not resolve to a district: ' || coalesce(address_raw, '<empty>') as detail,
         'contact_customer' as action
     from open_orders
+    -- Only an address nobody can place needs the customer. A parsed address without coordinates
+    -- (group-buy sheets carry none) is geocoded for dispatch, not escalated.
     where fulfilment_type = 'delivery'
-        and (admin_code is null or lat is null or lng is null)
+        and admin_code is null
 ),
 
 payment_missing as (
