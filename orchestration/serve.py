@@ -35,10 +35,24 @@ def commands(dagster_port: int, dashboard_port: int) -> dict[str, list[str]]:
     }
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _default_signals() -> None:
+    """In the child: a parent started in the background (`make demo &`, CI) hands down SIGINT and
+    SIGTERM as ignored, and `dagster dev` would then never stop. Restore the defaults."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def serve(dagster_port: int = 3000, dashboard_port: int = 8501) -> None:
+    # `kill PID` stops the servers as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     prepare_dagster_home(Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))))
     processes = {
-        name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True)
+        name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True, preexec_fn=_default_signals)
         for name, cmd in commands(dagster_port, dashboard_port).items()
     }
     print(f"Dagster UI  http://127.0.0.1:{dagster_port}\nDashboard   http://127.0.0.1:{dashboard_port}\nCtrl-C stops both.")
