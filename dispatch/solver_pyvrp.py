@@ -14,6 +14,7 @@ from pyvrp import Client, Depot, Location, ProblemData, VehicleType, solve
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 from dispatch.problem import RawRoute, RawSolution, RoutingProblem
+from dispatch.repair import insert_left_out
 
 
 def to_problem_data(problem: RoutingProblem) -> ProblemData:
@@ -86,4 +87,8 @@ def solve_pyvrp(
         routes.append(RawRoute(route.vehicle_type(), visits))
     routed = {v for r in routes for v in r.visits}
     unassigned = [v for v in range(1, problem.num_clients + 1) if v not in routed]
-    return RawSolution(routes, unassigned, time.perf_counter() - started, notes)
+    raw = RawSolution(routes, unassigned, 0.0, notes)
+    if unassigned and not problem.required[1:].all():
+        raw = insert_left_out(problem, raw)
+    raw.runtime_s = time.perf_counter() - started
+    return raw

@@ -223,13 +223,28 @@ def make_follow_up(parent: Order, idx: int, r: random.Random) -> Order:
                  r.random() < CANCEL_RATE, parent=parent.idx)
 
 
+def follow_up_propensity(customer_id: str) -> float:
+    """A stable trait: about one customer in five forgets things and adds a second order far more often.
+    Derived from the customer id alone, so the same customer behaves alike on every simulated day, which is
+    what lets a model learn merge propensity from history (issue 3)."""
+    u = random.Random(f"propensity-{customer_id}").random()
+    return 6.0 if u < 0.2 else 0.5
+
+
+def _weighted_sample(orders: list[Order], k: int, r: random.Random) -> list[Order]:
+    """k orders without replacement, each drawn in proportion to its customer's follow-up propensity
+    (Efraimidis-Spirakis: the k largest u ** (1 / w))."""
+    keyed = sorted(orders, key=lambda o: r.random() ** (1.0 / follow_up_propensity(o.customer.customer_id)), reverse=True)
+    return keyed[:k]
+
+
 def _add_follow_ups(orders: list[Order], wanted: int, day_end: int, r: random.Random) -> list[Order]:
     """Follow-ups of primary orders, plus a share of follow-ups of follow-ups (chains of three)."""
     latest = day_end - 3600 - 1  # a follow-up (<= 60 min later) must stay inside the business day
     eligible = [o for o in orders if o.fulfilment == "delivery" and o.created <= latest]
     first = min(len(eligible), round(wanted / (1 + FOLLOW_UP_CHAIN_SHARE)))
     made: list[Order] = []
-    for parent in r.sample(eligible, first):
+    for parent in _weighted_sample(eligible, first, r):
         made.append(make_follow_up(parent, len(orders) + len(made), r))
     eligible2 = [o for o in made if o.created <= latest]
     for parent in r.sample(eligible2, min(len(eligible2), wanted - first)):

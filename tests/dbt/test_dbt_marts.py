@@ -54,13 +54,15 @@ def test_build_ran_unit_and_data_tests(built_warehouse: BuiltWarehouse) -> None:
     results = built_warehouse.build.run_results()
     unit_tests = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results
                   if r["unique_id"].startswith("unit_test.")}
-    assert unit_tests == {
+    # Other features add unit tests of their own; these are the ones this dataset's marts rely on.
+    assert unit_tests.items() >= {
         "stg_orders_business_date_is_local_day": "pass",
         "current_status_ignores_arrival_order": "pass",
         "current_status_ties_broken_by_lifecycle_rank": "pass",
         "hourly_kpis_bucket_by_local_hour": "pass",
         "exceptions_late_risk_window": "pass",
-    }
+    }.items()
+    assert set(unit_tests.values()) == {"pass"}, unit_tests
     assert built_warehouse.build.status_of("assert_ingest_accounting_balanced") == ["pass"]
     assert all(r["status"] in ("pass", "success") for r in results), [
         (r["unique_id"], r["status"]) for r in results if r["status"] not in ("pass", "success")]
