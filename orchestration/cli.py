@@ -12,6 +12,15 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="orderhub: multi-channel order aggregation.")
 
 
+def _register_subcommands() -> None:
+    from orchestration.dispatch_cli import dispatch_app
+
+    app.add_typer(dispatch_app, name="dispatch")
+
+
+_register_subcommands()
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="landing folder to write into")] = Path("landing"),
