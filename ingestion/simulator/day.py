@@ -67,18 +67,18 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
     all_orders = generate_skeletons(world, date, orders + n_bad, seed)
 
     ids = IdAllocator(date)
-    pricer = Pricer(world, random.Random(f"orders-{seed}"))
+    pricer = Pricer(world, random.Random(f"orders-{seed}-{date.isoformat()}"))
     for o in all_orders:
         pricer.realise(o)
         if o.channel in ("meituan", "eleme"):
             o.day_seq = ids.day_seq(o.channel, o.store.store_id)
         o.order_id = ids.order_id(o)
 
-    fault_rng = random.Random(f"faults-{seed}")
+    fault_rng = random.Random(f"faults-{seed}-{date.isoformat()}")
     faults = plan_faults(all_orders, n_bad, pricer, fault_rng)
     dups = plan_duplicates(all_orders, faults, fault_rng)
 
-    envelope = random.Random(f"envelopes-{seed}")
+    envelope = random.Random(f"envelopes-{seed}-{date.isoformat()}")
     by_channel: dict[str, dict[int, list[Record]]] = {c: {} for c in CHANNELS}
     flat: dict[str, list[Record]] = {c: [] for c in CHANNELS}
     originals: dict[int, tuple[Record, int]] = {}
@@ -89,7 +89,7 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
         flat[o.channel].append(rec)
         originals[o.idx] = (rec, slot)
 
-    dup_rng = random.Random(f"duplicates-{seed}")
+    dup_rng = random.Random(f"duplicates-{seed}-{date.isoformat()}")
     for o in dups:
         rec, slot = originals[o.idx]
         # Usually a retry lands in a later file of the day; sometimes later in the same file.

@@ -254,8 +254,9 @@ def _add_follow_ups(orders: list[Order], wanted: int, day_end: int, r: random.Ra
 
 def generate_skeletons(world: World, date: dt.date, n_total: int, seed: int) -> list[Order]:
     """Exactly n_total orders for `date`, sorted by creation time, follow-ups included."""
-    rng = np.random.default_rng([seed, 3])
-    r = random.Random(f"follow-ups-{seed}")
+    # The same seed keeps the same customers (world) across days; the date varies what they order.
+    rng = np.random.default_rng([seed, 3, date.toordinal()])
+    r = random.Random(f"follow-ups-{seed}-{date.isoformat()}")
     day0 = day_start_epoch(date)
     n_follow = follow_up_count(n_total)
     created = day0 + _sample_sod(n_total - n_follow, rng)
@@ -437,7 +438,7 @@ class Pricer:
 
 def realise_all(world: World, orders: list[Order], ids: IdAllocator, seed: int) -> None:
     """Lines, money, presentation and ids for time-sorted skeletons (ids follow creation order)."""
-    pricer = Pricer(world, random.Random(f"orders-{seed}"))
+    pricer = Pricer(world, random.Random(f"orders-{seed}-{world.date.isoformat()}"))
     for o in orders:
         pricer.realise(o)
         if o.channel in ("meituan", "eleme"):
