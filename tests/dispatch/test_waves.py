@@ -1,0 +1,64 @@
+"""Wave planning over a day: a rider on the road is not planned again before the trip returns, parcels
+the riders could not take wait for the next wave, and every wave's plan is valid."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dispatch.model import Parcel, Rider, RoutingConfig, Store
+from dispatch.validate import validate_plan
+from dispatch.waves import plan_day, wave_times
+
+STORE = Store("S1", 31.2000, 121.5900)
+T0 = datetime(2026, 11, 26, 3, 0)
+CONFIG = RoutingConfig(time_limit_s=0.3, no_improvement_iters=200)
+
+
+def parcel(pid: str, minutes: int, north_m: float, weight_g: int = 2000, zone: str = "ambient") -> Parcel:
+    ready = T0 + timedelta(minutes=minutes)
+    return Parcel(pid, "S1", STORE.lat + north_m / 111_000, STORE.lng, weight_g, 3000, zone, ready,
+                  promised_to=ready + timedelta(minutes=90))
+
+
+def rider(rid: str, capacity_g: int = 10_000) -> Rider:
+    return Rider(rid, "S1", STORE.lat, STORE.lng, T0, T0 + timedelta(hours=8), capacity_g, cold_box_capacity_ml=0)
+
+
+def test_wave_grid_starts_after_the_first_parcel():
+    """Waves fall on a fixed 10-minute grid; the first releases the parcels ready before it."""
+    times = wave_times([parcel("a", 3, 500), parcel("b", 24, 500)], 10)
+    assert times == [T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), T0 + timedelta(minutes=30)]
+
+
+def test_busy_rider_waits_for_return_and_overflow_carries_to_next_wave():
+    """One rider, 8 kg capacity: wave 1 has two 5 kg parcels, so one rides and one waits. The rider is
+    back only after the trip, so the waiting parcel goes on a later wave with the same rider, never on a
+    trip that overlaps the first."""
+    parcels = [parcel("a", 1, 1500, 5000), parcel("b", 2, -1500, 5000)]
+    riders = [rider("r1", capacity_g=8000)]
+    day = plan_day(parcels, riders, [STORE], wave_minutes=10, config=CONFIG)
+    routes = day.routes
+    assert day.unassigned == []
+    assert sorted(stop.parcel_id for _, route in routes for stop in route.stops) == ["a", "b"]
+    first, second = sorted((route for _, route in routes), key=lambda r: r.depart_at)
+    assert second.depart_at >= first.return_at
+    for wave in day.waves:
+        planned = {s.parcel_id for r in wave.plan.routes for s in r.stops} | {p for p, _ in wave.plan.unassigned}
+        wave_parcels = [p for p in parcels if p.parcel_id in planned]
+        assert validate_plan(wave.plan, wave_parcels, riders, CONFIG, [STORE]) == [] or wave.plan.routes == []
+
+
+def test_parcel_nobody_can_carry_is_final_not_carried():
+    """A cold parcel with no cold-box rider is unassigned once with its reason, not retried every wave."""
+    day = plan_day([parcel("cold", 1, 800, zone="frozen")], [rider("r1")], [STORE], wave_minutes=10, config=CONFIG)
+    assert day.unassigned == [("cold", "no rider with cold box")]
+
+
+def test_parcel_waits_for_a_rider_and_is_late_when_none_comes_in_time():
+    """With nobody on shift the parcel waits wave after wave; when the first rider starts six hours later
+    its 90-minute promise is gone, so it ends 'cannot reach within promise' (a late-risk exception)."""
+    off_shift = Rider("r1", "S1", STORE.lat, STORE.lng, T0 + timedelta(hours=6), T0 + timedelta(hours=8), 10_000)
+    day = plan_day([parcel("a", 1, 800)], [off_shift], [STORE], wave_minutes=10, config=CONFIG)
+    assert [pid for pid, _ in day.unassigned] == ["a"]
+    assert day.unassigned[0][1] == "cannot reach within promise"
+    assert len(day.waves) == 1  # planned once, when the rider came on shift; earlier waves had nobody
