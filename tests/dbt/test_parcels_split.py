@@ -299,15 +299,17 @@ def test_merge_savings_daily(query) -> None:
     """Per day and store, counted from the scenarios by hand: SH001 has 6 deliverable orders (the cancelled
     and self-pickup ones excluded) in 3 merge groups that leave as 4 parcels (the frozen/ambient group splits
     once): 2 parcels saved. SH002 has 5 orders in 4 merge groups (H is 2 orders) that leave as 3 + 2 + 2 + 2 =
-    9 parcels: 4 groups split by limits, 5 extra parcels, one oversize, 4 more parcels than orders."""
+    9 parcels: 4 groups split by limits, 5 extra parcels, one oversize, 4 more parcels than orders. Packed
+    alone, the orders would need 6 parcels in SH001 (Z's two orders are in different zones anyway) and 10 in
+    SH002 (H1 and H2 need 2 each alone, 3 together): merging saved 2 and 1."""
     rows = query("""
         select store_id, delivery_orders, parcels_without_merge, merged_orders, merge_groups, parcels_after_split,
                split_merge_groups, split_by_zone_merge_groups, split_by_limits_merge_groups, split_extra_parcels,
-               oversize_parcels, parcels_saved
+               oversize_parcels, parcels_saved, parcels_split_without_merge, parcels_saved_by_merge
         from marts.fct_merge_savings_daily where business_date = date '2026-11-26' order by store_id""")
     assert rows == [
-        ("SH001", 6, 6, 5, 3, 4, 1, 1, 0, 1, 0, 2),
-        ("SH002", 5, 5, 2, 4, 9, 4, 0, 4, 5, 1, -4),
+        ("SH001", 6, 6, 5, 3, 4, 1, 1, 0, 1, 0, 2, 6, 2),
+        ("SH002", 5, 5, 2, 4, 9, 4, 0, 4, 5, 1, -4, 10, 1),
     ]
 
 

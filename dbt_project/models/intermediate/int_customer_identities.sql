@@ -1,3 +1,7 @@
+-- A table, not a view: identity matching and the merge walk feed several models and tests, and
+-- recomputing them per reader costs seconds each at a million orders (bench/parcels_merge_split.py).
+{{ config(materialized='table') }}
+
 -- Who placed each order, across channels, with the evidence and a confidence.
 --
 -- Channels identify people differently: the app and mini-program see full mobile numbers; Meituan and

@@ -1,3 +1,7 @@
+-- A table, not a view: identity matching and the merge walk feed several models and tests, and
+-- recomputing them per reader costs seconds each at a million orders (bench/parcels_merge_split.py).
+{{ config(materialized='table') }}
+
 -- Which delivery orders travel together: the rule engine of the merge (rules in config/rules.yml).
 --
 -- Candidates are delivery orders that are not cancelled and have a parsed address. Within one merge key

@@ -2,7 +2,10 @@
 
 Input: int_parcel_items (one row per item: an order line, or a quantity chunk of a line too big for one
 parcel). Items are packed per (merge_group_id, travel_group): different travel groups never share a
-parcel. Output: one row per item with its parcel_no (1..n within the merge group and travel group).
+parcel. Output: every column of int_parcel_items (so the marts read this table alone) plus the item's parcel_no
+(1..n within the merge group and travel group), the packing facts of its group, and
+order_alone_parcels: the parcels the item's order's items of that travel group would need packed on their
+own, by the same rules (what splitting costs without merging; fct_merge_savings_daily compares the two).
 
 * Fast path, in SQL: a (merge group, travel group) whose items together fit one parcel, with no oversize
   unit, is parcel 1. That is nearly every group, and it never leaves DuckDB.
@@ -13,7 +16,7 @@ parcel. Output: one row per item with its parcel_no (1..n within the merge group
     either limit) and the better kept;
   - lower bound = max(ceil(sum w / W), ceil(sum v / V), items over half the weight limit, items over
     half the volume limit) (two such items can never share a parcel); FFD at the bound is minimal;
-  - above the bound with at most `exact_max_items` items: exact branch-and-bound search for the fewest
+  - above the bound with at most EXACT_MAX_ITEMS (10) items: exact branch-and-bound search for the fewest
     parcels (node budget per group); a completed search is a proof of minimality too.
   is_proven_minimal says whether the parcel count is proven the fewest for these items; lines that fit
   are kept whole, so "fewest" is over whole lines and the chunks int_parcel_items made.
@@ -159,10 +162,28 @@ def pack_group(w: list[int], v: list[int], oversize: list[bool], keys: list[tupl
     return parcel_of, lower + len(big), proven, method if normal else "oversize_only"
 
 
+def _parcels_needed(w: list[int], v: list[int], oversize: list[bool], keys: list[tuple], cap_w: int,
+                    cap_v: int) -> int:
+    """Parcels one set of items needs under the same rules (1 when it fits one parcel)."""
+    if sum(w) <= cap_w and sum(v) <= cap_v and not any(oversize):
+        return 1
+    return max(pack_group(w, v, oversize, keys, cap_w, cap_v)[0])
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
-    cap_w = int(dbt.config.meta_get("parcel_max_weight_g"))
-    cap_v = int(dbt.config.meta_get("parcel_max_volume_ml"))
+    # dbt reads these calls statically: the keys must be literals.
+    limits = {
+        "parcel_max_weight_g": dbt.config.meta_get("parcel_max_weight_g"),
+        "parcel_max_volume_ml": dbt.config.meta_get("parcel_max_volume_ml"),
+    }
+    missing = [key for key, value in limits.items() if value in (None, "")]
+    if missing:
+        raise ValueError(
+            f"int_parcel_assignments: meta {', '.join(missing)} missing; it is set from vars in "
+            "models/intermediate/_intermediate__parcels.yml (run dbt with --vars from config/rules.yml)")
+    cap_w = int(limits["parcel_max_weight_g"])
+    cap_v = int(limits["parcel_max_volume_ml"])
 
     items = dbt.ref("int_parcel_items")
     items.create_view("__parcel_items", replace=True)
@@ -178,8 +199,7 @@ def model(dbt, session):
 
     # Only the over-limit groups come into Python, ordered so each group is one contiguous run.
     slow = session.sql("""
-        select i.merge_group_id, i.travel_group, i.order_key, i.line_no, i.chunk_no,
-               i.weight_g, i.volume_ml, i.oversize_unit
+        select i.*
         from __parcel_items i
         semi join (select merge_group_id, travel_group from __parcel_groups where needs_packing) g
             on g.merge_group_id = i.merge_group_id and g.travel_group = i.travel_group
@@ -192,6 +212,7 @@ def model(dbt, session):
     lower_bound = np.zeros(n, dtype=np.int32)
     proven = np.zeros(n, dtype=bool)
     method = np.empty(n, dtype=object)
+    alone = np.zeros(n, dtype=np.int32)
     if n:
         mg = slow.column("merge_group_id").to_pylist()
         tg = slow.column("travel_group").to_pylist()
@@ -213,30 +234,44 @@ def model(dbt, session):
             lower_bound[start:end] = lower
             proven[start:end] = is_proven
             method[start:end] = how
+            # What the same rules give each order of the group on its own (for the savings mart).
+            sub = start
+            for stop in range(start + 1, end + 1):
+                if stop < end and ok[stop] == ok[sub]:
+                    continue
+                if sub == start and stop == end:
+                    alone[sub:stop] = max(got)
+                else:
+                    alone[sub:stop] = _parcels_needed(w_all[sub:stop], v_all[sub:stop], big_all[sub:stop],
+                                                      keys[sub - start:stop - start], cap_w, cap_v)
+                sub = stop
             start = end
 
-    packed = pa.table({
-        "merge_group_id": slow.column("merge_group_id"),
-        "travel_group": slow.column("travel_group"),
-        "parcel_no": pa.array(parcel_no, type=pa.int32()),
-        "order_key": slow.column("order_key"),
-        "line_no": slow.column("line_no"),
-        "chunk_no": slow.column("chunk_no"),
-        "parcels_in_travel_group": pa.array(parcels, type=pa.int32()),
-        "lower_bound_parcels": pa.array(lower_bound, type=pa.int32()),
-        "is_proven_minimal": pa.array(proven, type=pa.bool_()),
-        "packing_method": pa.array(method.tolist(), type=pa.string()),
-    })
+    packed = slow
+    for name, values, kind in (
+        ("parcel_no", parcel_no, pa.int32()),
+        ("parcels_in_travel_group", parcels, pa.int32()),
+        ("lower_bound_parcels", lower_bound, pa.int32()),
+        ("is_proven_minimal", proven, pa.bool_()),
+        ("packing_method", method.tolist(), pa.string()),
+        ("order_alone_parcels", alone, pa.int32()),
+    ):
+        packed = packed.append_column(name, pa.array(values, type=kind))
     session.register("__parcel_packed", packed)
 
+    # Every column of int_parcel_items is carried through, so the marts read this table alone.
     return session.sql("""
         select
-            i.merge_group_id, i.travel_group, 1::integer as parcel_no, i.order_key, i.line_no, i.chunk_no,
-            1::integer as parcels_in_travel_group, 1::integer as lower_bound_parcels,
-            true as is_proven_minimal, 'fits_one' as packing_method
+            i.*,
+            1::integer as parcel_no,
+            1::integer as parcels_in_travel_group,
+            1::integer as lower_bound_parcels,
+            true as is_proven_minimal,
+            'fits_one' as packing_method,
+            1::integer as order_alone_parcels
         from __parcel_items i
         semi join (select merge_group_id, travel_group from __parcel_groups where not needs_packing) g
             on g.merge_group_id = i.merge_group_id and g.travel_group = i.travel_group
-        union all
+        union all by name
         select * from __parcel_packed
     """)

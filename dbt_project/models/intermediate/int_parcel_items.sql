@@ -17,7 +17,7 @@
 --
 -- travel_group maps temp_zone through var temp_zone_travel_groups (ambient -> ambient, chilled and
 -- frozen -> cold): items of different travel groups never share a parcel. A zone missing from the map
--- travels alone ('only:<zone>'). Materialised as a table: the packer reads it twice and the marts again.
+-- travels alone ('only:<zone>'). Materialised as a table: the packer reads it twice.
 
 {%- set max_weight = var('parcel_max_weight_g') | int %}
 {%- set max_volume = var('parcel_max_volume_ml') | int %}
@@ -30,14 +30,35 @@
     {{ exceptions.raise_compiler_error("parcel_max_weight_g and parcel_max_volume_ml must be positive") }}
 {%- endif %}
 
+-- The merge group's context (store, customer, address, business day from its first order, merge_reason
+-- from its last) rides on every item, so the packer and the parcel marts read this table alone instead of
+-- recomputing the merge (int_merge_groups is a view).
 with groups as (
-    select order_key, merge_group_id
+    select
+        order_key,
+        merge_group_id,
+        arg_min(store_id, group_seq) over by_group as store_id,
+        arg_min(customer_id, group_seq) over by_group as customer_id,
+        arg_min(address_key, group_seq) over by_group as address_key,
+        arg_min(business_date, group_seq) over by_group as business_date,
+        min(group_first_at) over by_group as group_first_at,
+        max(group_size) over by_group as group_size,
+        -- The last order to join says how far the group stretched its window.
+        arg_max(merge_reason, group_seq) over by_group as merge_reason
     from {{ ref('int_merge_groups') }}
+    window by_group as (partition by merge_group_id)
 ),
 
 lines as (
     select
         groups.merge_group_id,
+        groups.store_id,
+        groups.customer_id,
+        groups.address_key,
+        groups.business_date,
+        groups.group_first_at,
+        groups.group_size,
+        groups.merge_reason,
         lines.order_key,
         lines.line_no,
         lines.sku_id,
@@ -104,5 +125,12 @@ select
         else 'only:' || coalesce(temp_zone, 'unknown')
     end as travel_group,
     chunk_count > 1 as is_line_split,
-    oversize_unit
+    oversize_unit,
+    store_id,
+    customer_id,
+    address_key,
+    business_date,
+    group_first_at,
+    group_size,
+    merge_reason
 from chunks

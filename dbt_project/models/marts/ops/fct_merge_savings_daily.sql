@@ -6,6 +6,9 @@
 --   parcels_after_split    parcels actually sent (fct_parcels)
 --   split_extra_parcels    parcels the split added: sum over merge groups of (parcels - 1)
 --   parcels_saved          parcels_without_merge - parcels_after_split (negative if splits outweigh merges)
+--   parcels_split_without_merge  parcels if every order were packed on its own under the same split rules
+--                          (zones, limits): the honest "before merge" when most orders mix zones
+--   parcels_saved_by_merge parcels_split_without_merge - parcels_after_split: what merging alone saved
 --
 -- Every order is counted on its merge group's business day and store (the group's first order's), so a
 -- group that straddles local midnight is not split across two rows and the columns add up:
@@ -21,6 +24,15 @@ with merge_groups as (
         count(*) as orders,
         count(*) > 1 as is_merged
     from {{ ref('int_merge_groups') }}
+    group by merge_group_id
+),
+
+alone as (
+    select merge_group_id, sum(order_alone_parcels) as parcels_alone
+    from (
+        select distinct merge_group_id, order_key, travel_group, order_alone_parcels
+        from {{ ref('int_parcel_assignments') }}
+    ) as per_order
     group by merge_group_id
 ),
 
@@ -51,7 +63,10 @@ select
     cast(coalesce(sum(greatest(p.parcels - 1, 0)), 0) as bigint) as split_extra_parcels,
     cast(coalesce(sum(p.oversize_parcels), 0) as bigint) as oversize_parcels,
     cast(sum(g.orders) - coalesce(sum(p.parcels), 0) as bigint) as parcels_saved,
-    round(100.0 * (sum(g.orders) - coalesce(sum(p.parcels), 0)) / sum(g.orders), 2) as parcels_saved_pct
+    round(100.0 * (sum(g.orders) - coalesce(sum(p.parcels), 0)) / sum(g.orders), 2) as parcels_saved_pct,
+    cast(coalesce(sum(a.parcels_alone), 0) as bigint) as parcels_split_without_merge,
+    cast(coalesce(sum(a.parcels_alone), 0) - coalesce(sum(p.parcels), 0) as bigint) as parcels_saved_by_merge
 from merge_groups as g
 left join parcels as p on p.merge_group_id = g.merge_group_id
+left join alone as a on a.merge_group_id = g.merge_group_id
 group by g.business_date, g.store_id
