@@ -45,3 +45,20 @@ def load_live(path: Path) -> queries.LiveData | None:
 @st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
 def _load_live_cached(path: str, version: SnapshotVersion) -> queries.LiveData:
     return queries.read_live(Path(path))
+
+
+def load_page(path: Path, page: str, **params: object) -> object | None:
+    """A page's data (``queries.PAGE_FETCHERS[page]`` with ``params``) from the snapshot at ``path``, cached
+    per published version and parameters; None when no snapshot has been published yet.
+
+    Raises ``duckdb.Error`` when the file exists but cannot be read as a serving snapshot.
+    """
+    version = snapshot_version(path)
+    if version is None:
+        return None
+    return _load_page_cached(str(path), version, page, tuple(sorted(params.items())))
+
+
+@st.cache_data(max_entries=4 * _CACHE_ENTRIES, show_spinner=False)
+def _load_page_cached(path: str, version: SnapshotVersion, page: str, params: tuple) -> object:
+    return queries.read_page(Path(path), page, **dict(params))

@@ -180,6 +180,35 @@ STOCK_SNAPSHOTS: dict[str, pl.DataType] = {
     "on_hand": pl.Int64,
 }
 
+# Settlement statements (issue 5): one row per statement line the channel sent, in the channel's own
+# terms. Amounts are yuan, signed as money reaching us: a payment has gross ≥ 0, a fee ≥ 0 (a fee given
+# back on a refund is negative), net = what the line pays us (negative for refunds), refund_amount ≥ 0.
+# `summary` lines are the statement's own totals, kept for checking and excluded from reconciliation.
+SETTLEMENT_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy")
+SETTLEMENT_LINE_TYPES: tuple[str, ...] = ("payment", "refund", "fee", "adjustment", "summary")
+SETTLEMENT_LINES: dict[str, pl.DataType] = {
+    "channel": pl.String,  # the statement's channel (SETTLEMENT_CHANNELS)
+    "statement_date": pl.Date,  # the statement's business day (its landing folder)
+    "line_type": pl.String,
+    "channel_order_id": pl.String,  # the order id the line names (商户订单号 on payment bills)
+    "order_key": pl.String,  # set where the statement itself names the sales channel (meituan, eleme, groupbuy)
+    "transaction_id": pl.String,  # the channel's id of the payment or settlement entry
+    "refund_id": pl.String,
+    "store_id": pl.String,
+    "account_id": pl.String,  # merchant account / shop / group-buy leader the statement is for
+    "tender": pl.String,  # POS end-of-day totals only: cash, wechat, alipay, card
+    "txn_count": pl.Int64,  # transactions the line stands for (1 for an order line)
+    "gross_amount": MONEY,
+    "fee_amount": MONEY,
+    "net_amount": MONEY,
+    "refund_amount": MONEY,
+    "settled_at": UTC_TS,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw_hash": pl.String,
+    "batch_id": pl.String,
+}
+
 ORDER_TABLES: dict[str, dict[str, pl.DataType]] = {
     "orders": ORDERS,
     "order_lines": ORDER_LINES,
@@ -188,6 +217,7 @@ ORDER_TABLES: dict[str, dict[str, pl.DataType]] = {
     "ingest_batches": INGEST_BATCHES,
     "ingest_files": INGEST_FILES,
     "order_versions": ORDER_VERSIONS,
+    "settlement_lines": SETTLEMENT_LINES,  # loaded by the same micro-batch as the orders
 }
 
 # Reference tables with the key a newer file replaces rows by.
@@ -207,6 +237,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "ingest_files": ("path",),
     "order_versions": ("order_key", "raw_hash"),
     "quarantine": ("source_file", "source_line"),
+    # The same line text on the same channel's statement of the same day is one line (a re-delivered file).
+    "settlement_lines": ("channel", "statement_date", "raw_hash"),
     **{name: key for name, (_, key) in REFERENCE_TABLES.items()},
 }
 
@@ -226,6 +258,8 @@ def duckdb_type(dtype: pl.DataType) -> str:
         return f"DECIMAL({dtype.precision},{dtype.scale})"
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMP"
+    if dtype == pl.Date:
+        return "DATE"
     raise TypeError(f"no DuckDB type declared for {dtype!r}")
 
 

@@ -9,15 +9,15 @@ import duckdb
 
 from ingestion.contract import RAW_SCHEMA
 
-KINDS = ("reference", "orders")  # reference first: orders are checked against it
+KINDS = ("reference", "orders", "settlements")  # reference first: orders are checked against it
 
 
 @dataclass(frozen=True)
 class LandingFile:
     root: Path
     relative: str  # e.g. orders/meituan/2026-11-26/meituan-113000-00003.jsonl: the checkpoint key
-    kind: str  # orders | reference
-    source: str  # the channel, or the reference table
+    kind: str  # orders | reference | settlements
+    source: str  # the channel (sales or settlement), or the reference table
     business_date: str
     size_bytes: int
 

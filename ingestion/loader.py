@@ -8,6 +8,7 @@ changed one appends its status events, and the first version of an order is the 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingestion import contract, landing, reference
+from ingestion import contract, landing, reference, settlements
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue, normalise
 from ingestion.faults import crash_point
@@ -65,10 +66,15 @@ class _FileRecords:
     file: landing.LandingFile
     records: list[RawRecord]
     file_error: FileError | None = None
+    statement: list[settlements.ParsedLine] | None = None  # settlement files: each record parsed or rejected
 
 
 def _read(file: landing.LandingFile) -> _FileRecords:
     try:
+        if file.kind == "settlements":
+            # Statements come in their channel's own encoding (Alipay: GBK): the parser decodes them.
+            parsed = settlements.parse(file.source, file.path.read_bytes(), file.relative, file.business_date)
+            return _FileRecords(file, [p.record for p in parsed], statement=parsed)
         text = decode_text(file.path.read_bytes(), file.relative)
         spec = ADAPTERS.get(file.source) if file.kind == "orders" else None
         if spec is not None and spec.file_format == "csv":
@@ -127,6 +133,7 @@ def run_batch(
         quarantine_frames.append(
             _load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress)
         )
+        quarantine_frames.append(_load_settlements(con, read, counts, batch_id))
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
         )
@@ -257,6 +264,50 @@ def _dedupe_and_insert(con, orders: pl.DataFrame, lines: pl.DataFrame, events: p
         fresh.select("order_key", "raw_hash", pl.lit(batch_id).alias("batch_id"), *origin),
         conflict=None,
     )
+
+
+def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts, batch_id: str) -> pl.DataFrame:
+    """Statement lines, counted per statement channel as `settlement/<channel>`. A line already loaded
+    (same channel, statement day and text: a re-delivered statement) is a duplicate."""
+    lines: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = [pl.DataFrame(schema=_STAGING_QUARANTINE)]
+    for item in read:
+        if item.file.kind != "settlements":
+            continue
+        label = f"settlement/{item.file.source}"
+        counts[label].files += 1
+        if item.file_error or item.statement is None:  # the parser rejected the whole file
+            rejected.append(pl.DataFrame([_file_rejection(item, label)], schema=_STAGING_QUARANTINE))
+            counts[label].landed += 1
+            counts[label].quarantined += 1
+            continue
+        statement_date = dt.date.fromisoformat(item.file.business_date)
+        good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
+        counts[label].landed += len(item.statement)
+        counts[label].quarantined += bad.height
+        lines.append(good)
+        rejected.append(bad)
+    if not lines:
+        return pl.concat(rejected)
+
+    key = ["channel", "statement_date", "raw_hash"]
+    batch = pl.concat(lines).with_columns(batch_id=pl.lit(batch_id))
+    con.register("_statement_keys", batch.select(key).unique().to_arrow())
+    known = con.sql(
+        f"SELECT s.channel, s.statement_date, s.raw_hash FROM {RAW}.settlement_lines s "
+        "JOIN _statement_keys k USING (channel, statement_date, raw_hash)"
+    ).pl()
+    con.unregister("_statement_keys")
+    batch = batch.with_row_index("_seq").join(known.with_columns(_known=pl.lit(True)), on=key, how="left")
+    batch = batch.with_columns(
+        is_duplicate=pl.col("_known").fill_null(False) | (pl.col("_seq").rank("ordinal").over(key) > 1)
+    )
+    for (channel,), frame in batch.group_by("channel"):
+        counts[f"settlement/{channel}"].duplicate += int(frame["is_duplicate"].sum())
+        counts[f"settlement/{channel}"].loaded += int((~frame["is_duplicate"]).sum())
+    fresh = batch.filter(~pl.col("is_duplicate")).select(list(contract.SETTLEMENT_LINES))
+    _insert(con, "settlement_lines", fresh, conflict=None)
+    return pl.concat(rejected)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conflict: str | None) -> None:

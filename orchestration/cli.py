@@ -17,6 +17,10 @@ def _register_subcommands() -> None:
 
     app.add_typer(dispatch_app, name="dispatch")
 
+    from orchestration.recon_cli import recon_app
+
+    app.add_typer(recon_app, name="recon")
+
 
 _register_subcommands()
 

@@ -6,11 +6,14 @@ import os
 
 import dagster as dg
 
+from orchestration.assets.finance import build_finance_assets, build_recon_job
+from orchestration.assets.dispatch import dispatch_plan_asset
 from orchestration.assets.raw import raw_tables
 from orchestration.assets.serving import serving_snapshot
 from orchestration.assets.transforms import build_dbt_assets
 from orchestration.dbt_resources import dbt_project, dbt_resource
 from orchestration.resources import OrderhubPaths
+from orchestration.schedules import build_recon_schedule
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import Settings
 
@@ -23,16 +26,19 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     settings.export()
     project = dbt_project(settings)
+    finance = build_finance_assets(project, settings)  # daily partitions: reconciled by their own job
+    recon = build_recon_job(finance, WRITER_TAG)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        selection=dg.AssetSelection.all(),
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(finance),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
         description="One micro-batch: new landing files → raw → dbt marts → serving snapshot.",
     )
     return dg.Definitions(
-        assets=[raw_tables, build_dbt_assets(project, settings), serving_snapshot],
-        jobs=[pipeline],
+        assets=[raw_tables, build_dbt_assets(project, settings), dispatch_plan_asset, serving_snapshot, finance],
+        jobs=[pipeline, recon],
+        schedules=[build_recon_schedule(recon)],
         sensors=[build_landing_sensor(pipeline, int(os.environ.get("ORDERHUB_SENSOR_SECONDS", "5")))],
         resources={"paths": OrderhubPaths.from_settings(settings), "dbt": dbt_resource(project)},
     )

@@ -2,8 +2,9 @@
 parcels and late-risk exceptions out (schema `dispatch`). The routing itself is `dispatch.waves`.
 
 Each run (re)plans the waves of the last `horizon_minutes` of data ("now" is the newest order, so a
-replayed day is planned as it would have been live). Parcels already dispatched or delivered are not
-planned again. A greedy plan of the same waves is kept as the baseline the dispatch page compares with.
+replayed day is planned as it would have been live). With `replan_dispatched` (the default while the plan
+is advisory) parcels the channels already report dispatched are planned too, so the plan can be compared
+with what happened; only parcels not yet out raise late-risk exceptions. A greedy plan of the same waves is kept as the baseline the dispatch page compares with.
 """
 
 from __future__ import annotations
@@ -63,13 +64,15 @@ class DispatchRules:
     detour_factor: float
     rider_speed_kmh: float
     local_timezone: str
+    replan_dispatched: bool
 
     @classmethod
     def from_rules(cls, rules: dict[str, Any]) -> DispatchRules:
         d = rules["dispatch"]
         return cls(int(d["wave_minutes"]), int(d["pick_minutes"]), int(d["asap_promise_minutes"]),
                    int(d["horizon_minutes"]), float(d["time_limit_seconds"]), int(d["cold_box_ml"]),
-                   float(d["detour_factor"]), float(d["rider_speed_kmh"]), rules["local_timezone"])
+                   float(d["detour_factor"]), float(d["rider_speed_kmh"]), rules["local_timezone"],
+                   bool(d.get("replan_dispatched", False)))
 
     def routing(self) -> RoutingConfig:
         return RoutingConfig(detour_factor=self.detour_factor, speed_kmh=self.rider_speed_kmh,
@@ -82,6 +85,7 @@ class PlanInputs:
     planned_from: datetime | None
     parcels: list[Parcel]
     parcel_orders: dict[str, list[tuple[str, str]]]  # parcel_id -> [(order_key, channel)]
+    already_out: set[str]  # parcels the channels report dispatched or delivered
     no_coordinates: list[tuple[str, str, datetime, datetime]]  # parcel_id, store_id, ready_at, promised_to
     riders: list[Rider]
     stores: list[Store]
@@ -124,12 +128,15 @@ def _coldest(temp_zones: str | None) -> str:
 def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules) -> PlanInputs:
     rows = con.sql(PARCELS_SQL).pl()
     if rows.height == 0:
-        return PlanInputs(None, None, [], {}, [], [], [])
+        return PlanInputs(None, None, [], {}, set(), [], [], [])
     now_at: datetime = rows["now_at"][0]
     planned_from = now_at - timedelta(minutes=rules.horizon_minutes)
     pick = timedelta(minutes=rules.pick_minutes)
     asap = timedelta(minutes=rules.asap_promise_minutes)
-    rows = rows.filter(~pl.col("already_out") & (pl.col("last_order_at") + pick >= planned_from))
+    rows = rows.filter(pl.col("last_order_at") + pick >= planned_from)
+    if not rules.replan_dispatched:
+        rows = rows.filter(~pl.col("already_out"))
+    already_out = set(rows.filter(pl.col("already_out"))["parcel_id"].to_list())
 
     parcels, no_coordinates, parcel_orders = [], [], {}
     for r in rows.iter_rows(named=True):
@@ -155,7 +162,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules) -> PlanInp
     riders = [Rider(r.rider_id, r.store_id, store_coords[r.store_id].lat, store_coords[r.store_id].lng, r.shift_start,
                     r.shift_end, r.capacity_g, r.cold_box_capacity_ml) for r in riders]
     parcels = [p for p in parcels if p.store_id in store_coords]
-    return PlanInputs(business_date, planned_from, parcels, parcel_orders, no_coordinates, riders, stores)
+    return PlanInputs(business_date, planned_from, parcels, parcel_orders, already_out, no_coordinates, riders, stores)
 
 
 def _rider(row: tuple, business_date: date, rules: DispatchRules) -> Rider | None:
@@ -209,7 +216,7 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
         failed_rows += [(pid, store, "no coordinates", ready, promised) for pid, store, ready, promised in inputs.no_coordinates]
         for pid, store_id, reason, ready_at, promised_to in failed_rows:
             unassigned.append((inputs.business_date, store_id, solver, pid, reason, ready_at, promised_to, inputs.planned_from))
-            if solver == "pyvrp":
+            if solver == "pyvrp" and pid not in inputs.already_out:
                 for order_key, channel in inputs.parcel_orders.get(pid, []):
                     exception_id = hashlib.md5(f"dispatch_late_risk|{order_key}".encode()).hexdigest()
                     exceptions.append((exception_id, "dispatch_late_risk", "high", order_key, channel, store_id,

@@ -23,7 +23,28 @@ SERVING_TABLES = (
     "fct_ingest_accounting",
     "fct_quarantine_summary",
     "fct_exceptions",
+    # Stock (issue 4): positions per store and SKU, oversells, and what each channel may sell.
+    "fct_stock_positions",
+    "fct_oversell_events",
+    "fct_channel_stock_feed",
+    "fct_merge_savings_daily",
 )
+# Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
+DISPATCH_SCHEMA = "dispatch"
+DISPATCH_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
+# Dashboards (issue 8). Marts built outside the micro-batch job (the daily reconciliation), copied when present,
+# each with a row filter that keeps it bounded: the snapshot is republished every micro-batch.
+OPTIONAL_MART_TABLES: dict[str, str] = {
+    "fct_reconciliation_daily": "true",
+    "fct_settlement_t1": "true",
+    "fct_reconciliation_lines": "recon_status = 'variance'",  # what finance acts on, not every matched line
+}
+# Reference data the dashboards show (store locations for the dispatch map; riders without contact data),
+# copied when present: (schema, columns).
+REFERENCE_TABLES: dict[str, tuple[str, str]] = {
+    "stores": ("raw", "store_id, name, kind, district, lat, lng"),
+    "riders": ("raw", "rider_id, store_id, name, vehicle, cold_box"),
+}
 
 
 def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
@@ -37,6 +58,23 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
         for table in SERVING_TABLES:
             con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        present = {row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
+            [DISPATCH_SCHEMA]).fetchall()}
+        for table in DISPATCH_TABLES:
+            if table in present:
+                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{DISPATCH_SCHEMA}.{table}")
+                counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        present_in = {(row[0], row[1]) for row in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'warehouse'").fetchall()}
+        for table, where in OPTIONAL_MART_TABLES.items():
+            if (MARTS_SCHEMA, table) in present_in:
+                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table} WHERE {where}")
+                counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        for table, (schema, columns) in REFERENCE_TABLES.items():
+            if (schema, table) in present_in:
+                con.execute(f"CREATE TABLE main.{table} AS SELECT {columns} FROM warehouse.{schema}.{table}")
+                counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         con.execute(
             "CREATE TABLE main.snapshot_meta AS SELECT ?::TIMESTAMP AS published_at, "
             f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders) AS latest_order_at, "

@@ -12,8 +12,8 @@ import duckdb
 class Summary:
     channels: list[tuple]  # channel, landed, loaded, quarantined, duplicate, orders, cancelled, paid_amount
     quarantine_reasons: list[tuple]  # channel, error_code, records
-    parcels: int
-    delivery_orders: int
+    parcels: tuple  # delivery orders, merge groups, parcels after split, saved by merging (vs split alone)
+    dispatch: tuple | None  # routes, km (PyVRP), km (greedy), parcels unassigned — None before any plan
     exceptions: list[tuple]  # exception_type, severity, action, count
     unbalanced_batches: int
 
@@ -26,7 +26,7 @@ def collect(warehouse: Path) -> Summary:
             with intake as (
                 select channel, sum(landed) landed, sum(loaded) loaded, sum(quarantined) quarantined,
                        sum(duplicate) duplicate
-                from raw.ingest_batches where channel not like 'reference/%' group by channel
+                from raw.ingest_batches where channel not like 'reference/%' and channel not like 'settlement/%' group by channel
             ), orders as (
                 select channel, sum(orders) orders, sum(cancelled_orders) cancelled, sum(paid_amount) paid_amount
                 from marts.fct_daily_channel_summary group by channel
@@ -39,20 +39,33 @@ def collect(warehouse: Path) -> Summary:
         reasons = con.execute(
             "select channel, error_code, records from marts.fct_quarantine_summary order by records desc, channel limit 10"
         ).fetchall()
-        delivery_orders = con.execute(
-            "select count(*) from marts.fct_orders where fulfilment_type = 'delivery' and not is_cancelled"
-        ).fetchone()[0]
+        parcels = con.execute(
+            "select coalesce(sum(delivery_orders), 0), coalesce(sum(merge_groups), 0), "
+            "coalesce(sum(parcels_after_split), 0), coalesce(sum(parcels_saved_by_merge), 0) "
+            "from marts.fct_merge_savings_daily where business_date = (select max(business_date) from marts.fct_merge_savings_daily)"
+        ).fetchall()[0]
+        has_dispatch = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'dispatch' and table_name = 'dispatch_routes'"
+        ).fetchall()[0][0]
+        dispatch = con.execute(
+            "select count(*) filter (where solver = 'pyvrp'), "
+            "round(sum(distance_m) filter (where solver = 'pyvrp') / 1000.0, 1), "
+            "round(sum(distance_m) filter (where solver = 'greedy') / 1000.0, 1), "
+            "(select count(*) from dispatch.dispatch_unassigned where solver = 'pyvrp') "
+            "from dispatch.dispatch_routes where business_date = (select max(business_date) from dispatch.dispatch_routes)"
+        ).fetchall()[0] if has_dispatch else None
         exceptions = con.execute(
-            "select exception_type, severity, action, count(*) n from marts.fct_exceptions "
-            "group by all order by n desc limit 5"
+            "select exception_type, severity, action, count(*) n from ("
+            "  select exception_type, severity, action from marts.fct_exceptions where resolved_at is null"
+            + (" union all select exception_type, severity, action from dispatch.dispatch_exceptions" if has_dispatch else "")
+            + ") group by all order by n desc limit 6"
         ).fetchall()
         unbalanced = con.execute(
             "select count(*) from raw.ingest_batches where landed <> loaded + quarantined + duplicate"
         ).fetchone()[0]
     finally:
         con.close()
-    # Until cross-channel merging lands (issue 3), every open delivery order is its own parcel.
-    return Summary(channels, reasons, delivery_orders, delivery_orders, exceptions, unbalanced)
+    return Summary(channels, reasons, parcels, dispatch, exceptions, unbalanced)
 
 
 def render(summary: Summary) -> None:
@@ -75,7 +88,17 @@ def render(summary: Summary) -> None:
         reasons.add_row(channel, code, f"{records:,}")
     console.print(reasons)
 
-    console.print(f"Parcels to deliver: {summary.parcels:,} (one per open delivery order until merging lands)")
+    delivery_orders, merge_groups, parcels, saved = summary.parcels
+    console.print(
+        f"Parcels (latest day): {delivery_orders:,} delivery orders → {merge_groups:,} after merging → "
+        f"{parcels:,} after splitting by weight, size and temperature zone; merging saved {saved:,} parcels"
+    )
+    if summary.dispatch:
+        routes, km, km_greedy, unassigned = summary.dispatch
+        console.print(
+            f"Dispatch (planned horizon): {routes:,} rider trips, {km or 0:,} km with PyVRP vs {km_greedy or 0:,} km greedy; "
+            f"{unassigned:,} parcels not dispatched (see exceptions)"
+        )
     exceptions = Table(title="Top exceptions")
     for column in ("type", "severity", "action", "open"):
         exceptions.add_column(column)

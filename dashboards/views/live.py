@@ -24,6 +24,7 @@ from dashboards.formatting import (
     ratio,
 )
 from dashboards.i18n import Lang, label, t
+from dashboards.masking import mask_cell
 from dashboards.queries import RECENT_MINUTES, DayTotals, Row, SnapshotMeta
 from dashboards.ui import current_lang
 
@@ -142,7 +143,9 @@ def render_tiles(totals: DayTotals, lang: Lang) -> None:
             t("help.quarantined", lang, rate=format_pct(ratio(totals.quarantined, totals.landed))),
         ),
     ]
-    for column, (tile_label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+    # The money tile gets twice the width: ¥12,345,678.90 would otherwise be cut to "¥12,345,…".
+    widths = [2 if i == 1 else 1 for i in range(len(tiles))]
+    for column, (tile_label, value, help_text) in zip(st.columns(widths), tiles, strict=True):
         column.metric(tile_label, value, help=help_text, border=True)
     if totals.unbalanced_batches:
         st.warning(t("ingest.unbalanced", lang, n=format_count(totals.unbalanced_batches)))
@@ -249,9 +252,10 @@ def exceptions_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
 
 
 def _frame(rows: Iterable[Row], lang: Lang, columns: dict[str, Callable[[Row], object]]) -> pd.DataFrame:
+    # Every cell is masked (phone numbers in exception details), as on every page.
     rows_ = list(rows)
     return pd.DataFrame(
-        {t(key, lang): [cell(r) for r in rows_] for key, cell in columns.items()}, dtype=object
+        {t(key, lang): [mask_cell(cell(r)) for r in rows_] for key, cell in columns.items()}, dtype=object
     )
 
 

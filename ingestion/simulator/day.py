@@ -8,16 +8,20 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .clock import SLOT_S, day_start_epoch
+from .clock import DAY_S, SLOT_S, day_start_epoch
 from .faults import plan_duplicates, plan_faults
 from .orders import IdAllocator, Pricer, generate_skeletons
-from .records import duplicate_of, record_for
-from .shape import BAD_RECORD_RATE, CHANNELS
+from .problems import ProblemRules, inject_problems, plan_list_price_errors
+from .records import duplicate_of, record_for, status_update_for
+from .rules import problem_rules_from_rules
+from .settlements import write_settlement_day
+from .shape import BAD_RECORD_RATE, CHANNELS, DUPLICATE_CHANNELS, DUPLICATE_RATE
 from .truth import build_truth, write_truth
 from .world import build_world, customers_for
 from .writers import REFERENCE_TABLES, Record, clear_simulated, orders_dir, reference_path, write_channel_day, write_reference
 
 LAST_SLOT = 24 * 3600 // SLOT_S - 1
+LATE_PUSH_RATE = 0.05  # status pushes that arrive one to three files after the status changed
 
 
 @dataclass(frozen=True)
@@ -44,22 +48,29 @@ def _clear_day(out: Path, date_str: str) -> None:
         clear_simulated(reference_path(out, table, date_str).parent)
 
 
-def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int = 30) -> SimulationSummary:
+def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int = 30,
+                 problem_rules: ProblemRules | None = None) -> SimulationSummary:
     """Write `orders` valid orders for `date` (plus ~2% bad records and ~1% duplicate pushes) as landing
     files under `out`, the reference tables, and `_truth/<date>/ground_truth.json`. Deterministic: the same
-    arguments produce the same bytes. Replaces any earlier simulated output for that date under `out`."""
+    arguments produce the same bytes. Replaces any earlier simulated output for that date under `out`.
+
+    Orders then progress: later files carry status pushes of the same orders (picked, dispatched,
+    delivered), and the day carries deliberate problems (oversells, price errors, bad addresses, late
+    orders) recorded in the truth under `problems`, judged by `problem_rules` (default: config/rules.yml)."""
     # Millions of small, long-lived objects make the cyclic GC rescan the heap over and over (~35% of
     # the run time); none of them form cycles that need collecting before we return.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _simulate_day(date, orders, seed, Path(out), merge_window_minutes)
+        return _simulate_day(date, orders, seed, Path(out), merge_window_minutes,
+                             problem_rules if problem_rules is not None else problem_rules_from_rules())
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int) -> SimulationSummary:
+def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int,
+                  problem_rules: ProblemRules) -> SimulationSummary:
     date_str = date.isoformat()
     day0 = day_start_epoch(date)
     world = build_world(date, seed, customers_for(orders))
@@ -68,6 +79,9 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
 
     ids = IdAllocator(date)
     pricer = Pricer(world, random.Random(f"orders-{seed}-{date.isoformat()}"))
+    # Own random streams for what issue 4 added (mis-listed prices, problems, status pushes), so orders,
+    # faults and duplicates stay exactly what they were for a given seed.
+    pricer.list_price_overrides = plan_list_price_errors(world, random.Random(f"list-prices-{seed}-{date.isoformat()}"))
     for o in all_orders:
         pricer.realise(o)
         if o.channel in ("meituan", "eleme"):
@@ -77,6 +91,8 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
     fault_rng = random.Random(f"faults-{seed}-{date.isoformat()}")
     faults = plan_faults(all_orders, n_bad, pricer, fault_rng)
     dups = plan_duplicates(all_orders, faults, fault_rng)
+    problems = inject_problems(world, all_orders, faults, problem_rules, day0 + DAY_S,
+                               f"{seed}-{date.isoformat()}", pricer.list_price_overrides)
 
     envelope = random.Random(f"envelopes-{seed}-{date.isoformat()}")
     by_channel: dict[str, dict[int, list[Record]]] = {c: {} for c in CHANNELS}
@@ -100,10 +116,36 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
         by_channel[o.channel].setdefault(target, []).append(dup)
         flat[o.channel].append(dup)
 
+    _add_status_updates(all_orders, problems.plans, by_channel, flat, day0, f"{seed}-{date.isoformat()}")
+
     _clear_day(out, date_str)
     files = {c: write_channel_day(out, c, date_str, by_channel[c]) for c in CHANNELS}
     reference = write_reference(out, world)
     valid = [o for o in all_orders if o.idx not in faults]
-    truth = build_truth(date, seed, merge_window_minutes, valid, flat)
+    truth = build_truth(date, seed, merge_window_minutes, valid, flat, problems.truth)
+    # The day's settlement statements (and lines carried to the next day's), with their discrepancies.
+    truth["settlement_variances"] = write_settlement_day(out, date, seed, valid).variances
     tpath = write_truth(out, truth)
     return SimulationSummary(date, seed, out, truth["orders"], truth["records_by_channel"], files, reference, tpath)
+
+
+def _add_status_updates(all_orders, plans, by_channel, flat, day0: int, stream: str) -> None:
+    """Each planned status change as a re-push of the order, in the file of the slot it happened in; a few
+    arrive late (a later file, possibly after a later status of the same order), and ~1% on the channels
+    that retry are pushed twice (duplicates)."""
+    envelope = random.Random(f"update-envelopes-{stream}")
+    timing = random.Random(f"updates-{stream}")
+    for o in all_orders:
+        for step in plans.get(o.idx, ()):
+            rec = status_update_for(o, step, envelope)
+            slot = (step.at - day0) // SLOT_S
+            if timing.random() < LATE_PUSH_RATE:
+                slot = min(slot + timing.randint(1, 3), LAST_SLOT)
+            by_channel[o.channel].setdefault(slot, []).append(rec)
+            flat[o.channel].append(rec)
+            if o.channel in DUPLICATE_CHANNELS and timing.random() < DUPLICATE_RATE:
+                target = min(slot + timing.randint(1, 4), LAST_SLOT)
+                when = max(step.at, day0 + target * SLOT_S) + 1
+                dup = duplicate_of(rec, when, o.idx)
+                by_channel[o.channel].setdefault(target, []).append(dup)
+                flat[o.channel].append(dup)

@@ -293,6 +293,9 @@ class Pricer:
             if p.kind != "discount_item":
                 self.order_promos.setdefault(p.channel, []).append(p)
         self.leaders_by_store: dict[int, list[Leader]] = {}
+        # (channel, sku_id) -> the price (fen) that channel lists the SKU at, when its listing is off the
+        # catalogue (a simulated problem; see problems.py). Empty: every channel lists catalogue prices.
+        self.list_price_overrides: dict[tuple[str, str], int] = {}
         for leader in world.leaders:
             self.leaders_by_store.setdefault(leader.store, []).append(leader)
 
@@ -310,7 +313,7 @@ class Pricer:
         for p, qty in chosen.items():
             product = products[p]
             qty = min(qty, 4)
-            orig = product.price_fen
+            orig = self.list_price_overrides.get((order.channel, product.sku_id), product.price_fen)
             if order.channel == "groupbuy":
                 unit = round(orig * GROUPBUY_PRICE_FACTOR / 10) * 10
             else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from . import render_csv, render_json
 from .faults import Fault
 from .orders import Order
+from .progress import Step
 from .writers import Record
 
 
@@ -37,3 +39,14 @@ def record_for(o: Order, fault: Fault | None, envelope: random.Random) -> Record
 def duplicate_of(original: Record, when: int, idx: int) -> Record:
     """The exact same text pushed again (a platform retry)."""
     return Record((when, 1, idx), list(original.lines), "duplicate", original.order_key)
+
+
+def status_update_for(o: Order, step: Step, envelope: random.Random) -> Record:
+    """The same order pushed again by its channel, in its own format, with a new status at `step.at`
+    (app / mini-program `updated_at`, Meituan `utime`, Eleme envelope `timestamp`)."""
+    pushed = dataclasses.replace(o, status=step.native, updated_at=step.at)
+    if o.channel == "eleme":
+        lines = [render_json.eleme(pushed, None, f"{envelope.getrandbits(128):032x}", step.at * 1000 + envelope.randrange(1000))]
+    else:
+        lines = render_lines(pushed, None, envelope)
+    return Record((step.at, 1, o.idx), lines, "update", o.key, status=step.unified(o.channel))

@@ -66,6 +66,7 @@ def app_like(o: Order, fault: Fault | None, mini: bool) -> str:
         "fulfilment": o.fulfilment,
         "created_at": when(o.created),
         "paid_at": when(o.paid_at),
+        "updated_at": when(o.updated_at),  # when the status was set (status pushes carry the new time)
         "receiver": {
             "name": o.recipient_name,
             "phone": fault.value if _broken(fault, "phone") else o.phone,

@@ -52,16 +52,23 @@ def build_truth(
     window_minutes: int,
     valid_orders: list[Order],
     records: dict[str, list[Record]],
+    problems: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     by_channel: dict[str, dict[str, int]] = {}
     bad: list[dict[str, Any]] = []
     dups: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for channel in CHANNELS:
         recs = records.get(channel, [])
         counts = {"landed": len(recs), "loaded": 0, "quarantined": 0, "duplicate": 0}
         for rec in recs:
             if rec.kind == "valid":
                 counts["loaded"] += 1
+            elif rec.kind == "update":
+                # A changed re-push (new status) is loaded: its status event is appended.
+                counts["loaded"] += 1
+                updates.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key,
+                                "status": rec.status})
             elif rec.kind == "bad":
                 counts["quarantined"] += 1
                 bad.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key,
@@ -72,6 +79,7 @@ def build_truth(
         by_channel[channel] = counts
     bad.sort(key=lambda b: (b["file"], b["line"]))
     dups.sort(key=lambda d: (d["file"], d["line"]))
+    updates.sort(key=lambda u: (u["file"], u["line"]))
     ordered = sorted(valid_orders, key=lambda o: (o.created, o.key))
     return {
         "date": date.isoformat(),
@@ -84,6 +92,10 @@ def build_truth(
         "cancelled": [o.key for o in ordered if o.cancelled],
         "merge_groups": merge_groups(valid_orders, window_minutes),
         "order_customer": {o.key: o.customer.customer_id for o in ordered},
+        # Status pushes after an order's first (loaded, not duplicates): "orders" counts distinct orders, so
+        # sum(records_by_channel.loaded) == orders + len(status_updates).
+        "status_updates": updates,
+        **({"problems": problems} if problems is not None else {}),
     }
 
 

@@ -33,11 +33,12 @@ class Record:
 
     sort_key: tuple[int, int, int]  # (epoch second, 0 = original / 1 = re-push, order idx)
     lines: list[str]
-    kind: str  # valid | bad | duplicate
+    kind: str  # valid | bad | duplicate | update (a changed re-push carrying a new status)
     order_key: str | None
     error_code: str | None = None
     file: str = ""  # relative to the output root, once written
     line: int = 0
+    status: str | None = None  # update records: the unified status the push reports
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -9,7 +9,8 @@ from orchestration.resources import OrderhubPaths
 
 @dg.asset(
     key=["serving", "snapshot"],
-    deps=[dg.AssetKey([serving.MARTS_SCHEMA, table]) for table in (*serving.SERVING_TABLES, "fct_orders")],
+    deps=[dg.AssetKey([serving.MARTS_SCHEMA, table]) for table in (*serving.SERVING_TABLES, "fct_orders")]
+    + [dg.AssetKey(["dispatch", "plan"])],
     group_name="serving",
     kinds={"duckdb"},
 )

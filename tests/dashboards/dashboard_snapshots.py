@@ -10,6 +10,23 @@ Business day 2026-11-26 (Asia/Shanghai). The default Snapshot's numbers, which t
   (batch b-prev, started the day before in Shanghai, is not counted; reference-data batch b-ref, 300 landed,
   299 loaded, 1 quarantined, is kept apart).
 - top quarantine reason: bad_amount (pos, 12 records).
+
+The pages of issue 8 (columns as in the marts' yml files; numbers the page tests check):
+
+- exceptions: open = E2, E3, E4 (E1 is resolved) plus one dispatch exception (D1) = 4 open, 2 high (E3, D1); E3's
+  detail and D1's carry a full mobile number (13812345678 / 13912345678), which must show as 138****5678.
+- stock: 5 positions (SH001: 3, SH002: 2); nothing left to sell 3; oversold 2 positions, 4 units; open
+  oversells 2 (both SH001). Channel feed: meituan 3 listings, 1 sold out, 17 units; groupbuy 3, 1, 4 (20%).
+- parcels, business day: delivery orders 150, merged 24 (16.0%), parcels sent 200 against 215 without
+  merging: 15 saved by merging (7.0%); 55 merge groups split (53 by zone, 2 over limits, 1 oversize unit).
+- dispatch, business day, PyVRP: 3 trips, 5 stops, 12.0 km (greedy 15.0 km: 20.0% shorter), 4 of 5 on time
+  (80.0%), 1 parcel not dispatched (greedy: 2). A PyVRP route of the day before (99 km) must not count.
+  Riders 张伟, 李娜, 王芳 show as 张*, 李*, 王*.
+- reconciliation, latest day 2026-11-25: balanced 2 (eleme, wechatpay), variances 3 (meituan, pos,
+  groupbuy), no statement 1 (alipay); at stake ¥75.46 (net -¥15.46); settled ¥11,300.00. Variance lines,
+  largest first: amount_mismatch -¥35.50, unknown_order ¥25.00 (group-buy leader 王秀英 -> 王**, a phone in
+  its explanation), tender_total_mismatch -¥9.96, fee_mismatch ¥5.00; a matched line must not show.
+- data quality (all batches): landed 1,809, quarantined 16 (0.9%), duplicates 4, no unbalanced batch.
 """
 
 from __future__ import annotations
@@ -21,28 +38,85 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA = """
-CREATE TABLE fct_channel_kpis_hourly(business_date DATE, hour_start_local TIMESTAMP, channel VARCHAR,
-    orders BIGINT, cancelled_orders BIGINT, delivery_orders BIGINT, goods_amount DECIMAL(18,2),
-    paid_amount DECIMAL(18,2), avg_order_value DECIMAL(18,2));
-CREATE TABLE fct_channel_orders_minutely(business_date DATE, minute_local TIMESTAMP, channel VARCHAR,
-    orders BIGINT);
-CREATE TABLE fct_daily_channel_summary(business_date DATE, channel VARCHAR, orders BIGINT,
-    cancelled_orders BIGINT, paid_amount DECIMAL(18,2), delivery_orders BIGINT, self_pickup_orders BIGINT,
-    in_store_orders BIGINT);
-CREATE TABLE fct_ingest_accounting(batch_id VARCHAR, channel VARCHAR, files INTEGER, landed BIGINT,
-    loaded BIGINT, quarantined BIGINT, duplicate BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP,
-    is_balanced BOOLEAN);
-CREATE TABLE fct_quarantine_summary(channel VARCHAR, error_code VARCHAR, records BIGINT,
-    first_at TIMESTAMP, last_at TIMESTAMP);
-CREATE TABLE fct_exceptions(exception_id VARCHAR, exception_type VARCHAR, severity VARCHAR,
-    order_key VARCHAR, channel VARCHAR, store_id VARCHAR, raised_at TIMESTAMP, detail VARCHAR,
-    action VARCHAR);
-CREATE TABLE snapshot_meta(published_at TIMESTAMP, latest_order_at TIMESTAMP, run_id VARCHAR);
-"""
+TABLES: dict[str, str] = {
+    "fct_channel_kpis_hourly": """business_date DATE, hour_start_local TIMESTAMP, channel VARCHAR,
+        orders BIGINT, cancelled_orders BIGINT, delivery_orders BIGINT, goods_amount DECIMAL(18,2),
+        paid_amount DECIMAL(18,2), avg_order_value DECIMAL(18,2)""",
+    "fct_channel_orders_minutely": "business_date DATE, minute_local TIMESTAMP, channel VARCHAR, orders BIGINT",
+    "fct_daily_channel_summary": """business_date DATE, channel VARCHAR, orders BIGINT,
+        cancelled_orders BIGINT, paid_amount DECIMAL(18,2), delivery_orders BIGINT, self_pickup_orders BIGINT,
+        in_store_orders BIGINT""",
+    "fct_ingest_accounting": """batch_id VARCHAR, channel VARCHAR, files INTEGER, landed BIGINT,
+        loaded BIGINT, quarantined BIGINT, duplicate BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP,
+        is_balanced BOOLEAN""",
+    "fct_quarantine_summary": """channel VARCHAR, error_code VARCHAR, records BIGINT,
+        first_at TIMESTAMP, last_at TIMESTAMP""",
+    "fct_exceptions": """exception_id VARCHAR, exception_type VARCHAR, severity VARCHAR,
+        order_key VARCHAR, channel VARCHAR, store_id VARCHAR, raised_at TIMESTAMP, detail VARCHAR,
+        action VARCHAR, resolved_at TIMESTAMP""",
+    "fct_stock_positions": """store_id VARCHAR, sku_id VARCHAR, product_name VARCHAR, category VARCHAR,
+        snapshot_at TIMESTAMP, on_hand BIGINT, reserved_units BIGINT, released_units BIGINT, open_units BIGINT,
+        fulfilled_units BIGINT, available_units BIGINT, oversold_units BIGINT, orders_since_count BIGINT,
+        last_movement_at TIMESTAMP, as_of TIMESTAMP""",
+    "fct_oversell_events": """oversell_id VARCHAR, order_key VARCHAR, line_no INTEGER, channel VARCHAR,
+        store_id VARCHAR, sku_id VARCHAR, ordered_at TIMESTAMP, quantity INTEGER, available_before BIGINT,
+        shortfall_units BIGINT, snapshot_at TIMESTAMP, released_at TIMESTAMP, next_count_at TIMESTAMP,
+        resolved_at TIMESTAMP""",
+    "fct_channel_stock_feed": """feed_id VARCHAR, as_of TIMESTAMP, channel VARCHAR, store_id VARCHAR,
+        sku_id VARCHAR, available_units BIGINT, safety_stock_units INTEGER, sellable_units BIGINT,
+        allocation_mode VARCHAR, allocation_share DOUBLE, channel_sellable_units BIGINT, is_sold_out BOOLEAN""",
+    "fct_merge_savings_daily": """business_date DATE, store_id VARCHAR, delivery_orders BIGINT,
+        parcels_without_merge BIGINT, merged_orders BIGINT, merge_groups BIGINT, merge_groups_of_two_or_more BIGINT,
+        merge_groups_without_lines BIGINT, parcels_after_split BIGINT, split_merge_groups BIGINT,
+        split_by_zone_merge_groups BIGINT, split_by_limits_merge_groups BIGINT, split_extra_parcels BIGINT,
+        oversize_parcels BIGINT, parcels_saved BIGINT, parcels_saved_pct DOUBLE, parcels_split_without_merge BIGINT,
+        parcels_saved_by_merge BIGINT""",
+    "dispatch_routes": """route_id VARCHAR, business_date DATE, store_id VARCHAR, wave_at TIMESTAMP,
+        solver VARCHAR, rider_id VARCHAR, depart_at TIMESTAMP, return_at TIMESTAMP, stops INTEGER, distance_m BIGINT,
+        duration_s BIGINT, load_g BIGINT, cold_ml BIGINT""",
+    "dispatch_stops": """route_id VARCHAR, business_date DATE, store_id VARCHAR, wave_at TIMESTAMP,
+        solver VARCHAR, rider_id VARCHAR, seq INTEGER, parcel_id VARCHAR, arrival TIMESTAMP, departure TIMESTAMP,
+        lat DOUBLE, lng DOUBLE, promised_to TIMESTAMP, on_time BOOLEAN""",
+    "dispatch_unassigned": """business_date DATE, store_id VARCHAR, solver VARCHAR, parcel_id VARCHAR,
+        reason VARCHAR, ready_at TIMESTAMP, promised_to TIMESTAMP, planned_from TIMESTAMP""",
+    "dispatch_exceptions": """exception_id VARCHAR, exception_type VARCHAR, severity VARCHAR,
+        order_key VARCHAR, channel VARCHAR, store_id VARCHAR, raised_at TIMESTAMP, detail VARCHAR, action VARCHAR,
+        business_date DATE""",
+    "stores": "store_id VARCHAR, name VARCHAR, kind VARCHAR, district VARCHAR, lat DOUBLE, lng DOUBLE",
+    "riders": "rider_id VARCHAR, store_id VARCHAR, name VARCHAR, vehicle VARCHAR, cold_box BOOLEAN",
+    "fct_reconciliation_daily": """recon_date DATE, settlement_channel VARCHAR, statement_received BOOLEAN,
+        statement_files BIGINT, statement_lines BIGINT, items BIGINT, matched BIGINT, timing_differences BIGINT,
+        awaiting BIGINT, variances BIGINT, missing_settlements BIGINT, unknown_orders BIGINT,
+        amount_mismatches BIGINT, fee_mismatches BIGINT, duplicate_settlements BIGINT, unexpected_refunds BIGINT,
+        unexpected_settlements BIGINT, tender_total_mismatches BIGINT, unallocated_adjustments BIGINT,
+        settled_net DECIMAL(18,2), variance_amount DECIMAL(18,2), variance_abs_amount DECIMAL(18,2),
+        cleared_amount DECIMAL(18,2), awaiting_amount DECIMAL(18,2), day_status VARCHAR""",
+    "fct_reconciliation_lines": """recon_line_id VARCHAR, recon_date DATE, settlement_channel VARCHAR,
+        item_type VARCHAR, category VARCHAR, recon_status VARCHAR, line_type VARCHAR, sales_channel VARCHAR,
+        order_key VARCHAR, channel_order_id VARCHAR, transaction_id VARCHAR, store_id VARCHAR, tender VARCHAR,
+        account_id VARCHAR, business_date DATE, statement_date DATE, days_late INTEGER, txn_count BIGINT,
+        expected_txn_count BIGINT, expected_gross DECIMAL(18,2), expected_fee DECIMAL(18,2),
+        expected_net DECIMAL(18,2), gross_amount DECIMAL(18,2), fee_amount DECIMAL(18,2),
+        net_amount DECIMAL(18,2), refund_amount DECIMAL(18,2), variance_amount DECIMAL(18,2),
+        explanation VARCHAR, source_file VARCHAR, source_line BIGINT""",
+    "fct_settlement_t1": """statement_date DATE, settlement_channel VARCHAR, payout_date DATE,
+        statement_files BIGINT, payment_lines BIGINT, refund_lines BIGINT, other_lines BIGINT, txn_count BIGINT,
+        gross_amount DECIMAL(18,2), refund_amount DECIMAL(18,2), fee_amount DECIMAL(18,2),
+        net_amount DECIMAL(18,2), stated_net DECIMAL(18,2), totals_agree BOOLEAN""",
+}
+# Tables a snapshot can be published without (built by later or separate jobs); see Snapshot.omit.
+PAGE_TABLES = {
+    "stock": ("fct_stock_positions", "fct_oversell_events", "fct_channel_stock_feed"),
+    "parcels": ("fct_merge_savings_daily",),
+    "dispatch": ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions", "stores",
+                 "riders"),
+    "reconciliation": ("fct_reconciliation_daily", "fct_reconciliation_lines", "fct_settlement_t1"),
+}
+
 
 DAY = "2026-11-26"
 PREV_DAY = "2026-11-25"
+RECON_DAY = "2026-11-25"  # reconciliation runs for days that are over
 
 
 def utc_now() -> datetime:
@@ -96,15 +170,186 @@ class Snapshot:
     exceptions: list[tuple] = field(
         default_factory=lambda: [
             ("E1", "late_risk", "high", "meituan:9001", "meituan", "SH001", "2026-11-25 15:30:00",
-             "promised 23:45", "expedite_dispatch"),
+             "promised 23:45", "expedite_dispatch", "2026-11-25 15:50:00"),
             ("E2", "bad_address", "medium", "app:APP2026112600007", "app", "SH002", "2026-11-25 16:30:00",
-             "address not geocoded", "contact_customer"),
+             "address not geocoded", "contact_customer", None),
             ("E3", "payment_missing", "high", "eleme:5001", "eleme", "SH001", "2026-11-26 02:00:00",
-             "no payment after 15 min", "manual_review"),
+             "no payment after 15 min, call 13812345678", "manual_review", None),
             ("E4", "late_risk", "low", "app:APP2026112600042", "app", "SH003", "2026-11-26 03:15:00",
-             "rider shortage", "expedite_dispatch"),
+             "rider shortage", "expedite_dispatch", None),
         ]
     )
+    stock_positions: list[tuple] = field(
+        default_factory=lambda: [
+            ("SH001", "SKU001", "红富士苹果 1kg", "水果", "2026-11-25 22:00:00", 10, 4, 1, 1, 2, 7, 0, 3,
+             "2026-11-26 02:30:00", "2026-11-26 02:59:30"),
+            ("SH001", "SKU002", "鲜牛奶 950ml", "乳品", "2026-11-25 22:00:00", 2, 5, 0, 3, 2, -3, 3, 2,
+             "2026-11-26 02:00:00", "2026-11-26 02:59:30"),
+            ("SH001", "SKU003", "基围虾 500g", "水产", "2026-11-25 22:00:00", 3, 3, 0, 1, 2, 0, 0, 2,
+             "2026-11-26 01:30:00", "2026-11-26 02:59:30"),
+            ("SH002", "SKU001", "红富士苹果 1kg", "水果", "2026-11-25 22:00:00", 20, 2, 0, 0, 2, 18, 0, 1,
+             "2026-11-26 01:00:00", "2026-11-26 02:59:30"),
+            ("SH002", "SKU004", "三鲜水饺 1kg", "速冻", "2026-11-25 22:00:00", 1, 2, 0, 0, 2, -1, 1, 1,
+             "2026-11-26 03:00:00", "2026-11-26 02:59:30"),
+        ]
+    )
+    oversells: list[tuple] = field(
+        default_factory=lambda: [
+            ("O1", "meituan:M1", 1, "meituan", "SH001", "SKU002", "2026-11-26 02:00:00", 2, 0, 2,
+             "2026-11-25 22:00:00", None, None, None),
+            ("O2", "app:A1", 2, "app", "SH001", "SKU002", "2026-11-26 01:00:00", 2, 1, 1,
+             "2026-11-25 22:00:00", None, None, None),
+            ("O3", "eleme:E1", 1, "eleme", "SH002", "SKU004", "2026-11-26 03:00:00", 2, 1, 1,
+             "2026-11-25 22:00:00", "2026-11-26 04:00:00", None, "2026-11-26 04:00:00"),
+        ]
+    )
+    stock_feed: list[tuple] = field(
+        default_factory=lambda: [
+            (f"F{i}", "2026-11-26 02:59:30", channel, store, sku, avail, 2, sellable, mode, share, units, units == 0)
+            for i, (channel, store, sku, avail, sellable, mode, share, units) in enumerate([
+                ("meituan", "SH001", "SKU001", 7, 5, "shared", None, 4),
+                ("groupbuy", "SH001", "SKU001", 7, 5, "fixed_share", 0.2, 1),
+                ("meituan", "SH001", "SKU002", -3, 0, "shared", None, 0),
+                ("groupbuy", "SH001", "SKU002", -3, 0, "fixed_share", 0.2, 0),
+                ("meituan", "SH002", "SKU001", 18, 16, "shared", None, 13),
+                ("groupbuy", "SH002", "SKU001", 18, 16, "fixed_share", 0.2, 3),
+            ])
+        ]
+    )
+    merge_savings: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "SH001", 100, 100, 20, 90, 10, 0, 130, 35, 33, 2, 40, 1, -30, -30.0, 142, 12),
+            (DAY, "SH002", 50, 50, 4, 48, 2, 0, 70, 20, 20, 0, 22, 0, -20, -40.0, 73, 3),
+            (PREV_DAY, "SH001", 80, 80, 10, 75, 5, 0, 100, 25, 25, 0, 25, 0, -20, -25.0, 110, 10),
+        ]
+    )
+    routes: list[tuple] = field(
+        default_factory=lambda: [
+            ("pyvrp/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "pyvrp", "R1", "2026-11-26 02:05:00",
+             "2026-11-26 02:40:00", 2, 5000, 2100, 3000, 0),
+            ("pyvrp/SH001/1030/R2", DAY, "SH001", "2026-11-26 02:30:00", "pyvrp", "R2", "2026-11-26 02:35:00",
+             "2026-11-26 03:00:00", 1, 3000, 1500, 2000, 1000),
+            ("pyvrp/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "pyvrp", "R3", "2026-11-26 02:35:00",
+             "2026-11-26 03:10:00", 2, 4000, 2100, 4000, 0),
+            ("greedy/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "greedy", "R1", "2026-11-26 02:05:00",
+             "2026-11-26 02:45:00", 2, 6000, 2400, 3000, 0),
+            ("greedy/SH001/1030/R2", DAY, "SH001", "2026-11-26 02:30:00", "greedy", "R2", "2026-11-26 02:35:00",
+             "2026-11-26 03:00:00", 1, 3500, 1500, 2000, 1000),
+            ("greedy/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "greedy", "R3", "2026-11-26 02:35:00",
+             "2026-11-26 03:15:00", 2, 5500, 2400, 4000, 0),
+            ("pyvrp/SH001/1000/R1-prev", PREV_DAY, "SH001", "2026-11-25 02:00:00", "pyvrp", "R1",
+             "2026-11-25 02:05:00", "2026-11-25 05:00:00", 1, 99000, 9000, 1000, 0),
+        ]
+    )
+    stops: list[tuple] = field(
+        default_factory=lambda: [
+            (route, day, store, wave, route.split("/")[0], rider, seq, parcel, arrival, arrival, lat, lng, promised,
+             on_time)
+            for route, day, store, wave, rider, seq, parcel, arrival, lat, lng, promised, on_time in [
+                ("pyvrp/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "R1", 1, "P1", "2026-11-26 02:15:00",
+                 31.2100, 121.6000, "2026-11-26 02:45:00", True),
+                ("pyvrp/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "R1", 2, "P2", "2026-11-26 02:25:00",
+                 31.2200, 121.6100, "2026-11-26 02:50:00", True),
+                ("pyvrp/SH001/1030/R2", DAY, "SH001", "2026-11-26 02:30:00", "R2", 1, "P3", "2026-11-26 02:45:00",
+                 31.1950, 121.5800, "2026-11-26 03:00:00", True),
+                ("pyvrp/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "R3", 1, "P4", "2026-11-26 02:45:00",
+                 31.2250, 121.5400, "2026-11-26 03:00:00", True),
+                ("pyvrp/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "R3", 2, "P5", "2026-11-26 03:05:00",
+                 31.2300, 121.5300, "2026-11-26 03:00:00", False),
+                ("greedy/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "R1", 1, "P2", "2026-11-26 02:20:00",
+                 31.2200, 121.6100, "2026-11-26 02:50:00", True),
+                ("greedy/SH001/1000/R1", DAY, "SH001", "2026-11-26 02:00:00", "R1", 2, "P1", "2026-11-26 02:35:00",
+                 31.2100, 121.6000, "2026-11-26 02:45:00", True),
+                ("greedy/SH001/1030/R2", DAY, "SH001", "2026-11-26 02:30:00", "R2", 1, "P3", "2026-11-26 02:45:00",
+                 31.1950, 121.5800, "2026-11-26 03:00:00", True),
+                ("greedy/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "R3", 1, "P5", "2026-11-26 03:01:00",
+                 31.2300, 121.5300, "2026-11-26 03:00:00", False),
+                ("greedy/SH002/1030/R3", DAY, "SH002", "2026-11-26 02:30:00", "R3", 2, "P4", "2026-11-26 03:10:00",
+                 31.2250, 121.5400, "2026-11-26 03:00:00", False),
+                ("pyvrp/SH001/1000/R1-prev", PREV_DAY, "SH001", "2026-11-25 02:00:00", "R1", 1, "PX",
+                 "2026-11-25 02:30:00", 31.3000, 121.7000, None, True),
+            ]
+        ]
+    )
+    unassigned: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "SH002", "pyvrp", "P9", "no rider with cold box", "2026-11-26 02:40:00", "2026-11-26 03:20:00",
+             "2026-11-26 02:00:00"),
+            (DAY, "SH002", "greedy", "P9", "no rider with cold box", "2026-11-26 02:40:00", "2026-11-26 03:20:00",
+             "2026-11-26 02:00:00"),
+            (DAY, "SH001", "greedy", "P8", "not selected by solver", "2026-11-26 02:40:00", "2026-11-26 03:30:00",
+             "2026-11-26 02:00:00"),
+        ]
+    )
+    dispatch_exceptions: list[tuple] = field(
+        default_factory=lambda: [
+            ("D1", "dispatch_late_risk", "high", "meituan:M9", "meituan", "SH002", "2026-11-26 02:40:00",
+             "parcel P9 not dispatched: no rider with cold box (customer 13912345678)", "assign_cold_box_rider", DAY),
+        ]
+    )
+    stores: list[tuple] = field(
+        default_factory=lambda: [
+            ("SH001", "鲜到家张江前置仓", "dark_store", "浦东新区", 31.2035, 121.5903),
+            ("SH002", "鲜到家花木店", "shop", "浦东新区", 31.2158, 121.5534),
+        ]
+    )
+    riders: list[tuple] = field(
+        default_factory=lambda: [
+            ("R1", "SH001", "张伟", "ebike", True),
+            ("R2", "SH001", "李娜", "ebike", True),
+            ("R3", "SH002", "王芳", "ebike", False),
+        ]
+    )
+    recon_daily: list[tuple] = field(
+        default_factory=lambda: [
+            (RECON_DAY, channel, received, files, lines, items, matched, timing, awaiting, variances,
+             0, unknown, amount, fee, 0, 0, 0, tender, 0, settled, variance, variance_abs, cleared, "0.00", status)
+            for channel, received, files, lines, items, matched, timing, awaiting, variances, unknown, amount, fee,
+                tender, settled, variance, variance_abs, cleared, status in [
+                ("meituan", True, 1, 100, 100, 97, 1, 0, 2, 0, 1, 1, 0, "4000.00", "-30.50", "40.50", "46.80",
+                 "variances"),
+                ("eleme", True, 1, 80, 80, 80, 0, 0, 0, 0, 0, 0, 0, "3000.00", "0.00", "0.00", "0.00", "balanced"),
+                ("wechatpay", True, 1, 60, 60, 60, 0, 0, 0, 0, 0, 0, 0, "2000.00", "0.00", "0.00", "0.00",
+                 "balanced"),
+                ("alipay", False, 0, 0, 3, 0, 0, 3, 0, 0, 0, 0, 0, "0.00", "0.00", "0.00", "0.00", "no_statement"),
+                ("pos", True, 1, 8, 8, 7, 0, 0, 1, 0, 0, 0, 1, "1500.00", "-9.96", "9.96", "0.00", "variances"),
+                ("groupbuy", True, 1, 30, 30, 29, 0, 0, 1, 1, 0, 0, 0, "800.00", "25.00", "25.00", "0.00",
+                 "variances"),
+            ]
+        ]
+        + [
+            ("2026-11-24", "meituan", True, 1, 90, 90, 89, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, "3600.00", "-5.00",
+             "5.00", "0.00", "0.00", "variances"),
+        ]
+    )
+    recon_lines: list[tuple] = field(
+        default_factory=lambda: [
+            (line_id, RECON_DAY, channel, item_type, category, status, "payment", sales, order_key, channel_order_id,
+             None, store, tender, account, PREV_DAY, RECON_DAY, 0, 1, 1, None, None, expected_net, None, None, net,
+             "0.00", variance, explanation, f"settlements/{channel}/{RECON_DAY}/statement.csv", line)
+            for line_id, channel, item_type, category, status, sales, order_key, channel_order_id, store, tender,
+                account, expected_net, net, variance, explanation, line in [
+                ("L1", "meituan", "statement_line", "amount_mismatch", "variance", "meituan", "meituan:M3", "M3",
+                 None, None, "MT-SHOP-1", "46.80", "11.30", "-35.50", "paid 11.30, expected 46.80", 3),
+                ("L2", "meituan", "statement_line", "fee_mismatch", "variance", "meituan", "meituan:M4", "M4",
+                 None, None, "MT-SHOP-1", "41.80", "46.80", "5.00", "fee 0.00, contract 5.00", 4),
+                ("L3", "pos", "tender_total", "tender_total_mismatch", "variance", "pos", None, None, "SH001",
+                 "wechat", "SH001", "99.62", "89.66", "-9.96", "WeChat tender short by 9.96", 2),
+                ("L4", "groupbuy", "statement_line", "unknown_order", "variance", None, None, "GB999", None, None,
+                 "王秀英", None, "25.00", "25.00", "团长王秀英（13912345678）结算行没有对应订单", 7),
+                ("L5", "meituan", "statement_line", "matched", "matched", "meituan", "meituan:M1", "M1", None, None,
+                 "MT-SHOP-1", "46.80", "46.80", "0.00", "as expected", 1),
+            ]
+        ]
+    )
+    settlement_t1: list[tuple] = field(
+        default_factory=lambda: [
+            (RECON_DAY, "meituan", DAY, 1, 99, 1, 0, 100, "4200.00", "50.00", "150.00", "4000.00", "4000.00", True),
+            (RECON_DAY, "wechatpay", DAY, 1, 60, 0, 0, 60, "2012.00", "0.00", "12.00", "2000.00", None, None),
+            (RECON_DAY, "pos", DAY, 1, 8, 0, 0, 120, "1505.00", "0.00", "5.00", "1500.00", "1490.00", False),
+        ]
+    )
+    omit: tuple[str, ...] = ()  # tables this snapshot is published without
     published_at: datetime | None = None  # None: a few seconds before the snapshot is written
     latest_order_at: datetime = datetime(2026, 11, 26, 2, 59, 30)
     run_id: str = "run-001"
@@ -114,7 +359,6 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
     """Write ``snap`` as a DuckDB file at ``path`` (replacing nothing: ``path`` must not exist)."""
     con = duckdb.connect(str(path))
     try:
-        con.execute(SCHEMA)
         tables = {
             "fct_daily_channel_summary": snap.daily,
             "fct_channel_kpis_hourly": snap.hourly,
@@ -122,11 +366,28 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
             "fct_ingest_accounting": snap.ingest,
             "fct_quarantine_summary": snap.quarantine,
             "fct_exceptions": snap.exceptions,
+            "fct_stock_positions": snap.stock_positions,
+            "fct_oversell_events": snap.oversells,
+            "fct_channel_stock_feed": snap.stock_feed,
+            "fct_merge_savings_daily": snap.merge_savings,
+            "dispatch_routes": snap.routes,
+            "dispatch_stops": snap.stops,
+            "dispatch_unassigned": snap.unassigned,
+            "dispatch_exceptions": snap.dispatch_exceptions,
+            "stores": snap.stores,
+            "riders": snap.riders,
+            "fct_reconciliation_daily": snap.recon_daily,
+            "fct_reconciliation_lines": snap.recon_lines,
+            "fct_settlement_t1": snap.settlement_t1,
         }
         for table, rows in tables.items():
+            if table in snap.omit:
+                continue
+            con.execute(f"CREATE TABLE {table}({TABLES[table]})")
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        con.execute("CREATE TABLE snapshot_meta(published_at TIMESTAMP, latest_order_at TIMESTAMP, run_id VARCHAR)")
         published_at = snap.published_at or utc_now() - timedelta(seconds=3)
         con.execute(
             "INSERT INTO snapshot_meta VALUES (?, ?, ?)", [published_at, snap.latest_order_at, snap.run_id]

@@ -47,3 +47,19 @@ def test_t_fills_placeholders():
     """t() picks the language and fills the placeholders."""
     assert t("age.seconds", "zh", n=3) == "3 秒前"
     assert t("tile.orders", "en") == "Orders"
+
+
+def test_no_text_key_is_defined_twice():
+    """A key written twice in the TEXT table silently keeps only the last text (one page would show the
+    other page's words): every key appears once in the source."""
+    import ast
+    import collections
+    from pathlib import Path
+
+    import dashboards.i18n as i18n
+
+    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert [k for k, n in collections.Counter(keys).items() if n > 1] == []

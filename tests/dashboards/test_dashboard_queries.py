@@ -155,3 +155,24 @@ def test_read_started_during_another_read_sees_the_new_publish(serving: Path, mo
     reader_b.join(5)
     assert results["a"].meta.run_id == "run-001"
     assert results["b"].meta.run_id == "run-002"
+
+
+def test_exceptions_without_a_dispatch_plan(serving: Path):
+    """Before dispatch has planned, the exceptions page reads the marts' open exceptions alone."""
+    publish(serving, Snapshot(omit=("dispatch_exceptions",)))
+    data = queries.read_page(serving, "exceptions")
+    assert not data.includes_dispatch
+    assert [r["exception_id"] for r in data.rows] == ["E4", "E3", "E2"]
+    assert sum(r["open"] for r in data.counts) == 3
+
+
+def test_dispatch_reads_one_day_one_solver(serving: Path):
+    """The dispatch data is the latest planned day's: the stops of the chosen solver only, in route and stop
+    order; a store filter also narrows the parcels not dispatched."""
+    data = queries.read_page(serving, "dispatch", solver="greedy", store_id="SH001")
+    assert data.business_date == date(2026, 11, 26)
+    assert [(s["route_id"], s["seq"]) for s in data.stops] == [
+        ("greedy/SH001/1000/R1", 1), ("greedy/SH001/1000/R1", 2), ("greedy/SH001/1030/R2", 1)
+    ]
+    assert [u["parcel_id"] for u in data.unassigned] == ["P8"]
+    assert data.waves == (datetime(2026, 11, 26, 10, 30), datetime(2026, 11, 26, 10, 0))

@@ -61,6 +61,8 @@ def test_build_ran_unit_and_data_tests(built_warehouse: BuiltWarehouse) -> None:
         "current_status_ties_broken_by_lifecycle_rank": "pass",
         "hourly_kpis_bucket_by_local_hour": "pass",
         "exceptions_late_risk_window": "pass",
+        "recon_classifies_statement_lines": "pass",
+        "recon_reports_unpaid_orders_and_pos_totals": "pass",
     }.items()
     assert set(unit_tests.values()) == {"pass"}, unit_tests
     assert built_warehouse.build.status_of("assert_ingest_accounting_balanced") == ["pass"]
@@ -157,9 +159,13 @@ def test_exceptions_found_and_nothing_else(marts) -> None:
     """Exactly the planted problems are raised: the unresolved delivery address (a parsed address without
     coordinates is geocoded for dispatch, not escalated), the unpaid online order, the open order promised before now+15min. Not the cancelled order with a bad
     address, not cash on delivery, not self pickup, not delivered orders past their promise."""
+    # Open problems (resolved_at NULL) of the kinds this dataset plants. Its orders are not priced from the
+    # catalogue and it has no stock counts: price and stock problems are tested in test_dbt_stock_prices.py.
     rows = marts("""
         select exception_id, exception_type, severity, order_key, channel, store_id, raised_at, action
-        from marts.fct_exceptions order by exception_type, order_key""")
+        from marts.fct_exceptions
+        where resolved_at is null and exception_type in ('bad_address', 'late_risk', 'payment_missing')
+        order by exception_type, order_key""")
     found = [(r[1], r[2], r[3], r[4], r[7]) for r in rows]
     assert found == [
         ("bad_address", "high", "app:APP2", "app", "contact_customer"),

@@ -1,12 +1,29 @@
--- Open problems operations should act on, one row per (exception_type, order_key).
+-- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
+-- resolved, with when each was raised and resolved.
 --
 -- "Now" is the data's now, not the wall clock: the latest created_at over all orders. A rebuild of the
 -- same data then gives the same exceptions, and a replayed or simulated day is judged against its own
--- time. Orders in var closed_statuses (delivered, cancelled) raise no address or lateness problem: there
--- is nothing left to deliver. A missing payment stays a problem after delivery (money not collected).
+-- time. Orders in var closed_statuses (delivered, cancelled) leave no address or lateness problem open:
+-- there is nothing left to deliver, so such a problem is resolved when the order closed (status_at of its
+-- closing status), and is not listed at all if the order closed before the problem arose. A missing
+-- payment stays a problem after delivery (money not collected); only a cancellation resolves it.
+--
+--   out_of_stock     the order took stock that was not available (fct_oversell_events): replenish;
+--                    resolved by the next WMS count or the order's cancellation
+--   bad_address      delivery address that resolves to no district, or to a city other than the store's
+--                    (undeliverable): contact the customer
+--   price_mismatch   paid amount or platform share off every correct pricing (fct_order_price_checks):
+--                    manual review; resolved by cancellation
+--   late_risk        delivery promise within var late_risk_minutes of now, not delivered: expedite dispatch;
+--                    kept once resolved only if the promise was broken or the order cancelled meanwhile
+--   payment_missing  online order with no payment recorded: manual review
 
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select
+        *,
+        current_status in {{ sql_string_list(var('closed_statuses')) }} as is_closed,
+        case when current_status in {{ sql_string_list(var('closed_statuses')) }} then status_at end as closed_at
+    from {{ ref('fct_orders') }}
 ),
 
 data_now as (
@@ -14,27 +31,35 @@ data_now as (
     from orders
 ),
 
-open_orders as (
-    select *
-    from orders
-    where current_status not in {{ sql_string_list(var('closed_statuses')) }}
+stores as (
+    select store_id, city as store_city
+    from {{ ref('stg_raw__stores') }}
 ),
 
 bad_address as (
     select
         'bad_address' as exception_type,
         'high' as severity,
-        order_key,
-        channel,
-        store_id,
-        created_at as raised_at,
-        'address did not resolve to a district: ' || coalesce(address_raw, '<empty>') as detail,
-        'contact_customer' as action
-    from open_orders
+        orders.order_key,
+        orders.channel,
+        orders.store_id,
+        orders.created_at as raised_at,
+        case
+            when orders.admin_code is null
+                then 'address did not resolve to a district: ' || coalesce(orders.address_raw, '<empty>')
+            else 'address resolves to ' || coalesce(orders.province, '') || coalesce(orders.district, '')
+                || ', outside the store''s city ' || stores.store_city || ': ' || orders.address_raw
+        end as detail,
+        'contact_customer' as action,
+        orders.closed_at as resolved_at
+    from orders
+    left join stores on stores.store_id = orders.store_id
     -- Only an address nobody can place needs the customer. A parsed address without coordinates
     -- (group-buy sheets carry none) is geocoded for dispatch, not escalated.
-    where fulfilment_type = 'delivery'
-        and admin_code is null
+    where orders.fulfilment_type = 'delivery'
+        and (orders.admin_code is null
+            or (stores.store_city is not null and orders.city is distinct from stores.store_city))
+        and (not orders.is_closed or orders.closed_at > orders.created_at)
 ),
 
 payment_missing as (
@@ -47,35 +72,85 @@ payment_missing as (
         created_at as raised_at,
         'no payment recorded for ' || coalesce(payment_method, 'unknown') || ' order in status '
             || current_status as detail,
-        'manual_review' as action
+        'manual_review' as action,
+        case when is_cancelled then closed_at end as resolved_at
     from orders
-    where not is_cancelled
-        and paid_at is null
+    where paid_at is null
         -- Cash is taken at the door or the till, so there is no payment record to wait for.
         and coalesce(payment_method, '') not in {{ sql_string_list(offline_payment_methods()) }}
+        and (not is_cancelled or closed_at > created_at)
+),
+
+late_candidates as (
+    select
+        orders.*,
+        data_now.now_at,
+        -- The moment the order entered the risk window (or was placed, if it was born inside it).
+        greatest(
+            orders.created_at,
+            orders.promised_to - to_minutes({{ var('late_risk_minutes') }})
+        ) as risk_from
+    from orders
+    cross join data_now
+    where orders.fulfilment_type = 'delivery'
+        -- An ASAP order (no promised_to) has no promise to break.
+        and orders.promised_to < data_now.now_at + to_minutes({{ var('late_risk_minutes') }})
 ),
 
 late_risk as (
     select
         'late_risk' as exception_type,
         'high' as severity,
-        open_orders.order_key,
-        open_orders.channel,
-        open_orders.store_id,
-        -- The moment the order entered the risk window (or was placed, if it was born inside it).
-        greatest(
-            open_orders.created_at,
-            open_orders.promised_to - to_minutes({{ var('late_risk_minutes') }})
-        ) as raised_at,
-        'promised by ' || strftime({{ to_local_ts('open_orders.promised_to') }}, '%Y-%m-%d %H:%M')
-            || ' local, still ' || open_orders.current_status
-            || ' at ' || strftime({{ to_local_ts('data_now.now_at') }}, '%Y-%m-%d %H:%M') as detail,
-        'expedite_dispatch' as action
-    from open_orders
-    cross join data_now
-    where open_orders.fulfilment_type = 'delivery'
-        -- An ASAP order (no promised_to) has no promise to break.
-        and open_orders.promised_to < data_now.now_at + to_minutes({{ var('late_risk_minutes') }})
+        order_key,
+        channel,
+        store_id,
+        risk_from as raised_at,
+        'promised by ' || strftime({{ to_local_ts('promised_to') }}, '%Y-%m-%d %H:%M')
+            || ' local, ' || case when is_closed then current_status else 'still ' || current_status end
+            || ' at ' || strftime({{ to_local_ts('coalesce(closed_at, now_at)') }}, '%Y-%m-%d %H:%M') as detail,
+        'expedite_dispatch' as action,
+        closed_at as resolved_at
+    from late_candidates
+    -- Resolved rows are kept for promises actually broken (delivered after promised_to) and for orders
+    -- cancelled while at risk; one delivered on time was a risk that passed, with nothing to review.
+    where not is_closed
+        or (closed_at > risk_from and (is_cancelled or closed_at > promised_to))
+),
+
+out_of_stock as (
+    select
+        'out_of_stock' as exception_type,
+        'high' as severity,
+        order_key,
+        channel,
+        store_id,
+        min(ordered_at) as raised_at,
+        string_agg(sku_id || ' x' || quantity || ' with ' || available_before || ' available (short '
+            || shortfall_units || ')', '; ' order by sku_id) as detail,
+        'replenish' as action,
+        -- Resolved once every oversold line of the order is.
+        case when bool_and(resolved_at is not null) then max(resolved_at) end as resolved_at
+    from {{ ref('fct_oversell_events') }}
+    group by order_key, channel, store_id
+),
+
+price_mismatch as (
+    select
+        'price_mismatch' as exception_type,
+        'medium' as severity,
+        order_key,
+        channel,
+        store_id,
+        created_at as raised_at,
+        'paid ' || paid_amount || ', expected ' || expected_paid_amount
+            || ' from the catalogue and promotions (difference ' || paid_difference || ')'
+            || case when mismatch_reason like '%platform_share%'
+                then '; platform share ' || platform_discount || ', expected ' || expected_platform_discount
+                else '' end as detail,
+        'manual_review' as action,
+        case when is_cancelled then cancelled_at end as resolved_at
+    from {{ ref('fct_order_price_checks') }}
+    where is_price_mismatch
 ),
 
 exceptions as (
@@ -84,6 +159,10 @@ exceptions as (
     select * from payment_missing
     union all
     select * from late_risk
+    union all
+    select * from out_of_stock
+    union all
+    select * from price_mismatch
 )
 
 select
@@ -95,5 +174,6 @@ select
     store_id,
     raised_at,
     detail,
-    action
+    action,
+    resolved_at
 from exceptions

@@ -1,0 +1,141 @@
+"""Rendering pieces every page shares: the page frame (settings, refresh, snapshot state), the snapshot stamp,
+the "no data yet" message, masked tables, charts and filters.
+
+Tables are built with :func:`frame`, which passes every cell through :func:`dashboards.masking.mask_cell`:
+no page can show an unmasked phone number, whatever column it turns up in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboards import settings, snapshot
+from dashboards.formatting import format_age, format_count, format_time
+from dashboards.i18n import Lang, t
+from dashboards.masking import mask_cell
+from dashboards.queries import Row, SnapshotMeta
+from dashboards.ui import current_lang
+
+T = TypeVar("T")
+
+
+def run_page(title_key: str, body: Callable[[Path, Lang, float], None]) -> None:
+    """The frame of a page: title, settings check, then ``body(path, lang, refresh)`` re-run every
+    ``ORDERHUB_REFRESH_SECONDS`` (filters live inside the body, so picking one reruns only the body)."""
+    lang = current_lang()
+    st.title(t(title_key, lang))
+    try:
+        refresh = settings.refresh_seconds()
+        settings.stale_after_seconds()
+    except settings.SettingsError as exc:
+        st.error(str(exc))
+        return
+    path = settings.serving_path()
+
+    @st.fragment(run_every=refresh)
+    def panel() -> None:
+        body(path, lang, refresh)
+
+    panel()
+
+
+def load(path: Path, page: str, lang: Lang, **params: Any) -> Any | None:
+    """The page's data from the snapshot, or None after telling the user why there is none (no snapshot yet:
+    info; unreadable file: error naming it)."""
+    try:
+        data = snapshot.load_page(path, page, **params)
+    except duckdb.Error as exc:
+        st.error(t("snapshot.unreadable", lang, path=path, error=exc))
+        return None
+    if data is None:
+        st.info(t("snapshot.missing", lang, path=path))
+    return data
+
+
+def stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datetime | None = None) -> None:
+    """One caption: when the snapshot was published (Shanghai time) and how long ago; red when stale."""
+    published = meta.published_at if meta else None
+    if published is None:
+        st.caption(f":red[{t('stamp.unknown', lang)}]")
+        return
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    age = (now - published).total_seconds()
+    text = t(
+        "snapshot.published",
+        lang,
+        published=format_time(published + timedelta(hours=8)),
+        age=format_age(age, lang),
+        run_id=f"`{((meta.run_id if meta else None) or '—').replace('`', '')}`",
+        refresh=f"{refresh:g}",
+    )
+    st.caption(f":red[{text}]" if age > settings.stale_after_seconds() else text)
+
+
+def missing_tables(missing: Sequence[str], producer_key: str, lang: Lang) -> bool:
+    """Say which tables the snapshot lacks and what will produce them; True when something is missing."""
+    if not missing:
+        return False
+    st.info(
+        t("snapshot.tables_missing", lang, tables=", ".join(f"`{m}`" for m in missing), producer=t(producer_key, lang))
+    )
+    return True
+
+
+def frame(rows: Iterable[Row], lang: Lang, columns: dict[str, Callable[[Row], object]]) -> pd.DataFrame:
+    """A display table: one column per ``{text key: cell function}``, every cell masked."""
+    rows_ = list(rows)
+    return pd.DataFrame(
+        {t(key, lang): [mask_cell(cell(r)) for r in rows_] for key, cell in columns.items()}, dtype=object
+    )
+
+
+def table(data: pd.DataFrame, lang: Lang, *, limit: int | None = None) -> None:
+    """Show a display table, or "no data"; say so when a bounded list was cut at ``limit`` rows."""
+    if data.empty:
+        st.caption(t("no_data", lang))
+        return
+    st.dataframe(data, hide_index=True, width="stretch")
+    if limit is not None and len(data) >= limit:
+        st.caption(t("list.truncated", lang, n=format_count(limit)))
+
+
+def bar_chart(data: pd.DataFrame, lang: Lang, *, stack: bool | str = True) -> None:
+    """A long-format frame (x, series, y) as a bar chart; "no data" when empty."""
+    if data.empty:
+        st.caption(t("no_data", lang))
+        return
+    x, color, y = data.columns
+    st.bar_chart(data, x=x, y=y, color=color, stack=stack)
+
+
+def choose(
+    label_key: str,
+    options: Sequence[T],
+    lang: Lang,
+    *,
+    key: str,
+    all_key: str | None = None,
+    format_option: Callable[[T], str] = str,
+) -> T | None:
+    """A select box over ``options``; with ``all_key`` the first choice is "all" (returns None)."""
+    choices: list[T | None] = ([None] if all_key else []) + list(options)
+    if not choices:
+        return None
+
+    def show(option: T | None) -> str:
+        return t(all_key, lang) if option is None and all_key else format_option(option)  # type: ignore[arg-type]
+
+    if st.session_state.get(key) not in choices:
+        st.session_state.pop(key, None)
+    return st.selectbox(t(label_key, lang), choices, format_func=show, key=key)
+
+
+def yes_no(value: bool | None, lang: Lang) -> str:
+    return "—" if value is None else t("yes" if value else "no", lang)

@@ -1,0 +1,105 @@
+-- The current stock position per store and SKU: the latest WMS count (on_hand), what orders of every
+-- channel took since (reserved), what cancellations gave back (released) and what is available now.
+--
+-- reserved / released / open / fulfilled are counted here straight from the orders placed since the count;
+-- available_units is the closing balance of the movement ledger (fct_stock_position_history). The two are
+-- computed independently, and tests/assert_stock_conservation.sql checks that
+--   on_hand − reserved + released = available   and   reserved = open + fulfilled + released
+-- for every store and SKU. A negative available means orders took more than was there: oversold_units.
+-- Store/SKUs no count covered have no position (unknown is not zero).
+
+with counts as (
+    select * from {{ ref('stg_raw__stock_snapshots') }}
+),
+
+latest as (
+    select store_id, sku_id, max(snapshot_at) as snapshot_at
+    from counts
+    group by store_id, sku_id
+),
+
+positions as (
+    select latest.store_id, latest.sku_id, latest.snapshot_at, counts.on_hand
+    from latest
+    inner join counts
+        on counts.store_id = latest.store_id
+        and counts.sku_id = latest.sku_id
+        and counts.snapshot_at = latest.snapshot_at
+),
+
+orders as (
+    select
+        orders.order_key,
+        orders.store_id,
+        orders.created_at,
+        coalesce(status.current_status, orders.status) as current_status
+    from {{ ref('stg_raw__orders') }} as orders
+    left join {{ ref('int_order_current_status') }} as status
+        on status.order_key = orders.order_key
+),
+
+demand as (
+    select
+        positions.store_id,
+        positions.sku_id,
+        sum(lines.quantity) as reserved_units,
+        sum(lines.quantity) filter (where orders.current_status = 'cancelled') as released_units,
+        sum(lines.quantity) filter (
+            where orders.current_status not in {{ sql_string_list(var('closed_statuses')) }}
+        ) as open_units,
+        sum(lines.quantity) filter (
+            where orders.current_status in {{ sql_string_list(var('closed_statuses')) }}
+                and orders.current_status <> 'cancelled'
+        ) as fulfilled_units,
+        count(distinct orders.order_key) as orders_since_count,
+        max(orders.created_at) as last_order_at
+    from positions
+    inner join orders
+        on orders.store_id = positions.store_id
+        and orders.created_at >= positions.snapshot_at
+    inner join {{ ref('stg_raw__order_lines') }} as lines
+        on lines.order_key = orders.order_key
+        and lines.sku_id = positions.sku_id
+    group by positions.store_id, positions.sku_id
+),
+
+ledger_close as (
+    select store_id, sku_id, balance_after as available_units, movement_at as last_movement_at
+    from {{ ref('fct_stock_position_history') }}
+    where is_current_period
+    qualify row_number() over (partition by store_id, sku_id order by movement_no desc) = 1
+),
+
+data_now as (
+    select greatest(
+        (select max(created_at) from {{ ref('stg_raw__orders') }}),
+        (select max(snapshot_at) from counts)
+    ) as as_of
+)
+
+select
+    positions.store_id,
+    positions.sku_id,
+    products.product_name,
+    products.category,
+    positions.snapshot_at,
+    positions.on_hand,
+    cast(coalesce(demand.reserved_units, 0) as bigint) as reserved_units,
+    cast(coalesce(demand.released_units, 0) as bigint) as released_units,
+    cast(coalesce(demand.open_units, 0) as bigint) as open_units,
+    cast(coalesce(demand.fulfilled_units, 0) as bigint) as fulfilled_units,
+    ledger_close.available_units,
+    cast(greatest(-ledger_close.available_units, 0) as bigint) as oversold_units,
+    coalesce(demand.orders_since_count, 0) as orders_since_count,
+    ledger_close.last_movement_at,
+    data_now.as_of
+from positions
+inner join ledger_close
+    on ledger_close.store_id = positions.store_id
+    and ledger_close.sku_id = positions.sku_id
+left join demand
+    on demand.store_id = positions.store_id
+    and demand.sku_id = positions.sku_id
+left join {{ ref('stg_raw__products') }} as products
+    on products.sku_id = positions.sku_id
+cross join data_now

@@ -1,0 +1,112 @@
+"""Alipay merchant trade bill (业务明细), as downloaded: GBK CSV with `#` comment lines before the header and
+after the data (the end marker, then 交易合计 / 退款合计 totals), id-like cells suffixed with a TAB.
+
+业务类型 交易 is a payment, 退款 a refund (negative 订单金额 / 商家实收, 退款批次号 filled). 服务费 is the
+service fee; its sign varies between exports, so the fee is taken by size and signed by the line type
+(charged on a payment, given back on a refund). net = 商家实收 − fee. The two `#…合计` lines are kept as
+`summary` lines and checked against the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from ingestion.records import FileError, RawRecord, RecordError
+from ingestion.settlements.base import ParsedLine, StatementLine, check_totals, exact, local_time, required, yuan
+from ingestion.settlements.text import Row, decode, expect_header, named, rows
+
+HEADER = (
+    "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员", "终端号",
+    "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）", "商家优惠（元）",
+    "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号", "服务费（元）", "分润（元）",
+    "备注",
+)
+LIST_START = "业务明细列表"
+LIST_END = "业务明细列表结束"
+_ACCOUNT = re.compile(r"#账号：\[(?P<account>[^\]]*)\]")
+_TRADES = re.compile(r"#交易合计：(?P<count>\d+)笔，商家实收共(?P<amount>-?[\d.]+)元")
+_REFUNDS = re.compile(r"#退款合计：(?P<count>\d+)笔，商家实收退款共(?P<amount>-?[\d.]+)元")
+
+
+def cell(text: str) -> str:
+    """Alipay appends a TAB to id-like cells (`2019091622001458860515315453\\t`) so spreadsheets keep them as text."""
+    return text.strip().strip("\t").strip()
+
+
+def _line(row: Row, account: str | None) -> StatementLine:
+    r = named(row, HEADER, cell)
+    kind = r["业务类型"]
+    if kind not in ("交易", "退款"):
+        raise RecordError("bad_value", f"业务类型 '{kind}' is neither 交易 nor 退款")
+    is_refund = kind == "退款"
+    received = exact(r["商家实收（元）"], "商家实收（元）")
+    fee = abs(exact(r["服务费（元）"] or "0", "服务费（元）"))
+    fee = -fee if is_refund else fee
+    return StatementLine(
+        line_type="refund" if is_refund else "payment",
+        channel_order_id=required(r["商户订单号"], "商户订单号"),
+        transaction_id=required(r["支付宝交易号"], "支付宝交易号"),
+        refund_id=(r["退款批次号/请求号"] or None) if is_refund else None,
+        store_id=r["门店编号"] or None,
+        account_id=account,
+        gross_amount=Decimal("0.00") if is_refund else yuan(r["订单金额（元）"], "订单金额（元）"),
+        refund_amount=yuan(str(-received), "商家实收（元）") if is_refund else Decimal("0.00"),
+        fee_amount=yuan(str(fee), "服务费（元）"),
+        net_amount=yuan(str(received - fee), "net"),
+        settled_at=local_time(r["完成时间"] or r["创建时间"], "完成时间"),
+    )
+
+
+def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[ParsedLine]:
+    # GB18030 is the superset of GBK that Python decodes strictly; a UTF-8 re-save is accepted too.
+    lines = decode(data, source_file, ("gb18030", "utf-8-sig"), "支付宝交易号")
+    account = next((m["account"] for text in lines if (m := _ACCOUNT.match(text.strip()))), None)
+    start = next((i for i, text in enumerate(lines) if text.startswith("#") and LIST_START in text and LIST_END not in text), None)
+    end = next((i for i, text in enumerate(lines) if text.startswith("#") and LIST_END in text), None)
+    if start is None:
+        raise FileError("bad_header", f"{source_file}: no '#---{LIST_START}---' line before the header: not an Alipay 业务明细 bill")
+    if end is None:
+        raise FileError(
+            "truncated_statement",
+            f"{source_file}: no '#---{LIST_END}---' line after the data: the download was cut short; fetch the bill again",
+        )
+    body = list(rows(lines[:end], start + 1))
+    expect_header(body[0] if body else None, HEADER, source_file, clean=cell)
+
+    parsed: list[ParsedLine] = []
+    counts = {"payment": 0, "refund": 0}
+    received = {"payment": Decimal(0), "refund": Decimal(0)}
+    all_good = True
+    for row in body[1:]:
+        record = row.record(source_file)
+        if row.text.lstrip().startswith("#"):
+            continue
+        try:
+            line = _line(row, account)
+        except RecordError as err:
+            parsed.append(ParsedLine(record, None, err))
+            all_good = False
+            continue
+        parsed.append(ParsedLine(record, line))
+        counts[line.line_type] += 1
+        received[line.line_type] += (line.net_amount or 0) + (line.fee_amount or 0)
+
+    for pattern, kind, label in ((_TRADES, "payment", "交易合计"), (_REFUNDS, "refund", "退款合计")):
+        index, match = next(((i, m) for i, text in enumerate(lines) if i > end and (m := pattern.match(text.strip()))), (None, None))
+        if match is None:
+            raise FileError("truncated_statement", f"{source_file}: no '#{label}' line after the data: fetch the bill again")
+        stated_count, stated_amount = int(match["count"]), exact(match["amount"], label)
+        if all_good:
+            check_totals(source_file, f"{label} 笔数", stated_count, counts[kind])
+            check_totals(source_file, f"{label} 商家实收", stated_amount, received[kind])
+        summary = StatementLine(
+            line_type="summary", txn_count=stated_count, account_id=account,
+            # Alipay states what the merchant received before the service fee: no net to compare with.
+            gross_amount=yuan(str(stated_amount), label) if kind == "payment" else Decimal("0.00"),
+            refund_amount=yuan(str(-stated_amount), label) if kind == "refund" else Decimal("0.00"),
+            fee_amount=None, net_amount=None,
+        )
+        parsed.append(ParsedLine(RawRecord(source_file, index + 1, lines[index]), summary))
+    return parsed

@@ -1,0 +1,609 @@
+"""Settlement statements of a simulated day, in each channel's real layout, with known discrepancies.
+
+Which orders settle where: Meituan and Eleme orders on the platform's per-order statement; app orders
+paid by WeChat Pay or Alipay, and every mini-program order, on the WeChat Pay / Alipay bill (商户订单号 = our
+order number; a cancelled order shows its payment and its refund); group-buy orders on their leader's
+statement; POS sales as end-of-day totals per store and tender. Amounts follow the contract rates of
+config/rules.yml, exactly as the reconciliation computes them (fee = rate × base, rounded half up to the fen).
+
+Discrepancies are injected per statement channel and recorded in ground truth (`settlement_variances`),
+each with the statement day on which reconciliation must report it:
+
+    timing_difference      paid on the next day's statement (also every payment completed after midnight)
+    missing_settlement     never paid: reported on the first statement after the grace days
+    amount_mismatch        the statement's amount differs from the order's
+    fee_mismatch           the fee charged is not the contract rate
+    duplicate_settlement   the same order paid twice (group-buy leaders: again on the next day's sheet)
+    unexpected_refund      a refund for an order that was not cancelled
+    unknown_order          a line for an order the system never had
+    tender_total_mismatch  a POS end-of-day tender total that differs from the tills' tickets
+
+Lines due on the next day's statement are kept in `_truth/<date>/settlements_next_day.json`, which the next
+day's simulation adds to its statements; simulate consecutive days in date order for a week.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from .clock import DAY_S, day_start_epoch, local_parts, naive_local
+from .orders import Order
+from .rules import RULES_PATH
+from .writers import atomic_write
+
+STATEMENT_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy")
+PER_ORDER_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay", "groupbuy")
+VARIANCE_SHARE = 0.004  # of a channel's payments, per kind of discrepancy (at least one each)
+TIMING_SHARE = 0.015  # of a channel's payments, settled a day late on purpose (at least one)
+# What a channel wrongly charges in a fee_mismatch.
+WRONG_FEE_RATES: dict[str, str] = {"meituan": "0.10", "eleme": "0.10", "wechatpay": "0.01", "alipay": "0.01",
+                                   "groupbuy": "0.12"}
+CARRY_FILE = "settlements_next_day.json"
+POS_TENDERS: dict[str, str] = {"现金": "cash", "微信": "wechat", "支付宝": "alipay", "银行卡": "card"}
+WECHAT_MCH_ID = "1601959334"
+ALIPAY_ACCOUNT = "20880211096256330156"
+_NAME_RE = re.compile(r"^(meituan-settlement|eleme-finance|wechatpay-bill|alipay-trade|pos-eod-.+|groupbuy-leader-.+)"
+                      r"-\d{8}\.(?:jsonl|csv)(?:\.tmp)?$")
+
+# The defaults equal config/rules.yml; a rules file overrides them.
+DEFAULT_RULES: dict[str, Any] = {
+    "recon_settlement_grace_days": 1,
+    "recon_fee_rates": {"meituan": 0.08, "eleme": 0.08, "wechatpay": 0.006, "alipay": 0.006, "groupbuy": 0.10},
+    "recon_platform_channels": ["meituan", "eleme"],
+    "recon_platform_keeps_delivery_fee": ["meituan"],
+    "recon_pos_tender_fee_rates": {"cash": 0.0, "wechat": 0.0038, "alipay": 0.0038, "card": 0.006},
+}
+
+
+@dataclass(frozen=True)
+class SettleRules:
+    grace_days: int
+    fee_rates: dict[str, str]
+    platforms: tuple[str, ...]
+    keeps_delivery: tuple[str, ...]
+    pos_rates: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> SettleRules:
+        path = RULES_PATH if path is None else path
+        rules = dict(DEFAULT_RULES)
+        if path.exists():
+            rules.update({k: v for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items() if k in DEFAULT_RULES})
+        return cls(
+            grace_days=int(rules["recon_settlement_grace_days"]),
+            fee_rates={k: str(v) for k, v in rules["recon_fee_rates"].items()},
+            platforms=tuple(rules["recon_platform_channels"]),
+            keeps_delivery=tuple(rules["recon_platform_keeps_delivery_fee"]),
+            pos_rates={k: str(v) for k, v in rules["recon_pos_tender_fee_rates"].items()},
+        )
+
+
+def fee_fen(base_fen: int, rate: str) -> int:
+    """rate × base, rounded half up to the fen: the reconciliation's `round(base * rate, 2)`."""
+    return int((Decimal(base_fen) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def yuan(fen: int) -> str:
+    return str(Decimal(fen).scaleb(-2))
+
+
+@dataclass(eq=False)
+class Entry:
+    """One statement line before it is rendered in its channel's layout; money in fen, times epoch s."""
+
+    channel: str
+    kind: str  # payment | refund
+    order_id: str
+    order_key: str | None  # None: an order the system never had
+    when: int  # when the payment / refund / settlement happened: decides the statement day
+    created: int
+    gross: int
+    fee: int
+    net: int
+    rate: str
+    refund: int = 0
+    txn_id: str = ""
+    refund_id: str = ""
+    store_id: str = ""
+    store_name: str = ""
+    goods: int = 0
+    merchant_disc: int = 0
+    platform_disc: int = 0
+    delivery: int = 0
+    packaging: int = 0
+    shop_id: int = 0
+    buyer: str = ""
+    trade_type: str = ""
+    leader_code: str = ""
+    leader_name: str = ""
+    pickup_point: str = ""
+    member: str = ""
+    injected: str = ""  # the discrepancy deliberately put on this line, if any
+
+    @property
+    def day(self) -> str:
+        return local_parts(self.when)[0]
+
+
+@dataclass(frozen=True)
+class PosTotal:
+    store_id: str
+    tender: str  # as the till names it (现金 …)
+    count: int
+    gross: int
+    fee: int
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.fee
+
+
+class _Ids:
+    def __init__(self, date: dt.date, r: random.Random) -> None:
+        self.ymd = date.strftime("%Y%m%d")
+        self.r = r
+        self.seq = 0
+
+    def digits(self, n: int) -> str:
+        return f"{self.r.randrange(10**n):0{n}d}"
+
+    def for_entry(self, e: Entry) -> None:
+        """A new id for a payment; a refund on a payment bill keeps its payment's id and gets a refund id."""
+        self.seq += 1
+        if e.channel == "wechatpay":
+            if e.kind == "refund":
+                e.refund_id = "50300" + self.ymd[2:] + self.digits(18)
+            else:
+                e.txn_id = "42000" + self.ymd[2:] + self.digits(17)
+        elif e.channel == "alipay":
+            if e.kind == "refund":
+                e.refund_id = f"RF{e.order_id}{self.seq:04d}"
+            else:
+                e.txn_id = self.ymd + "22001" + self.digits(15)
+        elif e.channel == "meituan":
+            e.txn_id = f"MTB{self.ymd}{self.seq:08d}"
+        elif e.channel == "eleme":
+            e.txn_id = self.ymd + self.digits(12)
+        else:
+            e.txn_id = f"{e.leader_code}/{e.order_id}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# What each order should produce
+
+
+def statement_channel(o: Order) -> str | None:
+    if o.channel in ("meituan", "eleme", "groupbuy"):
+        return None if o.channel == "meituan" and o.payment == "1" else o.channel  # pay_type 1: cash on delivery
+    if o.channel == "miniprogram" or (o.channel == "app" and o.payment == "wechat"):
+        return "wechatpay"
+    if o.channel == "app" and o.payment == "alipay":
+        return "alipay"
+    return None  # POS (totals), app card / balance: not settled by a statement
+
+
+def _payment(o: Order, channel: str, rules: SettleRules, day_end: int) -> Entry:
+    rate = rules.fee_rates[channel]
+    if channel in rules.platforms:
+        base = o.goods_fen - o.merchant_disc_fen
+        fee = fee_fen(base, rate)
+        delivery = 0 if channel in rules.keeps_delivery else o.delivery_fee_fen
+        net = base + o.packaging_fee_fen + delivery - fee
+    else:
+        fee = fee_fen(o.paid_fen, rate)
+        net = o.paid_fen - fee
+    # Payment bills are by payment time; platforms and leaders settle an order on its own business day.
+    when = o.paid_at if channel in ("wechatpay", "alipay") else min(o.paid_at, day_end - 1)
+    leader = o.leader
+    return Entry(
+        channel=channel, kind="payment", order_id=o.order_id, order_key=o.key, when=when, created=o.created,
+        gross=o.paid_fen, fee=fee, net=net, rate=rate, store_id=o.store.store_id, store_name=o.store.name,
+        goods=o.goods_fen, merchant_disc=o.merchant_disc_fen, platform_disc=o.platform_disc_fen,
+        delivery=o.delivery_fee_fen, packaging=o.packaging_fee_fen, shop_id=o.store.eleme_shop_id,
+        buyer=o.customer.openid if o.channel == "miniprogram" else f"{o.customer.name[0]}**({o.customer.phone[:3]}****{o.customer.phone[-4:]})",
+        trade_type="JSAPI" if o.channel == "miniprogram" else "APP",
+        leader_code=f"LD{leader.team_suffix}" if leader else "", leader_name=leader.name if leader else "",
+        pickup_point=leader.pickup_point if leader else "", member=o.customer.nickname,
+    )
+
+
+def _refund(payment: Entry, amount: int, when: int) -> Entry:
+    fee_back = payment.fee if amount == payment.gross else fee_fen(amount, payment.rate)
+    return replace(payment, kind="refund", when=when, refund=amount, fee=-fee_back, net=-amount + fee_back, refund_id="",
+                   injected="")
+
+
+def _pos_totals(orders: list[Order], rules: SettleRules) -> list[PosTotal]:
+    sums: dict[tuple[str, str], list[int]] = {}
+    for o in orders:
+        if o.channel == "pos" and not o.cancelled:
+            acc = sums.setdefault((o.store.store_id, o.payment), [0, 0])
+            acc[0] += 1
+            acc[1] += o.paid_fen
+    return [PosTotal(store, tender, n, gross, fee_fen(gross, rules.pos_rates[POS_TENDERS[tender]]))
+            for (store, tender), (n, gross) in sorted(sums.items())]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The day
+
+
+@dataclass
+class SettlementDay:
+    files: list[Path]
+    variances: list[dict[str, Any]]
+
+
+def _variance(e: Entry | None, category: str, statement_day: str, amount: int, *, channel: str | None = None,
+              ref: str | None = None) -> dict[str, Any]:
+    return {
+        "channel": channel or (e.channel if e else ""),
+        "statement_date": statement_day,
+        "category": category,
+        "ref": ref if ref is not None else (e.order_id if e else ""),
+        "order_key": e.order_key if e else None,
+        "transaction_id": e.txn_id if e else None,
+        "amount": float(Decimal(amount).scaleb(-2)),
+    }
+
+
+def _next_day(day: str, days: int = 1) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
+def _load_carry(out: Path, date: dt.date) -> list[Entry]:
+    path = out / "_truth" / (date - dt.timedelta(days=1)).isoformat() / CARRY_FILE
+    if not path.exists():
+        return []
+    names = {f.name for f in fields(Entry)}
+    return [Entry(**{k: v for k, v in row.items() if k in names}) for row in orjson.loads(path.read_bytes())
+            if local_parts(row["when"])[0] == date.isoformat()]
+
+
+def clear_settlements(out: Path, date_str: str) -> None:
+    for channel in STATEMENT_CHANNELS:
+        folder = out / "settlements" / channel / date_str
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                if _NAME_RE.match(entry.name):
+                    entry.unlink()
+
+
+def write_settlement_day(out: Path, date: dt.date, seed: int, orders: list[Order], rules: SettleRules | None = None) -> SettlementDay:
+    """Write `date`'s statements for the valid `orders` of that day (plus lines carried from the day before)
+    and return the injected discrepancies. Deterministic for the same arguments and carried lines."""
+    rules = rules or SettleRules.load()
+    day = date.isoformat()
+    day0 = day_start_epoch(date)
+    day_end = day0 + DAY_S
+    r = random.Random(f"settlements-{seed}-{day}")
+    ids = _Ids(date, r)
+
+    entries: list[Entry] = []
+    for o in sorted(orders, key=lambda o: o.idx):
+        channel = statement_channel(o)
+        if channel is None or (o.cancelled and channel not in ("wechatpay", "alipay")):
+            continue
+        pay = _payment(o, channel, rules, day_end)
+        ids.for_entry(pay)
+        entries.append(pay)
+        if o.cancelled:  # a payment bill shows the payment and its refund
+            refund = _refund(pay, pay.gross, max(o.updated_at, pay.when + 60))
+            ids.for_entry(refund)
+            entries.append(refund)
+
+    variances: list[dict[str, Any]] = []
+    cancelled = {o.key for o in orders if o.cancelled}
+    for channel in PER_ORDER_CHANNELS:
+        mine = [e for e in entries if e.channel == channel]
+        pool = [e for e in mine if e.kind == "payment" and e.when < day_end and e.order_key not in cancelled]
+        r.shuffle(pool)
+        entries.extend(_inject(channel, mine, pool, variances, r, ids, rules, date, day0))
+    entries = [e for e in entries if e.injected != "missing_settlement"]
+
+    # Payments that completed after midnight belong to the next day's bill: a natural timing difference.
+    for e in entries:
+        if e.kind == "payment" and e.order_key and e.when >= day_end and e.injected in ("", "timing_difference"):
+            variances.append(_variance(e, "timing_difference", e.day, e.net))
+
+    pos = _pos_totals(orders, rules)
+    if pos:
+        k = r.randrange(len(pos))
+        t = pos[k]
+        short = min(t.gross, r.randint(1000, 8000))
+        bad = PosTotal(t.store_id, t.tender, t.count, t.gross - short, fee_fen(t.gross - short, rules.pos_rates[POS_TENDERS[t.tender]]))
+        pos[k] = bad
+        variances.append(_variance(None, "tender_total_mismatch", day, bad.net - t.net, channel="pos",
+                                   ref=f"{t.store_id}/{POS_TENDERS[t.tender]}"))
+
+    carried = _load_carry(out, date)
+    # Every entry is of this day or, settled after midnight, of the next (none is two days late).
+    today = carried + [e for e in entries if e.when < day_end]
+    tomorrow = [e for e in entries if e.when >= day_end]
+    clear_settlements(out, day)
+    files = _write(out, date, today, pos)
+    atomic_write(out / "_truth" / day / CARRY_FILE, orjson.dumps([asdict(e) for e in tomorrow], option=orjson.OPT_INDENT_2))
+    variances.sort(key=lambda v: (v["statement_date"], v["channel"], v["category"], v["ref"]))
+    return SettlementDay(files, variances)
+
+
+def _inject(channel: str, mine: list[Entry], pool: list[Entry], variances: list[dict[str, Any]],
+            r: random.Random, ids: _Ids, rules: SettleRules, date: dt.date, day0: int) -> list[Entry]:
+    """Apply each kind of discrepancy to its own orders from `pool`; returns entries to add."""
+    day = date.isoformat()
+    n = len(pool)
+    each = max(1, round(n * VARIANCE_SHARE))
+    added: list[Entry] = []
+
+    taken: set[int] = set()
+
+    def take(k: int, ok=lambda e: True) -> list[Entry]:
+        """The next k orders of the (shuffled) pool that qualify and carry no discrepancy yet."""
+        chosen = []
+        for e in pool:
+            if len(chosen) == k:
+                break
+            if id(e) not in taken and ok(e):
+                chosen.append(e)
+                taken.add(id(e))
+        return chosen
+
+    for e in take(max(1, round(n * TIMING_SHARE))):
+        e.when = day0 + DAY_S + r.randint(3600, 4 * 3600)  # settled in the small hours of the next day
+        e.injected = "timing_difference"  # recorded with the natural ones once every entry's day is final
+    for e in take(each):
+        e.injected = "missing_settlement"  # dropped from the statements by the caller
+        variances.append(_variance(e, "missing_settlement", _next_day(day, rules.grace_days), -e.net))
+    for e in take(each, lambda e: e.gross > 2000):
+        delta = r.choice((-1, 1)) * r.randint(100, min(2000, e.gross // 2))
+        e.gross += delta
+        e.net += delta
+        e.goods += delta  # Eleme's paid amount is derived from its goods amount
+        variances.append(_variance(e, "amount_mismatch", day, delta))
+    base = (lambda e: e.goods - e.merchant_disc) if channel in rules.platforms else (lambda e: e.gross)
+    for e in take(each, lambda e: fee_fen(base(e), WRONG_FEE_RATES[channel]) - e.fee >= 5):
+        wrong = fee_fen(base(e), WRONG_FEE_RATES[channel])
+        variances.append(_variance(e, "fee_mismatch", day, e.fee - wrong))
+        e.net -= wrong - e.fee
+        e.fee, e.rate = wrong, WRONG_FEE_RATES[channel]
+    for e in take(each):
+        # Paid twice: a second payment the same day; a group-buy leader lists the order again next day
+        # (a second identical row on one sheet could not be told from a re-delivered file).
+        when = day0 + DAY_S + r.randint(3600, 6 * 3600) if channel == "groupbuy" else min(e.when + r.randint(60, 900), day0 + DAY_S - 1)
+        dup = replace(e, when=when, injected="duplicate_settlement")
+        ids.for_entry(dup)
+        added.append(dup)
+        variances.append(_variance(dup, "duplicate_settlement", dup.day, dup.net))
+    for e in take(each, lambda e: e.gross >= 400):
+        refund = _refund(e, r.randint(100, min(1500, e.gross // 2)), min(e.when + r.randint(600, 7200), day0 + DAY_S - 1))
+        refund.injected = "unexpected_refund"
+        ids.for_entry(refund)
+        added.append(refund)
+        variances.append(_variance(refund, "unexpected_refund", day, refund.net))
+    template = mine[0] if mine else None
+    for k in range(each if template else 0):
+        assert template is not None
+        gross = r.randint(1500, 15000)
+        fee = fee_fen(gross, rules.fee_rates[channel])
+        order_id = _unknown_id(channel, date, k)
+        ghost = replace(template, kind="payment", order_id=order_id, order_key=None, when=day0 + r.randint(8 * 3600, 21 * 3600),
+                        created=day0 + r.randint(7 * 3600, 8 * 3600), gross=gross, fee=fee, net=gross - fee, refund=0,
+                        goods=gross, merchant_disc=0, platform_disc=0, delivery=0, packaging=0, rate=rules.fee_rates[channel],
+                        injected="unknown_order")
+        ids.for_entry(ghost)
+        added.append(ghost)
+        variances.append(_variance(ghost, "unknown_order", day, ghost.net))
+    return added
+
+
+def _unknown_id(channel: str, date: dt.date, k: int) -> str:
+    """An order number in the channel's style that no simulated order has (longer sequence part)."""
+    ymd = date.strftime("%Y%m%d")
+    if channel == "meituan":
+        return f"2701{ymd[2:]}9{k:07d}"
+    if channel == "eleme":
+        return f"50{ymd[2:]}9{k:09d}"
+    if channel == "groupbuy":
+        return f"GB{ymd}8{k:05d}"
+    return f"APP{ymd}8{k:06d}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering, one layout per channel
+
+
+def _write(out: Path, date: dt.date, entries: list[Entry], pos: list[PosTotal]) -> list[Path]:
+    ymd = date.strftime("%Y%m%d")
+    base = out / "settlements"
+    by_channel: dict[str, list[Entry]] = {c: [] for c in PER_ORDER_CHANNELS}
+    for e in sorted(entries, key=lambda e: (e.when, e.txn_id, e.kind)):
+        by_channel[e.channel].append(e)
+    day = date.isoformat()
+    written: list[tuple[Path, bytes]] = []
+    if by_channel["meituan"]:
+        written.append((base / "meituan" / day / f"meituan-settlement-{ymd}.jsonl", _meituan(by_channel["meituan"], day)))
+    if by_channel["eleme"]:
+        written.append((base / "eleme" / day / f"eleme-finance-{ymd}.jsonl", _eleme(by_channel["eleme"], day)))
+    # Payment bills exist every day, with only the summary when nothing was paid.
+    written.append((base / "wechatpay" / day / f"wechatpay-bill-{ymd}.csv", _wechatpay(by_channel["wechatpay"])))
+    written.append((base / "alipay" / day / f"alipay-trade-{ymd}.csv", _alipay(by_channel["alipay"], date)))
+    leaders: dict[str, list[Entry]] = {}
+    for e in by_channel["groupbuy"]:
+        leaders.setdefault(e.leader_code, []).append(e)
+    for code, rows in sorted(leaders.items()):
+        written.append((base / "groupbuy" / day / f"groupbuy-leader-{code}-{ymd}.csv", _groupbuy(rows, day)))
+    stores: dict[str, list[PosTotal]] = {}
+    for t in pos:
+        stores.setdefault(t.store_id, []).append(t)
+    for store, totals in sorted(stores.items()):
+        written.append((base / "pos" / day / f"pos-eod-{store}-{ymd}.csv", _pos(totals, day)))
+    for path, data in written:
+        atomic_write(path, data)
+    return [p for p, _ in written]
+
+
+def _csv(rows: list[list[str]], line_end: str = "\n") -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=line_end)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _meituan(entries: list[Entry], day: str) -> bytes:
+    lines = []
+    for e in entries:
+        refund = e.kind == "refund"
+        receive = {
+            "wmPoiReceiveCent": e.net,
+            "onlinePayment": -e.refund if refund else e.gross,
+            "foodShareFeeChargeByPoi": e.fee,
+            "logisticsFee": 0 if refund else e.delivery,
+            "actOrderChargeByMt": [],
+            "actOrderChargeByPoi": [],
+            "reconciliationExtras": {"chargeMode": 1, "technicalServiceFee": e.fee / 100, "performanceServiceFee": 0.0},
+        }
+        lines.append(orjson.dumps({
+            "bill_date": day, "settle_bill_id": e.txn_id, "order_id": e.order_id, "wm_order_id_view": e.order_id,
+            "app_poi_code": e.store_id, "settle_type": "2" if refund else "1", "order_time": str(e.created),
+            "settle_time": str(e.when), "poi_receive_detail": orjson.dumps(receive).decode(),
+        }))
+    return b"\n".join(lines) + b"\n"
+
+
+def _eleme(entries: list[Entry], day: str) -> bytes:
+    def y(fen: int) -> float:
+        return fen / 100  # FinanceOrder amounts are JSON numbers in yuan
+
+    lines = []
+    for e in entries:
+        refund = e.kind == "refund"
+        lines.append(orjson.dumps({
+            "shopId": e.shop_id, "orderId": e.order_id, "billDate": day, "checkoutDate": _next_day(day),
+            "transNo": e.txn_id, "detailType": "REFUND" if refund else "ORDER", "orderType": "NORMAL",
+            "createAt": naive_local(e.created, "T"), "completeAt": naive_local(e.when, "T"),
+            "checkoutAmount": y(e.net),
+            "foodAmount": 0.0 if refund else y(e.goods), "packingFee": 0.0 if refund else y(e.packaging),
+            "merchantSubsidyAmount": 0.0 if refund else y(e.merchant_disc),
+            "userPaidDeliveryFee": 0.0 if refund else y(e.delivery),
+            "elemeSubsidyAmount": 0.0 if refund else y(e.platform_disc),
+            "commissionRate": float(e.rate), "commissionFee": y(e.fee), "refundAmount": y(e.refund),
+            "comment": "售后退款" if refund else "",
+        }))
+    return b"\n".join(lines) + b"\n"
+
+
+WECHAT_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,"
+    "代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,"
+    "申请退款金额,费率备注"
+)
+WECHAT_SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+
+
+def _fee5(fen: int) -> str:
+    return f"{Decimal(fen).scaleb(-2):.5f}"
+
+
+def _wechatpay(entries: list[Entry]) -> bytes:
+    lines = [WECHAT_HEADER]
+    settle = refund = fee = 0
+    for e in entries:
+        is_refund = e.kind == "refund"
+        cells = [
+            naive_local(e.when), "wx8c2a5b1e3f4d6a70" if e.trade_type == "JSAPI" else "wx5f1e9d3c7b2a4e60", WECHAT_MCH_ID, "0", "",
+            e.txn_id, e.order_id, e.buyer if e.trade_type == "JSAPI" else f"oAPP{e.order_id[-8:]}", e.trade_type,
+            "REFUND" if is_refund else "SUCCESS", "OTHERS", "CNY", yuan(0 if is_refund else e.gross), "0.00",
+            e.refund_id if is_refund else "", f"RF{e.order_id}" if is_refund else "", yuan(e.refund), "0.00",
+            "ORIGINAL" if is_refund else "", "SUCCESS" if is_refund else "", f"{e.store_name}鲜食订单", "", _fee5(e.fee),
+            f"{Decimal(e.rate) * 100:.2f}%", yuan(0 if is_refund else e.gross), yuan(e.refund), "",
+        ]
+        lines.append(",".join("`" + c for c in cells))
+        settle += 0 if is_refund else e.gross
+        refund += e.refund
+        fee += e.fee
+    lines.append(WECHAT_SUMMARY)
+    summary = [str(len(entries)), yuan(settle), yuan(refund), "0.00", _fee5(fee), yuan(settle), yuan(refund)]
+    lines.append(",".join("`" + c for c in summary))
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+ALIPAY_HEADER = (
+    "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,"
+    "商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,"
+    "卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注"
+)
+_RULE = "-" * 41
+
+
+def _alipay(entries: list[Entry], date: dt.date) -> bytes:
+    nxt = date + dt.timedelta(days=1)
+    cn = lambda d: f"{d.year}年{d.month:02d}月{d.day:02d}日"  # noqa: E731
+    lines = [
+        "#支付宝业务明细查询",
+        f"#账号：[{ALIPAY_ACCOUNT}]",
+        f"#起始日期：[{cn(date)} 00:00:00]   终止日期：[{cn(nxt)} 00:00:00]",
+        f"#{_RULE}业务明细列表{'-' * 40}",
+        ALIPAY_HEADER,
+    ]
+    trades = refunds = 0
+    traded = refunded = 0
+    for e in entries:
+        is_refund = e.kind == "refund"
+        amount = -e.refund if is_refund else e.gross
+        received = amount  # no Alipay-funded discounts in our bills: the merchant receives the order amount
+        service = -e.fee  # a fee charged shows negative, a fee given back positive
+        cells = [
+            f"{e.txn_id}\t", f"{e.order_id}\t", ("退款" if is_refund else "交易") + "\t", f"{e.store_name}鲜食订单",
+            naive_local(e.created), naive_local(e.when), f"{e.store_id}\t", f"{e.store_name}\t", "orderhub\t", "\t",
+            f"{e.buyer}\t", yuan(amount), yuan(received), "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00\t", "0.00",
+            f"{e.refund_id}\t" if is_refund else "\t", yuan(service), "0.00", "",
+        ]
+        lines.append(_csv([cells], "").rstrip("\r\n"))
+        if is_refund:
+            refunds += 1
+            refunded += received
+        else:
+            trades += 1
+            traded += received
+    lines += [
+        f"#{_RULE}业务明细列表结束{'-' * 36}",
+        f"#交易合计：{trades}笔，商家实收共{yuan(traded)}元，商家优惠共0.00元",
+        f"#退款合计：{refunds}笔，商家实收退款共{yuan(refunded)}元，商家优惠退款共0.00元",
+        f"#导出时间：[{cn(nxt)} 05:46:49]",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("gbk")
+
+
+def _groupbuy(entries: list[Entry], day: str) -> bytes:
+    header = ["结算日期", "团长编号", "团长", "自提点", "门店编码", "订单号", "成员昵称", "订单金额", "佣金比例", "团长佣金", "应结金额", "类型"]
+    rows = [header]
+    for e in entries:
+        is_refund = e.kind == "refund"
+        rows.append([day, e.leader_code, e.leader_name, e.pickup_point, e.store_id, e.order_id, e.member,
+                     yuan(-e.refund if is_refund else e.gross), f"{Decimal(e.rate) * 100:.2f}%", yuan(e.fee), yuan(e.net),
+                     "退款" if is_refund else "结算"])
+    first = entries[0]
+    rows.append(["合计", first.leader_code, first.leader_name, "", "", f"{len(entries)}笔", "",
+                 yuan(sum(-e.refund if e.kind == "refund" else e.gross for e in entries)), "", yuan(sum(e.fee for e in entries)),
+                 yuan(sum(e.net for e in entries)), ""])
+    return _csv(rows).encode("utf-8")
+
+
+def _pos(totals: list[PosTotal], day: str) -> bytes:
+    rows = [["营业日期", "门店编码", "支付方式", "笔数", "金额", "手续费", "实收金额"]]
+    for t in totals:
+        rows.append([day, t.store_id, t.tender, str(t.count), yuan(t.gross), yuan(t.fee), yuan(t.net)])
+    rows.append(["合计", totals[0].store_id, "", str(sum(t.count for t in totals)), yuan(sum(t.gross for t in totals)),
+                 yuan(sum(t.fee for t in totals)), yuan(sum(t.net for t in totals))])
+    return _csv(rows).encode("utf-8")

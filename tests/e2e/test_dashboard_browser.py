@@ -1,0 +1,243 @@
+"""The dashboard in a real browser: `streamlit run dashboards/app.py` against a small snapshot, every page
+opened in headless Chromium (Debian's /usr/bin/chromium, driven over the DevTools protocol with the
+`websockets` client that Streamlit already depends on).
+
+Screenshots go to a temporary folder, or to ``$ORDERHUB_SCREENSHOT_DIR`` when set (the README's pictures are
+made with ``ORDERHUB_SCREENSHOT_DIR=docs/screenshots``).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT_ENV = "ORDERHUB_SCREENSHOT_DIR"
+
+# url path -> (page title in Chinese, something that only shows once the page body has rendered). The
+# default page is served at the root (its url path is not a URL of its own).
+PAGES = {
+    "": ("实时运营", "营业日 2026-11-26"),
+    "exceptions": ("异常处理", "未处理异常明细"),
+    "parcels": ("合单与包裹", "各门店"),
+    "stock": ("库存与超卖", "各门店库存概况"),
+    "dispatch": ("骑手调度地图", "路线地图"),
+    "reconciliation": ("渠道对账", "对账日 2026-11-25"),
+    "quality": ("数据质量", "全部隔离原因"),
+}
+PAGE_TIMEOUT_S = 20
+
+
+def _load_snapshot_builder():
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_snapshots", ROOT / "tests" / "dashboards" / "dashboard_snapshots.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout_s: float, process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, with everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client for one page target."""
+
+    def __init__(self, ws_url: str) -> None:
+        from websockets.sync.client import connect
+
+        self._ws = connect(ws_url, max_size=64 * 1024 * 1024, open_timeout=10)
+        self._ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        message_id = next(self._ids)
+        self._ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._ws.recv(timeout=30))
+            if message.get("id") == message_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by `streamlit run` on a free loopback port, reading a freshly published snapshot."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (CI installs it in .ci/run: apt-get install -y chromium)")
+    builder = _load_snapshot_builder()
+    folder = tmp_path_factory.mktemp("browser")
+    serving = folder / "serving.duckdb"
+    builder.publish(serving, builder.Snapshot())
+    port = _free_port()
+    env = {**os.environ, "ORDERHUB_SERVING": str(serving), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "ORDERHUB_REFRESH_SECONDS": "3600"}
+    log = (folder / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--global.developmentMode", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", 30, server)
+        # The snapshot's "published" stamp must not be red in the screenshots: republish just before use.
+        builder.publish(serving, builder.Snapshot())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(server)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(dashboard_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    """Headless Chromium with a fresh profile; a DevTools connection to its one tab."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    port = _free_port()
+    chromium = subprocess.Popen(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--enable-unsafe-swiftshader", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
+         f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1", "--window-size=1600,1300",
+         "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        targets = json.loads(_wait_http(f"http://127.0.0.1:{port}/json/list", 20, chromium))
+        page = next(t for t in targets if t["type"] == "page")
+        tools = DevTools(page["webSocketDebuggerUrl"])
+        tools.call("Page.enable")
+        tools.call("Network.enable")
+        tools.call("Emulation.setDeviceMetricsOverride", width=1600, height=1300, deviceScaleFactor=1, mobile=False)
+        yield tools
+        tools.close()
+    finally:
+        _stop(chromium)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get(SCREENSHOT_ENV, "").strip()
+    folder = (ROOT / configured) if configured and not Path(configured).is_absolute() else Path(configured or ".")
+    if not configured:
+        folder = tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+READY = """
+(() => {
+  const h1 = document.querySelector('h1');
+  const text = document.body ? document.body.innerText : '';
+  return JSON.stringify({
+    title: h1 ? h1.innerText.trim() : null,
+    marker: text.includes(%s),
+    running: !!document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'),
+    skeleton: !!document.querySelector('[data-testid="stSkeleton"]'),
+    exceptions: document.querySelectorAll('[data-testid="stException"]').length,
+    errors: Array.from(document.querySelectorAll('[data-testid="stAlertContentError"], [role="dialog"]'))
+      .map(e => e.innerText),
+    canvases: document.querySelectorAll('[data-testid="stDeckGlJsonChart"] canvas').length,
+    tables: document.querySelectorAll('[data-testid="stDataFrame"]').length,
+  });
+})()
+"""
+
+
+def _wait_page(browser: DevTools, marker: str, *, canvas: bool = False) -> dict[str, Any]:
+    deadline = time.monotonic() + PAGE_TIMEOUT_S
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = json.loads(browser.evaluate(READY % json.dumps(marker)) or "{}")
+        if state.get("exceptions") or state.get("errors"):
+            return state
+        drawn = state.get("canvases", 0) >= 1 or not canvas
+        if state.get("marker") and drawn and not state.get("running") and not state.get("skeleton"):
+            return state
+        time.sleep(0.25)
+    raise AssertionError(f"page did not finish rendering within {PAGE_TIMEOUT_S} s: {state}")
+
+
+def test_every_page_renders_in_chromium(
+    dashboard_url: str, browser: DevTools, tmp_path_factory: pytest.TempPathFactory
+):
+    """Each page of the navigation opens in a real browser, renders its body (title and a heading that only
+    appears once its data is shown), shows no Streamlit exception, error box or dialog ("page not found"),
+    draws its tables (and, on the dispatch page, the map's canvas), and the browser requests nothing but
+    the local server (the map has no base-map tiles to fetch). A screenshot of each page is saved."""
+    shots = _screenshot_dir(tmp_path_factory)
+    started = time.monotonic()
+    for url_path, (title, marker) in PAGES.items():
+        browser.call("Page.navigate", url=f"{dashboard_url}/{url_path}")
+        state = _wait_page(browser, marker, canvas=url_path == "dispatch")
+        assert state["exceptions"] == 0 and not state["errors"], (url_path, state)
+        assert state["title"] == title, (url_path, state)
+        assert state["tables"] >= 1, (url_path, state)
+        if url_path == "dispatch":
+            assert state["canvases"] >= 1, state
+        time.sleep(0.8)  # let charts and the map finish drawing before the picture
+        image = browser.call("Page.captureScreenshot", format="png")["data"]
+        (shots / f"{url_path or 'live'}.png").write_bytes(base64.b64decode(image))
+    requested = {
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    }
+    assert requested, "no request was recorded"
+    outside = sorted(u for u in requested if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")))
+    assert not outside, outside[:5]
+    assert time.monotonic() - started < 45

@@ -1,0 +1,94 @@
+"""The seed's example, end to end through `orderhub run`: user A orders on the app and, ten minutes later,
+on Meituan, to the same address written differently on each channel; the system delivers one parcel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+DAY = "2026-11-26"
+STORE = {"store_id": "SH001", "name": "张江前置仓", "kind": "dark_store", "city": "上海市", "district": "浦东新区",
+         "address": "上海市浦东新区碧波路500号", "lat": 31.2021, "lng": 121.5897}
+PRODUCTS = [
+    {"sku_id": "SKU0001", "name": "海天生抽 500ml", "category": "调味", "unit_price": 7.9, "weight_g": 600,
+     "volume_ml": 550, "temp_zone": "ambient"},
+    {"sku_id": "SKU0002", "name": "五常大米 1kg", "category": "粮油", "unit_price": 12.5, "weight_g": 1000,
+     "volume_ml": 1400, "temp_zone": "ambient"},
+]
+APP_ORDER = {
+    "order_no": "APP20261126A", "member_id": "M0000123", "store_code": "SH001", "status": "paid",
+    "fulfilment": "delivery", "created_at": f"{DAY}T11:32:05+08:00", "paid_at": f"{DAY}T11:32:30+08:00",
+    "receiver": {"name": "张伟", "phone": "13812345678", "address": "上海市浦东新区张江镇碧波路690号3号楼2单元501室",
+                 "lat": 31.2035, "lng": 121.5903},
+    "delivery_window": {"from": f"{DAY}T12:00:00+08:00", "to": f"{DAY}T12:30:00+08:00"},
+    "items": [{"sku": "SKU0002", "name": "五常大米 1kg", "qty": 2, "unit_price": 12.5, "original_price": 12.5, "discount": 0}],
+    "amounts": {"goods": 25.0, "merchant_discount": 0, "platform_discount": 0, "delivery_fee": 3.0,
+                "packaging_fee": 0, "paid": 28.0},
+    "payment_method": "wechat",
+}
+
+
+def meituan_push() -> dict[str, str]:
+    detail = [{"app_food_code": "SKU0001", "food_name": "海天生抽 500ml", "sku_id": "88001", "quantity": 1,
+               "price": 7.9, "original_price": 7.9, "unit": "瓶", "weight": 600}]
+    push = {
+        "order_id": "27012611260000777", "wm_order_id_view": "27012611260000777", "app_poi_code": "SH001",
+        "recipient_name": "张(先生)", "recipient_phone": "138****5678",
+        # Typed without the city or the township, with spaces: the same flat as the app order.
+        "recipient_address": "浦东新区碧波路690号 3号楼 2单元 501室@#上海市浦东新区碧波路690号",
+        "latitude": "31203520", "longitude": "121590290",
+        # 11:42:05 local = 03:42:05 UTC: ten minutes after the app order.
+        "ctime": "1795664525", "utime": "1795664525",
+        "delivery_time": "0", "estimate_arrival_time": "1795667525", "status": "2", "pick_type": "0",
+        "pay_type": "2", "shipping_fee": "3.0", "total": "10.9", "original_price": "7.9", "package_bag_money": "0",
+        "detail": json.dumps(detail, ensure_ascii=False), "extras": "[]",
+    }
+    return push
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_app_then_meituan_ten_minutes_later_is_one_parcel(tmp_path):
+    landing = tmp_path / "landing"
+    write(landing / "reference" / "stores" / DAY / "stores.jsonl", [STORE])
+    write(landing / "reference" / "products" / DAY / "products.jsonl", PRODUCTS)
+    write(landing / "orders" / "app" / DAY / "app-113500-00001.jsonl", [APP_ORDER])
+    write(landing / "orders" / "meituan" / DAY / "meituan-114500-00001.jsonl", [meituan_push()])
+
+    warehouse = tmp_path / "orderhub.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        keys = con.execute("select order_key, address_key from raw.orders order by order_key").fetchall()
+        parcels = con.execute(
+            "select parcel_id, order_count, order_keys, merge_reason from marts.fct_parcels").fetchall()
+        identities = dict(con.execute(
+            "select order_key, evidence from intermediate.int_customer_identities").fetchall())
+    finally:
+        con.close()
+
+    assert [k for k, _ in keys] == ["app:APP20261126A", "meituan:27012611260000777"]
+    assert keys[0][1] == keys[1][1], "the two spellings of the address must normalise to one key"
+    assert identities["meituan:27012611260000777"] == "masked_phone_match"
+    assert len(parcels) == 1, f"expected one parcel, got {parcels}"
+    _, order_count, order_keys, merge_reason = parcels[0]
+    assert order_count == 2
+    assert set(order_keys.split(",")) == {"app:APP20261126A", "meituan:27012611260000777"}
+    assert "same customer" in merge_reason

@@ -1,0 +1,180 @@
+"""The simulator's status progress and injected problems (issue 4), read back from the landing files with
+a small reader written here from docs/landing-formats.md: status pushes are the same order in the
+channel's own format with the new status and its status time, and the ground truth's problems are what
+the files actually contain, with nothing else that would look like one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ingestion.simulator import load_truth, simulate_day
+
+DATE = dt.date(2026, 11, 26)
+SH = dt.timezone(dt.timedelta(hours=8))
+JSON_CHANNELS = ("app", "miniprogram", "meituan", "eleme")
+NATIVE = {"app": {"picking", "dispatched", "delivered"}, "miniprogram": {"picking", "dispatched", "delivered"},
+          "meituan": {"4", "8"}, "eleme": {"valid", "settled"}}
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("problems")
+    simulate_day(DATE, 3000, 31, out)
+    return out, load_truth(out, DATE)
+
+
+def _json_records(out: Path, channel: str) -> dict[tuple[str, int], Any]:
+    records = {}
+    for path in sorted((out / "orders" / channel / DATE.isoformat()).iterdir()):
+        rel = path.relative_to(out).as_posix()
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                records[(rel, i)] = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                records[(rel, i)] = None
+    return records
+
+
+def _inner(obj: dict, field: str) -> Any:
+    """A JSON-text field parsed, None when it is a broken record's cut-off text."""
+    try:
+        return orjson.loads(obj[field])
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _status_and_time(channel: str, obj: dict) -> tuple[str, str, int]:
+    """(order key, native status, status time as epoch seconds) of a JSON record."""
+    if channel in ("app", "miniprogram"):
+        when = obj["updated_at"]
+        when = when if channel == "miniprogram" else int(dt.datetime.fromisoformat(when).timestamp())
+        return f"{channel}:{obj['order_no']}", obj["status"], when
+    if channel == "meituan":
+        return f"meituan:{obj['order_id']}", obj["status"], int(obj["utime"])
+    inner = _inner(obj, "message") or {"id": None, "status": None}
+    return f"eleme:{inner['id']}", inner["status"], obj["timestamp"] // 1000
+
+
+def test_status_pushes_are_the_same_order_with_a_new_status(day) -> None:
+    """Each status push in the truth is a record of that order with the channel's own code and status
+    time, later than the order was placed; an order's first push says it is paid (app/mini-program 'paid',
+    Meituan 2), and a delivered push is the last thing that happens to an order."""
+    out, truth = day
+    by_channel: dict[str, list[dict]] = defaultdict(list)
+    for update in truth["status_updates"]:
+        by_channel[update["channel"]].append(update)
+    assert set(by_channel) == set(JSON_CHANNELS)
+    pushed_at: dict[str, dict[str, int]] = defaultdict(dict)
+    for channel in JSON_CHANNELS:
+        records = _json_records(out, channel)
+        updates = {(u["file"], u["line"]): u for u in by_channel[channel]}
+        firsts = {}
+        for (file, line), obj in records.items():
+            if obj is None:
+                continue
+            key, status, when = _status_and_time(channel, obj)
+            if (file, line) in updates:
+                assert key == updates[(file, line)]["order_key"] and status in NATIVE[channel], (file, line)
+                pushed_at[key][updates[(file, line)]["status"]] = when
+            else:
+                firsts.setdefault(key, status)
+        progressing = {u["order_key"] for u in by_channel[channel]}
+        if channel in ("app", "miniprogram", "meituan"):
+            assert {firsts[k] for k in progressing} == ({"paid"} if channel != "meituan" else {"2"})
+    for key, times in pushed_at.items():
+        if "delivered" in times:
+            assert times["delivered"] == max(times.values()), key
+    assert sum("delivered" in t for t in pushed_at.values()) > 0.7 * len(pushed_at)
+
+
+def test_injected_victims_are_disjoint_and_outside_merge_groups(day) -> None:
+    """No order carries two injected problems, and none takes part in a merge group, so the merge truth is
+    untouched by them."""
+    _, truth = day
+    injected = truth["problems"]["injected"]
+    keys = [x["order_key"] for kind in ("oversell", "price_error", "bad_address", "late") for x in injected[kind]]
+    assert len(keys) == len(set(keys)) and len(keys) >= 4 * 6
+    grouped = {k for group in truth["merge_groups"] for k in group}
+    assert not set(keys) & grouped
+    assert not set(keys) & set(truth["cancelled"])
+
+
+def test_nothing_looks_like_a_problem_but_the_injected_ones(day) -> None:
+    """What the pipeline should report is what was injected, plus only the unavoidable consequences the
+    truth names: orders containing a mis-listed SKU are price mismatches. No natural late order, no
+    missing payment, no address problem or oversell beyond the injected ones."""
+    _, truth = day
+    problems = truth["problems"]
+    injected, expected = problems["injected"], problems["expected_exceptions"]
+    assert expected["late_risk"] == sorted(x["order_key"] for x in injected["late"])
+    assert expected["bad_address"] == sorted(x["order_key"] for x in injected["bad_address"])
+    assert expected["out_of_stock"] == sorted(x["order_key"] for x in injected["oversell"])
+    assert expected["payment_missing"] == []
+    price_errors = {x["order_key"] for x in injected["price_error"]}
+    assert price_errors <= set(expected["price_mismatch"])
+    assert len(set(expected["price_mismatch"]) - price_errors) >= 1  # the mis-listed SKUs were sold
+
+
+def _local_epoch(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=SH).timestamp())
+
+
+def _demand(out: Path, channel: str) -> list[tuple[tuple[str, int], str, str, int, int]]:
+    """(record position, store, sku, quantity, placed at) per line item of every record of a channel."""
+    items = []
+    if channel in JSON_CHANNELS:
+        for pos, obj in _json_records(out, channel).items():
+            if obj is None:
+                continue
+            if channel in ("app", "miniprogram"):
+                created = obj["created_at"]
+                created = created if channel == "miniprogram" else int(dt.datetime.fromisoformat(created).timestamp())
+                items += [(pos, obj["store_code"], i["sku"], i["qty"], created) for i in obj["items"]]
+            elif channel == "meituan":
+                detail = _inner(obj, "detail")
+                items += [(pos, obj["app_poi_code"], d["app_food_code"], d["quantity"], int(obj["ctime"]))
+                          for d in detail or ()]
+            elif (m := _inner(obj, "message")) is not None:
+                items += [(pos, m["openId"], i["extendCode"], i["quantity"], _local_epoch(m["createdAt"]))
+                          for g in m["groups"] for i in g["items"]]
+        return items
+    store, sku, qty, when = (1, 6, 8, 4) if channel == "pos" else (4, 8, 10, 14)
+    for path in sorted((out / "orders" / channel / DATE.isoformat()).iterdir()):
+        rel = path.relative_to(out).as_posix()
+        start, current = 0, None
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()[1:], start=2):
+            row = line.split(",")
+            if row[0] != current:
+                start, current = i, row[0]
+            items.append(((rel, start), row[store], row[sku], int(row[qty]), _local_epoch(row[when])))
+    return items
+
+
+def test_stock_is_sized_so_only_the_injected_orders_oversell(day) -> None:
+    """Replaying every loaded order placed after the 06:00 count against the stock file (cancellations
+    ignored, which only makes it stricter) leaves every store/SKU covered except the injected pairs, which
+    are short by exactly the recorded shortfall."""
+    out, truth = day
+    stock = {}
+    for line in (out / "reference" / "stock_snapshots" / DATE.isoformat() / "stock_snapshots.jsonl").read_bytes().splitlines():
+        row = orjson.loads(line)
+        stock[(row["store_id"], row["sku_id"])] = row["on_hand"]
+    count_at = int(dt.datetime(2026, 11, 26, 6, tzinfo=SH).timestamp())
+    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {(d["file"], d["line"]) for d in truth["duplicates"]}
+    skip |= {(u["file"], u["line"]) for u in truth["status_updates"]}
+    demand: dict[tuple[str, str], int] = defaultdict(int)
+    for channel in (*JSON_CHANNELS, "pos", "groupbuy"):
+        for pos, store, sku, qty, created in _demand(out, channel):
+            if pos not in skip and created >= count_at:
+                demand[(store, sku)] += qty
+    short = {(x["store_id"], x["sku_id"]): x for x in truth["problems"]["injected"]["oversell"]}
+    assert short, "no oversell injected"
+    over = {pair for pair, qty in demand.items() if qty > stock[pair] and pair not in short}
+    assert not over, sorted(over)[:5]
+    assert {pair: demand[pair] - stock[pair] for pair in short} == {pair: x["shortfall"] for pair, x in short.items()}
