@@ -74,6 +74,33 @@ def test_clean_run_publishes_a_snapshot_and_prints_the_summary(clean_run):
     assert meta[0] == 1 and meta[1] is not None
 
 
+def test_clean_run_plans_dispatch_within_rider_limits(clean_run):
+    """The pipeline's dispatch asset planned rider trips for the latest waves with PyVRP and the greedy
+    baseline: every stop is on time, no parcel is on two PyVRP trips, no trip exceeds its rider's
+    capacity, cold parcels ride only with cold-box riders, and nothing is both routed and unassigned."""
+    warehouse, *_ = clean_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        trips = con.execute("select solver, count(*) from dispatch.dispatch_routes group by 1").fetchall()
+        late = con.execute("select count(*) from dispatch.dispatch_stops where not on_time").fetchone()[0]
+        twice = con.execute(
+            "select count(*) from (select parcel_id from dispatch.dispatch_stops where solver = 'pyvrp' "
+            "group by 1 having count(*) > 1)").fetchone()[0]
+        over_capacity = con.execute(
+            "select count(*) from dispatch.dispatch_routes r join raw.riders d using (rider_id) "
+            "where r.load_g > d.capacity_kg * 1000").fetchone()[0]
+        cold_without_box = con.execute(
+            "select count(*) from dispatch.dispatch_routes r join raw.riders d using (rider_id) "
+            "where r.cold_ml > 0 and not d.cold_box").fetchone()[0]
+        both = con.execute(
+            "select count(*) from dispatch.dispatch_stops s join dispatch.dispatch_unassigned u "
+            "using (solver, parcel_id)").fetchone()[0]
+    finally:
+        con.close()
+    assert dict(trips).get("pyvrp", 0) > 0 and dict(trips).get("greedy", 0) > 0, trips
+    assert (late, twice, over_capacity, cold_without_box, both) == (0, 0, 0, 0, 0)
+
+
 @pytest.mark.parametrize("crash_at", ["ingest.after_read", "ingest.before_commit", "serving.before_replace"])
 def test_killed_run_then_rerun_equals_clean_run(clean_run, simulated_day, tmp_path, crash_at):
     """SIGKILL at a point inside the batch, rerun: the warehouse holds exactly the clean run's rows,
