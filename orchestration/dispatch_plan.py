@@ -37,6 +37,8 @@ DDL = (
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.dispatch_unassigned (
         business_date DATE, store_id VARCHAR, solver VARCHAR, parcel_id VARCHAR, reason VARCHAR,
         ready_at TIMESTAMP, promised_to TIMESTAMP, planned_from TIMESTAMP)""",
+    # Added after the first release; warehouses created before it get the column here.
+    f"ALTER TABLE {SCHEMA}.dispatch_unassigned ADD COLUMN IF NOT EXISTS already_out BOOLEAN",
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.dispatch_exceptions (
         exception_id VARCHAR, exception_type VARCHAR, severity VARCHAR, order_key VARCHAR, channel VARCHAR,
         store_id VARCHAR, raised_at TIMESTAMP, detail VARCHAR, action VARCHAR, business_date DATE)""",
@@ -215,7 +217,8 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
         failed_rows = [(pid, p.store_id, reason, p.ready_at, p.promised_to) for pid, reason, p in failed]
         failed_rows += [(pid, store, "no coordinates", ready, promised) for pid, store, ready, promised in inputs.no_coordinates]
         for pid, store_id, reason, ready_at, promised_to in failed_rows:
-            unassigned.append((inputs.business_date, store_id, solver, pid, reason, ready_at, promised_to, inputs.planned_from))
+            unassigned.append((inputs.business_date, store_id, solver, pid, reason, ready_at, promised_to,
+                               inputs.planned_from, pid in inputs.already_out))
             if solver == "pyvrp" and pid not in inputs.already_out:
                 for order_key, channel in inputs.parcel_orders.get(pid, []):
                     exception_id = hashlib.md5(f"dispatch_late_risk|{order_key}".encode()).hexdigest()

@@ -51,7 +51,7 @@ def collect(warehouse: Path) -> Summary:
             "select count(*) filter (where solver = 'pyvrp'), "
             "round(sum(distance_m) filter (where solver = 'pyvrp') / 1000.0, 1), "
             "round(sum(distance_m) filter (where solver = 'greedy') / 1000.0, 1), "
-            "(select count(*) from dispatch.dispatch_unassigned where solver = 'pyvrp') "
+            "(select count(*) from dispatch.dispatch_unassigned where solver = 'pyvrp' and not coalesce(already_out, false)) "
             "from dispatch.dispatch_routes where business_date = (select max(business_date) from dispatch.dispatch_routes)"
         ).fetchall()[0] if has_dispatch else None
         exceptions = con.execute(
@@ -97,7 +97,7 @@ def render(summary: Summary) -> None:
         routes, km, km_greedy, unassigned = summary.dispatch
         console.print(
             f"Dispatch (planned horizon): {routes:,} rider trips, {km or 0:,} km with PyVRP vs {km_greedy or 0:,} km greedy; "
-            f"{unassigned:,} parcels not dispatched (see exceptions)"
+            f"{unassigned:,} parcels waiting that no rider can take in time (see exceptions)"
         )
     exceptions = Table(title="Top exceptions")
     for column in ("type", "severity", "action", "open"):
