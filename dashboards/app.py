@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.i18n import Lang, t
-from dashboards.ui import current_lang, language_toggle
+from dashboards.ui import WALL_CSS, current_lang, language_toggle, wall_toggle
 
 
 # (file under views/, text key of the title, Material icon, url path): url paths are fixed, so a page's URL
@@ -43,10 +43,16 @@ def pages(lang: Lang) -> dict[str, list[st.Page]]:
 
 
 def main() -> None:
-    # A local icon: a Material icon name would make the browser fetch it from Google's font servers.
-    st.set_page_config(page_title="orderhub", page_icon=str(FAVICON), layout="wide")
     language_toggle()
     lang = current_lang()
+    wall = wall_toggle(lang)
+    # A local icon: a Material icon name would make the browser fetch it from Google's font servers. In
+    # big-screen mode (?wall=true) the sidebar starts collapsed.
+    # (Only then: setting the sidebar state on every run makes the browser re-apply it on each navigation.)
+    st.set_page_config(page_title="orderhub", page_icon=str(FAVICON), layout="wide",
+                       **({"initial_sidebar_state": "collapsed"} if wall else {}))
+    if wall:
+        st.html(WALL_CSS)
     st.navigation(pages(lang)).run()
 
 

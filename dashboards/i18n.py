@@ -75,6 +75,11 @@ TEXT: dict[str, dict[Lang, str]] = {
         "en": "Reference data ({batches} batches): {landed} landed, {loaded} loaded, {quarantined} quarantined, "
         "{duplicate} duplicates",
     },
+    "ingest.settlement": {
+        "zh": "结算对账单（{batches} 个批次）：落地 {landed}，入库 {loaded}，隔离 {quarantined}，重复 {duplicate}",
+        "en": "Settlement statements ({batches} batches): {landed} landed, {loaded} loaded, {quarantined} quarantined, "
+        "{duplicate} duplicates",
+    },
     "section.quarantine": {"zh": "主要隔离原因", "en": "Top quarantine reasons"},
     "section.exceptions": {"zh": "最新异常", "en": "Newest exceptions"},
     "no_data": {"zh": "暂无数据", "en": "No data"},
@@ -328,6 +333,144 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.balanced": {"zh": "平衡", "en": "Balanced"},
     "col.started": {"zh": "开始时间", "en": "Started"},
     "col.seconds": {"zh": "用时(秒)", "en": "Seconds"},
+    # --- closing issue 8's gaps ---
+    # live page: big-screen tiles, the map, big-screen mode
+    "tile.parcels": {"zh": "包裹数", "en": "Parcels"},
+    "tile.merge_saved": {"zh": "合单节省包裹", "en": "Saved by merging"},
+    "tile.fulfilment": {"zh": "准时履约率", "en": "Delivered on time"},
+    "tile.exception_rate": {"zh": "异常率", "en": "Exception rate"},
+    "delta.merge_saved": {"zh": "比不合单少", "en": "fewer than without merging"},
+    "delta.fulfilment": {"zh": "准时 {on_time} / 到期 {due}", "en": "{on_time} of {due} due"},
+    "delta.exception_orders": {"zh": "{n} 单有异常", "en": "{n} orders affected"},
+    "help.parcels": {
+        "zh": "本营业日的配送包裹（拆包后）；不合单时为 {n} 个（同样的拆包规则）",
+        "en": "Delivery parcels of the business day (after splitting); {n} without merging (same split rules)",
+    },
+    "help.no_parcels": {"zh": "本营业日还没有包裹数据", "en": "No parcel figures for this business day yet"},
+    "help.fulfilment": {
+        "zh": "有承诺送达时间、未取消的配送单中，承诺时间已到或已送达的 {due} 单：按时送达 {on_time}，"
+        "迟到送达 {late}，超时未送达 {overdue}。立即送（无承诺时间）的订单不计入。",
+        "en": "Delivery orders with a promised time, not cancelled, whose promise has passed or that were "
+        "delivered: {due}. On time {on_time}, delivered late {late}, overdue and not delivered {overdue}. "
+        "ASAP orders (no promised time) are not counted.",
+    },
+    "help.no_fulfilment": {
+        "zh": "数据快照中还没有履约数据（fulfilment_daily，由 serving 发布步骤生成）",
+        "en": "The snapshot has no fulfilment figures yet (fulfilment_daily, made by the serving publish step)",
+    },
+    "help.exception_rate": {
+        "zh": "本营业日开始以来出现异常的订单 {n} 单（同一订单多个异常只计一次），占订单数；其中 {open} 单仍未处理",
+        "en": "{n} orders with an exception raised since the business day began (an order counts once), as a "
+        "share of orders; {open} of them still open",
+    },
+    "section.live_map": {"zh": "门店、骑手与计划路线", "en": "Stores, riders and planned routes"},
+    "live.map_legend": {
+        "zh": "深色大圆点：门店 · 蓝点：骑手（按计划推算的当前位置）· 线：计划路线 · 小圆点：收货地址（绿色准时，红色预计迟到）。离线显示，无底图。",
+        "en": "Large dark dots: stores · blue dots: riders (where the plan has them now) · lines: planned routes · "
+        "small dots: destinations (green on time, red expected late). Offline: no base map.",
+    },
+    "live.map_current": {
+        "zh": "PyVRP 计划 {date} · 数据时间 {now} · {routes} 条路线在途或待出发",
+        "en": "PyVRP plan for {date} · data time {now} · {routes} routes out or about to leave",
+    },
+    "live.map_latest_wave": {
+        "zh": "PyVRP 计划 {date} · 数据时间 {now} · 没有在途路线，显示最近一个波次（{wave}）的 {routes} 条路线",
+        "en": "PyVRP plan for {date} · data time {now} · no route is out: the latest wave ({wave}), {routes} routes",
+    },
+    "live.no_plan": {
+        "zh": "还没有调度计划：数据快照中没有路线（由流水线的 dispatch 步骤生成）。",
+        "en": "No dispatch plan yet: the snapshot has no routes (made by the pipeline's dispatch step).",
+    },
+    "rider.waiting": {"zh": "待出发 · {depart} 出发", "en": "waiting · leaves {depart}"},
+    "rider.delivering": {"zh": "配送中 · 预计 {back} 返回", "en": "delivering · back {back}"},
+    "rider.returning": {"zh": "返回门店 · 预计 {back} 到店", "en": "returning · back {back}"},
+    "rider.back": {"zh": "已返回门店（{back}）", "en": "back at the store ({back})"},
+    "wall.toggle": {"zh": "大屏模式", "en": "Big screen"},
+    "wall.help": {
+        "zh": "大字全屏显示，适合挂墙；网址加 ?wall=true 可直接以大屏模式打开",
+        "en": "Large type, full width, for a wall screen; open the URL with ?wall=true to start in this mode",
+    },
+    # dispatch page: per store and wave
+    "dispatch.plans": {"zh": "各门店与波次：计划对比贪心基线", "en": "Per store and wave, against the greedy baseline"},
+    "col.greedy_distance_km": {"zh": "贪心里程(公里)", "en": "Greedy (km)"},
+    "col.saving": {"zh": "里程节省", "en": "Shorter by"},
+    "col.greedy_on_time_rate": {"zh": "贪心准时率", "en": "Greedy on time"},
+    # stock page: SKUs at risk
+    "tile.at_risk": {"zh": "缺货风险商品", "en": "SKUs at risk"},
+    "help.at_risk": {
+        "zh": "仍有库存，但不高于安全库存，或按盘点以来的销售速度不足 {hours} 小时可卖",
+        "en": "Still in stock, but at or below the safety stock, or under {hours} h of cover at the pace sold "
+        "since the count",
+    },
+    "stock.at_risk": {"zh": "缺货风险商品（可售时间最短在前）", "en": "SKUs at risk (least cover first)"},
+    "col.safety_stock": {"zh": "安全库存", "en": "Safety stock"},
+    "col.sold_since_count": {"zh": "盘点后售出", "en": "Sold since count"},
+    "col.units_per_hour": {"zh": "每小时售出", "en": "Units per hour"},
+    "col.hours_of_cover": {"zh": "可售小时", "en": "Hours of cover"},
+    "col.risk": {"zh": "风险", "en": "Risk"},
+    "risk.below_safety": {"zh": "不高于安全库存", "en": "At or below safety stock"},
+    "risk.low_cover": {"zh": "不足 {hours} 小时可卖", "en": "Under {hours} h of cover"},
+    # reconciliation page: drill-down, totals, export
+    "filter.settlement_channel": {"zh": "结算渠道", "en": "Statement"},
+    "filter.all_channels": {"zh": "全部渠道", "en": "All statements"},
+    "filter.category": {"zh": "差异类型", "en": "Category"},
+    "filter.all_categories": {"zh": "全部类型", "en": "All categories"},
+    "recon.variance_totals": {
+        "zh": "所选差异 {n} 笔 · 差异净额 {net} · 差异绝对值 {abs}",
+        "en": "{n} variance items chosen · net {net} · at stake {abs}",
+    },
+    "recon.export": {"zh": "下载对账工作簿（Excel）", "en": "Download the reconciliation workbook (Excel)"},
+    "recon.export_help": {
+        "zh": "与 orderhub recon report 生成的工作簿相同：汇总表（含 T+1 到账）和各结算渠道的明细表。说明中的手机号与姓名已脱敏。",
+        "en": "The workbook orderhub recon report writes: a summary sheet (with the T+1 payout) and one sheet of "
+        "lines per statement. Phones and names in the explanations are masked.",
+    },
+    "recon.export_partial": {
+        "zh": "数据快照只保留最近 7 个对账日的全部明细行；{date} 的工作簿只包含差异行（完整版请用 orderhub recon report）。",
+        "en": "The snapshot keeps every line only for the latest 7 recon days; the workbook for {date} holds its "
+        "variance lines only (use orderhub recon report for all of them).",
+    },
+    "recon.settlement_total": {"zh": "合计", "en": "Total"},
+    # data quality page: validation results
+    "dq.results": {"zh": "最新校验结果", "en": "Latest validation results"},
+    "dq.no_results": {
+        "zh": "还没有校验结果：数据快照中没有 dq_results_summary（数据质量校验套件运行后由 serving 发布步骤生成）。",
+        "en": "No validation results yet: the snapshot has no dq_results_summary (published once the data quality "
+        "suites have run).",
+    },
+    "dq.bad_columns": {
+        "zh": "校验结果表缺少列 {columns}，无法显示这部分。",
+        "en": "The validation tables lack the columns {columns}; that part cannot be shown.",
+    },
+    "dq.all_passed": {
+        "zh": "最新校验：{suites} 个套件的 {n} 条规则全部通过。",
+        "en": "Latest validation: all {n} expectations of {suites} suites pass.",
+    },
+    "dq.some_failed": {
+        "zh": "最新校验：{n} 条规则中 {failed} 条未通过（严重 {critical} 条），共 {suites} 个套件。",
+        "en": "Latest validation: {failed} of {n} expectations fail ({critical} critical), {suites} suites.",
+    },
+    "dq.expectations": {"zh": "每条规则的最新结果（未通过在前，严重在前）",
+                        "en": "Each expectation's latest result (failures first, critical first)"},
+    "dq.validations": {"zh": "最近的校验运行", "en": "Recent validations"},
+    "dq.quarantine_status": {"zh": "隔离记录处理状态（按原因与渠道）", "en": "Quarantine status by reason and channel"},
+    "dq.failure_history": {"zh": "{failures} / {validations} 次", "en": "{failures} of {validations}"},
+    "col.suite": {"zh": "校验套件", "en": "Suite"},
+    "col.scope": {"zh": "范围", "en": "Scope"},
+    "col.rule": {"zh": "规则", "en": "Rule"},
+    "col.result": {"zh": "结果", "en": "Result"},
+    "col.observed": {"zh": "实际值", "en": "Observed"},
+    "col.unexpected": {"zh": "不符合", "en": "Unexpected"},
+    "col.failure_history": {"zh": "历史未通过", "en": "Failed before"},
+    "col.validated_at": {"zh": "校验时间", "en": "Validated at"},
+    "col.rows": {"zh": "行数", "en": "Rows"},
+    "col.expectation_count": {"zh": "规则数", "en": "Expectations"},
+    "col.failed": {"zh": "未通过", "en": "Failed"},
+    "col.critical_failed": {"zh": "严重未通过", "en": "Critical failed"},
+    "col.resolved": {"zh": "已重放解决", "en": "Resolved by replay"},
+    "col.replay_failed": {"zh": "重放失败", "en": "Replay failed"},
+    "result.pass": {"zh": "通过", "en": "Passed"},
+    "result.fail": {"zh": "未通过", "en": "Failed"},
 }
 
 CODE_LABELS: dict[str, dict[str, dict[Lang, str]]] = {
@@ -411,7 +554,14 @@ CODE_LABELS: dict[str, dict[str, dict[Lang, str]]] = {
         "tender_total_mismatch": {"zh": "收款方式合计不符", "en": "Tender total mismatch"},
         "unallocated_adjustment": {"zh": "未分摊调整", "en": "Unallocated adjustment"},
     },
+    # What a validation suite covered (data_quality/results.py: batch | day | table).
+    "dq_scope": {
+        "batch": {"zh": "导入批次", "en": "Ingest batch"},
+        "day": {"zh": "营业日", "en": "Day"},
+        "table": {"zh": "数据表", "en": "Mart"},
+    },
     "severity": {
+        "warning": {"zh": "警告", "en": "Warning"},
         "critical": {"zh": "严重", "en": "Critical"},
         "high": {"zh": "高", "en": "High"},
         "medium": {"zh": "中", "en": "Medium"},

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -106,8 +106,8 @@ WHERE raised_at + {_TO_LOCAL} >= $business_date::TIMESTAMP
 
 # Ingest batches started since the business day began (started_at is UTC, the wall-clock time of the load;
 # "since" rather than "on", so a day replayed later still shows its batches). The pipeline also books
-# reference-data loads here, as channel 'reference/<table>': they are flagged, so the page can keep them
-# apart from the order channels. A batch counts as unbalanced unless the pipeline marked it balanced
+# reference-data loads here, as channel 'reference/<table>', and settlement statements as
+# 'settlement/<provider>': they are flagged, so the page can keep them apart from the order channels. A batch counts as unbalanced unless the pipeline marked it balanced
 # (landed = loaded + quarantined + duplicate); an unknown (NULL) flag is not taken as balanced.
 INGEST_BY_CHANNEL = f"""
 WITH day AS (
@@ -122,6 +122,7 @@ channels AS (
 SELECT
     c.channel,
     starts_with(c.channel, 'reference/')                            AS is_reference,
+    starts_with(c.channel, 'settlement/')                           AS is_settlement,
     count(d.batch_id)::BIGINT                                       AS batches,
     coalesce(sum(d.files), 0)::BIGINT                               AS files,
     coalesce(sum(d.landed), 0)::BIGINT                              AS landed,
@@ -192,13 +193,48 @@ class DayTotals:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The big-screen tiles beyond the day's totals (issue 8), for the business day.
+
+    Parcel figures are None when the snapshot has no ``fct_merge_savings_daily`` row for the day; fulfilment
+    figures None when it has no ``fulfilment_daily`` table (snapshots published before issue 8).
+    ``due_orders``: delivery orders with a promised time, not cancelled, whose promise has passed by the data's
+    now or that were delivered already; ``on_time_orders`` of those delivered by their promise.
+    ``exception_orders``: distinct orders with an exception raised since the business day began.
+    """
+
+    parcels: int | None
+    parcels_without_merge: int | None
+    parcels_saved_by_merge: int | None
+    due_orders: int | None
+    on_time_orders: int | None
+    late_delivered_orders: int | None
+    overdue_orders: int | None
+    exception_orders: int
+    open_exception_orders: int
+
+
+@dataclass(frozen=True)
+class LiveMap:
+    """The live page's map: the PyVRP plan's routes that are out or still to leave at the data's now (else
+    the latest wave's), their stops, every store, and ``now_local`` (Shanghai time) for the riders' planned
+    positions."""
+
+    business_date: date | None
+    now_local: datetime | None
+    routes: tuple[Row, ...] = ()
+    stops: tuple[Row, ...] = ()
+    stores: tuple[Row, ...] = ()
+
+
+@dataclass(frozen=True)
 class LiveData:
     """Everything the live operations page shows, read from one snapshot on one connection.
 
     ``business_date`` is None (and the day-level fields are empty) when the snapshot holds no orders yet.
     Rows are dicts keyed by the SQL column names; money is ``Decimal``, ``*_local`` times are Shanghai time.
     ``ingest_by_channel`` and the ingest totals cover the order channels; ``reference_ingest`` sums the
-    reference-data batches (None when there were none).
+    reference-data batches and ``settlement_ingest`` the settlement statements' (None when there were none).
     """
 
     meta: SnapshotMeta | None
@@ -211,6 +247,9 @@ class LiveData:
     reference_ingest: Row | None
     top_quarantine: tuple[Row, ...]
     newest_exceptions: tuple[Row, ...]
+    headline: Headline | None = None
+    live_map: LiveMap | None = None
+    settlement_ingest: Row | None = None
 
 
 # DuckDB keeps one database instance per file path per process and hands it to every new connection while
@@ -246,8 +285,9 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
     with_channels = {**day, "known_channels": list(KNOWN_CHANNELS)}
     channels = _rows(con, CHANNEL_DAY_SUMMARY, with_channels)
     ingest_rows = _rows(con, INGEST_BY_CHANNEL, with_channels)
-    ingest = tuple(r for r in ingest_rows if not r["is_reference"])
+    ingest = tuple(r for r in ingest_rows if not r["is_reference"] and not r["is_settlement"])
     reference = tuple(r for r in ingest_rows if r["is_reference"])
+    settlement = tuple(r for r in ingest_rows if r["is_settlement"])
     exceptions = _rows(con, DAY_EXCEPTION_COUNT, day)[0]["exceptions"]
     totals = DayTotals(
         orders=sum(r["orders"] for r in channels),
@@ -260,6 +300,7 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
         duplicate=sum(r["duplicate"] for r in ingest),
         unbalanced_batches=sum(r["unbalanced_batches"] for r in ingest_rows),
     )
+    present = _present(con)
     return LiveData(
         meta=meta,
         business_date=business_date,
@@ -271,6 +312,9 @@ def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
         reference_ingest=_sum_ingest(reference),
         top_quarantine=top_quarantine,
         newest_exceptions=newest_exceptions,
+        settlement_ingest=_sum_ingest(settlement),
+        headline=_headline(con, present, business_date),
+        live_map=_live_map(con, present, meta),
     )
 
 
@@ -280,6 +324,119 @@ def _sum_ingest(rows: tuple[Row, ...]) -> Row | None:
         return None
     keys = ("batches", "landed", "loaded", "quarantined", "duplicate", "unbalanced_batches")
     return {key: sum(r[key] for r in rows) for key in keys}
+
+
+# --- live page: big-screen tiles and the map (issue 8) ------------------------------------------------------------
+
+LIVE_PARCELS = """
+SELECT
+    count(*)::BIGINT                                        AS store_rows,
+    coalesce(sum(parcels_after_split), 0)::BIGINT           AS parcels_after_split,
+    coalesce(sum(parcels_split_without_merge), 0)::BIGINT   AS parcels_split_without_merge,
+    coalesce(sum(parcels_saved_by_merge), 0)::BIGINT        AS parcels_saved_by_merge
+FROM fct_merge_savings_daily
+WHERE business_date = $business_date
+"""
+
+# Published by the serving step (orchestration/serving.py): per business day and channel, the delivery orders
+# with a promised time and how they did against it.
+LIVE_FULFILMENT = """
+SELECT
+    coalesce(sum(due_orders), 0)::BIGINT            AS due_orders,
+    coalesce(sum(on_time_orders), 0)::BIGINT        AS on_time_orders,
+    coalesce(sum(late_delivered_orders), 0)::BIGINT AS late_delivered_orders,
+    coalesce(sum(overdue_orders), 0)::BIGINT        AS overdue_orders
+FROM fulfilment_daily
+WHERE business_date = $business_date
+"""
+
+# Orders with a problem raised since the business day began (the exception tile's window); an order with two
+# problems counts once.
+DAY_EXCEPTION_ORDERS = f"""
+SELECT
+    count(DISTINCT order_key)::BIGINT                                    AS exception_orders,
+    count(DISTINCT order_key) FILTER (WHERE resolved_at IS NULL)::BIGINT AS open_exception_orders
+FROM fct_exceptions
+WHERE raised_at + {_TO_LOCAL} >= $business_date::TIMESTAMP
+"""
+
+
+def live_routes_sql(with_riders: bool) -> str:
+    """The plan's routes of its latest day that are out or still to leave at ``$now`` (UTC); when none are
+    (the day is over, or a replay), the latest wave's routes."""
+    rider = "rd.name AS rider_name" if with_riders else "NULL AS rider_name"
+    join = (
+        "LEFT JOIN (SELECT rider_id, any_value(name) AS name FROM riders GROUP BY rider_id) AS rd USING (rider_id)"
+        if with_riders
+        else ""
+    )
+    return f"""
+WITH planned AS (
+    SELECT * FROM dispatch_routes
+    WHERE solver = $solver
+      AND business_date = (SELECT max(business_date) FROM dispatch_routes WHERE solver = $solver)
+),
+current AS (SELECT * FROM planned WHERE return_at >= $now::TIMESTAMP),
+shown AS (
+    SELECT * FROM current
+    UNION ALL
+    SELECT * FROM planned
+    WHERE NOT EXISTS (SELECT 1 FROM current) AND wave_at = (SELECT max(wave_at) FROM planned)
+)
+SELECT r.route_id, r.business_date, r.store_id, r.rider_id, {rider}, r.wave_at + {_TO_LOCAL} AS wave_local,
+       r.depart_at + {_TO_LOCAL} AS depart_local, r.return_at + {_TO_LOCAL} AS return_local, r.stops, r.distance_m
+FROM shown AS r
+{join}
+ORDER BY r.store_id, r.route_id
+"""
+
+
+LIVE_STOPS = f"""
+SELECT route_id, store_id, seq, parcel_id, lat, lng, arrival + {_TO_LOCAL} AS arrival_local,
+       departure + {_TO_LOCAL} AS departure_local, promised_to + {_TO_LOCAL} AS promised_local, on_time
+FROM dispatch_stops
+WHERE list_contains($route_ids::VARCHAR[], route_id)
+ORDER BY route_id, seq
+"""
+
+LIVE_MAP_TABLES = ("dispatch_routes", "dispatch_stops")
+LIVE_MAP_SOLVER = "pyvrp"
+
+
+def _headline(con: duckdb.DuckDBPyConnection, present: set[str], business_date: date) -> Headline:
+    day = {"business_date": business_date}
+    parcels = _rows(con, LIVE_PARCELS, day)[0] if "fct_merge_savings_daily" in present else None
+    if parcels is not None and not parcels["store_rows"]:
+        parcels = None
+    fulfilment = _rows(con, LIVE_FULFILMENT, day)[0] if "fulfilment_daily" in present else None
+    exceptions = _rows(con, DAY_EXCEPTION_ORDERS, day)[0]
+    return Headline(
+        parcels=parcels["parcels_after_split"] if parcels else None,
+        parcels_without_merge=parcels["parcels_split_without_merge"] if parcels else None,
+        parcels_saved_by_merge=parcels["parcels_saved_by_merge"] if parcels else None,
+        due_orders=fulfilment["due_orders"] if fulfilment else None,
+        on_time_orders=fulfilment["on_time_orders"] if fulfilment else None,
+        late_delivered_orders=fulfilment["late_delivered_orders"] if fulfilment else None,
+        overdue_orders=fulfilment["overdue_orders"] if fulfilment else None,
+        exception_orders=exceptions["exception_orders"],
+        open_exception_orders=exceptions["open_exception_orders"],
+    )
+
+
+def _live_map(con: duckdb.DuckDBPyConnection, present: set[str], meta: SnapshotMeta | None) -> LiveMap | None:
+    """None when the snapshot has no dispatch plan (the page then says so instead of drawing a map)."""
+    if _missing(present, LIVE_MAP_TABLES):
+        return None
+    now = meta.latest_order_at if meta else None
+    routes = _rows(con, live_routes_sql("riders" in present), {"solver": LIVE_MAP_SOLVER, "now": now})
+    stops = _rows(con, LIVE_STOPS, {"route_ids": [r["route_id"] for r in routes]}) if routes else ()
+    return LiveMap(
+        business_date=routes[0]["business_date"] if routes else None,
+        now_local=None if now is None else now + timedelta(hours=8),
+        routes=routes,
+        stops=stops,
+        stores=_rows(con, STORE_LOCATIONS) if "stores" in present else (),
+    )
 
 
 def _rows(
@@ -399,9 +556,52 @@ ORDER BY list_position($known_channels::VARCHAR[], channel) NULLS LAST, channel
 """
 
 
+# SKUs about to run out: still some to sell, but at or below the safety stock the channel feed keeps back, or
+# fewer hours of cover than RISK_COVER_HOURS at the pace they sold since the WMS count (net units reserved
+# since the count / hours from the count to the data's now). Fewest hours of cover first.
+RISK_COVER_HOURS = 4
+
+STOCK_AT_RISK = """
+WITH safety AS (
+    SELECT store_id, sku_id, max(safety_stock_units) AS safety_stock_units
+    FROM fct_channel_stock_feed
+    GROUP BY store_id, sku_id
+),
+paced AS (
+    SELECT
+        p.store_id, p.sku_id, p.product_name, p.category, p.available_units,
+        coalesce(s.safety_stock_units, 0)                                      AS safety_stock_units,
+        greatest(p.reserved_units - p.released_units, 0)                       AS sold_since_count,
+        greatest(date_diff('second', p.snapshot_at, p.as_of), 0) / 3600.0      AS hours_since_count
+    FROM fct_stock_positions AS p
+    LEFT JOIN safety AS s USING (store_id, sku_id)
+    WHERE p.available_units > 0 AND ($store_id IS NULL OR p.store_id = $store_id)
+),
+rated AS (
+    SELECT *,
+        CASE WHEN hours_since_count > 0 THEN sold_since_count / hours_since_count END AS units_per_hour
+    FROM paced
+),
+covered AS (
+    SELECT *, CASE WHEN units_per_hour > 0 THEN available_units / units_per_hour END AS hours_of_cover
+    FROM rated
+)
+SELECT store_id, sku_id, product_name, category, available_units, safety_stock_units, sold_since_count,
+       units_per_hour, hours_of_cover,
+       available_units <= safety_stock_units AS below_safety_stock
+FROM covered
+WHERE available_units <= safety_stock_units OR hours_of_cover < $cover_hours
+ORDER BY hours_of_cover NULLS LAST, available_units, store_id, sku_id
+LIMIT $limit
+"""
+
+STOCK_AT_RISK_COUNT = f"SELECT count(*)::BIGINT AS at_risk FROM ({STOCK_AT_RISK.replace('LIMIT $limit', '')})"
+
+
 @dataclass(frozen=True)
 class StockData:
-    """The stock page: totals (tiles), per-store overview, short positions, oversells, the channel feed."""
+    """The stock page: totals (tiles), per-store overview, short positions, oversells, the channel feed, and
+    the SKUs at risk of running out (``at_risk_count`` of them, the first ``LIST_LIMIT`` listed)."""
 
     meta: SnapshotMeta | None
     missing: tuple[str, ...]
@@ -411,6 +611,8 @@ class StockData:
     short_positions: tuple[Row, ...] = ()
     oversells: tuple[Row, ...] = ()
     feed: tuple[Row, ...] = ()
+    at_risk: tuple[Row, ...] = ()
+    at_risk_count: int = 0
 
 
 def fetch_stock(con: duckdb.DuckDBPyConnection, store_id: str | None = None) -> StockData:
@@ -428,6 +630,8 @@ def fetch_stock(con: duckdb.DuckDBPyConnection, store_id: str | None = None) -> 
         short_positions=_rows(con, STOCK_SHORT_POSITIONS, {**store, "limit": LIST_LIMIT}),
         oversells=_rows(con, OVERSELL_EVENTS, {**store, "limit": LIST_LIMIT}),
         feed=_rows(con, STOCK_FEED_BY_CHANNEL, {**store, "known_channels": list(KNOWN_CHANNELS)}),
+        at_risk=_rows(con, STOCK_AT_RISK, {**store, "cover_hours": RISK_COVER_HOURS, "limit": LIST_LIMIT}),
+        at_risk_count=_rows(con, STOCK_AT_RISK_COUNT, {**store, "cover_hours": RISK_COVER_HOURS})[0]["at_risk"],
     )
 
 
@@ -689,6 +893,37 @@ ORDER BY promised_to NULLS LAST, parcel_id
 LIMIT $limit
 """
 
+# Per store and wave: the chosen solver's plan next to the greedy baseline's (distance, on-time stops).
+DISPATCH_PLANS = f"""
+WITH routes AS (
+    SELECT store_id, wave_at, solver, count(*) AS routes, sum(stops) AS stops, sum(distance_m) AS distance_m
+    FROM dispatch_routes WHERE business_date = $business_date GROUP BY store_id, wave_at, solver
+),
+stops AS (
+    SELECT store_id, wave_at, solver, count(*) FILTER (WHERE on_time) AS on_time_stops
+    FROM dispatch_stops WHERE business_date = $business_date GROUP BY store_id, wave_at, solver
+),
+plans AS (SELECT DISTINCT store_id, wave_at FROM routes)
+SELECT
+    p.store_id,
+    p.wave_at + {_TO_LOCAL}                     AS wave_local,
+    coalesce(c.routes, 0)::BIGINT               AS routes,
+    coalesce(c.stops, 0)::BIGINT                AS stops,
+    coalesce(c.distance_m, 0)::BIGINT           AS distance_m,
+    coalesce(cs.on_time_stops, 0)::BIGINT       AS on_time_stops,
+    coalesce(g.stops, 0)::BIGINT                AS greedy_stops,
+    g.distance_m::BIGINT                        AS greedy_distance_m,
+    coalesce(gs.on_time_stops, 0)::BIGINT       AS greedy_on_time_stops
+FROM plans AS p
+LEFT JOIN routes AS c ON c.store_id = p.store_id AND c.wave_at = p.wave_at AND c.solver = $solver
+LEFT JOIN stops AS cs ON cs.store_id = p.store_id AND cs.wave_at = p.wave_at AND cs.solver = $solver
+LEFT JOIN routes AS g ON g.store_id = p.store_id AND g.wave_at = p.wave_at AND g.solver = 'greedy'
+LEFT JOIN stops AS gs ON gs.store_id = p.store_id AND gs.wave_at = p.wave_at AND gs.solver = 'greedy'
+WHERE ($store_id IS NULL OR p.store_id = $store_id)
+  AND ($wave_local IS NULL OR p.wave_at + {_TO_LOCAL} = $wave_local)
+ORDER BY p.wave_at DESC, p.store_id
+"""
+
 # Stores: one row per store (reference loads may repeat a store on every day they land).
 STORE_LOCATIONS = """
 SELECT store_id, any_value(name) AS name, avg(lat) AS lat, avg(lng) AS lng
@@ -714,6 +949,7 @@ class DispatchData:
     stops: tuple[Row, ...] = ()
     unassigned: tuple[Row, ...] = ()
     stores: tuple[Row, ...] = ()
+    plans: tuple[Row, ...] = ()
 
 
 def fetch_dispatch(
@@ -743,6 +979,7 @@ def fetch_dispatch(
         unassigned=_rows(con, DISPATCH_UNASSIGNED, {**day, "solver": solver, "store_id": store_id,
                                                     "limit": LIST_LIMIT}),
         stores=_rows(con, STORE_LOCATIONS) if "stores" in present else (),
+        plans=_rows(con, DISPATCH_PLANS, chosen),
     )
 
 
@@ -765,15 +1002,39 @@ WHERE recon_date = $recon_date
 ORDER BY list_position($channels::VARCHAR[], settlement_channel) NULLS LAST, settlement_channel
 """
 
-# The variances of the day, largest money at stake first (the serving snapshot keeps only variance lines).
-RECON_VARIANCES = """
+# The variances of the day, largest money at stake first (the serving snapshot keeps only variance lines),
+# narrowed to a statement channel and a category when chosen (the drill-down from the per-channel table).
+_VARIANCE_FILTER = """
+    recon_date = $recon_date AND recon_status = 'variance'
+    AND ($channel IS NULL OR settlement_channel = $channel)
+    AND ($category IS NULL OR category = $category)
+"""
+
+RECON_VARIANCES = f"""
 SELECT category, settlement_channel, sales_channel, order_key, channel_order_id, transaction_id, store_id,
        tender, account_id, business_date, statement_date, days_late, expected_net, net_amount, variance_amount,
        explanation, source_file, source_line
 FROM fct_reconciliation_lines
-WHERE recon_date = $recon_date AND recon_status = 'variance'
+WHERE {_VARIANCE_FILTER}
 ORDER BY abs(variance_amount) DESC, settlement_channel, recon_line_id
 LIMIT $limit
+"""
+
+# The chosen variance lines in total (the list itself stops at LIST_LIMIT rows).
+RECON_VARIANCE_TOTALS = f"""
+SELECT count(*)::BIGINT                                       AS lines,
+       coalesce(sum(variance_amount), 0)::DECIMAL(18, 2)      AS variance_amount,
+       coalesce(sum(abs(variance_amount)), 0)::DECIMAL(18, 2) AS variance_abs_amount
+FROM fct_reconciliation_lines
+WHERE {_VARIANCE_FILTER}
+"""
+
+# What the category filter offers: the categories of the day's variance lines (of the chosen channel).
+RECON_VARIANCE_CATEGORIES = """
+SELECT DISTINCT category
+FROM fct_reconciliation_lines
+WHERE recon_date = $recon_date AND recon_status = 'variance' AND ($channel IS NULL OR settlement_channel = $channel)
+ORDER BY category
 """
 
 SETTLEMENT_T1 = """
@@ -795,6 +1056,10 @@ ORDER BY recon_date
 
 @dataclass(frozen=True)
 class ReconData:
+    """A recon day: per statement channel, its variance lines (filtered by channel and category when asked:
+    ``variance_totals`` sums all the chosen lines, ``variances`` lists the first LIST_LIMIT), the categories
+    the filter offers, the T+1 payout of the day's statements and the recent trend."""
+
     meta: SnapshotMeta | None
     missing: tuple[str, ...]
     dates: tuple[date, ...] = ()
@@ -803,9 +1068,17 @@ class ReconData:
     variances: tuple[Row, ...] = ()
     settlement: tuple[Row, ...] = ()
     trend: tuple[Row, ...] = ()
+    categories: tuple[str, ...] = ()
+    variance_totals: Row | None = None
+    export_complete: bool = False  # the snapshot holds every line of the day (else the workbook has variances only)
 
 
-def fetch_reconciliation(con: duckdb.DuckDBPyConnection, recon_date: date | None = None) -> ReconData:
+def fetch_reconciliation(
+    con: duckdb.DuckDBPyConnection,
+    recon_date: date | None = None,
+    channel: str | None = None,
+    category: str | None = None,
+) -> ReconData:
     present = _present(con)
     meta, missing = _meta(con, present), _missing(present, RECON_TABLES)
     if missing:
@@ -815,15 +1088,70 @@ def fetch_reconciliation(con: duckdb.DuckDBPyConnection, recon_date: date | None
         return ReconData(meta, ())
     day = recon_date if recon_date in dates else dates[0]
     params = {"recon_date": day, "channels": list(SETTLEMENT_CHANNELS)}
+    chosen = {"recon_date": day, "channel": channel, "category": category}
     return ReconData(
         meta=meta,
         missing=(),
         dates=dates,
         recon_date=day,
         channels=_rows(con, RECON_DAY, params),
-        variances=_rows(con, RECON_VARIANCES, {"recon_date": day, "limit": LIST_LIMIT}),
+        variances=_rows(con, RECON_VARIANCES, {**chosen, "limit": LIST_LIMIT}),
         settlement=_rows(con, SETTLEMENT_T1, params),
         trend=_rows(con, RECON_TREND, {"recon_date": day, "days": TREND_DAYS}),
+        categories=tuple(r["category"] for r in _rows(con, RECON_VARIANCE_CATEGORIES,
+                                                         {"recon_date": day, "channel": channel})),
+        variance_totals=_rows(con, RECON_VARIANCE_TOTALS, chosen)[0],
+        export_complete=_has_all_lines(con, present, day),
+    )
+
+
+def _has_all_lines(con: duckdb.DuckDBPyConnection, present: set[str], day: date) -> bool:
+    return "reconciliation_lines_recent" in present and _rows(con, RECON_EXPORT_HAS_DAY, {"recon_date": day})[0]["has_day"]
+
+
+# The finance workbook (the same as `orderhub recon report` writes, see dashboards/export.py): the day's rows of
+# the three finance marts. Every line of the day comes from `reconciliation_lines_recent` (all statuses, the
+# latest recon days, published by the serving step) when the snapshot holds the day there; otherwise only its
+# variance lines are available (`complete_lines` False).
+RECON_EXPORT_DAILY = "SELECT * FROM fct_reconciliation_daily WHERE recon_date = $recon_date ORDER BY settlement_channel"
+RECON_EXPORT_PAYOUT = (
+    "SELECT * FROM fct_settlement_t1 WHERE statement_date = $recon_date ORDER BY settlement_channel"
+)
+RECON_EXPORT_ALL_LINES = "SELECT * FROM reconciliation_lines_recent WHERE recon_date = $recon_date"
+RECON_EXPORT_HAS_DAY = (
+    "SELECT count(*) > 0 AS has_day FROM reconciliation_lines_recent WHERE recon_date = $recon_date"
+)
+RECON_EXPORT_VARIANCE_LINES = (
+    "SELECT * FROM fct_reconciliation_lines WHERE recon_date = $recon_date AND recon_status = 'variance'"
+)
+
+
+@dataclass(frozen=True)
+class ReconExport:
+    meta: SnapshotMeta | None
+    missing: tuple[str, ...]
+    recon_date: date | None = None
+    daily: tuple[Row, ...] = ()
+    lines: tuple[Row, ...] = ()
+    payout: tuple[Row, ...] = ()
+    complete_lines: bool = False
+
+
+def fetch_recon_export(con: duckdb.DuckDBPyConnection, recon_date: date | None = None) -> ReconExport:
+    present = _present(con)
+    meta, missing = _meta(con, present), _missing(present, RECON_TABLES)
+    if missing or recon_date is None:
+        return ReconExport(meta, missing)
+    day = {"recon_date": recon_date}
+    complete = _has_all_lines(con, present, recon_date)
+    return ReconExport(
+        meta=meta,
+        missing=(),
+        recon_date=recon_date,
+        daily=_rows(con, RECON_EXPORT_DAILY, day),
+        lines=_rows(con, RECON_EXPORT_ALL_LINES if complete else RECON_EXPORT_VARIANCE_LINES, day),
+        payout=_rows(con, RECON_EXPORT_PAYOUT, day),
+        complete_lines=bool(complete),
     )
 
 
@@ -863,13 +1191,96 @@ ORDER BY records DESC, channel, error_code
 """
 
 
+# Validation results (Great Expectations suites, issue 7), when the snapshot carries them (data_quality/results.py
+# `serving_queries`, published by the serving step): the latest result of every expectation, and the latest
+# validations (a suite on a batch, day or mart). And the quarantine's status per channel and reason (open,
+# resolved by a replay, replay failed). Each is shown when its table is in the snapshot; a table missing a
+# column the page reads is reported, not a crash.
+DQ_SUMMARY_TABLE = "dq_results_summary"
+DQ_VALIDATIONS_TABLE = "dq_validations_recent"
+DQ_QUARANTINE_TABLE = "dq_quarantine_status"
+DQ_COLUMNS: dict[str, tuple[str, ...]] = {
+    DQ_SUMMARY_TABLE: ("suite", "scope", "channel", "expectation", "rule", "severity", "validations", "failures",
+                       "last_validated_at", "last_batch", "last_success", "last_observed_value",
+                       "last_unexpected_count"),
+    DQ_VALIDATIONS_TABLE: ("suite", "scope", "batch", "channel", "rows", "expectations", "failed",
+                           "critical_failed", "success", "validated_at"),
+    DQ_QUARANTINE_TABLE: ("channel", "error_code", "quarantined", "open", "resolved", "replay_failed",
+                          "last_quarantined_at"),
+}
+DQ_RECENT_VALIDATIONS = 50
+
+TABLE_COLUMNS = """
+SELECT table_name, column_name
+FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name = 'main' AND list_contains($tables::VARCHAR[], table_name)
+"""
+
+# Over every expectation's latest result: how many, how many failed, how many of those are critical.
+DQ_TOTALS = f"""
+SELECT count(*)::BIGINT                                                               AS expectations,
+       count(DISTINCT suite)::BIGINT                                                  AS suites,
+       count(*) FILTER (WHERE last_success IS NOT TRUE)::BIGINT                       AS failed,
+       count(*) FILTER (WHERE last_success IS NOT TRUE AND severity = 'critical')::BIGINT AS critical_failed,
+       max(last_validated_at) + {_TO_LOCAL}                                             AS last_validated_local
+FROM dq_results_summary
+"""
+
+# Failures first (critical before warning), then by suite.
+DQ_LATEST_RESULTS = f"""
+SELECT suite, scope, channel, expectation, rule, severity, validations, failures, last_batch, last_success,
+       CAST(last_observed_value AS VARCHAR) AS last_observed_value, last_unexpected_count,
+       last_validated_at + {_TO_LOCAL} AS last_validated_local
+FROM dq_results_summary
+ORDER BY last_success IS TRUE, severity = 'critical' DESC, suite, scope, channel NULLS FIRST, expectation, rule
+LIMIT $limit
+"""
+
+DQ_VALIDATIONS = f"""
+SELECT suite, scope, batch, channel, rows, expectations, failed, critical_failed, success,
+       validated_at + {_TO_LOCAL} AS validated_local
+FROM dq_validations_recent
+ORDER BY validated_at DESC, suite, channel
+LIMIT $limit
+"""
+
+DQ_QUARANTINE_STATUS = f"""
+SELECT channel, error_code, quarantined, open, resolved, replay_failed,
+       last_quarantined_at + {_TO_LOCAL} AS last_quarantined_local
+FROM dq_quarantine_status
+ORDER BY open DESC, quarantined DESC, channel, error_code
+"""
+
+
 @dataclass(frozen=True)
 class QualityData:
+    """Row accounting and quarantine (``missing`` names absent tables), and issue 7's tables when present:
+    ``dq_totals`` / ``dq_results`` (the latest result per expectation), ``dq_validations`` (recent runs),
+    ``quarantine_status`` (open / resolved / replay failed). ``dq_absent`` lists the issue 7 tables the snapshot
+    does not have; ``dq_bad_columns`` the ones it has without a column the page reads (``table.column``)."""
+
     meta: SnapshotMeta | None
     missing: tuple[str, ...]
     by_channel: tuple[Row, ...] = ()
     recent_batches: tuple[Row, ...] = ()
     quarantine: tuple[Row, ...] = ()
+    dq_absent: tuple[str, ...] = tuple(DQ_COLUMNS)
+    dq_bad_columns: tuple[str, ...] = ()
+    dq_totals: Row | None = None
+    dq_results: tuple[Row, ...] = ()
+    dq_validations: tuple[Row, ...] = ()
+    quarantine_status: tuple[Row, ...] = ()
+
+
+def _usable(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[set[str], tuple[str, ...], tuple[str, ...]]:
+    """Which issue 7 tables can be read: (usable, absent, missing ``table.column``)."""
+    tables = [table for table in DQ_COLUMNS if table in present]
+    columns: dict[str, set[str]] = {}
+    for r in _rows(con, TABLE_COLUMNS, {"tables": tables}):
+        columns.setdefault(r["table_name"], set()).add(r["column_name"])
+    bad = tuple(f"{table}.{c}" for table in tables for c in DQ_COLUMNS[table] if c not in columns.get(table, set()))
+    usable = {table for table in tables if not any(b.startswith(f"{table}.") for b in bad)}
+    return usable, tuple(t for t in DQ_COLUMNS if t not in present), bad
 
 
 def fetch_quality(con: duckdb.DuckDBPyConnection) -> QualityData:
@@ -877,12 +1288,21 @@ def fetch_quality(con: duckdb.DuckDBPyConnection) -> QualityData:
     meta, missing = _meta(con, present), _missing(present, QUALITY_TABLES)
     if missing:
         return QualityData(meta, missing)
+    usable, absent, bad = _usable(con, present)
+    summary = DQ_SUMMARY_TABLE in usable
     return QualityData(
         meta=meta,
         missing=(),
         by_channel=_rows(con, QUALITY_BY_CHANNEL, {"known_channels": list(KNOWN_CHANNELS)}),
         recent_batches=_rows(con, QUALITY_RECENT_BATCHES, {"limit": LIST_LIMIT}),
         quarantine=_rows(con, QUALITY_QUARANTINE),
+        dq_absent=absent,
+        dq_bad_columns=bad,
+        dq_totals=_rows(con, DQ_TOTALS)[0] if summary else None,
+        dq_results=_rows(con, DQ_LATEST_RESULTS, {"limit": LIST_LIMIT}) if summary else (),
+        dq_validations=(_rows(con, DQ_VALIDATIONS, {"limit": DQ_RECENT_VALIDATIONS})
+                        if DQ_VALIDATIONS_TABLE in usable else ()),
+        quarantine_status=_rows(con, DQ_QUARANTINE_STATUS) if DQ_QUARANTINE_TABLE in usable else (),
     )
 
 
@@ -894,6 +1314,7 @@ PAGE_FETCHERS: dict[str, Any] = {
     "exceptions": fetch_exceptions,
     "dispatch": fetch_dispatch,
     "reconciliation": fetch_reconciliation,
+    "recon_export": fetch_recon_export,
     "quality": fetch_quality,
 }
 

@@ -9,18 +9,50 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 CRASH_ENV = "ORDERHUB_CRASH_AT"
 
 POINTS = (
+    "ingest.during_read",  # the first landing file read, the others not yet (issue 7)
     "ingest.after_read",  # landing files read and parsed, nothing written yet
+    "ingest.during_write",  # orders and their lines inserted, settlements / quarantine / checkpoint not yet (issue 7)
     "ingest.before_commit",  # raw rows inserted inside the open transaction
+    "dbt.during",  # dbt build running: its first result streamed back, the rest not built yet (issue 7)
+    "serving.during_write",  # the first table copied into the snapshot's temporary file (issue 7)
     "serving.before_replace",  # snapshot written to its temporary file, not yet moved into place
 )
 
 
-def crash_point(name: str) -> None:
+def crash_point(name: str, *, with_children: bool = False) -> None:
+    """SIGKILL this process at `name` when the environment asks for it. With `with_children`, every
+    descendant (the dbt subprocess) is killed first, as when a container or machine goes away: a
+    subprocess left running would go on writing the warehouse after its parent died."""
     if name not in POINTS:
         raise ValueError(f"unknown crash point {name!r}; known: {', '.join(POINTS)}")
     if os.environ.get(CRASH_ENV) == name:
+        if with_children:
+            for pid in _descendants(os.getpid()):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int]:
+    """Child processes of `root`, recursively, from /proc (Linux); deepest first."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name in parentheses may contain spaces: the parent pid follows its closing bracket.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found.extend(children)
+        frontier = children
+    return list(reversed(found))

@@ -9,6 +9,7 @@ changed one appends its status events, and the first version of an order is the 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,6 +28,14 @@ from ingestion.records import FileError, RawRecord, csv_records, decode_text, js
 
 RAW = contract.RAW_SCHEMA
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# A quarantined record re-delivered by `orderhub quarantine replay` (data_quality/quarantine.py) lands beside
+# its original as `replay-<original stem>-L<line>-<hash>.<ext>`; it is counted as `replay/<channel>`, so a
+# record that was quarantined and then replayed is not landed twice in its channel's numbers.
+REPLAY_PREFIX = "replay-"
+# A landing file above this size is quarantined whole, unread (reading it would hold it in memory several
+# times over): split it into smaller files. ORDERHUB_MAX_FILE_MB overrides it.
+MAX_FILE_MB_DEFAULT = 64
+RAW_SAMPLE_BYTES = 65536  # what raw.quarantine keeps of a file rejected whole
 
 
 @dataclass
@@ -69,7 +78,23 @@ class _FileRecords:
     statement: list[settlements.ParsedLine] | None = None  # settlement files: each record parsed or rejected
 
 
+def max_file_bytes() -> int:
+    return int(float(os.environ.get("ORDERHUB_MAX_FILE_MB", MAX_FILE_MB_DEFAULT)) * 1024 * 1024)
+
+
+def order_label(file: landing.LandingFile) -> str:
+    """The accounting label of an order file: its channel, or `replay/<channel>` for a replayed record."""
+    return f"replay/{file.source}" if file.path.name.startswith(REPLAY_PREFIX) else file.source
+
+
 def _read(file: landing.LandingFile) -> _FileRecords:
+    limit = max_file_bytes()
+    if file.size_bytes > limit:
+        return _FileRecords(file, [], FileError(
+            "file_too_large",
+            f"{file.relative} is {file.size_bytes / 1048576:,.0f} MB, over the {limit / 1048576:,.0f} MB limit for one "
+            "landing file: split it into smaller files (or raise ORDERHUB_MAX_FILE_MB)",
+        ))
     try:
         if file.kind == "settlements":
             # Statements come in their channel's own encoding (Alipay: GBK): the parser decodes them.
@@ -82,11 +107,16 @@ def _read(file: landing.LandingFile) -> _FileRecords:
         return _FileRecords(file, list(jsonl_records(text, file.relative)))
     except FileError as err:
         return _FileRecords(file, [], err)
+    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch (issue 7)
+        return _FileRecords(file, [], FileError(
+            "unreadable_file", f"{file.relative} could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
+            "the file is kept in quarantine whole; report it with the file"))
 
 
 def _file_rejection(item: _FileRecords, channel: str) -> dict:
     """A file that could not even be split into records is quarantined whole, as one record."""
-    raw_bytes = item.file.path.read_bytes()[:65536]
+    with item.file.path.open("rb") as handle:  # never the whole file: it may be the one too large to read
+        raw_bytes = handle.read(RAW_SAMPLE_BYTES)
     assert item.file_error is not None
     return {
         "channel": channel, "source_file": item.file.relative, "source_line": 0,
@@ -123,6 +153,8 @@ def run_batch(
         read.append(_read(file))
         if progress:
             progress("read", done, len(files))
+        if done == 1:
+            crash_point("ingest.during_read")
     crash_point("ingest.after_read")
 
     counts: dict[str, ChannelCounts] = defaultdict(ChannelCounts)
@@ -133,6 +165,7 @@ def run_batch(
         quarantine_frames.append(
             _load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress)
         )
+        crash_point("ingest.during_write")
         quarantine_frames.append(_load_settlements(con, read, counts, batch_id))
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
@@ -188,31 +221,31 @@ def _catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
 
 
 def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, progress) -> pl.DataFrame:
-    by_channel: dict[str, list[RawRecord]] = defaultdict(list)
+    by_channel: dict[tuple[str, str], list[RawRecord]] = defaultdict(list)
     rejected: list[dict] = []
     for item in read:
         if item.file.kind != "orders":
             continue
-        channel = item.file.source
-        counts[channel].files += 1
+        channel, label = item.file.source, order_label(item.file)
+        counts[label].files += 1
         if item.file_error is None and channel not in ADAPTERS:
             item.file_error = FileError("unknown_channel", f"{item.file.relative}: no adapter for channel {channel!r}")
         if item.file_error:
-            rejected.append(_file_rejection(item, channel))
-            counts[channel].landed += 1
-            counts[channel].quarantined += 1
+            rejected.append(_file_rejection(item, label))
+            counts[label].landed += 1
+            counts[label].quarantined += 1
             continue
-        by_channel[channel].extend(item.records)
+        by_channel[(channel, label)].extend(item.records)
 
     orders, lines, events, quarantined = [], [], [], [pl.DataFrame(rejected, schema=_STAGING_QUARANTINE)]
-    for done, (channel, records) in enumerate(by_channel.items(), start=1):
+    for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
-        counts[channel].landed += len(records)
-        counts[channel].quarantined += result.quarantine.height
+        counts[label].landed += len(records)
+        counts[label].quarantined += result.quarantine.height
         orders.append(result.orders)
         lines.append(result.lines)
         events.append(result.events)
-        quarantined.append(result.quarantine.select(list(_STAGING_QUARANTINE)))
+        quarantined.append(result.quarantine.select(list(_STAGING_QUARANTINE)).with_columns(channel=pl.lit(label)))
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
@@ -243,9 +276,11 @@ def _dedupe_and_insert(con, orders: pl.DataFrame, lines: pl.DataFrame, events: p
         is_new_order=~pl.col("order_key").is_in(known_orders["order_key"].implode())
         & (pl.col("_seq").rank("ordinal").over("order_key") == 1)
     )
-    for channel, frame in versions.group_by("channel"):
-        counts[channel[0]].duplicate += int(frame["is_duplicate"].sum())
-        counts[channel[0]].loaded += int((~frame["is_duplicate"]).sum())
+    replayed = pl.col("source_file").str.split("/").list.last().str.starts_with(REPLAY_PREFIX)
+    label = pl.when(replayed).then(pl.lit("replay/") + pl.col("channel")).otherwise(pl.col("channel"))
+    for (channel,), frame in versions.with_columns(_label=label).group_by("_label"):
+        counts[channel].duplicate += int(frame["is_duplicate"].sum())
+        counts[channel].loaded += int((~frame["is_duplicate"]).sum())
 
     new_orders = fresh.filter(pl.col("is_new_order"))
     _insert(con, "orders", new_orders.select(list(contract.ORDERS)), conflict=None)
@@ -282,7 +317,18 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
             counts[label].quarantined += 1
             continue
         statement_date = dt.date.fromisoformat(item.file.business_date)
-        good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
+        try:
+            good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
+        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold (issue 7)
+            item.file_error = FileError(
+                "unreadable_file", f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
+                f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again")
+            rejected.append(pl.DataFrame([_file_rejection(item, label)], schema=_STAGING_QUARANTINE))
+            counts[label].landed += 1
+            counts[label].quarantined += 1
+            continue
+        good, wrong_sign = _contract_signs(good, item, label)
+        bad = pl.concat([bad, wrong_sign])
         counts[label].landed += len(item.statement)
         counts[label].quarantined += bad.height
         lines.append(good)
@@ -308,6 +354,23 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
     fresh = batch.filter(~pl.col("is_duplicate")).select(list(contract.SETTLEMENT_LINES))
     _insert(con, "settlement_lines", fresh, conflict=None)
     return pl.concat(rejected)
+
+
+def _contract_signs(good: pl.DataFrame, item: _FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
+    a line that breaks them is quarantined, not loaded as a wrong number (issue 7)."""
+    wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
+    broken = good.filter(wrong)
+    if broken.height == 0:
+        return good, pl.DataFrame(schema=_STAGING_QUARANTINE)
+    texts = {p.record.source_line: p.record.text for p in item.statement or []}
+    rows = [{
+        "channel": label, "source_file": row["source_file"], "source_line": row["source_line"],
+        "raw": texts.get(row["source_line"], ""), "error_code": "bad_value",
+        "message": f"{row['source_file']} line {row['source_line']}: gross {row['gross_amount']} or refund "
+                   f"{row['refund_amount']} is negative; statements carry them as positive amounts",
+    } for row in broken.iter_rows(named=True)]
+    return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=_STAGING_QUARANTINE)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conflict: str | None) -> None:

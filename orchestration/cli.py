@@ -21,6 +21,12 @@ def _register_subcommands() -> None:
 
     app.add_typer(recon_app, name="recon")
 
+    from orchestration.dq_cli import dq_app
+    from orchestration.quarantine_cli import quarantine_app
+
+    app.add_typer(dq_app, name="dq")
+    app.add_typer(quarantine_app, name="quarantine")
+
 
 _register_subcommands()
 

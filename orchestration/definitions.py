@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.assets.finance import build_finance_assets, build_recon_job
 from orchestration.assets.dispatch import dispatch_plan_asset
+from orchestration.assets.quality import DAILY_CHECKS, QUALITY_CHECKS
 from orchestration.assets.raw import raw_tables
 from orchestration.assets.serving import serving_snapshot
 from orchestration.assets.transforms import build_dbt_assets
@@ -30,13 +31,15 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     recon = build_recon_job(finance, WRITER_TAG)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(finance),
+        # The day-scoped data-quality checks belong to the daily reconciliation build (issue 7).
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
         description="One micro-batch: new landing files → raw → dbt marts → serving snapshot.",
     )
     return dg.Definitions(
         assets=[raw_tables, build_dbt_assets(project, settings), dispatch_plan_asset, serving_snapshot, finance],
+        asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, recon],
         schedules=[build_recon_schedule(recon)],
         sensors=[build_landing_sensor(pipeline, int(os.environ.get("ORDERHUB_SENSOR_SECONDS", "5")))],

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from data_quality.quarantine import status_summary_sql
+from data_quality.results import SCHEMA as DQ_SCHEMA, serving_queries as dq_serving_queries
 from ingestion.faults import crash_point
 
 MARTS_SCHEMA = "marts"
@@ -45,6 +47,33 @@ REFERENCE_TABLES: dict[str, tuple[str, str]] = {
     "stores": ("raw", "store_id, name, kind, district, lat, lng"),
     "riders": ("raw", "rider_id, store_id, name, vehicle, cold_box"),
 }
+# Dashboards (issue 8): tables derived while publishing, for figures no mart holds, each bounded; built when
+# their source mart is present: (source, SQL over the attached warehouse).
+# - fulfilment_daily: per business day (the latest 14) and channel, the delivery orders with a promised time,
+#   not cancelled, against their promise at the data's now (the newest order, as fct_exceptions has it): due =
+#   promise passed or already delivered; on time = delivered by the promise; late = delivered after it;
+#   overdue = promise passed, not delivered. ASAP orders have no promise to keep. The live page's tile.
+# - reconciliation_lines_recent: every line (all statuses) of the latest 7 recon days, for the workbook the
+#   reconciliation page exports (fct_reconciliation_lines above keeps only the variance lines).
+DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
+    "fulfilment_daily": ((MARTS_SCHEMA, "fct_orders"), f"""
+        WITH now_ AS (SELECT max(created_at) AS now_at, max(business_date) AS last_day
+                      FROM warehouse.{MARTS_SCHEMA}.fct_orders)
+        SELECT o.business_date, o.channel,
+               count(*)::BIGINT AS promised_orders,
+               count(*) FILTER (WHERE o.delivered_at IS NOT NULL OR o.promised_to <= now_.now_at)::BIGINT AS due_orders,
+               count(*) FILTER (WHERE o.delivered_at <= o.promised_to)::BIGINT AS on_time_orders,
+               count(*) FILTER (WHERE o.delivered_at > o.promised_to)::BIGINT AS late_delivered_orders,
+               count(*) FILTER (WHERE o.delivered_at IS NULL AND o.promised_to <= now_.now_at)::BIGINT AS overdue_orders,
+               any_value(now_.now_at) AS as_of
+        FROM warehouse.{MARTS_SCHEMA}.fct_orders AS o CROSS JOIN now_
+        WHERE o.fulfilment_type = 'delivery' AND NOT o.is_cancelled AND o.promised_to IS NOT NULL
+          AND o.business_date > now_.last_day - 14
+        GROUP BY o.business_date, o.channel"""),
+    "reconciliation_lines_recent": ((MARTS_SCHEMA, "fct_reconciliation_lines"), f"""
+        SELECT * FROM warehouse.{MARTS_SCHEMA}.fct_reconciliation_lines
+        WHERE recon_date > (SELECT max(recon_date) FROM warehouse.{MARTS_SCHEMA}.fct_reconciliation_lines) - 7"""),
+}
 
 
 def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
@@ -55,9 +84,11 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
     con = duckdb.connect(str(temporary))
     try:
         con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
-        for table in SERVING_TABLES:
+        for number, table in enumerate(SERVING_TABLES):
             con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+            if number == 0:
+                crash_point("serving.during_write")
         present = {row[0] for row in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
             [DISPATCH_SCHEMA]).fetchall()}
@@ -75,6 +106,16 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
             if (schema, table) in present_in:
                 con.execute(f"CREATE TABLE main.{table} AS SELECT {columns} FROM warehouse.{schema}.{table}")
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        for table, (source, sql) in DERIVED_TABLES.items():
+            if source in present_in:
+                con.execute(f"CREATE TABLE main.{table} AS {sql}")
+                counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        # Data quality (issue 7): latest GX results per expectation, recent validations, quarantine open/resolved.
+        dq_tables = dict(dq_serving_queries("warehouse")) if (DQ_SCHEMA, "dq_validations") in present_in else {}
+        dq_tables["dq_quarantine_status"] = status_summary_sql("warehouse")
+        for table, sql in dq_tables.items():
+            con.execute(f"CREATE TABLE main.{table} AS {sql}")
+            counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         con.execute(
             "CREATE TABLE main.snapshot_meta AS SELECT ?::TIMESTAMP AS published_at, "
             f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders) AS latest_order_at, "

@@ -1,4 +1,9 @@
-"""Live operations page: the latest business day, refreshed every few seconds from the serving snapshot.
+"""Live operations page (the big screen): the latest business day, refreshed every few seconds from the
+serving snapshot. Headline tiles (orders, parcels, merge savings, on-time fulfilment, exception rate), the
+day's money and ingest tiles, orders per channel per minute and per hour, a map of stores, riders, destinations
+and planned routes, and the newest exceptions. In big-screen mode (sidebar toggle, or ``?wall=true``) it is
+one screen in large type: the five headline tiles, orders per minute over the map, per hour over the newest
+exceptions; the money and ingest tiles and the detail tables stay on the desk view.
 
 Streamlit runs this file as the page script (``__name__ == "__main__"``); importing it (as the tests do, for
 the table builders) has no side effects.
@@ -14,7 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import settings, snapshot
+from dashboards import maps, settings, snapshot
 from dashboards.formatting import (
     format_age,
     format_count,
@@ -25,12 +30,24 @@ from dashboards.formatting import (
 )
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import mask_cell
-from dashboards.queries import RECENT_MINUTES, DayTotals, Row, SnapshotMeta
-from dashboards.ui import current_lang
+from dashboards.queries import KNOWN_CHANNELS, RECENT_MINUTES, DayTotals, Headline, LiveMap, Row, SnapshotMeta
+from dashboards.ui import current_lang, wall_mode
+
+# The live page's tiles are read from across the room: larger than Streamlit's default on every screen.
+LIVE_CSS = """
+<style>
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 2.5rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem; }
+</style>
+"""
+WALL_EXCEPTIONS = 10  # newest exceptions beside the map in big-screen mode
+MAP_HEIGHT = 480
+WALL_MAP_HEIGHT = 430
 
 
 def render() -> None:
     lang = current_lang()
+    st.html(LIVE_CSS)
     st.title(t("page.live", lang))
     try:
         refresh = settings.refresh_seconds()
@@ -64,17 +81,35 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
         return
 
     st.subheader(t("live.business_day", lang, date=data.business_date.isoformat()))
+    render_headline(data.totals, data.headline, lang)
+    if wall_mode():
+        # One screen: the five headline tiles; orders per minute over the map, per hour over the newest
+        # exceptions. The money and ingest tiles and the detail tables stay on the desk view.
+        left, right = st.columns([3, 2])
+        with left:
+            st.caption(t("chart.recent", lang, n=RECENT_MINUTES))
+            _chart(recent_chart_frame(data.recent_minutely, lang), kind="bar", lang=lang, height=260)
+            render_map(data.live_map, lang, height=WALL_MAP_HEIGHT)
+        with right:
+            st.caption(t("chart.hourly", lang))
+            _chart(hourly_chart_frame(data.hourly, lang), kind="bar", lang=lang, height=260)
+            st.subheader(t("section.exceptions", lang))
+            _table(exceptions_table(data.newest_exceptions[:WALL_EXCEPTIONS], lang), lang)
+        if data.totals.unbalanced_batches:
+            st.warning(t("ingest.unbalanced", lang, n=format_count(data.totals.unbalanced_batches)))
+        return
     render_tiles(data.totals, lang)
 
     st.subheader(t("section.orders_over_time", lang))
-    hourly_col, recent_col = st.columns(2)
+    recent_col, hourly_col = st.columns([3, 2])
+    with recent_col:
+        st.caption(t("chart.recent", lang, n=RECENT_MINUTES))
+        _chart(recent_chart_frame(data.recent_minutely, lang), kind="bar", lang=lang)
     with hourly_col:
         st.caption(t("chart.hourly", lang))
         _chart(hourly_chart_frame(data.hourly, lang), kind="bar", lang=lang)
-    with recent_col:
-        st.caption(t("chart.recent", lang, n=RECENT_MINUTES))
-        _chart(recent_chart_frame(data.recent_minutely, lang), kind="line", lang=lang)
 
+    render_map(data.live_map, lang)
     st.subheader(t("section.channels", lang))
     _table(channel_table(data.channels, lang), lang)
 
@@ -84,6 +119,8 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
         _table(ingest_table(data.ingest_by_channel, lang), lang)
         if data.reference_ingest:
             st.caption(reference_ingest_text(data.reference_ingest, lang))
+        if data.settlement_ingest:
+            st.caption(reference_ingest_text(data.settlement_ingest, lang, key="ingest.settlement"))
     with quarantine_col:
         st.subheader(t("section.quarantine", lang))
         _table(quarantine_table(data.top_quarantine, lang), lang)
@@ -102,7 +139,9 @@ def render_stamp(
     else:
         age = (now - published_at).total_seconds()
         text = t("stamp.updated", lang, age=format_age(age, lang))
-        st.markdown(f":red[**{text}**]" if age > stale_after else text)
+        # On the wall the stamp is a heading: "is this screen live?" must be answerable from across the room.
+        heading = "#### " if wall_mode() else ""
+        st.markdown(heading + (f":red[**{text}**]" if age > stale_after else text))
     run_id = (meta.run_id if meta else None) or "—"
     latest = meta.latest_order_at if meta else None
     st.caption(
@@ -116,10 +155,88 @@ def render_stamp(
     )
 
 
+def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) -> None:
+    """The big-screen row: orders, parcels, parcels saved by merging, on-time fulfilment, exception rate.
+    A figure the snapshot cannot give yet is a dash, with the reason in the tile's help."""
+    h = headline
+    parcels = None if h is None else h.parcels
+    due = None if h is None else h.due_orders
+    on_time = None if h is None else h.on_time_orders
+    exception_orders = 0 if h is None else h.exception_orders
+    cols = st.columns(5)
+    cols[0].metric(t("tile.orders", lang), format_count(totals.orders), border=True)
+    cols[1].metric(
+        t("tile.parcels", lang),
+        format_count(parcels),
+        help=t("help.no_parcels", lang) if parcels is None
+        else t("help.parcels", lang, n=format_count(h.parcels_without_merge)),
+        border=True,
+    )
+    if parcels is None:
+        cols[2].metric(t("tile.merge_saved", lang), format_count(None), help=t("help.no_parcels", lang), border=True)
+    else:
+        cols[2].metric(
+            t("tile.merge_saved", lang),
+            format_count(h.parcels_saved_by_merge),
+            delta=format_pct(ratio(h.parcels_saved_by_merge, h.parcels_without_merge)),
+            delta_color="green",
+            delta_arrow="off",
+            delta_description=t("delta.merge_saved", lang),
+            help=t("help.saved_by_merge", lang,
+                   pct=format_pct(ratio(h.parcels_saved_by_merge, h.parcels_without_merge))),
+            border=True,
+        )
+    if due is None:
+        cols[3].metric(t("tile.fulfilment", lang), format_pct(None), help=t("help.no_fulfilment", lang), border=True)
+    else:
+        cols[3].metric(
+            t("tile.fulfilment", lang),
+            format_pct(ratio(on_time, due)),
+            delta=t("delta.fulfilment", lang, on_time=format_count(on_time), due=format_count(due)),
+            delta_color="off",
+            delta_arrow="off",
+            help=t("help.fulfilment", lang, due=format_count(due), on_time=format_count(on_time),
+                   late=format_count(h.late_delivered_orders), overdue=format_count(h.overdue_orders)),
+            border=True,
+        )
+    cols[4].metric(
+        t("tile.exception_rate", lang),
+        format_pct(ratio(exception_orders, totals.orders)),
+        delta=t("delta.exception_orders", lang, n=format_count(exception_orders)),
+        delta_color="off",
+        delta_arrow="off",
+        help=t("help.exception_rate", lang, n=format_count(exception_orders),
+               open=format_count(0 if h is None else h.open_exception_orders)),
+        border=True,
+    )
+
+
+def render_map(live_map: LiveMap | None, lang: Lang, *, height: int = MAP_HEIGHT) -> None:
+    """Stores, riders (where the plan has them at the data's now), destinations and planned routes of the
+    latest PyVRP plan; the dispatch page's map with the riders added and every store shown."""
+    st.subheader(t("section.live_map", lang))
+    if live_map is None or not live_map.routes:
+        st.caption(t("live.no_plan", lang))
+        return
+    now = live_map.now_local
+    current = now is not None and any(r["return_local"] is not None and r["return_local"] >= now
+                                      for r in live_map.routes)
+    caption_key = "live.map_current" if current else "live.map_latest_wave"
+    st.caption(
+        t(caption_key, lang, date=live_map.business_date.isoformat() if live_map.business_date else "—",
+          now=format_time(now), routes=format_count(len(live_map.routes)),
+          wave=maps.hhmm(max((r["wave_local"] for r in live_map.routes if r["wave_local"] is not None),
+                             default=None)))
+        + " · " + t("live.map_legend", lang)
+    )
+    riders = maps.rider_points(live_map.routes, live_map.stops, live_map.stores, now, lang)
+    deck = maps.route_map(live_map.routes, live_map.stops, live_map.stores, lang, riders=riders, all_stores=True)
+    st.pydeck_chart(deck, height=height)
+
+
 def render_tiles(totals: DayTotals, lang: Lang) -> None:
     """The business day's metric tiles, and a warning when ingest batches do not balance."""
     tiles = [
-        (t("tile.orders", lang), format_count(totals.orders), None),
         (t("tile.paid_amount", lang), format_money(totals.paid_amount), None),
         (
             t("tile.cancel_rate", lang),
@@ -144,7 +261,7 @@ def render_tiles(totals: DayTotals, lang: Lang) -> None:
         ),
     ]
     # The money tile gets twice the width: ¥12,345,678.90 would otherwise be cut to "¥12,345,…".
-    widths = [2 if i == 1 else 1 for i in range(len(tiles))]
+    widths = [2 if i == 0 else 1 for i in range(len(tiles))]
     for column, (tile_label, value, help_text) in zip(st.columns(widths), tiles, strict=True):
         column.metric(tile_label, value, help=help_text, border=True)
     if totals.unbalanced_batches:
@@ -166,14 +283,27 @@ def hourly_chart_frame(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
     )
 
 
-def recent_chart_frame(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
-    """Long format for a line chart: minute (Shanghai), channel label, orders."""
-    rows_ = list(rows)
+def recent_chart_frame(rows: Iterable[Row], lang: Lang, minutes: int = RECENT_MINUTES) -> pd.DataFrame:
+    """Long format for a bar chart: minute (Shanghai), channel label, orders; every minute of the window
+    (the ``minutes`` up to the newest one with orders, not before the day's midnight) for every channel that
+    has orders in it, zeros included, so the time axis is the whole window and a quiet minute shows as one."""
+    counts: dict[tuple[datetime, str], int] = {}
+    for r in rows:
+        key = (r["minute_local"], r["channel"])
+        counts[key] = counts.get(key, 0) + int(r["orders"])
+    cells: list[tuple[datetime, str]] = []
+    if counts:
+        last = max(minute for minute, _ in counts)
+        first = max(last - timedelta(minutes=minutes - 1), last.replace(hour=0, minute=0, second=0, microsecond=0))
+        present = {channel for _, channel in counts}
+        channels = [c for c in KNOWN_CHANNELS if c in present] + sorted(present - set(KNOWN_CHANNELS))
+        span = int((last - first).total_seconds() // 60)
+        cells = [(first + timedelta(minutes=i), c) for i in range(span + 1) for c in channels]
     return pd.DataFrame(
         {
-            t("col.minute", lang): pd.to_datetime([r["minute_local"] for r in rows_]),
-            t("col.channel", lang): [label("channel", r["channel"], lang) for r in rows_],
-            t("col.orders", lang): [int(r["orders"]) for r in rows_],
+            t("col.minute", lang): pd.to_datetime([minute for minute, _ in cells]),
+            t("col.channel", lang): [label("channel", channel, lang) for _, channel in cells],
+            t("col.orders", lang): [counts.get(cell, 0) for cell in cells],
         }
     )
 
@@ -211,10 +341,11 @@ def ingest_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
     )
 
 
-def reference_ingest_text(totals: Row, lang: Lang) -> str:
-    """One line for the reference-data batches, which are not an order channel."""
+def reference_ingest_text(totals: Row, lang: Lang, key: str = "ingest.reference") -> str:
+    """One line for the reference-data (or, with ``key="ingest.settlement"``, settlement statement) batches,
+    which are not an order channel."""
     return t(
-        "ingest.reference",
+        key,
         lang,
         **{key: format_count(totals[key]) for key in ("batches", "landed", "loaded", "quarantined", "duplicate")},
     )
@@ -269,15 +400,16 @@ def _table(frame: pd.DataFrame, lang: Lang) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def _chart(frame: pd.DataFrame, *, kind: str, lang: Lang) -> None:
+def _chart(frame: pd.DataFrame, *, kind: str, lang: Lang, height: int | str = "content") -> None:
     if frame.empty:
         st.caption(t("no_data", lang))
         return
     x, color, y = frame.columns
+    # Bars, stacked by channel (the per-minute frame carries zero rows for quiet minutes).
     if kind == "bar":
-        st.bar_chart(frame, x=x, y=y, color=color, stack=True)
+        st.bar_chart(frame, x=x, y=y, color=color, stack=True, height=height)
     else:
-        st.line_chart(frame, x=x, y=y, color=color)
+        st.line_chart(frame, x=x, y=y, color=color, height=height)
 
 
 def _to_local(value: datetime | None) -> datetime | None:

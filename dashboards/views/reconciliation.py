@@ -1,10 +1,12 @@
 """Settlement reconciliation page (finance): for a recon day, each statement channel's result (balanced,
-variances, no statement), the variances to act on with the money at stake, the T+1 payout of the day's
-statements, and the variance over the last days. Account names and phones are masked."""
+variances, no statement), the variances to act on with the money at stake (drill down by statement channel and
+category), the T+1 payout of the day's statements with its totals, the variance over the last days, and the
+day's workbook as ``orderhub recon report`` writes it (download). Account names and phones are masked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import components as ui
+from dashboards import export, queries
 from dashboards.formatting import format_count, format_money
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import looks_like_name, mask_name
-from dashboards.queries import LIST_LIMIT, TREND_DAYS, ReconData, Row
+from dashboards.queries import LIST_LIMIT, SETTLEMENT_CHANNELS, TREND_DAYS, ReconData, ReconExport, Row
 
 
 def render() -> None:
@@ -24,7 +27,14 @@ def render() -> None:
 
 def body(path: Path, lang: Lang, refresh: float) -> None:
     recon_date = st.session_state.get("recon_date")
-    data: ReconData | None = ui.load(path, "reconciliation", lang, recon_date=recon_date)
+    channel = st.session_state.get("recon_channel")
+    category = st.session_state.get("recon_category")
+    data: ReconData | None = ui.load(path, "reconciliation", lang, recon_date=recon_date, channel=channel,
+                                     category=category)
+    if data is not None and category is not None and category not in data.categories:
+        # The chosen category has no variance on this day or channel: show all categories instead.
+        st.session_state.pop("recon_category", None)
+        data = ui.load(path, "reconciliation", lang, recon_date=recon_date, channel=channel, category=None)
     if data is None:
         return
     ui.stamp(data.meta, lang, refresh)
@@ -33,13 +43,29 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     if data.recon_date is None:
         st.info(t("no_data", lang))
         return
-    ui.choose("filter.recon_date", data.dates, lang, key="recon_date", format_option=lambda d: d.isoformat())
+    date_col, export_col = st.columns([1, 2], vertical_alignment="bottom")
+    with date_col:
+        ui.choose("filter.recon_date", data.dates, lang, key="recon_date", format_option=lambda d: d.isoformat())
+    with export_col:
+        render_export(path, data.recon_date, lang)
+    if not data.export_complete:
+        st.caption(t("recon.export_partial", lang, date=data.recon_date.isoformat()))
     st.subheader(t("recon.day", lang, date=data.recon_date.isoformat()))
     render_tiles(data.channels, lang)
     st.subheader(t("recon.channels", lang))
     ui.table(channel_table(data.channels, lang), lang)
     st.subheader(t("recon.variances", lang))
-    if data.variances:
+    channel_col, category_col = st.columns(2)
+    with channel_col:
+        ui.choose("filter.settlement_channel", SETTLEMENT_CHANNELS, lang, key="recon_channel",
+                  all_key="filter.all_channels", format_option=lambda c: label("settlement_channel", c, lang))
+    with category_col:
+        ui.choose("filter.category", data.categories, lang, key="recon_category", all_key="filter.all_categories",
+                  format_option=lambda c: label("recon_category", c, lang))
+    totals = data.variance_totals
+    if data.variances and totals is not None:
+        st.caption(t("recon.variance_totals", lang, n=format_count(totals["lines"]),
+                     net=format_money(totals["variance_amount"]), abs=format_money(totals["variance_abs_amount"])))
         ui.table(variance_table(data.variances, lang), lang, limit=LIST_LIMIT)
     else:
         st.caption(t("recon.no_variances", lang))
@@ -50,6 +76,40 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     with trend_col:
         st.subheader(t("recon.trend", lang, n=TREND_DAYS))
         ui.bar_chart(trend_frame(data.trend, lang), lang)
+
+
+def render_export(path: Path, day: date, lang: Lang) -> None:
+    """The download button for the day's workbook. It is built when clicked (a callable), from the snapshot
+    published at that moment; a day whose lines the snapshot no longer holds in full gets a note."""
+    st.download_button(
+        t("recon.export", lang),
+        data=workbook_builder(path, day),
+        file_name=export.file_name(day),
+        mime=export.MIME,
+        help=t("recon.export_help", lang),
+        icon=":material/download:",
+        on_click="ignore",
+        key="recon_export",
+    )
+
+
+def workbook_builder(path: Path, day: date) -> Callable[[], bytes]:
+    """A callable returning the workbook of ``day`` from the snapshot at ``path`` (read when called)."""
+
+    def build() -> bytes:
+        rows: ReconExport = queries.read_page(path, "recon_export", recon_date=day)
+        return workbook_bytes(rows, path.name)
+
+    return build
+
+
+def workbook_bytes(rows: ReconExport, source: str, now: datetime | None = None) -> bytes:
+    """The workbook for the rows read from a snapshot (``source`` names it on the summary sheet)."""
+    generated = (now or datetime.now(UTC).replace(tzinfo=None)) + timedelta(hours=8)
+    run = rows.meta.run_id if rows.meta and rows.meta.run_id else "—"
+    note = "" if rows.complete_lines else " · 仅差异行 variance lines only"
+    return export.recon_workbook(rows.recon_date, rows.daily, rows.lines, rows.payout,
+                                 source=f"{source} (run {run}){note}", generated=generated)
 
 
 def render_tiles(channels: Iterable[Row], lang: Lang) -> None:
@@ -130,12 +190,41 @@ def variance_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
     )
 
 
+def settlement_total(rows: Iterable[Row]) -> Row | None:
+    """The T+1 totals over the statements: sums of the lines and amounts; the stated net only when every
+    statement states one; totals agree when all do (no when any does not, unknown otherwise)."""
+    rows_ = list(rows)
+    if not rows_:
+        return None
+
+    def money(key: str) -> Decimal:
+        return sum((r[key] or Decimal(0) for r in rows_), Decimal("0.00"))
+
+    agree = [r["totals_agree"] for r in rows_]
+    return {
+        "settlement_channel": None,
+        "payout_date": None,
+        "payment_lines": sum(r["payment_lines"] or 0 for r in rows_),
+        "refund_lines": sum(r["refund_lines"] or 0 for r in rows_),
+        "gross_amount": money("gross_amount"),
+        "refund_amount": money("refund_amount"),
+        "fee_amount": money("fee_amount"),
+        "net_amount": money("net_amount"),
+        "stated_net": money("stated_net") if all(r["stated_net"] is not None for r in rows_) else None,
+        "totals_agree": False if False in agree else (None if None in agree else True),
+    }
+
+
 def settlement_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
+    """One row per statement channel, then the totals row."""
+    rows_ = list(rows)
+    total = settlement_total(rows_)
     return ui.frame(
-        rows,
+        rows_ + ([total] if total else []),
         lang,
         {
-            "col.settlement_channel": lambda r: label("settlement_channel", r["settlement_channel"], lang),
+            "col.settlement_channel": lambda r: t("recon.settlement_total", lang) if r["settlement_channel"] is None
+            else label("settlement_channel", r["settlement_channel"], lang),
             "col.payout_date": lambda r: r["payout_date"].isoformat() if r["payout_date"] else "—",
             "col.payment_lines": lambda r: format_count(r["payment_lines"]),
             "col.refund_lines": lambda r: format_count(r["refund_lines"]),

@@ -1,5 +1,6 @@
 """Stock page: positions per store and SKU (counted, reserved, released, available), what is out of stock or
-oversold, the order lines that took stock that was not there, and what each channel is told it may sell."""
+oversold, the SKUs at risk of running out next, the order lines that took stock that was not there, and what
+each channel is told it may sell."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, format_time
 from dashboards.i18n import Lang, label, t
-from dashboards.queries import LIST_LIMIT, Row, StockData
+from dashboards.queries import LIST_LIMIT, RISK_COVER_HOURS, Row, StockData
 
 
 def render() -> None:
@@ -32,7 +33,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
         st.info(t("no_data", lang))
         return
     st.caption(t("stock.as_of", lang, time=format_time(data.totals["as_of_local"])))
-    render_tiles(data.totals, lang)
+    render_tiles(data.totals, lang, at_risk=data.at_risk_count)
     st.subheader(t("stock.by_store", lang))
     ui.table(store_table(data.by_store, lang), lang)
     short_col, feed_col = st.columns([3, 2])
@@ -44,10 +45,13 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
         ui.table(feed_table(data.feed, lang), lang)
     st.subheader(t("stock.oversells", lang))
     ui.table(oversell_table(data.oversells, lang), lang, limit=LIST_LIMIT)
+    st.subheader(t("stock.at_risk", lang))
+    st.caption(t("help.at_risk", lang, hours=RISK_COVER_HOURS))
+    ui.table(at_risk_table(data.at_risk, lang), lang, limit=LIST_LIMIT)
 
 
-def render_tiles(totals: Row, lang: Lang) -> None:
-    cols = st.columns(4)
+def render_tiles(totals: Row, lang: Lang, *, at_risk: int) -> None:
+    cols = st.columns(5)
     cols[0].metric(t("tile.positions", lang), format_count(totals["positions"]))
     cols[1].metric(t("tile.out_of_stock", lang), format_count(totals["out_of_stock_positions"]))
     cols[2].metric(
@@ -56,6 +60,7 @@ def render_tiles(totals: Row, lang: Lang) -> None:
         help=t("help.oversold_units", lang, n=format_count(totals["oversold_units"])),
     )
     cols[3].metric(t("tile.open_oversells", lang), format_count(totals["open_oversells"]))
+    cols[4].metric(t("tile.at_risk", lang), format_count(at_risk), help=t("help.at_risk", lang, hours=RISK_COVER_HOURS))
 
 
 def store_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
@@ -113,6 +118,34 @@ def oversell_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.status": status,
         },
     )
+
+
+def at_risk_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
+    def risk(r: Row) -> str:
+        if r["below_safety_stock"]:
+            return t("risk.below_safety", lang)
+        return t("risk.low_cover", lang, hours=RISK_COVER_HOURS)
+
+    return ui.frame(
+        rows,
+        lang,
+        {
+            "col.store": lambda r: r["store_id"],
+            "col.sku": lambda r: r["sku_id"],
+            "col.product": lambda r: r["product_name"],
+            "col.product_category": lambda r: r["category"],
+            "col.available": lambda r: format_count(r["available_units"]),
+            "col.safety_stock": lambda r: format_count(r["safety_stock_units"]),
+            "col.sold_since_count": lambda r: format_count(r["sold_since_count"]),
+            "col.units_per_hour": lambda r: _one_decimal(r["units_per_hour"]),
+            "col.hours_of_cover": lambda r: _one_decimal(r["hours_of_cover"]),
+            "col.risk": risk,
+        },
+    )
+
+
+def _one_decimal(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
 
 
 def feed_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:

@@ -39,3 +39,6 @@ where positions.on_hand - positions.reserved_units + positions.released_units <>
     or positions.reserved_units <> positions.open_units + positions.fulfilled_units + positions.released_units
     or coalesce(ledger.ledger_reserved, 0) <> positions.reserved_units
     or coalesce(ledger.ledger_released, 0) <> positions.released_units
+
+-- Shown in Dagster as an asset check of fct_stock_positions (a test with several parents needs to name one).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_stock_positions'}}}) }}

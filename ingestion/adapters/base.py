@@ -145,11 +145,18 @@ class Catalogue:
 # Vectorised interpretation
 
 
+# Larger amounts (and inf / NaN) are not money: they become null, i.e. "not a number" (issue 7: a hostile
+# value must quarantine its record, never fail the DECIMAL(18,2) cast of the whole batch).
+MAX_AMOUNT = 1e12
+MAX_QUANTITY = 100_000
+
+
 def _money(col: str, unit: MoneyUnit) -> pl.Expr:
     number = pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
     if unit == "fen":
         number = number / 100
-    return number.round(2).cast(contract.MONEY)
+    number = pl.when(number.is_finite() & (number.abs() < MAX_AMOUNT)).then(number).otherwise(None)
+    return number.round(2).cast(contract.MONEY, strict=False)
 
 
 def _utc_time(col: str, fmt: TimeFormat, local_tz: str) -> pl.Expr:
@@ -304,6 +311,10 @@ def _typed_lines(lines: pl.DataFrame, spec: ChannelSpec, catalogue: Catalogue) -
          where + pl.lit("price '") + pl.col("unit_price") + pl.lit("' is not a number")),
         (pl.col("quantity_num") <= 0, "bad_quantity",
          where + pl.lit("quantity ") + pl.col("quantity") + pl.lit(" must be positive")),
+        (pl.col("quantity_num") > MAX_QUANTITY, "bad_quantity",
+         where + pl.lit("quantity ") + pl.col("quantity") + pl.lit(f" is over {MAX_QUANTITY:,}: not a real order line")),
+        (pl.col("unit_price_m") < 0, "bad_value",
+         where + pl.lit("price ") + pl.col("unit_price") + pl.lit(" is negative")),
         (pl.col("temp_zone").is_null(), "unknown_sku",
          where + pl.lit("SKU '") + pl.col("sku_id") + pl.lit("' is not in the product catalogue: add it or map it")),
     ]
@@ -313,7 +324,8 @@ def _typed_lines(lines: pl.DataFrame, spec: ChannelSpec, catalogue: Catalogue) -
     original = pl.coalesce("original_price_m", "unit_price_m")
     discount = pl.coalesce("line_discount_m", pl.lit(0).cast(contract.MONEY))
     line_paid = pl.coalesce(
-        "paid_amount_m", (unit_price.cast(pl.Float64) * pl.col("quantity_num")).round(2).cast(contract.MONEY)
+        "paid_amount_m",
+        (unit_price.cast(pl.Float64) * pl.col("quantity_num").clip(0, MAX_QUANTITY)).round(2).cast(contract.MONEY, strict=False),
     )
     return typed.with_columns(error_code=code, error_message=message).with_columns(
         quantity=quantity,
@@ -333,8 +345,10 @@ def _typed_orders(orders: pl.DataFrame, spec: ChannelSpec, local_tz: str) -> pl.
     scale = spec.coordinate_scale
     return orders.with_columns(
         phone_last4=phones.last4("phone", "phone_kind"),
-        lat_num=pl.col("lat").cast(pl.Float64, strict=False) / scale,
-        lng_num=pl.col("lng").cast(pl.Float64, strict=False) / scale,
+        # Rounded to 1e-7° (1 cm): a division is not bit-identical across batch sizes, and the same record must
+        # give the same row whichever batch it arrives in (issue 7, replay in reverse order).
+        lat_num=(pl.col("lat").cast(pl.Float64, strict=False) / scale).round(7),
+        lng_num=(pl.col("lng").cast(pl.Float64, strict=False) / scale).round(7),
         status_norm=pl.col("status").replace_strict(dict(spec.status_map), default=None, return_dtype=pl.String),
         fulfilment_type=pl.col("fulfilment").replace_strict(dict(spec.fulfilment_map), default=None, return_dtype=pl.String),
         payment_method=pl.col("payment_method").replace_strict(
@@ -366,6 +380,11 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
          pl.lit("fulfilment '") + pl.coalesce("fulfilment", pl.lit("")) + pl.lit("' is not a known type")),
         (pl.col("paid_amount_m").is_null(), "bad_value",
          pl.lit("paid amount '") + pl.coalesce("paid_amount", pl.lit("")) + pl.lit("' is not a number")),
+        *[(pl.col(f"{f}_m").is_null() & pl.col(f).is_not_null(), "bad_value",
+           pl.lit(f"{f.replace('_', ' ')} '") + pl.col(f) + pl.lit("' is not an amount")) for f in MONEY_ORDER_FIELDS],
+        (pl.any_horizontal(*[pl.col(f"{f}_m") < 0 for f in MONEY_ORDER_FIELDS]), "bad_value",
+         pl.lit("an amount is negative (") + pl.concat_str([pl.col(f) for f in MONEY_ORDER_FIELDS], separator=", ",
+                                                          ignore_nulls=True) + pl.lit("): amounts are never negative")),
         (pl.col("phone_kind") == "invalid", "bad_phone",
          pl.lit("phone '") + pl.col("phone") + pl.lit("' is neither a mobile, masked, privacy nor landline number")),
         (~pl.col("store_id").is_in(known_stores), "unknown_store",

@@ -2,8 +2,9 @@
 
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from ingestion.faults import crash_point
 from orchestration.assets.finance import FINANCE_DBT_SELECT
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
@@ -11,9 +12,15 @@ from orchestration.settings import Settings
 
 def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefinition:
     # The finance marts are rebuilt per day by their own partitioned assets (orchestration/assets/finance.py).
-    @dbt_assets(manifest=project.manifest_path, project=project, name="orderhub_dbt", exclude=FINANCE_DBT_SELECT)
+    # Tests on the raw sources are asset checks of the raw tables too (dagster-dbt leaves them out by default).
+    translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+
+    @dbt_assets(manifest=project.manifest_path, project=project, name="orderhub_dbt", exclude=FINANCE_DBT_SELECT,
+                dagster_dbt_translator=translator)
     def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # The rules file is read at run time, so an edited rule applies on the next run without a reload.
-        yield from dbt.cli(["build", "--vars", dbt_vars(settings.rules)], context=context).stream()
+        for event in dbt.cli(["build", "--vars", dbt_vars(settings.rules)], context=context).stream():
+            yield event
+            crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
 
     return orderhub_dbt

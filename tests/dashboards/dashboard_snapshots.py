@@ -27,6 +27,27 @@ The pages of issue 8 (columns as in the marts' yml files; numbers the page tests
   largest first: amount_mismatch -¥35.50, unknown_order ¥25.00 (group-buy leader 王秀英 -> 王**, a phone in
   its explanation), tender_total_mismatch -¥9.96, fee_mismatch ¥5.00; a matched line must not show.
 - data quality (all batches): landed 1,809, quarantined 16 (0.9%), duplicates 4, no unbalanced batch.
+
+Closing issue 8's gaps (tables the serving step derives, and the validation results of issue 7):
+
+- live headline: parcels 200 (215 without merging), 15 saved by merging (7.0%); on time 69 of 75 due
+  delivery orders = 92.0% (5 delivered late, 1 overdue; the day before, 10 of 100, must not count); exception
+  rate 3 orders of 500 = 0.6%, 3 open. Live map (data now 2026-11-26 10:59:30 Shanghai): routes R2 and R3
+  (10:30 wave) are out, R1 (back 10:40) is not shown; by the plan R2 is on its way back (stop P3 at 10:45,
+  back at the store 11:00: at 10:59:30 it is 29/30 of the way from P3 to SH001) and R3 is between P4 (10:45)
+  and P5 (11:05).
+- stock at risk (under 4 h of cover, or at/below the safety stock of the channel feed): 1 SKU. SH002/SKU001 has
+  18 available and sold 92 in the 4.99 h since the count (22:00 UTC -> as of 02:59:30): 18.4 an hour, 1.0 h of
+  cover. SH001/SKU001 (7 available, safety 2, 3 sold: 11.6 h) is not at risk; the SKUs with nothing left are
+  not "at risk", they are out (listed as such).
+- reconciliation drill-down: meituan has 2 variance lines (amount_mismatch -¥35.50, fee_mismatch ¥5.00: net
+  -¥30.50, at stake ¥40.50). T+1 totals: gross ¥7,717.00, fees ¥167.00, net ¥7,500.00. The export has every
+  line of the day (L6, an open alipay line, included), from ``reconciliation_lines_recent``.
+- validation results (each expectation's latest result): 4 expectations in 2 suites, 2 failing, 1 of them
+  critical (meituan's amount identity, listed first, then app's phone format whose observed value holds
+  13812345678). Recent validations newest first: stock b-pos (10:59:40), meituan b-mt, app b-app. Quarantine
+  status, most open first: pos bad_amount 10 open / 1 resolved / 1 replay failed, meituan bad_json 5 / 2 / 0,
+  app missing_field 3 / 0 / 0.
 """
 
 from __future__ import annotations
@@ -103,7 +124,26 @@ TABLES: dict[str, str] = {
         statement_files BIGINT, payment_lines BIGINT, refund_lines BIGINT, other_lines BIGINT, txn_count BIGINT,
         gross_amount DECIMAL(18,2), refund_amount DECIMAL(18,2), fee_amount DECIMAL(18,2),
         net_amount DECIMAL(18,2), stated_net DECIMAL(18,2), totals_agree BOOLEAN""",
+    # Derived by the serving step (orchestration/serving.py), not copied from a mart.
+    "fulfilment_daily": """business_date DATE, channel VARCHAR, promised_orders BIGINT, due_orders BIGINT,
+        on_time_orders BIGINT, late_delivered_orders BIGINT, overdue_orders BIGINT, as_of TIMESTAMP""",
+    # Issue 7's validation summaries, as data_quality/results.py `serving_queries` and quarantine.py
+    # `status_summary_sql` publish them.
+    "dq_results_summary": """suite VARCHAR, scope VARCHAR, channel VARCHAR, expectation VARCHAR, rule VARCHAR,
+        severity VARCHAR, validations BIGINT, failures BIGINT, last_failed_at TIMESTAMP, last_validated_at TIMESTAMP,
+        last_batch VARCHAR, last_success BOOLEAN, last_observed_value VARCHAR, last_unexpected_count BIGINT,
+        last_element_count BIGINT, last_unexpected_sample VARCHAR""",
+    "dq_validations_recent": """suite VARCHAR, scope VARCHAR, batch VARCHAR, channel VARCHAR, rows BIGINT,
+        expectations BIGINT, failed BIGINT, critical_failed BIGINT, success BOOLEAN, seconds DOUBLE,
+        validated_at TIMESTAMP, run_id VARCHAR""",
+    "dq_quarantine_status": """channel VARCHAR, error_code VARCHAR, quarantined BIGINT, open BIGINT, resolved BIGINT,
+        replay_failed BIGINT, last_quarantined_at TIMESTAMP""",
 }
+# Same columns as the mart: every line of the latest recon days, for the finance workbook.
+TABLES["reconciliation_lines_recent"] = TABLES["fct_reconciliation_lines"]
+# Tables the serving step derives (not in the warehouse under these names), and the validation results.
+SERVING_DERIVED = ("fulfilment_daily", "reconciliation_lines_recent")
+DQ_TABLES = ("dq_results_summary", "dq_validations_recent", "dq_quarantine_status")
 # Tables a snapshot can be published without (built by later or separate jobs); see Snapshot.omit.
 PAGE_TABLES = {
     "stock": ("fct_stock_positions", "fct_oversell_events", "fct_channel_stock_feed"),
@@ -187,7 +227,7 @@ class Snapshot:
              "2026-11-26 02:00:00", "2026-11-26 02:59:30"),
             ("SH001", "SKU003", "基围虾 500g", "水产", "2026-11-25 22:00:00", 3, 3, 0, 1, 2, 0, 0, 2,
              "2026-11-26 01:30:00", "2026-11-26 02:59:30"),
-            ("SH002", "SKU001", "红富士苹果 1kg", "水果", "2026-11-25 22:00:00", 20, 2, 0, 0, 2, 18, 0, 1,
+            ("SH002", "SKU001", "红富士苹果 1kg", "水果", "2026-11-25 22:00:00", 110, 92, 0, 90, 2, 18, 0, 40,
              "2026-11-26 01:00:00", "2026-11-26 02:59:30"),
             ("SH002", "SKU004", "三鲜水饺 1kg", "速冻", "2026-11-25 22:00:00", 1, 2, 0, 0, 2, -1, 1, 1,
              "2026-11-26 03:00:00", "2026-11-26 02:59:30"),
@@ -326,7 +366,8 @@ class Snapshot:
         default_factory=lambda: [
             (line_id, RECON_DAY, channel, item_type, category, status, "payment", sales, order_key, channel_order_id,
              None, store, tender, account, PREV_DAY, RECON_DAY, 0, 1, 1, None, None, expected_net, None, None, net,
-             "0.00", variance, explanation, f"settlements/{channel}/{RECON_DAY}/statement.csv", line)
+             "0.00", variance, explanation,
+             f"settlements/{channel}/{RECON_DAY}/statement.csv" if line is not None else None, line)
             for line_id, channel, item_type, category, status, sales, order_key, channel_order_id, store, tender,
                 account, expected_net, net, variance, explanation, line in [
                 ("L1", "meituan", "statement_line", "amount_mismatch", "variance", "meituan", "meituan:M3", "M3",
@@ -339,7 +380,46 @@ class Snapshot:
                  "王秀英", None, "25.00", "25.00", "团长王秀英（13912345678）结算行没有对应订单", 7),
                 ("L5", "meituan", "statement_line", "matched", "matched", "meituan", "meituan:M1", "M1", None, None,
                  "MT-SHOP-1", "46.80", "46.80", "0.00", "as expected", 1),
+                ("L6", "alipay", "order", "awaiting_settlement", "open", "app", "app:APP2026112500003",
+                 "APP2026112500003", "SH001", None, None, "30.00", None, None, "no alipay statement yet", None),
             ]
+        ]
+    )
+    # None: every line of recon_lines (the serving step copies all lines of the latest recon days).
+    recon_lines_recent: list[tuple] | None = None
+    fulfilment: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "app", 40, 30, 27, 2, 1, "2026-11-26 02:59:30"),
+            (DAY, "meituan", 50, 45, 42, 3, 0, "2026-11-26 02:59:30"),
+            (PREV_DAY, "app", 120, 100, 10, 90, 0, "2026-11-26 02:59:30"),
+        ]
+    )
+    dq_summary: list[tuple] = field(
+        default_factory=lambda: [
+            ("orders", "batch", "app", "expect_column_values_to_not_be_null(order_key)", "every order has a key",
+             "critical", 3, 0, None, "2026-11-26 01:00:06", "b-app", True, "0 unexpected", 0, 125, None),
+            ("orders", "batch", "app", "expect_column_values_to_match_regex(phone)",
+             "phone is a mainland mobile or landline", "warning", 3, 2, "2026-11-26 01:00:06", "2026-11-26 01:00:06",
+             "b-app", False, '1 unexpected: ["13812345678"]', 1, 125, '["13812345678"]'),
+            ("orders", "batch", "meituan", "expect_column_values_to_be_between(amount_gap)",
+             "paid = goods - discounts + fees", "critical", 2, 1, "2026-11-26 01:01:04", "2026-11-26 01:01:04",
+             "b-mt", False, "2 unexpected", 2, 84, None),
+            ("stock", "table", None, "expect_stock_conservation", "on hand - reserved + released = available",
+             "critical", 5, 0, None, "2026-11-26 02:59:40", "b-pos", True, "0 unbalanced", 0, 5, None),
+        ]
+    )
+    dq_validations: list[tuple] = field(
+        default_factory=lambda: [
+            ("orders", "batch", "b-app", "app", 125, 12, 1, 0, False, 0.4, "2026-11-26 01:00:06", "run-001"),
+            ("orders", "batch", "b-mt", "meituan", 84, 12, 1, 1, False, 0.3, "2026-11-26 01:01:04", "run-001"),
+            ("stock", "table", "b-pos", None, 5, 3, 0, 0, True, 0.1, "2026-11-26 02:59:40", "run-001"),
+        ]
+    )
+    quarantine_status: list[tuple] = field(
+        default_factory=lambda: [
+            ("meituan", "bad_json", 7, 5, 2, 0, "2026-11-26 02:10:00"),
+            ("app", "missing_field", 3, 3, 0, 0, "2026-11-26 01:00:00"),
+            ("pos", "bad_amount", 12, 10, 1, 1, "2026-11-26 02:00:00"),
         ]
     )
     settlement_t1: list[tuple] = field(
@@ -379,7 +459,14 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
             "fct_reconciliation_daily": snap.recon_daily,
             "fct_reconciliation_lines": snap.recon_lines,
             "fct_settlement_t1": snap.settlement_t1,
+            "reconciliation_lines_recent": snap.recon_lines if snap.recon_lines_recent is None
+            else snap.recon_lines_recent,
+            "fulfilment_daily": snap.fulfilment,
+            "dq_results_summary": snap.dq_summary,
+            "dq_validations_recent": snap.dq_validations,
+            "dq_quarantine_status": snap.quarantine_status,
         }
+        con.execute("BEGIN TRANSACTION")  # one commit for the whole file: the fixture is built for every test
         for table, rows in tables.items():
             if table in snap.omit:
                 continue
@@ -392,6 +479,7 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
         con.execute(
             "INSERT INTO snapshot_meta VALUES (?, ?, ?)", [published_at, snap.latest_order_at, snap.run_id]
         )
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()

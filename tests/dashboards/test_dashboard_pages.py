@@ -170,9 +170,9 @@ def test_stock_page_tiles_tables_and_store_filter(serving: Path):
     """Positions, out-of-stock and oversold counts, open oversells; the most oversold SKU first; the channel
     feed per channel; choosing a store narrows tiles and lists to it."""
     at = open_page("stock")
-    assert tiles(at) == {"门店商品数": "5", "无可售库存": "3", "超卖商品": "2", "未解决超卖单": "2"}
+    assert tiles(at) == {"门店商品数": "5", "无可售库存": "3", "超卖商品": "2", "未解决超卖单": "2", "缺货风险商品": "1"}
     assert {m.label: m.proto.help for m in at.metric}["超卖商品"] == "共超卖 4 件"
-    by_store, short, feed, oversells = (d.value for d in at.dataframe)
+    by_store, short, feed, oversells, _at_risk = (d.value for d in at.dataframe)
     assert list(by_store["未解决超卖"]) == ["2", "0"]
     assert list(short["商品编码"]) == ["SKU002", "SKU004", "SKU003"]
     assert list(short["品类"]) == ["乳品", "速冻", "水产"]
@@ -184,7 +184,7 @@ def test_stock_page_tiles_tables_and_store_filter(serving: Path):
 
     at.selectbox(key="stock_store").set_value("SH002")
     rerun(at)
-    assert tiles(at) == {"门店商品数": "2", "无可售库存": "1", "超卖商品": "1", "未解决超卖单": "0"}
+    assert tiles(at) == {"门店商品数": "2", "无可售库存": "1", "超卖商品": "1", "未解决超卖单": "0", "缺货风险商品": "1"}
     assert list(at.dataframe[1].value["商品编码"]) == ["SKU004"]
 
 

@@ -7,15 +7,36 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dashboard_snapshots import PAGE_TABLES, TABLES, Snapshot, write_snapshot
+from dashboard_snapshots import DQ_TABLES, PAGE_TABLES, SERVING_DERIVED, TABLES, Snapshot, write_snapshot
 
 from dashboards import queries
 
-# Where each snapshot table lives in the warehouse.
-SCHEMAS = {table: "marts" for table in TABLES} | {
+# Where each snapshot table lives in the warehouse (the serving step derives some tables itself; the
+# validation results come from issue 7's suites, not from this warehouse).
+SCHEMAS = {table: "marts" for table in TABLES if table not in (*SERVING_DERIVED, *DQ_TABLES)} | {
     table: "dispatch" for table in ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
 } | {"stores": "raw", "riders": "raw"}
 RAW_EXTRA = {"stores": ("city VARCHAR", "address VARCHAR"), "riders": ("capacity_kg DOUBLE", "shift_start VARCHAR")}
+
+
+# fct_orders with the columns the serving step reads (the snapshot's stamp; the fulfilment aggregate). Data now
+# is 02:59:30 UTC. Delivery orders with a promise on 2026-11-26: d1 on time, d2 late, d3 overdue (promised 02:30,
+# not delivered), d4 not due yet (promised 03:30), d5 delivered early before its 03:30 promise (due and on
+# time); not counted: d6 cancelled, d7 ASAP (no promise), p1 a self-pickup order; d0 is the day before.
+FCT_ORDERS = """
+CREATE TABLE marts.fct_orders AS
+SELECT * FROM (VALUES
+    ('app:d0', 'app', DATE '2026-11-25', 'delivery', false, TIMESTAMP '2026-11-25 03:00:00', TIMESTAMP '2026-11-25 02:00:00', TIMESTAMP '2026-11-25 02:30:00'),
+    ('app:d1', 'app', DATE '2026-11-26', 'delivery', false, TIMESTAMP '2026-11-26 02:00:00', TIMESTAMP '2026-11-26 01:50:00', TIMESTAMP '2026-11-26 01:00:00'),
+    ('app:d2', 'app', DATE '2026-11-26', 'delivery', false, TIMESTAMP '2026-11-26 02:00:00', TIMESTAMP '2026-11-26 02:10:00', TIMESTAMP '2026-11-26 01:00:00'),
+    ('meituan:d3', 'meituan', DATE '2026-11-26', 'delivery', false, TIMESTAMP '2026-11-26 02:30:00', NULL, TIMESTAMP '2026-11-26 01:30:00'),
+    ('meituan:d4', 'meituan', DATE '2026-11-26', 'delivery', false, TIMESTAMP '2026-11-26 03:30:00', NULL, TIMESTAMP '2026-11-26 02:40:00'),
+    ('meituan:d5', 'meituan', DATE '2026-11-26', 'delivery', false, TIMESTAMP '2026-11-26 03:30:00', TIMESTAMP '2026-11-26 02:50:00', TIMESTAMP '2026-11-26 02:20:00'),
+    ('meituan:d6', 'meituan', DATE '2026-11-26', 'delivery', true, TIMESTAMP '2026-11-26 02:00:00', NULL, TIMESTAMP '2026-11-26 01:00:00'),
+    ('app:d7', 'app', DATE '2026-11-26', 'delivery', false, NULL, TIMESTAMP '2026-11-26 02:00:00', TIMESTAMP '2026-11-26 01:20:00'),
+    ('app:p1', 'app', DATE '2026-11-26', 'self_pickup', false, TIMESTAMP '2026-11-26 02:00:00', NULL, TIMESTAMP '2026-11-26 02:59:30')
+) AS t(order_key, channel, business_date, fulfilment_type, is_cancelled, promised_to, delivered_at, created_at)
+"""
 
 
 def build_warehouse(path: Path, without: tuple[str, ...] = ()) -> None:
@@ -35,7 +56,13 @@ def build_warehouse(path: Path, without: tuple[str, ...] = ()) -> None:
             con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM rows.main.{table}")
             for column in RAW_EXTRA.get(table, ()):
                 con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {column}")
-        con.execute("CREATE TABLE marts.fct_orders AS SELECT TIMESTAMP '2026-11-26 02:59:30' AS created_at")
+        con.execute(FCT_ORDERS)
+        # The rest of the raw schema, empty, as ingestion creates it (the serving step also reads raw tables,
+        # e.g. the quarantine for issue 7's status summary).
+        from ingestion.contract import raw_schema_ddl
+
+        for statement in raw_schema_ddl():
+            con.execute(statement)
         con.execute("DETACH rows")
     finally:
         con.close()
@@ -87,3 +114,47 @@ def test_publish_without_reconciliation_marts(publish_from_warehouse):
     serving = publish_from_warehouse(without=PAGE_TABLES["reconciliation"])
     assert queries.read_page(serving, "reconciliation").missing == PAGE_TABLES["reconciliation"]
     assert queries.read_page(serving, "stock").missing == ()
+
+
+def test_serving_derives_fulfilment_and_the_recent_recon_lines(publish_from_warehouse):
+    """The serving step derives the live page's fulfilment figures from fct_orders (see FCT_ORDERS: per day and
+    channel, delivery orders with a promise, not cancelled; due = promise passed or delivered; on time =
+    delivered by the promise) and copies every line of the latest recon days for the workbook, which the
+    variance-only fct_reconciliation_lines copy does not have; the live page reads them."""
+    serving = publish_from_warehouse()
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        fulfilment = con.execute(
+            "SELECT business_date::VARCHAR, channel, promised_orders, due_orders, on_time_orders,"
+            " late_delivered_orders, overdue_orders FROM fulfilment_daily ORDER BY ALL").fetchall()
+        recent = {r[0] for r in con.execute("SELECT DISTINCT recon_status FROM reconciliation_lines_recent").fetchall()}
+    finally:
+        con.close()
+    assert fulfilment == [
+        ("2026-11-25", "app", 1, 1, 1, 0, 0),
+        ("2026-11-26", "app", 2, 2, 1, 1, 0),
+        ("2026-11-26", "meituan", 3, 2, 1, 0, 1),
+    ]
+    assert recent == {"variance", "matched", "open"}
+    headline = queries.read_live(serving).headline
+    assert (headline.due_orders, headline.on_time_orders, headline.overdue_orders) == (4, 2, 1)
+
+
+def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
+    """Only the lines of the latest 7 recon days are copied whole (the snapshot is republished every
+    micro-batch): a line 15 days older stays in the warehouse."""
+    serving_module = pytest.importorskip("orchestration.serving")
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_warehouse(warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO marts.fct_reconciliation_lines SELECT * REPLACE (DATE '2026-11-10' AS recon_date,"
+                " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'")
+    con.close()
+    serving = tmp_path / "serving.duckdb"
+    serving_module.publish(warehouse, serving, "run-contract")
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        ids = {r[0] for r in con.execute("SELECT recon_line_id FROM reconciliation_lines_recent").fetchall()}
+    finally:
+        con.close()
+    assert "L-old" not in ids and {"L1", "L5", "L6"} <= ids

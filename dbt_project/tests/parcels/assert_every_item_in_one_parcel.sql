@@ -54,3 +54,6 @@ where lines.order_key is null
     or packed.volume_ml <> lines.volume_ml
     or packed.merge_groups <> 1
     or packed.merge_group_id <> lines.merge_group_id
+
+-- Shown in Dagster as an asset check of fct_parcel_items (a test with several parents needs to name one).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_parcel_items'}}}) }}

@@ -48,3 +48,6 @@ where s.business_date is null
     or s.parcels_after_split <> coalesce(p.parcels, 0)
     or s.parcels_saved <> s.parcels_without_merge - s.parcels_after_split
     or s.parcels_after_split <> s.merge_groups - s.merge_groups_without_lines + s.split_extra_parcels
+
+-- Shown in Dagster as an asset check of fct_merge_savings_daily (a test with several parents needs to name one).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_merge_savings_daily'}}}) }}

@@ -65,3 +65,6 @@ where b.parcel_id is null
     or b.rule_travel_group <> p.travel_group
     or b.item_weight_g <> p.weight_g
     or b.item_volume_ml <> p.volume_ml
+
+-- Shown in Dagster as an asset check of fct_parcels (a test with several parents needs to name one).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_parcels'}}}) }}

@@ -1,0 +1,253 @@
+"""Data-quality asset checks: the Great Expectations suites of data_quality/ run by Dagster, with every result
+stored in the warehouse (`dq.dq_results`, `dq.dq_validations`) by the run that validates.
+
+Every micro-batch (the pipeline job):
+- `orders_batch_quality` (raw/orders): each channel's normalised orders and their lines, for every ingest
+  batch not validated yet (so a batch loaded by a run killed before its checks is validated by the next run);
+- `settlement_lines_batch_quality` (raw/settlement_lines): each statement channel's lines of those batches;
+- `parcels_quality`, `stock_positions_quality` (the marts, whole).
+
+Every daily build (the reconciliation job, per day or range):
+- `orders_day_quality` and `settlement_lines_day_quality`: every order and statement line of the day(s),
+  again: a day's finance numbers are built from the whole day, whichever batch brought it;
+- `reconciliation_quality` (marts/fct_reconciliation_lines of the day(s)).
+
+A check fails with ERROR when a *critical* expectation fails (money that finance would publish: amounts and
+their identities, keys, status / channel codes of settlement and reconciliation lines), else with WARN. All
+checks are blocking, so an ERROR stops what is downstream in that run (the day's reconciliation, or the marts
+and the snapshot of a micro-batch) while a WARN never does; blocking also makes the snapshot wait for the
+results it publishes.
+
+GX is not called through dagster-ge (it does not support GX 1.x): the checks call data_quality.runner.
+"""
+# No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
+
+from collections.abc import Iterable
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from data_quality import results as dq_results
+from data_quality.results import Validation, read_frame
+from ingestion import warehouse
+from orchestration.resources import OrderhubPaths
+from orchestration.rules import load as load_rules
+
+ORDERS = dg.AssetKey(["raw", "orders"])
+ORDER_LINES = dg.AssetKey(["raw", "order_lines"])
+SETTLEMENT_LINES = dg.AssetKey(["raw", "settlement_lines"])
+PARCELS = dg.AssetKey(["marts", "fct_parcels"])
+STOCK_POSITIONS = dg.AssetKey(["marts", "fct_stock_positions"])
+RECONCILIATION = dg.AssetKey(["marts", "fct_reconciliation_lines"])
+
+_ORDERS_WITH_LINE_TOTALS = """
+    WITH selected AS (SELECT * FROM raw.orders o WHERE {where})
+    SELECT selected.*, l.lines_goods_total
+    FROM selected
+    LEFT JOIN (SELECT order_key, sum(original_price * quantity) AS lines_goods_total FROM raw.order_lines
+               WHERE order_key IN (SELECT order_key FROM selected) GROUP BY order_key) l USING (order_key)
+"""
+_LINES_OF = "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key) WHERE {where}"
+_LOCAL_DAY = "CAST(timezone('{tz}', {column}::TIMESTAMPTZ) AS DATE)"
+
+
+def _validator(paths: OrderhubPaths):
+    from data_quality.runner import validator  # GX takes seconds to import: only when a check runs
+    from data_quality.suites import SuiteParams
+
+    return validator(SuiteParams.from_rules(load_rules(paths.rules)))
+
+
+def _per_channel(frame: pl.DataFrame, column: str = "channel") -> Iterable[tuple[str, pl.DataFrame]]:
+    for (channel,), part in sorted(frame.group_by(column), key=lambda item: item[0][0]):
+        yield channel, part
+
+
+def _validate_orders(validator, con, where: str, params: list, scope: str, batch: str) -> list[Validation]:
+    orders = read_frame(con, _ORDERS_WITH_LINE_TOTALS.format(where=where), params)
+    lines = read_frame(con, _LINES_OF.format(where=where), params)
+    if orders.height == 0:
+        return [Validation("orders", scope, batch, None, rows=0), Validation("order_lines", scope, batch, None, rows=0)]
+    out = []
+    for channel, part in _per_channel(orders):
+        out.append(validator.validate("orders", part, scope=scope, batch=batch, channel=channel))
+        out.append(validator.validate("order_lines", lines.filter(pl.col("channel") == channel), scope=scope,
+                                      batch=batch, channel=channel))
+    return out
+
+
+def _validate_settlements(validator, con, where: str, params: list, scope: str, batch: str) -> list[Validation]:
+    lines = read_frame(con, f"SELECT * FROM raw.settlement_lines WHERE {where}", params)
+    if lines.height == 0:
+        return [Validation("settlement_lines", scope, batch, None, rows=0)]
+    return [validator.validate("settlement_lines", part, scope=scope, batch=batch, channel=channel)
+            for channel, part in _per_channel(lines)]
+
+
+def _result(validations: list[Validation], what: str, empty: str) -> dg.AssetCheckResult:
+    validated = [v for v in validations if v.rows]
+    failed = [v for v in validated if not v.success]
+    critical = [v for v in failed if v.critical_failed]
+    if not validated:
+        description = empty
+    elif not failed:
+        description = f"{what}: {sum(len(v.outcomes) for v in validated):,} expectations met on {sum(v.rows for v in validated):,} rows"
+    else:
+        description = " | ".join(v.describe() for v in failed[:5])
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+        description=description[:2000],
+        metadata={
+            "validations": len(validated),
+            "rows": sum(v.rows for v in validated),
+            "failed_expectations": sum(len(v.failed) for v in validated),
+            "critical_failures": sum(len(v.critical_failed) for v in validated),
+            "batches": ", ".join(sorted({v.batch for v in validations}))[:500] or "(none)",
+            "results": "dq.dq_results",
+        },
+    )
+
+
+def _store(con: duckdb.DuckDBPyConnection, validations: list[Validation], run_id: str) -> None:
+    dq_results.write(con, validations, run_id)
+
+
+def _days(context: dg.AssetCheckExecutionContext, con: duckdb.DuckDBPyConnection, latest_sql: str) -> tuple[str, str]:
+    """The day range of the run's partition(s); without one (an ad-hoc run), the latest day in the data."""
+    tags = context.run.tags
+    if "dagster/asset_partition_range_start" in tags:
+        return tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"], tags["dagster/partition"]
+    latest = con.execute(latest_sql).fetchone()[0]
+    return (str(latest), str(latest)) if latest else ("", "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every micro-batch
+
+
+@dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
+                description="Each channel's normalised orders and lines of every new ingest batch (GX suites "
+                            "`orders`, `order_lines`); ERROR on a critical (money) failure.")
+def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        batches = dq_results.pending_batches(con, "orders")
+        validations: list[Validation] = []
+        if batches:
+            validator = _validator(paths)
+            for batch in batches:
+                validations += _validate_orders(validator, con, "o.batch_id = ?", [batch], "batch", batch)
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, "orders of batches " + ", ".join(batches), "no new batch to validate")
+
+
+@dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
+                description="Each statement channel's lines of every new ingest batch (GX suite `settlement_lines`).")
+def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        batches = dq_results.pending_batches(con, "settlement_lines")
+        validations: list[Validation] = []
+        if batches:
+            validator = _validator(paths)
+            for batch in batches:
+                validations += _validate_settlements(validator, con, "batch_id = ?", [batch], "batch", batch)
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, "settlement lines", "no new batch to validate")
+
+
+def _mart_check(context, paths: OrderhubPaths, suite: str, table: str) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        latest = con.execute("SELECT batch_id FROM raw.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1").fetchone()
+        batch = latest[0] if latest else "(no batch)"
+        frame = read_frame(con, f"SELECT * FROM marts.{table}")
+        validations = [_validator(paths).validate(suite, frame, scope="table", batch=batch)] if frame.height else []
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, f"marts.{table}", f"marts.{table} is empty")
+
+
+@dg.asset_check(asset=PARCELS, blocking=True, description="marts.fct_parcels against the parcel rules (GX suite `parcels`).")
+def parcels_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    return _mart_check(context, paths, "parcels", "fct_parcels")
+
+
+@dg.asset_check(asset=STOCK_POSITIONS, blocking=True,
+                description="marts.fct_stock_positions: counts and the stock ledger's conservation (GX suite `stock_positions`).")
+def stock_positions_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    return _mart_check(context, paths, "stock_positions", "fct_stock_positions")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every daily build (the reconciliation job)
+
+
+@dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
+                description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
+                            "failure blocks the day's reconciliation.")
+def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        tz = load_rules(paths.rules).get("local_timezone", "Asia/Shanghai")
+        local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
+        first, last = _days(context, con, f"SELECT max({local_day}) FROM raw.orders o")
+        validations: list[Validation] = []
+        if first:
+            validator = _validator(paths)
+            label = first if first == last else f"{first}..{last}"
+            validations = _validate_orders(validator, con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label)
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, f"orders of {first}..{last}", "no orders for the day")
+
+
+@dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
+                description="Every statement line of the reconciled day(s); a critical failure blocks the day's reconciliation.")
+def settlement_lines_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        first, last = _days(context, con, "SELECT max(statement_date) FROM raw.settlement_lines")
+        validations: list[Validation] = []
+        if first:
+            label = first if first == last else f"{first}..{last}"
+            validations = _validate_settlements(_validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE",
+                                                [first, last], "day", label)
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, f"statement lines of {first}..{last}", "no statement lines for the day")
+
+
+@dg.asset_check(asset=RECONCILIATION, blocking=True,
+                description="marts.fct_reconciliation_lines of the reconciled day(s) (GX suite `reconciliation_lines`).")
+def reconciliation_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        first, last = _days(context, con, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines")
+        validations: list[Validation] = []
+        if first:
+            frame = read_frame(con, "SELECT * FROM marts.fct_reconciliation_lines WHERE recon_date BETWEEN ?::DATE AND ?::DATE",
+                               [first, last])
+            label = first if first == last else f"{first}..{last}"
+            if frame.height:
+                validations = [_validator(paths).validate("reconciliation_lines", frame, scope="day", batch=label)]
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, f"reconciliation of {first}..{last}", "no reconciliation lines for the day")
+
+
+MICRO_BATCH_CHECKS = (orders_batch_quality, settlement_lines_batch_quality, parcels_quality, stock_positions_quality)
+DAILY_CHECKS = (orders_day_quality, settlement_lines_day_quality, reconciliation_quality)
+QUALITY_CHECKS = (*MICRO_BATCH_CHECKS, *DAILY_CHECKS)
