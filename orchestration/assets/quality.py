@@ -192,60 +192,61 @@ def stock_positions_quality(context: dg.AssetCheckExecutionContext, paths: Order
 # Every daily build (the reconciliation job)
 
 
+def _day_check(context, paths: OrderhubPaths, latest_sql: str, validate, what: str, empty: str) -> dg.AssetCheckResult:
+    """The reconciled day(s) of one table: find them, validate them (validate(con, first, last, label) ->
+    validations), store the results and turn them into the check's result."""
+    con = warehouse.connect(paths.warehouse_path)
+    try:
+        first, last = _days(context, con, latest_sql)
+        validations: list[Validation] = []
+        if first:
+            label = first if first == last else f"{first}..{last}"
+            validations = validate(con, first, last, label)
+        _store(con, validations, context.run.run_id)
+    finally:
+        con.close()
+    return _result(validations, f"{what} of {first}..{last}", empty)
+
+
 @dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
                 description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
                             "failure blocks the day's reconciliation.")
 def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
-        tz = load_rules(paths.rules).get("local_timezone", "Asia/Shanghai")
-        local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
-        first, last = _days(context, con, f"SELECT max({local_day}) FROM raw.orders o")
-        validations: list[Validation] = []
-        if first:
-            validator = _validator(paths)
-            label = first if first == last else f"{first}..{last}"
-            validations = _validate_orders(validator, con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label)
-        _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
-    return _result(validations, f"orders of {first}..{last}", "no orders for the day")
+    tz = load_rules(paths.rules).get("local_timezone", "Asia/Shanghai")
+    local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
+    return _day_check(
+        context, paths, f"SELECT max({local_day}) FROM raw.orders o",
+        lambda con, first, last, label: _validate_orders(
+            _validator(paths), con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
+        "orders", "no orders for the day",
+    )
 
 
 @dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
                 description="Every statement line of the reconciled day(s); a critical failure blocks the day's reconciliation.")
 def settlement_lines_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
-        first, last = _days(context, con, "SELECT max(statement_date) FROM raw.settlement_lines")
-        validations: list[Validation] = []
-        if first:
-            label = first if first == last else f"{first}..{last}"
-            validations = _validate_settlements(_validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE",
-                                                [first, last], "day", label)
-        _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
-    return _result(validations, f"statement lines of {first}..{last}", "no statement lines for the day")
+    return _day_check(
+        context, paths, "SELECT max(statement_date) FROM raw.settlement_lines",
+        lambda con, first, last, label: _validate_settlements(
+            _validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
+        "statement lines", "no statement lines for the day",
+    )
+
+
+def _validate_reconciliation(paths: OrderhubPaths, con, first, last, label) -> list[Validation]:
+    frame = read_frame(con, "SELECT * FROM marts.fct_reconciliation_lines WHERE recon_date BETWEEN ?::DATE AND ?::DATE",
+                       [first, last])
+    return [_validator(paths).validate("reconciliation_lines", frame, scope="day", batch=label)] if frame.height else []
 
 
 @dg.asset_check(asset=RECONCILIATION, blocking=True,
                 description="marts.fct_reconciliation_lines of the reconciled day(s) (GX suite `reconciliation_lines`).")
 def reconciliation_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
-        first, last = _days(context, con, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines")
-        validations: list[Validation] = []
-        if first:
-            frame = read_frame(con, "SELECT * FROM marts.fct_reconciliation_lines WHERE recon_date BETWEEN ?::DATE AND ?::DATE",
-                               [first, last])
-            label = first if first == last else f"{first}..{last}"
-            if frame.height:
-                validations = [_validator(paths).validate("reconciliation_lines", frame, scope="day", batch=label)]
-        _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
-    return _result(validations, f"reconciliation of {first}..{last}", "no reconciliation lines for the day")
+    return _day_check(
+        context, paths, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines",
+        lambda con, first, last, label: _validate_reconciliation(paths, con, first, last, label),
+        "reconciliation", "no reconciliation lines for the day",
+    )
 
 
 MICRO_BATCH_CHECKS = (orders_batch_quality, settlement_lines_batch_quality, parcels_quality, stock_positions_quality)
