@@ -50,6 +50,9 @@ ORDERS: dict[str, pl.DataType] = {
     "delivery_fee": MONEY,
     "packaging_fee": MONEY,
     "paid_amount": MONEY,
+    # What the platform says it pays the merchant for this order (Meituan poi_receive_detail, Eleme income);
+    # null where the channel states nothing and reconciliation falls back to configured fee rates.
+    "merchant_receivable": MONEY,
     "payment_method": pl.String,
     "fulfilment_type": pl.String,
     "batch_id": pl.String,

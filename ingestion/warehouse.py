@@ -15,4 +15,15 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     for statement in contract.raw_schema_ddl():
         con.execute(statement)
+    _add_new_columns(con)
     return con
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made by an older version gets the contract's newer columns (null for old rows)."""
+    for table, columns in contract.all_tables().items():
+        for column, dtype in columns.items():
+            con.execute(
+                f'ALTER TABLE {contract.RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{column}" '
+                f"{contract.duckdb_type(dtype)}"
+            )

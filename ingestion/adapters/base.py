@@ -42,6 +42,7 @@ ORDER_FIELDS = (
     "delivery_fee",
     "packaging_fee",
     "paid_amount",
+    "merchant_receivable",
     "payment_method",
     "fulfilment",
 )
@@ -62,7 +63,10 @@ MONEY_ORDER_FIELDS = (
     "delivery_fee",
     "packaging_fee",
     "paid_amount",
+    "merchant_receivable",
 )
+# What the platform itself states the merchant receives for the order; absent (null) where it says nothing.
+STATED_MONEY_FIELDS = ("paid_amount", "merchant_receivable")
 MONEY_LINE_FIELDS = ("unit_price", "original_price", "line_discount", "paid_amount")
 TIME_FIELDS = ("created_at", "paid_at", "promised_from", "promised_to", "status_time")
 
@@ -403,8 +407,9 @@ def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
         promised_from=pl.col("promised_from_ts"),
         promised_to=pl.col("promised_to_ts"),
         status=pl.col("status_norm"),
-        **{f: pl.coalesce(f"{f}_m", pl.lit(0).cast(contract.MONEY)) for f in MONEY_ORDER_FIELDS if f != "paid_amount"},
+        **{f: pl.coalesce(f"{f}_m", pl.lit(0).cast(contract.MONEY)) for f in MONEY_ORDER_FIELDS if f not in STATED_MONEY_FIELDS},
         paid_amount=pl.col("paid_amount_m"),
+        merchant_receivable=pl.col("merchant_receivable_m"),
         channel_user_id=pl.col("channel_user_id"),
     )
 

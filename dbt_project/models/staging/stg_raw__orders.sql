@@ -38,6 +38,7 @@ select
     cast(delivery_fee as decimal(18, 2)) as delivery_fee,
     cast(packaging_fee as decimal(18, 2)) as packaging_fee,
     cast(paid_amount as decimal(18, 2)) as paid_amount,
+    cast(merchant_receivable as decimal(18, 2)) as merchant_receivable,
     payment_method,
     fulfilment_type,
     batch_id,
