@@ -80,7 +80,6 @@ def generate(n_orders: int, seed: int, warehouse: Path) -> dict[str, int]:
     # One or two addresses per customer, each served by one store.
     second = rng.random(n_customers) < 0.10
     n_addresses = n_customers + int(second.sum())
-    addr_customer = np.concatenate([np.arange(n_customers), np.flatnonzero(second)])
     addr_store = rng.integers(0, len(stores), size=n_addresses)
     addr_admin = 310101 + rng.integers(0, 16, size=n_addresses) * 3
     addr_key = [f"{a}|道{i % 997}号{i // 997}栋{i % 31}室" for i, a in enumerate(addr_admin)]

@@ -377,7 +377,7 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
          pl.lit("delivery order has no phone number")),
         (pl.col("line_error_code").is_not_null(), pl.col("line_error_code"), pl.col("line_error_message")),
         (pl.col("created_at_ts").is_null(), "bad_value",
-         pl.lit(f"order time '") + pl.col("created_at") + pl.lit(f"' is not a {spec.time_format} time")),
+         pl.lit("order time '") + pl.col("created_at") + pl.lit(f"' is not a {spec.time_format} time")),
         (pl.col("status_norm").is_null(), "bad_value",
          pl.lit("status '") + pl.coalesce("status", pl.lit("")) + pl.lit("' is not a known status code")),
         (pl.col("fulfilment_type").is_null(), "bad_value",

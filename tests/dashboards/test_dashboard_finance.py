@@ -106,7 +106,7 @@ def test_export_is_the_workbook_orderhub_recon_report_writes(serving: Path, tmp_
     every cell the same value, number format, font and fill; the same frozen panes, filters, row heights and
     column widths. The only differences are the deliberate ones: the generated-at line (A2) names the snapshot,
     and explanations are masked (so that column's width may differ)."""
-    recon_report = pytest.importorskip("orchestration.recon_report")
+    from orchestration import recon_report
     warehouse = tmp_path / "warehouse.duckdb"
     _warehouse_with_finance_marts(warehouse)
     cli_path = tmp_path / "cli.xlsx"
