@@ -172,9 +172,9 @@ TEXT: dict[str, dict[Lang, str]] = {
     "tile.parcels_sent": {"zh": "实际包裹", "en": "Parcels sent"},
     "tile.saved_by_merge": {"zh": "合单节省包裹", "en": "Parcels saved by merging"},
     "tile.split_groups": {"zh": "拆包的合单组", "en": "Merge groups split"},
-    "help.merged_orders": {"zh": "合单率 {rate}；{groups} 个两单及以上的合单组", "en": "{rate} of delivery orders; {groups} groups of two or more"},
+    "help.merged_orders": {"zh": "合单率 {rate}；{groups} 个两单及以上的合单组", "en": "{rate} of delivery orders; {groups} groups of two or more"},  # noqa: E501 (a table row or a translation reads best whole)
     "help.parcels_sent": {"zh": "不合单时为 {n} 个包裹（同样的拆包规则）", "en": "{n} parcels without merging (same split rules)"},
-    "help.saved_by_merge": {"zh": "相比每单单独打包（同样拆包规则）节省 {pct}", "en": "{pct} fewer than packing every order alone (same split rules)"},
+    "help.saved_by_merge": {"zh": "相比每单单独打包（同样拆包规则）节省 {pct}", "en": "{pct} fewer than packing every order alone (same split rules)"},  # noqa: E501 (a table row or a translation reads best whole)
     "help.split_groups": {
         "zh": "按温区拆 {zone} 组，超重/超体积 {limits} 组，超限单件 {oversize} 个",
         "en": "{zone} by temperature zone, {limits} over weight/volume, {oversize} oversize units",
@@ -365,7 +365,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     },
     "section.live_map": {"zh": "门店、骑手与计划路线", "en": "Stores, riders and planned routes"},
     "live.map_legend": {
-        "zh": "深色大圆点：门店 · 蓝点：骑手（按计划推算的当前位置）· 线：计划路线 · 小圆点：收货地址（绿色准时，红色预计迟到）。离线显示，无底图。",
+        "zh": "深色大圆点：门店 · 蓝点：骑手（按计划推算的当前位置）· 线：计划路线 · 小圆点：收货地址（绿色准时，红色预计迟到）。离线显示，无底图。",  # noqa: E501 (a table row or a translation reads best whole)
         "en": "Large dark dots: stores · blue dots: riders (where the plan has them now) · lines: planned routes · "
         "small dots: destinations (green on time, red expected late). Offline: no base map.",
     },

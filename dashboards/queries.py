@@ -107,7 +107,8 @@ WHERE raised_at + {_TO_LOCAL} >= $business_date::TIMESTAMP
 # Ingest batches started since the business day began (started_at is UTC, the wall-clock time of the load;
 # "since" rather than "on", so a day replayed later still shows its batches). The pipeline also books
 # reference-data loads here, as channel 'reference/<table>', and settlement statements as
-# 'settlement/<provider>': they are flagged, so the page can keep them apart from the order channels. A batch counts as unbalanced unless the pipeline marked it balanced
+# 'settlement/<provider>': they are flagged, so the page can keep them apart from the order channels.
+# A batch counts as unbalanced unless the pipeline marked it balanced
 # (landed = loaded + quarantined + duplicate); an unknown (NULL) flag is not taken as balanced.
 INGEST_BY_CHANNEL = f"""
 WITH day AS (

@@ -15,7 +15,12 @@ def _sources_newer_than(manifest: Path, project_dir: Path) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    watched = [project_dir / "dbt_project.yml", *project_dir.glob("models/**/*"), *project_dir.glob("macros/**/*"), *project_dir.glob("tests/**/*")]
+    watched = [
+        project_dir / "dbt_project.yml",
+        *project_dir.glob("models/**/*"),
+        *project_dir.glob("macros/**/*"),
+        *project_dir.glob("tests/**/*"),
+    ]
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
 

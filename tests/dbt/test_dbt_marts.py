@@ -157,8 +157,9 @@ def test_daily_channel_summary(marts) -> None:
 @pytest.mark.slow
 def test_exceptions_found_and_nothing_else(marts) -> None:
     """Exactly the planted problems are raised: the unresolved delivery address (a parsed address without
-    coordinates is geocoded for dispatch, not escalated), the unpaid online order, the open order promised before now+15min. Not the cancelled order with a bad
-    address, not cash on delivery, not self pickup, not delivered orders past their promise."""
+    coordinates is geocoded for dispatch, not escalated), the unpaid online order, the open order promised
+    before now+15min. Not the cancelled order with a bad address, not cash on delivery, not self pickup, not
+    delivered orders past their promise."""
     # Open problems (resolved_at NULL) of the kinds this dataset plants. Its orders are not priced from the
     # catalogue and it has no stock counts: price and stock problems are tested in test_dbt_stock_prices.py.
     rows = marts("""

@@ -221,7 +221,9 @@ def hostile_statement(draw, relative: str, data: bytes) -> bytes:
         return draw(st.binary(max_size=300))
     if action == "encoding":  # the other encoding than the channel's
         try:
-            return data.decode("gb18030").encode("utf-8") if relative.split("/")[1] == "alipay" else data.decode("utf-8").encode("gbk", "replace")
+            if relative.split("/")[1] == "alipay":
+                return data.decode("gb18030").encode("utf-8")
+            return data.decode("utf-8").encode("gbk", "replace")
         except UnicodeDecodeError:
             return data
     if action == "drop_line" and len(lines) > 2:

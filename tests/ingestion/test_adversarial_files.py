@@ -145,7 +145,8 @@ _MEASURE = textwrap.dedent("""
     con = warehouse.connect(Path(sys.argv[2]))
     result = run_batch(con, Path(sys.argv[1]))
     code = con.execute("SELECT error_code FROM raw.quarantine WHERE source_line = 0").fetchall()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, round(time.perf_counter() - started, 2), code, result.counts["app"].__dict__)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(peak_mb, round(time.perf_counter() - started, 2), code, result.counts["app"].__dict__)
 """)
 
 
