@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     day.add_argument("--orders", type=int, default=20_000)
     day.add_argument("--seed", type=int, default=42)
     day.add_argument("--out", type=Path, required=True)
-    day.add_argument("--merge-window", type=int, default=None, help="minutes; default: config/rules.yml")
+    day.add_argument("--merge-window", type=int, default=None, help="minutes; default: the business definition (30)")
     live = sub.add_parser("live", help="keep writing small files for today, about RATE orders per second")
     live.add_argument("--out", type=Path, required=True)
     live.add_argument("--rate", type=float, default=2.0)

@@ -56,7 +56,7 @@ def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_
 
     Orders then progress: later files carry status pushes of the same orders (picked, dispatched,
     delivered), and the day carries deliberate problems (oversells, price errors, bad addresses, late
-    orders) recorded in the truth under `problems`, judged by `problem_rules` (default: config/rules.yml)."""
+    orders) recorded in the truth under `problems`, judged by `problem_rules` (default: the business thresholds of ProblemRules)."""
     # Millions of small, long-lived objects make the cyclic GC rescan the heap over and over (~35% of
     # the run time); none of them form cycles that need collecting before we return.
     was_enabled = gc.isenabled()

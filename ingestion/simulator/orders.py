@@ -16,6 +16,7 @@ from itertools import accumulate
 import numpy as np
 
 from . import data
+from .address_styles import meituan_poi, write_differently
 from .clock import DAY_S, LOCAL_OFFSET_S, day_start_epoch
 from .shape import (
     CANCEL_RATE,
@@ -36,7 +37,6 @@ from .world import Address, Customer, Leader, Product, Promotion, Store, World
 
 GROUPBUY_PRICE_FACTOR = 0.88
 MIN_GAP_S = 45 * 60  # between one customer's unrelated orders; follow-ups are the deliberate exception
-PLATFORM_COMMISSION = 0.08
 
 
 @dataclass(slots=True)
@@ -95,6 +95,9 @@ class Order:
     @property
     def key(self) -> str:
         return f"{self.channel}:{self.order_id}"
+
+# Meituan orders whose address is a map-picked place with the door typed in brackets.
+POI_SHARE = 0.3
 
 
 class IdAllocator:
@@ -397,7 +400,9 @@ class Pricer:
         elif ch in ("meituan", "eleme"):
             u = r.random()
             if u < 0.35:
-                order.phone = f"{c.phone[:3]}****{c.phone[-4:]}"
+                # Meituan masks as its open platform documents it (3 digits, 5 stars, last 3); Eleme keeps 4.
+                order.phone = (f"{c.phone[:3]}*****{c.phone[-3:]}" if ch == "meituan"
+                               else f"{c.phone[:3]}****{c.phone[-4:]}")
             elif u < 0.7:
                 relay = (data.MEITUAN_RELAY_PREFIXES if ch == "meituan" else data.ELEME_RELAY_PREFIXES)
                 sep = "_" if ch == "meituan" else ","
@@ -405,8 +410,10 @@ class Pricer:
             if r.random() < 0.25:
                 title = "先生" if c.gender == "M" else "女士"
                 order.recipient_name = f"{c.name[0]}({title})" if ch == "meituan" else f"{c.name[0]}{title}"
-            typed = order.address.text
-            order.typed_address = typed[3:] if r.random() < 0.3 else typed  # many users skip 上海市
+            typed = write_differently(order.address.text, r)
+            if ch == "meituan" and r.random() < POI_SHARE:
+                typed = meituan_poi(order.address.text, r)
+            order.typed_address = typed
             if ch == "meituan":
                 order.status = "9" if order.cancelled else r.choice(("2", "4"))
                 order.payment = "1" if r.random() < 0.01 else "2"

@@ -12,8 +12,8 @@ flagged" can be checked exactly:
 Consequences the simulator cannot avoid are recorded truthfully rather than hidden: every order that
 contains a mis-listed SKU is a price mismatch; an order whose promise falls just after midnight and whose
 delivery would land in the next day's files is at risk by the rule. `expected` in the truth is what the
-pipeline should report open, computed from the simulator's own knowledge with the rules from
-config/rules.yml (recorded in the truth).
+pipeline should report open, computed from the simulator's own knowledge with
+the business thresholds of ProblemRules (recorded in the truth), never from the pipeline's rules.
 
 Victims are drawn only from orders that are valid, not cancelled and have no order of the same customer,
 address and store within an hour (so take part in no merge group or follow-up), so the merge and
@@ -30,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import combinations
 from typing import Any
 
+from .. import contract as _contract
 from .clock import LOCAL_TZ
 from .orders import AppliedPromo, Order, Pricer
 from .progress import INITIAL_STATUS, Step, plan_progress, promise_deadline
@@ -48,7 +49,7 @@ OTHER_CITY_ADDRESSES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ProblemRules:
-    """The rules (config/rules.yml) the expectations are computed with; recorded in the truth."""
+    """The business thresholds the expectations are judged by (the world's own numbers); recorded in the truth."""
 
     late_risk_minutes: int = 15
     price_tolerance_yuan: float = 0.10
@@ -191,6 +192,13 @@ def _apply_price_error(o: Order, kind: str, book: PriceBook, r: random.Random) -
     return None
 
 
+# A share of store/SKU pairs restocked by a goods receipt four hours after the 06:00 count (10:00 local).
+RECEIPT_SHARE = 0.05
+RECEIPT_AFTER_SNAPSHOT_S = 4 * 3600
+# Receipts are written only where the landing contract has the stock_movements feed.
+RECEIPTS = "stock_movements" in getattr(_contract, "REFERENCE_TABLES", {})
+
+
 def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: list[Order], n: int,
                 r: random.Random) -> list[dict[str, Any]]:
     """Give every store/SKU at least its day's demand, except n pairs where the pair's last order of the
@@ -231,16 +239,38 @@ def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: lis
         short[pair] = before + qty - shortfall
         out.append({"order_key": o.key, "store_id": pair[0], "sku_id": pair[1], "quantity": qty,
                     "available_before": qty - shortfall, "shortfall": shortfall})
+    receipts = _plan_receipts(reserves, set(short) | with_cancellations, snapshot_epoch, r) if RECEIPTS else {}
     stock = []
     for store_id, sku_id, on_hand in world.stock:
         pair = (store_id, sku_id)
         if pair in short:
             on_hand = short[pair]
+        elif pair in receipts:
+            on_hand = receipts[pair][0]
         else:
             on_hand = max(on_hand, sum(q for *_, q in reserves.get(pair, ())))
         stock.append((store_id, sku_id, on_hand))
     world.stock = stock
+    world.movements = [(f"GR-{world.date:%Y%m%d}-{i:05d}", pair[0], pair[1], "receipt", qty, _local_iso(at))
+                       for i, (pair, (_, qty, at)) in enumerate(sorted(receipts.items()))]
     return out
+
+
+def _plan_receipts(reserves: dict[tuple[str, str], list[tuple[int, str, int]]], excluded: set[tuple[str, str]],
+                   snapshot_epoch: int, r: random.Random) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Pairs whose morning count covers only the orders before a mid-morning goods receipt: stock is right
+    only if the receipt is counted. Returns pair -> (morning on hand, received quantity, receipt epoch)."""
+    at = snapshot_epoch + RECEIPT_AFTER_SNAPSHOT_S
+    plans: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for pair, items in sorted(reserves.items()):
+        if pair in excluded or r.random() >= RECEIPT_SHARE:
+            continue
+        before = sum(q for t, _, q in items if t < at)
+        after = sum(q for t, _, q in items if t >= at)
+        if after == 0:
+            continue
+        plans[pair] = (before, after + r.randint(0, 3), at + r.randint(0, 600))
+    return plans
 
 
 def _merge_holds(valid: list[Order]) -> dict[str, int]:

@@ -12,7 +12,8 @@ import orjson
 
 from .clock import iso_local, naive_local
 from .faults import Fault
-from .orders import PLATFORM_COMMISSION, Order
+from .orders import Order
+from .platform_fees import TARIFFS, platform_charges, platform_receivable
 
 
 def _dumps(obj: Any) -> str:
@@ -122,12 +123,13 @@ def meituan(o: Order, fault: Fault | None) -> str:
                    else f"减配送费{p.reduce_fen / 100:g}元"),
         "type": _MEITUAN_ACT_TYPE[p.promo.kind],
     } for p in o.promos]
-    commission = round((o.goods_fen - o.merchant_disc_fen) * PLATFORM_COMMISSION)
+    commission, service = platform_charges("meituan", o.goods_fen, o.merchant_disc_fen)
     receive = {
-        "wmPoiReceiveCent": o.goods_fen + o.packaging_fee_fen - o.merchant_disc_fen - commission,
+        "wmPoiReceiveCent": platform_receivable("meituan", o.goods_fen, o.merchant_disc_fen, o.packaging_fee_fen),
         "onlinePayment": o.paid_fen,
         "foodShareFeeChargeByPoi": commission,
         "logisticsFee": o.delivery_fee_fen,
+        "performanceServiceFee": service,
         "actOrderChargeByMt": [{"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019,
                                 "moneyCent": p.platform_fen} for e, p in zip(extras, o.promos)],
         "actOrderChargeByPoi": [{"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019,
@@ -196,7 +198,7 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
             "attributes": [],
         })
     order_id = "" if _broken(fault, "order_id") else o.order_id
-    commission = round((o.goods_fen - o.merchant_disc_fen) * PLATFORM_COMMISSION)
+    commission, service = platform_charges("eleme", o.goods_fen, o.merchant_disc_fen)
     message = {
         "id": order_id,
         "address": "" if _broken(fault, "address") else o.typed_address,
@@ -224,9 +226,11 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
         "deliveryGeo": f"{o.address.lng:.6f},{o.address.lat:.6f}",
         "deliveryPoiAddress": o.address.street_no,
         "invoiced": False,
-        "income": _yuan(o.paid_fen + o.platform_disc_fen - commission),  # the platform repays its own subsidy
-        "serviceRate": PLATFORM_COMMISSION,
-        "serviceFee": -_yuan(commission),
+        # What the platform pays: goods after the shop's own discounts and packaging, less commission and
+        # delivery service; the platform bears its own subsidies and keeps the delivery fee.
+        "income": _yuan(platform_receivable("eleme", o.goods_fen, o.merchant_disc_fen, o.packaging_fee_fen)),
+        "serviceRate": float(TARIFFS["eleme"].commission_rate),
+        "serviceFee": -_yuan(commission + service),
         "hongbao": 0.0,
         "packageFee": _yuan(o.packaging_fee_fen),
         "activityTotal": -_yuan(o.merchant_disc_fen + o.platform_disc_fen),

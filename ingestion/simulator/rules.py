@@ -1,41 +1,31 @@
-"""The one business rule the simulator needs from config/rules.yml: the parcel-merge window."""
+"""The simulated world's own business definitions, independent of the pipeline's config/rules.yml.
+
+The simulator must not read the pipeline's rules: if both sides took their numbers from one file, a wrong
+number would agree with itself. These constants describe the world and the business's definitions as the
+retailer states them; they mirror the business definition, not the pipeline's code.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
+if TYPE_CHECKING:
+    from .problems import ProblemRules
 
-DEFAULT_MERGE_WINDOW_MINUTES = 30
-RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "rules.yml"
+# Business definition of one parcel: the same customer at the same door, ordering within 30 minutes of the
+# group's first order (the seed's practice). Mirrors the business definition, not the pipeline's code.
+BUSINESS_MERGE_WINDOW_MINUTES = 30
+DEFAULT_MERGE_WINDOW_MINUTES = BUSINESS_MERGE_WINDOW_MINUTES
 
 
 def merge_window_from_rules(path: Path | None = None) -> int:
-    """`merge_window_minutes` from rules.yml (the same file dbt and orchestration read), so ground truth
-    is computed with the window the pipeline will actually use."""
-    path = RULES_PATH if path is None else path
-    if not path.exists():
-        return DEFAULT_MERGE_WINDOW_MINUTES
-    rules = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return int(rules.get("merge_window_minutes", DEFAULT_MERGE_WINDOW_MINUTES))
+    """The business merge window (kept under this name for callers; it reads no file)."""
+    return BUSINESS_MERGE_WINDOW_MINUTES
 
 
-def problem_rules_from_rules(path: Path | None = None) -> "ProblemRules":
-    """The rules ground truth judges injected problems by (late-risk margin, price tolerances, channel
-    price factors), from the same rules.yml dbt reads, so truth and pipeline apply the same numbers.
-    Keys missing from the file keep the defaults of ProblemRules."""
+def problem_rules_from_rules(path: Path | None = None) -> ProblemRules:
+    """The business's own thresholds for judging problems (see ProblemRules); reads no file."""
     from .problems import ProblemRules
 
-    path = RULES_PATH if path is None else path
-    rules = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-    defaults = ProblemRules()
-    return ProblemRules(
-        late_risk_minutes=int(rules.get("late_risk_minutes", defaults.late_risk_minutes)),
-        price_tolerance_yuan=float(rules.get("price_tolerance_yuan", defaults.price_tolerance_yuan)),
-        cross_channel_price_tolerance_pct=float(
-            rules.get("cross_channel_price_tolerance_pct", defaults.cross_channel_price_tolerance_pct)),
-        channel_price_factor={k: float(v) for k, v in
-                              (rules.get("channel_price_factor", defaults.channel_price_factor) or {}).items()},
-        channel_price_rounding_yuan=float(
-            rules.get("channel_price_rounding_yuan", defaults.channel_price_rounding_yuan)),
-    )
+    return ProblemRules()

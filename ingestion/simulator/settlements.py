@@ -3,8 +3,9 @@
 Which orders settle where: Meituan and Eleme orders on the platform's per-order statement; app orders
 paid by WeChat Pay or Alipay, and every mini-program order, on the WeChat Pay / Alipay bill (商户订单号 = our
 order number; a cancelled order shows its payment and its refund); group-buy orders on their leader's
-statement; POS sales as end-of-day totals per store and tender. Amounts follow the contract rates of
-config/rules.yml, exactly as the reconciliation computes them (fee = rate × base, rounded half up to the fen).
+statement; POS sales as end-of-day totals per store and tender. Amounts follow the world's own tariffs
+(platform_fees.py: commission with a minimum per order and a delivery-service fee on the platforms, 0.6%
+per transaction on the payment bills), never the pipeline's configured rates.
 
 Discrepancies are injected per statement channel and recorded in ground truth (`settlement_variances`),
 each with the statement day on which reconciliation must report it:
@@ -35,11 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
 from .clock import DAY_S, day_start_epoch, local_parts, naive_local
 from .orders import Order
-from .rules import RULES_PATH
+from .platform_fees import GROUPBUY_RATE, PAYMENT_RATE, POS_TENDER_RATES, TARIFFS, platform_charges
 from .writers import atomic_write
 
 STATEMENT_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy")
@@ -56,14 +56,8 @@ ALIPAY_ACCOUNT = "20880211096256330156"
 _NAME_RE = re.compile(r"^(meituan-settlement|eleme-finance|wechatpay-bill|alipay-trade|pos-eod-.+|groupbuy-leader-.+)"
                       r"-\d{8}\.(?:jsonl|csv)(?:\.tmp)?$")
 
-# The defaults equal config/rules.yml; a rules file overrides them.
-DEFAULT_RULES: dict[str, Any] = {
-    "recon_settlement_grace_days": 1,
-    "recon_fee_rates": {"meituan": 0.08, "eleme": 0.08, "wechatpay": 0.006, "alipay": 0.006, "groupbuy": 0.10},
-    "recon_platform_channels": ["meituan", "eleme"],
-    "recon_platform_keeps_delivery_fee": ["meituan"],
-    "recon_pos_tender_fee_rates": {"cash": 0.0, "wechat": 0.0038, "alipay": 0.0038, "card": 0.006},
-}
+# How the world settles: grace before an unpaid order counts as missing, which channels are platforms, rates.
+GRACE_DAYS = 1
 
 
 @dataclass(frozen=True)
@@ -71,26 +65,18 @@ class SettleRules:
     grace_days: int
     fee_rates: dict[str, str]
     platforms: tuple[str, ...]
-    keeps_delivery: tuple[str, ...]
     pos_rates: dict[str, str]
 
     @classmethod
     def load(cls, path: Path | None = None) -> SettleRules:
-        path = RULES_PATH if path is None else path
-        rules = dict(DEFAULT_RULES)
-        if path.exists():
-            rules.update({k: v for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items() if k in DEFAULT_RULES})
-        return cls(
-            grace_days=int(rules["recon_settlement_grace_days"]),
-            fee_rates={k: str(v) for k, v in rules["recon_fee_rates"].items()},
-            platforms=tuple(rules["recon_platform_channels"]),
-            keeps_delivery=tuple(rules["recon_platform_keeps_delivery_fee"]),
-            pos_rates={k: str(v) for k, v in rules["recon_pos_tender_fee_rates"].items()},
-        )
+        """The world's tariffs (`path` is ignored: the simulator reads none of the pipeline's rules)."""
+        rates = {ch: t.commission_rate for ch, t in TARIFFS.items()}
+        rates.update({"wechatpay": PAYMENT_RATE, "alipay": PAYMENT_RATE, "groupbuy": GROUPBUY_RATE})
+        return cls(grace_days=GRACE_DAYS, fee_rates=rates, platforms=tuple(TARIFFS), pos_rates=dict(POS_TENDER_RATES))
 
 
 def fee_fen(base_fen: int, rate: str) -> int:
-    """rate × base, rounded half up to the fen: the reconciliation's `round(base * rate, 2)`."""
+    """rate × base, rounded half up to the fen, as the payment platforms round a per-transaction fee."""
     return int((Decimal(base_fen) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -197,9 +183,10 @@ def _payment(o: Order, channel: str, rules: SettleRules, day_end: int) -> Entry:
     rate = rules.fee_rates[channel]
     if channel in rules.platforms:
         base = o.goods_fen - o.merchant_disc_fen
-        fee = fee_fen(base, rate)
-        delivery = 0 if channel in rules.keeps_delivery else o.delivery_fee_fen
-        net = base + o.packaging_fee_fen + delivery - fee
+        commission, service = platform_charges(channel, o.goods_fen, o.merchant_disc_fen)
+        fee = commission + service
+        # The platform's riders deliver: the customer's delivery fee stays with the platform.
+        net = base + o.packaging_fee_fen - fee
     else:
         fee = fee_fen(o.paid_fen, rate)
         net = o.paid_fen - fee

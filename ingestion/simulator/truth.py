@@ -92,6 +92,8 @@ def build_truth(
         "cancelled": [o.key for o in ordered if o.cancelled],
         "merge_groups": merge_groups(valid_orders, window_minutes),
         "order_customer": {o.key: o.customer.customer_id for o in ordered},
+        # The true door of each order: families and offices share one; the text on each app may differ.
+        "order_address": {o.key: o.address.address_id for o in ordered},
         # Status pushes after an order's first (loaded, not duplicates): "orders" counts distinct orders, so
         # sum(records_by_channel.loaded) == orders + len(status_updates).
         "status_updates": updates,

@@ -139,6 +139,8 @@ class World:
     stock: list[tuple[str, str, int]]  # (store_id, sku_id, on_hand) at 06:00 local
     snapshot_at: str
     item_discounts: dict[str, int] = field(default_factory=dict)  # sku_id -> fen off per unit
+    # Goods received into stores during the day: (movement_id, store_id, sku_id, type, quantity, moved_at ISO).
+    movements: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)
 
 
 def random_name(r: random.Random) -> str:
@@ -363,7 +365,21 @@ def _build_customers(
             eleme_user_id=9_000_000 + i * 13 + r.randrange(13),
             nickname=name if r.random() < 0.7 else name[0] + r.choice(data.NICK_SUFFIXES),
         ))
+    _share_doors(customers, seed)
     return customers, weights, prefs
+
+
+# Families and offices: different customers (own phone, own accounts) behind one door. Their orders are
+# never one customer's parcel, though address and time agree.
+HOUSEHOLD_SHARE = 0.05
+
+
+def _share_doors(customers: list[Customer], seed: int) -> None:
+    r = random.Random(f"households-{seed}")
+    for i in range(1, len(customers)):
+        if r.random() < HOUSEHOLD_SHARE:
+            c, other = customers[i], customers[i - 1]
+            c.addresses = (other.addresses[0],) + c.addresses[1:]
 
 
 def _build_promotions(date: dt.date, products: list[Product], seed: int) -> tuple[list[Promotion], dict[str, int]]:

@@ -19,7 +19,7 @@ from .render_csv import HEADERS, csv_line
 from .world import World
 
 EXTENSIONS: dict[str, str] = {"pos": "csv", "groupbuy": "csv"}
-REFERENCE_TABLES: tuple[str, ...] = ("stores", "products", "riders", "promotions", "stock_snapshots")
+REFERENCE_TABLES: tuple[str, ...] = ("stores", "products", "riders", "promotions", "stock_snapshots", "stock_movements")
 _NAME_RE = re.compile(r"^(?P<channel>[a-z]+)-(?P<hms>\d{6})-(?P<seq>\d{5,})\.(?:jsonl|csv)(?:\.tmp)?$")
 
 
@@ -132,6 +132,8 @@ def reference_rows(world: World) -> dict[str, list[dict[str, Any]]]:
                        for p in world.promotions],
         "stock_snapshots": [{"snapshot_at": world.snapshot_at, "store_id": store_id, "sku_id": sku_id,
                              "on_hand": on_hand} for store_id, sku_id, on_hand in world.stock],
+        "stock_movements": [{"movement_id": mid, "store_id": store_id, "sku_id": sku_id, "movement_type": kind,
+                             "quantity": qty, "moved_at": at} for mid, store_id, sku_id, kind, qty, at in world.movements],
     }
 
 
@@ -143,6 +145,8 @@ def write_reference(out: Path, world: World, only_missing: bool = False) -> dict
     date_str = world.date.isoformat()
     paths: dict[str, Path] = {}
     for table, rows in reference_rows(world).items():
+        if table == "stock_movements" and not rows:
+            continue  # no receipts today (or a pipeline without the feed): no empty file
         path = reference_path(out, table, date_str)
         if not (only_missing and path.exists()):
             atomic_write(path, _jsonl(rows))

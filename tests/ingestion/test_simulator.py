@@ -37,6 +37,8 @@ NAME_RE = re.compile(r"^(?P<ch>[a-z]+)-(?P<hms>\d{6})-(?P<seq>\d{5})\.(?P<ext>js
 PHONE_RES = {
     "mobile": re.compile(r"^1[3-9]\d{9}$"),
     "masked": re.compile(r"^1\d{2}\*{4}\d{4}$"),
+    # Meituan's documented mask: 3 digits, 5 stars, the last 3 (../shared/channel-formats.md).
+    "masked_meituan": re.compile(r"^1\d{2}\*{5}\d{3}$"),
     "privacy_meituan": re.compile(r"^1\d{10}_\d{4}$"),
     "privacy_eleme": re.compile(r"^1\d{10},\d{4}$"),
     "landline": re.compile(r"^0\d{2,3}-\d{7,8}$"),
@@ -253,12 +255,18 @@ def test_rerun_replaces_the_days_files(tmp_path: Path) -> None:
         assert len(read_channel(tmp_path, ch)) == truth["records_by_channel"][ch]["landed"]
 
 
-def test_merge_window_is_read_from_rules(tmp_path: Path) -> None:
-    """The CLI's default window comes from config/rules.yml; a missing rules file falls back to 30."""
+def test_simulator_reads_none_of_the_pipelines_rules(tmp_path: Path) -> None:
+    """The world keeps its own numbers: a rules file saying 45 minutes changes nothing, and no simulator
+    module mentions rules.yml handling, the orchestration rules or the reconciliation's fee vars."""
     rules = tmp_path / "rules.yml"
     rules.write_text("merge_window_minutes: 45\n", encoding="utf-8")
-    assert merge_window_from_rules(rules) == 45
-    assert merge_window_from_rules(tmp_path / "absent.yml") == 30
+    assert merge_window_from_rules(rules) == 30
+    sim = Path(__file__).resolve().parents[2] / "ingestion" / "simulator"
+    for module in sim.glob("*.py"):
+        code = "\n".join(line for line in module.read_text(encoding="utf-8").splitlines()
+                         if not line.lstrip().startswith("#"))
+        for banned in ("RULES_PATH", "orchestration", "recon_fee_rates", "import yaml", "dbt_project"):
+            assert banned not in code, f"{module.name} uses {banned}"
 
 
 def test_file_layout_names_and_reference_tables(day: Path) -> None:
@@ -470,10 +478,6 @@ def test_day_has_a_realistic_shape(valid_facts: dict[str, Facts], truth: dict[st
         assert all(kinds[x] > 0.15 * len(phones) for x in ("masked", "privacy", "mobile")), kinds
 
 
-def _norm_address(text: str) -> str:
-    return text[3:] if text.startswith("上海市") else text
-
-
 def test_merge_groups_obey_the_rule(valid_facts: dict[str, Facts], truth: dict[str, Any]) -> None:
     """Every truth group: >= 2 orders of one true customer, one address, one store, all delivery and not
     cancelled, all within the window of the group's first order. Recomputing the rule from the files gives
@@ -481,11 +485,12 @@ def test_merge_groups_obey_the_rule(valid_facts: dict[str, Facts], truth: dict[s
     window = truth["merge_window_minutes"] * 60
     assert window == 30 * 60
     customer = truth["order_customer"]
+    door = truth["order_address"]  # the true door: the text differs per app, families share one
     for group in truth["merge_groups"]:
         assert len(group) >= 2
         fs = [valid_facts[k] for k in group]
         assert len({customer[k] for k in group}) == 1
-        assert len({_norm_address(f.address) for f in fs}) == 1 and len({f.store for f in fs}) == 1
+        assert len({door[k] for k in group}) == 1 and len({f.store for f in fs}) == 1
         assert all(f.fulfilment == "delivery" and not f.cancelled for f in fs)
         first = min(f.created for f in fs)
         assert fs[0].created == first and all(f.created - first <= window for f in fs)
@@ -493,7 +498,7 @@ def test_merge_groups_obey_the_rule(valid_facts: dict[str, Facts], truth: dict[s
     buckets: dict[tuple[str, str, str], list[Facts]] = defaultdict(list)
     for f in valid_facts.values():
         if f.fulfilment == "delivery" and not f.cancelled:
-            buckets[(customer[f.key], _norm_address(f.address), f.store)].append(f)
+            buckets[(customer[f.key], door[f.key], f.store)].append(f)
     expected: list[list[str]] = []
     outside_pairs = 0
     for fs in buckets.values():
@@ -546,8 +551,9 @@ def test_customer_addresses_parse_with_cpca(landed: dict[str, list[Landed]], tru
     world = build_world(DATE, SEED, 900)
     addresses = [a for c in world.customers for a in c.addresses]
     texts = [a.text for a in addresses]
-    typed = [r.obj["recipient_address"].split("@#")[0] for r in landed["meituan"][:400]
-             if r.obj and r.obj["recipient_address"]]
+    # A map-picked POI address ("路号 (楼室)") names no district: the reverse-geocoded part after @# does.
+    typed = [r.obj["recipient_address"].split("@#")[" (" in r.obj["recipient_address"]]
+             for r in landed["meituan"][:400] if r.obj and r.obj["recipient_address"]]
     assert any(not t.startswith("上海市") for t in typed)
     frame = cpca.transform(texts + typed)
     assert (frame["省"] == "上海市").all()
@@ -584,3 +590,23 @@ def test_live_mode_writes_small_files_for_today(tmp_path: Path) -> None:
         except orjson.JSONDecodeError:
             pass
     assert parsed >= 0.9 * len(lines)
+
+
+def test_world_has_the_hard_cases(valid_facts: dict[str, Facts], truth: dict[str, Any]) -> None:
+    """Families and offices share a door (different true customers, one true address), the same door is
+    written in more than one way, Meituan masks phones as 3+5 stars+3, and the world's platform fees carry a
+    minimum per order (the stated receivable is not a flat rate of the goods)."""
+    from ingestion.simulator.platform_fees import platform_receivable
+
+    door, customer = truth["order_address"], truth["order_customer"]
+    people_per_door: dict[str, set[str]] = defaultdict(set)
+    texts_per_door: dict[str, set[str]] = defaultdict(set)
+    for key, f in valid_facts.items():
+        people_per_door[door[key]].add(customer[key])
+        if f.address:
+            texts_per_door[door[key]].add(f.address)
+    assert sum(len(p) > 1 for p in people_per_door.values()) >= 10
+    assert sum(len(t) > 1 for t in texts_per_door.values()) >= 50
+    assert any(re.fullmatch(r"1\d{2}\*{5}\d{3}", f.phone) for k, f in valid_facts.items() if k.startswith("meituan:"))
+    small = platform_receivable("meituan", 1000, 0, 0)
+    assert small == 1000 - 300 - 250  # the 3-yuan minimum commission, not 6.5% of 10 yuan

@@ -1,0 +1,76 @@
+"""How people write one door differently on each app: the same place, other characters.
+
+Every variant names the same door as the canonical text (building, unit and room are kept), so ground truth,
+which uses the true address identity, is unchanged. The styles are the ordinary ones seen on delivery apps:
+室 dropped, 号楼 written 栋 or 幢, full-width digits, the building number in Chinese numerals, the city or the
+whole 上海市+district left out, a space or comma between road and building, and Meituan's POI form where the
+map pick gives a place name and the customer types the rest in brackets.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_CN_DIGITS = "零一二三四五六七八九"
+_BUILDING = re.compile(r"(\d+)号楼")
+_ROAD_NO = re.compile(r"^(.*?(?:路|街|公路)\d+(?:弄|号))(.*)$")
+
+
+def _cn_number(n: int) -> str:
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+
+
+def _drop_room(t: str, r: random.Random) -> str:
+    return t[:-1] if t.endswith("室") else t
+
+
+def _building_word(t: str, r: random.Random) -> str:
+    return _BUILDING.sub(lambda m: m.group(1) + r.choice(("栋", "幢")), t, count=1)
+
+
+def _full_width(t: str, r: random.Random) -> str:
+    return t.translate(_FULL_WIDTH)
+
+
+def _chinese_building(t: str, r: random.Random) -> str:
+    return _BUILDING.sub(lambda m: _cn_number(int(m.group(1))) + "号楼" if int(m.group(1)) < 100 else m.group(0),
+                         t, count=1)
+
+
+def _no_city(t: str, r: random.Random) -> str:
+    return t.removeprefix("上海市")
+
+
+def _separator(t: str, r: random.Random) -> str:
+    m = _ROAD_NO.match(t)
+    return f"{m.group(1)}{r.choice((' ', '，', ','))}{m.group(2)}" if m and m.group(2) else t
+
+
+STYLES = (_drop_room, _building_word, _full_width, _chinese_building, _no_city, _separator)
+
+
+def write_differently(text: str, r: random.Random, share: float = 0.5) -> str:
+    """With probability `share`, one or two ordinary rewritings of `text`; otherwise `text` itself."""
+    if r.random() >= share:
+        return text
+    for style in r.sample(STYLES, r.choice((1, 1, 2))):
+        text = style(text, r)
+    return text
+
+
+def meituan_poi(text: str, r: random.Random) -> str:
+    """Meituan's map-picked form: the place (road and number) then what the customer typed in brackets,
+    e.g. `田林路897号 (4号楼1304)`; the district is left to the reverse-geocoded part after `@#`."""
+    m = _ROAD_NO.match(text)
+    if not m or not m.group(2):
+        return text
+    place = re.sub(r"^上海市|^.*?区|^.*?(?:街道|镇)", "", m.group(1))
+    place = re.sub(r"^.*?(?:街道|镇)", "", place)
+    rest = _drop_room(m.group(2), r)
+    return f"{place} ({rest})"
