@@ -59,8 +59,21 @@ def _line(row: Row, account: str | None) -> StatementLine:
     )
 
 
+def _reject_personal_export(data: bytes, source_file: str) -> None:
+    """A consumer's own record export (电子客户回单, 交易订单号/商家订单号 columns) looks like a bill but is the
+    payer's view, not the merchant's settlement: say so instead of calling it an encoding problem."""
+    text = data.decode("gb18030", errors="replace")
+    if "支付宝交易号" not in text and ("电子客户回单" in text or "交易订单号" in text):
+        raise FileError(
+            "not_a_merchant_bill",
+            f"{source_file}: an Alipay personal record export (电子客户回单), not the merchant bill (业务明细); "
+            "download the merchant bill from the Alipay merchant portal",
+        )
+
+
 def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[ParsedLine]:
     # GB18030 is the superset of GBK that Python decodes strictly; a UTF-8 re-save is accepted too.
+    _reject_personal_export(data, source_file)
     lines = decode(data, source_file, ("gb18030", "utf-8-sig"), "支付宝交易号")
     account = next((m["account"] for text in lines if (m := _ACCOUNT.match(text.strip()))), None)
     start = next((i for i, text in enumerate(lines) if text.startswith("#") and LIST_START in text and LIST_END not in text), None)

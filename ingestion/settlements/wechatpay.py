@@ -1,27 +1,41 @@
-"""WeChat Pay merchant trade bill (交易账单, bill_type=ALL), as downloaded: UTF-8 CSV, a header row, data
+"""WeChat Pay merchant trade bill (交易账单), as downloaded: UTF-8 CSV (v3 may be gzip), a header row, data
 rows in which every cell starts with a backtick, then a summary header and one backtick summary row.
 
-A SUCCESS row is a payment (商户订单号 = our order number), a REFUND row a refund; net = 应结订单金额 −
-退款金额 − 手续费 (a refund row carries the fee given back as a negative 手续费). The summary row is kept as a
-`summary` line, and the file is rejected whole when the rows do not add up to it (a truncated download).
+The columns differ by bill type — SUCCESS 20, ALL 27, REFUND 29 (adds 退款申请时间/退款成功时间), the legacy
+ALL layout 24 (总金额 instead of 应结订单金额, a 5-column summary) — so cells are read by header name. A
+SUCCESS row is a payment (商户订单号 = our order number), a REFUND row a refund; net = 应结订单金额 −
+退款金额 − 手续费 (a refund row carries the fee given back as a negative 手续费). Sources: docs/channel-semantics.md.
+
+A summary that disagrees with the rows does not reject the file: the rows load (each is a real transaction
+WeChat reports) and the summary record itself is quarantined as `summary_mismatch` with the stated and the
+counted values, so finance sees the bill is incomplete or edited. A file without a summary row was cut
+short and is rejected whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from decimal import Decimal
 
 from ingestion.records import FileError, RecordError
-from ingestion.settlements.base import ParsedLine, StatementLine, check_totals, exact, local_time, required, yuan
-from ingestion.settlements.text import Row, decode, expect_header, named, rows
+from ingestion.settlements.base import ParsedLine, StatementLine, exact, local_time, required, yuan
+from ingestion.settlements.text import Row, decode, rows
 
-HEADER = (
-    "交易时间", "公众账号ID", "商户号", "特约商户号", "设备号", "微信订单号", "商户订单号", "用户标识", "交易类型",
-    "交易状态", "付款银行", "货币种类", "应结订单金额", "代金券金额", "微信退款单号", "商户退款单号", "退款金额",
-    "充值券退款金额", "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额",
-    "费率备注",
-)
-SUMMARY_HEADER = ("总交易单数", "应结订单总金额", "退款总金额", "充值券退款总金额", "手续费总金额", "订单总金额", "申请退款总金额")
+# Any one of the names, first found wins: the legacy layout says 总金额 where the v3 layouts say 应结订单金额.
+REQUIRED = {
+    "time": ("交易时间",), "txn": ("微信订单号",), "order": ("商户订单号",), "status": ("交易状态",),
+    "settle": ("应结订单金额", "总金额"), "fee": ("手续费",),
+}
+OPTIONAL = {
+    "refund": ("退款金额",), "refund_id": ("微信退款单号",), "mch": ("商户号",), "refunded_at": ("退款成功时间",),
+}
+SUMMARY = {
+    "count": ("总交易单数",), "settle": ("应结订单总金额", "总交易额"), "refund": ("退款总金额", "总退款金额"),
+    "fee": ("手续费总金额",),
+}
+FUND_FLOW_MARK = "记账时间"
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def cell(text: str) -> str:
@@ -31,47 +45,98 @@ def cell(text: str) -> str:
     return text[1:].strip() if text.startswith("`") else text
 
 
-def _line(row: Row) -> tuple[StatementLine, tuple[Decimal, Decimal, Decimal]]:
-    r = named(row, HEADER, cell)
-    status = r["交易状态"]
+def header_cell(text: str) -> str:
+    """A header cell without a BOM, or the `?` a BOM becomes when the bill passed through a non-UTF-8 tool."""
+    return text.strip().lstrip("\ufeff").lstrip("?").strip()
+
+
+def _columns(row: Row, wanted: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    names = [header_cell(c) for c in row.cells]
+    found: dict[str, int] = {}
+    for key, options in wanted.items():
+        index = next((names.index(o) for o in options if o in names), None)
+        if index is not None:
+            found[key] = index
+    return found
+
+
+def _value(row: Row, columns: dict[str, int], key: str) -> str:
+    index = columns.get(key)
+    return cell(row.cells[index]) if index is not None and index < len(row.cells) else ""
+
+
+def _time(text: str, what: str) -> dt.datetime:
+    # WeChat's own documentation example writes times with full-width colons (16：33：45).
+    return local_time(text.replace("：", ":"), what)
+
+
+def _line(row: Row, cols: dict[str, int], width: int) -> tuple[StatementLine, tuple[Decimal, Decimal, Decimal]]:
+    if len(row.cells) != width:
+        raise RecordError("malformed_row", f"the line has {len(row.cells)} cells, the bill has {width} columns")
+    status = _value(row, cols, "status")
     if status not in ("SUCCESS", "REFUND"):
         raise RecordError("bad_value", f"交易状态 '{status}' is neither SUCCESS nor REFUND")
-    settle = exact(r["应结订单金额"], "应结订单金额")
-    refund = exact(r["退款金额"] or "0", "退款金额")
-    fee = exact(r["手续费"], "手续费")
+    settle = exact(_value(row, cols, "settle"), "应结订单金额")
+    refund = exact(_value(row, cols, "refund") or "0", "退款金额")
+    fee = exact(_value(row, cols, "fee"), "手续费")
     is_refund = status == "REFUND"
+    refunded_at = _value(row, cols, "refunded_at")
     line = StatementLine(
         line_type="refund" if is_refund else "payment",
-        channel_order_id=required(r["商户订单号"], "商户订单号"),
-        transaction_id=required(r["微信订单号"], "微信订单号"),
-        refund_id=(r["微信退款单号"] or None) if is_refund else None,
-        account_id=r["商户号"] or None,
-        gross_amount=yuan(r["应结订单金额"], "应结订单金额"),
-        fee_amount=yuan(r["手续费"], "手续费"),
-        refund_amount=yuan(r["退款金额"] or "0", "退款金额"),
+        channel_order_id=required(_value(row, cols, "order"), "商户订单号"),
+        transaction_id=required(_value(row, cols, "txn"), "微信订单号"),
+        refund_id=(_value(row, cols, "refund_id") or None) if is_refund else None,
+        account_id=_value(row, cols, "mch") or None,
+        gross_amount=yuan(str(settle), "应结订单金额"),
+        fee_amount=yuan(str(fee), "手续费"),
+        refund_amount=yuan(str(refund), "退款金额"),
         net_amount=yuan(str(settle - refund - fee), "net"),
-        settled_at=local_time(r["交易时间"], "交易时间"),
+        settled_at=_time(refunded_at if is_refund and refunded_at else _value(row, cols, "time"), "交易时间"),
     )
     return line, (settle, refund, fee)
 
 
+def _decompress(data: bytes, source_file: str) -> bytes:
+    if not data.startswith(_GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as err:
+        raise FileError("bad_encoding", f"{source_file}: a gzip bill that does not decompress ({err})") from None
+
+
 def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[ParsedLine]:
-    found = list(rows(decode(data, source_file, ("utf-8-sig",), "商户订单号")))
-    expect_header(found[0] if found else None, HEADER, source_file)
-    summary_at = next((i for i, row in enumerate(found) if tuple(c.strip() for c in row.cells) == SUMMARY_HEADER), None)
+    data = _decompress(data, source_file)
+    if FUND_FLOW_MARK.encode() in data.split(b"\n", 1)[0]:
+        raise FileError(
+            "not_a_trade_bill",
+            f"{source_file}: this is a WeChat Pay fund-flow bill (资金账单, 记账时间…), not a trade bill (交易账单); "
+            "land the trade bill (bill_type ALL, SUCCESS or REFUND) under settlements/wechatpay",
+        )
+    found = list(rows(decode(data, source_file, ("utf-8-sig", "utf-8"), "商户订单号")))
+    header = found[0] if found else None
+    cols = _columns(header, REQUIRED | OPTIONAL) if header else {}
+    missing = [options[0] for key, options in REQUIRED.items() if key not in cols]
+    if header is None or missing:
+        raise FileError(
+            "bad_header",
+            f"{source_file} line {header.line_no if header else 0}: not a WeChat Pay trade bill header "
+            f"(missing {missing})",
+        )
+    summary_at = next((i for i, row in enumerate(found) if i and header_cell(row.cells[0]) == "总交易单数"), None)
     if summary_at is None or summary_at + 1 >= len(found):
         raise FileError(
             "truncated_statement",
             f"{source_file}: no summary row (总交易单数…) after the data rows: the download was cut short; fetch the bill again",
         )
-    details, summary_row = found[1:summary_at], found[summary_at + 1]
+    details, summary_head, summary_row = found[1:summary_at], found[summary_at], found[summary_at + 1]
 
     parsed: list[ParsedLine] = []
     sums = [Decimal(0), Decimal(0), Decimal(0)]
     all_good = True
     for row in details:
         try:
-            line, amounts = _line(row)
+            line, amounts = _line(row, cols, len(header.cells))
         except RecordError as err:
             parsed.append(ParsedLine(row.record(source_file), None, err))
             all_good = False
@@ -79,19 +144,30 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         parsed.append(ParsedLine(row.record(source_file), line))
         sums = [a + b for a, b in zip(sums, amounts, strict=True)]
 
+    scols = _columns(summary_head, SUMMARY)
     try:
-        s = named(summary_row, SUMMARY_HEADER, cell)
-        count = int(required(s["总交易单数"], "总交易单数"))
-        stated = (exact(s["应结订单总金额"], "应结订单总金额"), exact(s["退款总金额"], "退款总金额"),
-                  exact(s["手续费总金额"], "手续费总金额"))
+        if len(scols) != len(SUMMARY):
+            raise RecordError("bad_summary", f"summary header lacks {[o[0] for k, o in SUMMARY.items() if k not in scols]}")
+        count = int(required(_value(summary_row, scols, "count"), "总交易单数"))
+        stated = tuple(exact(_value(summary_row, scols, k), SUMMARY[k][0]) for k in ("settle", "refund", "fee"))
     except (RecordError, ValueError) as err:
         raise FileError("bad_summary", f"{source_file} line {summary_row.line_no}: unreadable summary row ({err})") from None
-    check_totals(source_file, "总交易单数", count, len(details))
+    record = summary_row.record(source_file)
+    mismatches = [f"总交易单数 stated {count}, found {len(details)} rows"] if count != len(details) else []
     if all_good:
-        for name, stated_value, counted in zip(("应结订单总金额", "退款总金额", "手续费总金额"), stated, sums, strict=True):
-            check_totals(source_file, name, stated_value, counted)
+        mismatches += [
+            f"{name} stated {s}, rows add up to {c}"
+            for name, s, c in zip(("应结订单总金额", "退款总金额", "手续费总金额"), stated, sums, strict=True) if s != c
+        ]
+    if mismatches:
+        parsed.append(ParsedLine(record, None, RecordError(
+            "summary_mismatch",
+            "the bill's summary disagrees with its rows (" + "; ".join(mismatches) + "): the rows were loaded, "
+            "the bill is incomplete or edited; fetch it from WeChat Pay again",
+        )))
+        return parsed
     settle_total, refund_total, fee_total = stated
-    parsed.append(ParsedLine(summary_row.record(source_file), StatementLine(
+    parsed.append(ParsedLine(record, StatementLine(
         line_type="summary", txn_count=count,
         gross_amount=yuan(str(settle_total), "应结订单总金额"), refund_amount=yuan(str(refund_total), "退款总金额"),
         fee_amount=yuan(str(fee_total), "手续费总金额"),

@@ -64,20 +64,21 @@ def test_wechatpay_bill_backticks_refunds_and_summary() -> None:
     assert [p.record.source_line for p in parsed] == [2, 3, 4, 6]
 
 
-def test_wechatpay_cut_or_edited_bill_is_rejected_whole() -> None:
-    """A bill without its summary row was cut short, and one whose rows do not add up to its summary was
-    edited or truncated: neither may be half-loaded."""
+def test_wechatpay_cut_bill_is_rejected_and_edited_summary_is_flagged() -> None:
+    """A bill without its summary row was cut short and is rejected whole; one whose rows do not add up to
+    its summary loads its rows and quarantines the summary as `summary_mismatch` with stated vs found."""
     cut = wx_bill(WX_ROWS).split(b"\xe6\x80\xbb\xe4\xba\xa4\xe6\x98\x93\xe5\x8d\x95\xe6\x95\xb0")[0]  # up to 总交易单数
     with pytest.raises(FileError) as err:
         settlements.parse("wechatpay", cut, "wx.csv", DAY)
     assert err.value.code == "truncated_statement" and "wx.csv" in err.value.message
-    with pytest.raises(FileError) as err:
-        settlements.parse("wechatpay", wx_bill(WX_ROWS[:2]), "wx.csv", DAY)
-    assert err.value.code == "statement_totals_mismatch" and "总交易单数" in err.value.message
-    edited = wx_bill(WX_ROWS, ["3", "170.30", "48.30", "0.00", "0.72000", "170.30", "48.30"])
-    with pytest.raises(FileError) as err:
-        settlements.parse("wechatpay", edited, "wx.csv", DAY)
-    assert err.value.code == "statement_totals_mismatch" and "应结订单总金额" in err.value.message
+    short = settlements.parse("wechatpay", wx_bill(WX_ROWS[:2]), "wx.csv", DAY)
+    assert [p.error for p in short[:2]] == [None, None]
+    assert short[2].line is None and short[2].error.code == "summary_mismatch"
+    assert "总交易单数 stated 3, found 2" in short[2].error.message
+    edited = settlements.parse("wechatpay", wx_bill(WX_ROWS, ["3", "170.30", "48.30", "0.00", "0.72000", "170.30", "48.30"]),
+                               "wx.csv", DAY)
+    assert edited[3].error.code == "summary_mismatch"
+    assert "应结订单总金额 stated 170.30, rows add up to 168.30" in edited[3].error.message
     with pytest.raises(FileError) as err:
         settlements.parse("wechatpay", b"not,a,bill\n", "wx.csv", DAY)
     assert err.value.code == "bad_encoding"
