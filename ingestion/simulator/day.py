@@ -18,7 +18,15 @@ from .settlements import write_settlement_day
 from .shape import BAD_RECORD_RATE, CHANNELS, DUPLICATE_CHANNELS, DUPLICATE_RATE
 from .truth import build_truth, write_truth
 from .world import build_world, customers_for
-from .writers import REFERENCE_TABLES, Record, clear_simulated, orders_dir, reference_path, write_channel_day, write_reference
+from .writers import (
+    REFERENCE_TABLES,
+    Record,
+    clear_simulated,
+    orders_dir,
+    reference_path,
+    write_channel_day,
+    write_reference,
+)
 
 LAST_SLOT = 24 * 3600 // SLOT_S - 1
 LATE_PUSH_RATE = 0.05  # status pushes that arrive one to three files after the status changed

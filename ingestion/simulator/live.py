@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .clock import LOCAL_OFFSET_S, DAY_S, day_start_epoch, hms, today_local
+from .clock import DAY_S, LOCAL_OFFSET_S, day_start_epoch, hms, today_local
 from .faults import FAULT_VARIANTS, Fault, make_fault
 from .orders import IdAllocator, Order, Pricer, make_follow_up, sample_skeletons
 from .records import duplicate_of, record_for

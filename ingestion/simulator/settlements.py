@@ -198,7 +198,8 @@ def _payment(o: Order, channel: str, rules: SettleRules, day_end: int) -> Entry:
         gross=o.paid_fen, fee=fee, net=net, rate=rate, store_id=o.store.store_id, store_name=o.store.name,
         goods=o.goods_fen, merchant_disc=o.merchant_disc_fen, platform_disc=o.platform_disc_fen,
         delivery=o.delivery_fee_fen, packaging=o.packaging_fee_fen, shop_id=o.store.eleme_shop_id,
-        buyer=o.customer.openid if o.channel == "miniprogram" else f"{o.customer.name[0]}**({o.customer.phone[:3]}****{o.customer.phone[-4:]})",
+        buyer=(o.customer.openid if o.channel == "miniprogram"
+               else f"{o.customer.name[0]}**({o.customer.phone[:3]}****{o.customer.phone[-4:]})"),
         trade_type="JSAPI" if o.channel == "miniprogram" else "APP",
         leader_code=f"LD{leader.team_suffix}" if leader else "", leader_name=leader.name if leader else "",
         pickup_point=leader.pickup_point if leader else "", member=o.customer.nickname,

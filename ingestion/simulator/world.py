@@ -405,7 +405,8 @@ def _build_promotions(date: dt.date, products: list[Product], seed: int) -> tupl
     return promos, item_discounts
 
 
-def _build_stock(stores: list[Store], products: list[Product], popularity: np.ndarray, seed: int, date: dt.date) -> list[tuple[str, str, int]]:
+def _build_stock(stores: list[Store], products: list[Product], popularity: np.ndarray, seed: int,
+                 date: dt.date) -> list[tuple[str, str, int]]:
     rng = np.random.default_rng([seed, 2, date.toordinal()])
     base = np.array([90.0 if s.kind == "dark_store" else 45.0 for s in stores])
     lam = base[:, None] * (0.3 + popularity[None, :] * len(products))
