@@ -58,7 +58,7 @@ def jsonl_records(text: str, source_file: str) -> Iterator[RawRecord]:
 def csv_records(
     text: str, source_file: str, expected_header: tuple[str, ...], key_column: str
 ) -> Iterator[RawRecord]:
-    """Group consecutive CSV rows sharing `key_column` into one record (a ticket, a member's order).
+    """Group the CSV rows sharing `key_column` into one record (a ticket, a member's order).
 
     A row whose cell count does not match the header still joins its key's record when its first cells
     can be read, so the whole order is quarantined rather than loaded with a line missing.
@@ -77,25 +77,23 @@ def csv_records(
         )
     key_index = expected_header.index(key_column)
     lines = text.splitlines()
-    current_key: str | None = None
-    current_rows: list[tuple[str, ...]] = []
-    current_start = 0
-    current_text: list[str] = []
-
-    def flush() -> RawRecord:
-        return RawRecord(source_file, current_start, "\n".join(current_text), tuple(current_rows))
-
+    # A till may write a ticket's rows apart (interleaved lanes): rows join their key's record wherever they
+    # are in the file, so no row becomes a second "version" that replaces the first. A row without a key
+    # stays a record of its own (it is quarantined for the missing key).
+    groups: dict[str, tuple[int, list[tuple[str, ...]], list[str]]] = {}
+    keyless: list[tuple[int, list[tuple[str, ...]], list[str]]] = []
     for row in reader:
         line_no = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         key = row[key_index].strip() if len(row) > key_index else ""
-        if current_rows and (key != current_key or not key):
-            yield flush()
-            current_rows, current_text = [], []
-        if not current_rows:
-            current_key, current_start = key, line_no
-        current_rows.append(tuple(row))
-        current_text.append(lines[line_no - 1] if line_no - 1 < len(lines) else ",".join(row))
-    if current_rows:
-        yield flush()
+        line_text = lines[line_no - 1] if line_no - 1 < len(lines) else ",".join(row)
+        if not key:
+            keyless.append((line_no, [tuple(row)], [line_text]))
+            continue
+        start, rows, texts = groups.setdefault(key, (line_no, [], []))
+        rows.append(tuple(row))
+        texts.append(line_text)
+    records = sorted([*groups.values(), *keyless], key=lambda g: g[0])
+    for start, rows, texts in records:
+        yield RawRecord(source_file, start, "\n".join(texts), tuple(rows))
