@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "dbt"))
 
 from dbt_harness import run_dbt  # noqa: E402
+
 from ingestion import warehouse  # noqa: E402
 from ingestion.loader import run_batch  # noqa: E402
 from ingestion.simulator import load_truth, simulate_day  # noqa: E402

@@ -9,8 +9,8 @@ from itertools import combinations
 
 import duckdb
 import pytest
-
 from dbt_harness import run_dbt
+
 from ingestion import warehouse
 from ingestion.loader import run_batch
 from ingestion.simulator import load_truth, simulate_day
