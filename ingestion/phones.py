@@ -11,7 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 MOBILE = r"^1[3-9]\d{9}$"
-MASKED = r"^1\d{2}\*{4}\d{4}$"
+# Meituan documents its masked numbers as 3 digits, stars, 3 digits (138*****678, see shared channel-formats.md);
+# Eleme and others show 138****5678. Both are masked, never invalid.
+MASKED = r"^1\d{2}\*{3,6}\d{3,4}$"
 PRIVACY = r"^1\d{10}[_,#]\d{1,6}$"
 LANDLINE = r"^0\d{2,3}-?\d{7,8}$"
 
@@ -42,5 +44,8 @@ def kind(col: str) -> pl.Expr:
 
 
 def last4(phone_col: str, kind_col: str) -> pl.Expr:
-    reveals_customer_digits = pl.col(kind_col).is_in(["mobile", "masked", "landline"])
+    # A 3-digit mask tail cannot give four real digits: the last4 stays unknown rather than being half a star.
+    reveals_customer_digits = pl.col(kind_col).is_in(["mobile", "masked", "landline"]) & pl.col(phone_col).str.contains(
+        r"\d{4}$"
+    )
     return pl.when(reveals_customer_digits).then(pl.col(phone_col).str.slice(-4)).otherwise(None)
