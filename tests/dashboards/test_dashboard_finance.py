@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pytest
 from dashboard_snapshots import RECON_DAY, Snapshot, publish, write_snapshot
 from openpyxl import load_workbook
 from test_dashboard_pages import open_page, rerun
