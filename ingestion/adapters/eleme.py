@@ -1,24 +1,44 @@
-"""Eleme order push: an OMessage envelope whose `message` is the OOrder as JSON text (camelCase)."""
+"""Eleme order push: an OMessage envelope whose `message` is the OOrder as JSON text (camelCase).
+
+What each field means, with sources, is in docs/channel-semantics.md ("Eleme"). In short: `originalPrice`
+is the order before discounts and includes the delivery fee and the packaging (the `extra` group's 餐盒,
+also stated as `packageFee`); `totalPrice` is what the customer paid; `shopPart` / `elemePart` are the
+merchant's and the platform's shares of the activities (negative), `hongbao` a platform red packet
+(negative) outside them; `income` is what Eleme says the shop receives.
+
+An order may hold several `normal` baskets (one per person in a group order): every one of them is goods.
+Packaging becomes `packaging_fee`, never a product line, whether it comes as the `extra` group or as an item
+named like a box or bag that carries no merchant item code.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ingestion.adapters.base import ChannelSpec, Extracted, pick, text
+from ingestion.adapters.free_text import cleaned
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.records import RawRecord, RecordError
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
+_PACKAGING_NAME = re.compile(r"^(?:餐盒|打包盒|包装盒|打包袋|包装袋|餐盒费|打包费|包装费)(?:费)?(?:\s*[x×*]\s*\d+)?$")
+_CENT = 0.005
 
 
-def _negated(value: object) -> str | None:
-    """Eleme reports discount shares as negative amounts; the contract stores them positive."""
+def _number(value: object) -> float | None:
     try:
-        return text(round(-float(value), 2))  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return text(value)
+        return None
+    return number if number == number else None
+
+
+def _money_text(value: float | None) -> str | None:
+    return text(round(value, 2)) if value is not None else None
 
 
 def _local_from_epoch_ms(value: object) -> str | None:
@@ -29,59 +49,131 @@ def _local_from_epoch_ms(value: object) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def extract(record: RawRecord) -> Extracted:
-    envelope = record_object(record)
+def _is_packaging(item: dict[str, Any]) -> bool:
+    name = (pick(item, "name") or "").strip()
+    return not pick(item, "extendCode") and bool(_PACKAGING_NAME.match(name))
+
+
+def _item_total(item: dict[str, Any]) -> float:
+    total = _number(item.get("total"))
+    if total is None:
+        total = (_number(item.get("price")) or 0.0) * (_number(item.get("quantity")) or 0.0)
+    return total
+
+
+def _order_object(envelope: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """(OOrder, envelope push time); a line holding the bare OOrder (no envelope) is read as the order."""
+    if "message" not in envelope and "groups" in envelope:
+        return envelope, None
     order_obj = embedded(envelope.get("message"), "message", default=None)
     if not isinstance(order_obj, dict):
         raise RecordError("broken_json", "message is not the JSON text of an order")
+    return order_obj, _local_from_epoch_ms(envelope.get("timestamp"))
 
-    lines = []
+
+def _platform_reductions(order_obj: dict[str, Any], merchant: float, platform: float) -> float:
+    """Platform-borne reductions outside the activities (red packet, member delivery discount), as positive yuan.
+
+    hongbao is taken off the bill on top of activityTotal in the real pushes; whether the member delivery
+    discount is, no source says: each is counted when it is what makes originalPrice − discounts = totalPrice.
+    """
+    hongbao = -(_number(order_obj.get("hongbao")) or 0.0)
+    vip = abs(_number(order_obj.get("vipDeliveryFeeDiscount")) or 0.0)
+    original, paid = _number(order_obj.get("originalPrice")), _number(order_obj.get("totalPrice"))
+    if original is None or paid is None:
+        return hongbao
+    gap = original - merchant - platform - paid
+    for extra in (hongbao, hongbao + vip, vip, 0.0):
+        if abs(gap - extra) < _CENT:
+            return extra
+    return hongbao
+
+
+def _phone(order_obj: dict[str, Any]) -> str | None:
+    for field in ("phoneList", "consigneePhones"):
+        phones = order_obj.get(field)
+        if isinstance(phones, list):
+            for phone in phones:
+                if text(phone):
+                    return text(phone)
+        elif isinstance(phones, str) and text(phones):
+            return text(phones)
+    return None
+
+
+def extract(record: RawRecord) -> Extracted:
+    order_obj, pushed_at = _order_object(record_object(record))
+
+    lines: list[dict[str, str | None]] = []
+    normal_total = extra_packaging = item_packaging = 0.0
     groups = order_obj.get("groups") if isinstance(order_obj.get("groups"), list) else []
     for group in groups:
-        if not isinstance(group, dict) or group.get("type", "normal") != "normal":
-            continue  # extra groups carry fees already counted at order level
-        for item in group.get("items") or []:
-            if isinstance(item, dict):
-                lines.append(
-                    {
-                        "sku_id": pick(item, "extendCode"),
-                        "channel_sku": pick(item, "skuId"),
-                        "name": pick(item, "name"),
-                        "quantity": pick(item, "quantity"),
-                        "unit_price": pick(item, "price"),
-                        "original_price": pick(item, "price"),
-                        "paid_amount": pick(item, "total"),
-                    }
-                )
+        if not isinstance(group, dict):
+            continue
+        group_type = group.get("type", "normal")
+        items = [item for item in group.get("items") or [] if isinstance(item, dict)]
+        if group_type == "extra":
+            # The platform's 其它费用 basket: packaging (餐盒, negative id) and the like, already in the order's fees.
+            extra_packaging += sum(_item_total(item) for item in items if not pick(item, "extendCode"))
+            continue
+        if group_type != "normal":
+            continue  # discount groups repeat what shopPart / elemePart already say
+        for item in items:
+            if _is_packaging(item):
+                item_packaging += _item_total(item)
+                continue
+            normal_total += _item_total(item)
+            lines.append(
+                {
+                    "sku_id": pick(item, "extendCode"),
+                    "channel_sku": pick(item, "skuId"),
+                    "name": cleaned(pick(item, "name")),
+                    "quantity": pick(item, "quantity"),
+                    "unit_price": pick(item, "price"),
+                    "original_price": pick(item, "price"),
+                    "paid_amount": pick(item, "total"),
+                }
+            )
 
-    phone_list = order_obj.get("phoneList")
-    phone = text(phone_list[0]) if isinstance(phone_list, list) and phone_list else None
+    package_fee = _number(order_obj.get("packageFee")) or 0.0
+    packaging = (package_fee if package_fee > 0 else extra_packaging) + item_packaging
+    deliver_fee = _number(order_obj.get("deliverFee"))
+    original = _number(order_obj.get("originalPrice"))
+    goods = original - (deliver_fee or 0.0) - packaging if original is not None else normal_total
+    # Shares come negative; a positive one is left to fail the negative-amount check rather than be guessed.
+    merchant = -(_number(order_obj.get("shopPart")) or 0.0)
+    platform = -(_number(order_obj.get("elemePart")) or 0.0)
+    platform += _platform_reductions(order_obj, merchant, platform)
+
     lng, lat = (None, None)
     geo = pick(order_obj, "deliveryGeo")
     if geo and "," in geo:
         lng, lat = (part.strip() for part in geo.split(",", 1))
     online = order_obj.get("onlinePaid") is True
-    self_pickup = "到店自取" in (pick(order_obj, "description") or "")
+    description = cleaned(pick(order_obj, "description"))
+    self_pickup = "到店自取" in (description or "")
     order = {
-        "channel_order_id": pick(order_obj, "id"),
+        "channel_order_id": pick(order_obj, "id") or pick(order_obj, "orderId"),
         "store_id": pick(order_obj, "openId"),
-        "channel_user_id": pick(order_obj, "userId"),
-        "recipient_name": pick(order_obj, "consignee"),
-        "phone": phone,
-        "address_raw": pick(order_obj, "address"),
+        "channel_user_id": pick(order_obj, "userIdStr") or pick(order_obj, "userId"),
+        "recipient_name": cleaned(pick(order_obj, "consignee")),
+        "phone": _phone(order_obj),
+        "phone_hint": description,
+        "address_raw": cleaned(pick(order_obj, "address")),
         "lat": lat,
         "lng": lng,
         "created_at": pick(order_obj, "createdAt"),
         "paid_at": pick(order_obj, "activeAt") if online else None,
         "promised_to": pick(order_obj, "deliverTime"),
-        "status_time": _local_from_epoch_ms(envelope.get("timestamp")),
+        "status_time": pushed_at,
         "status": pick(order_obj, "status"),
-        "goods_amount": pick(order_obj, "originalPrice"),
-        "merchant_discount": _negated(order_obj.get("shopPart") or 0),
-        "platform_discount": _negated(order_obj.get("elemePart") or 0),
-        "delivery_fee": pick(order_obj, "deliverFee"),
-        "packaging_fee": pick(order_obj, "packageFee"),
+        "goods_amount": _money_text(goods),
+        "merchant_discount": _money_text(merchant),
+        "platform_discount": _money_text(platform),
+        "delivery_fee": _money_text(deliver_fee),
+        "packaging_fee": _money_text(packaging),
         "paid_amount": pick(order_obj, "totalPrice"),
+        "merchant_receivable": _money_text(_number(order_obj.get("income"))),
         "payment_method": "eleme_pay" if online else "cash_on_delivery",
         "fulfilment": "self_pickup" if self_pickup else "delivery",
     }

@@ -1,80 +1,201 @@
-"""Meituan paid-order push: form fields as strings, with detail / extras as JSON text."""
+"""Meituan paid-order push: form fields as strings, with detail / extras / poi_receive_detail as JSON text.
+
+What each field means, with sources, is in docs/channel-semantics.md ("Meituan"). In short:
+`original_price` is the order before every discount and includes packaging (box fees, bag) and delivery;
+`total` is what the customer paid; every discount is an `extras` entry whose `reduce_fee` is split into
+`mt_charge` (platform) and `poi_charge` (merchant); `poi_receive_detail.wmPoiReceiveCent` is what Meituan says
+the merchant receives, in fen.
+
+Accepted as they really arrive: values still URL-encoded (integrations that store the raw form), values
+already decoded, JSON fields as text or as JSON, and the ERP (聚宝盆) dialect in camelCase (`orderIdView`,
+`ePoiId`, `poiReceiveDetail`) with typed values.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from ingestion.adapters.base import ChannelSpec, Extracted, pick, text
+from ingestion.adapters.free_text import cleaned, form_decoded
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.records import RawRecord, RecordError
+
+# ERP names that do not follow from camelCase → snake_case (ePoiId is the ERP's own store code).
+_ERP_ALIASES = {
+    "e_poi_id": "app_poi_code",
+    "order_id_view": "wm_order_id_view",
+    "c_time": "ctime",
+    "u_time": "utime",
+}
+_JSON_FIELDS = ("detail", "extras", "poi_receive_detail", "poi_receive_detail_yuan", "sku_benefit_detail",
+                "backup_recipient_phone")
+# Gifts (满赠, 买赠) carry the gift's cost in poi_charge but take nothing off the customer's bill.
+_GIFT_TYPES = {"5", "23"}
+_CENT = 0.005
+
+
+def _snake(key: str) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+    return _ERP_ALIASES.get(snake, snake)
+
+
+def _fields(push: dict[str, Any]) -> dict[str, Any]:
+    """One spelling of the push: snake_case keys, form values decoded; snake_case wins over camelCase."""
+    out: dict[str, Any] = {}
+    for key, value in push.items():
+        out.setdefault(_snake(key), value)
+    for key, value in push.items():
+        if "_" in key or key.islower():
+            out[key] = value
+    return {k: form_decoded(v) if isinstance(v, str) else v for k, v in out.items()}
 
 
 def _number(value: object) -> float | None:
     try:
-        return float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+    return number if number == number else None
 
 
-def _sum(items: list, key: str) -> float:
-    return sum(_number(item.get(key)) or 0.0 for item in items if isinstance(item, dict))
+def _money_text(value: float | None) -> str | None:
+    return text(round(value, 2)) if value is not None else None
+
+
+def _degrees(value: object) -> str | None:
+    """Meituan documents coordinates × 1e6, but pushes and the ERP send plain degrees: accept both."""
+    number = _number(value)
+    if number is None:
+        return text(value)
+    return text(round(number / 1_000_000, 7) if abs(number) > 1000 else number)
+
+
+def _json(fields: dict[str, Any], name: str, default: Any) -> Any:
+    return embedded(fields.get(name), name, default=default)
+
+
+def _receivable(fields: dict[str, Any]) -> float | None:
+    """wmPoiReceiveCent: in poi_receive_detail (fen), poi_receive_detail_yuan (yuan) or top level (fen)."""
+    detail = _json(fields, "poi_receive_detail", default=None)
+    if isinstance(detail, dict) and _number(detail.get("wmPoiReceiveCent")) is not None:
+        return _number(detail.get("wmPoiReceiveCent")) / 100  # type: ignore[operator]
+    detail_yuan = _json(fields, "poi_receive_detail_yuan", default=None)
+    if isinstance(detail_yuan, dict) and _number(detail_yuan.get("wmPoiReceiveCent")) is not None:
+        return _number(detail_yuan.get("wmPoiReceiveCent"))
+    top = _number(fields.get("wm_poi_receive_cent"))
+    return top / 100 if top is not None else None
+
+
+def _discounts(extras: list[Any]) -> tuple[float, float]:
+    """(merchant, platform) shares of what the extras take off the bill."""
+    merchant = platform = 0.0
+    for extra in extras:
+        if not isinstance(extra, dict) or text(extra.get("type")) in _GIFT_TYPES:
+            continue
+        reduce = _number(extra.get("reduce_fee")) or 0.0
+        mt_share = min(max(_number(extra.get("mt_charge")) or 0.0, 0.0), reduce)
+        platform += mt_share
+        merchant += reduce - mt_share
+    return merchant, platform
+
+
+def _phone(fields: dict[str, Any]) -> str | None:
+    phone = pick(fields, "recipient_phone")
+    if phone:
+        return phone
+    backups = _json(fields, "backup_recipient_phone", default=[])
+    if isinstance(backups, list) and backups:
+        return text(backups[0])
+    return text(backups) if isinstance(backups, str) else None
 
 
 def extract(record: RawRecord) -> Extracted:
-    push = record_object(record)
-    detail = embedded(push.get("detail"), "detail", default=[])
-    extras = embedded(push.get("extras"), "extras", default=[])
+    fields = _fields(record_object(record))
+    detail = _json(fields, "detail", default=[])
+    extras = _json(fields, "extras", default=[])
     if not isinstance(detail, list) or not isinstance(extras, list):
         raise RecordError("broken_json", "detail / extras are not JSON lists")
 
-    item_discounts = 0.0
     lines = []
+    list_total = discounted_total = box_total = 0.0
     for item in detail:
         if not isinstance(item, dict):
             continue
-        price, original, quantity = (_number(item.get(k)) for k in ("price", "original_price", "quantity"))
+        price, quantity = _number(item.get("price")), _number(item.get("quantity"))
+        original = _number(item.get("original_price"))
+        if original is None:
+            original = price
         line_discount = None
         if price is not None and original is not None and quantity is not None:
-            line_discount = round((original - price) * quantity, 2)
-            item_discounts += line_discount
+            list_total += original * quantity
+            discounted_total += price * quantity
+            line_discount = (original - price) * quantity
+        # box_num is the line's number of boxes already (per-unit boxes × quantity).
+        box_total += (_number(item.get("box_num")) or 0.0) * (_number(item.get("box_price")) or 0.0)
         lines.append(
             {
-                "sku_id": pick(item, "app_food_code"),
+                "sku_id": pick(item, "app_food_code") or pick(item, "app_medicine_code"),
                 "channel_sku": pick(item, "sku_id"),
-                "name": pick(item, "food_name"),
+                "name": cleaned(pick(item, "food_name")),
                 "quantity": pick(item, "quantity"),
                 "unit_price": pick(item, "price"),
-                "original_price": pick(item, "original_price"),
-                "line_discount": text(line_discount),
+                "original_price": _money_text(original),
+                "line_discount": _money_text(line_discount),
             }
         )
 
-    status = pick(push, "status")
-    online = pick(push, "pay_type") == "2"
-    delivery_time = pick(push, "delivery_time")
-    package_fen = _number(push.get("package_bag_money"))
-    # The user typed the part before "@#"; after it is Meituan's reverse-geocoded guess.
-    address = (pick(push, "recipient_address") or "").split("@#")[0].strip() or None
+    bag_fen = _number(fields.get("package_bag_money"))
+    bag = bag_fen / 100 if bag_fen is not None else (_number(fields.get("package_bag_money_yuan")) or 0.0)
+    packaging = box_total + bag
+    shipping = _number(fields.get("shipping_fee"))
+    order_original = _number(fields.get("original_price"))
+    total = _number(fields.get("total"))
+    goods = order_original - (shipping or 0.0) - packaging if order_original is not None else list_total
+
+    merchant, platform = _discounts(extras)
+    item_discounts = round(list_total - discounted_total, 2)
+    if order_original is not None and total is not None and item_discounts > 0:
+        # Item prices are discounted by default; when the extras do not list that discount, the gap between
+        # original_price − extras and total is exactly it, and it is the merchant's.
+        unexplained = order_original - merchant - platform - total
+        if abs(unexplained - item_discounts) < _CENT:
+            merchant += item_discounts
+
+    status = pick(fields, "status")
+    caution = cleaned(pick(fields, "caution"))
+    online = pick(fields, "pay_type") != "1"
+    delivery_time = pick(fields, "delivery_time")
+    pick_type = pick(fields, "pick_type")
+    if pick_type is None:
+        # pick_type is only pushed when subscribed; the caution then still says 到店自取.
+        pick_type = "1" if caution and "到店自取" in caution else "0"
+    # The user typed the part before "@#"; after it is Meituan's reverse geocoding of the coordinates.
+    typed, _, reverse = (pick(fields, "recipient_address") or "").partition("@#")
     order = {
-        "channel_order_id": pick(push, "order_id"),
-        "store_id": pick(push, "app_poi_code"),
-        "channel_user_id": pick(push, "user_id"),
-        "recipient_name": pick(push, "recipient_name"),
-        "phone": pick(push, "recipient_phone"),
-        "address_raw": address,
-        "lat": pick(push, "latitude"),
-        "lng": pick(push, "longitude"),
-        "created_at": pick(push, "ctime"),
-        "paid_at": pick(push, "ctime") if online and status != "1" else None,
-        "promised_to": delivery_time if delivery_time not in (None, "0") else pick(push, "estimate_arrival_time"),
-        "status_time": pick(push, "utime"),
+        "channel_order_id": pick(fields, "order_id") or pick(fields, "wm_order_id_view"),
+        "store_id": pick(fields, "app_poi_code"),
+        "channel_user_id": pick(fields, "user_id"),
+        "recipient_name": cleaned(pick(fields, "recipient_name")),
+        "phone": _phone(fields),
+        "phone_hint": caution,
+        "address_raw": cleaned(typed) or cleaned(reverse),
+        "lat": _degrees(fields.get("latitude")),
+        "lng": _degrees(fields.get("longitude")),
+        "created_at": pick(fields, "ctime"),
+        "paid_at": (pick(fields, "order_send_time") or pick(fields, "ctime")) if online and status != "1" else None,
+        "promised_to": delivery_time if delivery_time not in (None, "0") else pick(fields, "estimate_arrival_time"),
+        "status_time": pick(fields, "utime"),
         "status": status,
-        "goods_amount": pick(push, "original_price"),
-        "merchant_discount": text(round(_sum(extras, "poi_charge") + item_discounts, 2)),
-        "platform_discount": text(round(_sum(extras, "mt_charge"), 2)),
-        "delivery_fee": pick(push, "shipping_fee"),
-        "packaging_fee": text(round(package_fen / 100, 2)) if package_fen is not None else None,
-        "paid_amount": pick(push, "total"),
-        "payment_method": pick(push, "pay_type"),
-        "fulfilment": pick(push, "pick_type"),
+        "goods_amount": _money_text(goods),
+        "merchant_discount": _money_text(merchant),
+        "platform_discount": _money_text(platform),
+        "delivery_fee": _money_text(shipping),
+        "packaging_fee": _money_text(packaging),
+        "paid_amount": pick(fields, "total"),
+        "merchant_receivable": _money_text(_receivable(fields)),
+        "payment_method": pick(fields, "pay_type"),
+        "fulfilment": pick_type,
     }
     return Extracted(order, lines)
 
@@ -88,5 +209,6 @@ MEITUAN = ChannelSpec(
     status_map={"1": "created", "2": "paid", "4": "picking", "8": "delivered", "9": "cancelled"},
     fulfilment_map={"0": "delivery", "1": "self_pickup"},
     payment_map={"1": "cash_on_delivery", "2": "meituan_pay"},
-    coordinate_scale=1_000_000,
+    # Degrees already: extraction reads both plain degrees and the documented × 1e6 integers.
+    coordinate_scale=1.0,
 )

@@ -153,7 +153,8 @@ def meituan(o: Order, fault: Fault | None) -> str:
         "longitude": str(round(o.address.lng * 1_000_000)),
         "shipping_fee": _yuan_str(o.delivery_fee_fen),
         "total": _yuan_str(o.paid_fen),
-        "original_price": _yuan_str(o.goods_fen),
+        # Meituan's original_price is the whole bill before discounts: goods, packaging and delivery.
+        "original_price": _yuan_str(o.goods_fen + o.packaging_fee_fen + o.delivery_fee_fen),
         "package_bag_money": str(o.packaging_fee_fen),
         "caution": o.remark,
         "status": o.status,
@@ -221,7 +222,8 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
         "refundStatus": "noRefund",
         "userId": o.customer.eleme_user_id,
         "totalPrice": _yuan(o.paid_fen),
-        "originalPrice": _yuan(o.goods_fen),
+        # Eleme's originalPrice includes the delivery fee and the packaging (packageFee).
+        "originalPrice": _yuan(o.goods_fen + o.packaging_fee_fen + o.delivery_fee_fen),
         "consignee": o.recipient_name,
         "deliveryGeo": f"{o.address.lng:.6f},{o.address.lat:.6f}",
         "deliveryPoiAddress": o.address.street_no,

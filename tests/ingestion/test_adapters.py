@@ -101,9 +101,9 @@ def meituan_push(**overrides) -> str:
         "recipient_address": f"{ADDRESS}@#上海市浦东新区碧波路690号",
         "latitude": "31203500", "longitude": "121590300", "ctime": "1795665125", "utime": "1795665125",
         "delivery_time": "0", "estimate_arrival_time": "1795666925", "status": "2", "pick_type": "0",
-        "pay_type": "2", "shipping_fee": "3.5", "total": "43.0", "original_price": "50.0",
+        "pay_type": "2", "shipping_fee": "3.5", "total": "43.0", "original_price": "54.0",
         "package_bag_money": "50", "detail": json.dumps(detail, ensure_ascii=False),
-        "extras": json.dumps(extras, ensure_ascii=False), "poi_receive_detail": "{}",
+        "extras": json.dumps(extras, ensure_ascii=False), "poi_receive_detail": '{"wmPoiReceiveCent": 3620}',
     }
     push.update(overrides)
     return json.dumps({k: str(v) for k, v in push.items()}, ensure_ascii=False)
@@ -111,10 +111,13 @@ def meituan_push(**overrides) -> str:
 
 def test_meituan_push_decodes_json_strings_and_scales_coordinates():
     """Meituan's detail/extras are JSON text; coordinates are GCJ-02 × 1e6; package_bag_money is fen;
-    merchant discount = poi_charge + item discounts, platform discount = mt_charge; a masked phone keeps
-    its real last four digits."""
+    original_price (54) includes delivery (3.5) and packaging (0.5), so goods are 50; the extras' 5 off is
+    split poi 3 / mt 2, and the item discount (25 − 22) × 2 that the extras do not list is the merchant's;
+    wmPoiReceiveCent is fen; a masked phone keeps its real last four digits."""
     batch = run("meituan", meituan_push())
     order = only_order(batch)
+    assert order["goods_amount"] == Decimal("50.00")
+    assert order["merchant_receivable"] == Decimal("36.20")
     assert (order["lat"], order["lng"]) == (31.2035, 121.5903)
     assert order["created_at"] == dt.datetime(2026, 11, 26, 3, 52, 5)
     assert order["promised_to"] == dt.datetime(2026, 11, 26, 4, 22, 5)
@@ -165,7 +168,7 @@ def eleme_envelope(**overrides) -> str:
                  "extendCode": "SKU0001", "weight": 300, "userPrice": 7.9, "shopPrice": 7.9}]},
             {"name": "其它费用", "type": "extra", "items": [{"name": "餐盒", "price": 1, "quantity": 1, "total": 1}]},
         ],
-        "originalPrice": 23.7, "totalPrice": 22.7, "deliverFee": 4.0, "packageFee": 1.0,
+        "originalPrice": 28.7, "totalPrice": 22.7, "deliverFee": 4.0, "packageFee": 1.0, "income": 15.2,
         "shopPart": -4.0, "elemePart": -2.0,
     }
     order.update(overrides)
@@ -176,9 +179,12 @@ def eleme_envelope(**overrides) -> str:
 
 def test_eleme_envelope_local_times_geo_and_negative_shares():
     """Eleme's OOrder is JSON text inside the envelope; its local times become UTC; deliveryGeo is "lng,lat";
-    shopPart/elemePart are negative and stored positive; only `normal` groups are goods lines."""
+    shopPart/elemePart are negative and stored positive; only `normal` groups are goods lines; originalPrice
+    (28.7) includes delivery (4) and the extra group's 餐盒 (1), so goods are 23.7; income is what the shop gets."""
     batch = run("eleme", eleme_envelope())
     order = only_order(batch)
+    assert (order["goods_amount"], order["packaging_fee"]) == (Decimal("23.70"), Decimal("1.00"))
+    assert order["merchant_receivable"] == Decimal("15.20")
     assert order["created_at"] == dt.datetime(2026, 11, 26, 10, 5)
     assert order["promised_to"] == dt.datetime(2026, 11, 26, 10, 45)
     assert (order["lat"], order["lng"]) == (31.2035, 121.5903)
