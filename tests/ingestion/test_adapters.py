@@ -135,6 +135,117 @@ def test_meituan_privacy_number_reveals_no_last_four():
     assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13812345678_1234", "privacy", None)
 
 
+PRIVACY_REMARK = "收餐人隐私号 18449039731_7333，手机号 199****8582 不需要餐具"
+
+
+@pytest.mark.parametrize(
+    ("phone", "caution", "kind", "last4"),
+    [
+        ("138*****678", "", "masked", None),  # Meituan's documented mask: a 3-digit tail is not four digits
+        ("138****5678", "", "masked", "5678"),
+        ("156*013", "", "masked", None),  # one star, as in Meituan's desensitised orders
+        ("１３８＊＊＊＊５６７８", "", "masked", "5678"),  # full width
+        ("手机尾号1234", "", "masked", "1234"),
+        ("13812345678_1234", "", "privacy", None),
+        ("13812345678_123456", "", "privacy", None),
+        ("132********_6459", "", "privacy", None),  # the relay's own digits masked
+        ("18449039731_7333", PRIVACY_REMARK, "privacy", "8582"),  # the remark's masked real number
+        ("138*****678", PRIVACY_REMARK, "masked", "8582"),
+        ("13812345678", PRIVACY_REMARK, "mobile", "5678"),  # a full number is never overridden
+    ],
+)
+def test_meituan_phone_forms_load_with_the_customers_own_digits(phone, caution, kind, last4):
+    """Every documented Meituan form loads (none is bad_phone); last4 only where the digits are the
+    customer's: the number itself, else the remark's 脱敏真实号 beside a relay number."""
+    order = only_order(run("meituan", meituan_push(recipient_phone=phone, caution=caution)))
+    assert (order["phone_kind"], order["phone_last4"]) == (kind, last4)
+
+
+def test_meituan_backup_privacy_number_when_the_main_one_is_blank():
+    """backup_recipient_phone is a JSON list of further relay numbers: used when recipient_phone is empty."""
+    order = only_order(run("meituan", meituan_push(recipient_phone="",
+                                                   backup_recipient_phone='["17896091441_7679"]')))
+    assert (order["phone"], order["phone_kind"]) == ("17896091441_7679", "privacy")
+
+
+def test_meituan_push_still_url_encoded_and_erp_camelcase_give_the_same_order():
+    """The form as received (values percent-encoded, '+' for space) and the ERP camelCase dialect with typed
+    values read the same as the decoded snake_case push."""
+    from urllib.parse import quote_plus
+
+    plain = json.loads(meituan_push())
+    encoded = json.dumps({k: quote_plus(v) for k, v in plain.items()})
+    camel = {"orderId": int(plain["order_id"]), "orderIdView": int(plain["order_id"]), "ePoiId": "SH001",
+             "originalPrice": 54.0, "shippingFee": 3.5, "total": 43.0, "packageBagMoney": 50,
+             "ctime": 1795665125, "utime": 1795665125, "status": 2, "payType": 2, "deliveryTime": 0,
+             "estimateArrivalTime": 1795666925, "latitude": 31.2035, "longitude": 121.5903,
+             **{k: plain[k] for k in ("recipient_name", "recipient_phone", "recipient_address", "detail", "extras")},
+             "poiReceiveDetail": plain["poi_receive_detail"]}
+    want = only_order(run("meituan", meituan_push()))
+    for text in (encoded, json.dumps(camel, ensure_ascii=False)):
+        got = only_order(run("meituan", text))
+        for column in ("order_key", "store_id", "goods_amount", "merchant_discount", "platform_discount",
+                       "delivery_fee", "packaging_fee", "paid_amount", "merchant_receivable", "phone",
+                       "address_raw", "lat", "lng", "created_at", "status"):
+            assert got[column] == want[column], column
+
+
+def test_meituan_box_fees_listed_item_discount_and_gifts():
+    """Box fees (box_num boxes × box_price) are packaging inside original_price; an item discount the extras
+    list (type 17) is not counted twice; a gift (type 5) has poi_charge but takes nothing off the bill."""
+    detail = [{"app_food_code": "SKU0002", "food_name": "水饺", "quantity": 2, "price": 22.0,
+               "original_price": 25.0, "box_num": 2, "box_price": 1.0}]
+    extras = [{"reduce_fee": 6.0, "mt_charge": 0, "poi_charge": 6.0, "remark": "折扣商品", "type": 17},
+              {"reduce_fee": 0, "mt_charge": 0, "poi_charge": 3.0, "remark": "满赠", "type": 5}]
+    # 50 goods + 2 boxes + 0.5 bag + 3.5 delivery = 56; paid 56 − 6 = 50.
+    order = only_order(run("meituan", meituan_push(detail=json.dumps(detail, ensure_ascii=False),
+                                                   extras=json.dumps(extras, ensure_ascii=False),
+                                                   original_price="56.0", total="50.0")))
+    assert (order["goods_amount"], order["packaging_fee"]) == (Decimal("50.00"), Decimal("2.50"))
+    assert (order["merchant_discount"], order["platform_discount"]) == (Decimal("6.00"), Decimal("0.00"))
+
+
+def test_eleme_several_baskets_extra_group_packaging_and_red_packet():
+    """Two normal baskets are all goods; the extra group's 餐盒 (negative id) and a 打包袋 item sold in a basket
+    without an item code are packaging, not lines; hongbao is a platform reduction outside the activities."""
+    item = {"id": 1, "skuId": 55501, "name": "有机菠菜", "price": 7.9, "quantity": 1, "total": 7.9, "extendCode": "SKU0001"}
+    groups = [
+        {"name": "用户 发起人1号... 的篮子", "type": "normal", "items": [item]},
+        {"name": "用户 发起人2号... 的篮子", "type": "normal", "items": [
+            {**item, "quantity": 2, "total": 15.8},
+            {"id": 9, "skuId": 9, "name": "打包袋", "price": 0.5, "quantity": 1, "total": 0.5, "extendCode": ""}]},
+        {"name": "其它费用", "type": "extra", "items": [
+            {"id": -70000, "skuId": -1, "name": "餐盒", "categoryId": 102, "price": 2.0, "quantity": 1, "total": 2.0}]},
+    ]
+    # 23.7 goods + 2.5 packaging + 4 delivery = 30.2; paid 30.2 − 4 (shop) − 2 (eleme) − 1.6 (hongbao) = 22.6
+    batch = run("eleme", eleme_envelope(groups=groups, originalPrice=30.2, totalPrice=22.6, packageFee=2.0,
+                                        hongbao=-1.6))
+    order = only_order(batch)
+    assert (order["goods_amount"], order["packaging_fee"]) == (Decimal("23.70"), Decimal("2.50"))
+    assert (order["merchant_discount"], order["platform_discount"]) == (Decimal("4.00"), Decimal("3.60"))
+    assert batch.lines["quantity"].to_list() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("phone_list", "kind"),
+    [(["13020146407,227"], "privacy"), (["13812345678#12"], "privacy"), (["13812345678转123"], "privacy"),
+     (["138****5678"], "masked"), ([""], "missing")],
+)
+def test_eleme_phone_forms(phone_list, kind):
+    """Eleme's relay numbers carry the extension after a comma (also # or 转); none is bad_phone."""
+    envelope = eleme_envelope(phoneList=phone_list, consigneePhones=[])
+    batch = run("eleme", envelope)
+    if kind == "missing":
+        assert batch.quarantine["error_code"].to_list() == ["missing_field"]
+        return
+    assert only_order(batch)["phone_kind"] == kind
+
+
+def test_eleme_consignee_phones_when_phone_list_is_empty():
+    order = only_order(run("eleme", eleme_envelope(phoneList=[], consigneePhones=["13912345678,2345"])))
+    assert (order["phone"], order["phone_kind"]) == ("13912345678,2345", "privacy")
+
+
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [
