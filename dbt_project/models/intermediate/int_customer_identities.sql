@@ -10,9 +10,10 @@
 -- (address_key: admin code + normalised detail, so the same flat typed differently matches), in a fixed
 -- ladder of evidence, strongest first:
 --   1. a full mobile number identifies the person outright;
---   2. a masked number matches the people at the address whose mobile has the same first three and last
---      four digits: one match is that person; two or more is ambiguous (no guess, no merge);
---      none is a new person known by that masked number;
+--   2. a masked number matches the people at the address whose mobile has the same first three digits and
+--      the same tail (four digits, or three for Meituan's 138*****678 form): one match is that person; two or
+--      more is ambiguous (no guess, no merge); none is a new person known by that masked number. A relay
+--      number whose remark gave the customer's masked real number (phone_last4) matches on those four;
 --   3. otherwise (privacy relay, landline, no phone) the surname picks among the people known at the
 --      address; with no usable surname, the only person known there is taken; ties are ambiguous.
 -- Ambiguous orders get a customer of their own (order:<key>), so they are never merged on a guess.
@@ -33,12 +34,30 @@ with orders as (
     where address_key is not null
 ),
 
+-- What a number reveals of the customer's own mobile: a mask's first three digits (when the mask starts with
+-- them and its tail is its own) and its tail; a relay number only the last four its remark gave.
+revealed as (
+    select
+        *,
+        case when phone_kind = 'masked' and regexp_matches(phone, '^1[0-9]{2}[*]')
+                  and (phone_last4 is null or ends_with(phone, phone_last4)) then left(phone, 3) end as phone_prefix,
+        case
+            when phone_kind = 'masked' then coalesce(phone_last4, nullif(regexp_extract(phone, '([0-9]{3})$', 1), ''))
+            when phone_kind = 'privacy' then phone_last4
+        end as phone_tail
+    from orders
+),
+
 with_tokens as (
     select
         *,
         case when phone_kind = 'mobile' then phone end as full_mobile,
-        case when phone_kind in ('mobile', 'masked') then left(phone, 3) || '…' || phone_last4 end as phone_token
-    from orders
+        case
+            when phone_kind = 'mobile' then left(phone, 3) || '…' || phone_last4
+            when phone_tail is not null then coalesce(phone_prefix, '') || '…' || phone_tail
+        end as phone_token,
+        phone_kind <> 'mobile' and phone_tail is not null as partial_phone
+    from revealed
 ),
 
 -- People known at an address by a full mobile number, with the surname they most often give.
@@ -63,8 +82,10 @@ masked as (
         min(p.full_mobile) as matched_mobile
     from with_tokens o
     left join known_people p
-        on p.address_key = o.address_key and p.phone_token = o.phone_token
-    where o.phone_kind = 'masked'
+        on p.address_key = o.address_key
+        and right(p.full_mobile, length(o.phone_tail)) = o.phone_tail
+        and (o.phone_prefix is null or left(p.full_mobile, 3) = o.phone_prefix)
+    where o.partial_phone
     group by o.order_key
 ),
 
@@ -89,7 +110,7 @@ weak as (
             as conflicting_surnames
     from with_tokens o
     left join people_at_address p on p.address_key = o.address_key
-    where o.phone_kind not in ('mobile', 'masked')
+    where o.full_mobile is null and not o.partial_phone
     group by o.order_key
 ),
 
@@ -99,9 +120,9 @@ resolved as (
         o.address_key,
         case
             when o.full_mobile is not null then 'm:' || o.full_mobile
-            when o.phone_kind = 'masked' and m.matches = 1 then 'm:' || m.matched_mobile
-            when o.phone_kind = 'masked' and m.matches = 0 then 'k:' || o.address_key || ':' || o.phone_token
-            when o.phone_kind = 'masked' then 'order:' || o.order_key
+            when o.partial_phone and m.matches = 1 then 'm:' || m.matched_mobile
+            when o.partial_phone and m.matches = 0 then 'k:' || o.address_key || ':' || o.phone_token
+            when o.partial_phone then 'order:' || o.order_key
             when w.surname_matches = 1 then w.surname_match
             when w.surname_matches > 1 then 'order:' || o.order_key
             when w.people_here = 1 and w.conflicting_surnames = 0 then w.only_person
@@ -110,9 +131,9 @@ resolved as (
         end as customer_id,
         case
             when o.full_mobile is not null then 'full_mobile'
-            when o.phone_kind = 'masked' and m.matches = 1 then 'masked_phone_match'
-            when o.phone_kind = 'masked' and m.matches = 0 then 'masked_phone_new'
-            when o.phone_kind = 'masked' then 'ambiguous_masked_phone'
+            when o.partial_phone and m.matches = 1 then 'masked_phone_match'
+            when o.partial_phone and m.matches = 0 then 'masked_phone_new'
+            when o.partial_phone then 'ambiguous_masked_phone'
             when w.surname_matches = 1 then 'surname_at_address'
             when w.surname_matches > 1 then 'ambiguous_surname'
             when w.people_here = 1 and w.conflicting_surnames = 0 then 'only_person_at_address'
@@ -120,7 +141,7 @@ resolved as (
             else 'address_and_surname'
         end as evidence,
         case
-            when o.phone_kind = 'masked' then m.matches
+            when o.partial_phone then m.matches
             when w.surname_matches > 0 then w.surname_matches
             else w.people_here
         end as candidate_people,
