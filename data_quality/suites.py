@@ -31,9 +31,10 @@ WARNING = "warning"
 # GCJ-02 bounding box of mainland China (the adapters null coordinates outside it).
 CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.5, 135.1)
-# Phones as the adapters keep them (ingestion/phones.py): a mobile, a masked number (138****5678), a platform
-# privacy relay (13812345678_1234) or a landline.
-PHONE_PATTERN = r"^(?:1[3-9]\d{9}|1\d{2}\*{4}\d{4}|1\d{10}[_,#]\d{1,6}|0\d{2,3}-?\d{7,8})$"
+# Phones as the adapters keep them (ingestion/phones.py, which has the sources): a mobile, a masked number
+# (138*****678, 138****5678, 手机尾号1234), a platform privacy relay (13812345678_1234, 13020146407,227) or a landline.
+PHONE_PATTERN = (r"^(?:1[3-9]\d{9}|1\d{2}\*{1,8}\d{3,4}|(?:手机)?尾号\d{4}|1\d{2}[\d*]{8}(?:[_,#]|转)\d{1,6}"
+                 r"|0\d{2,3}-?\d{7,8})$")
 MONEY_ORDER_COLUMNS = ("goods_amount", "merchant_discount", "platform_discount", "delivery_fee", "packaging_fee",
                        "paid_amount")
 MONEY_LINE_COLUMNS = ("unit_price", "original_price", "line_discount", "paid_amount")
