@@ -25,7 +25,8 @@ from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.records import RawRecord, RecordError
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
-_PACKAGING_NAME = re.compile(r"^(?:餐盒|打包盒|包装盒|打包袋|包装袋|餐盒费|打包费|包装费)(?:费)?(?:\s*[x×*]\s*\d+)?$")
+# Names a merchant gives packaging sold as an item: 餐盒, 打包袋, 包装费 …, optionally "× 2".
+_PACKAGING_NAME = re.compile(r"^(?:餐盒|打包盒|包装盒|打包袋|包装袋|打包|包装)费?(?:\s*[x×*]\s*\d+)?$")
 _CENT = 0.005
 
 
@@ -113,7 +114,7 @@ def extract(record: RawRecord) -> Extracted:
         group_type = group.get("type", "normal")
         items = [item for item in group.get("items") or [] if isinstance(item, dict)]
         if group_type == "extra":
-            # The platform's 其它费用 basket: packaging (餐盒, negative id) and the like, already in the order's fees.
+            # The platform's 其它费用 basket: packaging (餐盒, negative id), already in the order's fees.
             extra_packaging += sum(_item_total(item) for item in items if not pick(item, "extendCode"))
             continue
         if group_type != "normal":

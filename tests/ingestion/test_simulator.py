@@ -432,14 +432,16 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                 item_disc = sum((fen(d["original_price"]) - fen(d["price"])) * d["quantity"] for d in rec.inner)
                 merchant = sum(fen(e["poi_charge"]) for e in extras) + item_disc
                 platform = sum(fen(e["mt_charge"]) for e in extras)
-                assert fen(o["original_price"]) == goods
+                # original_price is the whole bill before discounts: goods + packaging + delivery (Meituan docs).
+                assert fen(o["original_price"]) == goods + int(o["package_bag_money"]) + fen(o["shipping_fee"])
                 assert fen(o["total"]) == goods - merchant - platform + fen(o["shipping_fee"]) + int(o["package_bag_money"])
             elif ch == "eleme":
                 m = rec.inner
                 items = [i for g in m["groups"] for i in g["items"]]
-                assert fen(m["originalPrice"]) == sum(fen(i["total"]) for i in items)
-                assert fen(m["totalPrice"]) == (fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
-                                                + fen(m["deliverFee"]) + fen(m["packageFee"]))
+                # originalPrice includes the delivery fee and packaging (every real Eleme sample).
+                goods = sum(fen(i["total"]) for i in items)
+                assert fen(m["originalPrice"]) == goods + fen(m["deliverFee"]) + fen(m["packageFee"])
+                assert fen(m["totalPrice"]) == fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
             elif ch == "pos":
                 for r in rec.rows:
                     assert fen(r[12]) == fen(r[10]) * int(r[8]) - fen(r[11]) == fen(r[9]) * int(r[8])
