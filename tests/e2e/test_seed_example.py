@@ -48,7 +48,8 @@ def meituan_push() -> dict[str, str]:
         # 11:42:05 local = 03:42:05 UTC: ten minutes after the app order.
         "ctime": "1795664525", "utime": "1795664525",
         "delivery_time": "0", "estimate_arrival_time": "1795667525", "status": "2", "pick_type": "0",
-        "pay_type": "2", "shipping_fee": "3.0", "total": "10.9", "original_price": "7.9", "package_bag_money": "0",
+        # original_price is the whole bill before discounts, delivery included (docs/channel-semantics.md).
+        "pay_type": "2", "shipping_fee": "3.0", "total": "10.9", "original_price": "10.9", "package_bag_money": "0",
         "detail": json.dumps(detail, ensure_ascii=False), "extras": "[]",
     }
     return push
