@@ -7,6 +7,10 @@
 -- Expected amounts follow the contract rates in the rules (recon_*): fee = round(base × rate, 2), the base
 -- being goods after the merchant's discounts on platforms, the amount paid elsewhere; platforms pay out
 -- goods − merchant discounts + packaging (+ delivery fee unless they keep it) − fee, others paid − fee.
+-- Where the platform states what it pays for the order (merchant_receivable: Meituan poi_receive_detail,
+-- Eleme income) that is the expected net, and the expected fee is what the platform deducts from the payout
+-- base (commission, delivery service, minimum charges as it computes them); the rates are only the fallback.
+-- expected_basis says which: 'platform_stated' or 'configured_rate'.
 -- POS fees are charged on tender totals, so a POS order has no expected fee or net of its own.
 -- cancelled_on is the business day of the first cancellation (events, else the ingested status), so
 -- reconciliation can ask "cancelled by day R?" without looking at later data.
@@ -44,7 +48,13 @@ priced as (
         routed.*,
         case when settlement_channel in {{ sql_string_list(platforms) }}
             then goods_amount - merchant_discount else paid_amount end as fee_base,
-        {{ recon_rate(var('recon_fee_rates'), 'settlement_channel') }} as fee_rate
+        {{ recon_rate(var('recon_fee_rates'), 'settlement_channel') }} as fee_rate,
+        case when settlement_channel in {{ sql_string_list(platforms) }}
+            then goods_amount - merchant_discount + packaging_fee
+                + case when settlement_channel in {{ sql_string_list(keeps_delivery) }} then 0 else delivery_fee end
+            else paid_amount
+        end as payout_base,
+        settlement_channel in {{ sql_string_list(platforms) }} and merchant_receivable is not null as platform_stated
     from routed
 )
 
@@ -59,14 +69,11 @@ select
     coalesce(cancellations.cancelled_on, case when priced.status = 'cancelled' then priced.business_date end)
         as cancelled_on,
     priced.paid_amount as expected_gross,
-    cast(round(priced.fee_base * priced.fee_rate, 2) as decimal(18, 2)) as expected_fee,
-    cast(
-        case when priced.settlement_channel in {{ sql_string_list(platforms) }}
-            then priced.goods_amount - priced.merchant_discount + priced.packaging_fee
-                + case when priced.settlement_channel in {{ sql_string_list(keeps_delivery) }} then 0 else priced.delivery_fee end
-            else priced.paid_amount
-        end - round(priced.fee_base * priced.fee_rate, 2)
-    as decimal(18, 2)) as expected_net
+    cast(case when priced.platform_stated then priced.payout_base - priced.merchant_receivable
+        else round(priced.fee_base * priced.fee_rate, 2) end as decimal(18, 2)) as expected_fee,
+    cast(case when priced.platform_stated then priced.merchant_receivable
+        else priced.payout_base - round(priced.fee_base * priced.fee_rate, 2) end as decimal(18, 2)) as expected_net,
+    case when priced.platform_stated then 'platform_stated' else 'configured_rate' end as expected_basis
 from priced
 left join cancellations
     on cancellations.order_key = priced.order_key

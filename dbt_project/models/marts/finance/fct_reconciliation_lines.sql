@@ -74,6 +74,7 @@ day_lines as (
         payable.expected_gross,
         payable.expected_fee,
         payable.expected_net,
+        payable.expected_basis,
         coalesce(payment_numbers.payment_no, 1) as payment_no
     from statement_lines as lines
     inner join recon_dates
@@ -103,7 +104,9 @@ classified_lines as (
                 or (cancelled_on <= recon_date and settlement_channel not in ('wechatpay', 'alipay'))
                 then 'unexpected_settlement'
             when abs(gross_amount - expected_gross) > {{ tol }} then 'amount_mismatch'
-            when abs(fee_amount - expected_fee) > {{ fee_tol }} then 'fee_mismatch'
+            -- A platform-stated payout is checked on the net: its deductions are the platform's own, not our rates.
+            when expected_basis is distinct from 'platform_stated' and abs(fee_amount - expected_fee) > {{ fee_tol }}
+                then 'fee_mismatch'
             when abs(net_amount - expected_net) > {{ tol }} then 'amount_mismatch'
             when business_date < recon_date then 'timing_difference'
             else 'matched'
@@ -134,6 +137,7 @@ line_items as (
         expected_gross,
         expected_fee,
         expected_net,
+        case when matched_order_key is not null then coalesce(expected_basis, 'configured_rate') end as expected_basis,
         gross_amount,
         fee_amount,
         net_amount,
@@ -233,6 +237,7 @@ unpaid_items as (
         expected_gross,
         expected_fee,
         expected_net,
+        coalesce(expected_basis, 'configured_rate') as expected_basis,
         cast(null as decimal(18, 2)) as gross_amount,
         cast(null as decimal(18, 2)) as fee_amount,
         cast(null as decimal(18, 2)) as net_amount,
@@ -333,6 +338,7 @@ pos_items as (
         expected_gross,
         expected_fee,
         expected_net,
+        'configured_rate' as expected_basis,
         gross_amount,
         fee_amount,
         net_amount,
@@ -383,6 +389,7 @@ select
     cast(expected_gross as decimal(18, 2)) as expected_gross,
     cast(expected_fee as decimal(18, 2)) as expected_fee,
     cast(expected_net as decimal(18, 2)) as expected_net,
+    cast(expected_basis as varchar) as expected_basis,
     cast(gross_amount as decimal(18, 2)) as gross_amount,
     cast(fee_amount as decimal(18, 2)) as fee_amount,
     cast(net_amount as decimal(18, 2)) as net_amount,
