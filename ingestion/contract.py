@@ -55,6 +55,9 @@ ORDERS: dict[str, pl.DataType] = {
     "merchant_receivable": MONEY,
     "payment_method": pl.String,
     "fulfilment_type": pl.String,
+    # The channel's own time of this version of the order (Meituan utime, Eleme push timestamp, the apps'
+    # updated_at, the till's transaction time): which of two versions is newer (ingestion/loader.py).
+    "updated_at": UTC_TS,
     "batch_id": pl.String,
     "source_file": pl.String,
     "source_line": pl.Int64,
@@ -122,15 +125,26 @@ INGEST_FILES: dict[str, pl.DataType] = {
     "done_at": UTC_TS,
 }
 
-# Every distinct version of an order ever loaded: an identical re-push is a duplicate, a changed one is
-# a status update whose events are appended. Internal to ingestion (not part of the published model).
+# Every distinct version of an order ever loaded: an identical re-push is a duplicate, a changed one is a
+# new version. `orders` / `order_lines` hold the latest version (by the channel's updated_at, then when we
+# received it, then file and line); every version's header and lines stay in `order_history` /
+# `order_line_history`. received_at / updated_at are null on versions loaded before they were recorded.
 ORDER_VERSIONS: dict[str, pl.DataType] = {
     "order_key": pl.String,
     "raw_hash": pl.String,
     "batch_id": pl.String,
     "source_file": pl.String,
     "source_line": pl.Int64,
+    "received_at": UTC_TS,
+    "updated_at": UTC_TS,
 }
+
+# Every version's header as it was loaded, with when it arrived and its record text (a till ticket's rows
+# from several files are joined from it). One row per (order_key, raw_hash), like order_versions.
+ORDER_HISTORY: dict[str, pl.DataType] = {**ORDERS, "received_at": UTC_TS, "raw": pl.String}
+
+# Every version's lines; raw_hash names the version (order_history) they belong to.
+ORDER_LINE_HISTORY: dict[str, pl.DataType] = {**ORDER_LINES, "raw_hash": pl.String}
 
 STORES: dict[str, pl.DataType] = {
     "store_id": pl.String,
@@ -220,6 +234,8 @@ ORDER_TABLES: dict[str, dict[str, pl.DataType]] = {
     "ingest_batches": INGEST_BATCHES,
     "ingest_files": INGEST_FILES,
     "order_versions": ORDER_VERSIONS,
+    "order_history": ORDER_HISTORY,
+    "order_line_history": ORDER_LINE_HISTORY,
     "settlement_lines": SETTLEMENT_LINES,  # loaded by the same micro-batch as the orders
 }
 
@@ -239,6 +255,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "ingest_batches": ("batch_id", "channel"),
     "ingest_files": ("path",),
     "order_versions": ("order_key", "raw_hash"),
+    "order_history": ("order_key", "raw_hash"),
+    "order_line_history": ("order_key", "raw_hash", "line_no"),
     "quarantine": ("source_file", "source_line"),
     # The same line text on the same channel's statement of the same day is one line (a re-delivered file).
     "settlement_lines": ("channel", "statement_date", "raw_hash"),

@@ -2,16 +2,26 @@
 
 Crash safety comes from DuckDB's transaction: rows, quarantine, batch counts and the "file done"
 checkpoint commit together or not at all, so a rerun after a crash picks up exactly the files whose
-rows are not there. Idempotency comes from `order_versions`: an identical re-push is a duplicate, a
-changed one appends its status events, and the first version of an order is the one in `orders`.
+rows are not there. Idempotency comes from `order_versions`: an identical re-push (same order_key and
+raw_hash) is a duplicate.
+
+Versions: a changed re-push (a partial refund, an item removed or substituted, new amounts) is a new version
+and is counted as loaded because it is kept, never thrown away: every version's header and lines go to
+`order_history` / `order_line_history` with the batch, the time we received it and its file and line, its
+status events are appended, and `orders` / `order_lines` are replaced by whichever version is latest — by
+the channel's own update time (Meituan utime, Eleme push time, the apps' updated_at), then received time,
+then file and line — so an old push delivered late never undoes a newer one. Till tickets (POS) accumulate
+instead: a later file's rows of a ticket are more rows of the same journal, joined to the ticket so far.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -237,8 +247,12 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
             continue
         by_channel[(channel, label)].extend(item.records)
 
-    orders, lines, events, quarantined = [], [], [], [pl.DataFrame(rejected, schema=_STAGING_QUARANTINE)]
+    orders, lines, events, texts = [], [], [], []
+    quarantined = [pl.DataFrame(rejected, schema=_STAGING_QUARANTINE)]
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
+        if ADAPTERS[channel].versions == "accumulate":
+            records = _accumulated(con, ADAPTERS[channel], records)
+        texts.extend((r.source_file, r.source_line, r.text) for r in records)
         result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
         counts[label].landed += len(records)
         counts[label].quarantined += result.quarantine.height
@@ -249,18 +263,66 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
-        _dedupe_and_insert(con, pl.concat(orders), pl.concat(lines), pl.concat(events), counts, batch_id)
+        raw = pl.DataFrame(texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row")
+        _dedupe_and_insert(con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at)
     return pl.concat(quarantined)
 
 
-def _dedupe_and_insert(con, orders: pl.DataFrame, lines: pl.DataFrame, events: pl.DataFrame, counts, batch_id: str) -> None:
+def _accumulated(con: duckdb.DuckDBPyConnection, spec, records: list[RawRecord]) -> list[RawRecord]:
+    """Till tickets whose rows continue in a later file: each record becomes the ticket so far (the rows of
+    the version in `orders`, then of earlier records in this batch) plus its rows not already among them.
+
+    A till export is an append-only journal, so a row is never taken back by a later file; a row identical
+    to one already applied is the same journal row exported again (an overlapping re-export), not a second
+    sale. So a record that adds nothing gets exactly the applied text, and with it the applied raw_hash: it
+    is a duplicate, never a smaller version replacing the ticket.
+    """
+    key_index = spec.csv_header.index(spec.csv_key_column)
+
+    def order_key(record: RawRecord) -> str | None:
+        key = record.rows[0][key_index].strip() if record.rows and len(record.rows[0]) > key_index else ""
+        return f"{spec.channel}:{key}" if key else None
+
+    keys = sorted({k for k in map(order_key, records) if k})
+    if not keys:
+        return records
+    applied = dict(con.execute(
+        f"SELECT h.order_key, h.raw FROM {RAW}.orders o JOIN {RAW}.order_history h USING (order_key, raw_hash) "
+        "WHERE o.order_key IN (SELECT unnest(?)) AND h.raw IS NOT NULL", [keys]
+    ).fetchall())
+    so_far: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {
+        key: (text.split("\n"), [tuple(row) for row in csv.reader(io.StringIO(text))]) for key, text in applied.items()
+    }
+    out: list[RawRecord] = []
+    for record in records:
+        key = order_key(record)
+        if key is None or len(record.text.split("\n")) != len(record.rows):  # a quoted line break: leave it whole
+            out.append(record)
+            continue
+        if key not in so_far:
+            so_far[key] = (record.text.split("\n"), list(record.rows))
+            out.append(record)
+            continue
+        texts, rows = so_far[key]
+        unmatched = Counter(texts)
+        for line_text, row in zip(record.text.split("\n"), record.rows, strict=False):
+            if unmatched[line_text] > 0:
+                unmatched[line_text] -= 1
+            else:
+                texts, rows = [*texts, line_text], [*rows, row]
+        so_far[key] = (texts, rows)
+        out.append(RawRecord(record.source_file, record.source_line, "\n".join(texts), tuple(rows)))
+    return out
+
+
+def _dedupe_and_insert(
+    con, orders: pl.DataFrame, lines: pl.DataFrame, events: pl.DataFrame, raw: pl.DataFrame, counts, batch_id: str,
+    received_at: datetime,
+) -> None:
     origin = ["source_file", "source_line"]
     con.register("_batch_keys", orders.select("order_key", "raw_hash").to_arrow())
     known_versions = con.sql(
         f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v JOIN _batch_keys b USING (order_key, raw_hash)"
-    ).pl()
-    known_orders = con.sql(
-        f"SELECT DISTINCT o.order_key FROM {RAW}.orders o JOIN _batch_keys b USING (order_key)"
     ).pl()
     con.unregister("_batch_keys")
 
@@ -271,34 +333,74 @@ def _dedupe_and_insert(con, orders: pl.DataFrame, lines: pl.DataFrame, events: p
         repeat_in_batch=pl.col("_seq").rank("ordinal").over("order_key", "raw_hash") > 1,
     )
     versions = versions.with_columns(is_duplicate=pl.col("seen_before") | pl.col("repeat_in_batch"))
-    fresh = versions.filter(~pl.col("is_duplicate"))
-    fresh = fresh.with_columns(
-        is_new_order=~pl.col("order_key").is_in(known_orders["order_key"].implode())
-        & (pl.col("_seq").rank("ordinal").over("order_key") == 1)
-    )
     replayed = pl.col("source_file").str.split("/").list.last().str.starts_with(REPLAY_PREFIX)
     label = pl.when(replayed).then(pl.lit("replay/") + pl.col("channel")).otherwise(pl.col("channel"))
+    # Every version that is not a duplicate is loaded: it is kept in the history whether or not it is the
+    # one that applies, so "loaded" never counts a record whose content was thrown away.
     for (channel,), frame in versions.with_columns(_label=label).group_by("_label"):
         counts[channel].duplicate += int(frame["is_duplicate"].sum())
         counts[channel].loaded += int((~frame["is_duplicate"]).sum())
 
-    new_orders = fresh.filter(pl.col("is_new_order"))
-    _insert(con, "orders", new_orders.select(list(contract.ORDERS)), conflict=None)
-    _insert(
-        con, "order_lines",
-        lines.join(new_orders.select(origin), on=origin, how="semi").select(list(contract.ORDER_LINES)),
-        conflict=None,
-    )
+    fresh = versions.filter(~pl.col("is_duplicate")).with_columns(received_at=pl.lit(received_at).cast(contract.UTC_TS))
+    fresh_lines = lines.join(fresh.select(*origin, "raw_hash"), on=origin, how="inner")
+    _insert(con, "order_versions", fresh.select(list(contract.ORDER_VERSIONS)), conflict=None)
+    _insert(con, "order_history", fresh.join(raw, on=origin, how="left").select(list(contract.ORDER_HISTORY)), conflict=None)
+    _insert(con, "order_line_history", fresh_lines.select(list(contract.ORDER_LINE_HISTORY)), conflict=None)
     _insert(
         con, "order_events",
         events.join(fresh.select(origin), on=origin, how="semi").select(list(contract.ORDER_EVENTS)),
         conflict="ignore",
     )
-    _insert(
-        con, "order_versions",
-        fresh.select("order_key", "raw_hash", pl.lit(batch_id).alias("batch_id"), *origin),
-        conflict=None,
-    )
+    _apply_latest(con, fresh, fresh_lines)
+
+
+# Which version is newer: the channel's own update time first (a delayed retry of an old push carries its
+# old time and must not undo a newer one), then when we received it (channels that state no update time,
+# or two versions within the channel's one-second resolution), then landing file and line (write order).
+# A version without an update time sorts before one with it.
+_VERSION_ORDER = ["updated_at", "received_at", "source_file", "source_line"]
+
+
+def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
+    """Make `orders` / `order_lines` hold each order's latest version among the applied one and this batch's."""
+    if fresh.height == 0:
+        return
+    con.register("_fresh_keys", fresh.select("order_key").unique().to_arrow())
+    try:
+        current = con.sql(
+            f"SELECT o.order_key, o.raw_hash, o.updated_at, v.received_at, o.source_file, o.source_line "
+            f"FROM {RAW}.orders o JOIN _fresh_keys k USING (order_key) "
+            f"LEFT JOIN {RAW}.order_versions v USING (order_key, raw_hash)"
+        ).pl()
+    finally:
+        con.unregister("_fresh_keys")
+    candidates = pl.concat([
+        current.with_columns(_applied=pl.lit(True)),
+        fresh.select(current.columns).with_columns(_applied=pl.lit(False)),
+    ], how="vertical_relaxed")
+    latest = candidates.sort(_VERSION_ORDER, nulls_last=False).group_by("order_key", maintain_order=True).last()
+    winners = latest.filter(~pl.col("_applied")).select("order_key", "raw_hash")
+    if winners.height == 0:
+        return
+    con.register("_winners", winners.to_arrow())
+    try:
+        # An order loaded before history was kept has its applied version only in `orders`: keep it first.
+        con.execute(
+            f"INSERT OR IGNORE INTO {RAW}.order_history BY NAME SELECT o.* FROM {RAW}.orders o "
+            "WHERE o.order_key IN (SELECT order_key FROM _winners)"
+        )
+        con.execute(
+            f"INSERT OR IGNORE INTO {RAW}.order_line_history BY NAME SELECT l.*, o.raw_hash FROM {RAW}.order_lines l "
+            f"JOIN {RAW}.orders o USING (order_key) WHERE o.order_key IN (SELECT order_key FROM _winners)"
+        )
+        con.execute(f"DELETE FROM {RAW}.order_lines WHERE order_key IN (SELECT order_key FROM _winners)")
+        con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _winners)")
+    finally:
+        con.unregister("_winners")
+    _insert(con, "orders", fresh.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDERS)),
+            conflict=None)
+    _insert(con, "order_lines", fresh_lines.join(winners, on=["order_key", "raw_hash"], how="semi")
+            .select(list(contract.ORDER_LINES)), conflict=None)
 
 
 def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts, batch_id: str) -> pl.DataFrame:

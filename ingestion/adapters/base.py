@@ -95,6 +95,10 @@ class ChannelSpec:
     coordinate_scale: float = 1.0
     csv_header: tuple[str, ...] = ()
     csv_key_column: str = ""
+    # What a later record of an order already loaded means: "replace" — a new version of the whole order
+    # (a platform re-push carries the full order); "accumulate" — more rows of the same ticket (a till's
+    # export is an append-only journal, so a ticket cut by an export boundary continues in the next file).
+    versions: Literal["replace", "accumulate"] = "replace"
 
 
 def text(value: Any) -> str | None:
@@ -414,6 +418,7 @@ def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
         paid_amount=pl.col("paid_amount_m"),
         merchant_receivable=pl.col("merchant_receivable_m"),
         channel_user_id=pl.col("channel_user_id"),
+        updated_at=pl.col("status_time_ts"),
     )
 
 

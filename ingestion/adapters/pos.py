@@ -60,4 +60,5 @@ POS = ChannelSpec(
     payment_map={"现金": "cash", "微信": "wechat", "支付宝": "alipay", "银行卡": "card"},
     csv_header=HEADER,
     csv_key_column="小票号",
+    versions="accumulate",
 )

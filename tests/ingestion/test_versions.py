@@ -1,8 +1,18 @@
-"""POS ticket rows are grouped by ticket key wherever they sit in the file."""
+"""Order versions: POS ticket rows are grouped by ticket key wherever they sit in the file and across till
+exports; a changed re-push applies (the latest version by the channel's update time, then arrival) while every
+version is kept in raw history; nothing loaded is thrown away."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from ingestion import warehouse
 from ingestion.adapters.pos import HEADER
+from ingestion.loader import run_batch
 from ingestion.records import csv_records
 
 
@@ -15,3 +25,209 @@ def test_interleaved_ticket_rows_form_one_record_each() -> None:
     text = "\n".join([",".join(HEADER), _row("T1", "A"), _row("T2", "B"), _row("T1", "C"), _row("T2", "D")])
     records = list(csv_records(text, "f.csv", HEADER, "小票号"))
     assert [(r.source_line, [row[6] for row in r.rows]) for r in records] == [(2, ["A", "C"]), (3, ["B", "D"])]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Versions through the loader: a changed re-push replaces the order's header and lines, every version is
+# kept with its batch, time, file and line, and landed = loaded + quarantined + duplicate holds.
+# ---------------------------------------------------------------------------------------------------------
+
+DAY = "2026-11-26"
+CTIME = 1795664525  # 2026-11-26 03:42:05 UTC, 11:42:05 in Shanghai
+STORE = {"store_id": "SH001", "name": "张江店", "kind": "dark_store", "city": "上海市", "district": "浦东新区",
+         "address": "上海市浦东新区碧波路500号", "lat": 31.2021, "lng": 121.5897}
+PRODUCTS = [
+    {"sku_id": "SKU0001", "name": "菠菜", "category": "veg", "unit_price": 10.0, "weight_g": 300, "volume_ml": 1200,
+     "temp_zone": "chilled"},
+    {"sku_id": "SKU0002", "name": "五常大米 1kg", "category": "grain", "unit_price": 20.0, "weight_g": 1000,
+     "volume_ml": 1400, "temp_zone": "ambient"},
+]
+SPINACH = {"app_food_code": "SKU0001", "food_name": "菠菜", "quantity": 2, "price": 10.0, "original_price": 10.0}
+RICE = {"app_food_code": "SKU0002", "food_name": "五常大米 1kg", "quantity": 1, "price": 20.0, "original_price": 20.0}
+
+
+def meituan_push(order_id: str, items: list[dict], utime: int, status: str = "2") -> dict[str, str]:
+    """A Meituan order push as the platform posts it (every value a string, JSON fields as text)."""
+    goods = sum(i["price"] * i["quantity"] for i in items)
+    receive = {"wmPoiReceiveCent": round(goods * 90), "onlinePayment": round(goods * 100),
+               "foodShareFeeChargeByPoi": round(goods * 10)}
+    return {
+        "order_id": order_id, "wm_order_id_view": order_id, "app_poi_code": "SH001", "recipient_name": "张(先生)",
+        "recipient_phone": "13812345678", "recipient_address": "上海市浦东新区碧波路690号3号楼501室@#上海市浦东新区碧波路690号",
+        "latitude": "31203520", "longitude": "121590290", "ctime": str(CTIME), "utime": str(utime),
+        "delivery_time": "0", "status": status, "pay_type": "2", "pick_type": "0", "shipping_fee": "0",
+        "total": f"{goods:.2f}", "original_price": f"{goods:.2f}", "package_bag_money": "0",
+        "detail": json.dumps(items, ensure_ascii=False), "extras": "[]",
+        "poi_receive_detail": json.dumps(receive),
+    }
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def write_reference(landing: Path) -> None:
+    write_jsonl(landing / "reference" / "stores" / DAY / "stores.jsonl", [STORE])
+    write_jsonl(landing / "reference" / "products" / DAY / "products.jsonl", PRODUCTS)
+
+
+def channel_counts(con: duckdb.DuckDBPyConnection, batch_id: str, channel: str) -> tuple[int, int, int, int]:
+    row = con.execute(
+        "select landed, loaded, quarantined, duplicate from raw.ingest_batches where batch_id = ? and channel = ?",
+        [batch_id, channel],
+    ).fetchone()
+    assert row is not None, f"no {channel} counts in batch {batch_id}"
+    assert row[0] == row[1] + row[2] + row[3]
+    return row
+
+
+def test_changed_repush_replaces_lines_and_amounts_and_every_version_is_kept(tmp_path: Path) -> None:
+    """v1 (spinach ×2 + rice), then v2 with the rice out of stock and removed: raw.orders / order_lines show v2,
+    history keeps both with their batch, time and source line, v2 is loaded (not dropped), an identical
+    re-push of v2 is a duplicate."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT1", [SPINACH, RICE], CTIME)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    first = run_batch(con, landing)
+
+    write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT1", [SPINACH], CTIME + 600)])
+    second = run_batch(con, landing)
+    assert channel_counts(con, second.batch_id, "meituan") == (1, 1, 0, 0)
+
+    assert con.execute("select goods_amount, paid_amount, merchant_receivable, batch_id, source_file from raw.orders").fetchall() == [
+        (Decimal("20.00"), Decimal("20.00"), Decimal("18.00"), second.batch_id, f"orders/meituan/{DAY}/meituan-120000-00002.jsonl")]
+    assert con.execute("select line_no, sku_id, quantity from raw.order_lines").fetchall() == [(1, "SKU0001", 2)]
+    history = con.execute(
+        "select batch_id, source_file, source_line, paid_amount, received_at is not null, raw is not null "
+        "from raw.order_history order by received_at").fetchall()
+    assert history == [
+        (first.batch_id, f"orders/meituan/{DAY}/meituan-114300-00001.jsonl", 1, Decimal("40.00"), True, True),
+        (second.batch_id, f"orders/meituan/{DAY}/meituan-120000-00002.jsonl", 1, Decimal("20.00"), True, True),
+    ]
+    assert con.execute(
+        "select h.batch_id, l.sku_id, l.quantity from raw.order_line_history l join raw.order_history h using (order_key, raw_hash) "
+        "order by h.received_at, l.line_no").fetchall() == [
+        (first.batch_id, "SKU0001", 2), (first.batch_id, "SKU0002", 1), (second.batch_id, "SKU0001", 2)]
+
+    write_jsonl(mt / "meituan-120500-00003.jsonl", [meituan_push("MT1", [SPINACH], CTIME + 600)])
+    third = run_batch(con, landing)
+    assert channel_counts(con, third.batch_id, "meituan") == (1, 0, 0, 1)
+    assert con.execute("select count(*) from raw.order_history").fetchone() == (2,)
+    assert con.execute("select batch_id from raw.orders").fetchone() == (second.batch_id,)
+    con.close()
+
+
+def test_an_older_version_delivered_late_does_not_undo_the_newer_one(tmp_path: Path) -> None:
+    """The refunded version (utime 12:00) arrives first, the original (utime 11:42) is re-delivered after it:
+    the original is kept in history and counted loaded, but the order stays as the newer version says."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-120000-00001.jsonl", [meituan_push("MT2", [SPINACH], CTIME + 1095)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    write_jsonl(mt / "meituan-120100-00002.jsonl", [meituan_push("MT2", [SPINACH, RICE], CTIME)])
+    late = run_batch(con, landing)
+
+    assert channel_counts(con, late.batch_id, "meituan") == (1, 1, 0, 0)
+    assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("20.00"),)]
+    assert con.execute("select sku_id from raw.order_lines").fetchall() == [("SKU0001",)]
+    assert con.execute("select count(*) from raw.order_history").fetchone() == (2,)
+    con.close()
+
+
+def test_same_update_time_the_later_arrival_wins(tmp_path: Path) -> None:
+    """Meituan's utime has one-second resolution: two versions stamped in the same second are ordered by
+    arrival, so the one received later applies."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT3", [SPINACH, RICE], CTIME)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    write_jsonl(mt / "meituan-114301-00002.jsonl", [meituan_push("MT3", [RICE], CTIME)])
+    run_batch(con, landing)
+    assert con.execute("select sku_id from raw.order_lines").fetchall() == [("SKU0002",)]
+    con.close()
+
+
+def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_path: Path) -> None:
+    """A warehouse from before versions were kept has the order in raw.orders only (no history, no
+    received_at): a changed re-push applies, and the old version is copied into history first."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT4", [SPINACH, RICE], CTIME)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    for table in ("order_history", "order_line_history"):
+        con.execute(f"delete from raw.{table}")
+    con.execute("update raw.order_versions set received_at = null, updated_at = null")
+    con.execute("update raw.orders set updated_at = null")
+
+    write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT4", [SPINACH], CTIME + 600)])
+    run_batch(con, landing)
+    assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("20.00"),)]
+    assert con.execute("select paid_amount from raw.order_history order by paid_amount").fetchall() == [
+        (Decimal("20.00"),), (Decimal("40.00"),)]
+    assert con.execute("select count(*) from raw.order_line_history").fetchone() == (3,)
+    con.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Till tickets across files: a till export is an append-only journal, so rows of one ticket in a later file
+# are more rows of that ticket, and a re-export of rows already loaded adds nothing.
+# ---------------------------------------------------------------------------------------------------------
+
+def _till_row(ticket: str, sku: str, qty: int, price: str) -> str:
+    amount = f"{Decimal(price) * qty:.2f}"
+    return ",".join([ticket, "SH001", "01", "c1", "2026-11-26 10:00:00", "", sku, "n", str(qty), price, price, "0",
+                     amount, "现金", "成交"])
+
+
+def _till_file(path: Path, rows: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([",".join(HEADER), *rows]) + "\n", encoding="utf-8")
+
+
+def test_a_ticket_spanning_two_till_exports_keeps_the_rows_of_both(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    pos = landing / "orders" / "pos" / DAY
+    _till_file(pos / "pos-1000.csv", [_till_row("T9", "SKU0001", 2, "10.00"), _till_row("T8", "SKU0002", 1, "20.00")])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    _till_file(pos / "pos-1100.csv", [_till_row("T9", "SKU0002", 1, "20.00")])
+    later = run_batch(con, landing)
+
+    assert channel_counts(con, later.batch_id, "pos") == (1, 1, 0, 0)
+    assert con.execute("select sku_id, quantity from raw.order_lines where order_key = 'pos:T9' order by line_no").fetchall() == [
+        ("SKU0001", 2), ("SKU0002", 1)]
+    assert con.execute("select paid_amount, source_file from raw.orders where order_key = 'pos:T9'").fetchone() == (
+        Decimal("40.00"), f"orders/pos/{DAY}/pos-1100.csv")
+
+    # An overlapping re-export (the whole ticket again) and a re-export of just the later row add nothing.
+    _till_file(pos / "pos-1100-again.csv", [_till_row("T9", "SKU0001", 2, "10.00"), _till_row("T9", "SKU0002", 1, "20.00")])
+    _till_file(pos / "pos-1100-redo.csv", [_till_row("T9", "SKU0002", 1, "20.00")])
+    again = run_batch(con, landing)
+    assert channel_counts(con, again.batch_id, "pos") == (2, 0, 0, 2)
+    assert con.execute("select count(*) from raw.order_lines where order_key = 'pos:T9'").fetchone() == (2,)
+    con.close()
+
+
+def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    pos = landing / "orders" / "pos" / DAY
+    _till_file(pos / "pos-1000.csv", [_till_row("T7", "SKU0001", 1, "10.00")])
+    _till_file(pos / "pos-1100.csv", [_till_row("T7", "SKU0002", 3, "20.00")])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    result = run_batch(con, landing)
+    assert channel_counts(con, result.batch_id, "pos") == (2, 2, 0, 0)
+    assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("70.00"),)]
+    assert con.execute("select sku_id, quantity from raw.order_lines order by line_no").fetchall() == [
+        ("SKU0001", 1), ("SKU0002", 3)]
+    con.close()
