@@ -13,10 +13,10 @@
 -- and its basket measured from the lines.
 --
 -- Incremental: an order's row depends only on its own orders row, lines and events. Ingestion
--- (ingestion/loader.py) writes an order's row and lines once, with its first version, and a changed
--- re-push only appends status events; events are never updated or deleted. So an order needs rebuilding
--- exactly when it is new or has a different number of events than when its row was built; batch_id and
--- raw_hash are compared as well, so a loader that one day rewrites order rows is covered too. Comparing
+-- (ingestion/loader.py) replaces an order's row and lines together when a newer version arrives (a partial
+-- refund, a removed item), and the new row always carries that version's batch_id and raw_hash; events are
+-- only appended. So an order needs rebuilding exactly when it is new, its batch_id or raw_hash differs from
+-- the built row, or it has a different number of events than when its row was built. Comparing
 -- against the target this way does not rely on batch ids or received_at being monotonic: a file of
 -- late events with old timestamps is still picked up. Rebuilt orders replace their rows (delete+insert),
 -- so an incremental run gives the same table as --full-refresh (tests/dbt proves it).
