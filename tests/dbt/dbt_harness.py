@@ -28,10 +28,26 @@ PROJECT_DIR = ROOT / "dbt_project"
 RULES_FILE = ROOT / "config" / "rules.yml"
 
 
-def rules_vars() -> str:
-    """The --vars argument: config/rules.yml as JSON, exactly what the orchestrator passes."""
+def rules_vars(as_of: str | None = None) -> str:
+    """The --vars argument: config/rules.yml as JSON plus the run's clock, as the orchestrator passes them."""
     with RULES_FILE.open(encoding="utf-8") as fh:
-        return json.dumps(yaml.safe_load(fh))
+        rules = yaml.safe_load(fh)
+    return json.dumps({**rules, "as_of": as_of} if as_of else rules)
+
+
+def replay_as_of(warehouse: Path) -> str | None:
+    """The clock these fixtures are replayed at: their newest order (what they were written against; the
+    dataset below says what is late at it). None for a warehouse without orders."""
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = con.execute("select max(created_at) from raw.orders").fetchone()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return found[0].strftime("%Y-%m-%d %H:%M:%S") if found and found[0] else None
 
 
 def dbt_executable() -> str:
@@ -58,8 +74,10 @@ class DbtResult:
         return [r["status"] for r in self.run_results() if name_part in r["unique_id"]]
 
 
-def run_dbt(args: Sequence[str], warehouse: Path, workdir: Path) -> DbtResult:
-    """Run one dbt command against `warehouse`, keeping target/ and logs/ inside `workdir`."""
+def run_dbt(args: Sequence[str], warehouse: Path, workdir: Path, as_of: str | None = None) -> DbtResult:
+    """Run one dbt command against `warehouse`, keeping target/ and logs/ inside `workdir`, at the clock
+    `as_of` (naive UTC; default: the warehouse's newest order, see replay_as_of)."""
+    as_of = as_of or replay_as_of(warehouse)
     target_path = workdir / "target"
     env = {
         **os.environ,
@@ -73,7 +91,7 @@ def run_dbt(args: Sequence[str], warehouse: Path, workdir: Path) -> DbtResult:
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(workdir / "logs"),
-        "--vars", rules_vars(),
+        "--vars", rules_vars(as_of),
     ]
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600
@@ -105,7 +123,7 @@ def money(text: str) -> Decimal:
 
 # ---------------------------------------------------------------------------------------------------
 # The dataset. Times are UTC; local (Asia/Shanghai) is +8h. Business day 2026-11-26 local, except the
-# two meituan orders that straddle local midnight. The data's "now" is max(created_at) = 03:00 UTC
+# two meituan orders that straddle local midnight. The tests run dbt at as_of = max(created_at) = 03:00 UTC
 # (pos:T1), so with late_risk_minutes 15 an open delivery order promised before 03:15 UTC is at risk.
 # ---------------------------------------------------------------------------------------------------
 

@@ -70,11 +70,9 @@ ledger_close as (
     qualify row_number() over (partition by store_id, sku_id order by movement_no desc) = 1
 ),
 
+-- The run's clock (var as_of), not the newest order or count: a position is "as of" when it was computed.
 data_now as (
-    select greatest(
-        (select max(created_at) from {{ ref('stg_raw__orders') }}),
-        (select max(snapshot_at) from counts)
-    ) as as_of
+    select {{ as_of() }} as as_of
 )
 
 select

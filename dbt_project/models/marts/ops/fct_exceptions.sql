@@ -1,9 +1,10 @@
 -- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
 -- resolved, with when each was raised and resolved.
 --
--- "Now" is the data's now, not the wall clock: the latest created_at over all orders. A rebuild of the
--- same data then gives the same exceptions, and a replayed or simulated day is judged against its own
--- time. Orders in var closed_statuses (delivered, cancelled) leave no address or lateness problem open:
+-- "Now" is var as_of (macro as_of(): the run's clock, passed by the orchestrator; the wall clock in UTC
+-- without it), not the newest order: when orders stop arriving, late risk must keep growing. A replayed
+-- or simulated day passes its own as_of, so a rebuild of the same data at the same as_of gives the same
+-- exceptions. Orders in var closed_statuses (delivered, cancelled) leave no address or lateness problem open:
 -- there is nothing left to deliver, so such a problem is resolved when the order closed (status_at of its
 -- closing status), and is not listed at all if the order closed before the problem arose. A missing
 -- payment stays a problem after delivery (money not collected); only a cancellation resolves it.
@@ -27,8 +28,7 @@ with orders as (
 ),
 
 data_now as (
-    select max(created_at) as now_at
-    from orders
+    select {{ as_of() }} as now_at
 ),
 
 stores as (
