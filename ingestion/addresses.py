@@ -1,16 +1,25 @@
-"""Chinese address parsing: province / city / district / street / detail, an admin code and a merge key.
+"""Chinese address parsing: province / city / district / street / detail, an admin code and a door key.
 
 `cpca` does the administrative part (it carries the national division table and resolves short forms
 like 浦东新区 without a province); it is vectorised over pandas and parses 30k addresses in well under a
 second. See docs/decisions.md for the comparison with jionlp and addressparser. What cpca leaves as the
 remainder is split into the township (街道/镇/乡) when present and the rest.
+
+`address_key` is a canonical door key, `adcode|door`: the same physical door written the ordinary ways
+people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, a landmark in brackets, the
+township or the city left out) gets one key, and a different room, unit, building, house number, lane or
+road never does. When a form is ambiguous the key keeps it apart: a missed merge costs a second rider trip,
+a wrong one sends a stranger's groceries to the wrong door. docs/decisions.md has the rules and the measured
+precision and recall on tests/ingestion/fixtures/address_pairs.csv.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import warnings
+from functools import lru_cache
 
 import polars as pl
 
@@ -18,9 +27,141 @@ import polars as pl
 _MUNICIPALITY_CITY_PLACEHOLDERS = {"市辖区", "县"}
 _TOWNSHIP = re.compile(r"^(.{1,10}?(?:街道|镇|乡))")
 _ROAD = re.compile(r"^(.{1,12}?(?:大道|路|街|巷|胡同|弄|道))")
-_KEY_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 PARSED_COLUMNS = ("province", "city", "district", "street", "address_detail", "admin_code", "address_key")
+
+# Two orders whose keys agree but whose coordinates are further apart than this are not one door: the text
+# matched by accident (the same road and number in a district cpca resolved wrongly, or a typo). Platforms
+# geocode the same door within a few hundred metres of each other (map pick vs. typed address), hence the
+# slack. The same number is the dbt var merge_max_distance_m (config/rules.yml).
+DEFAULT_MAX_DISTANCE_M = 1000.0
+
+# --- the door key ---------------------------------------------------------------------------------------
+
+_BRACKETS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|【([^【】]*)】|〔([^〔〕]*)〕|<([^<>]*)>|《([^《》]*)》")
+# Bracket text that names part of the door (a phase, a campus, a block) is kept, without its brackets:
+# 万科城(一期)5栋 and 万科城(二期)5栋 are different buildings. Anything else in brackets is a landmark or a
+# note to the rider (东门, 近地铁站, 彭江路南) and is dropped.
+_DOOR_PART = re.compile(r"期|校区|分校|[东南西北a-z\d]区|栋|幢|座|号楼|单元|室|层")
+# Notes to the rider after the door, not part of it.
+_TRAILING_NOTES = re.compile(r"(?:请?电联|电话联系|打电话|放门口|送上楼|门口)+$")
+_CN_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千廿两]")
+_COUNTED_NUMERAL = re.compile(
+    r"(?<![零〇一二三四五六七八九十百千廿两])[零〇一二三四五六七八九十百千廿两]+"
+    r"(?=号|栋|幢|座|楼|层|单元|室|房|弄|期|区|段|组|门|舍|路|街|$)"
+)
+# Formal numerals (as on cheques) read as the ordinary ones; cn2an leaves a lone 叁 as it is.
+_FORMAL_NUMERALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰", "一二三四五六七八九十百")
+# Separators between two numbers mean a dash (5 1202, 5/1202); elsewhere spaces and punctuation are noise.
+_NUMBER_GAP = re.compile(r"(?<=\d)\s*(?:[-—–~/\\、,，.。\s]|\s*-\s*)\s*(?=\d)")
+_NOISE = re.compile(r"[^\w\-#\u4e00-\u9fff]+|_")
+# A prefix naming the township or a development zone. 街道 is never part of a place name and is always
+# dropped. 镇/乡 are part of names (西乡花园, 古镇路), and in a county each town has its own 人民路 and its own
+# 中心村, so a town is dropped only in an urban district (区) and only before a road with a number.
+# Both run before Chinese numerals become digits, so 七宝镇 and 五角场街道 are still words.
+_STREET_OFFICE = re.compile(r"^[\u4e00-\u9fff]{2,8}?街道(?=..)")
+_TOWN_BEFORE_ROAD = re.compile(
+    r"^[\u4e00-\u9fff]{2,8}?(?:镇|乡|开发区|高新区|工业园区|园区)"
+    r"(?=[\u4e00-\u9fffa-z\d]{2,12}?(?:大道|公路|路|街|巷|胡同)[\d零〇一二三四五六七八九十百])"
+)
+_BUILDING_WORDS = r"(?:号楼|号栋|号幢|号座|栋|幢|座|#楼|#)"
+_BUILDING = re.compile(r"(\d+|[a-z])" + _BUILDING_WORDS)
+# 5楼2单元: a 楼 followed by a unit is a building, not a floor.
+_BUILDING_BEFORE_UNIT = re.compile(r"(\d+|[a-z])楼(?=\d+单元)")
+# Beijing and Tianjin say 2门 for the second unit (5号楼2门301).
+_UNIT = re.compile(r"(\d+)(?:单元|门洞|门(?=\d))")
+_FLOOR = re.compile(r"(栋|单元)?(\d+)(楼层|层|楼|f)(?=(\d+)$)")
+_FLOOR_ONLY = re.compile(r"(\d+)(?:楼层|层|楼|f)$")
+_ROOM_SUFFIX = re.compile(r"(\d+)(?:室|房间|房|号房|号)$")
+# 5-1202, 5-2-1202 after the place name: building, (unit,) room.
+_DASH3 = re.compile(r"(?<![\d#a-z路街道巷])(\d{1,3})-(\d{1,2})-(\d{3,5})$")
+_DASH2 = re.compile(r"(?<![\d#a-z路街道巷])(\d{1,3})-(\d{3,5})$")
+# In a lane or estate, 5号1202 (室) is building 5, room 1202: the 号 is the building's number.
+_HOUSE_THEN_ROOM = re.compile(r"(\d{1,3})号(\d{3,5})$")
+_HOUSE_THEN_UNIT = re.compile(r"(\d{1,3})号(?=\d{1,2}单元)")
+_BUILDING_UNIT_DASH = re.compile(r"栋(\d{1,2})-(\d{3,5})$")
+# A road's house number written without 号 (碧波路690 3号楼): the number is still the house number.
+_ROAD_NUMBER = re.compile(r"(大道|公路|路|街|巷)(\d+)(?:-(?=\d+栋)|(?=[\u4e00-\u9fff])(?![号弄支栋单层室楼座幢]))")
+
+
+def _cn_to_digits(text: str) -> str:
+    """Chinese numerals that count something in the address (五号楼, 十二层, 二单元, a room 八零一 at the end)
+    become digits; numerals inside names (九江路, 七宝, 五角场) stay words."""
+    if not _CN_NUMERAL.search(text):
+        return text
+    import cn2an
+
+    def digits(match: re.Match[str]) -> str:
+        try:
+            return str(cn2an.cn2an(match.group(0), "smart"))
+        except (ValueError, KeyError, IndexError):
+            return match.group(0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _COUNTED_NUMERAL.sub(digits, text)
+
+
+def _strip_brackets(text: str) -> str:
+    def keep_door_part(match: re.Match[str]) -> str:
+        inner = next(g for g in match.groups() if g is not None)
+        return inner if _DOOR_PART.search(_cn_to_digits(inner)) else ""
+
+    previous = None
+    while previous != text:  # nested brackets: innermost first
+        previous, text = text, _BRACKETS.sub(keep_door_part, text)
+    return text
+
+
+def _drop_implied_floor(text: str) -> str:
+    """8楼801 and 8层801室 are room 801: the floor is in the room number, so it adds nothing."""
+    match = _FLOOR.search(text)
+    if match is None:
+        return _FLOOR_ONLY.sub(r"\1层", text)
+    after, floor, _, room = match.groups()
+    after = after or ""
+    # 8楼801: the room number starts with the floor, so 8 is the floor and not a building.
+    if room.startswith(floor) and len(room) == len(floor) + 2:
+        return text[: match.start()] + after + room
+    return text[: match.start()] + after + floor + "层" + room
+
+
+@lru_cache(maxsize=200_000)
+def door_key(detail: str, drop_town: bool = False) -> str:
+    """The canonical door: 碧波路690号3号楼2单元501室 == 碧波路690号 3栋 2单元 五零一 == 碧波路690号3-2-501.
+
+    Buildings become N栋, units N单元, rooms bare digits; floors implied by the room number are dropped.
+    """
+    text = unicodedata.normalize("NFKC", detail).lower()
+    text = text.replace("（", "(").replace("）", ")")
+    text = _strip_brackets(text.translate(_FORMAL_NUMERALS))
+    text = _NUMBER_GAP.sub("-", text)
+    text = _NOISE.sub("", text)
+    text = _STREET_OFFICE.sub("", text)
+    if drop_town:
+        text = _TOWN_BEFORE_ROAD.sub("", text)
+    text = _cn_to_digits(text)
+    text = text.replace("#楼", "栋").strip("-")
+    text = _TRAILING_NOTES.sub("", text)
+    text = _BUILDING_BEFORE_UNIT.sub(r"\1栋", text)
+    text = _BUILDING.sub(r"\1栋", text)
+    text = _ROAD_NUMBER.sub(r"\1\2号", text)
+    text = _UNIT.sub(r"\1单元", text)
+    text = _ROOM_SUFFIX.sub(r"\1", text)
+    text = _drop_implied_floor(text)
+    text = _BUILDING_UNIT_DASH.sub(r"栋\1单元\2", text)
+    text = _DASH3.sub(r"\1栋\2单元\3", text)
+    text = _DASH2.sub(r"\1栋\2", text)
+    text = _HOUSE_THEN_UNIT.sub(r"\1栋", text)
+    return _HOUSE_THEN_ROOM.sub(r"\1栋\2", text)
+
+
+def normalise_for_key(text: str) -> str:
+    """Kept for callers of the old name: the key's detail part is the canonical door."""
+    return door_key(text)
+
+
+# --- the admin part -------------------------------------------------------------------------------------
 
 
 def _cpca_transform(addresses: list[str]):
@@ -29,12 +170,43 @@ def _cpca_transform(addresses: list[str]):
         warnings.simplefilter("ignore")
         import cpca
 
-        return cpca.transform(addresses)
+        return cpca.transform(addresses, pos_sensitive=True)
 
 
-def normalise_for_key(text: str) -> str:
-    """Full-width to half-width, lower case, no spaces or punctuation: 3号楼 2单元 == 3号楼2单元."""
-    return _KEY_NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+@lru_cache(maxsize=1)
+def _districts_by_name() -> dict[str, list[tuple[str, float, float]]]:
+    """District name -> [(adcode, lat, lng)] of every district of that name (朝阳区 is in Beijing and Changchun)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import cpca
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    for info in cpca.ad_2_addr_dict.values():
+        if info.rank == info.RANK_COUNTY and info.latitude and info.longitude:
+            out.setdefault(info.name, []).append((info.adcode, float(info.latitude), float(info.longitude)))
+    return out
+
+
+def _admin_names(adcode: str) -> tuple[str | None, str | None, str | None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import cpca
+    return cpca.adcode_name(adcode[:2]), cpca.adcode_name(adcode[:4]), cpca.adcode_name(adcode)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine); GCJ-02's offset is the same for two nearby points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _nearest_same_name_district(district: str, lat: float | None, lng: float | None) -> str | None:
+    """For a district named without its city (鼓楼区 is in four cities), the one nearest the order's point."""
+    candidates = _districts_by_name().get(district, [])
+    if len(candidates) < 2 or lat is None or lng is None:
+        return None
+    return min(candidates, key=lambda c: distance_m(lat, lng, c[1], c[2]))[0]
 
 
 def _split_remainder(remainder: str) -> tuple[str | None, str]:
@@ -45,27 +217,92 @@ def _split_remainder(remainder: str) -> tuple[str | None, str]:
     return (road.group(1) if road else None), remainder
 
 
-def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
+def _row(raw: str, province, city, district, remainder, adcode, province_pos, city_pos,
+         lat: float | None, lng: float | None) -> tuple | None:
+    if not isinstance(district, str) or not isinstance(adcode, str):
+        return None
+    if province_pos == -1 and city_pos == -1:
+        nearest = _nearest_same_name_district(district, lat, lng)
+        if nearest and nearest != adcode:
+            adcode = nearest
+            province, city, district = _admin_names(adcode)
+    if city in _MUNICIPALITY_CITY_PLACEHOLDERS or not isinstance(city, str):
+        city = province
+    remainder = remainder if isinstance(remainder, str) else ""
+    street, detail = _split_remainder(remainder)
+    # The key starts from cpca's whole remainder: _split_remainder's township split is for display and
+    # would take 西乡 off 西乡花园; door_key drops a township only where that is safe.
+    door = door_key(remainder, drop_town=district.endswith("区")) if remainder else ""
+    key = f"{adcode}|{door}" if door else None
+    return (province, city, district, street, detail or None, adcode, key)
+
+
+def _floats(series: pl.Series | None, n: int) -> list[float | None]:
+    if series is None:
+        return [None] * n
+    return [float(v) if v is not None else None for v in series.cast(pl.Float64, strict=False).to_list()]
+
+
+def parse_addresses(addresses: pl.Series, fallback: pl.Series | None = None,
+                    lat: pl.Series | None = None, lng: pl.Series | None = None) -> pl.DataFrame:
     """Parse a series of raw addresses; returns one row per input row, columns PARSED_COLUMNS.
 
+    `fallback` is a second text for the same place whose administrative part is used when the address
+    names no district (Meituan's reverse-geocoded address after @#, for a map-picked POI typed without
+    one). `lat`/`lng` (GCJ-02) pick among districts of the same name when the address names no city.
     Unparseable addresses (no recognisable district) get nulls, which downstream raises as a
     bad-address exception instead of guessing.
     """
-    unique = [a for a in addresses.drop_nulls().unique().to_list() if a.strip()]
-    parsed: dict[str, tuple] = {}
-    if unique:
-        frame = _cpca_transform(unique)
-        for raw, province, city, district, remainder, adcode in zip(
-            unique, frame["省"], frame["市"], frame["区"], frame["地址"], frame["adcode"], strict=True
-        ):
-            if not isinstance(district, str) or not isinstance(adcode, str):
-                continue
-            if city in _MUNICIPALITY_CITY_PLACEHOLDERS or not isinstance(city, str):
-                city = province
-            remainder = remainder if isinstance(remainder, str) else ""
-            street, detail = _split_remainder(remainder)
-            key = f"{adcode}|{normalise_for_key(detail)}" if detail else None
-            parsed[raw] = (province, city, district, street, detail or None, adcode, key)
+    n = len(addresses)
+    raws = addresses.to_list()
+    fallbacks = fallback.to_list() if fallback is not None else [None] * n
+    lats, lngs = _floats(lat, n), _floats(lng, n)
+    texts = sorted({t for t in [*raws, *fallbacks] if isinstance(t, str) and t.strip()})
+    cpca_rows: dict[str, tuple] = {}
+    if texts:
+        frame = _cpca_transform(texts)
+        cpca_rows = dict(zip(texts, zip(frame["省"], frame["市"], frame["区"], frame["地址"], frame["adcode"],
+                                        frame["省_pos"], frame["市_pos"], strict=True), strict=True))
     empty = (None,) * len(PARSED_COLUMNS)
-    rows = [parsed.get(a, empty) if a is not None else empty for a in addresses.to_list()]
+    rows = []
+    for raw, fb, la, ln in zip(raws, fallbacks, lats, lngs, strict=True):
+        parsed = None
+        if isinstance(raw, str) and raw.strip():
+            parsed = _row(raw, *cpca_rows[raw], la, ln)
+            if parsed is None and isinstance(fb, str) and fb in cpca_rows:
+                parsed = _with_fallback_admin(raw, cpca_rows[raw], cpca_rows[fb], la, ln)
+        rows.append(parsed or empty)
     return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
+
+
+def _with_fallback_admin(raw: str, own: tuple, other: tuple, lat: float | None, lng: float | None) -> tuple | None:
+    """The typed text's door under the fallback's district, when the two agree on what the typed text names."""
+    province, city, _, remainder, _, _, _ = own
+    fb_province, fb_city, fb_district, _, fb_adcode, _, _ = other
+    if not isinstance(fb_district, str):
+        return None
+    if isinstance(province, str) and province != fb_province:
+        return None
+    if isinstance(city, str) and city not in _MUNICIPALITY_CITY_PLACEHOLDERS and city != fb_city:
+        return None
+    typed_rest = remainder if isinstance(remainder, str) else raw
+    return _row(raw, fb_province, fb_city, fb_district, typed_rest, fb_adcode, 0, 0, lat, lng)
+
+
+def split_reverse_geocoded(text: str) -> tuple[str, str]:
+    """Meituan's "typed@#reverse": the user typed the part before @#; after it is Meituan's reverse
+    geocoding of the coordinates (it names the district a map-picked POI leaves out)."""
+    typed, _, reverse = text.partition("@#")
+    return typed, reverse
+
+
+def same_door(key_a: str | None, key_b: str | None,
+              point_a: tuple[float, float] | None = None, point_b: tuple[float, float] | None = None,
+              max_distance_m: float = DEFAULT_MAX_DISTANCE_M) -> bool:
+    """The pipeline's matching rule (int_merge_groups applies the same): equal keys, and when both orders
+    carry coordinates, no further apart than max_distance_m."""
+    if key_a is None or key_a != key_b:
+        return False
+    if point_a is None or point_b is None:
+        return True
+    return distance_m(*point_a, *point_b) <= max_distance_m

@@ -30,6 +30,9 @@ ORDER_FIELDS = (
     # Free text that may carry the customer's masked real number beside a relay number (Meituan's caution).
     "phone_hint",
     "address_raw",
+    # A second text for the same place whose district is used when address_raw names none (Meituan's
+    # reverse-geocoded address after @#); not a contract column.
+    "address_fallback",
     "lat",
     "lng",
     "created_at",
@@ -404,8 +407,9 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
 
 
 def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
-    parsed = addresses.parse_addresses(orders["address_raw"])
     in_china = pl.col("lat_num").is_between(3.8, 53.6) & pl.col("lng_num").is_between(73.5, 135.1)
+    point = orders.select(lat=pl.when(in_china).then(pl.col("lat_num")), lng=pl.when(in_china).then(pl.col("lng_num")))
+    parsed = addresses.parse_addresses(orders["address_raw"], orders["address_fallback"], point["lat"], point["lng"])
     return pl.concat([orders, parsed], how="horizontal").with_columns(
         lat=pl.when(in_china).then(pl.col("lat_num")).otherwise(None),
         lng=pl.when(in_china).then(pl.col("lng_num")).otherwise(None),

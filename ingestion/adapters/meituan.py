@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ingestion import addresses
 from ingestion.adapters.base import ChannelSpec, Extracted, pick, text
 from ingestion.adapters.free_text import cleaned, form_decoded
 from ingestion.adapters.json_lines import embedded, record_object
@@ -170,8 +171,7 @@ def extract(record: RawRecord) -> Extracted:
     if pick_type is None:
         # pick_type is only pushed when subscribed; the caution then still says 到店自取.
         pick_type = "1" if caution and "到店自取" in caution else "0"
-    # The user typed the part before "@#"; after it is Meituan's reverse geocoding of the coordinates.
-    typed, _, reverse = (pick(fields, "recipient_address") or "").partition("@#")
+    typed, reverse = addresses.split_reverse_geocoded(pick(fields, "recipient_address") or "")
     order = {
         "channel_order_id": pick(fields, "order_id") or pick(fields, "wm_order_id_view"),
         "store_id": pick(fields, "app_poi_code"),
@@ -180,6 +180,7 @@ def extract(record: RawRecord) -> Extracted:
         "phone": _phone(fields),
         "phone_hint": caution,
         "address_raw": cleaned(typed) or cleaned(reverse),
+        "address_fallback": cleaned(reverse),
         "lat": _degrees(fields.get("latitude")),
         "lng": _degrees(fields.get("longitude")),
         "created_at": pick(fields, "ctime"),

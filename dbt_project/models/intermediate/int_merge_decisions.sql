@@ -3,7 +3,8 @@
 -- "Could have": the same customer ordered to the same address more than once that business day. Each such
 -- order gets one decision: merged (with the group's reason) or not merged, with the first reason that
 -- applies: cancelled, not a delivery, identity ambiguous, a different fulfilling store, outside the window
--- of the group's first order, or the group was already dispatched.
+-- of the group's first order, coordinates too far from the group's first order, or the group was already
+-- dispatched.
 
 with identities as (
     select
@@ -63,6 +64,7 @@ select
         when o.order_key is not null and 'store_id' in {{ sql_string_list(var('merge_required_keys')) }} then 'different_store'
         when g.break_reason = 'group_sealed' then 'group_already_dispatched'
         when g.break_reason = 'outside_window' then 'outside_window'
+        when g.break_reason = 'too_far' then 'coordinates_apart'
         else 'no_partner_in_window'
     end as decision,
     case
@@ -73,6 +75,7 @@ select
         when o.order_key is not null then 'a partner order is fulfilled by a different store and cross-store merging is off'
         when g.break_reason = 'group_sealed' then 'the earlier group was already dispatched when this order arrived'
         when g.break_reason = 'outside_window' then 'placed more than ' || g.window_minutes || ' min after the first order of the earlier group'
+        when g.break_reason = 'too_far' then 'same address text, but its coordinates are more than {{ var("merge_max_distance_m") }} m from the earlier group''s'
         else 'no other order of this customer within the window'
     end as reason
 from considered c

@@ -10,7 +10,10 @@
 -- group's FIRST order (inclusive) and before the group was sealed (the first time any member reached a
 -- status in var merge_sealing_statuses, e.g. dispatched); otherwise it starts a new group and says why.
 -- The window is the group's first order's window: var merge_window_minutes, or, when the dynamic window
--- is on, the window int_merge_propensity chose for that customer.
+-- is on, the window int_merge_propensity chose for that customer. The address key says "same door" from
+-- the text; the coordinates can still veto it: an order whose point is more than var merge_max_distance_m
+-- from the group's first order's point starts a new group (too_far). Without a point on either side the
+-- key alone decides (ingestion/addresses.py same_door is the same rule, measured on the labelled pairs).
 --
 -- The "window from the group's first order" rule cannot be written with window functions (whether an
 -- order opens a group depends on where the previous group opened), hence the recursive walk. It iterates
@@ -31,6 +34,8 @@ with recursive orders as (
         o.address_key,
         o.business_date,
         o.created_at,
+        o.lat,
+        o.lng,
         i.customer_id,
         i.evidence as identity_evidence,
         i.confidence as identity_confidence
@@ -79,6 +84,8 @@ walk as (
         created_at,
         order_key as group_first_key,
         created_at as group_first_at,
+        lat as group_lat,
+        lng as group_lng,
         window_minutes as group_window_minutes,
         sealed_at as group_sealed_at,
         1 as group_no,
@@ -95,12 +102,15 @@ walk as (
         c.created_at,
         case when j.joins then w.group_first_key else c.order_key end,
         case when j.joins then w.group_first_at else c.created_at end,
+        case when j.joins then w.group_lat else c.lat end,
+        case when j.joins then w.group_lng else c.lng end,
         case when j.joins then w.group_window_minutes else c.window_minutes end,
         case when j.joins then least(w.group_sealed_at, c.sealed_at) else c.sealed_at end,
         case when j.joins then w.group_no else w.group_no + 1 end,
         case
             when j.joins then null
             when not j.within_window then 'outside_window'
+            when not j.near then 'too_far'
             else 'group_sealed'
         end
     from walk w
@@ -108,7 +118,10 @@ walk as (
     cross join lateral (
         select
             c.created_at <= w.group_first_at + to_minutes(w.group_window_minutes) as within_window,
+            coalesce({{ distance_m('w.group_lat', 'w.group_lng', 'c.lat', 'c.lng') }} <= {{ var('merge_max_distance_m') }}, true)
+                as near,
             c.created_at <= w.group_first_at + to_minutes(w.group_window_minutes)
+                and coalesce({{ distance_m('w.group_lat', 'w.group_lng', 'c.lat', 'c.lng') }} <= {{ var('merge_max_distance_m') }}, true)
                 and (w.group_sealed_at is null or c.created_at < w.group_sealed_at) as joins
     ) j
 ),

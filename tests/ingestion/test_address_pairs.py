@@ -1,0 +1,149 @@
+"""Address matching against a hand-labelled set of address pairs (tests/ingestion/fixtures/address_pairs.csv).
+
+Each pair was labelled from the business definition, "the same physical door", not from the normaliser:
+the same door written the ways people write it (室 or not, 栋/幢/号楼/座, dashes, Chinese and full-width
+numerals, brackets, township or city left out, Meituan's typed@#reverse form) and hard negatives (next
+room, unit, building, lane, a road whose name differs by one character, the same text in another district
+or city, the same text with coordinates far apart). The pipeline's own path is used: `parse_addresses`
+builds the keys exactly as the adapters do, and `same_door` is the rule int_merge_groups applies.
+Precision must be 1.0 (a wrong merge sends a stranger's parcel to the wrong door); recall at least 0.98.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from ingestion.addresses import door_key, parse_addresses, same_door, split_reverse_geocoded
+
+FIXTURE = Path(__file__).parent / "fixtures" / "address_pairs.csv"
+RULES = Path(__file__).resolve().parents[2] / "config" / "rules.yml"
+
+
+def _pairs() -> list[dict[str, str]]:
+    with FIXTURE.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _float(value: str) -> float | None:
+    return float(value) if value.strip() else None
+
+
+def _keys(texts: list[str], lats: list[float | None], lngs: list[float | None]) -> list[str | None]:
+    """Keys as the adapters build them: Meituan's typed part with the reverse geocode as fallback."""
+    split = [split_reverse_geocoded(t) for t in texts]
+    typed = pl.Series([t.strip() or r.strip() for t, r in split], dtype=pl.String)
+    reverse = pl.Series([r.strip() or None for _, r in split], dtype=pl.String)
+    parsed = parse_addresses(typed, reverse, pl.Series(lats, dtype=pl.Float64), pl.Series(lngs, dtype=pl.Float64))
+    return parsed["address_key"].to_list()
+
+
+def _max_distance_m() -> float:
+    return float(yaml.safe_load(RULES.read_text(encoding="utf-8"))["merge_max_distance_m"])
+
+
+def measure() -> tuple[float, float, list[str], list[str], int, int]:
+    pairs = _pairs()
+    lat_a, lng_a = [_float(p["lat_a"]) for p in pairs], [_float(p["lng_a"]) for p in pairs]
+    lat_b, lng_b = [_float(p["lat_b"]) for p in pairs], [_float(p["lng_b"]) for p in pairs]
+    keys_a = _keys([p["a"] for p in pairs], lat_a, lng_a)
+    keys_b = _keys([p["b"] for p in pairs], lat_b, lng_b)
+    limit = _max_distance_m()
+    tp = fp = fn = 0
+    wrong_merges: list[str] = []
+    misses: list[str] = []
+    for p, ka, kb, la, ga, lb, gb in zip(pairs, keys_a, keys_b, lat_a, lng_a, lat_b, lng_b, strict=True):
+        point_a = (la, ga) if la is not None and ga is not None else None
+        point_b = (lb, gb) if lb is not None and gb is not None else None
+        predicted = same_door(ka, kb, point_a, point_b, limit)
+        actual = p["same_door"] == "1"
+        line = f"{p['a']} | {p['b']} ({p['note']}): {ka} vs {kb}"
+        if predicted and actual:
+            tp += 1
+        elif predicted:
+            fp += 1
+            wrong_merges.append(line)
+        elif actual:
+            fn += 1
+            misses.append(line)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    positives = sum(p["same_door"] == "1" for p in pairs)
+    return precision, recall, wrong_merges, misses, positives, len(pairs) - positives
+
+
+def test_the_labelled_set_is_big_and_has_both_kinds() -> None:
+    pairs = _pairs()
+    same = [p for p in pairs if p["same_door"] == "1"]
+    different = [p for p in pairs if p["same_door"] == "0"]
+    assert len(pairs) >= 200 and len(same) >= 100 and len(different) >= 100
+    assert {p["same_door"] for p in pairs} == {"0", "1"}
+    assert any("@#" in p["a"] + p["b"] for p in same) and any("@#" in p["a"] + p["b"] for p in different)
+    assert sum(1 for p in pairs if p["lat_a"]) >= 8, "coordinates must be exercised on both sides of the label"
+
+
+def test_precision_is_one_and_recall_at_least_98_percent() -> None:
+    precision, recall, wrong_merges, misses, positives, negatives = measure()
+    print(f"\naddress pairs: {positives} same door, {negatives} different; precision {precision:.4f}, recall {recall:.4f}")
+    for line in misses:
+        print("  missed:", line)
+    for line in wrong_merges:
+        print("  WRONG MERGE:", line)
+    assert precision == 1.0, "different doors got the same key:\n" + "\n".join(wrong_merges)
+    assert recall >= 0.98, f"recall {recall:.4f} < 0.98; missed:\n" + "\n".join(misses)
+
+
+def test_coordinates_far_apart_veto_equal_keys() -> None:
+    """The guard is what keeps a second 人民路100号 in another town, or a wrongly resolved district, apart."""
+    key = "310115|碧波路690号3栋801"
+    assert same_door(key, key, (31.2035, 121.5903), (31.2040, 121.5910), 1000)
+    assert not same_door(key, key, (31.2035, 121.5903), (31.1000, 121.5000), 1000)
+    assert same_door(key, key, None, (31.1000, 121.5000), 1000)  # one side without coordinates: the text decides
+    assert not same_door(None, None)
+
+
+def test_district_named_without_its_city_follows_the_coordinates() -> None:
+    parsed = parse_addresses(pl.Series(["朝阳区建国路88号1栋501"] * 2), None,
+                             pl.Series([39.9086, 43.8330]), pl.Series([116.4605, 125.2970]))
+    assert parsed["city"].to_list() == ["北京市", "长春市"]
+    assert parsed["admin_code"].to_list() == ["110105", "220104"]
+
+
+def test_meituan_reverse_geocode_names_the_district_of_a_map_picked_poi() -> None:
+    parsed = parse_addresses(pl.Series(["碧波路690号 (3号楼2单元501室)"]), pl.Series(["上海市浦东新区碧波路690号"]))
+    assert parsed.row(0, named=True)["address_key"] == "310115|碧波路690号3栋2单元501"
+    # Without the fallback the typed text names no district: no key, no guess.
+    assert parse_addresses(pl.Series(["碧波路690号 (3号楼2单元501室)"]))["address_key"].to_list() == [None]
+
+
+def test_door_key_forms() -> None:
+    same = {
+        "碧波路690号3栋2单元501": ["碧波路690号3号楼2单元501室", "碧波路690号 3幢 二单元 五〇一", "碧波路690号3-2-501",
+                              "碧波路690号3座2单元5楼501号", "碧波路６９０号３号楼２单元５０１室", "碧波路690号(东门)3#2单元501"],
+        "张江路500弄5栋1202": ["张江路500弄5-1202", "张江路500弄5号1202室", "张江路500弄五号楼十二层1202"],
+        "九江路333号a栋1506": ["九江路333号A座1506", "九江路333号a座15楼1506室"],
+        "大厦10层": ["大厦10楼", "大厦十层"],
+    }
+    for expected, forms in same.items():
+        assert {door_key(f) for f in forms} == {expected}, forms
+
+
+def test_door_key_keeps_what_tells_doors_apart() -> None:
+    different = [
+        ("5号楼801室", "5号楼802室"), ("5号楼801", "6号楼801"), ("1单元501", "2单元501"), ("100弄3号", "101弄3号"),
+        ("5-1202", "5-1203"), ("1号楼1101", "11号楼101"), ("万科城(一期)5栋801", "万科城(二期)5栋801"),
+        ("碧波路690号", "碧波路690弄"), ("8楼801", "9楼801"), ("5-2-1202", "5-1202"),
+    ]
+    for a, b in different:
+        assert door_key(a) != door_key(b), (a, b)
+
+
+def test_towns_dropped_only_in_urban_districts_and_only_before_a_road() -> None:
+    assert door_key("张江镇碧波路690号", drop_town=True) == door_key("碧波路690号")
+    assert door_key("龙港镇人民路100号", drop_town=False) != door_key("灵溪镇人民路100号", drop_town=False)
+    assert door_key("西乡花园5栋801", drop_town=True) != door_key("东乡花园5栋801", drop_town=True)
+    assert door_key("张江镇中心村3组15号", drop_town=True) != door_key("唐镇中心村3组15号", drop_town=True)
+    assert door_key("花木街道锦绣路1001弄5号") == door_key("锦绣路1001弄5号")
