@@ -1,6 +1,8 @@
 """Where validation results live: `dq.dq_results` (one row per expectation per validation) and
-`dq.dq_validations` (one row per suite run on one batch, day or mart), in the warehouse, written by the run
-that validates, in one transaction; and the summaries the serving snapshot publishes for the dashboard.
+`dq.dq_validations` (one row per suite run on one batch, day or mart) and `dq.dq_order_findings` (one row per
+order, and line, that breaks a per-order money rule, with the values: the order is loaded and flagged), in the
+warehouse, written by the run that validates, in one transaction; and the summaries the serving snapshot
+publishes for the dashboard.
 
 `batch` names what was validated: an ingest batch id (scope `batch`), a business or statement day
 `YYYY-MM-DD` (scope `day`), or, for a mart (scope `table`), the latest ingest batch the mart was built on.
@@ -51,6 +53,20 @@ VALIDATIONS: dict[str, pl.DataType] = {
     "seconds": pl.Float64,
 }
 
+FINDINGS: dict[str, pl.DataType] = {
+    "run_id": pl.String,
+    "validated_at": pl.Datetime("us"),
+    "suite": pl.String,
+    "scope": pl.String,
+    "batch": pl.String,
+    "channel": pl.String,
+    "order_key": pl.String,
+    "line_no": pl.Int64,  # NULL for an order-level rule
+    "rule_id": pl.String,  # stable id, e.g. amount_identity, lines_sum_to_goods, paid_amount_not_negative
+    "rule": pl.String,
+    "detail": pl.String,  # the values that break it, in words
+}
+
 _DUCK = {pl.String: "VARCHAR", pl.Boolean: "BOOLEAN", pl.Int64: "BIGINT", pl.Float64: "DOUBLE"}
 
 
@@ -70,6 +86,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.execute(_ddl("dq_results", RESULTS))
     con.execute(_ddl("dq_validations", VALIDATIONS))
+    con.execute(_ddl("dq_order_findings", FINDINGS))
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,8 @@ class Validation:
     channel: str | None
     rows: int
     outcomes: list[Outcome] = field(default_factory=list)
+    # Per-order money findings (data_quality.suites.FINDING_COLUMNS); None for suites without per-order rules.
+    findings: pl.DataFrame | None = None
     seconds: float = 0.0
     validated_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
 
@@ -112,12 +131,34 @@ class Validation:
     def success(self) -> bool:
         return not self.failed
 
+    @property
+    def flagged_orders(self) -> list[str]:
+        """Orders that break a per-order money rule (loaded and flagged), in key order."""
+        if self.findings is None or self.findings.height == 0:
+            return []
+        return sorted(set(self.findings["order_key"].drop_nulls().to_list()))
+
+    def where(self) -> str:
+        return f"{self.suite} {self.scope} {self.batch}" + (f" [{self.channel}]" if self.channel else "")
+
     def describe(self) -> str:
-        where = f"{self.suite} {self.scope} {self.batch}" + (f" [{self.channel}]" if self.channel else "")
         if self.success:
-            return f"{where}: {len(self.outcomes)} expectations met on {self.rows:,} rows"
-        failures = "; ".join(f"{o.severity} {o.rule} ({o.observed_value})" for o in self.failed[:5])
-        return f"{where}: {len(self.failed)} of {len(self.outcomes)} expectations failed on {self.rows:,} rows: {failures}"
+            return f"{self.where()}: {len(self.outcomes)} expectations met on {self.rows:,} rows"
+        # Critical failures first: they are what stops a run, and the message must name them.
+        ranked = sorted(self.failed, key=lambda o: o.severity != "critical")
+        failures = "; ".join(f"{o.severity} {o.rule} ({o.observed_value}"
+                             + (f"; e.g. {o.unexpected_sample}" if o.unexpected_sample else "") + ")" for o in ranked[:5])
+        return f"{self.where()}: {len(self.failed)} of {len(self.outcomes)} expectations failed on {self.rows:,} rows: {failures}"
+
+    def describe_findings(self, limit: int = 5) -> str:
+        """The flagged orders with the rule and the values, e.g. `meituan:1 paid 30.00 ≠ goods … (gap 2.00)`."""
+        if self.findings is None or self.findings.height == 0:
+            return ""
+        rows = self.findings.sort("order_key", "line_no", "rule_id", nulls_last=False).head(limit).iter_rows(named=True)
+        shown = "; ".join(f"{r['order_key']}: {r['detail']}" for r in rows)
+        more = self.findings.height - min(limit, self.findings.height)
+        return (f"{self.where()}: {len(self.flagged_orders)} order(s) loaded and flagged: {shown}"
+                + (f"; and {more} more in dq.dq_order_findings" if more else ""))
 
 
 def write(con: duckdb.DuckDBPyConnection, validations: Iterable[Validation], run_id: str) -> int:
@@ -134,10 +175,16 @@ def write(con: duckdb.DuckDBPyConnection, validations: Iterable[Validation], run
          "critical_failed": len(v.critical_failed), "success": v.success, "seconds": round(v.seconds, 3)}
         for v in validations
     ]
+    findings = [
+        {"run_id": run_id, "validated_at": v.validated_at, "suite": v.suite, "scope": v.scope, "batch": v.batch,
+         "channel": v.channel, **row}
+        for v in validations if v.findings is not None for row in v.findings.iter_rows(named=True)
+    ]
     ensure_schema(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, rows, schema in (("dq_results", results, RESULTS), ("dq_validations", summary, VALIDATIONS)):
+        for table, rows, schema in (("dq_results", results, RESULTS), ("dq_validations", summary, VALIDATIONS),
+                                    ("dq_order_findings", findings, FINDINGS)):
             if rows:
                 con.register("_dq_rows", pl.DataFrame(rows, schema=schema).to_arrow())
                 try:

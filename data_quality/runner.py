@@ -72,6 +72,8 @@ class Validator:
         if frame.height == 0:
             return validation
         prepared = spec.prepare(frame, self.params)
+        if spec.findings is not None:
+            validation.findings = spec.findings(prepared, self.params)
         needed = [c for c in prepared.columns if c in self.columns(suite)]
         pandas_frame = prepared.select(needed).to_pandas()
         with _LOCK:  # a GX context is not meant to be shared between threads

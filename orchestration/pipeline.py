@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -28,4 +29,14 @@ def run_once() -> bool:
     else:
         instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+    report_failed_checks(result.get_asset_check_evaluations())
     return result.success
+
+
+def report_failed_checks(evaluations) -> None:
+    """Dagster's own failure says only "1 blocking asset check failed": print which check, on what, and its
+    description (the rule, the orders and the values) so the person reading the run knows what to fix."""
+    for check in evaluations:
+        if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
+            where = "/".join(check.asset_key.path)
+            print(f"check {check.check_name} on {where} failed: {check.description}", file=sys.stderr)

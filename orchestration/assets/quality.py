@@ -12,11 +12,16 @@ Every daily build (the reconciliation job, per day or range):
   again: a day's finance numbers are built from the whole day, whichever batch brought it;
 - `reconciliation_quality` (marts/fct_reconciliation_lines of the day(s)).
 
-A check fails with ERROR when a *critical* expectation fails (money that finance would publish: amounts and
-their identities, keys, status / channel codes of settlement and reconciliation lines), else with WARN. All
-checks are blocking, so an ERROR stops what is downstream in that run (the day's reconciliation, or the marts
-and the snapshot of a micro-batch) while a WARN never does; blocking also makes the snapshot wait for the
-results it publishes.
+A check fails with ERROR when a *critical* expectation fails (the batch itself is broken: keys null or
+duplicated, unknown channel or status codes, a whole channel's amounts not adding up, settlement and
+reconciliation identities), else with WARN. All checks are blocking, so an ERROR stops what is downstream in
+that run (the day's reconciliation, or the marts and the snapshot of a micro-batch) while a WARN never does;
+blocking also makes the snapshot wait for the results it publishes.
+
+One order whose amounts do not add up is not a broken batch: it is loaded and flagged (a WARN naming the
+order, the rule and the values; its rows in `dq.dq_order_findings`; an `amounts_inconsistent` row in
+marts.fct_exceptions), and every other order loads. A failing check's description names the suite, channel,
+rule, the offending keys and values, so the run's failure message says what to fix.
 
 GX is not called through dagster-ge (it does not support GX 1.x): the checks call data_quality.runner.
 """
@@ -89,25 +94,38 @@ def _result(validations: list[Validation], what: str, empty: str) -> dg.AssetChe
     validated = [v for v in validations if v.rows]
     failed = [v for v in validated if not v.success]
     critical = [v for v in failed if v.critical_failed]
+    flagged = [v for v in validated if v.flagged_orders]
     if not validated:
         description = empty
     elif not failed:
         description = f"{what}: {sum(len(v.outcomes) for v in validated):,} expectations met on {sum(v.rows for v in validated):,} rows"
     else:
-        description = " | ".join(v.describe() for v in failed[:5])
+        # What stops the run comes first, then the orders loaded and flagged, each with its values.
+        ordered = critical + [v for v in failed if v not in critical]
+        description = " | ".join([v.describe() for v in ordered[:5]] + [v.describe_findings() for v in flagged[:5]])
+    findings = [v.findings for v in flagged if v.findings is not None]
+    sample = pl.concat(findings).sort("order_key").head(20) if findings else None
     return dg.AssetCheckResult(
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
-        description=description[:2000],
+        description=description[:4000],
         metadata={
             "validations": len(validated),
             "rows": sum(v.rows for v in validated),
             "failed_expectations": sum(len(v.failed) for v in validated),
             "critical_failures": sum(len(v.critical_failed) for v in validated),
+            "flagged_orders": sum(len(v.flagged_orders) for v in validated),
+            "findings": dg.MetadataValue.md(_findings_table(sample)) if sample is not None else "(none)",
             "batches": ", ".join(sorted({v.batch for v in validations}))[:500] or "(none)",
-            "results": "dq.dq_results",
+            "results": "dq.dq_results, dq.dq_order_findings",
         },
     )
+
+
+def _findings_table(frame: pl.DataFrame) -> str:
+    rows = ["| order | line | rule | values |", "|---|---|---|---|"]
+    rows += [f"| {r['order_key']} | {r['line_no'] or ''} | {r['rule']} | {r['detail']} |" for r in frame.iter_rows(named=True)]
+    return "\n".join(rows)
 
 
 def _store(con: duckdb.DuckDBPyConnection, validations: list[Validation], run_id: str) -> None:

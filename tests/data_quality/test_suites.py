@@ -65,9 +65,11 @@ def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
 
 
 @pytest.mark.parametrize(("mutation", "rule", "severity"), [
-    (lambda f: f.with_columns(paid_amount=pl.col("paid_amount") + 1), "paid = goods − merchant", "critical"),
-    (lambda f: f.with_columns(goods_amount=pl.col("goods_amount") * 2), "goods = Σ lines", "critical"),
-    (lambda f: f.with_columns(delivery_fee=-pl.col("delivery_fee") - 1), "delivery_fee is not negative", "critical"),
+    # Per-order money rules are findings on the order (warning); that every order breaks them is a broken
+    # channel, which is critical (test_one_bad_order_is_a_finding_a_broken_channel_is_critical).
+    (lambda f: f.with_columns(paid_amount=pl.col("paid_amount") + 1), "paid = goods − merchant", "warning"),
+    (lambda f: f.with_columns(goods_amount=pl.col("goods_amount") * 2), "goods = Σ lines", "warning"),
+    (lambda f: f.with_columns(delivery_fee=-pl.col("delivery_fee") - 1), "delivery_fee is not negative", "warning"),
     (lambda f: f.with_columns(status=pl.lit("shipped")), "status is one of", "critical"),
     (lambda f: f.with_columns(channel=pl.lit("taobao")), "channel is one of", "critical"),
     (lambda f: f.with_columns(store_id=pl.lit(None, pl.String)), "store_id is present", "critical"),
@@ -80,12 +82,40 @@ def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
     (lambda f: f.with_columns(paid_at=pl.col("created_at") - dt.timedelta(hours=1)), "paid_at is not before created_at", "warning"),
 ])
 def test_a_broken_rule_fails_its_expectation_with_its_severity(validator, orders, mutation, rule, severity):
-    """One defect in a clean batch fails the expectation that names it (critical for money, warning otherwise)."""
+    """One defect in a clean batch fails the expectation that names it (critical for keys and codes, warning for
+    what one order can get wrong)."""
     assert validator.validate("orders", orders, scope="batch", batch="b", channel="meituan").success
     broken = validator.validate("orders", mutation(orders), scope="batch", batch="b", channel="meituan")
     matching = {r: s for r, s in failed(broken).items() if r.startswith(rule)}
     assert matching, f"no failure for {rule!r}; failures: {failed(broken)}"
     assert set(matching.values()) == {severity}
+
+
+def test_one_bad_order_is_a_finding_a_broken_channel_is_critical(validator, orders):
+    """One order whose paid amount is off and one whose goods disagree with its lines: no critical failure,
+    and each is a finding with its key, the rule and the values. The same defect on every order of the
+    channel is a broken channel: critical, naming the orders."""
+    keys = orders["order_key"].sort().to_list()
+    one, two = keys[0], keys[1]
+    bad = orders.with_columns(
+        paid_amount=pl.when(pl.col("order_key") == one).then(pl.col("paid_amount") + 2).otherwise(pl.col("paid_amount")),
+        goods_amount=pl.when(pl.col("order_key") == two).then(pl.col("goods_amount") + 5).otherwise(pl.col("goods_amount")),
+    )
+    validation = validator.validate("orders", bad, scope="batch", batch="b", channel="meituan")
+    assert not validation.critical_failed, validation.describe()
+    assert validation.flagged_orders == [one, two]
+    found = {(r["order_key"], r["rule_id"]): r["detail"] for r in validation.findings.iter_rows(named=True)}
+    assert ("gap 2.00" in found[(one, "amount_identity")]) and found[(one, "amount_identity")].startswith("paid ")
+    assert "gap 5.00" in found[(two, "lines_sum_to_goods")]
+    # Raising goods by 5 also breaks the amount identity of that order (paid no longer matches): both named.
+    assert (two, "amount_identity") in found
+    assert one in validation.describe_findings() and "gap 2.00" in validation.describe_findings()
+
+    everyone = validator.validate("orders", orders.with_columns(paid_amount=pl.col("paid_amount") + 1),
+                                  scope="batch", batch="b", channel="meituan")
+    [critical] = everyone.critical_failed
+    assert critical.rule.startswith("a channel's batch is not broken") and critical.unexpected_count == orders.height
+    assert keys[0] in everyone.describe()
 
 
 def test_masked_and_privacy_phones_are_well_formed(validator, orders):
@@ -157,7 +187,10 @@ def test_results_are_stored_and_batches_leave_the_pending_list(validator, loaded
     row = con.execute(
         "SELECT success, severity, observed_value, unexpected_count FROM dq.dq_results "
         "WHERE rule = 'paid_amount is not negative' AND batch = ?", [batch]).fetchone()
-    assert row[0] is False and row[1] == "critical" and row[3] == frame.height and "unexpected" in row[2]
+    assert row[0] is False and row[1] == "warning" and row[3] == frame.height and "unexpected" in row[2]
+    findings = con.execute("SELECT count(DISTINCT order_key), min(detail) FROM dq.dq_order_findings "
+                           "WHERE rule_id = 'paid_amount_not_negative' AND batch = ?", [batch]).fetchone()
+    assert findings == (frame.height, "paid_amount -1.00")
     database = con.execute("SELECT current_database()").fetchone()[0]
     summary = con.execute(results.serving_queries(database)["dq_results_summary"]).fetchall()
     assert len(summary) == len(validation.outcomes)

@@ -18,6 +18,9 @@
 --   late_risk        delivery promise within var late_risk_minutes of now, not delivered: expedite dispatch;
 --                    kept once resolved only if the promise was broken or the order cancelled meanwhile
 --   payment_missing  online order with no payment recorded: manual review
+--   amounts_inconsistent  the order's own amounts do not add up (fct_order_amount_checks: paid ≠ goods −
+--                    discounts + fees, or Σ lines ≠ goods): loaded and delivered, finance reviews the money;
+--                    resolved by cancellation
 
 with orders as (
     select
@@ -153,6 +156,22 @@ price_mismatch as (
     where is_price_mismatch
 ),
 
+amounts_inconsistent as (
+    select
+        'amounts_inconsistent' as exception_type,
+        'medium' as severity,
+        checks.order_key,
+        checks.channel,
+        checks.store_id,
+        checks.created_at as raised_at,
+        string_agg(checks.detail, '; ' order by checks.rule_id) as detail,
+        'manual_review' as action,
+        case when any_value(orders.is_cancelled) then any_value(orders.closed_at) end as resolved_at
+    from {{ ref('fct_order_amount_checks') }} as checks
+    inner join orders on orders.order_key = checks.order_key
+    group by checks.order_key, checks.channel, checks.store_id, checks.created_at
+),
+
 exceptions as (
     select * from bad_address
     union all
@@ -163,6 +182,8 @@ exceptions as (
     select * from out_of_stock
     union all
     select * from price_mismatch
+    union all
+    select * from amounts_inconsistent
 )
 
 select
