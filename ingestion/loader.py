@@ -21,7 +21,7 @@ import datetime as dt
 import io
 import os
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -275,13 +275,18 @@ def _accumulated(con: duckdb.DuckDBPyConnection, spec, records: list[RawRecord])
     A till export is an append-only journal, so a row is never taken back by a later file; a row identical
     to one already applied is the same journal row exported again (an overlapping re-export), not a second
     sale. So a record that adds nothing gets exactly the applied text, and with it the applied raw_hash: it
-    is a duplicate, never a smaller version replacing the ticket.
+    is a duplicate, never a smaller version replacing the ticket. A row equal to an applied one but for its
+    status (the ticket voided after it was exported) is that row with its new status, not one more line.
     """
     key_index = spec.csv_header.index(spec.csv_key_column)
+    status_index = spec.csv_header.index(spec.csv_status_column) if spec.csv_status_column else None
 
     def order_key(record: RawRecord) -> str | None:
         key = record.rows[0][key_index].strip() if record.rows and len(record.rows[0]) > key_index else ""
         return f"{spec.channel}:{key}" if key else None
+
+    def sans_status(row: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(c.strip() for i, c in enumerate(row) if i != status_index)
 
     keys = sorted({k for k in map(order_key, records) if k})
     if not keys:
@@ -303,13 +308,18 @@ def _accumulated(con: duckdb.DuckDBPyConnection, spec, records: list[RawRecord])
             so_far[key] = (record.text.split("\n"), list(record.rows))
             out.append(record)
             continue
-        texts, rows = so_far[key]
-        unmatched = Counter(texts)
+        texts, rows = list(so_far[key][0]), list(so_far[key][1])
+        unmatched = list(range(len(texts)))  # applied rows not yet matched by a row of this record
         for line_text, row in zip(record.text.split("\n"), record.rows, strict=False):
-            if unmatched[line_text] > 0:
-                unmatched[line_text] -= 1
-            else:
-                texts, rows = [*texts, line_text], [*rows, row]
+            same = next((i for i in unmatched if texts[i] == line_text), None)
+            if same is None and status_index is not None:
+                same = next((i for i in unmatched if sans_status(rows[i]) == sans_status(row)), None)
+            if same is None:
+                texts.append(line_text)
+                rows.append(row)
+                continue
+            unmatched.remove(same)
+            texts[same], rows[same] = line_text, row
         so_far[key] = (texts, rows)
         out.append(RawRecord(record.source_file, record.source_line, "\n".join(texts), tuple(rows)))
     return out

@@ -102,6 +102,8 @@ class ChannelSpec:
     # (a platform re-push carries the full order); "accumulate" — more rows of the same ticket (a till's
     # export is an append-only journal, so a ticket cut by an export boundary continues in the next file).
     versions: Literal["replace", "accumulate"] = "replace"
+    # accumulate only: a later row differing from an applied row in this column alone is that row's new status.
+    csv_status_column: str = ""
 
 
 def text(value: Any) -> str | None:

@@ -61,4 +61,5 @@ POS = ChannelSpec(
     csv_header=HEADER,
     csv_key_column="小票号",
     versions="accumulate",
+    csv_status_column="状态",
 )

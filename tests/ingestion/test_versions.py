@@ -182,10 +182,10 @@ def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_pat
 # are more rows of that ticket, and a re-export of rows already loaded adds nothing.
 # ---------------------------------------------------------------------------------------------------------
 
-def _till_row(ticket: str, sku: str, qty: int, price: str) -> str:
+def _till_row(ticket: str, sku: str, qty: int, price: str, status: str = "成交") -> str:
     amount = f"{Decimal(price) * qty:.2f}"
     return ",".join([ticket, "SH001", "01", "c1", "2026-11-26 10:00:00", "", sku, "n", str(qty), price, price, "0",
-                     amount, "现金", "成交"])
+                     amount, "现金", status])
 
 
 def _till_file(path: Path, rows: list[str]) -> None:
@@ -230,4 +230,23 @@ def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path) -> None:
     assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("70.00"),)]
     assert con.execute("select sku_id, quantity from raw.order_lines order by line_no").fetchall() == [
         ("SKU0001", 1), ("SKU0002", 3)]
+    con.close()
+
+
+def test_a_ticket_voided_in_a_later_export_is_cancelled_not_doubled(tmp_path: Path) -> None:
+    """The later export carries the ticket's rows again with 状态 作废: the same rows with a new status, so the
+    ticket is cancelled with its two lines, not a four-line sale."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    pos = landing / "orders" / "pos" / DAY
+    _till_file(pos / "pos-1000.csv", [_till_row("T6", "SKU0001", 1, "10.00"), _till_row("T6", "SKU0002", 1, "20.00")])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    _till_file(pos / "pos-1100.csv", [_till_row("T6", "SKU0001", 1, "10.00", "作废"),
+                                      _till_row("T6", "SKU0002", 1, "20.00", "作废")])
+    later = run_batch(con, landing)
+    assert channel_counts(con, later.batch_id, "pos") == (1, 1, 0, 0)
+    assert con.execute("select status, paid_amount from raw.orders").fetchall() == [("cancelled", Decimal("30.00"))]
+    assert con.execute("select count(*) from raw.order_lines").fetchone() == (2,)
+    assert ("cancelled",) in con.execute("select status from raw.order_events").fetchall()
     con.close()
