@@ -76,6 +76,15 @@ def stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datetime |
         refresh=f"{refresh:g}",
     )
     st.caption(f":red[{text}]" if age > settings.stale_after_seconds() else text)
+    stale_parts(meta, lang)
+
+
+def stale_parts(meta: SnapshotMeta | None, lang: Lang) -> None:
+    """A warning per part the last run could not refresh (its step failed): what is shown is as of an earlier run."""
+    for part in meta.stale_parts if meta else ():
+        as_of = format_time(part.as_of + timedelta(hours=8)) if part.as_of else t("stale.never", lang)
+        st.warning(t("stale.part", lang, part=t(f"stale.part.{part.part}", lang), as_of=as_of,
+                     problem=(part.problem or "")[:300]))
 
 
 def missing_tables(missing: Sequence[str], producer_key: str, lang: Lang) -> bool:

@@ -123,6 +123,13 @@ TEXT: dict[str, dict[Lang, str]] = {
     "page.dispatch": {"zh": "骑手调度地图", "en": "Rider dispatch map"},
     "page.reconciliation": {"zh": "渠道对账", "en": "Settlement reconciliation"},
     "page.quality": {"zh": "数据质量", "en": "Data quality"},
+    "stale.part": {
+        "zh": "{part}未随本次运行更新，显示的是截至 {as_of}（北京时间）的数据：{problem}",
+        "en": "{part} was not refreshed by the last run; shown as of {as_of} (Beijing time): {problem}",
+    },
+    "stale.never": {"zh": "从未生成", "en": "never built"},
+    "stale.part.marts": {"zh": "订单、异常与库存", "en": "Orders, exceptions and stock"},
+    "stale.part.dispatch": {"zh": "配送计划", "en": "The dispatch plan"},
     "snapshot.published": {
         "zh": "数据快照发布于 {published}（{age}）· 运行 {run_id} · 每 {refresh} 秒自动刷新",
         "en": "Snapshot published {published} ({age}) · run {run_id} · refreshes every {refresh} s",

@@ -35,8 +35,9 @@ RECENT_MINUTES = 60
 
 Row = dict[str, Any]
 
+# SELECT *: snapshots published before issue 11 have no as_of / pipeline columns (read as None).
 SNAPSHOT_META = """
-SELECT published_at, latest_order_at, run_id
+SELECT *
 FROM snapshot_meta
 ORDER BY published_at DESC NULLS LAST
 LIMIT 1
@@ -166,13 +167,35 @@ LIMIT $limit
 """
 
 
+STALE_PARTS = """
+SELECT part, as_of, run_id, problem FROM serving_status WHERE is_stale ORDER BY part
+"""
+
+
+@dataclass(frozen=True)
+class StalePart:
+    """A part of the snapshot (marts, dispatch) the run it was published for did not refresh (times UTC)."""
+
+    part: str
+    as_of: datetime | None
+    run_id: str | None
+    problem: str | None
+
+
 @dataclass(frozen=True)
 class SnapshotMeta:
-    """The snapshot's own row in ``snapshot_meta`` (times are UTC)."""
+    """The snapshot's own row in ``snapshot_meta`` (times are UTC); ``as_of`` is the run's clock, the "now" its
+    late risk and dispatch were judged at; ``stale_parts`` what a failed step left as of an earlier run."""
 
     published_at: datetime | None
     latest_order_at: datetime | None
     run_id: str | None
+    as_of: datetime | None = None
+    stale_parts: tuple[StalePart, ...] = ()
+
+    @property
+    def now(self) -> datetime | None:
+        return self.as_of or self.latest_order_at
 
 
 @dataclass(frozen=True)
@@ -273,8 +296,7 @@ def read_live(path: Path) -> LiveData:
 
 def fetch_live(con: duckdb.DuckDBPyConnection) -> LiveData:
     """Run the live page's queries on an open connection to a serving snapshot."""
-    meta_rows = _rows(con, SNAPSHOT_META)
-    meta = SnapshotMeta(**meta_rows[0]) if meta_rows else None
+    meta = _meta(con, _present(con))
 
     business_date = _rows(con, LATEST_BUSINESS_DATE)[0]["business_date"]
     newest_exceptions = _rows(con, NEWEST_EXCEPTIONS, {"limit": NEWEST_EXCEPTIONS_LIMIT})
@@ -428,7 +450,7 @@ def _live_map(con: duckdb.DuckDBPyConnection, present: set[str], meta: SnapshotM
     """None when the snapshot has no dispatch plan (the page then says so instead of drawing a map)."""
     if _missing(present, LIVE_MAP_TABLES):
         return None
-    now = meta.latest_order_at if meta else None
+    now = meta.now if meta else None
     routes = _rows(con, live_routes_sql("riders" in present), {"solver": LIVE_MAP_SOLVER, "now": now})
     stops = _rows(con, LIVE_STOPS, {"route_ids": [r["route_id"] for r in routes]}) if routes else ()
     return LiveMap(
@@ -472,7 +494,11 @@ def _meta(con: duckdb.DuckDBPyConnection, present: set[str]) -> SnapshotMeta | N
     if "snapshot_meta" not in present:
         return None
     rows = _rows(con, SNAPSHOT_META)
-    return SnapshotMeta(**rows[0]) if rows else None
+    if not rows:
+        return None
+    stale = tuple(StalePart(**r) for r in _rows(con, STALE_PARTS)) if "serving_status" in present else ()
+    row = rows[0]
+    return SnapshotMeta(row.get("published_at"), row.get("latest_order_at"), row.get("run_id"), row.get("as_of"), stale)
 
 
 def _missing(present: set[str], required: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,8 +1,10 @@
-"""Named crash points for fault-injection tests.
+"""Named crash and failure points for fault-injection tests.
 
 A test sets ORDERHUB_CRASH_AT=<point> in a child process; when the pipeline reaches that point the
 process kills itself with SIGKILL, exactly like an OOM kill or a pulled plug: no cleanup, no finally.
-Unset (always, in production) it costs one dictionary lookup.
+ORDERHUB_FAIL_AT=<point> instead raises InjectedFailure there: a step that fails the ordinary way (a solver
+error, bad data), which the orchestrator has to survive. Unset (always, in production) each costs one
+dictionary lookup.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import signal
 from pathlib import Path
 
 CRASH_ENV = "ORDERHUB_CRASH_AT"
+FAIL_ENV = "ORDERHUB_FAIL_AT"
 
 POINTS = (
     "ingest.during_read",  # the first landing file read, the others not yet (issue 7)
@@ -22,6 +25,24 @@ POINTS = (
     "serving.during_write",  # the first table copied into the snapshot's temporary file (issue 7)
     "serving.before_replace",  # snapshot written to its temporary file, not yet moved into place
 )
+
+
+# Where a step can be made to fail with an ordinary exception.
+FAIL_POINTS = (
+    "dispatch.plan",  # the dispatch asset, after reading its inputs and before writing a plan (issue 11)
+)
+
+
+class InjectedFailure(RuntimeError):
+    pass
+
+
+def fail_point(name: str) -> None:
+    """Raise InjectedFailure at `name` when the environment asks for it."""
+    if name not in FAIL_POINTS:
+        raise ValueError(f"unknown failure point {name!r}; known: {', '.join(FAIL_POINTS)}")
+    if os.environ.get(FAIL_ENV) == name:
+        raise InjectedFailure(f"injected failure at {name} ({FAIL_ENV}={name})")
 
 
 def crash_point(name: str, *, with_children: bool = False) -> None:

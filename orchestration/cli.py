@@ -62,14 +62,22 @@ def run(
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
     serving: Annotated[Path | None, typer.Option(help="serving snapshot (default: serving.duckdb beside the warehouse)")] = None,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="the run's clock: a timestamp (UTC unless it has an offset), or a business day YYYY-MM-DD for "
+                        "the end of that day (now, if it is today); default $ORDERHUB_AS_OF, else now")] = "",
 ) -> None:
     """Run the whole pipeline once through Dagster: landing → raw → dbt → serving snapshot."""
+    from orchestration import clock
     from orchestration.pipeline import run_once
 
+    try:
+        run_clock = clock.parse(as_of) if as_of else None
+    except clock.AsOfError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--as-of") from exc
     os.environ["ORDERHUB_LANDING"] = str(landing.resolve())
     os.environ["ORDERHUB_WAREHOUSE"] = str(warehouse.resolve())
     os.environ["ORDERHUB_SERVING"] = str((serving or warehouse.with_name("serving.duckdb")).resolve())
-    ok = run_once()
+    ok = run_once(run_clock)
     if not ok:
         typer.echo("pipeline run failed: see the Dagster log above", err=True)
         raise typer.Exit(1)

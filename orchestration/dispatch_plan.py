@@ -1,8 +1,11 @@
 """Dispatch planning against the warehouse: the day's parcels and riders in, routes, stops, unassigned
 parcels and late-risk exceptions out (schema `dispatch`). The routing itself is `dispatch.waves`.
 
-Each run (re)plans the waves of the last `horizon_minutes` of data ("now" is the newest order, so a
-replayed day is planned as it would have been live). With `replan_dispatched` (the default while the plan
+Each run (re)plans, for the business day of the run's clock `as_of` (orchestration/clock.py), the waves of
+the `horizon_minutes` before it, from the orders placed by then: a replayed day passes its own as_of and is
+planned as it would have been live, and when orders stop arriving the horizon still moves on. A day's plan is
+replaced idempotently: rerunning at the same as_of gives the same rows, and route ids carry the wave's date
+and time, so the next day's waves never collide with this day's. With `replan_dispatched` (the default while the plan
 is advisory) parcels the channels already report dispatched are planned too, so the plan can be compared
 with what happened; only parcels not yet out raise late-risk exceptions. A greedy plan of the same waves is kept as the baseline the dispatch page compares with.
 """
@@ -93,14 +96,13 @@ class PlanInputs:
     stores: list[Store]
 
 
+# Parameters: the business day, then as_of (orders placed after it have not happened yet in a replay).
 PARCELS_SQL = """
-with day as (select max(business_date) as d, max(group_first_at) as latest from marts.fct_parcels),
-now_ as (select max(created_at) as now_at from marts.fct_orders),
-parcel_orders as (
+with parcel_orders as (
     select p.parcel_id, p.store_id, p.weight_g, p.volume_ml, p.temp_zones,
            unnest(string_split(p.order_keys, ',')) as order_key
-    from marts.fct_parcels p, day
-    where p.business_date = day.d
+    from marts.fct_parcels p
+    where p.business_date = ?
 )
 select
     po.parcel_id,
@@ -113,12 +115,11 @@ select
     avg(o.lat) as lat,
     avg(o.lng) as lng,
     bool_or(o.current_status in ('dispatched', 'delivered')) as already_out,
-    list(o.order_key || '|' || o.channel) as orders,
-    any_value(now_.now_at) as now_at
+    list(o.order_key || '|' || o.channel) as orders
 from parcel_orders po
 join marts.fct_orders o using (order_key)
-cross join now_
 group by po.parcel_id
+having max(o.created_at) <= ?
 """
 
 
@@ -127,12 +128,17 @@ def _coldest(temp_zones: str | None) -> str:
     return next(zone for zone in COLDEST_FIRST if zone in zones or zone == "ambient")
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules) -> PlanInputs:
-    rows = con.sql(PARCELS_SQL).pl()
+def business_day(as_of: datetime, tz: str) -> date:
+    """The local business day an as_of (naive UTC) falls in."""
+    return as_of.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).date()
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: datetime) -> PlanInputs:
+    business_date = business_day(as_of, rules.local_timezone)
+    planned_from = as_of - timedelta(minutes=rules.horizon_minutes)
+    rows = con.execute(PARCELS_SQL, [business_date, as_of]).pl()
     if rows.height == 0:
-        return PlanInputs(None, None, [], {}, set(), [], [], [])
-    now_at: datetime = rows["now_at"][0]
-    planned_from = now_at - timedelta(minutes=rules.horizon_minutes)
+        return PlanInputs(business_date, planned_from, [], {}, set(), [], [], [])
     pick = timedelta(minutes=rules.pick_minutes)
     asap = timedelta(minutes=rules.asap_promise_minutes)
     rows = rows.filter(pl.col("last_order_at") + pick >= planned_from)
@@ -151,7 +157,6 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules) -> PlanInp
         parcels.append(Parcel(r["parcel_id"], r["store_id"], r["lat"], r["lng"], int(r["weight_g"]),
                               int(r["volume_ml"]), _coldest(r["temp_zones"]), ready_at, None, promised_to))
 
-    business_date = con.execute("select max(business_date) from marts.fct_parcels").fetchall()[0][0]
     stores = [Store(s, lat, lng) for s, lat, lng in con.execute("select store_id, lat, lng from raw.stores").fetchall()]
     riders = [
         _rider(row, business_date, rules)
@@ -198,13 +203,14 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
     """Replace the planned horizon of the day in one transaction; earlier waves of the day stay as planned."""
     for statement in DDL:
         con.execute(statement)
-    if inputs.business_date is None:
+    if inputs.business_date is None or inputs.planned_from is None:
         return {"routes": 0, "stops": 0, "unassigned": 0, "exceptions": 0}
     parcel_by_id = {p.parcel_id: p for p in inputs.parcels}
     routes, stops, unassigned, exceptions = [], [], [], []
     for solver, day in plans.items():
         for wave, route in day.routes:
-            route_id = f"{solver}/{wave.store_id}/{wave.wave_at:%H%M}/{route.rider_id}"
+            # The wave's full UTC time, date included: one warehouse holds every day's plans.
+            route_id = f"{solver}/{wave.store_id}/{wave.wave_at:%Y%m%dT%H%M}/{route.rider_id}"
             routes.append((route_id, inputs.business_date, wave.store_id, wave.wave_at, solver, route.rider_id,
                            route.depart_at, route.return_at, len(route.stops), route.distance_m, route.duration_s,
                            route.load_g, route.cold_ml))
@@ -226,11 +232,14 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
                                        ready_at, f"parcel {pid} not dispatched: {reason}", ACTIONS.get(reason, "manual_review"),
                                        inputs.business_date))
 
+    # The replanned waves start at planned_from, or earlier should the wave grid put one there: what is
+    # replaced is everything from the earliest replanned wave on, so no id can be written twice.
+    replace_from = min([inputs.planned_from, *(r[3] for r in routes)])
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("dispatch_routes", "dispatch_stops"):
             con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ? AND wave_at >= ?",
-                        [inputs.business_date, inputs.planned_from])
+                        [inputs.business_date, replace_from])
         # What is unassigned, and the exceptions it raises, are the latest run's view of the day.
         con.execute(f"DELETE FROM {SCHEMA}.dispatch_unassigned WHERE business_date = ?", [inputs.business_date])
         con.execute(f"DELETE FROM {SCHEMA}.dispatch_exceptions WHERE business_date = ?", [inputs.business_date])

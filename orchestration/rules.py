@@ -30,5 +30,6 @@ def load(path: Path) -> dict[str, Any]:
     return rules
 
 
-def dbt_vars(path: Path) -> str:
-    return json.dumps(load(path), ensure_ascii=False)
+def dbt_vars(path: Path, **extra: Any) -> str:
+    """The rules file as dbt --vars, plus run-specific vars (the run's clock, `as_of`)."""
+    return json.dumps({**load(path), **extra}, ensure_ascii=False)

@@ -2,19 +2,26 @@
 
 The snapshot is a separate DuckDB file built under a temporary name and moved into place with
 os.replace, which is atomic on POSIX: a reader sees the previous snapshot or the new one, never half.
+
+It is published after every pipeline run, also one whose dispatch, dbt or quality step failed: what is in the
+warehouse is copied as it is, and `serving_status` says per part (marts, dispatch) which run and clock it is
+as of, and whether it is stale for the run published for, with what failed. The dashboards show that.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from data_quality.quarantine import status_summary_sql
 from data_quality.results import SCHEMA as DQ_SCHEMA, serving_queries as dq_serving_queries
 from ingestion.faults import crash_point
+from orchestration import refreshes
 
 MARTS_SCHEMA = "marts"
 # The marts the dashboards need; each is copied whole (they are aggregates or bounded lists).
@@ -50,15 +57,14 @@ REFERENCE_TABLES: dict[str, tuple[str, str]] = {
 # Dashboards (issue 8): tables derived while publishing, for figures no mart holds, each bounded; built when
 # their source mart is present: (source, SQL over the attached warehouse).
 # - fulfilment_daily: per business day (the latest 14) and channel, the delivery orders with a promised time,
-#   not cancelled, against their promise at the data's now (the newest order, as fct_exceptions has it): due =
+#   not cancelled, against their promise at the run's clock ({as_of}, as fct_exceptions has it): due =
 #   promise passed or already delivered; on time = delivered by the promise; late = delivered after it;
 #   overdue = promise passed, not delivered. ASAP orders have no promise to keep. The live page's tile.
 # - reconciliation_lines_recent: every line (all statuses) of the latest 7 recon days, for the workbook the
 #   reconciliation page exports (fct_reconciliation_lines above keeps only the variance lines).
 DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
     "fulfilment_daily": ((MARTS_SCHEMA, "fct_orders"), f"""
-        WITH now_ AS (SELECT max(created_at) AS now_at, max(business_date) AS last_day
-                      FROM warehouse.{MARTS_SCHEMA}.fct_orders)
+        WITH now_ AS (SELECT '{{as_of}}'::TIMESTAMP AS now_at, '{{as_of_day}}'::DATE AS last_day)
         SELECT o.business_date, o.channel,
                count(*)::BIGINT AS promised_orders,
                count(*) FILTER (WHERE o.delivered_at IS NOT NULL OR o.promised_to <= now_.now_at)::BIGINT AS due_orders,
@@ -76,7 +82,14 @@ DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
 }
 
 
-def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
+def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | None = None, for_run: str | None = None,
+            failures: Sequence[str] = (), local_timezone: str = "Asia/Shanghai") -> dict[str, int]:
+    """Copy what the dashboards need into a new snapshot. `run_id` publishes it, for the pipeline run `for_run`
+    (the same run unless a failed run is published by a later one), whose clock is `as_of` (naive UTC; the wall
+    clock when not given) and whose failed steps and checks are `failures`, one line each."""
+    as_of = as_of or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    for_run = for_run or run_id
+    as_of_day = as_of.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(local_timezone)).date()
     serving.parent.mkdir(parents=True, exist_ok=True)
     temporary = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
@@ -84,7 +97,14 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
     con = duckdb.connect(str(temporary))
     try:
         con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
+        built_marts = {row[0] for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
+            [MARTS_SCHEMA]).fetchall()}
         for number, table in enumerate(SERVING_TABLES):
+            # A mart is missing only when dbt never built it (the first run failed): the pages say so, and the
+            # snapshot still tells what failed.
+            if table not in built_marts:
+                continue
             con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
             if number == 0:
@@ -108,7 +128,7 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         for table, (source, sql) in DERIVED_TABLES.items():
             if source in present_in:
-                con.execute(f"CREATE TABLE main.{table} AS {sql}")
+                con.execute(f"CREATE TABLE main.{table} AS {sql.format(as_of=as_of, as_of_day=as_of_day)}")
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         # Data quality (issue 7): latest GX results per expectation, recent validations, quarantine open/resolved.
         dq_tables = dict(dq_serving_queries("warehouse")) if (DQ_SCHEMA, "dq_validations") in present_in else {}
@@ -116,11 +136,14 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
         for table, sql in dq_tables.items():
             con.execute(f"CREATE TABLE main.{table} AS {sql}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+        counts["serving_status"] = _status_table(con, present_in, as_of, for_run, failures)
+        latest_order = (f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders)"
+                        if "fct_orders" in built_marts else "NULL::TIMESTAMP")
         con.execute(
             "CREATE TABLE main.snapshot_meta AS SELECT ?::TIMESTAMP AS published_at, "
-            f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders) AS latest_order_at, "
-            "?::VARCHAR AS run_id",
-            [datetime.now(UTC).replace(tzinfo=None), run_id],
+            f"{latest_order} AS latest_order_at, "
+            "?::VARCHAR AS run_id, ?::TIMESTAMP AS as_of, ?::VARCHAR AS pipeline_run_id, ?::BOOLEAN AS pipeline_ok",
+            [datetime.now(UTC).replace(tzinfo=None), run_id, as_of, for_run, not failures],
         )
         con.execute("DETACH warehouse")
         con.execute("CHECKPOINT")
@@ -129,3 +152,25 @@ def publish(warehouse: Path, serving: Path, run_id: str) -> dict[str, int]:
     crash_point("serving.before_replace")
     os.replace(temporary, serving)
     return counts
+
+
+def _status_table(con: duckdb.DuckDBPyConnection, present_in: set[tuple[str, str]], as_of: datetime, for_run: str,
+                  failures: Sequence[str]) -> int:
+    """serving_status: one row per part, fresh when the run published for refreshed it, else stale (as of the
+    run that last did, if any) with what failed. A part never refreshed is stale with no as_of."""
+    refreshed: dict[str, tuple] = {}
+    schema, table = refreshes.TABLE.split(".")
+    if (schema, table) in present_in:
+        refreshed = {row[0]: row[1:] for row in con.execute(
+            f"SELECT part, run_id, as_of, refreshed_at FROM warehouse.{refreshes.TABLE}").fetchall()}
+    problem = "; ".join(failures)[:2000] or None
+    rows = []
+    for part in refreshes.PARTS:
+        part_run, part_as_of, refreshed_at = refreshed.get(part, (None, None, None))
+        stale = part_run != for_run
+        rows.append((part, part_as_of, part_run, refreshed_at, stale,
+                     (problem or "not refreshed by this run") if stale else None, as_of))
+    con.execute("""CREATE TABLE main.serving_status (part VARCHAR, as_of TIMESTAMP, run_id VARCHAR,
+                   refreshed_at TIMESTAMP, is_stale BOOLEAN, problem VARCHAR, snapshot_as_of TIMESTAMP)""")
+    con.executemany("INSERT INTO main.serving_status VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)

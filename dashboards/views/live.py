@@ -30,6 +30,7 @@ from dashboards.formatting import (
 )
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import mask_cell
+from dashboards.components import stale_parts
 from dashboards.queries import KNOWN_CHANNELS, RECENT_MINUTES, DayTotals, Headline, LiveMap, Row, SnapshotMeta
 from dashboards.ui import current_lang, wall_mode
 
@@ -153,6 +154,7 @@ def render_stamp(
             refresh=f"{refresh:g}",
         )
     )
+    stale_parts(meta, lang)
 
 
 def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) -> None:

@@ -4,7 +4,8 @@
 import dagster as dg
 import duckdb
 
-from orchestration import dispatch_plan
+from ingestion.faults import fail_point
+from orchestration import clock, dispatch_plan, refreshes
 from orchestration.resources import OrderhubPaths
 from orchestration.rules import load as load_rules
 
@@ -19,15 +20,20 @@ from orchestration.rules import load as load_rules
 )
 def dispatch_plan_asset(context: dg.AssetExecutionContext, paths: OrderhubPaths) -> dg.MaterializeResult:
     rules = dispatch_plan.DispatchRules.from_rules(load_rules(paths.rules))
+    as_of = clock.run_as_of(context)
     con = duckdb.connect(str(paths.warehouse_path))
     try:
-        inputs = dispatch_plan.read_inputs(con, rules)
+        inputs = dispatch_plan.read_inputs(con, rules, as_of)
         plans = dispatch_plan.plan(inputs, rules)
+        fail_point("dispatch.plan")
         counts = dispatch_plan.write(con, inputs, plans)
+        refreshes.record(con, "dispatch", context.run_id, as_of)
     finally:
         con.close()
     pyvrp, greedy = plans.get("pyvrp"), plans.get("greedy")
     metadata = {
+        "as_of": clock.format_as_of(as_of),
+        "business_date": str(inputs.business_date),
         "parcels": len(inputs.parcels),
         "riders": len(inputs.riders),
         "planned_from": str(inputs.planned_from),

@@ -3,6 +3,7 @@ a page reads is published, with the columns the pages query (as in the marts' ym
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -19,10 +20,11 @@ SCHEMAS = {table: "marts" for table in TABLES if table not in (*SERVING_DERIVED,
 RAW_EXTRA = {"stores": ("city VARCHAR", "address VARCHAR"), "riders": ("capacity_kg DOUBLE", "shift_start VARCHAR")}
 
 
-# fct_orders with the columns the serving step reads (the snapshot's stamp; the fulfilment aggregate). Data now
-# is 02:59:30 UTC. Delivery orders with a promise on 2026-11-26: d1 on time, d2 late, d3 overdue (promised 02:30,
+# fct_orders with the columns the serving step reads (the snapshot's stamp; the fulfilment aggregate). Published
+# at the run's clock AS_OF, 02:59:30 UTC (the newest order's time). Delivery orders with a promise on 2026-11-26: d1 on time, d2 late, d3 overdue (promised 02:30,
 # not delivered), d4 not due yet (promised 03:30), d5 delivered early before its 03:30 promise (due and on
 # time); not counted: d6 cancelled, d7 ASAP (no promise), p1 a self-pickup order; d0 is the day before.
+AS_OF = datetime(2026, 11, 26, 2, 59, 30)
 FCT_ORDERS = """
 CREATE TABLE marts.fct_orders AS
 SELECT * FROM (VALUES
@@ -76,7 +78,7 @@ def publish_from_warehouse(tmp_path: Path):
         warehouse = tmp_path / "warehouse.duckdb"
         build_warehouse(warehouse, without)
         serving = tmp_path / "serving.duckdb"
-        serving_module.publish(warehouse, serving, "run-contract")
+        serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
         return serving
 
     return run
@@ -151,7 +153,7 @@ def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
                 " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'")
     con.close()
     serving = tmp_path / "serving.duckdb"
-    serving_module.publish(warehouse, serving, "run-contract")
+    serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
     con = duckdb.connect(str(serving), read_only=True)
     try:
         ids = {r[0] for r in con.execute("SELECT recon_line_id FROM reconciliation_lines_recent").fetchall()}

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from pipeline_days import AS_OF_ENV, replay_clock
 
 
 def orderhub_run(landing: Path, warehouse: Path, crash_at: str | None = None, *extra: str) -> subprocess.CompletedProcess:
-    """`orderhub run` in a subprocess, as a user runs it (a crash point set through the fault-injection variable)."""
+    """`orderhub run` in a subprocess, as a user runs it (a crash point set through the fault-injection variable),
+    at the clock of the landing's newest day."""
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env[AS_OF_ENV] = replay_clock(landing)
     if crash_at:
         env["ORDERHUB_CRASH_AT"] = crash_at
     return subprocess.run(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pipeline_days import AS_OF_ENV, replay_clock
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -24,6 +25,7 @@ COMPARED_TABLES = (
 
 def orderhub_run(landing: Path, warehouse: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env[AS_OF_ENV] = replay_clock(landing)  # the same clock for the clean run and the rerun: same exceptions
     if crash_at:
         env["ORDERHUB_CRASH_AT"] = crash_at
     return subprocess.run(
