@@ -1,10 +1,11 @@
--- The current stock position per store and SKU: the latest WMS count (on_hand), what orders of every
+-- The current stock position per store and SKU: the latest WMS count (on_hand), the goods moved in and out
+-- since (receipts and transfers in: moved_in; transfers out and write-offs: moved_out), what orders of every
 -- channel took since (reserved), what cancellations gave back (released) and what is available now.
 --
 -- reserved / released / open / fulfilled are counted here straight from the orders placed since the count;
 -- available_units is the closing balance of the movement ledger (fct_stock_position_history). The two are
 -- computed independently, and tests/assert_stock_conservation.sql checks that
---   on_hand − reserved + released = available   and   reserved = open + fulfilled + released
+--   on_hand + moved_in − moved_out − reserved + released = available   and   reserved = open + fulfilled + released
 -- for every store and SKU. A negative available means orders took more than was there: oversold_units.
 -- Store/SKUs no count covered have no position (unknown is not zero).
 
@@ -63,6 +64,20 @@ demand as (
     group by positions.store_id, positions.sku_id
 ),
 
+goods as (
+    select
+        positions.store_id,
+        positions.sku_id,
+        sum(goods.quantity_change) filter (where goods.quantity_change > 0) as moved_in_units,
+        -sum(goods.quantity_change) filter (where goods.quantity_change < 0) as moved_out_units
+    from positions
+    inner join {{ ref('stg_raw__stock_movements') }} as goods
+        on goods.store_id = positions.store_id
+        and goods.sku_id = positions.sku_id
+        and goods.moved_at >= positions.snapshot_at
+    group by positions.store_id, positions.sku_id
+),
+
 ledger_close as (
     select store_id, sku_id, balance_after as available_units, movement_at as last_movement_at
     from {{ ref('fct_stock_position_history') }}
@@ -86,6 +101,8 @@ select
     cast(coalesce(demand.released_units, 0) as bigint) as released_units,
     cast(coalesce(demand.open_units, 0) as bigint) as open_units,
     cast(coalesce(demand.fulfilled_units, 0) as bigint) as fulfilled_units,
+    cast(coalesce(goods.moved_in_units, 0) as bigint) as moved_in_units,
+    cast(coalesce(goods.moved_out_units, 0) as bigint) as moved_out_units,
     ledger_close.available_units,
     cast(greatest(-ledger_close.available_units, 0) as bigint) as oversold_units,
     coalesce(demand.orders_since_count, 0) as orders_since_count,
@@ -98,6 +115,9 @@ inner join ledger_close
 left join demand
     on demand.store_id = positions.store_id
     and demand.sku_id = positions.sku_id
+left join goods
+    on goods.store_id = positions.store_id
+    and goods.sku_id = positions.sku_id
 left join {{ ref('stg_raw__products') }} as products
     on products.sku_id = positions.sku_id
 cross join data_now
