@@ -197,6 +197,20 @@ STOCK_SNAPSHOTS: dict[str, pl.DataType] = {
     "on_hand": pl.Int64,
 }
 
+# Stock that moves between WMS counts: goods received, transferred between stores, written off. quantity is
+# the units moved (always positive); the type gives the direction (STOCK_MOVEMENT_SIGNS). moved_at is when the
+# goods were physically in (or out of) the store, UTC.
+STOCK_MOVEMENT_SIGNS: dict[str, int] = {"receipt": 1, "transfer_in": 1, "transfer_out": -1, "write_off": -1}
+STOCK_MOVEMENTS: dict[str, pl.DataType] = {
+    "movement_id": pl.String,  # the WMS document line's id: a re-sent file replaces the row
+    "store_id": pl.String,
+    "sku_id": pl.String,
+    "movement_type": pl.String,  # STOCK_MOVEMENT_SIGNS
+    "quantity": pl.Int64,
+    "moved_at": UTC_TS,
+    "reference": pl.String,  # delivery note, transfer order or write-off reason, as the WMS gives it
+}
+
 # Settlement statements (issue 5): one row per statement line the channel sent, in the channel's own
 # terms. Amounts are yuan, signed as money reaching us: a payment has gross ≥ 0, a fee ≥ 0 (a fee given
 # back on a refund is negative), net = what the line pays us (negative for refunds), refund_amount ≥ 0.
@@ -246,6 +260,7 @@ REFERENCE_TABLES: dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]] = {
     "riders": (RIDERS, ("rider_id",)),
     "promotions": (PROMOTIONS, ("promo_id",)),
     "stock_snapshots": (STOCK_SNAPSHOTS, ("snapshot_at", "store_id", "sku_id")),
+    "stock_movements": (STOCK_MOVEMENTS, ("movement_id",)),
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""Reference data (stores, products, riders, promotions, stock snapshots) from landing JSON lines."""
+"""Reference data (stores, products, riders, promotions, stock snapshots and movements) from landing JSON lines."""
 
 from __future__ import annotations
 
@@ -31,6 +31,20 @@ def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
     return raw.cast(dtype, strict=False)
 
 
+def _domain_rules(table: str) -> list[tuple[pl.Expr, str]]:
+    """(broken?, message) rules a typed row must meet beyond its types: a row that breaks one is quarantined."""
+    if table == "stock_movements":
+        types = list(contract.STOCK_MOVEMENT_SIGNS)
+        return [
+            (~pl.col("movement_type").is_in(types).fill_null(False),
+             f"movement_type is not one of {', '.join(types)}"),
+            (pl.col("quantity") <= 0, "quantity must be a positive number of units (the type gives the direction)"),
+            (pl.col("store_id").is_null() | pl.col("sku_id").is_null() | pl.col("moved_at").is_null(),
+             "store_id, sku_id and moved_at are required"),
+        ]
+    return []
+
+
 def parse(table: str, records: list[RawRecord]) -> ReferenceRows:
     columns, key = contract.REFERENCE_TABLES[table]
     rows: list[dict[str, str | None]] = []
@@ -58,7 +72,12 @@ def parse(table: str, records: list[RawRecord]) -> ReferenceRows:
     for index in bad_rows:
         bad_columns = [c for c in columns if (frame[c][index] is not None and typed[c][index] is None) or (c in key and typed[c][index] is None)]
         rejected.append(_rejection(table, origins[index], "bad_reference", f"unusable value in {', '.join(bad_columns)}"))
-    good = typed.filter(~unusable).drop("_row") if frame.height else typed.drop("_row")
+    good = typed.filter(~unusable) if frame.height else typed
+    for broken, message in _domain_rules(table):
+        failing = good.filter(broken.fill_null(False))
+        rejected += [_rejection(table, origins[index], "bad_reference", message) for index in failing["_row"].to_list()]
+        good = good.filter(~broken.fill_null(False))
+    good = good.drop("_row")
     # A later row in the same batch replaces an earlier one with the same key.
     good = good.unique(subset=list(key), keep="last", maintain_order=True)
     return ReferenceRows(table, good, pl.DataFrame(rejected, schema=_STAGING))

@@ -1,12 +1,19 @@
--- Every stock movement per store and SKU since its WMS snapshots: the count itself, each order line that
--- reserved units when the order was placed, and each cancelled order line that released them again.
+-- Every stock movement per store and SKU since its WMS snapshots: the count itself, the goods that moved in
+-- or out of the store between counts (stg_raw__stock_movements: receipt, transfer_in, transfer_out,
+-- write_off), each order line that reserved units when the order was placed, and each cancelled order line
+-- that released them again. Without the goods movements a delivery at 10:00 after a 06:00 count would look
+-- like orders selling stock that was not there.
 --
 -- A movement belongs to the period of the latest snapshot of its store and SKU at or before the order was
 -- placed (an ASOF join); orders placed before a store/SKU was ever counted have no baseline and are left
 -- out, as are SKUs a snapshot did not count (their position is unknown, not zero). Every order reserves,
 -- whatever its channel: an open order holds its units, a delivered one has taken them. A cancellation
 -- releases in the reserve's period, at the time the order was cancelled (never before it was placed).
--- movement_seq orders movements at the same instant: the count first, then releases, then reserves.
+-- A goods movement belongs to the period of the latest count at or before it, like an order; one before the
+-- first count has no baseline and is left out, and a count at the same instant is taken to be before it
+-- (a count includes what was there, a receipt stamped at that second is new).
+-- movement_seq orders movements at the same instant: the count first, then goods movements and releases,
+-- then reserves.
 
 with snapshots as (
     select * from {{ ref('stg_raw__stock_snapshots') }}
@@ -41,6 +48,17 @@ order_lines as (
     inner join orders on orders.order_key = lines.order_key
 ),
 
+goods_in_period as (
+    select
+        goods.*,
+        snapshots.snapshot_at
+    from {{ ref('stg_raw__stock_movements') }} as goods
+    asof inner join snapshots
+        on goods.store_id = snapshots.store_id
+        and goods.sku_id = snapshots.sku_id
+        and goods.moved_at >= snapshots.snapshot_at
+),
+
 lines_in_period as (
     select
         order_lines.*,
@@ -62,8 +80,25 @@ select
     cast(null as varchar) as order_key,
     cast(null as integer) as line_no,
     cast(null as varchar) as channel,
+    cast(null as varchar) as stock_movement_id,
     on_hand as quantity_change
 from snapshots
+
+union all
+
+select
+    store_id,
+    sku_id,
+    snapshot_at,
+    moved_at as movement_at,
+    movement_type as movement_kind,
+    1 as movement_seq,
+    cast(null as varchar) as order_key,
+    cast(null as integer) as line_no,
+    cast(null as varchar) as channel,
+    movement_id as stock_movement_id,
+    quantity_change
+from goods_in_period
 
 union all
 
@@ -77,6 +112,7 @@ select
     order_key,
     line_no,
     channel,
+    cast(null as varchar) as stock_movement_id,
     -cast(quantity as bigint) as quantity_change
 from lines_in_period
 
@@ -92,6 +128,7 @@ select
     order_key,
     line_no,
     channel,
+    cast(null as varchar) as stock_movement_id,
     cast(quantity as bigint) as quantity_change
 from lines_in_period
 where current_status = 'cancelled'

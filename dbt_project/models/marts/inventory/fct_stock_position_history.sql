@@ -1,7 +1,7 @@
 -- The time series of stock positions: every movement of a store and SKU (int_stock_movements) with the
 -- position before and after it, per WMS count period. balance_after is what was available right after the
--- movement (count − reserved + released so far); a reserve that takes more than was available is an
--- oversell of shortfall_units (fct_oversell_events).
+-- movement (count + goods moved in − goods moved out − reserved + released so far); a reserve that takes
+-- more than was available is an oversell of shortfall_units (fct_oversell_events).
 
 with movements as (
     select * from {{ ref('int_stock_movements') }}
@@ -15,7 +15,7 @@ ledger as (
     from movements
     window period_order as (
         partition by store_id, sku_id, snapshot_at
-        order by movement_at, movement_seq, order_key nulls first, line_no nulls first
+        order by movement_at, movement_seq, order_key nulls first, line_no nulls first, stock_movement_id
     )
 ),
 
@@ -37,6 +37,8 @@ select
     ledger.order_key,
     ledger.line_no,
     ledger.channel,
+    -- The WMS document line of a goods movement (receipt, transfer, write-off); NULL for counts and orders.
+    ledger.stock_movement_id,
     ledger.quantity_change,
     cast(ledger.balance_after - ledger.quantity_change as bigint) as balance_before,
     cast(ledger.balance_after as bigint) as balance_after,
