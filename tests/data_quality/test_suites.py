@@ -156,7 +156,13 @@ def test_mart_suites_catch_broken_conservation_and_status():
     })
     assert validator.validate("stock_positions", positions, scope="table", batch="b").success
     tampered = validator.validate("stock_positions", positions.with_columns(available_units=pl.lit(9)), scope="table", batch="b")
-    assert "available = on hand − reserved + released" in failed(tampered)
+    assert "available = on hand + moved in − moved out − reserved + released" in failed(tampered)
+    # Goods received since the count are stock: with them the identity holds, without them it does not.
+    received = positions.with_columns(moved_in_units=pl.Series([3, 0]), moved_out_units=pl.Series([0, 1]),
+                                      available_units=pl.Series([10, 2]))
+    assert validator.validate("stock_positions", received, scope="table", batch="b").success
+    assert not validator.validate("stock_positions", received.drop("moved_in_units", "moved_out_units"),
+                                  scope="table", batch="b").success
 
     recon = pl.DataFrame({
         "recon_line_id": ["a", "b", "c"], "recon_date": [dt.date(2026, 11, 26)] * 3,
