@@ -39,10 +39,12 @@ DEFAULT_MAX_DISTANCE_M = 1000.0
 # --- the door key ---------------------------------------------------------------------------------------
 
 _BRACKETS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|【([^【】]*)】|〔([^〔〕]*)〕|<([^<>]*)>|《([^《》]*)》")
-# Bracket text that names part of the door (a phase, a campus, a block) is kept, without its brackets:
-# 万科城(一期)5栋 and 万科城(二期)5栋 are different buildings. Anything else in brackets is a landmark or a
-# note to the rider (东门, 近地铁站, 彭江路南) and is dropped.
-_DOOR_PART = re.compile(r"期|校区|分校|[东南西北a-z\d]区|栋|幢|座|号楼|单元|室|层")
+# Bracket text that names part of the door is kept, without its brackets: a phase or block (万科城(一期)5栋 vs
+# (二期)5栋), and any number, because Meituan's map-picked POI form puts the door there: 宜山路1419弄 (22号1104).
+# Bracket text without a number or door word is a landmark or a note to the rider (东门, 近地铁站, 彭江路南) and
+# is dropped, as is a numbered gate or exit (2号门, 3号口).
+_DOOR_PART = re.compile(r"\d|期|校区|分校|[东南西北a-z]区|栋|幢|座|号楼|单元|室|层")
+_LANDMARK = re.compile(r"^[^\d]*\d+号?(?:门|出口|口)$|地铁|站$|附近|对面|旁边")
 # Notes to the rider after the door, not part of it.
 _TRAILING_NOTES = re.compile(r"(?:请?电联|电话联系|打电话|放门口|送上楼|门口)+$")
 _CN_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千廿两]")
@@ -104,8 +106,8 @@ def _cn_to_digits(text: str) -> str:
 
 def _strip_brackets(text: str) -> str:
     def keep_door_part(match: re.Match[str]) -> str:
-        inner = next(g for g in match.groups() if g is not None)
-        return inner if _DOOR_PART.search(_cn_to_digits(inner)) else ""
+        inner = _cn_to_digits(next(g for g in match.groups() if g is not None))
+        return inner if _DOOR_PART.search(inner) and not _LANDMARK.search(inner) else ""
 
     previous = None
     while previous != text:  # nested brackets: innermost first
@@ -268,24 +270,32 @@ def parse_addresses(addresses: pl.Series, fallback: pl.Series | None = None,
     for raw, fb, la, ln in zip(raws, fallbacks, lats, lngs, strict=True):
         parsed = None
         if isinstance(raw, str) and raw.strip():
-            parsed = _row(raw, *cpca_rows[raw], la, ln)
-            if parsed is None and isinstance(fb, str) and fb in cpca_rows:
-                parsed = _with_fallback_admin(raw, cpca_rows[raw], cpca_rows[fb], la, ln)
+            own = cpca_rows[raw]
+            other = cpca_rows.get(fb) if isinstance(fb, str) else None
+            contradicted = other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
+            parsed = None if contradicted else _row(raw, *own, la, ln)
+            if parsed is None and other is not None:
+                parsed = _with_fallback_admin(raw, own, other, la, ln)
         rows.append(parsed or empty)
     return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
 
 
 def _with_fallback_admin(raw: str, own: tuple, other: tuple, lat: float | None, lng: float | None) -> tuple | None:
-    """The typed text's door under the fallback's district, when the two agree on what the typed text names."""
-    province, city, _, remainder, _, _, _ = own
+    """The typed text's door under the fallback's district.
+
+    Used when the typed text names no district, or names a province the reverse geocode contradicts: cpca
+    reads place words inside road names as places (东方路 -> 东方市 in Hainan, 桂林路 -> 桂林市), and the
+    reverse geocode comes from the order's coordinates. Then the whole typed text is the door, since what cpca
+    took for a place is part of the road.
+    """
+    province, city, district, remainder, _, _, _ = own
     fb_province, fb_city, fb_district, _, fb_adcode, _, _ = other
     if not isinstance(fb_district, str):
         return None
-    if isinstance(province, str) and province != fb_province:
+    misread = isinstance(province, str) and province != fb_province
+    if not misread and isinstance(city, str) and city not in _MUNICIPALITY_CITY_PLACEHOLDERS and city != fb_city:
         return None
-    if isinstance(city, str) and city not in _MUNICIPALITY_CITY_PLACEHOLDERS and city != fb_city:
-        return None
-    typed_rest = remainder if isinstance(remainder, str) else raw
+    typed_rest = raw if misread or not isinstance(remainder, str) else remainder
     return _row(raw, fb_province, fb_city, fb_district, typed_rest, fb_adcode, 0, 0, lat, lng)
 
 
