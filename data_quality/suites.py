@@ -341,7 +341,9 @@ def settlement_expectations(p: SuiteParams) -> list[gxe.Expectation]:
         between("gross_amount", 0, None, CRITICAL, "gross is not negative"),
         between("refund_amount", 0, None, CRITICAL, "refund_amount is not negative"),
         between("fee_amount", 0, None, CRITICAL, "a payment's fee is not negative", row_condition=payment),
-        between("net_amount", 0, None, CRITICAL, "a payment pays us (net ≥ 0)", row_condition=payment),
+        # Not critical: a platform's minimum commission plus its delivery service fee can exceed a small order's
+        # goods, so the platform legitimately pays us less than nothing for it; finance looks, the day still closes.
+        between("net_amount", 0, None, WARNING, "a payment usually pays us (net ≥ 0)", row_condition=payment),
         between("net_amount", None, 0, CRITICAL, "a refund takes money back (net ≤ 0)", row_condition=refund),
         between("net_gap", -tol, tol, CRITICAL, f"net = gross − fee − refund (±¥{tol}) on bills that itemise it",
                 row_condition=Column("channel").is_in(list(SELF_CONTAINED_STATEMENTS))),

@@ -59,26 +59,30 @@ def tamper(db: Path, sql: str) -> None:
 
 
 def test_clean_batch_passes_and_is_stored_once(loaded):
-    """A clean batch passes, its results are stored, and the next run finds nothing new to validate."""
+    """A clean batch passes (at most the honest warning of a platform paying less than nothing for a small
+    order), its results are stored, and the next run finds nothing new to validate."""
     check, downstream_ran = run(loaded)
-    assert check.passed and downstream_ran
+    assert downstream_ran
+    assert check.passed or (check.severity == dg.AssetCheckSeverity.WARN
+                            and check.metadata["critical_failures"].value == 0
+                            and "a payment usually pays us" in check.description), check.description
     assert check.metadata["rows"].value > 0
     again, _ = run(loaded)
     assert again.passed and again.metadata["rows"].value == 0
 
 
 def test_critical_failure_blocks_and_warning_does_not(loaded):
-    """A payment paying out (negative net) is critical: ERROR, and the finance asset does not run. A line
+    """A refund paying out (positive net) is critical: ERROR, and the finance asset does not run. A line
     settled on another day than its statement is a warning: WARN, and it runs."""
     run(loaded)
     tamper(loaded, "UPDATE raw.settlement_lines SET net_amount = -net_amount "
-                   "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE line_type = 'payment' AND net_amount > 0)")
+                   "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE line_type = 'refund' AND net_amount < 0)")
     check, downstream_ran = run(loaded)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert not downstream_ran
-    assert "a payment pays us" in check.description
+    assert "a refund takes money back" in check.description
 
-    tamper(loaded, "UPDATE raw.settlement_lines SET net_amount = -net_amount WHERE net_amount < 0 AND line_type = 'payment';"
+    tamper(loaded, "UPDATE raw.settlement_lines SET net_amount = -net_amount WHERE net_amount > 0 AND line_type = 'refund';"
                    "UPDATE raw.settlement_lines SET settled_at = settled_at + INTERVAL 3 DAY "
                    "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE settled_at IS NOT NULL)")
     check, downstream_ran = run(loaded)

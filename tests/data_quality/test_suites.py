@@ -50,7 +50,10 @@ def failed(validation) -> dict[str, str]:
 
 def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
     """Each channel's orders and lines, the settlement lines: the loaded simulated day meets every expectation
-    (so a failure in production is a real defect, not a suite that cries wolf)."""
+    (so a failure in production is a real defect, not a suite that cries wolf). The one exception is the warning
+    the simulated platforms earn honestly: their minimum commission leaves some small orders paying us less than
+    nothing."""
+    honest_warnings = {"a payment usually pays us (net ≥ 0)"}
     frames = {
         "orders": read_frame(loaded, ORDERS_SQL),
         "order_lines": read_frame(loaded, "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key)"),
@@ -61,7 +64,8 @@ def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
         for (channel,), part in frame.group_by("channel"):
             validation = validator.validate(suite, part, scope="batch", batch="b1", channel=channel)
             assert validation.rows == part.height > 0
-            assert validation.success, validation.describe()
+            assert set(failed(validation)) <= honest_warnings, validation.describe()
+            assert all(severity == "warning" for severity in failed(validation).values()), validation.describe()
 
 
 @pytest.mark.parametrize(("mutation", "rule", "severity"), [
@@ -127,13 +131,13 @@ def test_masked_and_privacy_phones_are_well_formed(validator, orders):
 
 
 def test_settlement_rules(validator, loaded):
-    """Statement lines: a payment with a negative net, a refund paying out, a bill line whose net ≠ gross − fee,
-    and an unknown line type each fail a critical expectation."""
+    """Statement lines: a refund paying out, a bill line whose net ≠ gross − fee and an unknown line type each
+    fail a critical expectation; a payment with a negative net (a platform's minimum commission on a small
+    order) is a warning."""
     lines = read_frame(loaded, "SELECT * FROM raw.settlement_lines WHERE channel = 'wechatpay'")
     assert validator.validate("settlement_lines", lines, scope="batch", batch="b").success
     payment, refund = pl.col("line_type") == "payment", pl.col("line_type") == "refund"
     cases = {
-        "a payment pays us": lines.with_columns(net_amount=pl.when(payment).then(-pl.col("net_amount")).otherwise(pl.col("net_amount"))),
         "a refund takes money back": lines.with_columns(net_amount=pl.when(refund).then(pl.col("net_amount").abs()).otherwise(pl.col("net_amount"))),
         "net = gross − fee − refund": lines.with_columns(fee_amount=pl.col("fee_amount") + 0.5),
         "line_type is one of": lines.with_columns(line_type=pl.lit("bonus")),
@@ -141,6 +145,12 @@ def test_settlement_rules(validator, loaded):
     for rule, frame in cases.items():
         broken = failed(validator.validate("settlement_lines", frame, scope="batch", batch="b"))
         assert any(r.startswith(rule) and s == "critical" for r, s in broken.items()), (rule, broken)
+    negative_payment = lines.with_columns(
+        net_amount=pl.when(payment).then(-pl.col("net_amount")).otherwise(pl.col("net_amount")),
+        fee_amount=pl.when(payment).then(pl.col("gross_amount") + pl.col("net_amount")).otherwise(pl.col("fee_amount")),
+    )
+    broken = failed(validator.validate("settlement_lines", negative_payment, scope="batch", batch="b"))
+    assert broken == {"a payment usually pays us (net ≥ 0)": "warning"}, broken
 
 
 def test_mart_suites_catch_broken_conservation_and_status():

@@ -26,8 +26,10 @@ from ingestion.loader import run_batch
 from ingestion.records import RawRecord, csv_records, decode_text, jsonl_records
 
 RECEIVED = dt.datetime(2026, 11, 26, 4, 0, 0)
+# summary_mismatch: a hostile edit to a bill's row makes WeChat Pay's own summary line disagree with the rows,
+# which is exactly what that record reports (the rows still load).
 RECORD_CODES = {"missing_field", "bad_value", "bad_phone", "unknown_sku", "unknown_store", "bad_quantity", "broken_json",
-                "malformed_row", "wrong_statement_date"}
+                "malformed_row", "wrong_statement_date", "summary_mismatch"}
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 HOSTILE_TEXT = [
