@@ -38,11 +38,11 @@ def merged_day(tmp_path_factory):
     con.close()
 
 
-# Measured on the independent simulator (shared doors, per-app spellings, POI addresses): precision 0.977,
-# recall 0.572. Missed: the same door written two ways (室 dropped, 栋/幢, full-width or Chinese digits, POI
-# form) gets two address keys. Extra: family members at one door whose masked phones and door agree are taken
-# for one customer. Raise these as address matching improves; they are floors, not goals.
-MIN_PRECISION, MIN_RECALL = 0.97, 0.55
+# Measured on the independent simulator (shared doors, per-app spellings, POI addresses). Before the canonical
+# door key: precision 0.977, recall 0.572 (the same door written two ways got two keys). With it (seed 17):
+# precision 1.000, recall 0.992; the 8 pairs still missed share an address key but were given two customer ids
+# (identity, not address). Floors with a margin for simulator changes, not goals.
+MIN_PRECISION, MIN_RECALL = 0.99, 0.97
 
 
 def test_merge_precision_and_recall_at_measured_levels(merged_day):
@@ -55,6 +55,7 @@ def test_merge_precision_and_recall_at_measured_levels(merged_day):
     assert len(expected) > 500, "the simulated day has too few merge groups to measure anything"
     true_positives = len(expected & found)
     precision, recall = true_positives / len(found), true_positives / len(expected)
+    print(f"\nmerge pairs: precision {precision:.4f}, recall {recall:.4f} ({len(expected)} expected, {len(found)} found)")
     assert precision >= MIN_PRECISION and recall >= MIN_RECALL, (
         f"precision {precision:.4f}, recall {recall:.4f}; missed {sorted(expected - found)[:5]}, "
         f"extra {sorted(found - expected)[:5]}")
