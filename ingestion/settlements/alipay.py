@@ -1,10 +1,12 @@
 """Alipay merchant trade bill (业务明细), as downloaded: GBK CSV with `#` comment lines before the header and
 after the data (the end marker, then 交易合计 / 退款合计 totals), id-like cells suffixed with a TAB.
 
-业务类型 交易 is a payment, 退款 a refund (negative 订单金额 / 商家实收, 退款批次号 filled). 服务费 is the
-service fee; its sign varies between exports, so the fee is taken by size and signed by the line type
-(charged on a payment, given back on a refund). net = 商家实收 − fee. The two `#…合计` lines are kept as
-`summary` lines and checked against the rows.
+业务类型 交易 is a payment, 退款 a refund (退款批次号 filled). gross = 商家实收: the order amount less what the
+merchant funded (商家优惠), i.e. what Alipay settles before its fee, like WeChat's 应结订单金额; 支付宝红包, 集分宝 and
+支付宝优惠 are funded by others and do not reduce it. 服务费 is the service fee; neither its sign nor a refund's
+is documented (the one real bill found has refunds negative, fees zero), so both are taken by size and signed by
+the line type (a fee charged on a payment, given back on a refund). net = 商家实收 − fee. The two `#…合计` lines
+are kept as `summary` lines and checked against the rows. Sources: docs/channel-semantics.md.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _line(row: Row, account: str | None) -> StatementLine:
         raise RecordError("bad_value", f"业务类型 '{kind}' is neither 交易 nor 退款")
     is_refund = kind == "退款"
     received = exact(r["商家实收（元）"], "商家实收（元）")
+    received = -abs(received) if is_refund else received
     fee = abs(exact(r["服务费（元）"] or "0", "服务费（元）"))
     fee = -fee if is_refund else fee
     return StatementLine(
@@ -51,7 +54,7 @@ def _line(row: Row, account: str | None) -> StatementLine:
         refund_id=(r["退款批次号/请求号"] or None) if is_refund else None,
         store_id=r["门店编号"] or None,
         account_id=account,
-        gross_amount=Decimal("0.00") if is_refund else yuan(r["订单金额（元）"], "订单金额（元）"),
+        gross_amount=Decimal("0.00") if is_refund else yuan(str(received), "商家实收（元）"),
         refund_amount=yuan(str(-received), "商家实收（元）") if is_refund else Decimal("0.00"),
         fee_amount=yuan(str(fee), "服务费（元）"),
         net_amount=yuan(str(received - fee), "net"),
@@ -111,6 +114,7 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         if match is None:
             raise FileError("truncated_statement", f"{source_file}: no '#{label}' line after the data: fetch the bill again")
         stated_count, stated_amount = int(match["count"]), exact(match["amount"], label)
+        stated_amount = -abs(stated_amount) if kind == "refund" else stated_amount
         if all_good:
             check_totals(source_file, f"{label} 笔数", stated_count, counts[kind])
             check_totals(source_file, f"{label} 商家实收", stated_amount, received[kind])

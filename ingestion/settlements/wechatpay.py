@@ -2,9 +2,10 @@
 rows in which every cell starts with a backtick, then a summary header and one backtick summary row.
 
 The columns differ by bill type — SUCCESS 20, ALL 27, REFUND 29 (adds 退款申请时间/退款成功时间), the legacy
-ALL layout 24 (总金额 instead of 应结订单金额, a 5-column summary) — so cells are read by header name. A
-SUCCESS row is a payment (商户订单号 = our order number), a REFUND row a refund; net = 应结订单金额 −
-退款金额 − 手续费 (a refund row carries the fee given back as a negative 手续费). Sources: docs/channel-semantics.md.
+ALL layout 24 (总金额 instead of 应结订单金额, a 5-column summary) — and so do the summaries (SUCCESS: 4 columns,
+no 退款总金额), so cells are read by header name. A SUCCESS row is a payment (商户订单号 = our order number), a
+REFUND or REVOKED row a refund; net = 应结订单金额 − 退款金额 − 手续费 (a refund row carries the fee given back as a
+negative 手续费). Sources: docs/channel-semantics.md.
 
 A summary that disagrees with the rows does not reject the file: the rows load (each is a real transaction
 WeChat reports) and the summary record itself is quarantined as `summary_mismatch` with the stated and the
@@ -30,10 +31,13 @@ REQUIRED = {
 OPTIONAL = {
     "refund": ("退款金额",), "refund_id": ("微信退款单号",), "mch": ("商户号",), "refunded_at": ("退款成功时间",),
 }
-SUMMARY = {
-    "count": ("总交易单数",), "settle": ("应结订单总金额", "总交易额"), "refund": ("退款总金额", "总退款金额"),
-    "fee": ("手续费总金额",),
-}
+SUMMARY = {"count": ("总交易单数",), "settle": ("应结订单总金额", "总交易额"), "fee": ("手续费总金额",)}
+# WeChat's format page gives the SUCCESS bill a 4-column summary without 退款总金额 (WxJava's fixture has all 7):
+# absent, it is zero, so a refund row in such a bill still shows up as a mismatch.
+SUMMARY_OPTIONAL = {"refund": ("退款总金额", "总退款金额")}
+# REVOKED (已撤销, a reversed 付款码 payment) is money going back like a refund; WeChat lists it among the bill's
+# statuses but no sample row was found, so one without a 退款金额 is rejected rather than guessed.
+STATUSES = ("SUCCESS", "REFUND", "REVOKED")
 FUND_FLOW_MARK = "记账时间"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -74,12 +78,14 @@ def _line(row: Row, cols: dict[str, int], width: int) -> tuple[StatementLine, tu
     if len(row.cells) != width:
         raise RecordError("malformed_row", f"the line has {len(row.cells)} cells, the bill has {width} columns")
     status = _value(row, cols, "status")
-    if status not in ("SUCCESS", "REFUND"):
-        raise RecordError("bad_value", f"交易状态 '{status}' is neither SUCCESS nor REFUND")
+    if status not in STATUSES:
+        raise RecordError("bad_value", f"交易状态 '{status}' is not one of {', '.join(STATUSES)}")
     settle = exact(_value(row, cols, "settle"), "应结订单金额")
     refund = exact(_value(row, cols, "refund") or "0", "退款金额")
     fee = exact(_value(row, cols, "fee"), "手续费")
-    is_refund = status == "REFUND"
+    is_refund = status != "SUCCESS"
+    if status == "REVOKED" and not refund:
+        raise RecordError("bad_value", "交易状态 REVOKED with no 退款金额: the amount reversed is not in the row")
     refunded_at = _value(row, cols, "refunded_at")
     line = StatementLine(
         line_type="refund" if is_refund else "payment",
@@ -144,12 +150,15 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         parsed.append(ParsedLine(row.record(source_file), line))
         sums = [a + b for a, b in zip(sums, amounts, strict=True)]
 
-    scols = _columns(summary_head, SUMMARY)
+    scols = _columns(summary_head, SUMMARY | SUMMARY_OPTIONAL)
     try:
-        if len(scols) != len(SUMMARY):
+        if not all(k in scols for k in SUMMARY):
             raise RecordError("bad_summary", f"summary header lacks {[o[0] for k, o in SUMMARY.items() if k not in scols]}")
         count = int(required(_value(summary_row, scols, "count"), "总交易单数"))
-        stated = tuple(exact(_value(summary_row, scols, k), SUMMARY[k][0]) for k in ("settle", "refund", "fee"))
+        stated = tuple(
+            exact(_value(summary_row, scols, k), (SUMMARY | SUMMARY_OPTIONAL)[k][0]) if k in scols else Decimal(0)
+            for k in ("settle", "refund", "fee")
+        )
     except (RecordError, ValueError) as err:
         raise FileError("bad_summary", f"{source_file} line {summary_row.line_no}: unreadable summary row ({err})") from None
     record = summary_row.record(source_file)

@@ -97,3 +97,73 @@ def test_alipay_personal_exports_are_named_for_what_they_are(name: str) -> None:
     with pytest.raises(FileError) as err:
         settlements.parse("alipay", (ALI / name).read_bytes(), name, DAY)
     assert err.value.code == "not_a_merchant_bill"
+
+
+def test_success_bill_with_the_documented_four_column_summary() -> None:
+    """WeChat's format page gives the SUCCESS bill the summary 总交易单数,应结订单总金额,手续费总金额,订单总金额 (no
+    退款总金额); such a bill loads whole instead of being rejected as an unreadable summary."""
+    refund_cols = {"微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "退款类型", "退款状态", "申请退款金额"}
+    lines = (WX / ALL_V3).read_text("utf-8").splitlines()
+    keep = [i for i, name in enumerate(lines[0].split(",")) if name not in refund_cols]
+    body = [",".join(line.split(",")[i] for i in keep) for line in lines[:4]]
+    summary = ["总交易单数,应结订单总金额,手续费总金额,订单总金额", "`3,`0.03,`0.00000,`0.03"]
+    parsed = parse(("\n".join(body + summary) + "\n").encode())
+    check_all_v3(parsed)
+    assert parsed[-1].line.refund_amount == D("0")
+    short = parse(("\n".join(body[:3] + summary) + "\n").encode())
+    assert short[-1].error.code == "summary_mismatch" and "总交易单数 stated 3, found 2" in short[-1].error.message
+
+
+def test_revoked_row_is_money_going_back() -> None:
+    """WeChat lists REVOKED (已撤销) among a bill's 交易状态: a reversed payment, read like a refund; without a
+    退款金额 the reversed amount is not in the row, so that row alone is rejected."""
+    raw = (WX / "wxjava_bill_REFUND_masked.csv").read_text("utf-8").replace("`JSAPI,`REFUND,", "`MICROPAY,`REVOKED,")
+    revoked = parse(raw.encode())[0]
+    assert revoked.error is None
+    assert (revoked.line.line_type, revoked.line.refund_amount, revoked.line.net_amount) == ("refund", D("0.01"), D("-0.01"))
+    empty = parse(raw.replace("`0.01,`0.00,`ORIGINAL", "`0.00,`0.00,`ORIGINAL").encode())[0]
+    assert empty.line is None and empty.error.code == "bad_value" and "REVOKED" in empty.error.message
+
+
+# Alipay 业务明细 in the layout of the 2019 JUnit fixture cited in docs/channel-semantics.md ([AJ]): GBK, `#` lines,
+# TAB-suffixed ids, refunds as 退款 rows. Values are ours; the discount and sign variants are the point.
+ALI_HEAD = ("支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,"
+            "商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,"
+            "商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注")
+
+
+def ali_row(txn: str, order: str, kind: str, amounts: tuple[str, str, str, str], fee: str, batch: str = "") -> str:
+    ordered, received, alipay_discount, merchant_discount = amounts
+    return (f"{txn}\t,{order}\t,{kind}\t,鲜食订单,2021-01-28 10:55:16,2021-01-28 10:55:23,SH001\t,张江店\t,\t,\t,"
+            f"*三(138***78)\t,{ordered},{received},0.00,0.00,{alipay_discount},{merchant_discount},0.00,,0.00\t,0.00,"
+            f"{batch}\t,{fee},0.00,")
+
+
+def ali_bill(rows: list[str], trades: str, refunds: str) -> bytes:
+    return "\n".join([
+        "#支付宝业务明细查询", "#账号：[20880211096256330156]",
+        "#起始日期：[2021年01月28日 00:00:00]   终止日期：[2021年01月29日 00:00:00]",
+        "#-----------------------------------------业务明细列表----------------------------------------", ALI_HEAD, *rows,
+        "#-----------------------------------------业务明细列表结束------------------------------------", trades, refunds,
+        "#导出时间：[2021年01月29日 05:46:49]", "",
+    ]).encode("gbk")
+
+
+def test_alipay_merchant_discount_is_outside_gross_and_refund_signs_are_by_type() -> None:
+    """商家实收 = 订单金额 − 商家优惠 (what the merchant funded); 支付宝优惠 does not reduce it. gross is 商家实收, so
+    net = gross − fee holds on a discounted order; a refund reads the same whether its amounts are written
+    negative (the real fixture) or positive."""
+    rows = [
+        ali_row("2021012822001400000000000001", "MP2021012800001", "交易", ("100.00", "90.00", "5.00", "10.00"), "0.54"),
+        ali_row("2021012822001400000000000002", "MP2021012800002", "交易", ("20.00", "20.00", "0.00", "0.00"), "0.12"),
+        ali_row("2021012822001400000000000002", "MP2021012800002", "退款", ("-20.00", "-20.00", "0.00", "0.00"), "0.12", "RF1"),
+        ali_row("2021012822001400000000000001", "MP2021012800001", "退款", ("30.00", "30.00", "0.00", "0.00"), "-0.18", "RF2"),
+    ]
+    parsed = settlements.parse("alipay", ali_bill(rows, "#交易合计：2笔，商家实收共110.00元，商家优惠共10.00元",
+                                                  "#退款合计：2笔，商家实收退款共-50.00元，商家优惠退款共0.00元"), "a.csv", DAY)
+    assert [p.error for p in parsed] == [None] * 6
+    discounted, _, negative, positive, trades, refunds = (p.line for p in parsed)
+    assert (discounted.gross_amount, discounted.fee_amount, discounted.net_amount) == (D("90.00"), D("0.54"), D("89.46"))
+    for refund, amount, fee in ((negative, D("20.00"), D("-0.12")), (positive, D("30.00"), D("-0.18"))):
+        assert (refund.line_type, refund.refund_amount, refund.fee_amount, refund.net_amount) == ("refund", amount, fee, -amount - fee)
+    assert (trades.gross_amount, refunds.refund_amount) == (D("110.00"), D("50.00"))

@@ -86,12 +86,12 @@ def test_wechatpay_cut_bill_is_rejected_and_edited_summary_is_flagged() -> None:
 
 def test_wechatpay_bad_row_is_rejected_alone() -> None:
     """An unreadable amount or status rejects that row with its reason; the other rows still load."""
-    rows = [WX_ROWS[0], WX_ROWS[1].replace("`120.00", "`12O.00", 1), WX_ROWS[2].replace("`REFUND", "`REVOKED")]
+    rows = [WX_ROWS[0], WX_ROWS[1].replace("`120.00", "`12O.00", 1), WX_ROWS[2].replace("`REFUND", "`NOTPAY")]
     parsed = settlements.parse("wechatpay", wx_bill(rows), "wx.csv", DAY)
     assert parsed[0].error is None and parsed[3].line.line_type == "summary"
     assert (parsed[1].error.code, parsed[1].record.source_line) == ("bad_value", 3)
     assert "12O.00" in parsed[1].error.message
-    assert parsed[2].error.code == "bad_value" and "REVOKED" in parsed[2].error.message
+    assert parsed[2].error.code == "bad_value" and "NOTPAY" in parsed[2].error.message
 
 
 # --------------------------------------------------------------------------------------------------- Alipay
