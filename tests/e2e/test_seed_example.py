@@ -93,3 +93,56 @@ def test_app_then_meituan_ten_minutes_later_is_one_parcel(tmp_path):
     assert order_count == 2
     assert set(order_keys.split(",")) == {"app:APP20261126A", "meituan:27012611260000777"}
     assert "same customer" in merge_reason
+
+
+def eleme_envelope() -> dict:
+    """Eleme's push as it arrives: the OOrder as JSON text in `message`; deliveryGeo is "lng,lat" (GCJ-02)."""
+    order = {
+        "id": "3012611260000555", "openId": "SH001", "shopId": 170001, "consignee": "张伟", "userId": 9000123,
+        "phoneList": ["13812345678"], "deliveryGeo": "121.590310,31.203490",
+        # Typed with the province, the town, a landmark in full-width brackets, 幢 for the building.
+        "address": "上海市浦东新区张江镇碧波路690号（东门）3幢2单元501室",
+        "createdAt": f"{DAY}T11:32:05", "activeAt": f"{DAY}T11:32:20", "deliverTime": None,
+        "status": "valid", "book": False, "onlinePaid": True, "description": "",
+        "groups": [{"name": "1号篮子", "type": "normal", "items": [
+            {"id": 1, "skuId": 55501, "name": "五常大米 1kg", "price": 12.5, "quantity": 2, "total": 25.0,
+             "extendCode": "SKU0002", "weight": 1000, "userPrice": 12.5, "shopPrice": 12.5}]}],
+        # originalPrice is the items plus the delivery fee, as on every real Eleme sample.
+        "originalPrice": 28.0, "totalPrice": 28.0, "deliverFee": 3.0, "packageFee": 0.0, "income": 24.0,
+        "shopPart": 0.0, "elemePart": 0.0,
+    }
+    return {"requestId": "r1", "type": 10, "message": json.dumps(order, ensure_ascii=False), "shopId": 170001,
+            "userId": 9000123, "timestamp": 1795663940000}
+
+
+def test_eleme_then_meituan_with_the_door_written_two_ways_is_one_parcel(tmp_path):
+    """The seed's example in the platforms' own formats: Eleme gets the full address with the town, a landmark
+    and 3幢; ten minutes later Meituan gets a map-picked POI with the door in brackets, a Chinese room number
+    and no district (only the reverse geocode after @# names it). One door, one key, one parcel."""
+    landing = tmp_path / "landing"
+    write(landing / "reference" / "stores" / DAY / "stores.jsonl", [STORE])
+    write(landing / "reference" / "products" / DAY / "products.jsonl", PRODUCTS)
+    write(landing / "orders" / "eleme" / DAY / "eleme-113500-00001.jsonl", [eleme_envelope()])
+    push = meituan_push() | {"recipient_address": "碧波路690号 (3号楼2单元五零一)@#上海市浦东新区碧波路690号"}
+    write(landing / "orders" / "meituan" / DAY / "meituan-114500-00001.jsonl", [push])
+
+    warehouse = tmp_path / "orderhub.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        keys = con.execute("select order_key, address_raw, address_key from raw.orders order by order_key").fetchall()
+        parcels = con.execute("select order_count, order_keys from marts.fct_parcels").fetchall()
+    finally:
+        con.close()
+
+    assert [k for k, _, _ in keys] == ["eleme:3012611260000555", "meituan:27012611260000777"]
+    assert keys[0][1] != keys[1][1], "the test needs two different spellings"
+    assert keys[0][2] == keys[1][2] == "310115|碧波路690号3栋2单元501"
+    assert len(parcels) == 1, f"expected one parcel, got {parcels}"
+    assert parcels[0][0] == 2
