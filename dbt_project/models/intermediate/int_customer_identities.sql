@@ -7,8 +7,9 @@
 -- Channels identify people differently: the app and mini-program see full mobile numbers; Meituan and
 -- Eleme show masked numbers (138****5678) or privacy relay numbers that reveal nothing, and sometimes only
 -- a surname with a title; group-buy members are nicknames. Identity is resolved within an address
--- (address_key: admin code + normalised detail, so the same flat typed differently matches), in a fixed
--- ladder of evidence, strongest first:
+-- (address_key: admin code | canonical door, built in ingestion/addresses.py, so the same door written the
+-- ways people write it matches and a different room, unit, building or house number never does; see
+-- docs/decisions.md, "Address matching"), in a fixed ladder of evidence, strongest first:
 --   1. a full mobile number identifies the person outright;
 --   2. a masked number matches the people at the address whose mobile has the same first three digits and
 --      the same tail (four digits, or three for Meituan's 138*****678 form): one match is that person; two or
