@@ -1,5 +1,6 @@
-"""WeChat Pay merchant trade bill (交易账单), as downloaded: UTF-8 CSV (v3 may be gzip), a header row, data
-rows in which every cell starts with a backtick, then a summary header and one backtick summary row.
+"""WeChat Pay merchant trade bill (交易账单), as downloaded: UTF-8 CSV (GBK if saved from the merchant portal; v3
+may be gzip), a header row, data rows in which every cell starts with a backtick, then a summary header and one
+backtick summary row.
 
 The columns differ by bill type — SUCCESS 20, ALL 27, REFUND 29 (adds 退款申请时间/退款成功时间), the legacy
 ALL layout 24 (总金额 instead of 应结订单金额, a 5-column summary) — and so do the summaries (SUCCESS: 4 columns,
@@ -119,7 +120,8 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
             f"{source_file}: this is a WeChat Pay fund-flow bill (资金账单, 记账时间…), not a trade bill (交易账单); "
             "land the trade bill (bill_type ALL, SUCCESS or REFUND) under settlements/wechatpay",
         )
-    found = list(rows(decode(data, source_file, ("utf-8-sig", "utf-8"), "商户订单号")))
+    # The API serves UTF-8; a bill saved from the merchant portal through a Chinese Excel is GBK.
+    found = list(rows(decode(data, source_file, ("utf-8-sig", "utf-8", "gb18030"), "商户订单号")))
     header = found[0] if found else None
     cols = _columns(header, REQUIRED | OPTIONAL) if header else {}
     missing = [options[0] for key, options in REQUIRED.items() if key not in cols]

@@ -47,10 +47,10 @@ def test_all_v3_plain_and_gzip() -> None:
     check_all_v3(parse((WX / (ALL_V3 + ".gz")).read_bytes(), "wx.csv.gz"))
 
 
-def test_variants_of_a_real_bill_bom_mangled_bom_crlf_gzip() -> None:
+def test_variants_of_a_real_bill_bom_mangled_bom_crlf_gzip_gbk() -> None:
     raw = (WX / ALL_V3).read_bytes()
     for variant in (b"\xef\xbb\xbf" + raw, b"?" + raw, raw.replace(b"\n", b"\r\n"),
-                    gzip.compress(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n"))):
+                    gzip.compress(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n")), raw.decode().encode("gbk")):
         check_all_v3(parse(variant))
 
 
