@@ -69,7 +69,7 @@ def test_app_order_normalises_times_to_utc_phone_and_address():
     assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13812345678", "mobile", "5678")
     assert (order["province"], order["city"], order["district"], order["street"]) == ("上海市", "上海市", "浦东新区", "张江镇")
     assert order["admin_code"] == "310115"
-    assert order["address_key"] == "310115|碧波路690号3号楼2单元501室"
+    assert order["address_key"] == "310115|碧波路690号3栋2单元501"  # the canonical door (docs/decisions.md)
     assert order["paid_amount"] == Decimal("17.30")
 
 
