@@ -265,11 +265,14 @@ def _plan_receipts(reserves: dict[tuple[str, str], list[tuple[int, str, int]]], 
     for pair, items in sorted(reserves.items()):
         if pair in excluded or r.random() >= RECEIPT_SHARE:
             continue
-        before = sum(q for t, _, q in items if t < at)
-        after = sum(q for t, _, q in items if t >= at)
+        # The goods are there from the moment they arrive: an order placed between 10:00 and the truck's
+        # arrival took stock that was not yet on the shelf, so the morning count must cover it.
+        received_at = at + r.randint(0, 600)
+        before = sum(q for t, _, q in items if t < received_at)
+        after = sum(q for t, _, q in items if t >= received_at)
         if after == 0:
             continue
-        plans[pair] = (before, after + r.randint(0, 3), at + r.randint(0, 600))
+        plans[pair] = (before, after + r.randint(0, 3), received_at)
     return plans
 
 

@@ -46,7 +46,7 @@ FLAGGED_APP = {
     "app:APPBADLINES": app_order("APPBADLINES", "M202", "9号楼101室", amounts__goods=30.0, amounts__paid=33.0),
 }
 QUARANTINED_APP = {
-    "APPNEGFEE": ("bad_value", "-3.0", app_order("APPNEGFEE", "M301", "10号楼101室", amounts__delivery_fee=-3.0,
+    "APPNEGFEE": ("bad_value", "-3", app_order("APPNEGFEE", "M301", "10号楼101室", amounts__delivery_fee=-3.0,
                                                  amounts__paid=22.0)),
     "APPNEGPRICE": ("bad_value", "-12.5", app_order("APPNEGPRICE", "M302", "11号楼101室", items=[
         {"sku": "SKU0002", "name": "五常大米 1kg", "qty": 2, "unit_price": -12.5, "original_price": 12.5, "discount": 0}])),
