@@ -136,7 +136,7 @@ def business_day(as_of: datetime, tz: str) -> date:
 def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: datetime) -> PlanInputs:
     business_date = business_day(as_of, rules.local_timezone)
     planned_from = as_of - timedelta(minutes=rules.horizon_minutes)
-    rows = con.execute(PARCELS_SQL, [business_date, as_of]).pl()
+    rows = con.sql(PARCELS_SQL, params=[business_date, as_of]).pl()
     if rows.height == 0:
         return PlanInputs(business_date, planned_from, [], {}, set(), [], [], [])
     pick = timedelta(minutes=rules.pick_minutes)

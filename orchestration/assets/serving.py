@@ -52,6 +52,9 @@ def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         data = event.event_specific_data
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = getattr(data, "error", None)
+            # Dagster wraps the step's exception ("Error occurred while executing op ..."): the cause says what.
+            while error is not None and error.cause is not None:
+                error = error.cause
             message = (error.message.strip().splitlines() or [""])[-1] if error is not None else "failed"
             out.append(f"step {event.step_key} failed: {message}")
         elif not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
