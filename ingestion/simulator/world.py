@@ -396,12 +396,17 @@ def _build_promotions(date: dt.date, products: list[Product], seed: int) -> tupl
     ]
     promos = [Promotion(f"PRM{i + 1:03d}", ch, kind, thr, amt, None, start, end, share)
               for i, (ch, kind, thr, amt, share) in enumerate(order_level)]
+    # The item discounts are drawn afresh each day, so each is a promotion of its own day: its id carries the
+    # date and its window is that day. Reusing a calendar id for another SKU (the promotions table is keyed
+    # by promo_id) or announcing a week for a one-day discount would make the next day's calendar overwrite
+    # or contradict the prices this day's orders were really sold at.
+    day_start, day_end = iso_local(day_start_epoch(date)), iso_local(day_start_epoch(date + dt.timedelta(days=1)))
     item_discounts: dict[str, int] = {}
-    for product in r.sample(products, 10):
+    for i, product in enumerate(r.sample(products, 10)):
         off = max(50, round(product.price_fen * r.choice((0.1, 0.15, 0.2)) / 10) * 10)
         item_discounts[product.sku_id] = off
-        promos.append(Promotion(f"PRM{len(promos) + 1:03d}", "all", "discount_item", 0, off, product.sku_id,
-                                start, end, 0.0))
+        promos.append(Promotion(f"PRM{date:%y%m%d}{i + 1:02d}", "all", "discount_item", 0, off, product.sku_id,
+                                day_start, day_end, 0.0))
     return promos, item_discounts
 
 

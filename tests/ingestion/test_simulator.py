@@ -612,3 +612,46 @@ def test_world_has_the_hard_cases(valid_facts: dict[str, Facts], truth: dict[str
     assert any(re.fullmatch(r"1\d{2}\*{5}\d{3}", f.phone) for k, f in valid_facts.items() if k.startswith("meituan:"))
     small = platform_receivable("meituan", 1000, 0, 0)
     assert small == 1000 - 300 - 250  # the 3-yuan minimum commission, not 6.5% of 10 yuan
+
+
+def test_consecutive_days_promotion_calendars_agree() -> None:
+    """The promotions table is keyed by promo_id and each day's calendar is loaded over the last, so a
+    promo_id must mean the same promotion on every day, and a day's item discount must not claim days it
+    was not sold at: else a multi-day load prices the earlier days' orders against the wrong SKUs."""
+    day1, day2 = DATE, DATE + dt.timedelta(days=1)
+    worlds = {d: build_world(d, SEED, 300) for d in (day1, day2)}
+    defs = {d: {p.promo_id: p for p in w.promotions} for d, w in worlds.items()}
+    for promo_id in defs[day1].keys() & defs[day2].keys():
+        a, b = defs[day1][promo_id], defs[day2][promo_id]
+        assert (a.channel, a.kind, a.threshold_fen, a.amount_fen, a.sku_id, a.platform_share) == (
+            b.channel, b.kind, b.threshold_fen, b.amount_fen, b.sku_id, b.platform_share), promo_id
+    for d, w in worlds.items():
+        other = (day2 if d == day1 else day1).isoformat()
+        items = [p for p in w.promotions if p.kind == "discount_item"]
+        assert items and set(w.item_discounts) == {p.sku_id for p in items}
+        for p in items:
+            assert p.starts_at[:10] <= d.isoformat() and not (p.starts_at[:10] <= other < p.ends_at[:10]), p
+
+
+def test_cross_day_oversells_draw_on_the_previous_days_count() -> None:
+    """An order placed before its day's morning count reserves from the previous day's count: what was
+    left at midnight plus releases since. Cancelled ones are not expected (their units went back)."""
+    from ingestion.simulator import cross_day_oversells
+
+    def day(date: str, closing: list, late: list, pre: list) -> dict[str, Any]:
+        return {"date": date, "problems": {"stock_carry": {"closing": closing, "late_releases": late,
+                                                           "pre_count": pre}}}
+
+    def order(key: str, at: int, lines: list, cancelled_at: int | None = None) -> dict[str, Any]:
+        return {"order_key": key, "created": at, "cancelled_at": cancelled_at, "lines": lines}
+
+    first = day("2026-11-23", [["S1", "A", 1], ["S1", "B", 0], ["S1", "C", 0]], [[150, "S1", "C", 2]], [])
+    second = day("2026-11-24", [], [], [
+        order("ok", 100, [["S1", "A", 1]]),           # takes the last unit of A
+        order("short", 110, [["S1", "A", 1]]),        # none left
+        order("gone", 120, [["S1", "B", 1]], 130),    # short on B, but cancelled
+        order("released", 160, [["S1", "C", 2]]),     # a cancellation after midnight gave C back
+        order("uncounted", 170, [["S2", "A", 5]]),    # never counted: position unknown
+    ])
+    assert cross_day_oversells([first, second]) == ["short"]
+    assert cross_day_oversells([second]) == []  # no earlier count in the load
