@@ -5,12 +5,13 @@ with the ground truth that ingestion and merging are tested against.
     simulate_day(date, orders, seed, out)   one whole business day, deterministic per seed
     run_live(out, rate, seed)               keeps writing small files for today, as the channels would
     load_truth(out, date)                   the ground truth a simulate_day wrote
+    cross_day_oversells(truths)             oversells spanning midnight when several days load together
 """
 
 from __future__ import annotations
 
 from .day import SimulationSummary, simulate_day
 from .live import LiveStats, run_live
-from .truth import load_truth
+from .truth import cross_day_oversells, load_truth
 
-__all__ = ["LiveStats", "SimulationSummary", "load_truth", "run_live", "simulate_day"]
+__all__ = ["LiveStats", "SimulationSummary", "cross_day_oversells", "load_truth", "run_live", "simulate_day"]

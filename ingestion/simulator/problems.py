@@ -256,6 +256,35 @@ def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: lis
     return out
 
 
+def _stock_carry(world: World, valid: list[Order], snapshot_epoch: int, day_end: int) -> dict[str, Any]:
+    """What a later day needs to judge its orders placed before its own morning count: those draw on this
+    day's count (the latest at or before them), so an oversell can span midnight. `closing` is each
+    store/SKU's position at midnight (count + receipts − reserves + releases of cancelled orders),
+    `late_releases` the cancellations that land after midnight, `pre_count` this day's own orders placed
+    before this day's count (judged against the previous day's closing)."""
+    closing = {(s, k): q for s, k, q in world.stock}
+    for _, store_id, sku_id, _, qty, _ in world.movements:
+        closing[(store_id, sku_id)] += qty
+    late_releases: list[list[Any]] = []
+    pre_count: list[dict[str, Any]] = []
+    for o in sorted(valid, key=lambda o: (o.created, o.key)):
+        cancelled_at = max(o.created, o.updated_at) if o.cancelled else None
+        lines = [[o.store.store_id, ln.product.sku_id, ln.qty] for ln in o.lines]
+        if o.created < snapshot_epoch:
+            pre_count.append({"order_key": o.key, "created": o.created, "cancelled_at": cancelled_at, "lines": lines})
+            continue
+        for store_id, sku_id, qty in lines:
+            closing[(store_id, sku_id)] -= qty
+            if cancelled_at is None:
+                continue
+            if cancelled_at < day_end:
+                closing[(store_id, sku_id)] += qty
+            else:
+                late_releases.append([cancelled_at, store_id, sku_id, qty])
+    return {"closing": [[s, k, q] for (s, k), q in sorted(closing.items())], "late_releases": late_releases,
+            "pre_count": pre_count}
+
+
 def _plan_receipts(reserves: dict[tuple[str, str], list[tuple[int, str, int]]], excluded: set[tuple[str, str]],
                    snapshot_epoch: int, r: random.Random) -> dict[tuple[str, str], tuple[int, int, int]]:
     """Pairs whose morning count covers only the orders before a mid-morning goods receipt: stock is right
@@ -348,6 +377,7 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
 
     snapshot_epoch = int(dt.datetime.fromisoformat(world.snapshot_at).timestamp())
     oversells = _size_stock(world, valid, snapshot_epoch, [o for o in pool if o.key not in taken], n, r)
+    carry = _stock_carry(world, valid, snapshot_epoch, day_end)
 
     # First pushes carry the order as placed; progress arrives in later pushes.
     late_keys = {o.key for o in late_orders}
@@ -406,5 +436,6 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
             "payment_missing": [],
         },
         "expected_price_inconsistencies": inconsistent,
+        "stock_carry": carry,
     }
     return DayProblems(plans, truth)

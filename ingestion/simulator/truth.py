@@ -115,3 +115,35 @@ def write_truth(out: Path, truth: dict[str, Any]) -> Path:
 def load_truth(out_dir: Path | str, date: dt.date | str) -> dict[str, Any]:
     """The ground truth simulate_day wrote for `date` under `out_dir`."""
     return orjson.loads(truth_path(Path(out_dir), date).read_bytes())
+
+
+def cross_day_oversells(truths: list[dict[str, Any]]) -> list[str]:
+    """Oversells that span midnight in a multi-day load: an order placed before its day's morning count
+    reserves from the previous day's count (what was left at midnight, plus cancellations released since),
+    so it oversells when that is not enough. Each day's own truth cannot see this (it does not know the
+    day before); cancelled orders are left out (their units went back, nothing to act on)."""
+    by_date = {t["date"]: t for t in truths if "stock_carry" in t.get("problems", {})}
+    out: list[str] = []
+    for day, truth in sorted(by_date.items()):
+        before = by_date.get((dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat())
+        if before is None:
+            continue  # no earlier count in this load: such orders have no baseline
+        carry = before["problems"]["stock_carry"]
+        balance = {(s, k): q for s, k, q in carry["closing"]}
+        # (time, 0 = release before a reserve at the same second, order, store, sku, quantity)
+        events = [(at, 0, "", s, k, q) for at, s, k, q in carry["late_releases"]]
+        for o in truth["problems"]["stock_carry"]["pre_count"]:
+            for s, k, q in o["lines"]:
+                events.append((o["created"], 1, o["order_key"], s, k, -q))
+                if o["cancelled_at"] is not None:
+                    events.append((o["cancelled_at"], 0, o["order_key"], s, k, q))
+        cancelled = {o["order_key"] for o in truth["problems"]["stock_carry"]["pre_count"] if o["cancelled_at"]}
+        short: set[str] = set()
+        for _, _, key, s, k, q in sorted(events):
+            if (s, k) not in balance:
+                continue  # never counted: position unknown
+            if q < 0 and balance[(s, k)] < -q:
+                short.add(key)
+            balance[(s, k)] += q
+        out.extend(sorted(short - cancelled))
+    return out
