@@ -66,14 +66,15 @@ def test_every_injected_case_is_found_and_nothing_else(built_day) -> None:
     expected = {kind: set(problems["expected_exceptions"][kind]) for kind in KINDS}
     report = {kind: (len(found.get(kind, ())), len(expected[kind])) for kind in KINDS}
     # Floors measured on the independent simulator (POI addresses without a district, shared doors, masks
-    # 138*****678): bad_address over-reports POI-form addresses; oversell and price misses come from the
-    # world's stock and prices no longer being sized with the pipeline's own rules. Not goals: raise them.
-    floors = {"out_of_stock": (0.9, 0.5), "price_mismatch": (0.5, 0.6), "bad_address": (0.5, 0.9),
-              "late_risk": (0.5, 0.8), "payment_missing": (0.0, 0.0)}
+    # 138*****678): every kind measured 1.000 / 1.000 (10 oversells, 34 price mismatches, 10 bad addresses,
+    # 10 late); the floors leave one miss of margin. Not goals: raise them.
+    floors = {"out_of_stock": (0.9, 0.9), "price_mismatch": (0.95, 0.95), "bad_address": (0.9, 0.9),
+              "late_risk": (0.9, 0.9), "payment_missing": (0.0, 0.0)}
     for kind in KINDS:
         got, want = found.get(kind, set()), expected[kind]
         precision = len(got & want) / len(got) if got else 1.0
         recall = len(got & want) / len(want) if want else 1.0
+        print(f"{kind}: precision {precision:.3f} recall {recall:.3f} ({len(got)} found, {len(want)} expected)")
         assert precision >= floors[kind][0] and recall >= floors[kind][1], (
             kind, report, precision, recall, sorted(want - got)[:5], sorted(got - want)[:5])
     injected = problems["injected"]
@@ -94,8 +95,8 @@ def test_oversells_name_the_order_channel_and_shortfall(built_day) -> None:
                           from marts.fct_oversell_events""").fetchall()
     injected = {(x["order_key"], x["store_id"], x["sku_id"], x["quantity"], x["available_before"], x["shortfall"])
                 for x in problems["injected"]["oversell"]}
-    # Every reported oversell is an injected one, exactly; about half are found (floor, see above).
-    assert set(rows) <= injected and len(rows) >= 0.5 * len(injected), (len(rows), len(injected))
+    # Every reported oversell is an injected one, exactly; all were found when measured (floor, see above).
+    assert set(rows) <= injected and len(rows) >= 0.9 * len(injected), (len(rows), len(injected))
     assert result.status_of("assert_stock_conservation") == ["pass"]
     oversold = con.execute("select sum(oversold_units) from marts.fct_stock_positions").fetchone()[0]
     assert oversold == sum(r[5] for r in rows)
@@ -109,7 +110,7 @@ def test_price_errors_and_cross_channel_listings(built_day) -> None:
                                  where is_price_mismatch""").fetchall())
     errors = problems["injected"]["price_error"]
     flagged = [e for e in errors if e["order_key"] in checks]
-    assert len(flagged) >= 0.6 * len(errors), (len(flagged), len(errors))  # floor measured on the simulator
+    assert len(flagged) >= 0.9 * len(errors), (len(flagged), len(errors))  # all flagged when measured
     for error in flagged:
         assert checks[error["order_key"]] == Decimal(str(error["expected_paid"])).quantize(Decimal("0.01")), error
     outliers = set(con.execute("select sku_id, channel from marts.fct_sku_channel_prices where is_price_outlier").fetchall())
