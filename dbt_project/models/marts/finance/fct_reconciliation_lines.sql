@@ -104,10 +104,16 @@ classified_lines as (
                 or (cancelled_on <= recon_date and settlement_channel not in ('wechatpay', 'alipay'))
                 then 'unexpected_settlement'
             when abs(gross_amount - expected_gross) > {{ tol }} then 'amount_mismatch'
-            -- A platform-stated payout is checked on the net: its deductions are the platform's own, not our rates.
+            -- A platform-stated payout is checked on the net: its deductions are the platform's own, not our rates,
+            -- and platforms itemise them differently (Eleme's commissionFee, Meituan's technical and performance
+            -- service fees), so the statement's fee column cannot be compared. The gross agreeing, whatever makes
+            -- the net differ was deducted between the two: a fee mismatch, not an amount one.
+            when expected_basis = 'platform_stated' and abs(net_amount - expected_net) > {{ fee_tol }}
+                then 'fee_mismatch'
             when expected_basis is distinct from 'platform_stated' and abs(fee_amount - expected_fee) > {{ fee_tol }}
                 then 'fee_mismatch'
-            when abs(net_amount - expected_net) > {{ tol }} then 'amount_mismatch'
+            when expected_basis is distinct from 'platform_stated' and abs(net_amount - expected_net) > {{ tol }}
+                then 'amount_mismatch'
             when business_date < recon_date then 'timing_difference'
             else 'matched'
         end as category
@@ -162,7 +168,12 @@ line_items as (
                     else 'order was cancelled on ' || cancelled_on end
             when 'amount_mismatch' then 'statement gross ' || gross_amount || ' net ' || net_amount
                 || '; order gross ' || expected_gross || ' net ' || expected_net
-            when 'fee_mismatch' then 'fee ' || fee_amount || '; contract fee ' || expected_fee
+            when 'fee_mismatch' then
+                case when expected_basis = 'platform_stated'
+                    then 'gross ' || gross_amount || ' as ordered; paid ' || net_amount || ' where the order states '
+                        || expected_net || ': deductions ' || (expected_fee + expected_net - net_amount)
+                        || ' instead of ' || expected_fee
+                    else 'fee ' || fee_amount || '; contract fee ' || expected_fee end
             when 'unallocated_adjustment' then 'statement ' || line_type || ' not tied to an order'
         end as explanation,
         source_file,
