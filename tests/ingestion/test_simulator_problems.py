@@ -157,24 +157,39 @@ def _demand(out: Path, channel: str) -> list[tuple[tuple[str, int], str, str, in
 
 
 def test_stock_is_sized_so_only_the_injected_orders_oversell(day) -> None:
-    """Replaying every loaded order placed after the 06:00 count against the stock file (cancellations
-    ignored, which only makes it stricter) leaves every store/SKU covered except the injected pairs, which
-    are short by exactly the recorded shortfall."""
+    """Replaying every loaded order placed after the 06:00 count against the stock file and the day's goods
+    receipts (cancellations ignored, which only makes it stricter) leaves every store/SKU covered except the
+    injected pairs, which are short by exactly the recorded shortfall. A pair restocked mid-morning is covered
+    only if its count covers the orders before the truck and count plus receipt cover the day."""
     out, truth = day
     stock = {}
     for line in (out / "reference" / "stock_snapshots" / DATE.isoformat() / "stock_snapshots.jsonl").read_bytes().splitlines():
         row = orjson.loads(line)
         stock[(row["store_id"], row["sku_id"])] = row["on_hand"]
+    received: dict[tuple[str, str], tuple[int, int]] = {}  # pair -> (quantity, epoch of arrival)
+    movements = out / "reference" / "stock_movements" / DATE.isoformat() / "stock_movements.jsonl"
+    for line in (movements.read_bytes().splitlines() if movements.exists() else []):
+        row = orjson.loads(line)
+        assert row["movement_type"] == "receipt", row
+        received[(row["store_id"], row["sku_id"])] = (
+            row["quantity"], int(dt.datetime.fromisoformat(row["moved_at"]).timestamp()))
     count_at = int(dt.datetime(2026, 11, 26, 6, tzinfo=SH).timestamp())
     skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {(d["file"], d["line"]) for d in truth["duplicates"]}
     skip |= {(u["file"], u["line"]) for u in truth["status_updates"]}
     demand: dict[tuple[str, str], int] = defaultdict(int)
+    before_truck: dict[tuple[str, str], int] = defaultdict(int)
     for channel in (*JSON_CHANNELS, "pos", "groupbuy"):
         for pos, store, sku, qty, created in _demand(out, channel):
             if pos not in skip and created >= count_at:
                 demand[(store, sku)] += qty
+                if (store, sku) in received and created < received[(store, sku)][1]:
+                    before_truck[(store, sku)] += qty
     short = {(x["store_id"], x["sku_id"]): x for x in truth["problems"]["injected"]["oversell"]}
     assert short, "no oversell injected"
-    over = {pair for pair, qty in demand.items() if qty > stock[pair] and pair not in short}
+    assert received, "no goods receipt written: the contract has stock_movements, the simulator should use it"
+    assert not set(received) & set(short)
+    over = {pair for pair, qty in demand.items()
+            if pair not in short and (qty > stock[pair] + received.get(pair, (0, 0))[0] or before_truck[pair] > stock[pair])}
     assert not over, sorted(over)[:5]
+    assert any(demand[pair] > stock[pair] for pair in received), "no receipt is needed: the check proves nothing"
     assert {pair: demand[pair] - stock[pair] for pair in short} == {pair: x["shortfall"] for pair, x in short.items()}
