@@ -9,6 +9,9 @@ DEMO_ORDERS ?= 20000
 DEMO_SEED ?= 7
 DEMO_DATE ?=
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist): the machines have 2 cores and most of the suite waits on dbt and Dagster
+# subprocesses. A module's tests stay on one worker, so module fixtures (a simulated week) are built once.
+TEST_WORKERS ?= 2
 # A demo of another day than today runs on that day's clock (its end; now, if it is today): late risk,
 # dispatch and "today" then show that day as it ended, not as it looks days later (docs/decisions.md).
 DEMO_CLOCK := $(if $(DEMO_DATE),ORDERHUB_AS_OF=$(DEMO_DATE),)
@@ -38,7 +41,7 @@ ifeq ($(SERVE),1)
 endif
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
@@ -27,12 +28,17 @@ def _sources_newer_than(manifest: Path, project_dir: Path) -> bool:
 def dbt_project(settings: Settings) -> DbtProject:
     project = DbtProject(project_dir=settings.dbt_project)
     # A fresh clone has no manifest, and an edited model makes it stale: parse before Dagster loads it.
-    if _sources_newer_than(project.manifest_path, settings.dbt_project):
-        dbt_resource(project).cli(
-            ["parse", "--quiet", "--vars", dbt_vars(settings.rules)],
-            manifest={},
-            target_path=project.manifest_path.parent,
-        ).wait()
+    # Several processes load the definitions at once (the webserver and its run workers, parallel test
+    # workers): one parses while the others wait, so none reads a manifest another is still writing.
+    # The lock is taken even to read: a manifest being written already has a fresh modification time.
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(project.manifest_path.parent / ".parse.lock")):
+        if _sources_newer_than(project.manifest_path, settings.dbt_project):
+            dbt_resource(project).cli(
+                ["parse", "--quiet", "--vars", dbt_vars(settings.rules)],
+                manifest={},
+                target_path=project.manifest_path.parent,
+            ).wait()
     return project
 
 
