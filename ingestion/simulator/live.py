@@ -55,6 +55,7 @@ class _Day:
         self.ids.floor(1_000_000 + (int(time.time()) - self.day0) * 100)
         self.seq = {c: next_seq(orders_dir(out, c, date.isoformat())) for c in CHANNELS}
         self.pricer = Pricer(self.world, random.Random(f"live-orders-{seed}-{date}"))
+        self.pricer.platform_rng = random.Random(f"live-platform-promotions-{seed}-{date}")
         self.variant_turn = {c: 0 for c in CHANNELS}
 
 

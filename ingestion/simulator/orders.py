@@ -36,6 +36,16 @@ from .shape import (
 from .world import Address, Customer, Leader, Product, Promotion, Store, World
 
 GROUPBUY_PRICE_FACTOR = 0.88
+# The platforms' own campaigns (平台满减, red packets): the platform runs and funds them in full, the merchant
+# never configured them, so the world's promotions table does not hold them. They lower what the customer
+# pays and raise the platform's share by the same amount; what the platform pays the merchant is unchanged.
+PLATFORM_PROMOTIONS: tuple[Promotion, ...] = (
+    Promotion("PLT101", "meituan", "platform_full_reduction", 3000, 500, None, "", "", 1.0),
+    Promotion("PLT102", "meituan", "platform_red_packet", 0, 300, None, "", "", 1.0),
+    Promotion("PLT201", "eleme", "platform_full_reduction", 3500, 600, None, "", "", 1.0),
+    Promotion("PLT202", "eleme", "platform_red_packet", 0, 400, None, "", "", 1.0),
+)
+PLATFORM_PROMOTION_SHARE = 0.3  # of a platform's eligible orders, per campaign
 MIN_GAP_S = 45 * 60  # between one customer's unrelated orders; follow-ups are the deliberate exception
 
 
@@ -299,6 +309,12 @@ class Pricer:
         # (channel, sku_id) -> the price (fen) that channel lists the SKU at, when its listing is off the
         # catalogue (a simulated problem; see problems.py). Empty: every channel lists catalogue prices.
         self.list_price_overrides: dict[tuple[str, str], int] = {}
+        # Platform-run promotions draw from their own stream (set by the caller) so that adding them left every
+        # other draw of a seed unchanged; None: no platform-run promotions.
+        self.platform_rng: random.Random | None = None
+        self.platform_promos: dict[str, list[Promotion]] = {}
+        for p in PLATFORM_PROMOTIONS:
+            self.platform_promos.setdefault(p.channel, []).append(p)
         for leader in world.leaders:
             self.leaders_by_store.setdefault(leader.store, []).append(leader)
 
@@ -351,6 +367,10 @@ class Pricer:
                 reduce = promo.amount_fen
             platform = round(reduce * promo.platform_share)
             order.promos.append(AppliedPromo(promo, reduce, platform, reduce - platform))
+        if self.platform_rng is not None:
+            for promo in self.platform_promos.get(ch, ()):
+                if self.platform_rng.random() < PLATFORM_PROMOTION_SHARE and net >= promo.threshold_fen:
+                    order.promos.append(AppliedPromo(promo, promo.amount_fen, promo.amount_fen, 0))
         order.goods_fen = goods
         order.merchant_disc_fen = item_disc + sum(p.merchant_fen for p in order.promos)
         order.platform_disc_fen = sum(p.platform_fen for p in order.promos)

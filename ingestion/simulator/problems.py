@@ -143,12 +143,18 @@ class PriceBook:
         return out
 
     def mismatch(self, o: Order) -> bool:
+        """A price mismatch is about what the merchant charges and funds: the order before platform-funded
+        discounts (paid + platform share) must be a correct pricing's, and the platform must fund at least
+        its share of our promotions. What the platform funds beyond that is its own promotion, not ours."""
         tol = self.rules.tolerance_fen
-        return not any(abs(o.paid_fen - paid) <= tol and abs(o.platform_disc_fen - platform) <= tol
+        charged = o.paid_fen + o.platform_disc_fen
+        return not any(abs(charged - (paid + platform)) <= tol and o.platform_disc_fen >= platform - tol
                        for paid, platform in self.options(o))
 
     def expected_paid(self, o: Order) -> int:
-        return min(self.options(o), key=lambda opt: (abs(o.paid_fen - opt[0]), opt))[0]
+        charged = o.paid_fen + o.platform_disc_fen
+        return min(self.options(o), key=lambda opt: (abs(charged - opt[0] - opt[1]), abs(o.paid_fen - opt[0]),
+                                                     opt))[0]
 
 
 def _apply_price_error(o: Order, kind: str, book: PriceBook, r: random.Random) -> str | None:

@@ -12,7 +12,7 @@ import orjson
 
 from .clock import iso_local, naive_local
 from .faults import Fault
-from .orders import Order
+from .orders import AppliedPromo, Order
 from .platform_fees import TARIFFS, platform_charges, platform_receivable
 
 
@@ -92,8 +92,22 @@ def app_like(o: Order, fault: Fault | None, mini: bool) -> str:
     return _cut(text, fault) if _broken(fault, "line") else text
 
 
-_MEITUAN_ACT_TYPE = {"full_reduction": 2, "coupon": 9, "delivery_fee": 25}
-_ELEME_ACT_NAME = {"full_reduction": "店铺满减", "coupon": "平台红包", "delivery_fee": "减配送费"}
+# Platform-run promotions are stated as Meituan states every activity: an extras entry whose mt_charge is
+# the whole reduction (type 2 满减, type 9 a platform coupon / red packet), poi_charge 0.
+_MEITUAN_ACT_TYPE = {"full_reduction": 2, "coupon": 9, "delivery_fee": 25,
+                     "platform_full_reduction": 2, "platform_red_packet": 9}
+_ELEME_ACT_NAME = {"full_reduction": "店铺满减", "coupon": "平台红包", "delivery_fee": "减配送费",
+                   "platform_full_reduction": "平台满减"}
+# Eleme states a platform red packet in `hongbao`, outside the activities and activityTotal.
+_ELEME_HONGBAO = "platform_red_packet"
+
+
+def _meituan_remark(p: AppliedPromo) -> str:
+    if p.promo.kind == "delivery_fee":
+        return f"减配送费{p.reduce_fen / 100:g}元"
+    if p.promo.kind == "platform_red_packet":
+        return f"美团红包减{p.reduce_fen / 100:g}元"
+    return f"满{p.promo.threshold_fen / 100:g}元减{p.reduce_fen / 100:g}元"
 
 
 def meituan(o: Order, fault: Fault | None) -> str:
@@ -119,8 +133,7 @@ def meituan(o: Order, fault: Fault | None) -> str:
         "reduce_fee": _yuan(p.reduce_fen),
         "mt_charge": _yuan(p.platform_fen),
         "poi_charge": _yuan(p.merchant_fen),
-        "remark": (f"满{p.promo.threshold_fen / 100:g}元减{p.reduce_fen / 100:g}元" if p.promo.kind != "delivery_fee"
-                   else f"减配送费{p.reduce_fen / 100:g}元"),
+        "remark": _meituan_remark(p),
         "type": _MEITUAN_ACT_TYPE[p.promo.kind],
     } for p in o.promos]
     commission, service = platform_charges("meituan", o.goods_fen, o.merchant_disc_fen)
@@ -200,6 +213,8 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
         })
     order_id = "" if _broken(fault, "order_id") else o.order_id
     commission, service = platform_charges("eleme", o.goods_fen, o.merchant_disc_fen)
+    hongbao = sum(p.reduce_fen for p in o.promos if p.promo.kind == _ELEME_HONGBAO)
+    activities = [p for p in o.promos if p.promo.kind != _ELEME_HONGBAO]
     message = {
         "id": order_id,
         "address": "" if _broken(fault, "address") else o.typed_address,
@@ -233,15 +248,15 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
         "income": _yuan(platform_receivable("eleme", o.goods_fen, o.merchant_disc_fen, o.packaging_fee_fen)),
         "serviceRate": float(TARIFFS["eleme"].commission_rate),
         "serviceFee": -_yuan(commission + service),
-        "hongbao": 0.0,
+        "hongbao": -_yuan(hongbao) if hongbao else 0.0,
         "packageFee": _yuan(o.packaging_fee_fen),
-        "activityTotal": -_yuan(o.merchant_disc_fen + o.platform_disc_fen),
+        "activityTotal": -_yuan(o.merchant_disc_fen + o.platform_disc_fen - hongbao),
         "shopPart": -_yuan(o.merchant_disc_fen),
-        "elemePart": -_yuan(o.platform_disc_fen),
+        "elemePart": -_yuan(o.platform_disc_fen - hongbao),
         "downgraded": False,
         "orderActivities": [{"id": 700000 + int(p.promo.promo_id[3:]), "name": _ELEME_ACT_NAME[p.promo.kind], "categoryId": 12,
                              "elemePart": -_yuan(p.platform_fen), "restaurantPart": -_yuan(p.merchant_fen),
-                             "amount": -_yuan(p.reduce_fen)} for p in o.promos],
+                             "amount": -_yuan(p.reduce_fen)} for p in activities],
         "taxpayerId": "",
         "coldBoxFee": 0.0,
     }

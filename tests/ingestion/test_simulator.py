@@ -441,7 +441,10 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                 # originalPrice includes the delivery fee and packaging (every real Eleme sample).
                 goods = sum(fen(i["total"]) for i in items)
                 assert fen(m["originalPrice"]) == goods + fen(m["deliverFee"]) + fen(m["packageFee"])
-                assert fen(m["totalPrice"]) == fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
+                # A platform red packet (hongbao, negative) comes off the bill on top of the activities.
+                assert fen(m["totalPrice"]) == (fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
+                                                + fen(m["hongbao"]))
+                assert fen(m["activityTotal"]) == fen(m["shopPart"]) + fen(m["elemePart"])
             elif ch == "pos":
                 for r in rec.rows:
                     assert fen(r[12]) == fen(r[10]) * int(r[8]) - fen(r[11]) == fen(r[9]) * int(r[8])

@@ -193,3 +193,61 @@ def test_stock_is_sized_so_only_the_injected_orders_oversell(day) -> None:
     assert not over, sorted(over)[:5]
     assert any(demand[pair] > stock[pair] for pair in received), "no receipt is needed: the check proves nothing"
     assert {pair: demand[pair] - stock[pair] for pair in short} == {pair: x["shortfall"] for pair, x in short.items()}
+
+
+def _platform_run(channel: str, obj: dict) -> tuple[str, set[str], bool] | None:
+    """(order key, SKUs, whether the platform's payment leaves the platform's own promotions out of the
+    merchant's discount) of a first push carrying a platform-run promotion, None otherwise."""
+    if channel == "meituan":
+        extras, receive, detail = _inner(obj, "extras"), _inner(obj, "poi_receive_detail"), _inner(obj, "detail")
+        if extras is None or receive is None or not detail:
+            return None
+        # Our only fully platform-funded Meituan promotion is a delivery-fee cut (type 25); a 满减 (2) or
+        # red packet (9) charged wholly to Meituan is the platform's own.
+        if not any(e["type"] in (2, 9) and e["poi_charge"] == 0 and e["mt_charge"] == e["reduce_fee"] > 0
+                   for e in extras):
+            return None
+        fen = lambda yuan: round(float(yuan) * 100)  # noqa: E731
+        packaging = int(obj["package_bag_money"])
+        goods = fen(obj["original_price"]) - fen(obj["shipping_fee"]) - packaging
+        merchant = sum(fen(e["poi_charge"]) for e in extras) + sum(
+            fen(d["original_price"]) * d["quantity"] - fen(d["price"]) * d["quantity"] for d in detail)
+        paid_by_platform = goods - merchant + packaging - receive["foodShareFeeChargeByPoi"] \
+            - receive["performanceServiceFee"]
+        return (f"meituan:{obj['order_id']}", {d["app_food_code"] for d in detail},
+                receive["wmPoiReceiveCent"] == paid_by_platform)
+    m = _inner(obj, "message")
+    if m is None or not m["groups"][0]["items"]:
+        return None
+    if not (m["hongbao"] < 0 or any(a["name"] == "平台满减" and a["restaurantPart"] == 0
+                                    for a in m["orderActivities"])):
+        return None
+    # docs/channel-semantics.md: income = totalPrice − deliverFee + |elemePart| + |hongbao| − |serviceFee|.
+    income = m["totalPrice"] - m["deliverFee"] - m["elemePart"] - m["hongbao"] + m["serviceFee"]
+    return (f"eleme:{m['id']}", {i["extendCode"] for g in m["groups"] for i in g["items"]},
+            abs(income - m["income"]) < 0.005)
+
+
+def test_platform_run_promotions_are_written_natively_and_are_not_price_errors(day) -> None:
+    """Meituan and Eleme run promotions of their own that are not in our promotions table: Meituan states
+    them as extras charged wholly to Meituan, Eleme as a platform 满减 activity or a hongbao outside the
+    activities. Such orders are written on both platforms, what the platform says it pays is unaffected by
+    them, and none is a price mismatch in the truth unless a price error was injected into it or it holds a
+    SKU the channel lists at the wrong price."""
+    out, truth = day
+    problems = truth["problems"]
+    mismatched = set(problems["expected_exceptions"]["price_mismatch"])
+    explained = {x["order_key"] for x in problems["injected"]["price_error"]}
+    mislisted = {(x["channel"], x["sku_id"]) for x in problems["injected"]["list_price"]}
+    seen: dict[str, int] = defaultdict(int)
+    for channel in ("meituan", "eleme"):
+        for obj in _json_records(out, channel).values():
+            found = _platform_run(channel, obj) if obj is not None else None
+            if found is None:
+                continue
+            key, skus, receivable_ok = found
+            seen[channel] += 1
+            assert receivable_ok, key
+            if key in mismatched:
+                assert key in explained or any((channel, sku) in mislisted for sku in skus), key
+    assert seen["meituan"] >= 50 and seen["eleme"] >= 50, dict(seen)

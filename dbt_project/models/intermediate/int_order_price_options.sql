@@ -11,7 +11,8 @@
 --   coupons          = optional (the customer may not use one) when the threshold is reached
 --   delivery-fee cut = optional on delivery orders with a fee, at most the fee
 --   paid             = goods − item discount − reductions + the order's delivery and packaging fees
---   platform share   = Σ reduction × platform_share (what Meituan / Eleme report they fund)
+--   platform share   = Σ reduction × platform_share (the platform's share of OUR promotions; it may fund
+--                      more, its own promotions, see fct_order_price_checks)
 -- The delivery and packaging fees are taken as reported: they are channel fees, not promotions. Which
 -- option the order actually used is decided in fct_order_price_checks (the closest one).
 -- An order with k optional promotions has 2^k options (k is 0-2 with today's calendar).

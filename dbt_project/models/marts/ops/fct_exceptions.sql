@@ -13,8 +13,9 @@
 --                    resolved by the next WMS count or the order's cancellation
 --   bad_address      delivery address that resolves to no district, or to a city other than the store's
 --                    (undeliverable): contact the customer
---   price_mismatch   paid amount or platform share off every correct pricing (fct_order_price_checks):
---                    manual review; resolved by cancellation
+--   price_mismatch   what we charge (paid + platform-funded discount) off every correct pricing, or the
+--                    platform funding less than its share of our promotions (fct_order_price_checks); a
+--                    platform's own promotion is not one: manual review; resolved by cancellation
 --   late_risk        delivery promise within var late_risk_minutes of now, not delivered: expedite dispatch;
 --                    kept once resolved only if the promise was broken or the order cancelled meanwhile
 --   payment_missing  online order with no payment recorded: manual review
@@ -145,10 +146,12 @@ price_mismatch as (
         channel,
         store_id,
         created_at as raised_at,
-        'paid ' || paid_amount || ', expected ' || expected_paid_amount
-            || ' from the catalogue and promotions (difference ' || paid_difference || ')'
+        'paid ' || paid_amount || ' + platform-funded ' || platform_discount || ', expected '
+            || expected_paid_amount || ' + ' || expected_platform_discount
+            || ' from the catalogue and promotions (difference ' || merchant_difference || ')'
             || case when mismatch_reason like '%platform_share%'
-                then '; platform share ' || platform_discount || ', expected ' || expected_platform_discount
+                then '; the platform funds ' || platform_discount || ', less than its share '
+                    || expected_platform_discount || ' of our promotions'
                 else '' end as detail,
         'manual_review' as action,
         case when is_cancelled then cancelled_at end as resolved_at

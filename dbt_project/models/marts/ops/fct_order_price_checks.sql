@@ -1,12 +1,18 @@
--- Did each order pay what the catalogue and the promotion rules say? One row per order with lines.
+-- Did each order charge what our catalogue and promotions say? One row per order with lines.
 --
 -- int_order_price_options lists every correct pricing of the basket (which optional coupons or
--- delivery-fee cuts were used is the customer's choice, so each combination is correct). The order is
--- matched to the option that explains both its paid amount and the platform's share of its discounts
--- within var price_tolerance_yuan, else to the one closest in paid amount. It is a price mismatch when
--- even that option is off by more than the tolerance in paid amount or in platform share (what Meituan
--- and Eleme report they fund). An order with a SKU missing from the catalogue cannot be checked
--- (check_status 'unverifiable').
+-- delivery-fee cuts were used is the customer's choice, so each combination is correct). A price mismatch
+-- is about what WE charge and fund, so the order is judged on the merchant's side: the amount before
+-- platform-funded discounts (paid + platform_discount = goods − merchant_discount + fees, which carries the
+-- unit prices and the merchant-funded discount) must match a correct pricing's (expected paid + the
+-- platform's share of our promotions) within var price_tolerance_yuan, and the platform must fund at least
+-- its share of our promotions (else the customer paid for what the platform owed). Meituan and Eleme run
+-- promotions of their own (platform 满减, red packets, member discounts) that are not in our promotions
+-- table and that the platform funds: they lower the paid amount and raise the platform discount by the
+-- same amount, do not change what the platform pays us, and are not our price error; their amount is
+-- recorded as platform_funded_extra. The order is matched to the option that explains it, else to the one
+-- closest on the merchant's side, then in paid amount. An order with a SKU missing from the catalogue
+-- cannot be checked (check_status 'unverifiable').
 
 {%- set tolerance = var('price_tolerance_yuan') %}
 
@@ -38,9 +44,13 @@ scored as (
     select
         options.*,
         orders.paid_amount - options.expected_paid_amount as paid_difference,
+        (orders.paid_amount + orders.platform_discount)
+            - (options.expected_paid_amount + options.expected_platform_discount) as merchant_difference,
         orders.platform_discount - options.expected_platform_discount as platform_difference,
-        abs(orders.paid_amount - options.expected_paid_amount) <= {{ tolerance }} as paid_ok,
-        abs(orders.platform_discount - options.expected_platform_discount) <= {{ tolerance }} as platform_ok
+        abs((orders.paid_amount + orders.platform_discount)
+            - (options.expected_paid_amount + options.expected_platform_discount)) <= {{ tolerance }} as merchant_ok,
+        -- More than our promotions' platform share is the platform's own promotion; less is ours to explain.
+        orders.platform_discount - options.expected_platform_discount >= -{{ tolerance }} as platform_ok
     from options
     inner join orders on orders.order_key = options.order_key
 ),
@@ -50,8 +60,8 @@ best as (
     from scored
     qualify row_number() over (
         partition by order_key
-        order by (paid_ok and platform_ok) desc nulls last, abs(paid_difference) nulls last,
-            abs(platform_difference) nulls last, option_mask
+        order by (merchant_ok and platform_ok) desc nulls last, abs(merchant_difference) nulls last,
+            abs(paid_difference) nulls last, abs(platform_difference) nulls last, option_mask
     ) = 1
 )
 
@@ -76,15 +86,17 @@ select
     best.expected_paid_amount,
     best.applied_promotions,
     best.paid_difference,
+    best.merchant_difference,
     best.platform_difference,
+    cast(greatest(best.platform_difference, 0) as decimal(18, 2)) as platform_funded_extra,
     case
         when best.has_unknown_price or best.expected_paid_amount is null then 'unverifiable'
-        when best.paid_ok and best.platform_ok then 'ok'
+        when best.merchant_ok and best.platform_ok then 'ok'
         else 'mismatch'
     end as check_status,
-    coalesce(not (best.paid_ok and best.platform_ok) and not best.has_unknown_price, false) as is_price_mismatch,
+    coalesce(not (best.merchant_ok and best.platform_ok) and not best.has_unknown_price, false) as is_price_mismatch,
     nullif(concat_ws(',',
-        case when not best.paid_ok then 'paid_amount' end,
+        case when not best.merchant_ok then 'merchant_amount' end,
         case when not best.platform_ok then 'platform_share' end
     ), '') as mismatch_reason
 from orders
