@@ -80,7 +80,10 @@ def stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datetime |
 
 
 def stale_parts(meta: SnapshotMeta | None, lang: Lang) -> None:
-    """A warning per part the last run could not refresh (its step failed): what is shown is as of an earlier run."""
+    """A warning per part the last run could not refresh (its step failed): what is shown is as of an earlier run.
+    When every part was refreshed but the run still failed (an ERROR check on the batch), one warning says why."""
+    if meta and meta.run_problems and not meta.stale_parts:
+        st.warning(t("run.failed_refreshed", lang, problem=meta.run_problems[:300]))
     for part in meta.stale_parts if meta else ():
         as_of = format_time(part.as_of + timedelta(hours=8)) if part.as_of else t("stale.never", lang)
         st.warning(t("stale.part", lang, part=t(f"stale.part.{part.part}", lang), as_of=as_of,

@@ -127,6 +127,11 @@ TEXT: dict[str, dict[Lang, str]] = {
         "zh": "{part}未随本次运行更新，显示的是截至 {as_of}（北京时间）的数据：{problem}",
         "en": "{part} was not refreshed by the last run; shown as of {as_of} (Beijing time): {problem}",
     },
+    "run.failed_refreshed": {
+        "zh": "上次运行失败，但数据均已更新（已加载并标记问题订单）：{problem}",
+        "en": "The last run failed, though everything shown was refreshed (the orders at fault are loaded and "
+              "flagged): {problem}",
+    },
     "stale.never": {"zh": "从未生成", "en": "never built"},
     "stale.part.marts": {"zh": "订单、异常与库存", "en": "Orders, exceptions and stock"},
     "stale.part.dispatch": {"zh": "配送计划", "en": "The dispatch plan"},

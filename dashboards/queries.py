@@ -192,6 +192,7 @@ class SnapshotMeta:
     run_id: str | None
     as_of: datetime | None = None
     stale_parts: tuple[StalePart, ...] = ()
+    run_problems: str | None = None  # what failed in the run it was published for, even with nothing stale
 
     @property
     def now(self) -> datetime | None:
@@ -498,7 +499,8 @@ def _meta(con: duckdb.DuckDBPyConnection, present: set[str]) -> SnapshotMeta | N
         return None
     stale = tuple(StalePart(**r) for r in _rows(con, STALE_PARTS)) if "serving_status" in present else ()
     row = rows[0]
-    return SnapshotMeta(row.get("published_at"), row.get("latest_order_at"), row.get("run_id"), row.get("as_of"), stale)
+    return SnapshotMeta(row.get("published_at"), row.get("latest_order_at"), row.get("run_id"), row.get("as_of"), stale,
+                        row.get("run_problems"))
 
 
 def _missing(present: set[str], required: tuple[str, ...]) -> tuple[str, ...]:

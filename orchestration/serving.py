@@ -142,8 +142,12 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
         con.execute(
             "CREATE TABLE main.snapshot_meta AS SELECT ?::TIMESTAMP AS published_at, "
             f"{latest_order} AS latest_order_at, "
-            "?::VARCHAR AS run_id, ?::TIMESTAMP AS as_of, ?::VARCHAR AS pipeline_run_id, ?::BOOLEAN AS pipeline_ok",
-            [datetime.now(UTC).replace(tzinfo=None), run_id, as_of, for_run, not failures],
+            "?::VARCHAR AS run_id, ?::TIMESTAMP AS as_of, ?::VARCHAR AS pipeline_run_id, ?::BOOLEAN AS pipeline_ok, "
+            # What failed, even when every part was refreshed (an ERROR check on the batch fails the run after
+            # dbt and dispatch ran): the pages say the run failed and why.
+            "?::VARCHAR AS run_problems",
+            [datetime.now(UTC).replace(tzinfo=None), run_id, as_of, for_run, not failures,
+             "; ".join(failures)[:2000] or None],
         )
         con.execute("DETACH warehouse")
         con.execute("CHECKPOINT")

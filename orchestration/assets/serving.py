@@ -1,11 +1,13 @@
 """The serving snapshot: what dashboards read, published atomically after the marts are built.
 
 In a pipeline run that succeeds, the snapshot is its last step. When a step of the run fails (dispatch, dbt,
-a blocking quality check), Dagster skips everything downstream, the snapshot included; the same asset is then
+a mart quality check), Dagster skips everything downstream, the snapshot included; the same asset is then
 run alone by the publish job (`orderhub run` launches it, and in a served deployment the
 `publish_after_failed_run` sensor does), tagged with the failed run: it publishes what the warehouse holds, with
 the parts that run did not refresh marked stale in `serving_status`. So an optional step never takes the
-dashboard down with it, and a successful run still publishes in one run with nothing stale.
+dashboard down with it, and a successful run still publishes in one run with nothing stale. A run that failed
+only an ERROR check on its raw batch has refreshed every part: its snapshot is re-published with `pipeline_ok`
+false and the failure in `run_problems`.
 """
 
 

@@ -176,3 +176,18 @@ def test_dispatch_reads_one_day_one_solver(serving: Path):
     ]
     assert [u["parcel_id"] for u in data.unassigned] == ["P8"]
     assert data.waves == (datetime(2026, 11, 26, 10, 30), datetime(2026, 11, 26, 10, 0))
+
+
+def test_meta_carries_what_failed_in_a_run_that_refreshed_everything(tmp_path: Path):
+    """A run that failed an ERROR check after its marts were built publishes with its failure in run_problems,
+    nothing stale: the pages read it to say the run failed and why."""
+    path = tmp_path / "serving.duckdb"
+    write_snapshot(path, Snapshot())
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("ALTER TABLE snapshot_meta ADD COLUMN run_problems VARCHAR")
+        con.execute("UPDATE snapshot_meta SET run_problems = 'check orders_batch_quality on raw/orders failed: …'")
+    finally:
+        con.close()
+    meta = queries.read_live(path).meta
+    assert meta.stale_parts == () and meta.run_problems.startswith("check orders_batch_quality")

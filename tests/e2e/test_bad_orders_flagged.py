@@ -142,3 +142,23 @@ def test_a_channel_whose_every_order_breaks_the_money_rules_fails_the_run_and_sa
     assert "check orders_batch_quality on raw/orders failed" in message, message[-3000:]
     assert "a channel's batch is not broken" in message and "[app]" in message
     assert "app:APPSHIFT1" in message and "paid 29.00 ≠ goods 25.00" in message and "(gap 1.00)" in message
+
+    # The broken channel's orders are loaded and flagged (Dagster does not gate dbt on the raw-table check), and
+    # the snapshot published for the failed run says it failed and why, though every part was refreshed.
+    snapshot = duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True)
+    try:
+        ok, problems = snapshot.execute("SELECT pipeline_ok, run_problems FROM snapshot_meta").fetchone()
+        flagged = {k for (k,) in snapshot.execute(
+            "SELECT order_key FROM fct_exceptions WHERE exception_type = 'amounts_inconsistent'").fetchall()}
+    finally:
+        snapshot.close()
+    assert ok is False
+    assert "orders_batch_quality" in problems and "a channel's batch is not broken" in problems, problems
+    shifted = {f"app:APPSHIFT{i}" for i in range(1, 7)}
+    assert shifted <= flagged
+    con = duckdb.connect(str(tmp_path / "orderhub.duckdb"), read_only=True)
+    try:
+        in_marts = {k for (k,) in con.execute("SELECT order_key FROM marts.fct_orders").fetchall()}
+    finally:
+        con.close()
+    assert shifted | {"meituan:27012611260000777"} <= in_marts
