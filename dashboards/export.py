@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dashboards.masking import looks_like_name, mask_name, mask_text
-from dashboards.queries import Row
+from dashboards.queries.reader import Row
 
 CHANNEL_SHEETS: dict[str, str] = {
     "meituan": "美团 meituan", "eleme": "饿了么 eleme", "wechatpay": "微信支付 wechatpay",

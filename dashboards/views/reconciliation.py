@@ -18,7 +18,8 @@ from dashboards import export, queries
 from dashboards.formatting import format_count, format_money
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import looks_like_name, mask_name
-from dashboards.queries import LIST_LIMIT, SETTLEMENT_CHANNELS, TREND_DAYS, ReconData, ReconExport, Row
+from dashboards.queries.reader import LIST_LIMIT, TREND_DAYS, Row
+from dashboards.queries.reconciliation import SETTLEMENT_CHANNELS, ReconData, ReconExport
 
 
 def render() -> None:
