@@ -38,6 +38,8 @@ def yuan(fen: int) -> str:
 
 
 def clear_settlements(out: Path, date_str: str) -> None:
+    """Remove the day's statement files a previous run wrote (only names this module writes), so a re-run
+    replaces them instead of mixing two runs under one truth."""
     for channel in STATEMENT_CHANNELS:
         folder = out / "settlements" / channel / date_str
         if folder.is_dir():
