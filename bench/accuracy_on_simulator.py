@@ -30,7 +30,7 @@ from dbt_harness import run_dbt  # noqa: E402
 
 from ingestion import warehouse  # noqa: E402
 from ingestion.loader import run_batch  # noqa: E402
-from ingestion.simulator import cross_day_oversells, load_truth, simulate_day  # noqa: E402
+from simulator import cross_day_oversells, load_truth, simulate_day  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "accuracy_on_simulator.md"
 FIRST_DAY = dt.date(2026, 11, 23)

@@ -23,7 +23,7 @@ import polars as pl
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 ORDERS_SQL = """
     SELECT o.*, l.lines_goods_total FROM raw.orders o

@@ -22,7 +22,7 @@ from ingestion.adapters import ADAPTERS
 from ingestion.landing import discover
 from ingestion.loader import _read, run_batch
 from ingestion.records import RecordError
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 
 def machine() -> str:

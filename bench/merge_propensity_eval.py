@@ -24,7 +24,7 @@ import yaml
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingestion.contract import raw_schema_ddl  # noqa: E402
-from ingestion.simulator.shape import LINES_PER_ORDER_WEIGHTS, QUANTITY_WEIGHTS  # noqa: E402
-from ingestion.simulator.world import (  # noqa: E402
+from simulator.shape import LINES_PER_ORDER_WEIGHTS, QUANTITY_WEIGHTS  # noqa: E402
+from simulator.world import (  # noqa: E402
     MASTER_SEED,
     _build_products,
     _build_stores,

@@ -42,7 +42,7 @@ def simulate(
     duration: Annotated[float, typer.Option(help="stop --live after this many seconds (0 = never)")] = 0.0,
 ) -> None:
     """Write a simulated day (or a live stream) of every channel's orders in their native formats."""
-    from ingestion import simulator
+    import simulator
 
     if live:
         typer.echo(f"writing ~{rate} orders/s into {out} (Ctrl-C to stop)")

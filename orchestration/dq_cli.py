@@ -112,7 +112,7 @@ def _latest_validations(con) -> str | None:
 
 
 def _truth(landing: Path, date: str) -> dict[str, dict[str, int]]:
-    from ingestion.simulator import load_truth
+    from simulator import load_truth
 
     try:
         truth = load_truth(landing, date)

@@ -20,7 +20,7 @@ os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 @pytest.fixture(scope="session")
 def simulated_day(tmp_path_factory) -> tuple[Path, dict]:
     """(landing root, ground truth) of one simulated day containing every kind of bad record."""
-    from ingestion.simulator import load_truth, simulate_day
+    from simulator import load_truth, simulate_day
 
     landing = tmp_path_factory.mktemp("landing")
     simulate_day(SIM_DATE, orders=SIM_ORDERS, seed=SIM_SEED, out=landing)

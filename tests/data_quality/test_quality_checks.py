@@ -12,7 +12,7 @@ import pytest
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 from orchestration.assets.quality import SETTLEMENT_LINES, settlement_lines_batch_quality
 from orchestration.resources import OrderhubPaths
 from orchestration.settings import PROJECT_ROOT

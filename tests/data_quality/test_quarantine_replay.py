@@ -18,7 +18,7 @@ from data_quality.quarantine import ReplayError, list_records, plan_replay, repl
 from ingestion import warehouse
 from ingestion.adapters.pos import HEADER as POS_HEADER
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 DAY = "2026-11-26"
 

@@ -21,7 +21,7 @@ import pytest
 from dbt_harness import run_dbt
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import load_truth, simulate_day
+from simulator import load_truth, simulate_day
 
 pytestmark = pytest.mark.slow
 DAY = dt.date(2026, 11, 26)

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from test_pipeline import fingerprint, orderhub_run  # the harness of tests/e2e/test_pipeline.py
 
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -15,7 +15,7 @@ import pytest
 from ingestion import warehouse
 from ingestion.landing import discover
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

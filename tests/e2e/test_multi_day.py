@@ -64,7 +64,7 @@ BATCHES = (
 @pytest.fixture(scope="module")
 def three_days(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     """(landing, warehouse, the snapshot after each run) of the batches above, run one after the other."""
-    from ingestion.simulator import simulate_day
+    from simulator import simulate_day
 
     root = tmp_path_factory.mktemp("three_days")
     source, landing, warehouse = root / "simulated", root / "landing", root / "wh" / "orderhub.duckdb"

@@ -11,7 +11,7 @@ import pytest
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 DAYS = [dt.date(2026, 11, 16), dt.date(2026, 11, 17)]
 
@@ -93,7 +93,7 @@ def test_injected_discrepancies_are_on_the_statements_truth_names(two_days, tmp_
     """Ground truth and statements agree before any reconciliation: a line-type discrepancy (unknown order,
     duplicate, refund, mismatch, late payment) is a loaded line on the statement day truth gives, and a
     missing settlement is on no statement up to its day."""
-    from ingestion.simulator import load_truth
+    from simulator import load_truth
 
     con = warehouse.connect(tmp_path / "wh.duckdb")
     run_batch(con, two_days)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from ingestion.simulator import simulate_day
+from simulator import simulate_day
 
 DAY = "2026-11-26"
 ROWS = [

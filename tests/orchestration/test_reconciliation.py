@@ -22,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ingestion.simulator import load_truth, simulate_day
+from simulator import load_truth, simulate_day
 
 pytestmark = pytest.mark.slow
 

@@ -41,5 +41,10 @@ def naive_local(epoch: int, sep: str = " ") -> str:
     return f"{d}{sep}{hms(sod)}"
 
 
+def next_day(day: str, days: int = 1) -> str:
+    """The ISO date `days` after the ISO date `day`."""
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+
+
 def today_local() -> dt.date:
     return dt.datetime.now(LOCAL_TZ).date()

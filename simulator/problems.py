@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import combinations
 from typing import Any
 
-from .. import contract as _contract
+from ingestion import contract as _contract
 from .clock import LOCAL_TZ
 from .orders import AppliedPromo, Order, Pricer
 from .progress import INITIAL_STATUS, Step, plan_progress, promise_deadline

@@ -1,4 +1,4 @@
-"""Command line: `python -m ingestion.simulator day|live ...` (see --help)."""
+"""Command line: `python -m simulator day|live ...` (see --help)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .rules import merge_window_from_rules
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     day = sub.add_parser("day", help="write one whole simulated business day and its ground truth")
     day.add_argument("--date", type=dt.date.fromisoformat, required=True)

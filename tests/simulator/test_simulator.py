@@ -1,8 +1,9 @@
 """The synthetic-data simulator: formats per docs/landing-formats.md, ground-truth accounting, bad-record
-kinds, merge-group rule, determinism, address parseability and live mode.
+kinds, merge-group rule, determinism and address parseability of one simulated day.
 
-The checks read the landing files back with a small independent reader written here from the formats
-doc, so they test what is on disk, not the simulator's own objects.
+The checks read the landing files back with a small independent reader written from the formats doc
+(landing_reader.py), so they test what is on disk, not the simulator's own objects. Live mode and runs over
+consecutive days are in test_simulator_days.py.
 """
 
 from __future__ import annotations
@@ -11,170 +12,24 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from ingestion.simulator import load_truth, run_live, simulate_day
-from ingestion.simulator.rules import merge_window_from_rules
-from ingestion.simulator.world import build_world
+from simulator import load_truth, simulate_day
+from simulator.rules import merge_window_from_rules
+from simulator.world import build_world
 
-ROOT = Path(__file__).resolve().parents[2]
+from landing_reader import (CHANNELS, CSV_CHANNELS, JSON_CHANNELS, NAME_RE, ROOT, SH, Facts, Landed, defects, doc_header, facts,
+                            read_channel)
+
 DATE = dt.date(2026, 11, 26)
 DATE_S = DATE.isoformat()
 SEED = 20261126
 DAY_ORDERS = 5000
-SH = dt.timezone(dt.timedelta(hours=8))
-JSON_CHANNELS = ("app", "miniprogram", "meituan", "eleme")
-CSV_CHANNELS = ("pos", "groupbuy")
-CHANNELS = JSON_CHANNELS + CSV_CHANNELS
 ERROR_CODES = {"missing_field", "bad_phone", "unknown_sku", "bad_quantity", "broken_json", "malformed_row"}
-NAME_RE = re.compile(r"^(?P<ch>[a-z]+)-(?P<hms>\d{6})-(?P<seq>\d{5})\.(?P<ext>jsonl|csv)$")
-
-PHONE_RES = {
-    "mobile": re.compile(r"^1[3-9]\d{9}$"),
-    "masked": re.compile(r"^1\d{2}\*{4}\d{4}$"),
-    # Meituan's documented mask: 3 digits, 5 stars, the last 3 (../shared/channel-formats.md).
-    "masked_meituan": re.compile(r"^1\d{2}\*{5}\d{3}$"),
-    "privacy_meituan": re.compile(r"^1\d{10}_\d{4}$"),
-    "privacy_eleme": re.compile(r"^1\d{10},\d{4}$"),
-    "landline": re.compile(r"^0\d{2,3}-\d{7,8}$"),
-}
-
-
-def _doc_header(first_column: str) -> list[str]:
-    """The CSV header as written in docs/landing-formats.md (a back-quoted line starting with the column)."""
-    text = (ROOT / "docs" / "landing-formats.md").read_text(encoding="utf-8")
-    m = re.search(r"^`(" + first_column + r",[^`]+)`$", text, re.M)
-    assert m, f"no header starting {first_column} in the formats doc"
-    return m.group(1).split(",")
-
-
-# --------------------------------------------------------------------------------------------------------
-# An independent reader of the landing files.
-
-
-@dataclass
-class Landed:
-    channel: str
-    file: str  # relative to the output root
-    line: int
-    text: str  # the record's raw text (all its rows for CSV)
-    rows: list[list[str]] = field(default_factory=list)  # CSV only
-    obj: Any = None  # JSON only: parsed line (None if unparseable)
-    inner: Any = None  # meituan detail list / eleme OOrder (None if unparseable)
-
-
-def read_channel(out: Path, channel: str, date_s: str = DATE_S) -> list[Landed]:
-    folder = out / "orders" / channel / date_s
-    records: list[Landed] = []
-    for path in sorted(folder.iterdir()):
-        rel = path.relative_to(out).as_posix()
-        lines = path.read_text(encoding="utf-8").split("\n")
-        assert lines[-1] == "", f"{rel} does not end with a newline"
-        lines = lines[:-1]
-        if channel in CSV_CHANNELS:
-            start = 2
-            current: Landed | None = None
-            for i, line in enumerate(lines[1:], start=start):
-                row = line.split(",")
-                if current is None or row[0] != current.rows[0][0]:
-                    current = Landed(channel, rel, i, line, [row])
-                    records.append(current)
-                else:
-                    current.rows.append(row)
-                    current.text += "\n" + line
-            continue
-        for i, line in enumerate(lines, start=1):
-            rec = Landed(channel, rel, i, line)
-            try:
-                rec.obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                records.append(rec)
-                continue
-            try:
-                if channel == "meituan":
-                    rec.inner = orjson.loads(rec.obj["detail"])
-                elif channel == "eleme":
-                    rec.inner = orjson.loads(rec.obj["message"])
-            except orjson.JSONDecodeError:
-                pass
-            records.append(rec)
-    return records
-
-
-def _epoch_local(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=SH).timestamp())
-
-
-@dataclass
-class Facts:
-    """What an adapter would extract from one record, in neutral terms."""
-
-    key: str
-    store: str
-    created: int
-    fulfilment: str
-    address: str
-    cancelled: bool
-    phone: str
-    lines: list[tuple[str, int]]  # (sku, qty as written)
-
-
-def facts(rec: Landed) -> Facts:
-    ch = rec.channel
-    if ch in ("app", "miniprogram"):
-        o = rec.obj
-        created = o["created_at"] if ch == "miniprogram" else _epoch_local(o["created_at"][:19])
-        return Facts(f"{ch}:{o['order_no']}", o["store_code"], created, o["fulfilment"], o["receiver"]["address"],
-                     o["status"] == "cancelled", o["receiver"]["phone"], [(i["sku"], i["qty"]) for i in o["items"]])
-    if ch == "meituan":
-        o = rec.obj
-        return Facts(f"meituan:{o['order_id']}", o["app_poi_code"], int(o["ctime"]),
-                     "self_pickup" if o["pick_type"] == "1" else "delivery", o["recipient_address"].split("@#")[0],
-                     o["status"] == "9", o["recipient_phone"], [(d["app_food_code"], d["quantity"]) for d in rec.inner])
-    if ch == "eleme":
-        m = rec.inner
-        items = [(i["extendCode"], i["quantity"]) for g in m["groups"] for i in g["items"]]
-        return Facts(f"eleme:{m['id']}", m["openId"], _epoch_local(m["createdAt"]),
-                     "self_pickup" if "到店自取" in m["description"] else "delivery", m["address"],
-                     m["status"] == "invalid", m["phoneList"][0], items)
-    first = rec.rows[0]
-    qty_col = 8 if ch == "pos" else 10
-    sku_col = 6 if ch == "pos" else 8
-    lines = [(r[sku_col], int(r[qty_col])) for r in rec.rows]
-    if ch == "pos":
-        return Facts(f"pos:{first[0]}", first[1], _epoch_local(first[4]), "in_store", "", first[14] == "作废",
-                     first[5], lines)
-    return Facts(f"groupbuy:{first[0]}", first[4], _epoch_local(first[14]),
-                 "delivery" if first[16] == "送货上门" else "self_pickup", first[7], first[17] == "已取消", first[6], lines)
-
-
-def defects(rec: Landed, skus: set[str]) -> set[str]:
-    """Error codes that apply to a landed record, judged from the formats doc alone."""
-    ch = rec.channel
-    if ch in CSV_CHANNELS:
-        width = len(_doc_header("小票号" if ch == "pos" else "订单号"))
-        if any(len(r) != width for r in rec.rows):
-            return {"malformed_row"}
-    elif rec.obj is None or (ch in ("meituan", "eleme") and rec.inner is None):
-        return {"broken_json"}
-    f = facts(rec)
-    found: set[str] = set()
-    if not f.key.split(":", 1)[1] or not f.store or not f.lines or (f.fulfilment == "delivery" and not f.address):
-        found.add("missing_field")
-    phone_ok = (ch == "pos" and f.phone == "") or any(p.match(f.phone) for p in PHONE_RES.values())
-    if not phone_ok:
-        found.add("bad_phone")
-    if any(sku not in skus for sku, _ in f.lines):
-        found.add("unknown_sku")
-    if any(int(q) <= 0 for _, q in f.lines):
-        found.add("bad_quantity")
-    return found
-
 
 # --------------------------------------------------------------------------------------------------------
 # Fixtures: one 5,000-order day shared by most tests.
@@ -195,7 +50,7 @@ def truth(day: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def landed(day: Path) -> dict[str, list[Landed]]:
-    return {ch: read_channel(day, ch) for ch in CHANNELS}
+    return {ch: read_channel(day, ch, DATE_S) for ch in CHANNELS}
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +107,7 @@ def test_rerun_replaces_the_days_files(tmp_path: Path) -> None:
     simulate_day(DATE, 300, 1, tmp_path)
     truth = load_truth(tmp_path, DATE)
     for ch in CHANNELS:
-        assert len(read_channel(tmp_path, ch)) == truth["records_by_channel"][ch]["landed"]
+        assert len(read_channel(tmp_path, ch, DATE_S)) == truth["records_by_channel"][ch]["landed"]
 
 
 def test_simulator_reads_none_of_the_pipelines_rules(tmp_path: Path) -> None:
@@ -261,12 +116,33 @@ def test_simulator_reads_none_of_the_pipelines_rules(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yml"
     rules.write_text("merge_window_minutes: 45\n", encoding="utf-8")
     assert merge_window_from_rules(rules) == 30
-    sim = Path(__file__).resolve().parents[2] / "ingestion" / "simulator"
-    for module in sim.glob("*.py"):
+    modules = sorted((ROOT / "simulator").rglob("*.py"))
+    assert modules, "the simulator package moved: point this check at it"
+    for module in modules:
         code = "\n".join(line for line in module.read_text(encoding="utf-8").splitlines()
                          if not line.lstrip().startswith("#"))
         for banned in ("RULES_PATH", "orchestration", "recon_fee_rates", "import yaml", "dbt_project"):
             assert banned not in code, f"{module.name} uses {banned}"
+
+
+def test_simulator_imports_only_the_landing_contract_of_the_pipeline() -> None:
+    """Ground truth is only independent if the simulator applies the business definitions on its own: of the
+    project it may import ingestion.contract (channel names, which feeds the landing contract has) and
+    nothing else; outside the project, the standard library, numpy and orjson."""
+    import ast
+    import sys
+
+    allowed = set(sys.stdlib_module_names) | {"numpy", "orjson"}
+    for module in sorted((ROOT / "simulator").rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] if node.module != "ingestion" else [f"ingestion.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert name == "ingestion.contract" or name.split(".")[0] in allowed, f"{module.name} imports {name}"
 
 
 def test_file_layout_names_and_reference_tables(day: Path) -> None:
@@ -350,7 +226,7 @@ def test_csv_headers_exactly_as_documented(day: Path) -> None:
         for path in (day / "orders" / ch / DATE_S).iterdir():
             raw = path.read_bytes()
             assert not raw.startswith(b"\xef\xbb\xbf")
-            assert raw.decode("utf-8").split("\n", 1)[0].split(",") == _doc_header(first)
+            assert raw.decode("utf-8").split("\n", 1)[0].split(",") == doc_header(first)
 
 
 def test_truth_accounting_matches_the_files(landed: dict[str, list[Landed]], truth: dict[str, Any], day: Path) -> None:
@@ -567,41 +443,11 @@ def test_customer_addresses_parse_with_cpca(landed: dict[str, list[Landed]], tru
     assert all(d.endswith("区") for d in districts)
 
 
-def test_live_mode_writes_small_files_for_today(tmp_path: Path) -> None:
-    """run_live writes today's reference tables, then per-tick files of valid format named with the current
-    time, with seq continuing after files already in the folder; it stops after duration_s."""
-    from ingestion.simulator.clock import today_local
-
-    today = today_local().isoformat()
-    pre = tmp_path / "orders" / "app" / today
-    pre.mkdir(parents=True)
-    (pre / "app-000000-00041.jsonl").write_text("", encoding="utf-8")
-    ticks: list[int] = []
-    stats = run_live(tmp_path, rate=40.0, seed=3, duration_s=2.2, on_tick=lambda s: ticks.append(s.files))
-    assert stats.ticks >= 1 and stats.orders > 20 and ticks
-    for table in ("stores", "products", "riders", "promotions", "stock_snapshots"):
-        assert (tmp_path / "reference" / table / today / f"{table}.jsonl").stat().st_size > 0
-    written = [p for p in (tmp_path / "orders").rglob("*") if p.is_file() and p.stat().st_size > 0]
-    assert len(written) == stats.files >= 4
-    assert all(NAME_RE.match(p.name) and p.parent.name == today for p in written)
-    app_seqs = sorted(int(NAME_RE.match(p.name)["seq"]) for p in written if p.parent.parent.name == "app")
-    assert app_seqs and app_seqs[0] == 42
-    lines = [line for p in written if p.suffix == ".jsonl" for line in p.read_text(encoding="utf-8").splitlines()]
-    parsed = 0
-    for line in lines:
-        try:
-            orjson.loads(line)
-            parsed += 1
-        except orjson.JSONDecodeError:
-            pass
-    assert parsed >= 0.9 * len(lines)
-
-
 def test_world_has_the_hard_cases(valid_facts: dict[str, Facts], truth: dict[str, Any]) -> None:
     """Families and offices share a door (different true customers, one true address), the same door is
     written in more than one way, Meituan masks phones as 3+5 stars+3, and the world's platform fees carry a
     minimum per order (the stated receivable is not a flat rate of the goods)."""
-    from ingestion.simulator.platform_fees import platform_receivable
+    from simulator.platform_fees import platform_receivable
 
     door, customer = truth["order_address"], truth["order_customer"]
     people_per_door: dict[str, set[str]] = defaultdict(set)
@@ -615,46 +461,3 @@ def test_world_has_the_hard_cases(valid_facts: dict[str, Facts], truth: dict[str
     assert any(re.fullmatch(r"1\d{2}\*{5}\d{3}", f.phone) for k, f in valid_facts.items() if k.startswith("meituan:"))
     small = platform_receivable("meituan", 1000, 0, 0)
     assert small == 1000 - 300 - 250  # the 3-yuan minimum commission, not 6.5% of 10 yuan
-
-
-def test_consecutive_days_promotion_calendars_agree() -> None:
-    """The promotions table is keyed by promo_id and each day's calendar is loaded over the last, so a
-    promo_id must mean the same promotion on every day, and a day's item discount must not claim days it
-    was not sold at: else a multi-day load prices the earlier days' orders against the wrong SKUs."""
-    day1, day2 = DATE, DATE + dt.timedelta(days=1)
-    worlds = {d: build_world(d, SEED, 300) for d in (day1, day2)}
-    defs = {d: {p.promo_id: p for p in w.promotions} for d, w in worlds.items()}
-    for promo_id in defs[day1].keys() & defs[day2].keys():
-        a, b = defs[day1][promo_id], defs[day2][promo_id]
-        assert (a.channel, a.kind, a.threshold_fen, a.amount_fen, a.sku_id, a.platform_share) == (
-            b.channel, b.kind, b.threshold_fen, b.amount_fen, b.sku_id, b.platform_share), promo_id
-    for d, w in worlds.items():
-        other = (day2 if d == day1 else day1).isoformat()
-        items = [p for p in w.promotions if p.kind == "discount_item"]
-        assert items and set(w.item_discounts) == {p.sku_id for p in items}
-        for p in items:
-            assert p.starts_at[:10] <= d.isoformat() and not (p.starts_at[:10] <= other < p.ends_at[:10]), p
-
-
-def test_cross_day_oversells_draw_on_the_previous_days_count() -> None:
-    """An order placed before its day's morning count reserves from the previous day's count: what was
-    left at midnight plus releases since. Cancelled ones are not expected (their units went back)."""
-    from ingestion.simulator import cross_day_oversells
-
-    def day(date: str, closing: list, late: list, pre: list) -> dict[str, Any]:
-        return {"date": date, "problems": {"stock_carry": {"closing": closing, "late_releases": late,
-                                                           "pre_count": pre}}}
-
-    def order(key: str, at: int, lines: list, cancelled_at: int | None = None) -> dict[str, Any]:
-        return {"order_key": key, "created": at, "cancelled_at": cancelled_at, "lines": lines}
-
-    first = day("2026-11-23", [["S1", "A", 1], ["S1", "B", 0], ["S1", "C", 0]], [[150, "S1", "C", 2]], [])
-    second = day("2026-11-24", [], [], [
-        order("ok", 100, [["S1", "A", 1]]),           # takes the last unit of A
-        order("short", 110, [["S1", "A", 1]]),        # none left
-        order("gone", 120, [["S1", "B", 1]], 130),    # short on B, but cancelled
-        order("released", 160, [["S1", "C", 2]]),     # a cancellation after midnight gave C back
-        order("uncounted", 170, [["S2", "A", 5]]),    # never counted: position unknown
-    ])
-    assert cross_day_oversells([first, second]) == ["short"]
-    assert cross_day_oversells([second]) == []  # no earlier count in the load

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestion.simulator import load_truth, simulate_day
+from simulator import load_truth, simulate_day
 
 DATE = dt.date(2026, 11, 26)
 SH = dt.timezone(dt.timedelta(hours=8))
