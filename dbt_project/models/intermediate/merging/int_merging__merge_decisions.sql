@@ -19,8 +19,8 @@ with identities as (
         i.is_ambiguous,
         i.evidence_detail
     from {{ ref('stg_raw__orders') }} o
-    join {{ ref('int_customer_identities') }} i using (order_key)
-    left join {{ ref('int_order_current_status') }} s using (order_key)
+    join {{ ref('int_merging__customer_identities') }} i using (order_key)
+    left join {{ ref('int_orders__current_status') }} s using (order_key)
 ),
 
 -- Ambiguous orders carry a customer of their own; for "could have merged" they count at their address.
@@ -41,7 +41,7 @@ considered as (
 other_store_within_window as (
     select distinct c.order_key
     from considered c
-    join {{ ref('int_merge_groups') }} g
+    join {{ ref('int_merging__merge_groups') }} g
         on g.customer_id = c.customer_id
         and g.address_key = c.address_key
         and g.store_id <> c.store_id
@@ -79,5 +79,5 @@ select
         else 'no other order of this customer within the window'
     end as reason
 from considered c
-left join {{ ref('int_merge_groups') }} g using (order_key)
+left join {{ ref('int_merging__merge_groups') }} g using (order_key)
 left join other_store_within_window o using (order_key)

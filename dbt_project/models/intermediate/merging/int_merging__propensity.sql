@@ -9,7 +9,7 @@
 {%- set rules = var('merge_dynamic_window') %}
 
 with labelled as (
-    select * from {{ ref('int_merge_followups') }}
+    select * from {{ ref('int_merging__followups') }}
 ),
 
 daily as (

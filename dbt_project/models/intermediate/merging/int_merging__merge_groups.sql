@@ -10,7 +10,7 @@
 -- group's FIRST order (inclusive) and before the group was sealed (the first time any member reached a
 -- status in var merge_sealing_statuses, e.g. dispatched); otherwise it starts a new group and says why.
 -- The window is the group's first order's window: var merge_window_minutes, or, when the dynamic window
--- is on, the window int_merge_propensity chose for that customer. The address key says "same door" from
+-- is on, the window int_merging__propensity chose for that customer. The address key says "same door" from
 -- the text; the coordinates can still veto it: an order whose point is more than var merge_max_distance_m
 -- from the group's first order's point starts a new group (too_far). Without a point on either side the
 -- key alone decides (ingestion/addresses.py same_door is the same rule, measured on the labelled pairs).
@@ -40,8 +40,8 @@ with recursive orders as (
         i.evidence as identity_evidence,
         i.confidence as identity_confidence
     from {{ ref('stg_raw__orders') }} o
-    join {{ ref('int_customer_identities') }} i using (order_key)
-    left join {{ ref('int_order_current_status') }} s using (order_key)
+    join {{ ref('int_merging__customer_identities') }} i using (order_key)
+    left join {{ ref('int_orders__current_status') }} s using (order_key)
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
 ),
@@ -55,7 +55,7 @@ sealed as (
 
 windows as (
     {%- if var('merge_dynamic_window')['enabled'] %}
-    select customer_id, business_date, window_minutes from {{ ref('int_merge_propensity') }}
+    select customer_id, business_date, window_minutes from {{ ref('int_merging__propensity') }}
     {%- else %}
     select null::varchar as customer_id, null::date as business_date, null::integer as window_minutes where false
     {%- endif %}
