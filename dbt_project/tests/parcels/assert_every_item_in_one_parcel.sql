@@ -12,7 +12,7 @@ with lines as (
         coalesce(l.weight_g, 0) as weight_g,
         coalesce(l.volume_ml, 0) as volume_ml
     from {{ ref('stg_raw__order_lines') }} as l
-    join {{ ref('int_merging__merge_groups') }} as g on g.order_key = l.order_key
+    inner join {{ ref('int_merging__merge_groups') }} as g on g.order_key = l.order_key
     where l.quantity > 0
 ),
 

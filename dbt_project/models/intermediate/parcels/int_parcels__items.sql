@@ -69,7 +69,7 @@ lines as (
         cast(coalesce(lines.volume_ml, 0) as bigint) as line_volume_ml,
         lines.temp_zone
     from {{ ref('stg_raw__order_lines') }} as lines
-    join groups on groups.order_key = lines.order_key
+    inner join groups on groups.order_key = lines.order_key
     where lines.quantity > 0
 ),
 
@@ -101,7 +101,7 @@ chunks as (
         least(series.chunk_no * chunk_units, line_quantity) as units_through
     from chunked,
         generate_series(1, (chunked.line_quantity + chunked.chunk_units - 1) // chunked.chunk_units)
-            as series(chunk_no)
+            as series (chunk_no)
 )
 
 select

@@ -19,7 +19,7 @@ recon_dates as (
 
 channels as (
     select * from (values ('meituan'), ('eleme'), ('wechatpay'), ('alipay'), ('pos'), ('groupbuy'))
-        as channels(settlement_channel)
+        as channels (settlement_channel)
 ),
 
 statements as (

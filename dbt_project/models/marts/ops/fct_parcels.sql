@@ -105,4 +105,4 @@ select
     parcels.is_proven_minimal,
     parcels.packing_method
 from parcels
-join merge_groups on merge_groups.merge_group_id = parcels.merge_group_id
+inner join merge_groups on merge_groups.merge_group_id = parcels.merge_group_id
