@@ -297,7 +297,7 @@ def main() -> None:
     base1 = sql_step("baseline: GROUP BY phone, address_key", warehouse, baseline_sql, "bench.baseline")
 
     # 3. The merge alone: materialise int_merging__merge_groups (identities + the window walk).
-    merge = sql_step("merge: int_merging__merge_groups (identities + window walk)", warehouse,
+    merge = sql_step("merge: int_merging__merge_groups (identities, window walk)", warehouse,
                      "create or replace table bench.merge_groups as select * from intermediate.int_merging__merge_groups",
                      "bench.merge_groups")
 
