@@ -181,7 +181,7 @@ def model(dbt, session):
     if missing:
         raise ValueError(
             f"int_parcels__assignments: meta {', '.join(missing)} missing; it is set from vars in "
-            "models/intermediate/_intermediate__parcels.yml (run dbt with --vars from config/rules.yml)")
+            "models/intermediate/parcels/_parcels__models.yml (run dbt with --vars from config/rules.yml)")
     cap_w = int(limits["parcel_max_weight_g"])
     cap_v = int(limits["parcel_max_volume_ml"])
 
