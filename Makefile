@@ -45,6 +45,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
 bench: install
 	$(BIN)/python bench/ingest_throughput.py

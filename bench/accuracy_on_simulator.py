@@ -51,7 +51,7 @@ def score(expected: set, found: set) -> dict[str, Any]:
 def measure(con: duckdb.DuckDBPyConnection, truths: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     groups = [r[0] for r in con.execute(
-        "select list(order_key) from intermediate.int_merge_groups group by merge_group_id having count(*) > 1"
+        "select list(order_key) from intermediate.int_merging__merge_groups group by merge_group_id having count(*) > 1"
     ).fetchall()]
     out["merge (order pairs in one parcel group)"] = score(pairs(g for t in truths for g in t["merge_groups"]),
                                                           pairs(groups))

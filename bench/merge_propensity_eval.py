@@ -1,4 +1,4 @@
-"""Merge propensity: how well does int_merge_propensity predict a follow-up order on held-out days?
+"""Merge propensity: how well does int_merging__propensity predict a follow-up order on held-out days?
 
 Simulates consecutive days for the same customers, loads them, builds the dbt model, and scores each day's
 predictions (made from earlier days only) against what happened that day. The baseline is the global
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCORES = """
 with scored as (
     select f.business_date, f.followed_up::int as y, p.propensity as p, p.global_rate as g, p.history_orders
-    from intermediate.int_merge_followups f
-    join intermediate.int_merge_propensity p using (customer_id, business_date)
+    from intermediate.int_merging__followups f
+    join intermediate.int_merging__propensity p using (customer_id, business_date)
     where p.global_rate is not null
 ),
 ranked as (
@@ -80,7 +80,7 @@ def main() -> None:
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
             [str(dbt), "run", "--quiet", "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project"),
-             "--vars", json.dumps(rules), "--select", "+int_merge_propensity", "--target-path", str(root / "target"),
+             "--vars", json.dumps(rules), "--select", "+int_merging__propensity", "--target-path", str(root / "target"),
              "--log-path", str(root / "logs")],
             env=env, check=True,
         )

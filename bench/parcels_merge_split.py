@@ -1,5 +1,5 @@
 """Merge and split on a large day: the dbt merge models (lead's, issue 3) and the split models
-(int_parcel_items, the Python packer int_parcel_assignments, fct_parcels, fct_parcel_items,
+(int_parcels__items, the Python packer int_parcels__assignments, fct_parcels, fct_parcel_items,
 fct_merge_savings_daily), time and peak memory, against a plain GROUP BY customer, address over the same
 rows measured in the same run.
 
@@ -59,7 +59,7 @@ MASKED_SHARE = 0.40
 CANCEL_SHARE = 0.03
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 
-SPLIT_MODELS = ["int_parcel_items", "int_parcel_assignments", "fct_parcels", "fct_parcel_items",
+SPLIT_MODELS = ["int_parcels__items", "int_parcels__assignments", "fct_parcels", "fct_parcel_items",
                 "fct_merge_savings_daily"]
 
 
@@ -288,7 +288,7 @@ def main() -> None:
 
     env = dbt_env(warehouse)
     # 1. Views of staging and intermediate (instant), so the SQL steps below can read them.
-    run_measured(dbt_cmd(["run", "--select", "+int_merge_groups", "stg_raw__order_lines"], workdir), env)
+    run_measured(dbt_cmd(["run", "--select", "+int_merging__merge_groups", "stg_raw__order_lines"], workdir), env)
 
     # 2. Baseline: the plain grouping the merge replaces, over the same rows.
     baseline_sql = ("create or replace table bench.baseline as select phone, address_key, count(*) as orders "
@@ -296,12 +296,12 @@ def main() -> None:
                     "group by all")
     base1 = sql_step("baseline: GROUP BY phone, address_key", warehouse, baseline_sql, "bench.baseline")
 
-    # 3. The merge alone: materialise int_merge_groups (identities + the window walk).
-    merge = sql_step("merge: int_merge_groups (identities + window walk)", warehouse,
-                     "create or replace table bench.merge_groups as select * from intermediate.int_merge_groups",
+    # 3. The merge alone: materialise int_merging__merge_groups (identities + the window walk).
+    merge = sql_step("merge: int_merging__merge_groups (identities, window walk)", warehouse,
+                     "create or replace table bench.merge_groups as select * from intermediate.int_merging__merge_groups",
                      "bench.merge_groups")
 
-    # 4. dbt run of the split models. int_merge_groups is a view, so int_parcel_items (and the savings
+    # 4. dbt run of the split models. int_merging__merge_groups is a view, so int_parcels__items (and the savings
     #    mart, for the order counts) compute the merge inside their own time: the model sum is merge + split.
     seconds, peak, _ = run_measured(dbt_cmd(["run", "--select", *SPLIT_MODELS], workdir), env)
     per_model = model_times(workdir)
@@ -319,14 +319,14 @@ def main() -> None:
         facts = con.execute("""
             select
                 (select count(*) from marts.fct_parcels),
-                (select count(*) from intermediate.int_parcel_items),
+                (select count(*) from intermediate.int_parcels__items),
                 (select count(*) from marts.fct_parcels where is_split),
                 (select count(distinct merge_group_id) from marts.fct_parcels where is_split),
                 (select count(*) from (select distinct merge_group_id, travel_group
-                                       from intermediate.int_parcel_assignments
+                                       from intermediate.int_parcels__assignments
                                        where packing_method <> 'fits_one')),
                 (select count(*) from (select distinct merge_group_id, travel_group
-                                       from intermediate.int_parcel_assignments
+                                       from intermediate.int_parcels__assignments
                                        where packing_method = 'exact')),
                 (select count(*) filter (where not is_proven_minimal) from marts.fct_parcels),
                 (select count(*) from marts.fct_parcels where oversize_unit),

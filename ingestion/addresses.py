@@ -309,7 +309,7 @@ def split_reverse_geocoded(text: str) -> tuple[str, str]:
 def same_door(key_a: str | None, key_b: str | None,
               point_a: tuple[float, float] | None = None, point_b: tuple[float, float] | None = None,
               max_distance_m: float = DEFAULT_MAX_DISTANCE_M) -> bool:
-    """The pipeline's matching rule (int_merge_groups applies the same): equal keys, and when both orders
+    """The pipeline's matching rule (int_merging__merge_groups applies the same): equal keys, and when both orders
     carry coordinates, no further apart than max_distance_m."""
     if key_a is None or key_a != key_b:
         return False

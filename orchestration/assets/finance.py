@@ -1,6 +1,6 @@
 """Settlement reconciliation as daily-partitioned assets (issue 5).
 
-The finance marts (dbt_project/models/marts/finance) are one dbt asset set partitioned by day in
+The finance models (dbt_project/models/{intermediate,marts}/finance) are one dbt asset set partitioned by day in
 Asia/Shanghai; a run for a partition or a range passes the days to dbt as vars recon_date_from / recon_date_to
 and dbt rebuilds exactly those days. A day's rows depend only on data dated up to that day, so a backfill
 equals day-by-day runs. A backfill runs as one dbt invocation (BackfillPolicy.single_run).
@@ -19,7 +19,7 @@ from orchestration import rules
 from orchestration.assets.raw import raw_tables
 from orchestration.settings import Settings
 
-FINANCE_DBT_SELECT = "path:models/marts/finance"
+FINANCE_DBT_SELECT = "path:models/intermediate/finance path:models/marts/finance"
 RECON_JOB = "orderhub_reconciliation"
 RECON_TIMEZONE = "Asia/Shanghai"
 RECON_START_DATE = "2025-01-01"

@@ -62,7 +62,9 @@ def test_build_ran_unit_and_data_tests(built_warehouse: BuiltWarehouse) -> None:
         "hourly_kpis_bucket_by_local_hour": "pass",
         "exceptions_late_risk_window": "pass",
         "recon_classifies_statement_lines": "pass",
-        "recon_reports_unpaid_orders_and_pos_totals": "pass",
+        "recon_reports_unpaid_orders": "pass",
+        "recon_compares_pos_tender_totals": "pass",
+        "recon_lines_keep_the_days_rebuilt": "pass",
     }.items()
     assert set(unit_tests.values()) == {"pass"}, unit_tests
     assert built_warehouse.build.status_of("assert_ingest_accounting_balanced") == ["pass"]
@@ -90,7 +92,7 @@ def test_current_status_from_events(marts) -> None:
     assert cancelled == {"app:APP3", "meituan:MT1"}
     # A 'paid' reported twice counts from its first report.
     (paid_at, event_count), = marts(
-        "select paid_at, event_count from intermediate.int_order_current_status where order_key = 'app:APP1'")
+        "select paid_at, event_count from intermediate.int_orders__current_status where order_key = 'app:APP1'")
     assert (paid_at, event_count) == (datetime(2026, 11, 26, 2, 5, 30), 6)
     assert marts("select event_count, status_at from marts.fct_orders where order_key = 'pos:T1'") == [(0, None)]
 

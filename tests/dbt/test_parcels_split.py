@@ -1,4 +1,4 @@
-"""The split half of merge-and-split (issue 3): int_parcel_items, the Python packer int_parcel_assignments,
+"""The split half of merge-and-split (issue 3): int_parcels__items, the Python packer int_parcels__assignments,
 fct_parcels, fct_parcel_items and fct_merge_savings_daily, on a small hand-written set of orders whose
 right answer is known.
 
@@ -47,8 +47,8 @@ SELECT = ["--select", "+fct_parcels+", "+fct_parcel_items+"]
 
 
 def _packer() -> ModuleType:
-    path = PROJECT_DIR / "models" / "intermediate" / "int_parcel_assignments.py"
-    spec = importlib.util.spec_from_file_location("int_parcel_assignments", path)
+    path = PROJECT_DIR / "models" / "intermediate" / "parcels" / "int_parcels__assignments.py"
+    spec = importlib.util.spec_from_file_location("int_parcels__assignments", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -212,15 +212,15 @@ def _scenario(query, scenario: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.slow
 def test_build_ran_parcel_tests(parcels_build: tuple[Path, DbtResult]) -> None:
-    """The build ran the unit tests of int_parcel_items and the singular parcel tests (limits, coverage,
+    """The build ran the unit tests of int_parcels__items and the singular parcel tests (limits, coverage,
     savings arithmetic), and everything passed: a test that silently stopped running would show here."""
     results = {r["unique_id"]: r["status"] for r in parcels_build[1].run_results()}
     for name in ("parcel_items_overweight_line_split_by_quantity", "parcel_items_oversize_unit_travels_alone",
                  "parcel_items_zone_to_travel_group"):
-        assert results.get(f"unit_test.orderhub.int_parcel_items.{name}") == "pass", name
+        assert results.get(f"unit_test.orderhub.int_parcels__items.{name}") == "pass", name
     for name in ("assert_parcels_within_limits", "assert_every_item_in_one_parcel", "assert_merge_savings_add_up"):
         assert results.get(f"test.orderhub.{name}") == "pass", name
-    assert results.get("model.orderhub.int_parcel_assignments") == "success"
+    assert results.get("model.orderhub.int_parcels__assignments") == "success"
     assert all(s in ("pass", "success") for s in results.values()), results
 
 

@@ -81,7 +81,7 @@ def test_app_then_meituan_ten_minutes_later_is_one_parcel(tmp_path):
         parcels = con.execute(
             "select parcel_id, order_count, order_keys, merge_reason from marts.fct_parcels").fetchall()
         identities = dict(con.execute(
-            "select order_key, evidence from intermediate.int_customer_identities").fetchall())
+            "select order_key, evidence from intermediate.int_merging__customer_identities").fetchall())
     finally:
         con.close()
 

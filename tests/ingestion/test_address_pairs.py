@@ -5,7 +5,7 @@ the same door written the ways people write it (室 or not, 栋/幢/号楼/座, 
 numerals, brackets, township or city left out, Meituan's typed@#reverse form) and hard negatives (next
 room, unit, building, lane, a road whose name differs by one character, the same text in another district
 or city, the same text with coordinates far apart). The pipeline's own path is used: `parse_addresses`
-builds the keys exactly as the adapters do, and `same_door` is the rule int_merge_groups applies.
+builds the keys exactly as the adapters do, and `same_door` is the rule int_merging__merge_groups applies.
 Precision must be 1.0 (a wrong merge sends a stranger's parcel to the wrong door); recall at least 0.98.
 """
 

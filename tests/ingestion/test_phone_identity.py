@@ -88,11 +88,11 @@ def test_masked_and_relay_numbers_load_and_match_the_customer(tmp_path: Path) ->
     assert loaded == {"app:APP1": "mobile", "app:APP2": "mobile", "app:APP3": "mobile", "meituan:MT1": "masked",
                       "meituan:MT2": "privacy", "eleme:EL1": "masked", "eleme:EL2": "privacy"}
 
-    result = run_dbt(["build", "--select", "+int_customer_identities"], tmp_path / "wh.duckdb", tmp_path)
+    result = run_dbt(["build", "--select", "+int_merging__customer_identities"], tmp_path / "wh.duckdb", tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as db:
         found = {k: (c, e) for k, c, e in db.execute(
-            "select order_key, customer_id, evidence from intermediate.int_customer_identities").fetchall()}
+            "select order_key, customer_id, evidence from intermediate.int_merging__customer_identities").fetchall()}
     assert found["meituan:MT1"] == ("m:13812345678", "masked_phone_match")
     assert found["eleme:EL1"] == ("m:13812345678", "masked_phone_match")
     assert found["meituan:MT2"] == ("m:19900008582", "masked_phone_match")

@@ -1,4 +1,4 @@
--- Status events exactly as they arrived; deriving the current status is int_order_current_status's job.
+-- Status events exactly as they arrived; deriving the current status is int_orders__current_status's job.
 with source as (
     select * from {{ source('raw', 'order_events') }}
 )

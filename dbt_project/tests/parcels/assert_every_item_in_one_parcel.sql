@@ -1,5 +1,5 @@
 -- Every line of every order in a merge group travels, exactly once, in a parcel of its own merge group.
--- Returns each order line (of an order in int_merge_groups, quantity > 0) whose packed items
+-- Returns each order line (of an order in int_merging__merge_groups, quantity > 0) whose packed items
 --   * are missing (the line is in no parcel) or appear in more than one parcel per chunk,
 --   * do not add up to the line's quantity, weight or volume (a chunk lost or double-counted),
 --   * sit in a parcel of another merge group than the order's.
@@ -12,7 +12,7 @@ with lines as (
         coalesce(l.weight_g, 0) as weight_g,
         coalesce(l.volume_ml, 0) as volume_ml
     from {{ ref('stg_raw__order_lines') }} as l
-    join {{ ref('int_merge_groups') }} as g on g.order_key = l.order_key
+    inner join {{ ref('int_merging__merge_groups') }} as g on g.order_key = l.order_key
     where l.quantity > 0
 ),
 

@@ -1,7 +1,7 @@
 -- fct_merge_savings_daily agrees with the parcels and the merge groups it summarises. Returns each
 -- (business_date, store_id) where
 --   * parcels_after_split differs from the number of rows of fct_parcels for that day and store,
---   * delivery_orders differs from the orders of int_merge_groups counted on their group's day and store,
+--   * delivery_orders differs from the orders of int_merging__merge_groups counted on their group's day and store,
 --   * the columns do not add up: parcels_saved = parcels_without_merge - parcels_after_split and
 --     parcels_after_split = merge_groups - merge_groups_without_lines + split_extra_parcels.
 with parcels as (
@@ -16,7 +16,7 @@ group_days as (
         arg_min(business_date, group_seq) as business_date,
         arg_min(store_id, group_seq) as store_id,
         count(*) as orders
-    from {{ ref('int_merge_groups') }}
+    from {{ ref('int_merging__merge_groups') }}
     group by merge_group_id
 ),
 

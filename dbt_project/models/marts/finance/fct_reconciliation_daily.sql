@@ -14,12 +14,12 @@
 with
 
 recon_dates as (
-    {{ recon_dates_query(ref('stg_raw__settlement_lines'), ref('int_settlement_orders')) }}
+    {{ recon_dates_query(ref('stg_raw__settlement_lines'), ref('int_finance__settlement_orders')) }}
 ),
 
 channels as (
     select * from (values ('meituan'), ('eleme'), ('wechatpay'), ('alipay'), ('pos'), ('groupbuy'))
-        as channels(settlement_channel)
+        as channels (settlement_channel)
 ),
 
 statements as (

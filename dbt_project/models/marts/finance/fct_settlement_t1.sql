@@ -16,7 +16,7 @@
 with
 
 recon_dates as (
-    {{ recon_dates_query(ref('stg_raw__settlement_lines'), ref('int_settlement_orders')) }}
+    {{ recon_dates_query(ref('stg_raw__settlement_lines'), ref('int_finance__settlement_orders')) }}
 ),
 
 lines as (

@@ -1,10 +1,10 @@
--- The time series of stock positions: every movement of a store and SKU (int_stock_movements) with the
+-- The time series of stock positions: every movement of a store and SKU (int_inventory__stock_movements) with the
 -- position before and after it, per WMS count period. balance_after is what was available right after the
 -- movement (count + goods moved in − goods moved out − reserved + released so far); a reserve that takes
 -- more than was available is an oversell of shortfall_units (fct_oversell_events).
 
 with movements as (
-    select * from {{ ref('int_stock_movements') }}
+    select * from {{ ref('int_inventory__stock_movements') }}
 ),
 
 ledger as (

@@ -35,7 +35,7 @@ orders as (
         orders.created_at,
         coalesce(status.current_status, orders.status) as current_status
     from {{ ref('stg_raw__orders') }} as orders
-    left join {{ ref('int_order_current_status') }} as status
+    left join {{ ref('int_orders__current_status') }} as status
         on status.order_key = orders.order_key
 ),
 

@@ -1,6 +1,6 @@
 -- What merging and splitting did to the parcel count, per business day and store.
 --
---   delivery_orders        deliverable delivery orders (int_merge_groups: not cancelled, parsed address)
+--   delivery_orders        deliverable delivery orders (int_merging__merge_groups: not cancelled, parsed address)
 --   parcels_without_merge  one parcel per order: what the store would send without merging or splitting
 --   merge_groups           parcels after merge, before split (one per merge group)
 --   parcels_after_split    parcels actually sent (fct_parcels)
@@ -23,7 +23,7 @@ with merge_groups as (
         arg_min(store_id, group_seq) as store_id,
         count(*) as orders,
         count(*) > 1 as is_merged
-    from {{ ref('int_merge_groups') }}
+    from {{ ref('int_merging__merge_groups') }}
     group by merge_group_id
 ),
 
@@ -31,7 +31,7 @@ alone as (
     select merge_group_id, sum(order_alone_parcels) as parcels_alone
     from (
         select distinct merge_group_id, order_key, travel_group, order_alone_parcels
-        from {{ ref('int_parcel_assignments') }}
+        from {{ ref('int_parcels__assignments') }}
     ) as per_order
     group by merge_group_id
 ),

@@ -1,6 +1,6 @@
 -- Did each order charge what our catalogue and promotions say? One row per order with lines.
 --
--- int_order_price_options lists every correct pricing of the basket (which optional coupons or
+-- int_pricing__order_price_options lists every correct pricing of the basket (which optional coupons or
 -- delivery-fee cuts were used is the customer's choice, so each combination is correct). A price mismatch
 -- is about what WE charge and fund, so the order is judged on the merchant's side: the amount before
 -- platform-funded discounts (paid + platform_discount = goods − merchant_discount + fees, which carries the
@@ -17,7 +17,7 @@
 {%- set tolerance = var('price_tolerance_yuan') %}
 
 with options as (
-    select * from {{ ref('int_order_price_options') }}
+    select * from {{ ref('int_pricing__order_price_options') }}
 ),
 
 orders as (
@@ -36,7 +36,7 @@ orders as (
         orders.packaging_fee,
         orders.paid_amount
     from {{ ref('stg_raw__orders') }} as orders
-    left join {{ ref('int_order_current_status') }} as status
+    left join {{ ref('int_orders__current_status') }} as status
         on status.order_key = orders.order_key
 ),
 

@@ -2,7 +2,7 @@
 -- delivered), from the status events however they arrived.
 --
 -- Events are ordered by event_time, and at the same instant by lifecycle rank (created < paid < picking <
--- dispatched < delivered, cancelled highest), exactly as int_order_current_status decides the current
+-- dispatched < delivered, cancelled highest), exactly as int_orders__current_status decides the current
 -- status; arrival order (received_at, batch) plays no part. A status reported again (twice, or late with
 -- another time) only counts when it differs from the status before it, so a repeat never adds a change
 -- and a milestone keeps its first time. The last change of an order is its current status.

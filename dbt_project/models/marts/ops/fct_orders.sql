@@ -55,7 +55,7 @@ orders as (
 
 status as (
     select *
-    from {{ ref('int_order_current_status') }}
+    from {{ ref('int_orders__current_status') }}
     where order_key in (select order_key from orders)
 ),
 

@@ -19,4 +19,4 @@ select
     temp_zone,
     is_line_split,
     oversize_unit
-from {{ ref('int_parcel_assignments') }}
+from {{ ref('int_parcels__assignments') }}

@@ -1,8 +1,8 @@
 -- One row per parcel after merge and split: what leaves the store, and what dispatch routes.
 --
--- A merge group (int_merge_groups: orders of one customer to one address, close in time) is packed per
+-- A merge group (int_merging__merge_groups: orders of one customer to one address, close in time) is packed per
 -- travel group (var temp_zone_travel_groups) into as few parcels as the limits allow
--- (int_parcel_assignments). parcel_id is readable and deterministic: merge_group_id/travel_group/parcel_no.
+-- (int_parcels__assignments). parcel_id is readable and deterministic: merge_group_id/travel_group/parcel_no.
 --
 -- is_split: the merge group became more than one parcel. split_reason says why, for the whole merge
 -- group (the same text on each of its parcels), parts joined with '; ':
@@ -14,7 +14,7 @@
 -- store_id, customer_id, address_key, business_date are the merge group's (its first order's; store,
 -- customer and address are the same for every order of a group under the default merge keys);
 -- merge_reason is the reason of the group's last order (how far it stretched the window). All of it rides
--- on int_parcel_assignments, so this model never recomputes the merge.
+-- on int_parcels__assignments, so this model never recomputes the merge.
 
 {%- set max_weight = var('parcel_max_weight_g') | int %}
 {%- set max_volume = var('parcel_max_volume_ml') | int %}
@@ -44,7 +44,7 @@ with parcels as (
         any_value(group_first_at) as group_first_at,
         any_value(group_size) as group_size,
         any_value(merge_reason) as merge_reason
-    from {{ ref('int_parcel_assignments') }}
+    from {{ ref('int_parcels__assignments') }}
     group by merge_group_id, travel_group, parcel_no
 ),
 
@@ -105,4 +105,4 @@ select
     parcels.is_proven_minimal,
     parcels.packing_method
 from parcels
-join merge_groups on merge_groups.merge_group_id = parcels.merge_group_id
+inner join merge_groups on merge_groups.merge_group_id = parcels.merge_group_id

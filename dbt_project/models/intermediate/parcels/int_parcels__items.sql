@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
--- The packable items of every merge group: what the parcel packer (int_parcel_assignments) places.
+-- The packable items of every merge group: what the parcel packer (int_parcels__assignments) places.
 --
--- Each order line of each order in int_merge_groups is one item, unless it cannot travel whole: a line
+-- Each order line of each order in int_merging__merge_groups is one item, unless it cannot travel whole: a line
 -- whose total weight or volume is over the parcel limit (vars parcel_max_weight_g, parcel_max_volume_ml)
 -- is split by quantity into chunks of at most k units, k = the most units that fit one parcel in BOTH
 -- dimensions (floor(limit / unit) for weight and for volume, the smaller). 4 x 5 kg with a 15 kg limit
@@ -32,7 +32,7 @@
 
 -- The merge group's context (store, customer, address, business day from its first order, merge_reason
 -- from its last) rides on every item, so the packer and the parcel marts read this table alone instead of
--- recomputing the merge (int_merge_groups is a view).
+-- recomputing the merge (int_merging__merge_groups is a view).
 with groups as (
     select
         order_key,
@@ -45,7 +45,7 @@ with groups as (
         max(group_size) over by_group as group_size,
         -- The last order to join says how far the group stretched its window.
         arg_max(merge_reason, group_seq) over by_group as merge_reason
-    from {{ ref('int_merge_groups') }}
+    from {{ ref('int_merging__merge_groups') }}
     window by_group as (partition by merge_group_id)
 ),
 
@@ -69,7 +69,7 @@ lines as (
         cast(coalesce(lines.volume_ml, 0) as bigint) as line_volume_ml,
         lines.temp_zone
     from {{ ref('stg_raw__order_lines') }} as lines
-    join groups on groups.order_key = lines.order_key
+    inner join groups on groups.order_key = lines.order_key
     where lines.quantity > 0
 ),
 
@@ -101,7 +101,7 @@ chunks as (
         least(series.chunk_no * chunk_units, line_quantity) as units_through
     from chunked,
         generate_series(1, (chunked.line_quantity + chunked.chunk_units - 1) // chunked.chunk_units)
-            as series(chunk_no)
+            as series (chunk_no)
 )
 
 select

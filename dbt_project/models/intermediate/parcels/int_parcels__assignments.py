@@ -1,8 +1,8 @@
 """Which parcel each packable item goes in: the split half of merge-and-split.
 
-Input: int_parcel_items (one row per item: an order line, or a quantity chunk of a line too big for one
+Input: int_parcels__items (one row per item: an order line, or a quantity chunk of a line too big for one
 parcel). Items are packed per (merge_group_id, travel_group): different travel groups never share a
-parcel. Output: every column of int_parcel_items (so the marts read this table alone) plus the item's parcel_no
+parcel. Output: every column of int_parcels__items (so the marts read this table alone) plus the item's parcel_no
 (1..n within the merge group and travel group), the packing facts of its group, and
 order_alone_parcels: the parcels the item's order's items of that travel group would need packed on their
 own, by the same rules (what splitting costs without merging; fct_merge_savings_daily compares the two).
@@ -11,7 +11,7 @@ own, by the same rules (what splitting costs without merging; fct_merge_savings_
   unit, is parcel 1. That is nearly every group, and it never leaves DuckDB.
 * Over-limit groups are fetched into Python and packed as two-dimensional bin packing (weight and
   volume, limits from vars parcel_max_weight_g / parcel_max_volume_ml passed through the model's meta):
-  - an oversize unit (one unit over a limit, flagged by int_parcel_items) gets a parcel of its own;
+  - an oversize unit (one unit over a limit, flagged by int_parcels__items) gets a parcel of its own;
   - the rest: first-fit decreasing, run twice (items sorted by weight, then by their larger share of
     either limit) and the better kept;
   - lower bound = max(ceil(sum w / W), ceil(sum v / V), items over half the weight limit, items over
@@ -19,7 +19,7 @@ own, by the same rules (what splitting costs without merging; fct_merge_savings_
   - above the bound with at most EXACT_MAX_ITEMS (10) items: exact branch-and-bound search for the fewest
     parcels (node budget per group); a completed search is a proof of minimality too.
   is_proven_minimal says whether the parcel count is proven the fewest for these items; lines that fit
-  are kept whole, so "fewest" is over whole lines and the chunks int_parcel_items made.
+  are kept whole, so "fewest" is over whole lines and the chunks int_parcels__items made.
 
 Deterministic: items are ordered by size, then (order_key, line_no, chunk_no); parcels are numbered in
 the order the packer opened them; oversize parcels come last.
@@ -180,12 +180,12 @@ def model(dbt, session):
     missing = [key for key, value in limits.items() if value in (None, "")]
     if missing:
         raise ValueError(
-            f"int_parcel_assignments: meta {', '.join(missing)} missing; it is set from vars in "
-            "models/intermediate/_intermediate__parcels.yml (run dbt with --vars from config/rules.yml)")
+            f"int_parcels__assignments: meta {', '.join(missing)} missing; it is set from vars in "
+            "models/intermediate/parcels/_parcels__models.yml (run dbt with --vars from config/rules.yml)")
     cap_w = int(limits["parcel_max_weight_g"])
     cap_v = int(limits["parcel_max_volume_ml"])
 
-    items = dbt.ref("int_parcel_items")
+    items = dbt.ref("int_parcels__items")
     items.create_view("__parcel_items", replace=True)
     session.execute(f"""
         create or replace temp table __parcel_groups as
@@ -259,7 +259,7 @@ def model(dbt, session):
         packed = packed.append_column(name, pa.array(values, type=kind))
     session.register("__parcel_packed", packed)
 
-    # Every column of int_parcel_items is carried through, so the marts read this table alone.
+    # Every column of int_parcels__items is carried through, so the marts read this table alone.
     return session.sql("""
         select
             i.*,

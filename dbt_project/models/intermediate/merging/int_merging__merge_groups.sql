@@ -10,7 +10,7 @@
 -- group's FIRST order (inclusive) and before the group was sealed (the first time any member reached a
 -- status in var merge_sealing_statuses, e.g. dispatched); otherwise it starts a new group and says why.
 -- The window is the group's first order's window: var merge_window_minutes, or, when the dynamic window
--- is on, the window int_merge_propensity chose for that customer. The address key says "same door" from
+-- is on, the window int_merging__propensity chose for that customer. The address key says "same door" from
 -- the text; the coordinates can still veto it: an order whose point is more than var merge_max_distance_m
 -- from the group's first order's point starts a new group (too_far). Without a point on either side the
 -- key alone decides (ingestion/addresses.py same_door is the same rule, measured on the labelled pairs).
@@ -39,9 +39,9 @@ with recursive orders as (
         i.customer_id,
         i.evidence as identity_evidence,
         i.confidence as identity_confidence
-    from {{ ref('stg_raw__orders') }} o
-    join {{ ref('int_customer_identities') }} i using (order_key)
-    left join {{ ref('int_order_current_status') }} s using (order_key)
+    from {{ ref('stg_raw__orders') }} as o
+    inner join {{ ref('int_merging__customer_identities') }} as i using (order_key)
+    left join {{ ref('int_orders__current_status') }} as s using (order_key)
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
 ),
@@ -55,7 +55,7 @@ sealed as (
 
 windows as (
     {%- if var('merge_dynamic_window')['enabled'] %}
-    select customer_id, business_date, window_minutes from {{ ref('int_merge_propensity') }}
+    select customer_id, business_date, window_minutes from {{ ref('int_merging__propensity') }}
     {%- else %}
     select null::varchar as customer_id, null::date as business_date, null::integer as window_minutes where false
     {%- endif %}
@@ -71,9 +71,9 @@ candidates as (
             partition by {% for key in keys %}o.{{ key }}{{ ", " if not loop.last }}{% endfor %}
             order by o.created_at, o.order_key
         ) as seq
-    from orders o
-    left join sealed s using (order_key)
-    left join windows w using (customer_id, business_date)
+    from orders as o
+    left join sealed as s using (order_key)
+    left join windows as w using (customer_id, business_date)
 ),
 
 walk as (
@@ -113,8 +113,8 @@ walk as (
             when not j.near then 'too_far'
             else 'group_sealed'
         end
-    from walk w
-    join candidates c on c.merge_key = w.merge_key and c.seq = w.seq + 1
+    from walk as w
+    inner join candidates as c on c.merge_key = w.merge_key and c.seq = w.seq + 1
     cross join lateral (
         select
             c.created_at <= w.group_first_at + to_minutes(w.group_window_minutes) as within_window,
@@ -123,7 +123,7 @@ walk as (
             c.created_at <= w.group_first_at + to_minutes(w.group_window_minutes)
                 and coalesce({{ distance_m('w.group_lat', 'w.group_lng', 'c.lat', 'c.lng') }} <= {{ var('merge_max_distance_m') }}, true)
                 and (w.group_sealed_at is null or c.created_at < w.group_sealed_at) as joins
-    ) j
+    ) as j
 ),
 
 grouped as (
@@ -144,8 +144,8 @@ grouped as (
         c.identity_evidence,
         c.identity_confidence,
         datediff('second', w.group_first_at, c.created_at) as seconds_after_first
-    from walk w
-    join candidates c using (merge_key, seq)
+    from walk as w
+    inner join candidates as c using (merge_key, seq)
 )
 
 select

@@ -9,7 +9,7 @@
 {%- set rules = var('merge_dynamic_window') %}
 
 with labelled as (
-    select * from {{ ref('int_merge_followups') }}
+    select * from {{ ref('int_merging__followups') }}
 ),
 
 daily as (
@@ -55,8 +55,8 @@ estimated as (
         g.global_rate,
         (c.history_followed_up + {{ rules['prior_strength'] }} * coalesce(g.global_rate, 0))
             / (c.history_orders + {{ rules['prior_strength'] }}) as propensity
-    from customer_history c
-    join global_history g using (business_date)
+    from customer_history as c
+    inner join global_history as g using (business_date)
 )
 
 select

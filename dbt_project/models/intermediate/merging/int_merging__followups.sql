@@ -8,9 +8,9 @@ with candidates as (
         o.address_key,
         o.business_date,
         o.created_at
-    from {{ ref('stg_raw__orders') }} o
-    join {{ ref('int_customer_identities') }} i using (order_key)
-    left join {{ ref('int_order_current_status') }} s using (order_key)
+    from {{ ref('stg_raw__orders') }} as o
+    inner join {{ ref('int_merging__customer_identities') }} as i using (order_key)
+    left join {{ ref('int_orders__current_status') }} as s using (order_key)
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
         and not i.is_ambiguous

@@ -18,9 +18,9 @@ with identities as (
         i.address_key,
         i.is_ambiguous,
         i.evidence_detail
-    from {{ ref('stg_raw__orders') }} o
-    join {{ ref('int_customer_identities') }} i using (order_key)
-    left join {{ ref('int_order_current_status') }} s using (order_key)
+    from {{ ref('stg_raw__orders') }} as o
+    inner join {{ ref('int_merging__customer_identities') }} as i using (order_key)
+    left join {{ ref('int_orders__current_status') }} as s using (order_key)
 ),
 
 -- Ambiguous orders carry a customer of their own; for "could have merged" they count at their address.
@@ -40,8 +40,8 @@ considered as (
 
 other_store_within_window as (
     select distinct c.order_key
-    from considered c
-    join {{ ref('int_merge_groups') }} g
+    from considered as c
+    inner join {{ ref('int_merging__merge_groups') }} as g
         on g.customer_id = c.customer_id
         and g.address_key = c.address_key
         and g.store_id <> c.store_id
@@ -78,6 +78,6 @@ select
         when g.break_reason = 'too_far' then 'same address text, but its coordinates are more than {{ var("merge_max_distance_m") }} m from the earlier group''s'
         else 'no other order of this customer within the window'
     end as reason
-from considered c
-left join {{ ref('int_merge_groups') }} g using (order_key)
-left join other_store_within_window o using (order_key)
+from considered as c
+left join {{ ref('int_merging__merge_groups') }} as g using (order_key)
+left join other_store_within_window as o using (order_key)

@@ -81,8 +81,8 @@ masked as (
         o.order_key,
         count(p.full_mobile) as matches,
         min(p.full_mobile) as matched_mobile
-    from with_tokens o
-    left join known_people p
+    from with_tokens as o
+    left join known_people as p
         on p.address_key = o.address_key
         and right(p.full_mobile, length(o.phone_tail)) = o.phone_tail
         and (o.phone_prefix is null or left(p.full_mobile, 3) = o.phone_prefix)
@@ -95,7 +95,7 @@ people_at_address as (
     select address_key, 'm:' || full_mobile as customer_id, surname from known_people
     union
     select o.address_key, 'k:' || o.address_key || ':' || o.phone_token, any_value(o.surname)
-    from with_tokens o join masked m using (order_key)
+    from with_tokens as o inner join masked as m using (order_key)
     where m.matches = 0
     group by o.address_key, o.phone_token
 ),
@@ -109,8 +109,8 @@ weak as (
         min(p.customer_id) as only_person,
         count(p.customer_id) filter (where p.surname is distinct from o.surname and o.surname is not null and p.surname is not null)
             as conflicting_surnames
-    from with_tokens o
-    left join people_at_address p on p.address_key = o.address_key
+    from with_tokens as o
+    left join people_at_address as p on p.address_key = o.address_key
     where o.full_mobile is null and not o.partial_phone
     group by o.order_key
 ),
@@ -148,9 +148,9 @@ resolved as (
         end as candidate_people,
         o.phone_token,
         o.surname
-    from with_tokens o
-    left join masked m using (order_key)
-    left join weak w using (order_key)
+    from with_tokens as o
+    left join masked as m using (order_key)
+    left join weak as w using (order_key)
 )
 
 select

@@ -29,7 +29,7 @@ orders as (
         coalesce(status.current_status, orders.status) as current_status,
         greatest(orders.created_at, coalesce(status.cancelled_at, status.status_at, orders.created_at)) as cancelled_at
     from {{ ref('stg_raw__orders') }} as orders
-    left join {{ ref('int_order_current_status') }} as status
+    left join {{ ref('int_orders__current_status') }} as status
         on status.order_key = orders.order_key
 ),
 
