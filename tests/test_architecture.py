@@ -132,3 +132,16 @@ def test_the_rules_see_the_packages():
     assert {"ingestion", "dispatch", "orchestration", "dashboards", "simulator"} <= set(EXISTING)
     cli = _imports(ROOT / "orchestration" / "cli" / "simulate.py")
     assert any(_package_of(module) == "simulator" for module in cli)
+
+
+def test_orchestration_layers():
+    """Inside orchestration: the domain folders never import the assembly (definitions), the runner (pipeline)
+    or the CLI; nothing but the CLI itself imports the CLI."""
+    for path in sorted((ROOT / "orchestration").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for module in _imports(path):
+            if relative.startswith("orchestration/defs/"):
+                assert not module.startswith(("orchestration.definitions", "orchestration.pipeline", "orchestration.cli")), (
+                    f"{relative} imports {module}")
+            if not relative.startswith("orchestration/cli/"):
+                assert not module.startswith("orchestration.cli"), f"{relative} imports {module}"

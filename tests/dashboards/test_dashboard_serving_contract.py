@@ -1,4 +1,4 @@
-"""The contract between the pipeline's serving snapshot (orchestration/serving.py) and the pages: every table
+"""The contract between the pipeline's serving snapshot (orchestration/defs/serving/publish.py) and the pages: every table
 a page reads is published, with the columns the pages query (as in the marts' yml files)."""
 
 from __future__ import annotations
