@@ -1,7 +1,9 @@
 """orderhub dashboards: the app frame. Run with ``streamlit run dashboards/app.py``.
 
 The frame sets up the page, renders the language switch and the navigation, then runs the chosen page.
-Each page is one file under ``views/``; add a page by adding a file there and an entry to ``SECTIONS``.
+Each page is one file under ``views/`` (rendering, inside ``components.run_page``) and one under ``queries/``
+(its SQL and ``fetch_<page>``); add a page by adding both, an entry to ``SECTIONS`` and one to
+``queries.PAGE_FETCHERS``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Rendering pieces every page shares: the page frame (settings, refresh, snapshot state), the snapshot stamp,
-the "no data yet" message, masked tables, charts and filters.
+"""Rendering pieces every page shares: the page frame (settings, refresh, snapshot state), the snapshot stamps
+(a caption on most pages; "last updated", large, on the live page), the "no data yet" message, masked tables,
+charts and filters.
 
 Tables are built with :func:`frame`, which passes every cell through :func:`dashboards.masking.mask_cell`:
 no page can show an unmasked phone number, whatever column it turns up in.
@@ -20,8 +21,9 @@ from dashboards import settings, snapshot
 from dashboards.formatting import format_age, format_count, format_time
 from dashboards.i18n import Lang, t
 from dashboards.masking import mask_cell
-from dashboards.queries import Row, SnapshotMeta
-from dashboards.ui import current_lang
+from dashboards.queries.live import LiveData
+from dashboards.queries.reader import Row, SnapshotMeta
+from dashboards.ui import current_lang, wall_mode
 
 T = TypeVar("T")
 
@@ -49,8 +51,17 @@ def run_page(title_key: str, body: Callable[[Path, Lang, float], None]) -> None:
 def load(path: Path, page: str, lang: Lang, **params: Any) -> Any | None:
     """The page's data from the snapshot, or None after telling the user why there is none (no snapshot yet:
     info; unreadable file: error naming it)."""
+    return _loaded(lambda: snapshot.load_page(path, page, **params), path, lang)
+
+
+def load_live(path: Path, lang: Lang) -> LiveData | None:
+    """The live page's data, or None after saying why, as :func:`load`."""
+    return _loaded(lambda: snapshot.load_live(path), path, lang)
+
+
+def _loaded(read: Callable[[], T | None], path: Path, lang: Lang) -> T | None:
     try:
-        data = snapshot.load_page(path, page, **params)
+        data = read()
     except duckdb.Error as exc:
         st.error(t("snapshot.unreadable", lang, path=path, error=exc))
         return None
@@ -65,18 +76,54 @@ def stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datetime |
     if published is None:
         st.caption(f":red[{t('stamp.unknown', lang)}]")
         return
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    age = (now - published).total_seconds()
+    age = _age(published, now)
     text = t(
         "snapshot.published",
         lang,
-        published=format_time(published + timedelta(hours=8)),
+        published=format_time(to_local(published)),
         age=format_age(age, lang),
-        run_id=f"`{((meta.run_id if meta else None) or '—').replace('`', '')}`",
+        run_id=_run_id(meta),
         refresh=f"{refresh:g}",
     )
-    st.caption(f":red[{text}]" if age > settings.stale_after_seconds() else text)
+    st.caption(f":red[{text}]" if _is_stale(age) else text)
     stale_parts(meta, lang)
+
+
+def live_stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datetime | None = None) -> None:
+    """The live page's stamp, read from across the room: "last updated N s ago" in large type (a heading in
+    big-screen mode; red and bold when stale), then the run, the newest order and the refresh interval."""
+    published = meta.published_at if meta else None
+    if published is None:
+        st.markdown(f":red[{t('stamp.unknown', lang)}]")
+    else:
+        age = _age(published, now)
+        text = t("stamp.updated", lang, age=format_age(age, lang))
+        # On the wall the stamp is a heading: "is this screen live?" must be answerable from across the room.
+        heading = "#### " if wall_mode() else ""
+        st.markdown(heading + (f":red[**{text}**]" if _is_stale(age) else text))
+    latest = meta.latest_order_at if meta else None
+    st.caption(
+        t("stamp.details", lang, run_id=_run_id(meta), latest_order=format_time(to_local(latest)),
+          refresh=f"{refresh:g}")
+    )
+    stale_parts(meta, lang)
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """A naive UTC time of the snapshot as Shanghai wall time (UTC+8 all year)."""
+    return None if value is None else value + timedelta(hours=8)
+
+
+def _age(published: datetime, now: datetime | None) -> float:
+    return ((now or datetime.now(UTC).replace(tzinfo=None)) - published).total_seconds()
+
+
+def _is_stale(age: float) -> bool:
+    return age > settings.stale_after_seconds()
+
+
+def _run_id(meta: SnapshotMeta | None) -> str:
+    return f"`{((meta.run_id if meta else None) or '—').replace('`', '')}`"
 
 
 def stale_parts(meta: SnapshotMeta | None, lang: Lang) -> None:
@@ -85,7 +132,7 @@ def stale_parts(meta: SnapshotMeta | None, lang: Lang) -> None:
     if meta and meta.run_problems and not meta.stale_parts:
         st.warning(t("run.failed_refreshed", lang, problem=meta.run_problems[:300]))
     for part in meta.stale_parts if meta else ():
-        as_of = format_time(part.as_of + timedelta(hours=8)) if part.as_of else t("stale.never", lang)
+        as_of = format_time(to_local(part.as_of)) if part.as_of else t("stale.never", lang)
         st.warning(t("stale.part", lang, part=t(f"stale.part.{part.part}", lang), as_of=as_of,
                      problem=(part.problem or "")[:300]))
 
@@ -118,13 +165,13 @@ def table(data: pd.DataFrame, lang: Lang, *, limit: int | None = None) -> None:
         st.caption(t("list.truncated", lang, n=format_count(limit)))
 
 
-def bar_chart(data: pd.DataFrame, lang: Lang, *, stack: bool | str = True) -> None:
+def bar_chart(data: pd.DataFrame, lang: Lang, *, stack: bool | str = True, height: int | str = "content") -> None:
     """A long-format frame (x, series, y) as a bar chart; "no data" when empty."""
     if data.empty:
         st.caption(t("no_data", lang))
         return
     x, color, y = data.columns
-    st.bar_chart(data, x=x, y=y, color=color, stack=stack)
+    st.bar_chart(data, x=x, y=y, color=color, stack=stack, height=height)
 
 
 def choose(

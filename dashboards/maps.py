@@ -19,7 +19,7 @@ import pydeck as pdk
 from dashboards.formatting import MISSING, format_time
 from dashboards.i18n import Lang, t
 from dashboards.masking import mask_name
-from dashboards.queries import Row
+from dashboards.queries.reader import Row
 
 STORE_COLOR = [30, 41, 59]
 RIDER_COLOR = [37, 99, 235]

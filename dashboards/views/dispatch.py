@@ -17,7 +17,8 @@ from dashboards.formatting import MISSING, format_count, format_pct, ratio
 from dashboards.i18n import Lang, label, t
 from dashboards.maps import format_km, hhmm, route_map
 from dashboards.masking import mask_name
-from dashboards.queries import LIST_LIMIT, DispatchData, Row
+from dashboards.queries.dispatch import DispatchData
+from dashboards.queries.reader import LIST_LIMIT, Row
 
 SOLVERS = ("pyvrp", "greedy")
 

@@ -12,7 +12,8 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_time
 from dashboards.i18n import Lang, label, t
-from dashboards.queries import LIST_LIMIT, ExceptionData, Row
+from dashboards.queries.exceptions import ExceptionData
+from dashboards.queries.reader import LIST_LIMIT, Row
 
 
 def render() -> None:

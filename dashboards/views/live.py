@@ -5,34 +5,27 @@ and planned routes, and the newest exceptions. In big-screen mode (sidebar toggl
 one screen in large type: the five headline tiles, orders per minute over the map, per hour over the newest
 exceptions; the money and ingest tiles and the detail tables stay on the desk view.
 
-Streamlit runs this file as the page script (``__name__ == "__main__"``); importing it (as the tests do, for
-the table builders) has no side effects.
+The page runs in the frame every page shares (``components.run_page``: title, settings, refresh); its stamp
+is the large "last updated" one. Streamlit runs this file as the page script (``__name__ == "__main__"``);
+importing it (as the tests do, for the table builders) has no side effects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import maps, settings, snapshot
-from dashboards.formatting import (
-    format_age,
-    format_count,
-    format_money,
-    format_pct,
-    format_time,
-    ratio,
-)
+from dashboards import components as ui
+from dashboards import maps
+from dashboards.formatting import format_count, format_money, format_pct, format_time, ratio
 from dashboards.i18n import Lang, label, t
-from dashboards.masking import mask_cell
-from dashboards.components import stale_parts
-from dashboards.queries import KNOWN_CHANNELS, RECENT_MINUTES, DayTotals, Headline, LiveMap, Row, SnapshotMeta
-from dashboards.ui import current_lang, wall_mode
+from dashboards.queries.live import RECENT_MINUTES, DayTotals, Headline, LiveMap
+from dashboards.queries.reader import KNOWN_CHANNELS, Row
+from dashboards.ui import wall_mode
 
 # The live page's tiles are read from across the room: larger than Streamlit's default on every screen.
 LIVE_CSS = """
@@ -47,36 +40,16 @@ WALL_MAP_HEIGHT = 430
 
 
 def render() -> None:
-    lang = current_lang()
     st.html(LIVE_CSS)
-    st.title(t("page.live", lang))
-    try:
-        refresh = settings.refresh_seconds()
-        stale_after = settings.stale_after_seconds()
-    except settings.SettingsError as exc:
-        st.error(str(exc))
-        return
-    path = settings.serving_path()
-
-    @st.fragment(run_every=refresh)
-    def live_panel() -> None:
-        render_panel(path, lang, refresh=refresh, stale_after=stale_after)
-
-    live_panel()
+    ui.run_page("page.live", body)
 
 
-def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) -> None:
+def body(path: Path, lang: Lang, refresh: float) -> None:
     """Everything below the title; re-rendered on every refresh."""
-    try:
-        data = snapshot.load_live(path)
-    except duckdb.Error as exc:
-        st.error(t("snapshot.unreadable", lang, path=path, error=exc))
-        return
+    data = ui.load_live(path, lang)
     if data is None:
-        st.info(t("snapshot.missing", lang, path=path))
         return
-
-    render_stamp(data.meta, lang, refresh=refresh, stale_after=stale_after, now=_utc_now())
+    ui.live_stamp(data.meta, lang, refresh)
     if data.business_date is None or data.totals is None:
         st.info(t("snapshot.no_orders", lang))
         return
@@ -89,13 +62,13 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
         left, right = st.columns([3, 2])
         with left:
             st.caption(t("chart.recent", lang, n=RECENT_MINUTES))
-            _chart(recent_chart_frame(data.recent_minutely, lang), kind="bar", lang=lang, height=260)
+            ui.bar_chart(recent_chart_frame(data.recent_minutely, lang), lang, height=260)
             render_map(data.live_map, lang, height=WALL_MAP_HEIGHT)
         with right:
             st.caption(t("chart.hourly", lang))
-            _chart(hourly_chart_frame(data.hourly, lang), kind="bar", lang=lang, height=260)
+            ui.bar_chart(hourly_chart_frame(data.hourly, lang), lang, height=260)
             st.subheader(t("section.exceptions", lang))
-            _table(exceptions_table(data.newest_exceptions[:WALL_EXCEPTIONS], lang), lang)
+            ui.table(exceptions_table(data.newest_exceptions[:WALL_EXCEPTIONS], lang), lang)
         if data.totals.unbalanced_batches:
             st.warning(t("ingest.unbalanced", lang, n=format_count(data.totals.unbalanced_batches)))
         return
@@ -105,56 +78,29 @@ def render_panel(path: Path, lang: Lang, *, refresh: float, stale_after: float) 
     recent_col, hourly_col = st.columns([3, 2])
     with recent_col:
         st.caption(t("chart.recent", lang, n=RECENT_MINUTES))
-        _chart(recent_chart_frame(data.recent_minutely, lang), kind="bar", lang=lang)
+        ui.bar_chart(recent_chart_frame(data.recent_minutely, lang), lang)
     with hourly_col:
         st.caption(t("chart.hourly", lang))
-        _chart(hourly_chart_frame(data.hourly, lang), kind="bar", lang=lang)
+        ui.bar_chart(hourly_chart_frame(data.hourly, lang), lang)
 
     render_map(data.live_map, lang)
     st.subheader(t("section.channels", lang))
-    _table(channel_table(data.channels, lang), lang)
+    ui.table(channel_table(data.channels, lang), lang)
 
     ingest_col, quarantine_col = st.columns(2)
     with ingest_col:
         st.subheader(t("section.ingest", lang))
-        _table(ingest_table(data.ingest_by_channel, lang), lang)
+        ui.table(ingest_table(data.ingest_by_channel, lang), lang)
         if data.reference_ingest:
             st.caption(reference_ingest_text(data.reference_ingest, lang))
         if data.settlement_ingest:
             st.caption(reference_ingest_text(data.settlement_ingest, lang, key="ingest.settlement"))
     with quarantine_col:
         st.subheader(t("section.quarantine", lang))
-        _table(quarantine_table(data.top_quarantine, lang), lang)
+        ui.table(quarantine_table(data.top_quarantine, lang), lang)
 
     st.subheader(t("section.exceptions", lang))
-    _table(exceptions_table(data.newest_exceptions, lang), lang)
-
-
-def render_stamp(
-    meta: SnapshotMeta | None, lang: Lang, *, refresh: float, stale_after: float, now: datetime
-) -> None:
-    """"Last updated N s ago" from the snapshot's publish time; red once older than ``stale_after``."""
-    published_at = meta.published_at if meta else None
-    if published_at is None:
-        st.markdown(f":red[{t('stamp.unknown', lang)}]")
-    else:
-        age = (now - published_at).total_seconds()
-        text = t("stamp.updated", lang, age=format_age(age, lang))
-        # On the wall the stamp is a heading: "is this screen live?" must be answerable from across the room.
-        heading = "#### " if wall_mode() else ""
-        st.markdown(heading + (f":red[**{text}**]" if age > stale_after else text))
-    run_id = (meta.run_id if meta else None) or "—"
-    latest = meta.latest_order_at if meta else None
-    st.caption(
-        t(
-            "stamp.details",
-            lang,
-            run_id=f"`{run_id.replace('`', '')}`",
-            latest_order=format_time(_to_local(latest)),
-            refresh=f"{refresh:g}",
-        )
-    )
-    stale_parts(meta, lang)
+    ui.table(exceptions_table(data.newest_exceptions, lang), lang)
 
 
 def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) -> None:
@@ -311,7 +257,7 @@ def recent_chart_frame(rows: Iterable[Row], lang: Lang, minutes: int = RECENT_MI
 
 
 def channel_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
-    return _frame(
+    return ui.frame(
         rows,
         lang,
         {
@@ -328,7 +274,7 @@ def channel_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
 
 
 def ingest_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
-    return _frame(
+    return ui.frame(
         rows,
         lang,
         {
@@ -354,7 +300,7 @@ def reference_ingest_text(totals: Row, lang: Lang, key: str = "ingest.reference"
 
 
 def quarantine_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
-    return _frame(
+    return ui.frame(
         rows,
         lang,
         {
@@ -368,7 +314,7 @@ def quarantine_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
 
 
 def exceptions_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
-    return _frame(
+    return ui.frame(
         rows,
         lang,
         {
@@ -382,45 +328,6 @@ def exceptions_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.detail": lambda r: r["detail"],
         },
     )
-
-
-def _frame(rows: Iterable[Row], lang: Lang, columns: dict[str, Callable[[Row], object]]) -> pd.DataFrame:
-    # Every cell is masked (phone numbers in exception details), as on every page.
-    rows_ = list(rows)
-    return pd.DataFrame(
-        {t(key, lang): [mask_cell(cell(r)) for r in rows_] for key, cell in columns.items()}, dtype=object
-    )
-
-
-# --- rendering helpers ------------------------------------------------------------------------------------------
-
-
-def _table(frame: pd.DataFrame, lang: Lang) -> None:
-    if frame.empty:
-        st.caption(t("no_data", lang))
-        return
-    st.dataframe(frame, hide_index=True, width="stretch")
-
-
-def _chart(frame: pd.DataFrame, *, kind: str, lang: Lang, height: int | str = "content") -> None:
-    if frame.empty:
-        st.caption(t("no_data", lang))
-        return
-    x, color, y = frame.columns
-    # Bars, stacked by channel (the per-minute frame carries zero rows for quiet minutes).
-    if kind == "bar":
-        st.bar_chart(frame, x=x, y=y, color=color, stack=True, height=height)
-    else:
-        st.line_chart(frame, x=x, y=y, color=color, height=height)
-
-
-def _to_local(value: datetime | None) -> datetime | None:
-    # snapshot_meta times are naive UTC; Asia/Shanghai is UTC+8 all year.
-    return None if value is None else value + timedelta(hours=8)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, ratio
 from dashboards.i18n import Lang, t
-from dashboards.queries import TREND_DAYS, ParcelData, Row
+from dashboards.queries.parcels import ParcelData
+from dashboards.queries.reader import TREND_DAYS, Row
 
 
 def render() -> None:

@@ -15,7 +15,8 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, format_time, ratio
 from dashboards.i18n import Lang, label, t
-from dashboards.queries import DQ_RECENT_VALIDATIONS, LIST_LIMIT, QualityData, Row
+from dashboards.queries.quality import DQ_RECENT_VALIDATIONS, QualityData
+from dashboards.queries.reader import LIST_LIMIT, Row
 
 
 def render() -> None:

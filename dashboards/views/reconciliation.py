@@ -18,7 +18,8 @@ from dashboards import export, queries
 from dashboards.formatting import format_count, format_money
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import looks_like_name, mask_name
-from dashboards.queries import LIST_LIMIT, SETTLEMENT_CHANNELS, TREND_DAYS, ReconData, ReconExport, Row
+from dashboards.queries.reader import LIST_LIMIT, TREND_DAYS, Row
+from dashboards.queries.reconciliation import SETTLEMENT_CHANNELS, ReconData, ReconExport
 
 
 def render() -> None:
@@ -108,8 +109,7 @@ def workbook_bytes(rows: ReconExport, source: str, now: datetime | None = None) 
     generated = (now or datetime.now(UTC).replace(tzinfo=None)) + timedelta(hours=8)
     run = rows.meta.run_id if rows.meta and rows.meta.run_id else "—"
     note = "" if rows.complete_lines else " · 仅差异行 variance lines only"
-    return export.recon_workbook(rows.recon_date, rows.daily, rows.lines, rows.payout,
-                                 source=f"{source} (run {run}){note}", generated=generated)
+    return export.recon_workbook(rows, source=f"{source} (run {run}){note}", generated=generated)
 
 
 def render_tiles(channels: Iterable[Row], lang: Lang) -> None:

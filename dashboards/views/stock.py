@@ -13,7 +13,8 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, format_time
 from dashboards.i18n import Lang, label, t
-from dashboards.queries import LIST_LIMIT, RISK_COVER_HOURS, Row, StockData
+from dashboards.queries.reader import LIST_LIMIT, Row
+from dashboards.queries.stock import RISK_COVER_HOURS, StockData
 
 
 def render() -> None:

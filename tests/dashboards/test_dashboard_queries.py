@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 
 from dashboards import queries
+from dashboards.queries.live import DayTotals
+from dashboards.queries.reader import KNOWN_CHANNELS
 
 from dashboard_snapshots import DAY, Snapshot, publish, write_snapshot
 
@@ -20,7 +22,7 @@ def test_day_totals(serving: Path):
     Shanghai day (E2 at 16:30 UTC the day before counts, E1 at 15:30 UTC does not)."""
     data = queries.read_live(serving)
     assert data.business_date == date(2026, 11, 26)
-    assert data.totals == queries.DayTotals(
+    assert data.totals == DayTotals(
         orders=500,
         cancelled_orders=12,
         paid_amount=Decimal("1242346.14"),
@@ -40,7 +42,7 @@ def test_channel_rows_list_every_channel_in_fixed_order(serving: Path):
     snap.daily.append((DAY, "douyin", 5, 0, "50.00", 5, 0, 0))
     publish(serving, snap)
     rows = queries.read_live(serving).channels
-    assert [r["channel"] for r in rows] == [*queries.KNOWN_CHANNELS, "douyin"]
+    assert [r["channel"] for r in rows] == [*KNOWN_CHANNELS, "douyin"]
     eleme = rows[3]
     assert eleme == {
         "channel": "eleme",
@@ -73,7 +75,7 @@ def test_reference_batches_are_kept_apart_from_order_channels(serving: Path):
     """Reference-data loads (channel 'reference/...') are neither a row of the per-channel table nor part
     of the loaded/quarantined tiles; they are summed separately."""
     data = queries.read_live(serving)
-    assert [r["channel"] for r in data.ingest_by_channel] == list(queries.KNOWN_CHANNELS)
+    assert [r["channel"] for r in data.ingest_by_channel] == list(KNOWN_CHANNELS)
     assert (data.totals.landed, data.totals.loaded, data.totals.quarantined) == (509, 500, 5)
     assert data.reference_ingest == {
         "batches": 1, "landed": 300, "loaded": 299, "quarantined": 1, "duplicate": 0, "unbalanced_batches": 0

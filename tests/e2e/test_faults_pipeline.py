@@ -2,12 +2,16 @@
 is killed (SIGKILL, through the named crash points) while reading landing files, while writing the raw
 tables, during dbt (the dbt subprocess killed with it) and while publishing a snapshot over an existing one,
 and rerun after each kill. After every kill the dashboard's snapshot is absent or the previous whole one,
-never half-written; at the end the warehouse equals a clean run's, data-quality results included."""
+never half-written; at the end the warehouse equals a clean run's, data-quality results included, and the
+day's reconciliation built on either is the same."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -63,6 +67,24 @@ def quality(warehouse: Path) -> list[tuple]:
         con.close()
 
 
+def reconciliation(landing: Path, warehouse: Path) -> list[tuple]:
+    """The day's reconciliation lines built by `orderhub recon run` on a warehouse (what finance would get)."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "recon", "run", "--date", DAY.isoformat(),
+         "--landing", str(landing), "--warehouse", str(warehouse)],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT settlement_channel, recon_status, count(*), sum(abs(variance_amount)) "
+                           "FROM marts.fct_reconciliation_lines GROUP BY ALL ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert rows, "the simulated day's statements were reconciled"
+    return rows
+
+
 def test_kills_anywhere_in_a_micro_batch_then_rerun_equal_a_clean_run(small_day, tmp_path):
     """The kill sequence of the module docstring; each kill is a real SIGKILL at a named point."""
     clean = tmp_path / "clean" / "orderhub.duckdb"
@@ -90,6 +112,7 @@ def test_kills_anywhere_in_a_micro_batch_then_rerun_equal_a_clean_run(small_day,
 
     assert fingerprint(warehouse) == fingerprint(clean)
     assert quality(warehouse) == quality(clean)
+    assert reconciliation(small_day, warehouse) == reconciliation(small_day, clean)
     assert quality(clean), "the clean run stored no data-quality validation"
     con = duckdb.connect(str(snapshot), read_only=True)
     try:

@@ -19,8 +19,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 RUN_DEPENDENT = {"batch_id", "received_at", "quarantined_at", "started_at", "finished_at", "done_at", "published_at", "run_id"}
 COMPARED_TABLES = (
     "raw.orders", "raw.order_lines", "raw.order_events", "raw.quarantine", "raw.order_versions",
-    "raw.stores", "raw.products", "marts.fct_orders", "marts.fct_channel_kpis_hourly", "marts.fct_exceptions",
+    "raw.stores", "raw.products", "raw.settlement_lines", "raw.stock_snapshots", "raw.stock_movements",
+    "marts.fct_orders", "marts.fct_channel_kpis_hourly", "marts.fct_exceptions",
+    # Parcels, stock and what reconciliation reads (its input lines above; the finance marts are the daily job's).
+    "marts.fct_parcels", "marts.fct_merge_savings_daily", "marts.fct_stock_positions", "marts.fct_oversell_events",
 )
+# The snapshot's tables copied whole from the marts; its own meta and status tables are per run.
+SNAPSHOT_COMPARED = ("fct_exceptions", "fct_stock_positions", "fct_channel_kpis_hourly", "fct_merge_savings_daily")
 
 
 def orderhub_run(landing: Path, warehouse: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
@@ -46,9 +51,24 @@ def fingerprint(db: Path) -> dict[str, list[tuple]]:
             "select channel, sum(files), sum(landed), sum(loaded), sum(quarantined), sum(duplicate) "
             "from raw.ingest_batches group by channel order by channel"
         ).fetchall()
-        return out
+        # The solver stops on a time limit, so routes may differ between two runs; what may not differ is which
+        # parcels each solver was given, each planned exactly once (on a trip or reported unassigned).
+        out["dispatch.parcels"] = con.execute(
+            "select solver, parcel_id, count(*) from (select solver, parcel_id from dispatch.dispatch_stops "
+            "union all select solver, parcel_id from dispatch.dispatch_unassigned) group by all order by all"
+        ).fetchall()
     finally:
         con.close()
+    snapshot = db.with_name("serving.duckdb")
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        for table in SNAPSHOT_COMPARED:
+            columns = [r[0] for r in con.execute(f"describe {table}").fetchall() if r[0] not in RUN_DEPENDENT]
+            select = ", ".join(f'"{c}"' for c in columns)
+            out[f"snapshot.{table}"] = con.execute(f"select {select} from {table} order by all").fetchall()
+    finally:
+        con.close()
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -201,7 +201,8 @@ def test_workbook_reads_back(runs, tmp_path):
     """The workbook has a summary sheet (one row per channel, SUM totals, frozen header) and one sheet per
     channel holding exactly that channel's items, variances first by size, money formatted, header frozen
     and filterable, columns sized to their content."""
-    from orchestration.recon_report import CHANNEL_SHEETS, MONEY, write_report
+    from dashboards.workbook import CHANNEL_SHEETS, MONEY
+    from orchestration.recon_report import write_report
 
     _, db, *_ = runs
     day = WEEK[3]

@@ -1,0 +1,191 @@
+"""The dispatch page's queries: the latest planned day per solver, its waves, routes, stops and parcels not
+dispatched, and the chosen solver's plans next to the greedy baseline's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+
+from dashboards.queries.reader import LIST_LIMIT, STORE_LOCATIONS, TO_LOCAL, Row, SnapshotMeta, page_state, rows
+
+DISPATCH_PAGE_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned")
+
+DISPATCH_LATEST_DATE = """
+SELECT max(business_date) AS business_date
+FROM (SELECT business_date FROM dispatch_routes UNION ALL SELECT business_date FROM dispatch_unassigned)
+"""
+
+# Per solver for the day: what the plan achieves. The greedy plan is the baseline PyVRP is compared with.
+DISPATCH_SOLVERS = """
+WITH routes AS (
+    SELECT solver, count(*) AS routes, sum(stops) AS stops, sum(distance_m) AS distance_m,
+           sum(duration_s) AS duration_s
+    FROM dispatch_routes WHERE business_date = $business_date GROUP BY solver
+),
+stops AS (
+    SELECT solver, count(*) FILTER (WHERE on_time) AS on_time_stops, count(*) FILTER (WHERE NOT on_time) AS late_stops
+    FROM dispatch_stops WHERE business_date = $business_date GROUP BY solver
+),
+unassigned AS (
+    SELECT solver, count(*) AS unassigned FROM dispatch_unassigned WHERE business_date = $business_date GROUP BY solver
+),
+solvers AS (SELECT solver FROM routes UNION SELECT solver FROM unassigned)
+SELECT
+    s.solver,
+    coalesce(r.routes, 0)::BIGINT        AS routes,
+    coalesce(r.stops, 0)::BIGINT         AS stops,
+    coalesce(r.distance_m, 0)::BIGINT    AS distance_m,
+    coalesce(r.duration_s, 0)::BIGINT    AS duration_s,
+    coalesce(st.on_time_stops, 0)::BIGINT AS on_time_stops,
+    coalesce(st.late_stops, 0)::BIGINT   AS late_stops,
+    coalesce(u.unassigned, 0)::BIGINT    AS unassigned
+FROM solvers AS s
+LEFT JOIN routes AS r USING (solver)
+LEFT JOIN stops AS st USING (solver)
+LEFT JOIN unassigned AS u USING (solver)
+ORDER BY s.solver = 'pyvrp' DESC, s.solver
+"""
+
+DISPATCH_WAVES = f"""
+SELECT DISTINCT wave_at + {TO_LOCAL} AS wave_local
+FROM dispatch_routes
+WHERE business_date = $business_date AND solver = $solver
+ORDER BY wave_local DESC
+"""
+
+DISPATCH_STORES = """
+SELECT DISTINCT store_id FROM dispatch_routes WHERE business_date = $business_date AND store_id IS NOT NULL
+UNION
+SELECT DISTINCT store_id FROM dispatch_unassigned WHERE business_date = $business_date AND store_id IS NOT NULL
+ORDER BY store_id
+"""
+
+_ROUTE_FILTER = f"""
+    business_date = $business_date AND solver = $solver
+    AND ($store_id IS NULL OR store_id = $store_id)
+    AND ($wave_local IS NULL OR wave_at + {TO_LOCAL} = $wave_local)
+"""
+
+
+def dispatch_routes_sql(with_riders: bool) -> str:
+    rider = "rd.name AS rider_name, rd.vehicle AS vehicle" if with_riders else "NULL AS rider_name, NULL AS vehicle"
+    join = (
+        "LEFT JOIN (SELECT rider_id, any_value(name) AS name, any_value(vehicle) AS vehicle FROM riders "
+        "GROUP BY rider_id) AS rd USING (rider_id)"
+        if with_riders
+        else ""
+    )
+    return f"""
+WITH late AS (
+    SELECT route_id, count(*) FILTER (WHERE NOT on_time) AS late_stops
+    FROM dispatch_stops WHERE business_date = $business_date AND solver = $solver GROUP BY route_id
+)
+SELECT r.route_id, r.store_id, r.wave_at + {TO_LOCAL} AS wave_local, r.rider_id, {rider},
+       r.depart_at + {TO_LOCAL} AS depart_local, r.return_at + {TO_LOCAL} AS return_local, r.stops,
+       r.distance_m, r.duration_s, r.load_g, r.cold_ml, coalesce(l.late_stops, 0)::BIGINT AS late_stops
+FROM dispatch_routes AS r
+LEFT JOIN late AS l USING (route_id)
+{join}
+WHERE r.business_date = $business_date AND r.solver = $solver
+  AND ($store_id IS NULL OR r.store_id = $store_id)
+  AND ($wave_local IS NULL OR r.wave_at + {TO_LOCAL} = $wave_local)
+ORDER BY r.wave_at DESC, r.store_id, r.route_id
+"""
+
+
+DISPATCH_STOPS = f"""
+SELECT route_id, store_id, seq, parcel_id, lat, lng, arrival + {TO_LOCAL} AS arrival_local,
+       promised_to + {TO_LOCAL} AS promised_local, on_time
+FROM dispatch_stops
+WHERE {_ROUTE_FILTER}
+ORDER BY route_id, seq
+"""
+
+DISPATCH_UNASSIGNED = f"""
+SELECT store_id, parcel_id, reason, ready_at + {TO_LOCAL} AS ready_local, promised_to + {TO_LOCAL} AS promised_local
+FROM dispatch_unassigned
+WHERE business_date = $business_date AND solver = $solver AND ($store_id IS NULL OR store_id = $store_id)
+ORDER BY promised_to NULLS LAST, parcel_id
+LIMIT $limit
+"""
+
+# Per store and wave: the chosen solver's plan next to the greedy baseline's (distance, on-time stops).
+DISPATCH_PLANS = f"""
+WITH routes AS (
+    SELECT store_id, wave_at, solver, count(*) AS routes, sum(stops) AS stops, sum(distance_m) AS distance_m
+    FROM dispatch_routes WHERE business_date = $business_date GROUP BY store_id, wave_at, solver
+),
+stops AS (
+    SELECT store_id, wave_at, solver, count(*) FILTER (WHERE on_time) AS on_time_stops
+    FROM dispatch_stops WHERE business_date = $business_date GROUP BY store_id, wave_at, solver
+),
+plans AS (SELECT DISTINCT store_id, wave_at FROM routes)
+SELECT
+    p.store_id,
+    p.wave_at + {TO_LOCAL}                     AS wave_local,
+    coalesce(c.routes, 0)::BIGINT               AS routes,
+    coalesce(c.stops, 0)::BIGINT                AS stops,
+    coalesce(c.distance_m, 0)::BIGINT           AS distance_m,
+    coalesce(cs.on_time_stops, 0)::BIGINT       AS on_time_stops,
+    coalesce(g.stops, 0)::BIGINT                AS greedy_stops,
+    g.distance_m::BIGINT                        AS greedy_distance_m,
+    coalesce(gs.on_time_stops, 0)::BIGINT       AS greedy_on_time_stops
+FROM plans AS p
+LEFT JOIN routes AS c ON c.store_id = p.store_id AND c.wave_at = p.wave_at AND c.solver = $solver
+LEFT JOIN stops AS cs ON cs.store_id = p.store_id AND cs.wave_at = p.wave_at AND cs.solver = $solver
+LEFT JOIN routes AS g ON g.store_id = p.store_id AND g.wave_at = p.wave_at AND g.solver = 'greedy'
+LEFT JOIN stops AS gs ON gs.store_id = p.store_id AND gs.wave_at = p.wave_at AND gs.solver = 'greedy'
+WHERE ($store_id IS NULL OR p.store_id = $store_id)
+  AND ($wave_local IS NULL OR p.wave_at + {TO_LOCAL} = $wave_local)
+ORDER BY p.wave_at DESC, p.store_id
+"""
+
+
+@dataclass(frozen=True)
+class DispatchData:
+    """The dispatch page for one business day and solver (routes, their stops for the map, unassigned
+    parcels), filtered to a store and a wave when asked. ``stores`` are the locations for the map."""
+
+    meta: SnapshotMeta | None
+    missing: tuple[str, ...]
+    business_date: date | None = None
+    solvers: tuple[Row, ...] = ()
+    waves: tuple[datetime, ...] = ()
+    store_ids: tuple[str, ...] = ()
+    routes: tuple[Row, ...] = ()
+    stops: tuple[Row, ...] = ()
+    unassigned: tuple[Row, ...] = ()
+    stores: tuple[Row, ...] = ()
+    plans: tuple[Row, ...] = ()
+
+
+def fetch_dispatch(
+    con: duckdb.DuckDBPyConnection,
+    solver: str = "pyvrp",
+    store_id: str | None = None,
+    wave_local: datetime | None = None,
+) -> DispatchData:
+    present, meta, missing = page_state(con, DISPATCH_PAGE_TABLES)
+    if missing:
+        return DispatchData(meta, missing)
+    business_date = rows(con, DISPATCH_LATEST_DATE)[0]["business_date"]
+    if business_date is None:
+        return DispatchData(meta, ())
+    day = {"business_date": business_date}
+    chosen = {**day, "solver": solver, "store_id": store_id, "wave_local": wave_local}
+    return DispatchData(
+        meta=meta,
+        missing=(),
+        business_date=business_date,
+        solvers=rows(con, DISPATCH_SOLVERS, day),
+        waves=tuple(r["wave_local"] for r in rows(con, DISPATCH_WAVES, {**day, "solver": solver})),
+        store_ids=tuple(r["store_id"] for r in rows(con, DISPATCH_STORES, day)),
+        routes=rows(con, dispatch_routes_sql("riders" in present), chosen),
+        stops=rows(con, DISPATCH_STOPS, chosen),
+        unassigned=rows(con, DISPATCH_UNASSIGNED, {**day, "solver": solver, "store_id": store_id,
+                                                    "limit": LIST_LIMIT}),
+        stores=rows(con, STORE_LOCATIONS) if "stores" in present else (),
+        plans=rows(con, DISPATCH_PLANS, chosen),
+    )
