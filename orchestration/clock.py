@@ -62,6 +62,11 @@ def from_env() -> datetime | None:
     return parse(text) if text else None
 
 
+def requested_as_of() -> datetime:
+    """The clock of a run requested now (by a sensor): ORDERHUB_AS_OF, else the real clock."""
+    return from_env() or utc_now()
+
+
 def run_as_of(context) -> datetime:
     """The as_of of the run `context` (an asset or check execution context) belongs to."""
     tagged = context.run.tags.get(AS_OF_TAG)

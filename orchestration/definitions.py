@@ -1,21 +1,24 @@
-"""The one place that wires orderhub together for Dagster (`dagster dev -m orchestration.definitions`)."""
+"""The one place that wires orderhub together for Dagster (`dagster dev -m orchestration.definitions`).
+
+Each domain folder under orchestration/defs/ holds its assets, checks, schedules and sensors; this module
+assembles them with the jobs that cross domains and the shared resources (orchestration/README.md).
+"""
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from orchestration.assets.finance import build_finance_assets, build_recon_job
-from orchestration.assets.dispatch import dispatch_plan_asset
-from orchestration.assets.quality import DAILY_CHECKS, QUALITY_CHECKS
-from orchestration.assets.raw import raw_tables
-from orchestration.assets.serving import serving_snapshot
-from orchestration.assets.transforms import build_dbt_assets
-from orchestration.dbt_resources import dbt_project, dbt_resource
-from orchestration.resources import OrderhubPaths
-from orchestration.schedules import build_recon_schedule
-from orchestration.sensors import build_landing_sensor, build_publish_after_failure_sensor
+from orchestration.defs.dispatch.assets import dispatch_plan_asset
+from orchestration.defs.ingest.assets import raw_tables
+from orchestration.defs.ingest.sensors import build_landing_sensor
+from orchestration.defs.quality.checks import DAILY_CHECKS, QUALITY_CHECKS
+from orchestration.defs.reconciliation.assets import build_finance_assets, build_recon_job
+from orchestration.defs.reconciliation.schedules import build_recon_schedule
+from orchestration.defs.serving.assets import serving_snapshot
+from orchestration.defs.serving.sensors import build_publish_after_failure_sensor
+from orchestration.defs.transform.assets import build_dbt_assets
+from orchestration.defs.transform.dbt import dbt_project, dbt_resource
+from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.settings import Settings
 
 PIPELINE_JOB = "orderhub_pipeline"
@@ -25,21 +28,21 @@ WRITER_TAG = {"orderhub/warehouse": "writer"}
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """The definitions for `settings` (by default, as the environment has them: the code location's case)."""
     settings = settings or Settings.from_env()
-    settings.export()
     project = dbt_project(settings)
     finance = build_finance_assets(project, settings)  # daily partitions: reconciled by their own job
     recon = build_recon_job(finance, WRITER_TAG)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        # The day-scoped data-quality checks belong to the daily reconciliation build (issue 7).
+        # The day-scoped data-quality checks belong to the daily reconciliation build.
         selection=dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
         description="One micro-batch: new landing files → raw → dbt marts → serving snapshot.",
     )
     # A failed pipeline run skips the snapshot; this job publishes it anyway, with the failed parts stale
-    # (orchestration/assets/serving.py). It reads the warehouse, so it queues behind any writer.
+    # (orchestration/defs/serving/assets.py). It reads the warehouse, so it queues behind any writer.
     publish = dg.define_asset_job(
         PUBLISH_JOB,
         selection=dg.AssetSelection.assets(serving_snapshot),
@@ -47,19 +50,23 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         tags=WRITER_TAG,
         description="Publish the serving snapshot for a failed pipeline run, marking what it did not refresh as stale.",
     )
-    sensor_seconds = int(os.environ.get("ORDERHUB_SENSOR_SECONDS", "5"))
     return dg.Definitions(
         assets=[raw_tables, build_dbt_assets(project, settings), dispatch_plan_asset, serving_snapshot, finance],
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, recon, publish],
         schedules=[build_recon_schedule(recon)],
-        sensors=[build_landing_sensor(pipeline, sensor_seconds),
-                 build_publish_after_failure_sensor(pipeline, publish, sensor_seconds)],
-        resources={"paths": OrderhubPaths.from_settings(settings), "dbt": dbt_resource(project)},
+        sensors=[build_landing_sensor(pipeline, settings.sensor_seconds),
+                 build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds)],
+        resources={
+            "paths": OrderhubPaths.from_settings(settings),
+            "warehouse": Warehouse.from_settings(settings),
+            "dbt": dbt_resource(project, settings),
+        },
     )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Entry point for `dagster dev -m orchestration.definitions`, loaded lazily (no dbt parse on import)."""
+    """Entry point for `dagster dev -m orchestration.definitions`, loaded lazily (no dbt parse on import).
+    The one place settings come from the environment alone: `orderhub serve` hands them to this process so."""
     return build_definitions()

@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 
 from orchestration import clock
-from orchestration.assets.serving import PUBLISHED_FOR_TAG
 from orchestration.definitions import PIPELINE_JOB, PUBLISH_JOB, build_definitions
-from orchestration.serve import prepare_dagster_home
+from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
+from orchestration.instance import instance_for
+from orchestration.settings import Settings
 
 # dbt prints its own progress; Dagster adds one warning per dbt source test, which is noise here.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def run_once(as_of: datetime | None = None) -> bool:
+def run_once(settings: Settings, as_of: datetime | None = None) -> bool:
     """One micro-batch over whatever is new in the landing folder; True when every step succeeded.
 
     `as_of` (naive UTC) is the run's clock; by default ORDERHUB_AS_OF, else now. When a step fails, the
     snapshot is still published, by the publish job, with what that run did not refresh marked stale.
 
-    With DAGSTER_HOME set the run is recorded in that instance (so `make demo` shows it in the UI);
-    otherwise an ephemeral instance is used.
+    With `settings.dagster_home` set the run is recorded in that instance (so `make demo` shows it in the
+    UI); otherwise an ephemeral instance is used.
     """
-    defs = build_definitions()
+    defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
-    if os.environ.get("DAGSTER_HOME"):
-        prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
-        instance = dg.DagsterInstance.get()
-    else:
-        instance = dg.DagsterInstance.ephemeral()
+    instance = instance_for(settings)
     tags = {clock.AS_OF_TAG: clock.format_as_of(as_of or clock.from_env() or clock.utc_now())}
     result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
     report_failed_checks(result.get_asset_check_evaluations())

@@ -1,8 +1,17 @@
-"""Where things live: every path and switch comes from here, environment first, embedded defaults second."""
+"""Where things live: every path and switch of a run, built once and passed down.
+
+The CLI builds a Settings from its arguments (`Settings.from_env(landing=..., warehouse=...)`: what the user
+typed, the environment for the rest, embedded defaults last) and hands it to `build_definitions` and
+`run_once`. Nothing writes the settings back into `os.environ`: a child process that needs them (the Dagster
+webserver, Streamlit) gets them through `child_env()`, and the dbt subprocess through its vars
+(orchestration/defs/transform/dbt.py). The one place definitions are built from the environment alone is the
+code location `dagster dev` loads (orchestration/definitions.py, `defs`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,22 +26,38 @@ class Settings:
     rules: Path
     dbt_project: Path
     clickhouse_dsn: str | None
+    # How often the sensors look for new work (the landing folder, failed runs to publish for).
+    sensor_seconds: int = 5
+    # The Dagster instance runs in this process are recorded in (`orderhub run`, `make demo`); None: ephemeral.
+    dagster_home: Path | None = None
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
+    def from_env(cls, env: Mapping[str, str] | None = None, *, landing: Path | None = None,
+                 warehouse: Path | None = None, serving: Path | None = None) -> Settings:
+        """Arguments given win, then the environment, then the defaults. The serving snapshot defaults to
+        serving.duckdb beside the warehouse when the warehouse is given and the snapshot is not."""
+        env = os.environ if env is None else env
+        if serving is None and warehouse is not None:
+            serving = Path(env["ORDERHUB_SERVING"]) if env.get("ORDERHUB_SERVING") else warehouse.resolve().with_name("serving.duckdb")
+        home = env.get("DAGSTER_HOME")
         return cls(
-            landing=Path(env.get("ORDERHUB_LANDING", "landing")).resolve(),
-            warehouse=Path(env.get("ORDERHUB_WAREHOUSE", "warehouse/orderhub.duckdb")).resolve(),
-            serving=Path(env.get("ORDERHUB_SERVING", "warehouse/serving.duckdb")).resolve(),
+            landing=Path(landing or env.get("ORDERHUB_LANDING", "landing")).resolve(),
+            warehouse=Path(warehouse or env.get("ORDERHUB_WAREHOUSE", "warehouse/orderhub.duckdb")).resolve(),
+            serving=Path(serving or env.get("ORDERHUB_SERVING", "warehouse/serving.duckdb")).resolve(),
             rules=Path(env.get("ORDERHUB_RULES", PROJECT_ROOT / "config" / "rules.yml")).resolve(),
             dbt_project=PROJECT_ROOT / "dbt_project",
             clickhouse_dsn=env.get("ORDERHUB_CLICKHOUSE_DSN") or None,
+            sensor_seconds=int(env.get("ORDERHUB_SENSOR_SECONDS", "5")),
+            dagster_home=Path(home) if home else None,
         )
 
-    def export(self) -> None:
-        """Make these settings visible to child processes (dbt reads the warehouse path from env)."""
-        os.environ["ORDERHUB_LANDING"] = str(self.landing)
-        os.environ["ORDERHUB_WAREHOUSE"] = str(self.warehouse)
-        os.environ["ORDERHUB_SERVING"] = str(self.serving)
-        os.environ["ORDERHUB_RULES"] = str(self.rules)
+    def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment for a child process that builds its own Settings (the Dagster code location, the
+        dashboard): `base` (default: this process's environment) with these settings on top."""
+        env = dict(os.environ if base is None else base)
+        env.update(ORDERHUB_LANDING=str(self.landing), ORDERHUB_WAREHOUSE=str(self.warehouse),
+                   ORDERHUB_SERVING=str(self.serving), ORDERHUB_RULES=str(self.rules),
+                   ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds))
+        if self.dagster_home is not None:
+            env["DAGSTER_HOME"] = str(self.dagster_home)
+        return env

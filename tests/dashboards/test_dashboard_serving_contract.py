@@ -1,4 +1,4 @@
-"""The contract between the pipeline's serving snapshot (orchestration/serving.py) and the pages: every table
+"""The contract between the pipeline's serving snapshot (orchestration/defs/serving/publish.py) and the pages: every table
 a page reads is published, with the columns the pages query (as in the marts' yml files)."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def build_warehouse(path: Path, without: tuple[str, ...] = ()) -> None:
 
 @pytest.fixture
 def publish_from_warehouse(tmp_path: Path):
-    from orchestration import serving as serving_module
+    from orchestration.defs.serving import publish as serving_module
 
     def run(without: tuple[str, ...] = ()) -> Path:
         warehouse = tmp_path / "warehouse.duckdb"
@@ -145,7 +145,7 @@ def test_serving_derives_fulfilment_and_the_recent_recon_lines(publish_from_ware
 def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
     """Only the lines of the latest 7 recon days are copied whole (the snapshot is republished every
     micro-batch): a line 15 days older stays in the warehouse."""
-    from orchestration import serving as serving_module
+    from orchestration.defs.serving import publish as serving_module
     warehouse = tmp_path / "warehouse.duckdb"
     build_warehouse(warehouse)
     con = duckdb.connect(str(warehouse))

@@ -22,7 +22,7 @@ def defs():
 def test_every_dbt_test_is_an_asset_check(defs):
     """Each test in the dbt manifest is a Dagster asset check, except source tests dagster-dbt cannot attach:
     on a source no model reads, or a relationship between two sources."""
-    from orchestration.dbt_resources import dbt_project
+    from orchestration.defs.transform.dbt import dbt_project
     from orchestration.settings import Settings
 
     graph = defs.resolve_asset_graph()
@@ -47,7 +47,7 @@ def test_every_dbt_test_is_an_asset_check(defs):
 def test_quality_checks_are_blocking_and_in_their_jobs(defs):
     """The GX checks are blocking (an ERROR stops what is downstream; a WARN never does); the micro-batch job
     runs the batch and mart checks, the reconciliation job the day checks and not the other way round."""
-    from orchestration.assets.finance import RECON_JOB
+    from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import PIPELINE_JOB
 
     graph = defs.resolve_asset_graph()

@@ -12,10 +12,10 @@ import pytest
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from simulator import simulate_day
-from orchestration.assets.quality import SETTLEMENT_LINES, settlement_lines_batch_quality
-from orchestration.resources import OrderhubPaths
+from orchestration.defs.quality.checks import SETTLEMENT_LINES, settlement_lines_batch_quality
+from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.settings import PROJECT_ROOT
+from simulator import simulate_day
 
 
 @dg.asset(key=SETTLEMENT_LINES)
@@ -43,7 +43,7 @@ def run(db: Path):
     paths = OrderhubPaths(landing=str(db.parent / "landing"), warehouse=str(db), serving=str(db.with_name("s.duckdb")),
                           rules=str(PROJECT_ROOT / "config" / "rules.yml"))
     result = dg.materialize([settlement_lines_stub, finance_numbers, settlement_lines_batch_quality],
-                            resources={"paths": paths}, raise_on_error=False)
+                            resources={"paths": paths, "warehouse": Warehouse(path=str(db))}, raise_on_error=False)
     [check] = result.get_asset_check_evaluations()
     downstream = [e.asset_key for e in result.get_asset_materialization_events()]
     return check, dg.AssetKey("finance_numbers") in downstream

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dashboards import queries
-from orchestration import serving
+from orchestration.defs.serving import publish as serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -56,7 +56,7 @@ def _marts(db) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """(day-by-day warehouse, backfill warehouse, definitions of the day-by-day setup, ground truth)."""
-    from orchestration.assets.finance import RECON_JOB
+    from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import build_definitions
     from orchestration.recon_cli import run_days
 
@@ -181,7 +181,7 @@ def test_backfill_equals_day_by_day_runs(runs):
 def test_schedule_reconciles_yesterday_at_two_in_shanghai(runs):
     """The schedule fires at 02:00 Asia/Shanghai and asks for the previous day's partition; the job writes
     the warehouse, so it carries the writer tag and runs in one process."""
-    from orchestration.assets.finance import RECON_JOB
+    from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import WRITER_TAG
 
     _, _, defs, _ = runs

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from orchestration.resources import OrderhubPaths
-from orchestration.sensors import build_landing_sensor
+from orchestration.defs.ingest.sensors import build_landing_sensor
 
 
 @pytest.fixture

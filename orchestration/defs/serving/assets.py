@@ -13,7 +13,8 @@ false and the failure in `run_problems`.
 
 import dagster as dg
 
-from orchestration import clock, serving
+from orchestration import clock
+from orchestration.defs.serving import publish as serving
 from orchestration.resources import OrderhubPaths
 from orchestration.rules import load as load_rules
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -119,11 +118,9 @@ def replay(
     if not run:
         return
     from orchestration.pipeline import run_once
+    from orchestration.settings import Settings
 
-    os.environ["ORDERHUB_LANDING"] = str(landing.resolve())
-    os.environ["ORDERHUB_WAREHOUSE"] = str(warehouse.resolve())
-    os.environ.setdefault("ORDERHUB_SERVING", str(warehouse.resolve().with_name("serving.duckdb")))
-    ok = run_once()
+    ok = run_once(Settings.from_env(landing=landing, warehouse=warehouse))
     con = _open(warehouse)
     try:
         outcome = replay_outcome(con, plan)

@@ -4,9 +4,9 @@
 
 import dagster as dg
 
-from ingestion import contract, warehouse
+from ingestion import contract
 from ingestion.loader import run_batch
-from orchestration.resources import OrderhubPaths
+from orchestration.resources import OrderhubPaths, Warehouse
 
 RAW_TABLES = (*contract.ORDER_TABLES, *contract.REFERENCE_TABLES)
 
@@ -23,9 +23,8 @@ RAW_TABLES = (*contract.ORDER_TABLES, *contract.REFERENCE_TABLES)
     ],
     can_subset=False,
 )
-def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths):
-    con = warehouse.connect(paths.warehouse_path)
-    try:
+def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse):
+    with warehouse.connect() as con:
         result = run_batch(
             con,
             paths.landing_path,
@@ -35,8 +34,6 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths):
             f"SELECT batch_id, channel, landed, loaded, quarantined, duplicate FROM {contract.RAW_SCHEMA}.ingest_batches "
             "WHERE landed <> loaded + quarantined + duplicate"
         ).fetchall()
-    finally:
-        con.close()
 
     context.log.info(
         f"batch {result.batch_id}: {result.files} files, {result.landed} records landed, {result.loaded} loaded, "

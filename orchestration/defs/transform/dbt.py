@@ -1,8 +1,15 @@
-"""The dbt project as Dagster sees it, with the rules file passed as vars to every invocation."""
+"""The dbt project as Dagster sees it, and the dbt CLI as a resource that knows which warehouse it builds.
+
+The warehouse file reaches dbt as the var `orderhub_warehouse` (dbt_project/profiles.yml reads it, falling back
+to $ORDERHUB_WAREHOUSE for dbt run by hand): `OrderhubDbtCli` adds it to the vars of every invocation, so no
+setting has to be written into this process's environment for the dbt subprocess to see it.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -34,7 +41,7 @@ def dbt_project(settings: Settings) -> DbtProject:
     project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(project.manifest_path.parent / ".parse.lock")):
         if _sources_newer_than(project.manifest_path, settings.dbt_project):
-            dbt_resource(project).cli(
+            dbt_resource(project, settings).cli(
                 ["parse", "--quiet", "--vars", dbt_vars(settings.rules)],
                 manifest={},
                 target_path=project.manifest_path.parent,
@@ -46,5 +53,28 @@ def dbt_project(settings: Settings) -> DbtProject:
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
-def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+WAREHOUSE_VAR = "orderhub_warehouse"
+
+
+class OrderhubDbtCli(DbtCliResource):
+    """dbt, building the warehouse at `warehouse`: the path is merged into the invocation's --vars (added when
+    the invocation has none)."""
+
+    warehouse: str
+
+    def cli(self, args: Sequence[str], **kwargs):
+        return super().cli(with_warehouse_var(args, self.warehouse), **kwargs)
+
+
+def with_warehouse_var(args: Sequence[str], warehouse: str) -> list[str]:
+    args = list(args)
+    if "--vars" in args:
+        at = args.index("--vars") + 1
+        args[at] = json.dumps({**json.loads(args[at]), WAREHOUSE_VAR: warehouse}, ensure_ascii=False)
+    else:
+        args += ["--vars", json.dumps({WAREHOUSE_VAR: warehouse}, ensure_ascii=False)]
+    return args
+
+
+def dbt_resource(project: DbtProject, settings: Settings) -> OrderhubDbtCli:
+    return OrderhubDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE, warehouse=str(settings.warehouse))

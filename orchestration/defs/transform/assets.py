@@ -6,11 +6,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from ingestion import warehouse
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
-from orchestration.assets.finance import FINANCE_DBT_SELECT
-from orchestration.resources import OrderhubPaths
+from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
+from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
 
@@ -31,7 +30,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
 
     @dbt_assets(manifest=project.manifest_path, project=project, name="orderhub_dbt", exclude=FINANCE_DBT_SELECT,
                 dagster_dbt_translator=translator)
-    def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: OrderhubPaths):
+    def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         # The rules file is read at run time, so an edited rule applies on the next run without a reload.
         # as_of is the run's clock, the same one dispatch and the snapshot use.
         as_of = clock.run_as_of(context)
@@ -40,10 +39,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
             yield event
             crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
         # Reached only when the whole build succeeded (a failed node raises out of the stream above).
-        con = warehouse.connect(paths.warehouse_path)
-        try:
+        with warehouse.connect() as con:
             refreshes.record(con, "marts", context.run_id, as_of)
-        finally:
-            con.close()
 
     return orderhub_dbt

@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import rules
-from orchestration.assets.raw import raw_tables
+from orchestration.defs.ingest.assets import raw_tables
 from orchestration.settings import Settings
 
 FINANCE_DBT_SELECT = "path:models/intermediate/finance path:models/marts/finance"

@@ -2,11 +2,11 @@
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
 import dagster as dg
-import duckdb
 
 from ingestion.faults import fail_point
-from orchestration import clock, dispatch_plan, refreshes
-from orchestration.resources import OrderhubPaths
+from orchestration import clock, refreshes
+from orchestration.defs.dispatch import plan as dispatch_plan
+from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.rules import load as load_rules
 
 
@@ -18,18 +18,15 @@ from orchestration.rules import load as load_rules
     kinds={"duckdb", "pyvrp"},
     description="Rider routes per store and wave (PyVRP), with the greedy baseline and late-risk exceptions.",
 )
-def dispatch_plan_asset(context: dg.AssetExecutionContext, paths: OrderhubPaths) -> dg.MaterializeResult:
+def dispatch_plan_asset(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.MaterializeResult:
     rules = dispatch_plan.DispatchRules.from_rules(load_rules(paths.rules))
     as_of = clock.run_as_of(context)
-    con = duckdb.connect(str(paths.warehouse_path))
-    try:
+    with warehouse.connect() as con:
         inputs = dispatch_plan.read_inputs(con, rules, as_of)
         plans = dispatch_plan.plan(inputs, rules)
         fail_point("dispatch.plan")
         counts = dispatch_plan.write(con, inputs, plans)
         refreshes.record(con, "dispatch", context.run_id, as_of)
-    finally:
-        con.close()
     pyvrp, greedy = plans.get("pyvrp"), plans.get("greedy")
     metadata = {
         "as_of": clock.format_as_of(as_of),

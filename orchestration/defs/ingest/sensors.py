@@ -10,7 +10,6 @@ import dagster as dg
 
 from ingestion.landing import discover
 from orchestration import clock
-from orchestration.assets.serving import PUBLISHED_FOR_TAG
 from orchestration.resources import OrderhubPaths
 
 
@@ -28,24 +27,6 @@ def build_landing_sensor(job, interval_seconds: int) -> dg.SensorDefinition:
             return dg.SkipReason("no new landing files")
         context.update_cursor(str(newest))
         # The run's clock is fixed when it is requested, so a run queued behind another is judged at its tick.
-        return dg.RunRequest(run_key=f"landing-{newest}", tags={clock.AS_OF_TAG: clock.format_as_of(_as_of())})
+        return dg.RunRequest(run_key=f"landing-{newest}", tags={clock.AS_OF_TAG: clock.format_as_of(clock.requested_as_of())})
 
     return landing_sensor
-
-
-def _as_of():
-    return clock.from_env() or clock.utc_now()
-
-
-def build_publish_after_failure_sensor(pipeline_job, publish_job, interval_seconds: int) -> dg.SensorDefinition:
-    """After a failed pipeline run, publish the snapshot anyway, for that run and at its clock."""
-
-    @dg.run_failure_sensor(monitored_jobs=[pipeline_job], request_job=publish_job, minimum_interval_seconds=interval_seconds,
-                           default_status=dg.DefaultSensorStatus.RUNNING)
-    def publish_after_failed_run(context: dg.RunFailureSensorContext):
-        failed = context.dagster_run
-        as_of = failed.tags.get(clock.AS_OF_TAG) or clock.format_as_of(_as_of())
-        return dg.RunRequest(run_key=f"publish-{failed.run_id}",
-                             tags={PUBLISHED_FOR_TAG: failed.run_id, clock.AS_OF_TAG: as_of})
-
-    return publish_after_failed_run

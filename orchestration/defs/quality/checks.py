@@ -38,8 +38,7 @@ import polars as pl
 
 from data_quality import results as dq_results
 from data_quality.results import Validation, read_frame
-from ingestion import warehouse
-from orchestration.resources import OrderhubPaths
+from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.rules import load as load_rules
 
 ORDERS = dg.AssetKey(["raw", "orders"])
@@ -153,9 +152,8 @@ def _days(context: dg.AssetCheckExecutionContext, con: duckdb.DuckDBPyConnection
 @dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
                 description="Each channel's normalised orders and lines of every new ingest batch (GX suites "
                             "`orders`, `order_lines`); ERROR on a critical (money) failure.")
-def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
+def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
         batches = dq_results.pending_batches(con, "orders")
         validations: list[Validation] = []
         if batches:
@@ -163,16 +161,13 @@ def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: Orderhub
             for batch in batches:
                 validations += _validate_orders(validator, con, "o.batch_id = ?", [batch], "batch", batch)
         _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
     return _result(validations, "orders of batches " + ", ".join(batches), "no new batch to validate")
 
 
 @dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
                 description="Each statement channel's lines of every new ingest batch (GX suite `settlement_lines`).")
-def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
+def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
         batches = dq_results.pending_batches(con, "settlement_lines")
         validations: list[Validation] = []
         if batches:
@@ -180,63 +175,55 @@ def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths
             for batch in batches:
                 validations += _validate_settlements(validator, con, "batch_id = ?", [batch], "batch", batch)
         _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
     return _result(validations, "settlement lines", "no new batch to validate")
 
 
-def _mart_check(context, paths: OrderhubPaths, suite: str, table: str) -> dg.AssetCheckResult:
-    con = warehouse.connect(paths.warehouse_path)
-    try:
+def _mart_check(context, paths: OrderhubPaths, warehouse: Warehouse, suite: str, table: str) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
         latest = con.execute("SELECT batch_id FROM raw.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1").fetchone()
         batch = latest[0] if latest else "(no batch)"
         frame = read_frame(con, f"SELECT * FROM marts.{table}")
         validations = [_validator(paths).validate(suite, frame, scope="table", batch=batch)] if frame.height else []
         _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
     return _result(validations, f"marts.{table}", f"marts.{table} is empty")
 
 
 @dg.asset_check(asset=PARCELS, blocking=True, description="marts.fct_parcels against the parcel rules (GX suite `parcels`).")
-def parcels_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    return _mart_check(context, paths, "parcels", "fct_parcels")
+def parcels_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _mart_check(context, paths, warehouse, "parcels", "fct_parcels")
 
 
 @dg.asset_check(asset=STOCK_POSITIONS, blocking=True,
                 description="marts.fct_stock_positions: counts and the stock ledger's conservation (GX suite `stock_positions`).")
-def stock_positions_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
-    return _mart_check(context, paths, "stock_positions", "fct_stock_positions")
+def stock_positions_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+    return _mart_check(context, paths, warehouse, "stock_positions", "fct_stock_positions")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Every daily build (the reconciliation job)
 
 
-def _day_check(context, paths: OrderhubPaths, latest_sql: str, validate, what: str, empty: str) -> dg.AssetCheckResult:
+def _day_check(context, warehouse: Warehouse, latest_sql: str, validate, what: str, empty: str) -> dg.AssetCheckResult:
     """The reconciled day(s) of one table: find them, validate them (validate(con, first, last, label) ->
     validations), store the results and turn them into the check's result."""
-    con = warehouse.connect(paths.warehouse_path)
-    try:
+    with warehouse.connect() as con:
         first, last = _days(context, con, latest_sql)
         validations: list[Validation] = []
         if first:
             label = first if first == last else f"{first}..{last}"
             validations = validate(con, first, last, label)
         _store(con, validations, context.run.run_id)
-    finally:
-        con.close()
     return _result(validations, f"{what} of {first}..{last}", empty)
 
 
 @dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
                 description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
                             "failure blocks the day's reconciliation.")
-def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
     tz = load_rules(paths.rules).get("local_timezone", "Asia/Shanghai")
     local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
     return _day_check(
-        context, paths, f"SELECT max({local_day}) FROM raw.orders o",
+        context, warehouse, f"SELECT max({local_day}) FROM raw.orders o",
         lambda con, first, last, label: _validate_orders(
             _validator(paths), con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
         "orders", "no orders for the day",
@@ -245,9 +232,9 @@ def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPa
 
 @dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
                 description="Every statement line of the reconciled day(s); a critical failure blocks the day's reconciliation.")
-def settlement_lines_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+def settlement_lines_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
     return _day_check(
-        context, paths, "SELECT max(statement_date) FROM raw.settlement_lines",
+        context, warehouse, "SELECT max(statement_date) FROM raw.settlement_lines",
         lambda con, first, last, label: _validate_settlements(
             _validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
         "statement lines", "no statement lines for the day",
@@ -262,9 +249,9 @@ def _validate_reconciliation(paths: OrderhubPaths, con, first, last, label) -> l
 
 @dg.asset_check(asset=RECONCILIATION, blocking=True,
                 description="marts.fct_reconciliation_lines of the reconciled day(s) (GX suite `reconciliation_lines`).")
-def reconciliation_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths) -> dg.AssetCheckResult:
+def reconciliation_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
     return _day_check(
-        context, paths, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines",
+        context, warehouse, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines",
         lambda con, first, last, label: _validate_reconciliation(paths, con, first, last, label),
         "reconciliation", "no reconciliation lines for the day",
     )

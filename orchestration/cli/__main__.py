@@ -1,0 +1,5 @@
+"""`python -m orchestration.cli …`, as the `orderhub` console script."""
+
+from orchestration.cli import app
+
+app()

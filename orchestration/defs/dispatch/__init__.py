@@ -1,0 +1,1 @@
+"""Dispatch: the dispatch plan asset, and the dispatch tables it reads and writes (plan.py)."""

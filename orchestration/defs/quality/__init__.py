@@ -1,0 +1,1 @@
+"""Quality: the Great Expectations suites of data_quality/ as blocking asset checks."""
