@@ -2,7 +2,7 @@
 then the T+1 payout of the day's statements) and one sheet per statement channel with its lines, variances
 first by size; bilingual headers, number formats, fills, frozen panes, filters and widths.
 
-The one writer of it: ``orderhub recon report`` (``orchestration/recon_report.py``, rows from the warehouse)
+The one writer of it: ``orderhub recon report`` (``orchestration/defs/reconciliation/report.py``, rows from the warehouse)
 and the reconciliation page's download (``dashboards/export.py``, rows from the serving snapshot, explanations
 masked) both call :func:`recon_workbook`. It lives here because the dashboards may not import the pipeline's
 packages while the pipeline may import anything; it needs only openpyxl (no Streamlit, no other dashboards

@@ -1,7 +1,7 @@
 """The `orderhub` command line (console script `orderhub`, or `python -m orchestration.cli`).
 
 One module per command group: simulate.py (`simulate`), run.py (`run`, `summary`), serve.py (`serve`),
-dispatch.py, dq.py, quarantine.py and, for now, orchestration/recon_cli.py (`recon`). A command that runs
+dispatch.py, dq.py, quarantine.py, recon.py (`recon`). A command that runs
 the pipeline builds a Settings from its options and the environment and passes it down; nothing here writes
 `os.environ`.
 """
@@ -17,10 +17,10 @@ def _register_commands() -> None:
     from orchestration.cli.dispatch import dispatch_app
     from orchestration.cli.dq import dq_app
     from orchestration.cli.quarantine import quarantine_app
+    from orchestration.cli.recon import recon_app
     from orchestration.cli.run import run, summary
     from orchestration.cli.serve import serve
     from orchestration.cli.simulate import simulate
-    from orchestration.recon_cli import recon_app
 
     app.add_typer(dispatch_app, name="dispatch")
     app.add_typer(recon_app, name="recon")

@@ -103,7 +103,7 @@ def test_cli_and_download_differ_only_where_meant(serving: Path, tmp_path: Path)
     """`orderhub recon report` and the download are one writer (dashboards/workbook.py) over the same rows; the
     deliberate differences: the download's explanations are masked (the CLI's are not, for people with
     warehouse access), and its generated-at line (A2) names the snapshot and its run, the CLI's the warehouse."""
-    from orchestration import recon_report
+    from orchestration.defs.reconciliation import report as recon_report
     warehouse = tmp_path / "warehouse.duckdb"
     _warehouse_with_finance_marts(warehouse)
     cli_path = tmp_path / "cli.xlsx"

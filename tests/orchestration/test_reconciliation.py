@@ -58,7 +58,7 @@ def runs(tmp_path_factory):
     """(day-by-day warehouse, backfill warehouse, definitions of the day-by-day setup, ground truth)."""
     from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import build_definitions
-    from orchestration.recon_cli import run_days
+    from orchestration.cli.recon import run_days
 
     saved = {k: os.environ.get(k) for k in ENV}
     os.environ.pop("DAGSTER_HOME", None)
@@ -202,7 +202,7 @@ def test_workbook_reads_back(runs, tmp_path):
     channel holding exactly that channel's items, variances first by size, money formatted, header frozen
     and filterable, columns sized to their content."""
     from dashboards.workbook import CHANNEL_SHEETS, MONEY
-    from orchestration.recon_report import write_report
+    from orchestration.defs.reconciliation.report import write_report
 
     _, db, *_ = runs
     day = WEEK[3]

@@ -17,6 +17,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import rules
 from orchestration.defs.ingest.assets import raw_tables
+from orchestration.defs.transform.dbt import FolderGroups
 from orchestration.settings import Settings
 
 FINANCE_DBT_SELECT = "path:models/intermediate/finance path:models/marts/finance"
@@ -41,6 +42,7 @@ def build_finance_assets(project: DbtProject, settings: Settings) -> dg.AssetsDe
         name="orderhub_finance_dbt",
         partitions_def=RECON_PARTITIONS,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=FolderGroups(),
     )
     def orderhub_finance_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         days = context.partition_key_range

@@ -1,30 +1,19 @@
 """The dbt project as assets: staging, intermediate and marts, with dbt tests as asset checks."""
 
-from collections.abc import Mapping
-from typing import Any
-
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
+from orchestration.defs.transform.dbt import FolderGroups
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
 
 
-class FolderGroups(DagsterDbtTranslator):
-    """Groups the dbt assets as the project's folders are: staging, intermediate_<domain>, marts_<domain>."""
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props.get("resource_type") != "model":
-            return super().get_group_name(dbt_resource_props)
-        return "_".join(dbt_resource_props["fqn"][1:-1])
-
-
 def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefinition:
-    # The finance models are rebuilt per day by their own partitioned assets (orchestration/assets/finance.py).
+    # The finance models are rebuilt per day by their own partitioned assets (orchestration/defs/reconciliation/assets.py).
     # Tests on the raw sources are asset checks of the raw tables too (dagster-dbt leaves them out by default).
     translator = FolderGroups(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
 from filelock import FileLock
 
 from orchestration.rules import dbt_vars
@@ -78,3 +79,12 @@ def with_warehouse_var(args: Sequence[str], warehouse: str) -> list[str]:
 
 def dbt_resource(project: DbtProject, settings: Settings) -> OrderhubDbtCli:
     return OrderhubDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE, warehouse=str(settings.warehouse))
+
+
+class FolderGroups(DagsterDbtTranslator):
+    """Groups the dbt assets as the project's folders are: staging, intermediate_<domain>, marts_<domain>."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") != "model":
+            return super().get_group_name(dbt_resource_props)
+        return "_".join(dbt_resource_props["fqn"][1:-1])

@@ -4,11 +4,12 @@ finance reviews."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from orchestration.settings import Settings
 
 recon_app = typer.Typer(no_args_is_help=True, add_completion=False,
                         help="Settlement reconciliation: run it for a day, write the finance workbook.")
@@ -21,16 +22,16 @@ def _day(text: str, option: str) -> dt.date:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-11-26", param_hint=option) from exc
 
 
-def run_days(first: dt.date, last: dt.date) -> bool:
+def run_days(first: dt.date, last: dt.date, settings: Settings | None = None) -> bool:
     """Execute the reconciliation job in this process for the daily partitions first..last (one run; a
-    range is a single-run backfill). Settings (landing, warehouse) come from the environment. With
-    DAGSTER_HOME set the run is recorded in that instance, as `orderhub run` does."""
-    import dagster as dg
-
-    from orchestration.assets.finance import RECON_JOB, RECON_PARTITIONS
+    range is a single-run backfill). Settings default to the environment's. With a Dagster home in them the
+    run is recorded in that instance, as `orderhub run` does."""
     from orchestration.definitions import build_definitions
+    from orchestration.defs.reconciliation.assets import RECON_JOB, RECON_PARTITIONS
+    from orchestration.instance import instance_for
     from orchestration.pipeline import QUIET_LOGS
-    from orchestration.serve import prepare_dagster_home
+
+    settings = settings or Settings.from_env()
 
     keys = RECON_PARTITIONS.get_partition_keys()
     for day in (first, last):
@@ -40,12 +41,8 @@ def run_days(first: dt.date, last: dt.date) -> bool:
                 "(a day can be reconciled once it is over, in Asia/Shanghai)", param_hint="--date/--to")
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --date {first}", param_hint="--to")
-    job = build_definitions().resolve_job_def(RECON_JOB)
-    if os.environ.get("DAGSTER_HOME"):
-        prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
-        instance = dg.DagsterInstance.get()
-    else:
-        instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def(RECON_JOB)
+    instance = instance_for(settings)
     if first == last:
         result = job.execute_in_process(partition_key=first.isoformat(), instance=instance, run_config=QUIET_LOGS,
                                         raise_on_error=False)
@@ -65,10 +62,7 @@ def run(
     """Load new landing files and rebuild the reconciliation of a day (or each day of a range) through Dagster."""
     first = _day(date, "--date")
     last = _day(to, "--to") if to else first
-    os.environ["ORDERHUB_LANDING"] = str(landing.resolve())
-    os.environ["ORDERHUB_WAREHOUSE"] = str(warehouse.resolve())
-    os.environ.setdefault("ORDERHUB_SERVING", str(warehouse.resolve().with_name("serving.duckdb")))
-    if not run_days(first, last):
+    if not run_days(first, last, Settings.from_env(landing=landing, warehouse=warehouse)):
         typer.echo("reconciliation run failed: see the Dagster log above", err=True)
         raise typer.Exit(1)
     _print_days(warehouse, first, last)
@@ -102,7 +96,7 @@ def report(
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
 ) -> None:
     """Write the day's reconciliation as an Excel workbook: a summary sheet and one sheet per channel."""
-    from orchestration.recon_report import ReportError, write_report
+    from orchestration.defs.reconciliation.report import ReportError, write_report
 
     day = _day(date, "--date")
     if out.suffix.lower() != ".xlsx":
