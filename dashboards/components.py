@@ -9,7 +9,7 @@ no page can show an unmasked phone number, whatever column it turns up in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from dashboards.formatting import format_age, format_count, format_time
 from dashboards.i18n import Lang, t
 from dashboards.masking import mask_cell
 from dashboards.queries.live import LiveData
-from dashboards.queries.reader import Row, SnapshotMeta
+from dashboards.queries.reader import LOCAL_OFFSET, Row, SnapshotMeta
 from dashboards.ui import current_lang, wall_mode
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ def live_stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datet
 
 def to_local(value: datetime | None) -> datetime | None:
     """A naive UTC time of the snapshot as Shanghai wall time (UTC+8 all year)."""
-    return None if value is None else value + timedelta(hours=8)
+    return None if value is None else value + LOCAL_OFFSET
 
 
 def _age(published: datetime, now: datetime | None) -> float:

@@ -15,6 +15,8 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ingestion.contract import LOCAL_TIMEZONE
+
 AS_OF_TAG = "orderhub/as_of"
 AS_OF_ENV = "ORDERHUB_AS_OF"
 FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -24,7 +26,7 @@ class AsOfError(ValueError):
     pass
 
 
-def parse(text: str, local_timezone: str = "Asia/Shanghai", *, now: datetime | None = None) -> datetime:
+def parse(text: str, local_timezone: str = LOCAL_TIMEZONE, *, now: datetime | None = None) -> datetime:
     """An as_of as naive UTC from what a user types: an ISO timestamp (naive = UTC, or with an offset), or a
     business day YYYY-MM-DD meaning the end of that day in `local_timezone` (the current time if the day is
     today or later: a replay cannot be judged at an hour that has not come)."""

@@ -4,13 +4,13 @@ big-screen tiles (parcels, merge savings, on-time fulfilment, exception rate) an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
 
 from dashboards.queries.reader import (
-    KNOWN_CHANNELS, STORE_LOCATIONS, TO_LOCAL, Row, SnapshotMeta, missing_from, page_state, rows,
+    KNOWN_CHANNELS, LOCAL_OFFSET, STORE_LOCATIONS, TO_LOCAL, Row, SnapshotMeta, missing_from, page_state, rows,
 )
 
 NEWEST_EXCEPTIONS_LIMIT = 20
@@ -378,7 +378,7 @@ def _live_map(con: duckdb.DuckDBPyConnection, present: set[str], meta: SnapshotM
     stops = rows(con, LIVE_STOPS, {"route_ids": [r["route_id"] for r in routes]}) if routes else ()
     return LiveMap(
         business_date=routes[0]["business_date"] if routes else None,
-        now_local=None if now is None else now + timedelta(hours=8),
+        now_local=None if now is None else now + LOCAL_OFFSET,
         routes=routes,
         stops=stops,
         stores=rows(con, STORE_LOCATIONS) if "stores" in present else (),

@@ -6,7 +6,7 @@ day's workbook as ``orderhub recon report`` writes it (download). Account names 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -106,7 +106,7 @@ def workbook_builder(path: Path, day: date) -> Callable[[], bytes]:
 
 def workbook_bytes(rows: ReconExport, source: str, now: datetime | None = None) -> bytes:
     """The workbook for the rows read from a snapshot (``source`` names it on the summary sheet)."""
-    generated = (now or datetime.now(UTC).replace(tzinfo=None)) + timedelta(hours=8)
+    generated = ui.to_local(now or datetime.now(UTC).replace(tzinfo=None))
     run = rows.meta.run_id if rows.meta and rows.meta.run_id else "—"
     note = "" if rows.complete_lines else " · 仅差异行 variance lines only"
     return export.recon_workbook(rows, source=f"{source} (run {run}){note}", generated=generated)

@@ -11,7 +11,7 @@ import typer
 
 def simulate(
     out: Annotated[Path, typer.Option(help="landing folder to write into")] = Path("landing"),
-    date: Annotated[str, typer.Option(help="business day, YYYY-MM-DD (default: today in Asia/Shanghai)")] = "",
+    date: Annotated[str, typer.Option(help="business day, YYYY-MM-DD (default: today where the stores are, Asia/Shanghai)")] = "",
     orders: Annotated[int, typer.Option(min=1, help="orders to simulate for the day")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same files")] = 7,
     live: Annotated[bool, typer.Option(help="keep writing new files for the current day until Ctrl-C")] = False,
@@ -42,7 +42,9 @@ def _parse_date(text: str) -> dt.date:
     if not text:
         from zoneinfo import ZoneInfo
 
-        return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        from ingestion.contract import LOCAL_TIMEZONE
+
+        return dt.datetime.now(ZoneInfo(LOCAL_TIMEZONE)).date()
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:

@@ -38,6 +38,7 @@ import polars as pl
 
 from data_quality import results as dq_results
 from data_quality.results import Validation, read_frame
+from ingestion.contract import LOCAL_TIMEZONE
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.rules import load as load_rules
 
@@ -220,7 +221,7 @@ def _day_check(context, warehouse: Warehouse, latest_sql: str, validate, what: s
                 description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
                             "failure blocks the day's reconciliation.")
 def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
-    tz = load_rules(paths.rules).get("local_timezone", "Asia/Shanghai")
+    tz = load_rules(paths.rules).get("local_timezone", LOCAL_TIMEZONE)
     local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
     return _day_check(
         context, warehouse, f"SELECT max({local_day}) FROM raw.orders o",

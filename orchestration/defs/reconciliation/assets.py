@@ -15,6 +15,7 @@ import json
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from ingestion.contract import LOCAL_TIMEZONE
 from orchestration import rules
 from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.transform.dbt import FolderGroups
@@ -22,7 +23,7 @@ from orchestration.settings import Settings
 
 FINANCE_DBT_SELECT = "path:models/intermediate/finance path:models/marts/finance"
 RECON_JOB = "orderhub_reconciliation"
-RECON_TIMEZONE = "Asia/Shanghai"
+RECON_TIMEZONE = LOCAL_TIMEZONE  # a day is reconciled once it is over where the stores are
 RECON_START_DATE = "2025-01-01"
 
 RECON_PARTITIONS = dg.DailyPartitionsDefinition(start_date=RECON_START_DATE, timezone=RECON_TIMEZONE)

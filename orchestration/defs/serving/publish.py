@@ -20,6 +20,7 @@ import duckdb
 
 from data_quality.quarantine import status_summary_sql
 from data_quality.results import SCHEMA as DQ_SCHEMA, serving_queries as dq_serving_queries
+from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.faults import crash_point
 from orchestration import refreshes
 
@@ -83,7 +84,7 @@ DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
 
 
 def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | None = None, for_run: str | None = None,
-            failures: Sequence[str] = (), local_timezone: str = "Asia/Shanghai") -> dict[str, int]:
+            failures: Sequence[str] = (), local_timezone: str = LOCAL_TIMEZONE) -> dict[str, int]:
     """Copy what the dashboards need into a new snapshot. `run_id` publishes it, for the pipeline run `for_run`
     (the same run unless a failed run is published by a later one), whose clock is `as_of` (naive UTC; the wall
     clock when not given) and whose failed steps and checks are `failures`, one line each."""
