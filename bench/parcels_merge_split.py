@@ -1,4 +1,4 @@
-"""Merge and split on a large day: the dbt merge models (lead's, issue 3) and the split models
+"""Merge and split on a large day: the dbt merge models (models/intermediate/merging) and the split models
 (int_parcels__items, the Python packer int_parcels__assignments, fct_parcels, fct_parcel_items,
 fct_merge_savings_daily), time and peak memory, against a plain GROUP BY customer, address over the same
 rows measured in the same run.

@@ -112,7 +112,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.order_key": {"zh": "订单号", "en": "Order key"},
     "col.action": {"zh": "处理动作", "en": "Action"},
     "col.detail": {"zh": "详情", "en": "Detail"},
-    # --- pages beyond the live page (issue 8) ---
+    # --- pages beyond the live page ---
     "nav.inventory": {"zh": "库存", "en": "Inventory"},
     "nav.dispatch": {"zh": "配送", "en": "Dispatch"},
     "nav.finance": {"zh": "财务", "en": "Finance"},
@@ -345,7 +345,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.balanced": {"zh": "平衡", "en": "Balanced"},
     "col.started": {"zh": "开始时间", "en": "Started"},
     "col.seconds": {"zh": "用时(秒)", "en": "Seconds"},
-    # --- closing issue 8's gaps ---
+    # --- big-screen live page, derived serving tables, validation results ---
     # live page: big-screen tiles, the map, big-screen mode
     "tile.parcels": {"zh": "包裹数", "en": "Parcels"},
     "tile.merge_saved": {"zh": "合单节省包裹", "en": "Saved by merging"},

@@ -117,7 +117,7 @@ def _read(file: landing.LandingFile) -> _FileRecords:
         return _FileRecords(file, list(jsonl_records(text, file.relative)))
     except FileError as err:
         return _FileRecords(file, [], err)
-    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch (issue 7)
+    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch
         return _FileRecords(file, [], FileError(
             "unreadable_file", f"{file.relative} could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
             "the file is kept in quarantine whole; report it with the file"))
@@ -431,7 +431,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
         statement_date = dt.date.fromisoformat(item.file.business_date)
         try:
             good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
-        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold (issue 7)
+        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold
             item.file_error = FileError(
                 "unreadable_file", f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
                 f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again")
@@ -470,7 +470,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
 
 def _contract_signs(good: pl.DataFrame, item: _FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
-    a line that breaks them is quarantined, not loaded as a wrong number (issue 7)."""
+    a line that breaks them is quarantined, not loaded as a wrong number."""
     wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
     broken = good.filter(wrong)
     if broken.height == 0:

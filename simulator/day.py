@@ -87,7 +87,7 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
 
     ids = IdAllocator(date)
     pricer = Pricer(world, random.Random(f"orders-{seed}-{date.isoformat()}"))
-    # Own random streams for what issue 4 added (mis-listed prices, problems, status pushes), so orders,
+    # Own random streams for the later additions (mis-listed prices, problems, status pushes), so orders,
     # faults and duplicates stay exactly what they were for a given seed.
     pricer.list_price_overrides = plan_list_price_errors(world, random.Random(f"list-prices-{seed}-{date.isoformat()}"))
     pricer.platform_rng = random.Random(f"platform-promotions-{seed}-{date.isoformat()}")

@@ -239,7 +239,7 @@ def make_follow_up(parent: Order, idx: int, r: random.Random) -> Order:
 def follow_up_propensity(customer_id: str) -> float:
     """A stable trait: about one customer in five forgets things and adds a second order far more often.
     Derived from the customer id alone, so the same customer behaves alike on every simulated day, which is
-    what lets a model learn merge propensity from history (issue 3)."""
+    what lets a model learn merge propensity from history."""
     u = random.Random(f"propensity-{customer_id}").random()
     return 6.0 if u < 0.2 else 0.5
 

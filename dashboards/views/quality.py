@@ -1,5 +1,5 @@
 """Data quality page: row accounting over every ingest batch (landed = loaded + quarantined + duplicate), per
-channel and batch by batch, every quarantine reason, and (once issue 7's suites publish them) the latest
+channel and batch by batch, every quarantine reason, and (once the validation suites publish them) the latest
 validation results, the recent validations and the quarantine's status per reason and channel (open,
 resolved by a replay, replay failed). The live page shows the business day; this page shows everything the
 snapshot holds."""
@@ -44,7 +44,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
 
 
 def render_validation(data: QualityData, lang: Lang) -> None:
-    """Issue 7's results: a one-line verdict, every expectation's latest result (failures first), the recent
+    """The validation suites' results: a one-line verdict, every expectation's latest result (failures first), the recent
     validations, the quarantine's status. Says so when the snapshot has none of it yet."""
     st.subheader(t("dq.results", lang))
     if data.dq_bad_columns:

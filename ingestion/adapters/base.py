@@ -160,7 +160,7 @@ class Catalogue:
 # Vectorised interpretation
 
 
-# Larger amounts (and inf / NaN) are not money: they become null, i.e. "not a number" (issue 7: a hostile
+# Larger amounts (and inf / NaN) are not money: they become null, i.e. "not a number" (a hostile
 # value must quarantine its record, never fail the DECIMAL(18,2) cast of the whole batch).
 MAX_AMOUNT = 1e12
 MAX_QUANTITY = 100_000
@@ -361,7 +361,7 @@ def _typed_orders(orders: pl.DataFrame, spec: ChannelSpec, local_tz: str) -> pl.
     return orders.with_columns(
         phone_last4=phones.last4("phone", "phone_kind", "phone_hint"),
         # Rounded to 1e-7° (1 cm): a division is not bit-identical across batch sizes, and the same record must
-        # give the same row whichever batch it arrives in (issue 7, replay in reverse order).
+        # give the same row whichever batch it arrives in (e.g. a quarantine replay, or files replayed in reverse order).
         lat_num=(pl.col("lat").cast(pl.Float64, strict=False) / scale).round(7),
         lng_num=(pl.col("lng").cast(pl.Float64, strict=False) / scale).round(7),
         status_norm=pl.col("status").replace_strict(dict(spec.status_map), default=None, return_dtype=pl.String),

@@ -11,7 +11,7 @@ Business day 2026-11-26 (Asia/Shanghai). The default Snapshot's numbers, which t
   299 loaded, 1 quarantined, is kept apart).
 - top quarantine reason: bad_amount (pos, 12 records).
 
-The pages of issue 8 (columns as in the marts' yml files; numbers the page tests check):
+The pages beyond the live page (columns as in the marts' yml files; numbers the page tests check):
 
 - exceptions: open = E2, E3, E4 (E1 is resolved) plus one dispatch exception (D1) = 4 open, 2 high (E3, D1); E3's
   detail and D1's carry a full mobile number (13812345678 / 13912345678), which must show as 138****5678.
@@ -28,7 +28,7 @@ The pages of issue 8 (columns as in the marts' yml files; numbers the page tests
   its explanation), tender_total_mismatch -¥9.96, fee_mismatch ¥5.00; a matched line must not show.
 - data quality (all batches): landed 1,809, quarantined 16 (0.9%), duplicates 4, no unbalanced batch.
 
-Closing issue 8's gaps (tables the serving step derives, and the validation results of issue 7):
+The big-screen live page and the rest (tables the serving step derives, and the validation results):
 
 - live headline: parcels 200 (215 without merging), 15 saved by merging (7.0%); on time 69 of 75 due
   delivery orders = 92.0% (5 delivered late, 1 overdue; the day before, 10 of 100, must not count); exception
@@ -127,7 +127,7 @@ TABLES: dict[str, str] = {
     # Derived by the serving step (orchestration/serving.py), not copied from a mart.
     "fulfilment_daily": """business_date DATE, channel VARCHAR, promised_orders BIGINT, due_orders BIGINT,
         on_time_orders BIGINT, late_delivered_orders BIGINT, overdue_orders BIGINT, as_of TIMESTAMP""",
-    # Issue 7's validation summaries, as data_quality/results.py `serving_queries` and quarantine.py
+    # The validation summaries, as data_quality/results.py `serving_queries` and quarantine.py
     # `status_summary_sql` publish them.
     "dq_results_summary": """suite VARCHAR, scope VARCHAR, channel VARCHAR, expectation VARCHAR, rule VARCHAR,
         severity VARCHAR, validations BIGINT, failures BIGINT, last_failed_at TIMESTAMP, last_validated_at TIMESTAMP,

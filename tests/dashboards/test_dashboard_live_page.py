@@ -20,7 +20,7 @@ TILES_ZH = {
     "异常数": "3",
     "已入库记录": "500",
     "隔离记录": "5",
-    # the big-screen row of issue 8 (numbers in dashboard_snapshots.py's docstring)
+    # the big-screen row (numbers in dashboard_snapshots.py's docstring)
     "包裹数": "200",
     "合单节省包裹": "15",
     "准时履约率": "92.0%",

@@ -1,4 +1,4 @@
-"""The live page as a big screen (issue 8): headline tiles, orders per minute, the map of stores, riders,
+"""The live page as a big screen: headline tiles, orders per minute, the map of stores, riders,
 destinations and planned routes, and big-screen mode; run with AppTest against the small snapshot of
 dashboard_snapshots.py (numbers in its docstring)."""
 
@@ -64,8 +64,8 @@ def test_exception_rate_counts_each_order_once(serving: Path):
 
 
 def test_tiles_the_snapshot_cannot_fill_say_why(serving: Path):
-    """A snapshot published before issue 8 (no fulfilment_daily) and a day without parcel figures: those
-    tiles show a dash and their help says what is missing; the rest of the page is unaffected."""
+    """A snapshot published before the big-screen tables existed (no fulfilment_daily) and a day without parcel
+    figures: those tiles show a dash and their help says what is missing; the rest of the page is unaffected."""
     snap = Snapshot(omit=("fulfilment_daily",))
     snap.merge_savings = [row for row in snap.merge_savings if row[0] != DAY]
     publish(serving, snap)

@@ -1,4 +1,4 @@
-"""Every page of the app (issue 8) run with Streamlit's AppTest against the small snapshot of
+"""Every page of the app run with Streamlit's AppTest against the small snapshot of
 dashboard_snapshots.py, whose numbers are listed in that module's docstring."""
 
 from __future__ import annotations

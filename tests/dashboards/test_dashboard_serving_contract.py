@@ -13,7 +13,7 @@ from dashboard_snapshots import DQ_TABLES, PAGE_TABLES, SERVING_DERIVED, TABLES,
 from dashboards import queries
 
 # Where each snapshot table lives in the warehouse (the serving step derives some tables itself; the
-# validation results come from issue 7's suites, not from this warehouse).
+# validation results come from the data-quality suites, not from this warehouse).
 SCHEMAS = {table: "marts" for table in TABLES if table not in (*SERVING_DERIVED, *DQ_TABLES)} | {
     table: "dispatch" for table in ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
 } | {"stores": "raw", "riders": "raw"}
@@ -60,7 +60,7 @@ def build_warehouse(path: Path, without: tuple[str, ...] = ()) -> None:
                 con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {column}")
         con.execute(FCT_ORDERS)
         # The rest of the raw schema, empty, as ingestion creates it (the serving step also reads raw tables,
-        # e.g. the quarantine for issue 7's status summary).
+        # e.g. the quarantine for the quarantine status summary).
         from ingestion.contract import raw_schema_ddl
 
         for statement in raw_schema_ddl():

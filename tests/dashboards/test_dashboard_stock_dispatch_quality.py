@@ -1,4 +1,4 @@
-"""What issue 8 adds to the inventory, dispatch and data quality pages, run with AppTest against the small
+"""The inventory, dispatch and data quality pages beyond their first version, run with AppTest against the small
 snapshot of dashboard_snapshots.py (numbers in its docstring)."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_dispatch_plans_per_store_and_wave_against_greedy(serving: Path):
     assert list(at.dataframe[3].value["门店"]) == ["SH001"]
 
 
-# --- data quality: validation results (issue 7's tables) ---------------------------------------------------------
+# --- data quality: validation results (the dq_* tables) ------------------------------------------------------
 
 
 def test_quality_page_shows_the_latest_validation_results(serving: Path):
@@ -92,7 +92,7 @@ def test_quality_page_when_every_expectation_passes(serving: Path):
 
 
 def test_quality_page_before_any_validation(serving: Path):
-    """A snapshot without issue 7's tables says there are no validation results yet (an info box) and shows
+    """A snapshot without the validation tables says there are no validation results yet (an info box) and shows
     the row accounting as before."""
     publish(serving, Snapshot(omit=DQ_TABLES))
     at = open_page("quality")
@@ -102,7 +102,7 @@ def test_quality_page_before_any_validation(serving: Path):
 
 
 def test_quality_page_with_a_validation_table_missing_a_column(serving: Path):
-    """A validation table without a column the page reads (issue 7 renamed one, say) is named in a warning;
+    """A validation table without a column the page reads (the suites renamed one, say) is named in a warning;
     the other validation tables are still shown and nothing fails."""
     tmp = serving.with_name("altered.duckdb")
     write_snapshot(tmp, Snapshot())

@@ -1,4 +1,4 @@
-"""Stock between WMS counts (issue 11, item 6): goods receipts, transfers and write-offs from the
+"""Stock between WMS counts: goods receipts, transfers and write-offs from the
 stock_movements feed move the ledger, so a delivery into the store at 10:00 after the 06:00 count is stock the
 orders may take, not an oversell; goods that arrive after an order, or leave through a write-off or transfer
 out, do not hide a real one. Real dbt on a hand-written raw warehouse.

@@ -1,5 +1,5 @@
 """Stock positions, oversells, the channel stock feed and price checks on a small hand-written dataset
-(issue 4): what the marts must say about it, that stock conservation is a test that fails when a position
+: what the marts must say about it, that stock conservation is a test that fails when a position
 does not add up, and that the rules file alone changes the results.
 
 Times are UTC; the store's WMS count is at 2026-11-25 22:00 UTC (06:00 local on the 26th). The dataset:

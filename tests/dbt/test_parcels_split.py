@@ -1,4 +1,4 @@
-"""The split half of merge-and-split (issue 3): int_parcels__items, the Python packer int_parcels__assignments,
+"""The split half of merge-and-split: int_parcels__items, the Python packer int_parcels__assignments,
 fct_parcels, fct_parcel_items and fct_merge_savings_daily, on a small hand-written set of orders whose
 right answer is known.
 

@@ -1,4 +1,4 @@
-"""Status history and current status do not depend on how events arrive (issue 4).
+"""Status history and current status do not depend on how events arrive.
 
 One simulated day is loaded twice through the real loader: in order (reference data, then each channel's
 files in the order they were written, as chronological micro-batches), and shuffled (the same files in a

@@ -1,4 +1,4 @@
-"""One bad order never stops a batch (issue 11, item 3): a batch in the channels' real formats mixing good orders
+"""One bad order never stops a batch: a batch in the channels' real formats mixing good orders
 with every kind of broken one goes through `orderhub run` (the Dagster pipeline job, in process) and succeeds.
 Every good order is in fct_orders; an order whose amounts do not add up (paid ≠ goods − discounts + fees, Σ
 lines ≠ goods) is loaded too and flagged with its rule and values (dq.dq_order_findings, fct_order_amount_checks,

@@ -1,5 +1,5 @@
 """A simulated day with deliberate problems, through the loader and the whole dbt build: every injected
-oversell, price error, bad address and late order is found, and nothing else is flagged (issue 4).
+oversell, price error, bad address and late order is found, and nothing else is flagged.
 
 The simulator records what it injected and what the pipeline should report open (`problems` in the
 ground truth, judged with the business's own thresholds, which the simulator holds without reading

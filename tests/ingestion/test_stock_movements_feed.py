@@ -1,4 +1,4 @@
-"""The stock_movements reference feed (issue 11, item 6) lands like the other reference data: a WMS export of
+"""The stock_movements reference feed lands like the other reference data: a WMS export of
 goods receipts, transfers and write-offs under landing/reference/stock_movements/<day>/ loads into
 raw.stock_movements with times in UTC; a row with an unknown type, a non-positive quantity or no time is
 quarantined with its reason; and the simulator's goods receipts are written in exactly that format."""

@@ -1,4 +1,4 @@
-"""The simulator's status progress and injected problems (issue 4), read back from the landing files with
+"""The simulator's status progress and injected problems, read back from the landing files with
 a small reader written here from docs/landing-formats.md: status pushes are the same order in the
 channel's own format with the new status and its status time, and the ground truth's problems are what
 the files actually contain, with nothing else that would look like one."""

@@ -1,4 +1,4 @@
-"""Settlement reconciliation as daily-partitioned assets (issue 5).
+"""Settlement reconciliation as daily-partitioned assets.
 
 The finance models (dbt_project/models/{intermediate,marts}/finance) are one dbt asset set partitioned by day in
 Asia/Shanghai; a run for a partition or a range passes the days to dbt as vars recon_date_from / recon_date_to

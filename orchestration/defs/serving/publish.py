@@ -32,7 +32,7 @@ SERVING_TABLES = (
     "fct_ingest_accounting",
     "fct_quarantine_summary",
     "fct_exceptions",
-    # Stock (issue 4): positions per store and SKU, oversells, and what each channel may sell.
+    # Stock: positions per store and SKU, oversells, and what each channel may sell.
     "fct_stock_positions",
     "fct_oversell_events",
     "fct_channel_stock_feed",
@@ -41,7 +41,7 @@ SERVING_TABLES = (
 # Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
 DISPATCH_SCHEMA = "dispatch"
 DISPATCH_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
-# Dashboards (issue 8). Marts built outside the micro-batch job (the daily reconciliation), copied when present,
+# For the dashboards: marts built outside the micro-batch job (the daily reconciliation), copied when present,
 # each with a row filter that keeps it bounded: the snapshot is republished every micro-batch.
 OPTIONAL_MART_TABLES: dict[str, str] = {
     "fct_reconciliation_daily": "true",
@@ -54,7 +54,7 @@ REFERENCE_TABLES: dict[str, tuple[str, str]] = {
     "stores": ("raw", "store_id, name, kind, district, lat, lng"),
     "riders": ("raw", "rider_id, store_id, name, vehicle, cold_box"),
 }
-# Dashboards (issue 8): tables derived while publishing, for figures no mart holds, each bounded; built when
+# For the dashboards: tables derived while publishing, for figures no mart holds, each bounded; built when
 # their source mart is present: (source, SQL over the attached warehouse).
 # - fulfilment_daily: per business day (the latest 14) and channel, the delivery orders with a promised time,
 #   not cancelled, against their promise at the run's clock ({as_of}, as fct_exceptions has it): due =
@@ -130,7 +130,7 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
             if source in present_in:
                 con.execute(f"CREATE TABLE main.{table} AS {sql.format(as_of=as_of, as_of_day=as_of_day)}")
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
-        # Data quality (issue 7): latest GX results per expectation, recent validations, quarantine open/resolved.
+        # Data quality: latest GX results per expectation, recent validations, quarantine open/resolved.
         dq_tables = dict(dq_serving_queries("warehouse")) if (DQ_SCHEMA, "dq_validations") in present_in else {}
         dq_tables["dq_quarantine_status"] = status_summary_sql("warehouse")
         for table, sql in dq_tables.items():
