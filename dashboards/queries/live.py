@@ -10,7 +10,14 @@ from decimal import Decimal
 import duckdb
 
 from dashboards.queries.reader import (
-    KNOWN_CHANNELS, STORE_LOCATIONS, TO_LOCAL, Row, SnapshotMeta, missing_from, page_state, rows,
+    KNOWN_CHANNELS,
+    STORE_LOCATIONS,
+    TO_LOCAL,
+    Row,
+    SnapshotMeta,
+    missing_from,
+    page_state,
+    rows,
 )
 
 NEWEST_EXCEPTIONS_LIMIT = 20

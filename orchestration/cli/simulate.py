@@ -31,8 +31,10 @@ def simulate(
     day = _parse_date(date)
     summary = simulator.simulate_day(day, orders=orders, seed=seed, out=out)
     # A line per channel, not the summary's repr: a day is thousands of file paths.
-    typer.echo(f"simulated {summary.date}: {summary.orders:,} orders (seed {summary.seed}) in {summary.files:,} files "
-               f"under {summary.out}")
+    typer.echo(
+        f"simulated {summary.date}: {summary.orders:,} orders (seed {summary.seed}) in {summary.files:,} files "
+        f"under {summary.out}"
+    )
     for channel, counts in summary.records_by_channel.items():
         typer.echo(f"  {channel:<12} " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     typer.echo(f"  ground truth: {summary.truth_path}")
