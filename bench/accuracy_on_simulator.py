@@ -42,49 +42,82 @@ def pairs(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
 
 def score(expected: set, found: set) -> dict[str, Any]:
     tp = len(expected & found)
-    return {"expected": len(expected), "found": len(found), "tp": tp,
-            "precision": tp / len(found) if found else (1.0 if not expected else 0.0),
-            "recall": tp / len(expected) if expected else 1.0,
-            "missed": sorted(expected - found)[:3], "extra": sorted(found - expected)[:3]}
+    return {
+        "expected": len(expected),
+        "found": len(found),
+        "tp": tp,
+        "precision": tp / len(found) if found else (1.0 if not expected else 0.0),
+        "recall": tp / len(expected) if expected else 1.0,
+        "missed": sorted(expected - found)[:3],
+        "extra": sorted(found - expected)[:3],
+    }
 
 
 def measure(con: duckdb.DuckDBPyConnection, truths: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    groups = [r[0] for r in con.execute(
-        "select list(order_key) from intermediate.int_merging__merge_groups group by merge_group_id having count(*) > 1"
-    ).fetchall()]
-    out["merge (order pairs in one parcel group)"] = score(pairs(g for t in truths for g in t["merge_groups"]),
-                                                          pairs(groups))
+    groups = [
+        r[0]
+        for r in con.execute(
+            "select list(order_key) from intermediate.int_merging__merge_groups group by merge_group_id having count(*) > 1"
+        ).fetchall()
+    ]
+    out["merge (order pairs in one parcel group)"] = score(
+        pairs(g for t in truths for g in t["merge_groups"]), pairs(groups)
+    )
     # Families and offices: pairs of different customers at one door that must never merge.
     door = {k: v for t in truths for k, v in t.get("order_address", {}).items()}
     who = {k: v for t in truths for k, v in t["order_customer"].items()}
     found_pairs = pairs(groups)
     shared = {p for p in found_pairs if p[0] in door and door[p[0]] == door.get(p[1]) and who[p[0]] != who.get(p[1])}
-    out["merge: different people at one door merged (count)"] = {"expected": 0, "found": len(shared), "tp": 0,
-                                                                 "precision": None, "recall": None,
-                                                                 "missed": [], "extra": sorted(shared)[:3]}
+    out["merge: different people at one door merged (count)"] = {
+        "expected": 0,
+        "found": len(shared),
+        "tp": 0,
+        "precision": None,
+        "recall": None,
+        "missed": [],
+        "extra": sorted(shared)[:3],
+    }
     days = {t["date"] for t in truths}
-    expected_var = {(v["channel"], v["statement_date"], v["category"], v["ref"],
-                     Decimal(str(v["amount"])).quantize(Decimal("0.01")))
-                    for t in truths for v in t["settlement_variances"] if v["statement_date"] in days}
-    found_var = {(c, d.isoformat(), cat, ref, amt) for c, d, cat, ref, amt in con.execute(
-        """select settlement_channel, recon_date, category, coalesce(channel_order_id, store_id || '/' || tender),
+    expected_var = {
+        (
+            v["channel"],
+            v["statement_date"],
+            v["category"],
+            v["ref"],
+            Decimal(str(v["amount"])).quantize(Decimal("0.01")),
+        )
+        for t in truths
+        for v in t["settlement_variances"]
+        if v["statement_date"] in days
+    }
+    found_var = {
+        (c, d.isoformat(), cat, ref, amt)
+        for c, d, cat, ref, amt in con.execute(
+            """select settlement_channel, recon_date, category, coalesce(channel_order_id, store_id || '/' || tender),
                   variance_amount from marts.fct_reconciliation_lines where recon_status in ('variance', 'cleared')"""
-    ).fetchall()}
+        ).fetchall()
+    }
     out["reconciliation variances (channel, day, kind, ref, amount)"] = score(expected_var, found_var)
     out["reconciliation: fee_mismatch lines reported"] = score(
-        {x for x in expected_var if x[2] == "fee_mismatch"}, {x for x in found_var if x[2] == "fee_mismatch"})
+        {x for x in expected_var if x[2] == "fee_mismatch"}, {x for x in found_var if x[2] == "fee_mismatch"}
+    )
     exc = con.execute("select exception_type, order_key from marts.fct_exceptions where resolved_at is null").fetchall()
     # Each day's truth is what is open at the end of that day. In a multi-day load an earlier day's oversell
     # is resolved by the next morning's count, so it is scored as raised and not cancelled (a cancellation
     # gives the units back), not as still open; oversells spanning midnight come from the days together.
-    raised = {k for (k,) in con.execute(
-        """select e.order_key from marts.fct_exceptions as e
+    raised = {
+        k
+        for (k,) in con.execute(
+            """select e.order_key from marts.fct_exceptions as e
            inner join marts.fct_orders as o on o.order_key = e.order_key
-           where e.exception_type = 'out_of_stock' and o.current_status <> 'cancelled'""").fetchall()}
+           where e.exception_type = 'out_of_stock' and o.current_status <> 'cancelled'"""
+        ).fetchall()
+    }
     expected = {k for t in truths for k in t["problems"]["expected_exceptions"]["out_of_stock"]}
     out["oversell exceptions raised, not cancelled (out_of_stock)"] = score(
-        expected | set(cross_day_oversells(truths)), raised)
+        expected | set(cross_day_oversells(truths)), raised
+    )
     expected = {k for t in truths for k in t["problems"]["expected_exceptions"]["price_mismatch"]}
     out["price check exceptions (price_mismatch)"] = score(expected, {k for t, k in exc if t == "price_mismatch"})
     return out
@@ -124,22 +157,29 @@ def main(argv: list[str] | None = None) -> int:
     took = time.perf_counter() - started
     lines = ["| measure | expected | found | true pos. | precision | recall |", "|---|---:|---:|---:|---:|---:|"]
     for name, s in rows.items():
-        lines.append(f"| {name} | {s['expected']} | {s['found']} | {s['tp']} | {fmt(s['precision'])} | "
-                     f"{fmt(s['recall'])} |")
-    misses = [f"- {name}: missed {s['missed']}, extra {s['extra']}" for name, s in rows.items()
-              if s["missed"] or s["extra"]]
+        lines.append(
+            f"| {name} | {s['expected']} | {s['found']} | {s['tp']} | {fmt(s['precision'])} | {fmt(s['recall'])} |"
+        )
+    misses = [
+        f"- {name}: missed {s['missed']}, extra {s['extra']}" for name, s in rows.items() if s["missed"] or s["extra"]
+    ]
     table = "\n".join(lines)
     print(table)
     print("\n".join(misses))
-    print(f"{args.days} days x {args.orders} orders, seed {args.seed}; dbt build "
-          f"{'succeeded' if build_ok else 'FAILED (some marts may be stale or missing)'}; {took:.0f}s")
+    print(
+        f"{args.days} days x {args.orders} orders, seed {args.seed}; dbt build "
+        f"{'succeeded' if build_ok else 'FAILED (some marts may be stale or missing)'}; {took:.0f}s"
+    )
     if not args.no_write:
         RESULTS.write_text(
             f"# Accuracy on the independent simulator\n\n{args.days} simulated days x {args.orders} orders "
             f"(seed {args.seed}), loaded in one batch, whole dbt build "
             f"({'succeeded' if build_ok else 'failed'}), measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
             f"in {took:.0f}s.\n\n{table}\n\nExamples of what is missed or wrongly reported:\n\n"
-            + ("\n".join(misses) or "- nothing") + "\n", encoding="utf-8")
+            + ("\n".join(misses) or "- nothing")
+            + "\n",
+            encoding="utf-8",
+        )
     return 0
 
 

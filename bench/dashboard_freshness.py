@@ -47,7 +47,9 @@ def machine() -> str:
         pass
     memory = ""
     try:
-        kib = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        kib = int(
+            next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]
+        )
         memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass
@@ -69,8 +71,13 @@ def orderhub(*args: str) -> list[str]:
 def run_pipeline(landing: Path, warehouse: Path, log) -> Run:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     started = time.time()
-    result = subprocess.run(orderhub("run", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"),
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    result = subprocess.run(
+        orderhub("run", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"),
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     finished = time.time()
     return Run(started, finished, published_at(warehouse.with_name("serving.duckdb")), result.returncode == 0)
 
@@ -139,8 +146,13 @@ def main() -> None:
     print(f"work folder {work}; {args.rate} orders/s for {args.duration:.0f} s")
 
     simulator = subprocess.Popen(
-        orderhub("simulate", "--live", "--rate", str(args.rate), "--out", str(landing), "--duration", str(args.duration)),
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        orderhub(
+            "simulate", "--live", "--rate", str(args.rate), "--out", str(landing), "--duration", str(args.duration)
+        ),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     runs: list[Run] = []
     last_seen = 0.0

@@ -87,8 +87,17 @@ def to_parcel(o: Order) -> Parcel:
     rng = random.Random(o.order_id)  # the same synthetic attributes in every run and for every solver
     zone = rng.choices(["ambient", "chilled", "frozen"], weights=[65, 25, 10])[0]
     weight = sum(rng.randint(300, 2500) for _ in range(o.packages))
-    return Parcel(o.order_id, o.site, o.lat, o.lng, weight, PACKAGE_ML * o.packages, zone,  # type: ignore[arg-type]
-                  ready_at=o.pickup, promised_to=o.deadline)
+    return Parcel(
+        o.order_id,
+        o.site,
+        o.lat,
+        o.lng,
+        weight,
+        PACKAGE_ML * o.packages,
+        zone,  # type: ignore[arg-type]
+        ready_at=o.pickup,
+        promised_to=o.deadline,
+    )
 
 
 @dataclass
@@ -108,8 +117,9 @@ class Outcome:
     missed: Counter = field(default_factory=Counter)
 
 
-def replay(sites: dict[str, Store], orders: list[Order], site_ids: list[str], solver: str,
-           config: RoutingConfig) -> Outcome:
+def replay(
+    sites: dict[str, Store], orders: list[Order], site_ids: list[str], solver: str, config: RoutingConfig
+) -> Outcome:
     out = Outcome(solver)
     by_site: dict[str, list[Order]] = defaultdict(list)
     for o in orders:
@@ -135,8 +145,11 @@ def replay(sites: dict[str, Store], orders: list[Order], site_ids: list[str], so
             for p in expired:
                 out.missed[NOT_SELECTED] += 1
             batch = [p for p in batch if p not in expired]
-            riders = [Rider(rid, site_id, store.lat, store.lng, max(wave_end, t), shift_end, RIDER_CAPACITY_G,
-                            cold[rid]) for rid, t in free_at.items() if max(wave_end, t) < shift_end]
+            riders = [
+                Rider(rid, site_id, store.lat, store.lng, max(wave_end, t), shift_end, RIDER_CAPACITY_G, cold[rid])
+                for rid, t in free_at.items()
+                if max(wave_end, t) < shift_end
+            ]
             if batch:
                 plan = plan_routes(batch, riders, [store], config, solver)
                 out.waves += 1
@@ -183,9 +196,14 @@ def main() -> int:
 
     # Orders too far from their site for even an idle rider leaving at pickup time: no planner can save them.
     hopeless = sum(
-        1 for o in subset
-        if o.pickup + dt.timedelta(seconds=travel_s(road_distance_m(
-            sites[o.site].lat, sites[o.site].lng, o.lat, o.lng, config), config)) > o.deadline)
+        1
+        for o in subset
+        if o.pickup
+        + dt.timedelta(
+            seconds=travel_s(road_distance_m(sites[o.site].lat, sites[o.site].lng, o.lat, o.lng, config), config)
+        )
+        > o.deadline
+    )
 
     results = []
     for solver in ("pyvrp", "greedy"):
@@ -220,7 +238,8 @@ def main() -> int:
             f"| {r.solver} | {r.orders} | {r.delivered_orders} | {100 * r.delivered_orders / r.orders:.1f} |"
             f" {r.delivered_packages / busy_h:.2f} | {r.distance_m / 1000:.1f} |"
             f" {r.distance_m / 1000 / max(1, r.delivered_orders):.2f} | {r.routes} | {r.waves} | {r.plan_s:.1f} |"
-            f" {r.max_wave_s:.2f} | {r.violations} | {missed} |")
+            f" {r.max_wave_s:.2f} | {r.violations} | {missed} |"
+        )
     lines += [
         "",
         f"{hopeless} of the {len(subset)} orders are beyond reach even for an idle rider leaving at pickup time"

@@ -77,7 +77,9 @@ def main() -> int:
         "truncated, cost /10. Gap = (cost - best known) / best known. 'veh' = routes used; for VRPTW the",
         "best-known solution's route count is in 'BKS veh'. '—' = no complete feasible solution.",
         "",
-        "| instance | best known | BKS veh | " + " | ".join(f"{s} cost | {s} gap % | {s} s | {s} veh" for s in SOLVERS) + " |",
+        "| instance | best known | BKS veh | "
+        + " | ".join(f"{s} cost | {s} gap % | {s} s | {s} veh" for s in SOLVERS)
+        + " |",
         "|---|---:|---:|" + "---:|---:|---:|---:|" * len(SOLVERS),
     ]
     print("\n".join(lines), flush=True)
@@ -85,7 +87,11 @@ def main() -> int:
     cvrp_complete: dict[str, bool] = {s: True for s in SOLVERS}
     for path in instances:
         bks, bks_veh = best_known(path, table)
-        cells = [path.stem, f"{bks:g}" if bks is not None else "?", str(bks_veh) if bks_veh and path.suffix == ".txt" else ""]
+        cells = [
+            path.stem,
+            f"{bks:g}" if bks is not None else "?",
+            str(bks_veh) if bks_veh and path.suffix == ".txt" else "",
+        ]
         for solver in SOLVERS:
             res = solve_instance(path, args.time_limit, args.seed, solver)
             cost = res["cost"] if res["feasible"] else None
@@ -95,8 +101,12 @@ def main() -> int:
                     cvrp_complete[solver] = False
                 else:
                     gaps[solver].append(gap)
-            cells += [f"{cost:.1f}" if cost is not None else "—", f"{gap:.2f}" if gap is not None else "—",
-                      f"{res['runtime_s']:.1f}", str(res["vehicles"])]
+            cells += [
+                f"{cost:.1f}" if cost is not None else "—",
+                f"{gap:.2f}" if gap is not None else "—",
+                f"{res['runtime_s']:.1f}",
+                str(res["vehicles"]),
+            ]
         row = "| " + " | ".join(cells) + " |"
         lines.append(row)
         print(row, flush=True)
@@ -106,7 +116,7 @@ def main() -> int:
         g = gaps[solver]
         note = "" if cvrp_complete[solver] else " (over the instances it solved)"
         lines.append(f"- {solver}: {sum(g) / len(g):.2f} % over {len(g)} instances{note}" if g else f"- {solver}: —")
-    print("\n".join(lines[-len(SOLVERS) - 3:]), flush=True)
+    print("\n".join(lines[-len(SOLVERS) - 3 :]), flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")

@@ -37,12 +37,32 @@ def wave(seed: int, n_parcels: int = 300, n_riders: int = 40) -> tuple[list[Parc
         lat = STORE.lat + r_km * math.cos(theta) / 111.195
         lng = STORE.lng + r_km * math.sin(theta) / (111.195 * math.cos(math.radians(STORE.lat)))
         zone = rng.choices(["ambient", "chilled", "frozen"], weights=[65, 25, 10])[0]
-        parcels.append(Parcel(
-            f"P{i:03d}", STORE.store_id, lat, lng, rng.randint(300, 5000), rng.randint(1000, 8000), zone,  # type: ignore[arg-type]
-            ready_at=T0 + dt.timedelta(minutes=rng.choice([0, 0, 5, 10])),
-            promised_to=T0 + dt.timedelta(minutes=rng.randint(45, 120))))
-    riders = [Rider(f"R{j:02d}", STORE.store_id, STORE.lat, STORE.lng, T0, T0 + dt.timedelta(hours=4), 25_000,
-                    40_000 if j % 2 == 0 else 0) for j in range(n_riders)]
+        parcels.append(
+            Parcel(
+                f"P{i:03d}",
+                STORE.store_id,
+                lat,
+                lng,
+                rng.randint(300, 5000),
+                rng.randint(1000, 8000),
+                zone,  # type: ignore[arg-type]
+                ready_at=T0 + dt.timedelta(minutes=rng.choice([0, 0, 5, 10])),
+                promised_to=T0 + dt.timedelta(minutes=rng.randint(45, 120)),
+            )
+        )
+    riders = [
+        Rider(
+            f"R{j:02d}",
+            STORE.store_id,
+            STORE.lat,
+            STORE.lng,
+            T0,
+            T0 + dt.timedelta(hours=4),
+            25_000,
+            40_000 if j % 2 == 0 else 0,
+        )
+        for j in range(n_riders)
+    ]
     return parcels, riders
 
 
@@ -74,10 +94,12 @@ def main() -> int:
         errors = validate_plan(plan, parcels, riders, config, [STORE])
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(Counter(r for _, r in plan.unassigned).items())) or "—"
         delivered = len(plan.assigned_ids)
-        row = (f"| {solver} | {'—' if solver == 'greedy' else f'{limit:g}'} | {plan.runtime_s:.2f} | {delivered} |"
-               f" {reasons} | {len(plan.routes)} | {plan.distance_m / 1000:.1f} |"
-               f" {plan.distance_m / 1000 / max(1, delivered):.2f} | {plan.objective:.0f} |"
-               f" {'ok' if not errors else f'{len(errors)} violations'} |")
+        row = (
+            f"| {solver} | {'—' if solver == 'greedy' else f'{limit:g}'} | {plan.runtime_s:.2f} | {delivered} |"
+            f" {reasons} | {len(plan.routes)} | {plan.distance_m / 1000:.1f} |"
+            f" {plan.distance_m / 1000 / max(1, delivered):.2f} | {plan.objective:.0f} |"
+            f" {'ok' if not errors else f'{len(errors)} violations'} |"
+        )
         lines.append(row)
         print(row, flush=True)
     lines += ["", "Objective = metres ridden + 1,000,000 per unassigned parcel (the solvers' shared objective)."]

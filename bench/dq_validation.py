@@ -34,14 +34,31 @@ ORDERS_SQL = """
 
 def polars_baseline(frame: pl.DataFrame) -> dict[str, int]:
     """The suite's rules as plain polars expressions (violations per rule): what the checks cost without GX."""
-    from data_quality.suites import CHINA_LAT, CHINA_LNG, MONEY_ORDER_COLUMNS, PHONE_PATTERN, SuiteParams, prepare_orders
+    from data_quality.suites import (
+        CHINA_LAT,
+        CHINA_LNG,
+        MONEY_ORDER_COLUMNS,
+        PHONE_PATTERN,
+        SuiteParams,
+        prepare_orders,
+    )
     from ingestion import contract
 
     f = prepare_orders(frame, SuiteParams())
     tol = 0.01
     rules = {
-        **{f"{c} present": pl.col(c).is_null() for c in ("order_key", "channel", "channel_order_id", "store_id",
-                                                          "created_at", "status", *MONEY_ORDER_COLUMNS)},
+        **{
+            f"{c} present": pl.col(c).is_null()
+            for c in (
+                "order_key",
+                "channel",
+                "channel_order_id",
+                "store_id",
+                "created_at",
+                "status",
+                *MONEY_ORDER_COLUMNS,
+            )
+        },
         "key unique": pl.col("order_key").is_duplicated(),
         "key built": pl.col("order_key") != pl.col("order_key_expected"),
         "channel": ~pl.col("channel").is_in(contract.CHANNELS),
@@ -88,7 +105,9 @@ def main() -> None:
         lines = read_frame(con, "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key)")
         con.close()
         prepared_in = time.perf_counter() - started
-    print(f"simulated and loaded {args.orders:,} orders in {prepared_in:.1f} s; batch: {frame.height:,} orders × {frame.width} columns")
+    print(
+        f"simulated and loaded {args.orders:,} orders in {prepared_in:.1f} s; batch: {frame.height:,} orders × {frame.width} columns"
+    )
 
     started = time.perf_counter()
     from data_quality.runner import validator
@@ -112,17 +131,31 @@ def main() -> None:
     gx, base = statistics.median(gx_times), statistics.median(base_times)
     print(f"GX import + context + suites (once per process): {setup:.2f} s")
     print()
-    print("| validation of one batch                         |    orders | expectations | seconds (median) | vs baseline |")
-    print("|-------------------------------------------------|-----------|--------------|------------------|-------------|")
-    print(f"| baseline: the same rules as plain polars        | {frame.height:>9,} | {len(violations):>12} | {base:>16.2f} |        1.0x |")
-    print(f"| GX 1.x suite `orders` (pandas engine, converted) | {frame.height:>9,} | {len(validation.outcomes):>12} | {gx:>16.2f} | {gx / base:>10.1f}x |")  # noqa: E501 (a table row or a translation reads best whole)
+    print(
+        "| validation of one batch                         |    orders | expectations | seconds (median) | vs baseline |"
+    )
+    print(
+        "|-------------------------------------------------|-----------|--------------|------------------|-------------|"
+    )
+    print(
+        f"| baseline: the same rules as plain polars        | {frame.height:>9,} | {len(violations):>12} | {base:>16.2f} |        1.0x |"
+    )
+    print(
+        f"| GX 1.x suite `orders` (pandas engine, converted) | {frame.height:>9,} | "
+        f"{len(validation.outcomes):>12} | {gx:>16.2f} | {gx / base:>10.1f}x |"
+    )
     lines_s = statistics.median(line_times)
-    print(f"| + GX suite `order_lines` on their {lines.height:,} lines | {'':>9} | {len(line_validation.outcomes):>12} | {lines_s:>16.2f} |             |")  # noqa: E501 (a table row or a translation reads best whole)
+    print(
+        f"| + GX suite `order_lines` on their {lines.height:,} lines | {'':>9} | "
+        f"{len(line_validation.outcomes):>12} | {lines_s:>16.2f} |             |"
+    )
     print()
     print(f"GX runs: {', '.join(f'{t:.2f}' for t in gx_times)} s; target < 5 s: {'met' if gx < 5 else 'NOT met'}")
     print(f"orders and lines together: {gx + lines_s:.2f} s")
-    print(f"expectations failed: {len(validation.failed) + len(line_validation.failed)} (a clean simulated day: 0 expected); "
-          f"baseline violations: {sum(violations.values())}")
+    print(
+        f"expectations failed: {len(validation.failed) + len(line_validation.failed)} (a clean simulated day: 0 expected); "
+        f"baseline violations: {sum(violations.values())}"
+    )
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, polars {pl.__version__}")
 
 

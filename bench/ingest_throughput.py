@@ -61,8 +61,14 @@ def naive_load(landing: Path, db: Path, sample: int) -> tuple[int, float]:
                     paid /= 100
                 con.execute(
                     "insert or ignore into naive_orders values (?, ?, ?, ?, ?, ?)",
-                    [f"{spec.channel}:{order['channel_order_id']}", order["store_id"], order["phone"],
-                     order["created_at"], round(paid, 2), len(extracted.lines)],
+                    [
+                        f"{spec.channel}:{order['channel_order_id']}",
+                        order["store_id"],
+                        order["phone"],
+                        order["created_at"],
+                        round(paid, 2),
+                        len(extracted.lines),
+                    ],
                 )
             except (RecordError, ValueError, TypeError):
                 pass
@@ -99,16 +105,28 @@ def main() -> None:
     baseline_rate = baseline_records / baseline_s
     ours_rate = order_records / ours_s
     print(f"machine: {machine()}")
-    print(f"simulated {args.orders:,} orders in {simulate_s:.1f} s; {result.files} files, {order_records:,} order records")
+    print(
+        f"simulated {args.orders:,} orders in {simulate_s:.1f} s; {result.files} files, {order_records:,} order records"
+    )
     print()
     print(f"| {'loader':<44} | {'records':>9} | {'seconds':>8} | {'records/s':>10} | {'vs baseline':>11} |")
     print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|{'-' * 12}|{'-' * 13}|")
-    print(f"| {'naive: per-record convert + INSERT (sample)':<44} | {baseline_records:>9,} | {baseline_s:>8.2f} | {baseline_rate:>10,.0f} | {1.0:>10.1f}x |")  # noqa: E501 (a table row or a translation reads best whole)
-    print(f"| {'orderhub run_batch (polars, one transaction)':<44} | {order_records:>9,} | {ours_s:>8.2f} | {ours_rate:>10,.0f} | {ours_rate / baseline_rate:>10.1f}x |")  # noqa: E501 (a table row or a translation reads best whole)
+    print(
+        f"| {'naive: per-record convert + INSERT (sample)':<44} | {baseline_records:>9,} | {baseline_s:>8.2f} | "
+        f"{baseline_rate:>10,.0f} | {1.0:>10.1f}x |"
+    )
+    print(
+        f"| {'orderhub run_batch (polars, one transaction)':<44} | {order_records:>9,} | {ours_s:>8.2f} | "
+        f"{ours_rate:>10,.0f} | {ours_rate / baseline_rate:>10.1f}x |"
+    )
     print()
-    loaded, quarantined, duplicate = (sum(getattr(c, f) for c in order_counts) for f in ("loaded", "quarantined", "duplicate"))
-    print(f"order records: loaded {loaded:,}, quarantined {quarantined:,}, duplicates {duplicate:,} "
-          "(the baseline validates nothing and quarantines nothing)")
+    loaded, quarantined, duplicate = (
+        sum(getattr(c, f) for c in order_counts) for f in ("loaded", "quarantined", "duplicate")
+    )
+    print(
+        f"order records: loaded {loaded:,}, quarantined {quarantined:,}, duplicates {duplicate:,} "
+        "(the baseline validates nothing and quarantines nothing)"
+    )
 
 
 if __name__ == "__main__":

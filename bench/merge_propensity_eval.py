@@ -79,27 +79,48 @@ def main() -> None:
         env = dict(os.environ, ORDERHUB_WAREHOUSE=str(root / "wh.duckdb"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
-            [str(dbt), "run", "--quiet", "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(ROOT / "dbt_project"),
-             "--vars", json.dumps(rules), "--select", "+int_merging__propensity", "--target-path", str(root / "target"),
-             "--log-path", str(root / "logs")],
-            env=env, check=True,
+            [
+                str(dbt),
+                "run",
+                "--quiet",
+                "--project-dir",
+                str(ROOT / "dbt_project"),
+                "--profiles-dir",
+                str(ROOT / "dbt_project"),
+                "--vars",
+                json.dumps(rules),
+                "--select",
+                "+int_merging__propensity",
+                "--target-path",
+                str(root / "target"),
+                "--log-path",
+                str(root / "logs"),
+            ],
+            env=env,
+            check=True,
         )
         prepare_s = time.perf_counter() - t0
         con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
         rows = con.execute(SCORES).fetchall()
         con.close()
 
-    print(f"{args.days} simulated days × {args.orders:,} orders (seed {args.seed}), prepared in {prepare_s:.0f} s; "
-          "each day scored with a model fitted on the days before it")
+    print(
+        f"{args.days} simulated days × {args.orders:,} orders (seed {args.seed}), prepared in {prepare_s:.0f} s; "
+        "each day scored with a model fitted on the days before it"
+    )
     print()
-    print("| day | orders | follow-up rate | Brier model | Brier baseline | log loss model | log loss baseline | AUC model |")
+    print(
+        "| day | orders | follow-up rate | Brier model | Brier baseline | log loss model | log loss baseline | AUC model |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     totals = [0, 0.0, 0.0, 0.0, 0.0]
     for day, n, rate, bm, bb, lm, lb, auc, _ in rows:
         print(f"| {day} | {n:,} | {rate:.3f} | {bm:.4f} | {bb:.4f} | {lm:.4f} | {lb:.4f} | {auc:.3f} |")
         totals = [totals[0] + n, totals[1] + bm * n, totals[2] + bb * n, totals[3] + lm * n, totals[4] + lb * n]
     n = totals[0]
-    print(f"| all | {n:,} | | {totals[1] / n:.4f} | {totals[2] / n:.4f} | {totals[3] / n:.4f} | {totals[4] / n:.4f} | |")
+    print(
+        f"| all | {n:,} | | {totals[1] / n:.4f} | {totals[2] / n:.4f} | {totals[3] / n:.4f} | {totals[4] / n:.4f} | |"
+    )
     print()
     print(f"Brier skill vs the global-rate baseline: {1 - totals[1] / totals[2]:.1%} (positive = better than baseline)")
 

@@ -1,4 +1,4 @@
-"""Merge and split on a large day: the dbt merge models (lead's, issue 3) and the split models
+"""Merge and split on a large day: the dbt merge models (models/intermediate/merging) and the split models
 (int_parcels__items, the Python packer int_parcels__assignments, fct_parcels, fct_parcel_items,
 fct_merge_savings_daily), time and peak memory, against a plain GROUP BY customer, address over the same
 rows measured in the same run.
@@ -59,8 +59,13 @@ MASKED_SHARE = 0.40
 CANCEL_SHARE = 0.03
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 
-SPLIT_MODELS = ["int_parcels__items", "int_parcels__assignments", "fct_parcels", "fct_parcel_items",
-                "fct_merge_savings_daily"]
+SPLIT_MODELS = [
+    "int_parcels__items",
+    "int_parcels__assignments",
+    "fct_parcels",
+    "fct_parcel_items",
+    "fct_merge_savings_daily",
+]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,46 +118,58 @@ def generate(n_orders: int, seed: int, warehouse: Path) -> dict[str, int]:
     ids = np.arange(n_orders)
     order_key = np.char.add(np.char.add(channel, ":B"), ids.astype(str))
 
-    orders = pl.DataFrame({
-        "order_key": order_key,
-        "channel": channel,
-        "channel_order_id": np.char.add("B", ids.astype(str)),
-        "store_id": np.array([s.store_id for s in stores])[addr_store[addr]],
-        "channel_user_id": np.char.add("u", cust.astype(str)),
-        "recipient_name": np.char.add(surname, title),
-        "phone": phone,
-        "phone_kind": np.where(masked, "masked", "mobile"),
-        "phone_last4": last4.to_numpy(),
-        "admin_code": addr_admin[addr].astype(str),
-        "address_key": np.array(addr_key)[addr],
-        "created_at": created.astype("datetime64[us]"),
-        "paid_at": created.astype("datetime64[us]"),
-        "status": status,
-        "fulfilment_type": np.full(n_orders, "delivery"),
-        "batch_id": np.full(n_orders, "bench"),
-        "raw_hash": order_key,
-    })
+    orders = pl.DataFrame(
+        {
+            "order_key": order_key,
+            "channel": channel,
+            "channel_order_id": np.char.add("B", ids.astype(str)),
+            "store_id": np.array([s.store_id for s in stores])[addr_store[addr]],
+            "channel_user_id": np.char.add("u", cust.astype(str)),
+            "recipient_name": np.char.add(surname, title),
+            "phone": phone,
+            "phone_kind": np.where(masked, "masked", "mobile"),
+            "phone_last4": last4.to_numpy(),
+            "admin_code": addr_admin[addr].astype(str),
+            "address_key": np.array(addr_key)[addr],
+            "created_at": created.astype("datetime64[us]"),
+            "paid_at": created.astype("datetime64[us]"),
+            "status": status,
+            "fulfilment_type": np.full(n_orders, "delivery"),
+            "batch_id": np.full(n_orders, "bench"),
+            "raw_hash": order_key,
+        }
+    )
 
     # Lines: the simulator's mix of lines per order (1..8) and quantity (1..4), SKUs by popularity.
-    n_lines = rng.choice(len(LINES_PER_ORDER_WEIGHTS), size=n_orders,
-                         p=np.array(LINES_PER_ORDER_WEIGHTS) / sum(LINES_PER_ORDER_WEIGHTS)) + 1
+    n_lines = (
+        rng.choice(
+            len(LINES_PER_ORDER_WEIGHTS),
+            size=n_orders,
+            p=np.array(LINES_PER_ORDER_WEIGHTS) / sum(LINES_PER_ORDER_WEIGHTS),
+        )
+        + 1
+    )
     line_order = np.repeat(ids, n_lines)
     starts = np.repeat(np.cumsum(n_lines) - n_lines, n_lines)
     line_no = np.arange(len(line_order)) - starts + 1
     sku = rng.choice(len(products), size=len(line_order), p=popularity)
-    qty = rng.choice(len(QUANTITY_WEIGHTS), size=len(line_order),
-                     p=np.array(QUANTITY_WEIGHTS) / sum(QUANTITY_WEIGHTS)) + 1
+    qty = (
+        rng.choice(len(QUANTITY_WEIGHTS), size=len(line_order), p=np.array(QUANTITY_WEIGHTS) / sum(QUANTITY_WEIGHTS))
+        + 1
+    )
     unit_w = np.array([p.weight_g for p in products])[sku]
     unit_v = np.array([p.volume_ml for p in products])[sku]
-    lines = pl.DataFrame({
-        "order_key": order_key[line_order],
-        "line_no": line_no.astype(np.int32),
-        "sku_id": np.array([p.sku_id for p in products])[sku],
-        "quantity": qty.astype(np.int32),
-        "weight_g": (unit_w * qty).astype(np.int32),
-        "volume_ml": (unit_v * qty).astype(np.int32),
-        "temp_zone": np.array([p.temp_zone for p in products])[sku],
-    })
+    lines = pl.DataFrame(
+        {
+            "order_key": order_key[line_order],
+            "line_no": line_no.astype(np.int32),
+            "sku_id": np.array([p.sku_id for p in products])[sku],
+            "quantity": qty.astype(np.int32),
+            "weight_g": (unit_w * qty).astype(np.int32),
+            "volume_ml": (unit_v * qty).astype(np.int32),
+            "temp_zone": np.array([p.temp_zone for p in products])[sku],
+        }
+    )
 
     con = duckdb.connect(str(warehouse))
     try:
@@ -242,9 +259,20 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 def dbt_cmd(args: list[str], workdir: Path, project_dir: Path = PROJECT_DIR) -> list[str]:
     rules = json.dumps(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
-    return [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project_dir),
-            "--profiles-dir", str(PROJECT_DIR), "--target-path", str(workdir / "target"),
-            "--log-path", str(workdir / "logs"), "--vars", rules]
+    return [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        rules,
+    ]
 
 
 def model_times(workdir: Path) -> dict[str, float]:
@@ -261,8 +289,10 @@ def machine() -> str:
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import dbt.version
 
-    return (f"{os.cpu_count()} cores, {model}, {mem_gib:.0f} GiB; Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, dbt-core {dbt.version.__version__}")
+    return (
+        f"{os.cpu_count()} cores, {model}, {mem_gib:.0f} GiB; Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, dbt-core {dbt.version.__version__}"
+    )
 
 
 def main() -> None:
@@ -291,15 +321,20 @@ def main() -> None:
     run_measured(dbt_cmd(["run", "--select", "+int_merging__merge_groups", "stg_raw__order_lines"], workdir), env)
 
     # 2. Baseline: the plain grouping the merge replaces, over the same rows.
-    baseline_sql = ("create or replace table bench.baseline as select phone, address_key, count(*) as orders "
-                    "from raw.orders where fulfilment_type = 'delivery' and status <> 'cancelled' "
-                    "group by all")
+    baseline_sql = (
+        "create or replace table bench.baseline as select phone, address_key, count(*) as orders "
+        "from raw.orders where fulfilment_type = 'delivery' and status <> 'cancelled' "
+        "group by all"
+    )
     base1 = sql_step("baseline: GROUP BY phone, address_key", warehouse, baseline_sql, "bench.baseline")
 
     # 3. The merge alone: materialise int_merging__merge_groups (identities + the window walk).
-    merge = sql_step("merge: int_merging__merge_groups (identities, window walk)", warehouse,
-                     "create or replace table bench.merge_groups as select * from intermediate.int_merging__merge_groups",
-                     "bench.merge_groups")
+    merge = sql_step(
+        "merge: int_merging__merge_groups (identities, window walk)",
+        warehouse,
+        "create or replace table bench.merge_groups as select * from intermediate.int_merging__merge_groups",
+        "bench.merge_groups",
+    )
 
     # 4. dbt run of the split models. int_merging__merge_groups is a view, so int_parcels__items (and the savings
     #    mart, for the order counts) compute the merge inside their own time: the model sum is merge + split.
@@ -309,7 +344,8 @@ def main() -> None:
 
     # 5. dbt test of the split models' tests (limits, coverage, savings).
     t_seconds, t_peak, _ = run_measured(
-        dbt_cmd(["test", "--select", *SPLIT_MODELS, "--exclude", "test_type:unit"], workdir), env)
+        dbt_cmd(["test", "--select", *SPLIT_MODELS, "--exclude", "test_type:unit"], workdir), env
+    )
     dbt_test = Step("dbt test: parcel data tests (wall)", t_seconds, t_peak)
 
     base2 = sql_step("baseline again (after)", warehouse, baseline_sql, "bench.baseline")
@@ -338,17 +374,35 @@ def main() -> None:
         """).fetchone()
     finally:
         con.close()
-    (parcels, items, split_parcels, split_groups, packed_groups, exact_groups, unproven, oversize,
-     delivery_orders, merge_groups, saved, alone, saved_by_merge) = facts
+    (
+        parcels,
+        items,
+        split_parcels,
+        split_groups,
+        packed_groups,
+        exact_groups,
+        unproven,
+        oversize,
+        delivery_orders,
+        merge_groups,
+        saved,
+        alone,
+        saved_by_merge,
+    ) = facts
 
     baseline = min(base1.seconds, base2.seconds)
     rows = [
-        Step("baseline: GROUP BY phone, address_key (best of 2)", baseline, max(base1.peak_mib, base2.peak_mib),
-             base1.rows),
+        Step(
+            "baseline: GROUP BY phone, address_key (best of 2)",
+            baseline,
+            max(base1.peak_mib, base2.peak_mib),
+            base1.rows,
+        ),
         merge,
         *[Step(f"  dbt model {m}", per_model.get(m, float("nan")), float("nan")) for m in SPLIT_MODELS],
-        Step("merge + split: sum of the dbt models above", sum(per_model.get(m, 0.0) for m in SPLIT_MODELS),
-             float("nan")),
+        Step(
+            "merge + split: sum of the dbt models above", sum(per_model.get(m, 0.0) for m in SPLIT_MODELS), float("nan")
+        ),
         dbt_run,
         dbt_test,
     ]
@@ -368,23 +422,29 @@ def main() -> None:
         f"{packed_groups:,} (group, travel group) packed in Python, {exact_groups:,} by exact search; "
         f"{unproven:,} parcels not proven minimal; {oversize:,} oversize-unit parcels"
     )
-    summary += (f"\nload average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f} "
-                f"on {os.cpu_count()} cores: other processes share this machine, so seconds are noisy")
+    summary += (
+        f"\nload average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores: other processes share this machine, so seconds are noisy"
+    )
     print()
     print(table)
     print(summary)
 
     if not args.no_save:
         stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        block = (f"\n## {stamp} — {sizes['orders']:,} orders, seed {args.seed}\n\n"
-                 f"Machine: {machine()}\n\n```\n{table}\n\n{summary}\n```\n")
+        block = (
+            f"\n## {stamp} — {sizes['orders']:,} orders, seed {args.seed}\n\n"
+            f"Machine: {machine()}\n\n```\n{table}\n\n{summary}\n```\n"
+        )
         if not RESULTS.exists():
             RESULTS.write_text(
                 "# Merge and split — dbt models on a large day vs a plain GROUP BY\n\n"
                 "Command: `.venv/bin/python bench/parcels_merge_split.py --orders 1000000`.\n"
                 "Each step is a child process; peak RSS is that child's (GNU time %M). Baseline and merge seconds "
                 "are the SQL statement alone; dbt model seconds are dbt's execution_time per model; the dbt rows "
-                "are wall time including dbt start-up and parsing.\n", encoding="utf-8")
+                "are wall time including dbt start-up and parsing.\n",
+                encoding="utf-8",
+            )
         with RESULTS.open("a", encoding="utf-8") as fh:
             fh.write(block)
         print(f"appended to {RESULTS.relative_to(ROOT)}")

@@ -15,7 +15,6 @@ import streamlit as st
 from dashboards.i18n import Lang, t
 from dashboards.ui import WALL_CSS, current_lang, language_toggle, wall_toggle
 
-
 # (file under views/, text key of the title, Material icon, url path): url paths are fixed, so a page's URL
 # does not change with the language.
 SECTIONS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
@@ -26,7 +25,9 @@ SECTIONS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     ),
     "nav.inventory": (("views/stock.py", "page.stock", ":material/inventory_2:", "stock"),),
     "nav.dispatch": (("views/dispatch.py", "page.dispatch", ":material/route:", "dispatch"),),
-    "nav.finance": (("views/reconciliation.py", "page.reconciliation", ":material/account_balance:", "reconciliation"),),
+    "nav.finance": (
+        ("views/reconciliation.py", "page.reconciliation", ":material/account_balance:", "reconciliation"),
+    ),
     "nav.quality": (("views/quality.py", "page.quality", ":material/fact_check:", "quality"),),
 }
 DEFAULT_PAGE = "views/live.py"
@@ -51,8 +52,12 @@ def main() -> None:
     # A local icon: a Material icon name would make the browser fetch it from Google's font servers. In
     # big-screen mode (?wall=true) the sidebar starts collapsed.
     # (Only then: setting the sidebar state on every run makes the browser re-apply it on each navigation.)
-    st.set_page_config(page_title="orderhub", page_icon=str(FAVICON), layout="wide",
-                       **({"initial_sidebar_state": "collapsed"} if wall else {}))
+    st.set_page_config(
+        page_title="orderhub",
+        page_icon=str(FAVICON),
+        layout="wide",
+        **({"initial_sidebar_state": "collapsed"} if wall else {}),
+    )
     if wall:
         st.html(WALL_CSS)
     st.navigation(pages(lang)).run()

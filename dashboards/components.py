@@ -103,8 +103,13 @@ def live_stamp(meta: SnapshotMeta | None, lang: Lang, refresh: float, now: datet
         st.markdown(heading + (f":red[**{text}**]" if _is_stale(age) else text))
     latest = meta.latest_order_at if meta else None
     st.caption(
-        t("stamp.details", lang, run_id=_run_id(meta), latest_order=format_time(to_local(latest)),
-          refresh=f"{refresh:g}")
+        t(
+            "stamp.details",
+            lang,
+            run_id=_run_id(meta),
+            latest_order=format_time(to_local(latest)),
+            refresh=f"{refresh:g}",
+        )
     )
     stale_parts(meta, lang)
 
@@ -133,8 +138,15 @@ def stale_parts(meta: SnapshotMeta | None, lang: Lang) -> None:
         st.warning(t("run.failed_refreshed", lang, problem=meta.run_problems[:300]))
     for part in meta.stale_parts if meta else ():
         as_of = format_time(to_local(part.as_of)) if part.as_of else t("stale.never", lang)
-        st.warning(t("stale.part", lang, part=t(f"stale.part.{part.part}", lang), as_of=as_of,
-                     problem=(part.problem or "")[:300]))
+        st.warning(
+            t(
+                "stale.part",
+                lang,
+                part=t(f"stale.part.{part.part}", lang),
+                as_of=as_of,
+                problem=(part.problem or "")[:300],
+            )
+        )
 
 
 def missing_tables(missing: Sequence[str], producer_key: str, lang: Lang) -> bool:

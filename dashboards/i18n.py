@@ -21,8 +21,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     # snapshot state
     "snapshot.missing": {
         "zh": "还没有可用的数据快照（{path}）。流水线第一次运行完成后，本页会自动显示数据。",
-        "en": "No data snapshot yet ({path}). This page shows data as soon as the pipeline's first run "
-        "has finished.",
+        "en": "No data snapshot yet ({path}). This page shows data as soon as the pipeline's first run has finished.",
     },
     "snapshot.unreadable": {
         "zh": "无法读取数据快照 {path}：{error}。请检查流水线的 serving 发布步骤；本页会自动重试。",
@@ -62,8 +61,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "help.quarantined": {"zh": "隔离率 {rate}（占落地记录）", "en": "{rate} of landed records"},
     "ingest.unbalanced": {
         "zh": "有 {n} 个导入批次记账不平衡（落地 ≠ 入库 + 隔离 + 重复），请检查流水线日志。",
-        "en": "{n} ingest batches do not balance (landed ≠ loaded + quarantined + duplicate); check the "
-        "pipeline logs.",
+        "en": "{n} ingest batches do not balance (landed ≠ loaded + quarantined + duplicate); check the pipeline logs.",
     },
     "section.orders_over_time": {"zh": "各渠道订单趋势", "en": "Orders per channel over time"},
     "chart.hourly": {"zh": "按小时", "en": "Per hour"},
@@ -112,7 +110,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.order_key": {"zh": "订单号", "en": "Order key"},
     "col.action": {"zh": "处理动作", "en": "Action"},
     "col.detail": {"zh": "详情", "en": "Detail"},
-    # --- pages beyond the live page (issue 8) ---
+    # --- pages beyond the live page ---
     "nav.inventory": {"zh": "库存", "en": "Inventory"},
     "nav.dispatch": {"zh": "配送", "en": "Dispatch"},
     "nav.finance": {"zh": "财务", "en": "Finance"},
@@ -130,7 +128,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "run.failed_refreshed": {
         "zh": "上次运行失败，但数据均已更新（已加载并标记问题订单）：{problem}",
         "en": "The last run failed, though everything shown was refreshed (the orders at fault are loaded and "
-              "flagged): {problem}",
+        "flagged): {problem}",
     },
     "stale.never": {"zh": "从未生成", "en": "never built"},
     "stale.part.marts": {"zh": "订单、异常与库存", "en": "Orders, exceptions and stock"},
@@ -146,12 +144,18 @@ TEXT: dict[str, dict[Lang, str]] = {
     "producer.stock": {"zh": "库存模型（流水线微批次）", "en": "the stock models (pipeline micro-batch)"},
     "producer.parcels": {"zh": "合单拆包模型（流水线微批次）", "en": "the parcel models (pipeline micro-batch)"},
     "producer.exceptions": {"zh": "异常模型（流水线微批次）", "en": "the exception models (pipeline micro-batch)"},
-    "producer.dispatch": {"zh": "调度计划（流水线的 dispatch 步骤）", "en": "the dispatch plan (the pipeline's dispatch step)"},
+    "producer.dispatch": {
+        "zh": "调度计划（流水线的 dispatch 步骤）",
+        "en": "the dispatch plan (the pipeline's dispatch step)",
+    },
     "producer.reconciliation": {
         "zh": "每日对账（orderhub recon run 或 T+1 定时任务）及随后一次微批次",
         "en": "the daily reconciliation (orderhub recon run or the T+1 schedule) and the next micro-batch",
     },
-    "producer.quality": {"zh": "导入记账模型（流水线微批次）", "en": "the ingest accounting models (pipeline micro-batch)"},
+    "producer.quality": {
+        "zh": "导入记账模型（流水线微批次）",
+        "en": "the ingest accounting models (pipeline micro-batch)",
+    },
     "filter.store": {"zh": "门店", "en": "Store"},
     "filter.all_stores": {"zh": "全部门店", "en": "All stores"},
     "filter.type": {"zh": "异常类型", "en": "Exception type"},
@@ -184,9 +188,18 @@ TEXT: dict[str, dict[Lang, str]] = {
     "tile.parcels_sent": {"zh": "实际包裹", "en": "Parcels sent"},
     "tile.saved_by_merge": {"zh": "合单节省包裹", "en": "Parcels saved by merging"},
     "tile.split_groups": {"zh": "拆包的合单组", "en": "Merge groups split"},
-    "help.merged_orders": {"zh": "合单率 {rate}；{groups} 个两单及以上的合单组", "en": "{rate} of delivery orders; {groups} groups of two or more"},  # noqa: E501 (a table row or a translation reads best whole)
-    "help.parcels_sent": {"zh": "不合单时为 {n} 个包裹（同样的拆包规则）", "en": "{n} parcels without merging (same split rules)"},
-    "help.saved_by_merge": {"zh": "相比每单单独打包（同样拆包规则）节省 {pct}", "en": "{pct} fewer than packing every order alone (same split rules)"},  # noqa: E501 (a table row or a translation reads best whole)
+    "help.merged_orders": {
+        "zh": "合单率 {rate}；{groups} 个两单及以上的合单组",
+        "en": "{rate} of delivery orders; {groups} groups of two or more",
+    },  # noqa: E501 (a table row or a translation reads best whole)
+    "help.parcels_sent": {
+        "zh": "不合单时为 {n} 个包裹（同样的拆包规则）",
+        "en": "{n} parcels without merging (same split rules)",
+    },
+    "help.saved_by_merge": {
+        "zh": "相比每单单独打包（同样拆包规则）节省 {pct}",
+        "en": "{pct} fewer than packing every order alone (same split rules)",
+    },  # noqa: E501 (a table row or a translation reads best whole)
     "help.split_groups": {
         "zh": "按温区拆 {zone} 组，超重/超体积 {limits} 组，超限单件 {oversize} 个",
         "en": "{zone} by temperature zone, {limits} over weight/volume, {oversize} oversize units",
@@ -211,7 +224,10 @@ TEXT: dict[str, dict[Lang, str]] = {
     "tile.open_oversells": {"zh": "未解决超卖单", "en": "Open oversells"},
     "help.oversold_units": {"zh": "共超卖 {n} 件", "en": "{n} units sold that were not there"},
     "stock.by_store": {"zh": "各门店库存概况", "en": "Stock per store"},
-    "stock.short": {"zh": "缺货与超卖商品（超卖最多在前）", "en": "Out-of-stock and oversold SKUs (most oversold first)"},
+    "stock.short": {
+        "zh": "缺货与超卖商品（超卖最多在前）",
+        "en": "Out-of-stock and oversold SKUs (most oversold first)",
+    },
     "stock.oversells": {"zh": "超卖订单（未解决在前）", "en": "Oversold order lines (open first)"},
     "stock.feed": {"zh": "各渠道可售库存推送", "en": "Sellable stock pushed to each channel"},
     "col.sku": {"zh": "商品编码", "en": "SKU"},
@@ -260,7 +276,10 @@ TEXT: dict[str, dict[Lang, str]] = {
         "(green on time, red expected late). Offline: no base map.",
     },
     "dispatch.route_tooltip": {"zh": "{stops} 个包裹 · {distance}", "en": "{stops} stops · {distance}"},
-    "dispatch.stop_tooltip": {"zh": "预计到达 {arrival} · 承诺 {promised}", "en": "arrives {arrival} · promised {promised}"},
+    "dispatch.stop_tooltip": {
+        "zh": "预计到达 {arrival} · 承诺 {promised}",
+        "en": "arrives {arrival} · promised {promised}",
+    },
     "dispatch.no_stops": {"zh": "所选范围内没有路线。", "en": "No routes in this selection."},
     "dispatch.routes": {"zh": "骑手路线", "en": "Rider routes"},
     "dispatch.unassigned": {"zh": "未派出的包裹", "en": "Parcels not dispatched"},
@@ -345,7 +364,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.balanced": {"zh": "平衡", "en": "Balanced"},
     "col.started": {"zh": "开始时间", "en": "Started"},
     "col.seconds": {"zh": "用时(秒)", "en": "Seconds"},
-    # --- closing issue 8's gaps ---
+    # --- big-screen live page, derived serving tables, validation results ---
     # live page: big-screen tiles, the map, big-screen mode
     "tile.parcels": {"zh": "包裹数", "en": "Parcels"},
     "tile.merge_saved": {"zh": "合单节省包裹", "en": "Saved by merging"},
@@ -462,8 +481,10 @@ TEXT: dict[str, dict[Lang, str]] = {
         "zh": "最新校验：{n} 条规则中 {failed} 条未通过（严重 {critical} 条），共 {suites} 个套件。",
         "en": "Latest validation: {failed} of {n} expectations fail ({critical} critical), {suites} suites.",
     },
-    "dq.expectations": {"zh": "每条规则的最新结果（未通过在前，严重在前）",
-                        "en": "Each expectation's latest result (failures first, critical first)"},
+    "dq.expectations": {
+        "zh": "每条规则的最新结果（未通过在前，严重在前）",
+        "en": "Each expectation's latest result (failures first, critical first)",
+    },
     "dq.validations": {"zh": "最近的校验运行", "en": "Recent validations"},
     "dq.quarantine_status": {"zh": "隔离记录处理状态（按原因与渠道）", "en": "Quarantine status by reason and channel"},
     "dq.failure_history": {"zh": "{failures} / {validations} 次", "en": "{failures} of {validations}"},

@@ -27,8 +27,16 @@ ON_TIME_COLOR = [22, 163, 74]
 LATE_COLOR = [220, 38, 38]
 # Distinguishable route colours (Tableau 10), cycled over the routes.
 ROUTE_COLORS = (
-    [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
-    [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
+    [78, 121, 167],
+    [242, 142, 43],
+    [225, 87, 89],
+    [118, 183, 178],
+    [89, 161, 79],
+    [237, 201, 72],
+    [176, 122, 161],
+    [255, 157, 167],
+    [156, 117, 95],
+    [186, 176, 172],
 )
 
 
@@ -59,13 +67,17 @@ def route_paths(routes: Iterable[Row], stops: Iterable[Row], stores: Iterable[Ro
         points = [[s["lng"], s["lat"]] for s in ordered if s["lat"] is not None and s["lng"] is not None]
         start = store_at.get(ordered[0]["store_id"])
         info = route_info.get(route_id, {})
-        paths.append({
-            "route_id": route_id,
-            "path": ([start] if start else []) + points,
-            "color": ROUTE_COLORS[index % len(ROUTE_COLORS)],
-            "title": f"{ordered[0]['store_id']} · {rider_label(info)}",
-            "detail": t("dispatch.route_tooltip", lang, stops=len(ordered), distance=format_km(info.get("distance_m"))),
-        })
+        paths.append(
+            {
+                "route_id": route_id,
+                "path": ([start] if start else []) + points,
+                "color": ROUTE_COLORS[index % len(ROUTE_COLORS)],
+                "title": f"{ordered[0]['store_id']} · {rider_label(info)}",
+                "detail": t(
+                    "dispatch.route_tooltip", lang, stops=len(ordered), distance=format_km(info.get("distance_m"))
+                ),
+            }
+        )
     return paths
 
 
@@ -75,8 +87,12 @@ def destination_points(stops: Iterable[Row], lang: Lang) -> list[dict]:
             "position": [s["lng"], s["lat"]],
             "color": ON_TIME_COLOR if s["on_time"] is not False else LATE_COLOR,
             "title": f"#{s['seq']} {s['parcel_id']}",
-            "detail": t("dispatch.stop_tooltip", lang, arrival=format_time(s["arrival_local"]),
-                        promised=format_time(s["promised_local"])),
+            "detail": t(
+                "dispatch.stop_tooltip",
+                lang,
+                arrival=format_time(s["arrival_local"]),
+                promised=format_time(s["promised_local"]),
+            ),
         }
         for s in stops
         if s["lat"] is not None and s["lng"] is not None
@@ -84,10 +100,7 @@ def destination_points(stops: Iterable[Row], lang: Lang) -> list[dict]:
 
 
 def store_points(stores: Iterable[Row]) -> list[dict]:
-    return [
-        {"position": [s["lng"], s["lat"]], "title": s["store_id"], "detail": s["name"] or ""}
-        for s in stores
-    ]
+    return [{"position": [s["lng"], s["lat"]], "title": s["store_id"], "detail": s["name"] or ""} for s in stores]
 
 
 def planned_position(
@@ -147,14 +160,17 @@ def rider_points(
         if placed is None:
             continue
         position, state = placed
-        points.append({
-            "route_id": route["route_id"],
-            "position": position,
-            "state": state,
-            "title": f"{rider_label(route)} · {route['store_id']}",
-            "detail": t(f"rider.{state}", lang, depart=hhmm(route.get("depart_local")),
-                        back=hhmm(route.get("return_local"))),
-        })
+        points.append(
+            {
+                "route_id": route["route_id"],
+                "position": position,
+                "state": state,
+                "title": f"{rider_label(route)} · {route['store_id']}",
+                "detail": t(
+                    f"rider.{state}", lang, depart=hhmm(route.get("depart_local")), back=hhmm(route.get("return_local"))
+                ),
+            }
+        )
     return points
 
 
@@ -184,22 +200,66 @@ def route_map(
     paths = route_paths(routes, stops, shown_stores, lang)
     destinations = destination_points(stops, lang)
     store_layer_data = store_points(shown_stores)
-    all_points = ([p["position"] for p in destinations] + [p["position"] for p in store_layer_data]
-                  + [p["position"] for p in riders])
+    all_points = (
+        [p["position"] for p in destinations]
+        + [p["position"] for p in store_layer_data]
+        + [p["position"] for p in riders]
+    )
     layers = [
-        pdk.Layer("PathLayer", id="routes", data=paths, get_path="path", get_color="color", get_width=30,
-                  width_min_pixels=3, pickable=True, joint_rounded=True, cap_rounded=True),
-        pdk.Layer("ScatterplotLayer", id="destinations", data=destinations, get_position="position",
-                  get_fill_color="color", get_radius=40, radius_min_pixels=5, radius_max_pixels=12, pickable=True),
-        pdk.Layer("ScatterplotLayer", id="stores", data=store_layer_data, get_position="position",
-                  get_fill_color=STORE_COLOR, get_line_color=[255, 255, 255], get_radius=90, radius_min_pixels=10,
-                  radius_max_pixels=24, stroked=True, line_width_min_pixels=2, pickable=True),
+        pdk.Layer(
+            "PathLayer",
+            id="routes",
+            data=paths,
+            get_path="path",
+            get_color="color",
+            get_width=30,
+            width_min_pixels=3,
+            pickable=True,
+            joint_rounded=True,
+            cap_rounded=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="destinations",
+            data=destinations,
+            get_position="position",
+            get_fill_color="color",
+            get_radius=40,
+            radius_min_pixels=5,
+            radius_max_pixels=12,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="stores",
+            data=store_layer_data,
+            get_position="position",
+            get_fill_color=STORE_COLOR,
+            get_line_color=[255, 255, 255],
+            get_radius=90,
+            radius_min_pixels=10,
+            radius_max_pixels=24,
+            stroked=True,
+            line_width_min_pixels=2,
+            pickable=True,
+        ),
     ]
     if riders:
         layers.append(
-            pdk.Layer("ScatterplotLayer", id="riders", data=list(riders), get_position="position",
-                      get_fill_color=RIDER_COLOR, get_line_color=[255, 255, 255], get_radius=60, radius_min_pixels=7,
-                      radius_max_pixels=16, stroked=True, line_width_min_pixels=2, pickable=True)
+            pdk.Layer(
+                "ScatterplotLayer",
+                id="riders",
+                data=list(riders),
+                get_position="position",
+                get_fill_color=RIDER_COLOR,
+                get_line_color=[255, 255, 255],
+                get_radius=60,
+                radius_min_pixels=7,
+                radius_max_pixels=16,
+                stroked=True,
+                line_width_min_pixels=2,
+                pickable=True,
+            )
         )
     # map_style is deliberately left unset (pydeck's placeholder): no base map, no tile requests.
     return pdk.Deck(

@@ -28,19 +28,35 @@ from openpyxl.worksheet.worksheet import Worksheet
 Row = dict[str, Any]
 
 CHANNEL_SHEETS: dict[str, str] = {
-    "meituan": "美团 meituan", "eleme": "饿了么 eleme", "wechatpay": "微信支付 wechatpay",
-    "alipay": "支付宝 alipay", "pos": "门店POS pos", "groupbuy": "社区团购 groupbuy",
+    "meituan": "美团 meituan",
+    "eleme": "饿了么 eleme",
+    "wechatpay": "微信支付 wechatpay",
+    "alipay": "支付宝 alipay",
+    "pos": "门店POS pos",
+    "groupbuy": "社区团购 groupbuy",
 }
 CATEGORY_LABELS: dict[str, str] = {
-    "matched": "相符", "timing_difference": "时间差（延后到账）", "awaiting_settlement": "待结算",
-    "missing_settlement": "漏结算", "unknown_order": "系统无此订单", "amount_mismatch": "金额不符",
-    "fee_mismatch": "手续费不符", "duplicate_settlement": "重复结算", "unexpected_refund": "异常退款",
-    "unexpected_settlement": "异常结算", "tender_total_mismatch": "收银汇总不符", "unallocated_adjustment": "未分配调整",
+    "matched": "相符",
+    "timing_difference": "时间差（延后到账）",
+    "awaiting_settlement": "待结算",
+    "missing_settlement": "漏结算",
+    "unknown_order": "系统无此订单",
+    "amount_mismatch": "金额不符",
+    "fee_mismatch": "手续费不符",
+    "duplicate_settlement": "重复结算",
+    "unexpected_refund": "异常退款",
+    "unexpected_settlement": "异常结算",
+    "tender_total_mismatch": "收银汇总不符",
+    "unallocated_adjustment": "未分配调整",
 }
 STATUS_LABELS = {"variance": "差异 variance", "open": "待结 open", "cleared": "已清 cleared", "matched": "相符 matched"}
-DAY_STATUS_LABELS = {"variances": "有差异 variances", "balanced": "平 balanced", "no_statement": "未收到对账单 no statement"}
+DAY_STATUS_LABELS = {
+    "variances": "有差异 variances",
+    "balanced": "平 balanced",
+    "no_statement": "未收到对账单 no statement",
+}
 
-MONEY = '#,##0.00;[Red]-#,##0.00'
+MONEY = "#,##0.00;[Red]-#,##0.00"
 DATE = "yyyy-mm-dd"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -147,6 +163,7 @@ def _write_table(ws: Worksheet, top: int, columns: Sequence[Column], rows: Seque
 
 def _fit_widths(ws: Worksheet, columns: Sequence[Column], first_row: int, cap: int = 60) -> None:
     """Width from the longest value (CJK characters count double), within sensible bounds."""
+
     def width(value: Any) -> int:
         text = f"{value:,.2f}" if isinstance(value, Decimal) else str(value or "")
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -158,14 +175,14 @@ def _fit_widths(ws: Worksheet, columns: Sequence[Column], first_row: int, cap: i
         ws.column_dimensions[letter].width = min(cap, max(10, longest + 2, title + 2))
 
 
-def _summary_sheet(wb: Workbook, day: dt.date, daily: Sequence[Row], payout: Sequence[Row], source: str,
-                   generated: dt.datetime) -> None:
+def _summary_sheet(
+    wb: Workbook, day: dt.date, daily: Sequence[Row], payout: Sequence[Row], source: str, generated: dt.datetime
+) -> None:
     ws = wb.active
     ws.title = "汇总 Summary"
     ws["A1"] = f"渠道对账报告 Settlement reconciliation — {day.isoformat()}"
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = (f"生成 Generated {generated:%Y-%m-%d %H:%M} (Asia/Shanghai) · "
-                f"数据 {source} · 金额单位 元 (CNY)")
+    ws["A2"] = f"生成 Generated {generated:%Y-%m-%d %H:%M} (Asia/Shanghai) · 数据 {source} · 金额单位 元 (CNY)"
     ws["A2"].font = Font(italic=True, color="595959")
     top = 4
     last = _write_table(ws, top, SUMMARY_COLUMNS, daily)
@@ -184,7 +201,9 @@ def _summary_sheet(wb: Workbook, day: dt.date, daily: Sequence[Row], payout: Seq
             ws.cell(row=r, column=2).fill = VARIANCE_FILL
     ws.freeze_panes = ws.cell(row=top + 1, column=2)
     payout_top = total_row + 3
-    ws.cell(row=payout_top - 1, column=1, value="T+1 到账 Payout of this day's statements").font = Font(bold=True, size=12)
+    ws.cell(row=payout_top - 1, column=1, value="T+1 到账 Payout of this day's statements").font = Font(
+        bold=True, size=12
+    )
     _write_table(ws, payout_top, PAYOUT_COLUMNS, payout)
     _fit_widths(ws, SUMMARY_COLUMNS, top, cap=26)
     ws.row_dimensions[top].height = 32
@@ -194,15 +213,28 @@ def _summary_sheet(wb: Workbook, day: dt.date, daily: Sequence[Row], payout: Seq
 def _lines_sheet(wb: Workbook, channel: str, lines: Sequence[Row]) -> None:
     ws = wb.create_sheet(CHANNEL_SHEETS[channel])
     rows = sorted(
-        (dict(line, category_label=CATEGORY_LABELS.get(line["category"], line["category"]),
-              source=f"{line['source_file']}:{line['source_line']}" if line["source_file"] else None)
-         for line in lines),
-        key=lambda r: (STATUS_ORDER.get(r["recon_status"], 9), -abs(r["variance_amount"] or 0), r["category"],
-                       r["channel_order_id"] or "", r["store_id"] or "", r["tender"] or ""),
+        (
+            dict(
+                line,
+                category_label=CATEGORY_LABELS.get(line["category"], line["category"]),
+                source=f"{line['source_file']}:{line['source_line']}" if line["source_file"] else None,
+            )
+            for line in lines
+        ),
+        key=lambda r: (
+            STATUS_ORDER.get(r["recon_status"], 9),
+            -abs(r["variance_amount"] or 0),
+            r["category"],
+            r["channel_order_id"] or "",
+            r["store_id"] or "",
+            r["tender"] or "",
+        ),
     )
     last = _write_table(ws, 1, LINE_COLUMNS, rows)
     for r, row in enumerate(rows, start=2):
-        fill = VARIANCE_FILL if row["recon_status"] == "variance" else OPEN_FILL if row["recon_status"] == "open" else None
+        fill = (
+            VARIANCE_FILL if row["recon_status"] == "variance" else OPEN_FILL if row["recon_status"] == "open" else None
+        )
         if fill:
             for c in (1, 2):
                 ws.cell(row=r, column=c).fill = fill

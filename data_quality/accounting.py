@@ -87,10 +87,19 @@ class Report:
 
 def select_batches(con: duckdb.DuckDBPyConnection, *, date: str | None = None, batch: str | None = None) -> list[str]:
     if batch:
-        return [r[0] for r in con.execute("SELECT DISTINCT batch_id FROM raw.ingest_batches WHERE batch_id = ?", [batch]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT batch_id FROM raw.ingest_batches WHERE batch_id = ?", [batch]
+            ).fetchall()
+        ]
     if date:
-        return [r[0] for r in con.execute(
-            "SELECT DISTINCT batch_id FROM raw.ingest_files WHERE split_part(path, '/', 3) = ? ORDER BY 1", [date]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT batch_id FROM raw.ingest_files WHERE split_part(path, '/', 3) = ? ORDER BY 1", [date]
+            ).fetchall()
+        ]
     return [r[0] for r in con.execute("SELECT DISTINCT batch_id FROM raw.ingest_batches ORDER BY 1").fetchall()]
 
 
@@ -102,14 +111,15 @@ def collect(con: duckdb.DuckDBPyConnection, *, date: str | None = None, batch: s
         return report
     sel = "(SELECT unnest($batches::VARCHAR[]))"
     params = {"batches": batches}
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         WITH recorded AS (
             SELECT channel AS label, count(DISTINCT batch_id) AS batches, sum(files) AS files, sum(landed) AS landed,
                    sum(loaded) AS loaded, sum(quarantined) AS quarantined, sum(duplicate) AS duplicate,
                    count(*) FILTER (WHERE landed IS DISTINCT FROM loaded + quarantined + duplicate) AS unbalanced
             FROM raw.ingest_batches WHERE batch_id IN {sel} GROUP BY channel
         ), checkpoint AS (
-            SELECT {path_label('path')} AS label, sum(records) AS records
+            SELECT {path_label("path")} AS label, sum(records) AS records
             FROM raw.ingest_files WHERE batch_id IN {sel} GROUP BY 1
         ), quarantined AS (
             SELECT channel AS label, count(*) AS n
@@ -128,18 +138,30 @@ def collect(con: duckdb.DuckDBPyConnection, *, date: str | None = None, batch: s
         FROM recorded r
         LEFT JOIN checkpoint c USING (label) LEFT JOIN quarantined q USING (label) LEFT JOIN loaded l USING (label)
         ORDER BY starts_with(r.label, 'reference/'), starts_with(r.label, 'settlement/'), r.label
-    """, params).fetchall()
+    """,
+        params,
+    ).fetchall()
     report.channels = [ChannelAccount(*(row[0], *(int(v) if v is not None else None for v in row[1:]))) for row in rows]
-    report.reasons = [Reason(*row) for row in con.execute(f"""
+    report.reasons = [
+        Reason(*row)
+        for row in con.execute(
+            f"""
         SELECT channel, error_code, count(*), count(*) FILTER (WHERE status = 'open'),
                count(*) FILTER (WHERE status = 'resolved'), count(*) FILTER (WHERE status = 'replay_failed')
         FROM ({quarantine_status_sql()}) WHERE batch_id IN {sel}
         GROUP BY channel, error_code
         ORDER BY starts_with(channel, 'reference/'), starts_with(channel, 'settlement/'), channel, 3 DESC, 2
-    """, params).fetchall()]
+    """,
+            params,
+        ).fetchall()
+    ]
     if date:
-        report.other_days = [r[0] for r in con.execute(
-            "SELECT DISTINCT split_part(path, '/', 3) FROM raw.ingest_files "
-            f"WHERE batch_id IN {sel} AND split_part(path, '/', 3) <> $date ORDER BY 1",
-            {**params, "date": date}).fetchall()]
+        report.other_days = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT split_part(path, '/', 3) FROM raw.ingest_files "
+                f"WHERE batch_id IN {sel} AND split_part(path, '/', 3) <> $date ORDER BY 1",
+                {**params, "date": date},
+            ).fetchall()
+        ]
     return report

@@ -111,11 +111,19 @@ class QuarantinedRecord:
     root_line: int
 
 
-_COLUMNS = "channel, source_file, source_line, raw, error_code, message, batch_id, status, resolved_by, root_file, root_line"
+_COLUMNS = (
+    "channel, source_file, source_line, raw, error_code, message, batch_id, status, resolved_by, root_file, root_line"
+)
 
 
-def list_records(con: duckdb.DuckDBPyConnection, *, channel: str | None = None, code: str | None = None,
-                 status: str | None = "open", limit: int | None = 200) -> list[QuarantinedRecord]:
+def list_records(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    channel: str | None = None,
+    code: str | None = None,
+    status: str | None = "open",
+    limit: int | None = 200,
+) -> list[QuarantinedRecord]:
     """Quarantined records, newest first; `channel` matches the channel or its replay label (replay/app)."""
     where, params = ["true"], []
     if channel:
@@ -129,14 +137,18 @@ def list_records(con: duckdb.DuckDBPyConnection, *, channel: str | None = None, 
             raise ValueError(f"unknown status {status!r}: use {', '.join(STATUSES)} or all")
         where.append("status = ?")
         params.append(status)
-    sql = (f"SELECT {_COLUMNS} FROM ({quarantine_status_sql()}) WHERE {' AND '.join(where)} "
-           f"ORDER BY quarantined_at DESC, source_file, source_line" + (f" LIMIT {int(limit)}" if limit else ""))
+    sql = (
+        f"SELECT {_COLUMNS} FROM ({quarantine_status_sql()}) WHERE {' AND '.join(where)} "
+        f"ORDER BY quarantined_at DESC, source_file, source_line" + (f" LIMIT {int(limit)}" if limit else "")
+    )
     return [QuarantinedRecord(*row) for row in con.execute(sql, params).fetchall()]
 
 
 def get_record(con: duckdb.DuckDBPyConnection, source_file: str, line: int) -> QuarantinedRecord | None:
-    row = con.execute(f"SELECT {_COLUMNS} FROM ({quarantine_status_sql()}) WHERE source_file = ? AND source_line = ?",
-                      [source_file, line]).fetchone()
+    row = con.execute(
+        f"SELECT {_COLUMNS} FROM ({quarantine_status_sql()}) WHERE source_file = ? AND source_line = ?",
+        [source_file, line],
+    ).fetchone()
     return QuarantinedRecord(*row) if row else None
 
 
@@ -155,8 +167,9 @@ class ReplayPlan:
     already: str | None = None  # why nothing is written: "resolved" or "pending"
 
 
-def plan_replay(con: duckdb.DuckDBPyConnection, landing_root: Path, source_file: str, line: int,
-                fixed: bytes | None = None) -> ReplayPlan:
+def plan_replay(
+    con: duckdb.DuckDBPyConnection, landing_root: Path, source_file: str, line: int, fixed: bytes | None = None
+) -> ReplayPlan:
     """What replaying the quarantined record at `source_file` line `line` writes. `fixed` is the corrected
     raw text (the record only; for a CSV channel its rows, with or without the header); without it the record
     is replayed as quarantined (after a mapping was added, e.g. the missing SKU or store landed)."""
@@ -168,7 +181,8 @@ def plan_replay(con: duckdb.DuckDBPyConnection, landing_root: Path, source_file:
     if len(parts) != 4 or parts[0] != "orders":
         raise ReplayError(
             f"{original_file} is not an order file (orders/<channel>/<day>/<name>): statements and reference "
-            "files are replayed by landing a corrected file")
+            "files are replayed by landing a corrected file"
+        )
     channel = parts[1]
     spec = ADAPTERS.get(channel)
     if spec is None:
@@ -223,7 +237,8 @@ def _csv_replay(spec, original_file: str, line: int, text: bytes) -> bytes:
     if len(records) != 1:
         raise ReplayError(
             f"{original_file} line {line}: the fix holds {len(records)} records; a replay is one record "
-            f"(the rows of one {spec.csv_key_column})")
+            f"(the rows of one {spec.csv_key_column})"
+        )
     return content.encode("utf-8")
 
 
@@ -231,7 +246,9 @@ def _decode(text: bytes, original_file: str, line: int) -> str:
     try:
         return text.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ReplayError(f"{original_file} line {line}: the fix is not UTF-8 (byte {exc.start}): save it as UTF-8") from exc
+        raise ReplayError(
+            f"{original_file} line {line}: the fix is not UTF-8 (byte {exc.start}): save it as UTF-8"
+        ) from exc
 
 
 def write_replay(landing_root: Path, plan: ReplayPlan) -> Path | None:
@@ -265,12 +282,15 @@ def replay_outcome(con: duckdb.DuckDBPyConnection, plan: ReplayPlan) -> ReplayOu
     failed = con.execute(
         "SELECT error_code, message, count(*) OVER () FROM raw.quarantine WHERE source_file = ? "
         "AND (source_line = 0 OR ? > 0) ORDER BY source_line LIMIT 1",
-        [plan.target, plan.original_line]).fetchone()
+        [plan.target, plan.original_line],
+    ).fetchone()
     if failed:
         return ReplayOutcome("quarantined", f"quarantined again ({failed[0]}): {failed[1]}")
     loaded = con.execute("SELECT count(*) FROM raw.order_versions WHERE source_file = ?", [plan.target]).fetchone()[0]
     bad = con.execute("SELECT count(*) FROM raw.quarantine WHERE source_file = ?", [plan.target]).fetchone()[0]
     also = f"; {bad} of its records quarantined on their own (see `orderhub quarantine list`)" if bad else ""
     if loaded:
-        return ReplayOutcome("loaded", f"loaded in batch {done[0]} ({loaded} order version{'s' if loaded > 1 else ''}){also}")
+        return ReplayOutcome(
+            "loaded", f"loaded in batch {done[0]} ({loaded} order version{'s' if loaded > 1 else ''}){also}"
+        )
     return ReplayOutcome("duplicate", f"processed in batch {done[0]}: the same order version was already loaded{also}")

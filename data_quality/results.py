@@ -146,8 +146,12 @@ class Validation:
             return f"{self.where()}: {len(self.outcomes)} expectations met on {self.rows:,} rows"
         # Critical failures first: they are what stops a run, and the message must name them.
         ranked = sorted(self.failed, key=lambda o: o.severity != "critical")
-        failures = "; ".join(f"{o.severity} {o.rule} ({o.observed_value}"
-                             + (f"; e.g. {o.unexpected_sample}" if o.unexpected_sample else "") + ")" for o in ranked[:5])
+        failures = "; ".join(
+            f"{o.severity} {o.rule} ({o.observed_value}"
+            + (f"; e.g. {o.unexpected_sample}" if o.unexpected_sample else "")
+            + ")"
+            for o in ranked[:5]
+        )
         return f"{self.where()}: {len(self.failed)} of {len(self.outcomes)} expectations failed on {self.rows:,} rows: {failures}"
 
     def describe_findings(self, limit: int = 5) -> str:
@@ -157,34 +161,66 @@ class Validation:
         rows = self.findings.sort("order_key", "line_no", "rule_id", nulls_last=False).head(limit).iter_rows(named=True)
         shown = "; ".join(f"{r['order_key']}: {r['detail']}" for r in rows)
         more = self.findings.height - min(limit, self.findings.height)
-        return (f"{self.where()}: {len(self.flagged_orders)} order(s) loaded and flagged: {shown}"
-                + (f"; and {more} more in dq.dq_order_findings" if more else ""))
+        return f"{self.where()}: {len(self.flagged_orders)} order(s) loaded and flagged: {shown}" + (
+            f"; and {more} more in dq.dq_order_findings" if more else ""
+        )
 
 
 def write(con: duckdb.DuckDBPyConnection, validations: Iterable[Validation], run_id: str) -> int:
     """Store validations and their outcomes in one transaction; returns the number of result rows."""
     validations = list(validations)
     results = [
-        {"run_id": run_id, "validated_at": v.validated_at, "suite": v.suite, "scope": v.scope, "batch": v.batch,
-         "channel": v.channel, **asdict(o)}
-        for v in validations for o in v.outcomes
+        {
+            "run_id": run_id,
+            "validated_at": v.validated_at,
+            "suite": v.suite,
+            "scope": v.scope,
+            "batch": v.batch,
+            "channel": v.channel,
+            **asdict(o),
+        }
+        for v in validations
+        for o in v.outcomes
     ]
     summary = [
-        {"run_id": run_id, "validated_at": v.validated_at, "suite": v.suite, "scope": v.scope, "batch": v.batch,
-         "channel": v.channel, "rows": v.rows, "expectations": len(v.outcomes), "failed": len(v.failed),
-         "critical_failed": len(v.critical_failed), "success": v.success, "seconds": round(v.seconds, 3)}
+        {
+            "run_id": run_id,
+            "validated_at": v.validated_at,
+            "suite": v.suite,
+            "scope": v.scope,
+            "batch": v.batch,
+            "channel": v.channel,
+            "rows": v.rows,
+            "expectations": len(v.outcomes),
+            "failed": len(v.failed),
+            "critical_failed": len(v.critical_failed),
+            "success": v.success,
+            "seconds": round(v.seconds, 3),
+        }
         for v in validations
     ]
     findings = [
-        {"run_id": run_id, "validated_at": v.validated_at, "suite": v.suite, "scope": v.scope, "batch": v.batch,
-         "channel": v.channel, **row}
-        for v in validations if v.findings is not None for row in v.findings.iter_rows(named=True)
+        {
+            "run_id": run_id,
+            "validated_at": v.validated_at,
+            "suite": v.suite,
+            "scope": v.scope,
+            "batch": v.batch,
+            "channel": v.channel,
+            **row,
+        }
+        for v in validations
+        if v.findings is not None
+        for row in v.findings.iter_rows(named=True)
     ]
     ensure_schema(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, rows, schema in (("dq_results", results, RESULTS), ("dq_validations", summary, VALIDATIONS),
-                                    ("dq_order_findings", findings, FINDINGS)):
+        for table, rows, schema in (
+            ("dq_results", results, RESULTS),
+            ("dq_validations", summary, VALIDATIONS),
+            ("dq_order_findings", findings, FINDINGS),
+        ):
             if rows:
                 con.register("_dq_rows", pl.DataFrame(rows, schema=schema).to_arrow())
                 try:
@@ -202,12 +238,17 @@ def pending_batches(con: duckdb.DuckDBPyConnection, suite: str) -> list[str]:
     """Ingest batches no validation of `suite` has covered yet, oldest first. A run killed after its load
     committed but before its checks ran leaves its batch here, so the next run validates it."""
     ensure_schema(con)
-    return [row[0] for row in con.execute(
-        f"""
+    return [
+        row[0]
+        for row in con.execute(
+            f"""
         SELECT batch_id FROM raw.ingest_batches
         WHERE batch_id NOT IN (SELECT batch FROM {SCHEMA}.dq_validations WHERE scope = 'batch' AND suite = ?)
         GROUP BY batch_id ORDER BY min(started_at), batch_id
-        """, [suite]).fetchall()]
+        """,
+            [suite],
+        ).fetchall()
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------

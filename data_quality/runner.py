@@ -61,8 +61,9 @@ class Validator:
                 out.update(_condition_columns(condition))
         return out
 
-    def validate(self, suite: str, frame: pl.DataFrame | Any, *, scope: str, batch: str,
-                 channel: str | None = None) -> Validation:
+    def validate(
+        self, suite: str, frame: pl.DataFrame | Any, *, scope: str, batch: str, channel: str | None = None
+    ) -> Validation:
         """Validate one frame with one suite; an empty frame is a validation of no rows (nothing to expect)."""
         started = time.perf_counter()
         spec = SUITES[suite]
@@ -77,8 +78,11 @@ class Validator:
         needed = [c for c in prepared.columns if c in self.columns(suite)]
         pandas_frame = prepared.select(needed).to_pandas()
         with _LOCK:  # a GX context is not meant to be shared between threads
-            result = self._batches[suite].get_batch(batch_parameters={"dataframe": pandas_frame}).validate(
-                self._suites[suite], result_format=_RESULT_FORMAT)
+            result = (
+                self._batches[suite]
+                .get_batch(batch_parameters={"dataframe": pandas_frame})
+                .validate(self._suites[suite], result_format=_RESULT_FORMAT)
+            )
         validation.outcomes = [_outcome(r) for r in result.results]
         validation.seconds = time.perf_counter() - started
         return validation
@@ -98,11 +102,17 @@ def _condition_columns(condition: Any) -> set[str]:
 
 def _label(config: Any) -> str:
     kwargs = config.kwargs
-    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)] + list(kwargs.get("column_list") or [])
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)] + list(
+        kwargs.get("column_list") or []
+    )
     label = f"{config.type}({', '.join(columns)})"
     condition = kwargs.get("row_condition")
     if condition:
-        label += f" where {condition!r}" if not isinstance(condition, dict) else f" where {json.dumps(condition, default=str)}"
+        label += (
+            f" where {condition!r}"
+            if not isinstance(condition, dict)
+            else f" where {json.dumps(condition, default=str)}"
+        )
     return label
 
 
@@ -130,8 +140,13 @@ def _outcome(result: Any) -> Outcome:
         observed = ""
     sample = details.get("partial_unexpected_list")
     return Outcome(
-        expectation=_label(config), rule=rule, severity=severity, success=bool(result.success), observed_value=observed,
-        element_count=element_count, unexpected_count=unexpected,
+        expectation=_label(config),
+        rule=rule,
+        severity=severity,
+        success=bool(result.success),
+        observed_value=observed,
+        element_count=element_count,
+        unexpected_count=unexpected,
         unexpected_percent=details.get("unexpected_percent"),
         unexpected_sample=_text(sample[:5], 500) if sample else None,
     )

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from dispatch import geo
-from dispatch.model import Parcel, Rider, RoutingConfig, Route, Stop, Store
+from dispatch.model import Parcel, Rider, Route, RoutingConfig, Stop, Store
 from dispatch.problem import HORIZON, RawSolution, RoutingProblem, VehicleSpec, schedule
 from dispatch.screening import ParcelNeeds, RiderOffer, screen
 
@@ -58,8 +58,9 @@ class StoreProblem:
     notes: list[str]
 
 
-def encode(store: Store, parcels: list[Parcel], riders: list[Rider], config: RoutingConfig,
-           origin: datetime) -> StoreProblem:
+def encode(
+    store: Store, parcels: list[Parcel], riders: list[Rider], config: RoutingConfig, origin: datetime
+) -> StoreProblem:
     notes: list[str] = []
     usable: list[Rider] = []
     offers: list[RiderOffer] = []
@@ -114,9 +115,16 @@ def encode(store: Store, parcels: list[Parcel], riders: list[Rider], config: Rou
         for r, o in zip(usable, offers)
     ]
     problem = RoutingProblem(
-        distance=distance, duration=duration, demand=demand, service=service, tw_early=tw_early,
-        tw_late=tw_late, release=release, required=np.zeros(n + 1, dtype=bool),
-        prize=config.unassigned_penalty, vehicles=vehicles,
+        distance=distance,
+        duration=duration,
+        demand=demand,
+        service=service,
+        tw_early=tw_early,
+        tw_late=tw_late,
+        release=release,
+        required=np.zeros(n + 1, dtype=bool),
+        prize=config.unassigned_penalty,
+        vehicles=vehicles,
         # PyVRP only uses coordinates for display; scale degrees so they are not all ~0 apart.
         coords=np.array([[lng * 1e5, lat * 1e5] for lat, lng in points]),
     )
@@ -134,14 +142,16 @@ def decode(sp: StoreProblem, raw: RawSolution) -> list[Route]:
             Stop(p.parcel_id, seq, at(sp.origin, arr), at(sp.origin, dep), p.lat, p.lng)
             for seq, (p, arr, dep) in enumerate(zip(parcels, sched.arrivals, sched.departures), start=1)
         ]
-        routes.append(Route(
-            rider_id=sp.riders[rr.vehicle_type].rider_id,
-            stops=stops,
-            distance_m=sched.distance,
-            duration_s=sched.return_time - sched.depart,
-            load_g=sum(p.weight_g for p in parcels),
-            cold_ml=sum(p.cold_ml for p in parcels),
-            depart_at=at(sp.origin, sched.depart),
-            return_at=at(sp.origin, sched.return_time),
-        ))
+        routes.append(
+            Route(
+                rider_id=sp.riders[rr.vehicle_type].rider_id,
+                stops=stops,
+                distance_m=sched.distance,
+                duration_s=sched.return_time - sched.depart,
+                load_g=sum(p.weight_g for p in parcels),
+                cold_ml=sum(p.cold_ml for p in parcels),
+                depart_at=at(sp.origin, sched.depart),
+                return_at=at(sp.origin, sched.return_time),
+            )
+        )
     return routes

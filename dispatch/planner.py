@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 
 from dispatch.encoding import StoreProblem, decode, encode
-from dispatch.model import NOT_SELECTED, Parcel, Plan, Rider, RoutingConfig, Route, SolverName, Store
+from dispatch.model import NOT_SELECTED, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store
 from dispatch.problem import RawSolution, check_solution
 
 SOLVERS: tuple[str, ...] = ("pyvrp", "ortools", "greedy")
@@ -33,8 +33,13 @@ def run_backend(sp: StoreProblem, config: RoutingConfig, solver: str) -> RawSolu
     raise ValueError(f"unknown solver {solver!r}; expected one of {SOLVERS}")
 
 
-def plan_routes(parcels: list[Parcel], riders: list[Rider], stores: list[Store],
-                config: RoutingConfig | None = None, solver: SolverName = "pyvrp") -> Plan:
+def plan_routes(
+    parcels: list[Parcel],
+    riders: list[Rider],
+    stores: list[Store],
+    config: RoutingConfig | None = None,
+    solver: SolverName = "pyvrp",
+) -> Plan:
     """Plan every store's parcels with its own riders. Parcels no rider can deliver are screened out
     with a reason before solving; parcels the solver leaves out are 'not selected by solver'."""
     config = config or RoutingConfig()
@@ -79,20 +84,29 @@ def plan_routes(parcels: list[Parcel], riders: list[Rider], stores: list[Store],
         unassigned += [(sp.parcels[v - 1].parcel_id, NOT_SELECTED) for v in raw.unassigned]
 
     objective = sum(r.distance_m for r in routes) + config.unassigned_penalty * len(unassigned)
-    return Plan(routes=routes, unassigned=unassigned, objective=float(objective), solver=solver,
-                runtime_s=time.perf_counter() - started, notes=notes)
+    return Plan(
+        routes=routes,
+        unassigned=unassigned,
+        objective=float(objective),
+        solver=solver,
+        runtime_s=time.perf_counter() - started,
+        notes=notes,
+    )
 
 
-def plan_pyvrp(parcels: list[Parcel], riders: list[Rider], stores: list[Store],
-               config: RoutingConfig | None = None) -> Plan:
+def plan_pyvrp(
+    parcels: list[Parcel], riders: list[Rider], stores: list[Store], config: RoutingConfig | None = None
+) -> Plan:
     return plan_routes(parcels, riders, stores, config, "pyvrp")
 
 
-def plan_ortools(parcels: list[Parcel], riders: list[Rider], stores: list[Store],
-                 config: RoutingConfig | None = None) -> Plan:
+def plan_ortools(
+    parcels: list[Parcel], riders: list[Rider], stores: list[Store], config: RoutingConfig | None = None
+) -> Plan:
     return plan_routes(parcels, riders, stores, config, "ortools")
 
 
-def plan_greedy(parcels: list[Parcel], riders: list[Rider], stores: list[Store],
-                config: RoutingConfig | None = None) -> Plan:
+def plan_greedy(
+    parcels: list[Parcel], riders: list[Rider], stores: list[Store], config: RoutingConfig | None = None
+) -> Plan:
     return plan_routes(parcels, riders, stores, config, "greedy")

@@ -24,8 +24,9 @@ def _feasible(problem: RoutingProblem, vehicle_type: int, visits: list[int]) -> 
     return None if s.late_visits or s.returns_late else s.distance
 
 
-def _best_insertion(problem: RoutingProblem, vehicle_type: int, visits: list[int],
-                    client: int) -> tuple[int, list[int]] | None:
+def _best_insertion(
+    problem: RoutingProblem, vehicle_type: int, visits: list[int], client: int
+) -> tuple[int, list[int]] | None:
     """(added distance, new visits) of the cheapest feasible position for `client`, or None."""
     if (problem.demand[client] > np.asarray(problem.vehicles[vehicle_type].capacity)).any():
         return None

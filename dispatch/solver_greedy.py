@@ -31,11 +31,20 @@ class _Vehicle:
 def solve_greedy(problem: RoutingProblem) -> RawSolution:
     started = time.perf_counter()
     n = problem.num_clients
-    order = sorted(range(1, n + 1), key=lambda i: (int(problem.tw_late[i]), int(problem.tw_early[i]),
-                                                   int(problem.release[i]), i))
+    order = sorted(
+        range(1, n + 1), key=lambda i: (int(problem.tw_late[i]), int(problem.tw_early[i]), int(problem.release[i]), i)
+    )
     idle: list[list[_Vehicle]] = [
-        [_Vehicle(t, np.asarray(spec.capacity, dtype=np.int64), spec.tw_early, spec.tw_late,
-                  load=np.zeros(problem.num_dims, dtype=np.int64)) for _ in range(spec.num_available)]
+        [
+            _Vehicle(
+                t,
+                np.asarray(spec.capacity, dtype=np.int64),
+                spec.tw_early,
+                spec.tw_late,
+                load=np.zeros(problem.num_dims, dtype=np.int64),
+            )
+            for _ in range(spec.num_available)
+        ]
         for t, spec in enumerate(problem.vehicles)
     ]
     busy: list[_Vehicle] = []

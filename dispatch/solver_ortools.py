@@ -38,7 +38,8 @@ def solve_ortools(problem: RoutingProblem, time_limit_s: float, seed: int = 0) -
     # A client no vehicle can physically carry on its own (e.g. a cold parcel and a rider whose cold box
     # is 0) is excluded up front; the capacity dimension would reject it anyway, but only after search.
     caps = np.array([problem.vehicles[t].capacity for t in vehicle_type_of], dtype=np.int64).reshape(
-        num_vehicles, problem.num_dims)
+        num_vehicles, problem.num_dims
+    )
     # (SetAllowedVehiclesForIndex would say this directly, but its Python binding rejects every list in
     # ortools 9.15, so the vehicles are removed from the node's vehicle variable instead.)
     for i in range(1, n + 1):
@@ -65,8 +66,12 @@ def solve_ortools(problem: RoutingProblem, time_limit_s: float, seed: int = 0) -
     assignment = routing.SolveWithParameters(params)
 
     if assignment is None:
-        return RawSolution([], list(range(1, n + 1)), time.perf_counter() - started,
-                           ["ortools: no solution found within the time limit"])
+        return RawSolution(
+            [],
+            list(range(1, n + 1)),
+            time.perf_counter() - started,
+            ["ortools: no solution found within the time limit"],
+        )
     routes: list[RawRoute] = []
     for v in range(num_vehicles):
         index = assignment.Value(routing.NextVar(routing.Start(v)))
@@ -81,8 +86,12 @@ def solve_ortools(problem: RoutingProblem, time_limit_s: float, seed: int = 0) -
     return RawSolution(routes, unassigned, time.perf_counter() - started)
 
 
-def _add_time(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager, routing: pywrapcp.RoutingModel,
-              vehicle_type_of: list[int]) -> None:
+def _add_time(
+    problem: RoutingProblem,
+    manager: pywrapcp.RoutingIndexManager,
+    routing: pywrapcp.RoutingModel,
+    vehicle_type_of: list[int],
+) -> None:
     # Transit from i includes the service at i, so a node's cumul is its service start.
     transit = problem.duration + problem.service[:, None]
     time_cb = routing.RegisterTransitMatrix(transit.tolist())

@@ -73,8 +73,9 @@ def solve_pyvrp(
     if problem.num_clients == 0:
         return RawSolution([], [], 0.0)
     data = to_problem_data(problem)
-    result = solve(data, stop=stopping(time_limit_s, no_improvement_iters), seed=seed,
-                   collect_stats=False, display=False)
+    result = solve(
+        data, stop=stopping(time_limit_s, no_improvement_iters), seed=seed, collect_stats=False, display=False
+    )
     routes: list[RawRoute] = []
     notes: list[str] = []
     for route in result.best.routes():

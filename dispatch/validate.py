@@ -14,11 +14,12 @@ from collections import Counter
 from datetime import timedelta
 
 from dispatch import geo
-from dispatch.model import REASONS, Parcel, Plan, Rider, RoutingConfig, Route, Stop, Store
+from dispatch.model import REASONS, Parcel, Plan, Rider, Route, RoutingConfig, Stop, Store
 
 
-def validate_plan(plan: Plan, parcels: list[Parcel], riders: list[Rider], config: RoutingConfig,
-                  stores: list[Store] | None = None) -> list[str]:
+def validate_plan(
+    plan: Plan, parcels: list[Parcel], riders: list[Rider], config: RoutingConfig, stores: list[Store] | None = None
+) -> list[str]:
     """Violations of `plan`; [] when it is valid. Without `stores` the legs from and to the store (first
     and last leg, departure, return, distance) cannot be recomputed and are not checked."""
     errors: list[str] = []
@@ -61,8 +62,9 @@ def validate_plan(plan: Plan, parcels: list[Parcel], riders: list[Rider], config
     return errors
 
 
-def _check_route(route: Route, stops: list[Stop], rider: Rider, parcels: list[Parcel], store: Store | None,
-                 config: RoutingConfig) -> list[str]:
+def _check_route(
+    route: Route, stops: list[Stop], rider: Rider, parcels: list[Parcel], store: Store | None, config: RoutingConfig
+) -> list[str]:
     who = f"rider {rider.rider_id}"
     errors: list[str] = []
     if not route.stops:
@@ -74,16 +76,18 @@ def _check_route(route: Route, stops: list[Stop], rider: Rider, parcels: list[Pa
     weight = sum(p.weight_g for p in parcels)
     cold = sum(p.cold_ml for p in parcels)
     if weight + rider.current_load_g > rider.capacity_g:
-        errors.append(f"{who}: capacity exceeded ({weight} g + {rider.current_load_g} g already on board"
-                      f" > {rider.capacity_g} g)")
+        errors.append(
+            f"{who}: capacity exceeded ({weight} g + {rider.current_load_g} g already on board > {rider.capacity_g} g)"
+        )
     cold_parcels = [p.parcel_id for p in parcels if p.is_cold]
     if cold_parcels and rider.cold_box_capacity_ml <= 0:
         errors.append(f"{who}: cold parcel(s) {cold_parcels} on a rider without a cold box")
     elif cold > rider.cold_box_capacity_ml:
         errors.append(f"{who}: cold box over capacity ({cold} ml > {rider.cold_box_capacity_ml} ml)")
     if route.load_g != weight or route.cold_ml != cold:
-        errors.append(f"{who}: reported load {route.load_g} g / {route.cold_ml} ml, stops add up to"
-                      f" {weight} g / {cold} ml")
+        errors.append(
+            f"{who}: reported load {route.load_g} g / {route.cold_ml} ml, stops add up to {weight} g / {cold} ml"
+        )
 
     for p in parcels:
         if p.store_id != rider.store_id:

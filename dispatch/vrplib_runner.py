@@ -62,9 +62,15 @@ def _cvrp(inst: dict[str, Any], name: str, solver: str) -> RoutingProblem:
     fleet = min(n, math.ceil(k * 1.25)) if solver == "ortools" else n
     zeros = np.zeros(n + 1, dtype=np.int64)
     return RoutingProblem(
-        distance=dist, duration=dist, demand=demand, service=zeros, tw_early=zeros.copy(),
-        tw_late=np.full(n + 1, HORIZON, dtype=np.int64), release=zeros.copy(),
-        required=np.ones(n + 1, dtype=bool), prize=0,
+        distance=dist,
+        duration=dist,
+        demand=demand,
+        service=zeros,
+        tw_early=zeros.copy(),
+        tw_late=np.full(n + 1, HORIZON, dtype=np.int64),
+        release=zeros.copy(),
+        required=np.ones(n + 1, dtype=bool),
+        prize=0,
         vehicles=[VehicleSpec(capacity=(int(inst["capacity"]),), num_available=fleet)],
         coords=np.asarray(inst.get("node_coord", np.zeros((n + 1, 2))), dtype=float),
     )
@@ -78,11 +84,23 @@ def _solomon(inst: dict[str, Any]) -> RoutingProblem:
     service = (np.asarray(inst["service_time"], dtype=float) * s).astype(np.int64)
     n = len(demand) - 1
     return RoutingProblem(
-        distance=dist, duration=dist, demand=demand, service=service, tw_early=tw[:, 0].copy(),
-        tw_late=tw[:, 1].copy(), release=np.zeros(n + 1, dtype=np.int64),
-        required=np.ones(n + 1, dtype=bool), prize=0,
-        vehicles=[VehicleSpec(capacity=(int(inst["capacity"]),), tw_early=int(tw[0, 0]), tw_late=int(tw[0, 1]),
-                              num_available=int(inst["vehicles"]))],
+        distance=dist,
+        duration=dist,
+        demand=demand,
+        service=service,
+        tw_early=tw[:, 0].copy(),
+        tw_late=tw[:, 1].copy(),
+        release=np.zeros(n + 1, dtype=np.int64),
+        required=np.ones(n + 1, dtype=bool),
+        prize=0,
+        vehicles=[
+            VehicleSpec(
+                capacity=(int(inst["capacity"]),),
+                tw_early=int(tw[0, 0]),
+                tw_late=int(tw[0, 1]),
+                num_available=int(inst["vehicles"]),
+            )
+        ],
         coords=np.asarray(inst["node_coord"], dtype=float),
     )
 
@@ -103,8 +121,9 @@ def _run(problem: RoutingProblem, solver: str, time_limit_s: float, seed: int) -
     raise ValueError(f"unknown solver {solver!r}")
 
 
-def solve_instance(path: str | Path, time_limit_s: float = 30.0, seed: int = 1,
-                   solver: str = "pyvrp") -> dict[str, Any]:
+def solve_instance(
+    path: str | Path, time_limit_s: float = 30.0, seed: int = 1, solver: str = "pyvrp"
+) -> dict[str, Any]:
     """Solve one instance. Returns instance (name), cost (in the instance's units; None when some client
     is left unserved), routes (client numbers as in `.sol` files), runtime_s, feasible, vehicles (routes
     used), violations (why it is infeasible, if it is)."""

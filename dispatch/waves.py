@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from dispatch.model import NO_RIDER, NOT_SELECTED, Parcel, Plan, Rider, RoutingConfig, Route, SolverName, Store
+from dispatch.model import NO_RIDER, NOT_SELECTED, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store
 from dispatch.planner import plan_routes
 
 
@@ -80,10 +80,15 @@ def plan_day(
             if not batch:
                 continue
             available = [
-                replace(r, shift_start=max(wave_at, busy_until.get(r.rider_id, wave_at)), lat=store_by_id[store_id].lat,
-                        lng=store_by_id[store_id].lng)
+                replace(
+                    r,
+                    shift_start=max(wave_at, busy_until.get(r.rider_id, wave_at)),
+                    lat=store_by_id[store_id].lat,
+                    lng=store_by_id[store_id].lng,
+                )
                 for r in riders
-                if r.store_id == store_id and r.shift_start <= wave_at < r.shift_end
+                if r.store_id == store_id
+                and r.shift_start <= wave_at < r.shift_end
                 and busy_until.get(r.rider_id, wave_at) <= wave_at
             ]
             if not available:

@@ -214,13 +214,14 @@ def _nearest_same_name_district(district: str, lat: float | None, lng: float | N
 def _split_remainder(remainder: str) -> tuple[str | None, str]:
     township = _TOWNSHIP.match(remainder)
     if township:
-        return township.group(1), remainder[township.end():]
+        return township.group(1), remainder[township.end() :]
     road = _ROAD.match(remainder)
     return (road.group(1) if road else None), remainder
 
 
-def _row(raw: str, province, city, district, remainder, adcode, province_pos, city_pos,
-         lat: float | None, lng: float | None) -> tuple | None:
+def _row(
+    raw: str, province, city, district, remainder, adcode, province_pos, city_pos, lat: float | None, lng: float | None
+) -> tuple | None:
     if not isinstance(district, str) or not isinstance(adcode, str):
         return None
     if province_pos == -1 and city_pos == -1:
@@ -245,8 +246,9 @@ def _floats(series: pl.Series | None, n: int) -> list[float | None]:
     return [float(v) if v is not None else None for v in series.cast(pl.Float64, strict=False).to_list()]
 
 
-def parse_addresses(addresses: pl.Series, fallback: pl.Series | None = None,
-                    lat: pl.Series | None = None, lng: pl.Series | None = None) -> pl.DataFrame:
+def parse_addresses(
+    addresses: pl.Series, fallback: pl.Series | None = None, lat: pl.Series | None = None, lng: pl.Series | None = None
+) -> pl.DataFrame:
     """Parse a series of raw addresses; returns one row per input row, columns PARSED_COLUMNS.
 
     `fallback` is a second text for the same place whose administrative part is used when the address
@@ -263,8 +265,22 @@ def parse_addresses(addresses: pl.Series, fallback: pl.Series | None = None,
     cpca_rows: dict[str, tuple] = {}
     if texts:
         frame = _cpca_transform(texts)
-        cpca_rows = dict(zip(texts, zip(frame["省"], frame["市"], frame["区"], frame["地址"], frame["adcode"],
-                                        frame["省_pos"], frame["市_pos"], strict=True), strict=True))
+        cpca_rows = dict(
+            zip(
+                texts,
+                zip(
+                    frame["省"],
+                    frame["市"],
+                    frame["区"],
+                    frame["地址"],
+                    frame["adcode"],
+                    frame["省_pos"],
+                    frame["市_pos"],
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
     empty = (None,) * len(PARSED_COLUMNS)
     rows = []
     for raw, fb, la, ln in zip(raws, fallbacks, lats, lngs, strict=True):
@@ -272,7 +288,9 @@ def parse_addresses(addresses: pl.Series, fallback: pl.Series | None = None,
         if isinstance(raw, str) and raw.strip():
             own = cpca_rows[raw]
             other = cpca_rows.get(fb) if isinstance(fb, str) else None
-            contradicted = other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
+            contradicted = (
+                other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
+            )
             parsed = None if contradicted else _row(raw, *own, la, ln)
             if parsed is None and other is not None:
                 parsed = _with_fallback_admin(raw, own, other, la, ln)
@@ -306,9 +324,13 @@ def split_reverse_geocoded(text: str) -> tuple[str, str]:
     return typed, reverse
 
 
-def same_door(key_a: str | None, key_b: str | None,
-              point_a: tuple[float, float] | None = None, point_b: tuple[float, float] | None = None,
-              max_distance_m: float = DEFAULT_MAX_DISTANCE_M) -> bool:
+def same_door(
+    key_a: str | None,
+    key_b: str | None,
+    point_a: tuple[float, float] | None = None,
+    point_b: tuple[float, float] | None = None,
+    max_distance_m: float = DEFAULT_MAX_DISTANCE_M,
+) -> bool:
     """The pipeline's matching rule (int_merging__merge_groups applies the same): equal keys, and when both orders
     carry coordinates, no further apart than max_distance_m."""
     if key_a is None or key_a != key_b:

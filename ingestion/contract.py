@@ -211,7 +211,7 @@ STOCK_MOVEMENTS: dict[str, pl.DataType] = {
     "reference": pl.String,  # delivery note, transfer order or write-off reason, as the WMS gives it
 }
 
-# Settlement statements (issue 5): one row per statement line the channel sent, in the channel's own
+# Settlement statements: one row per statement line the channel sent, in the channel's own
 # terms. Amounts are yuan, signed as money reaching us: a payment has gross ≥ 0, a fee ≥ 0 (a fee given
 # back on a refund is negative), net = what the line pays us (negative for refunds), refund_amount ≥ 0.
 # `summary` lines are the statement's own totals, kept for checking and excluded from reconciliation.

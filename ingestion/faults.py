@@ -17,19 +17,19 @@ CRASH_ENV = "ORDERHUB_CRASH_AT"
 FAIL_ENV = "ORDERHUB_FAIL_AT"
 
 POINTS = (
-    "ingest.during_read",  # the first landing file read, the others not yet (issue 7)
+    "ingest.during_read",  # the first landing file read, the others not yet
     "ingest.after_read",  # landing files read and parsed, nothing written yet
-    "ingest.during_write",  # orders and their lines inserted, settlements / quarantine / checkpoint not yet (issue 7)
+    "ingest.during_write",  # orders and their lines inserted, settlements / quarantine / checkpoint not yet
     "ingest.before_commit",  # raw rows inserted inside the open transaction
-    "dbt.during",  # dbt build running: its first result streamed back, the rest not built yet (issue 7)
-    "serving.during_write",  # the first table copied into the snapshot's temporary file (issue 7)
+    "dbt.during",  # dbt build running: its first result streamed back, the rest not built yet
+    "serving.during_write",  # the first table copied into the snapshot's temporary file
     "serving.before_replace",  # snapshot written to its temporary file, not yet moved into place
 )
 
 
 # Where a step can be made to fail with an ordinary exception.
 FAIL_POINTS = (
-    "dispatch.plan",  # the dispatch asset, after reading its inputs and before writing a plan (issue 11)
+    "dispatch.plan",  # the dispatch asset, after reading its inputs and before writing a plan
 )
 
 

@@ -98,11 +98,15 @@ def order_label(file: landing.LandingFile) -> str:
 def _read(file: landing.LandingFile) -> _FileRecords:
     limit = max_file_bytes()
     if file.size_bytes > limit:
-        return _FileRecords(file, [], FileError(
-            "file_too_large",
-            f"{file.relative} is {file.size_bytes / 1048576:,.0f} MB, over the {limit / 1048576:,.0f} MB limit for one "
-            "landing file: split it into smaller files (or raise ORDERHUB_MAX_FILE_MB)",
-        ))
+        return _FileRecords(
+            file,
+            [],
+            FileError(
+                "file_too_large",
+                f"{file.relative} is {file.size_bytes / 1048576:,.0f} MB, over the {limit / 1048576:,.0f} MB limit for one "
+                "landing file: split it into smaller files (or raise ORDERHUB_MAX_FILE_MB)",
+            ),
+        )
     try:
         if file.kind == "settlements":
             # Statements come in their channel's own encoding (Alipay: GBK): the parser decodes them.
@@ -115,10 +119,16 @@ def _read(file: landing.LandingFile) -> _FileRecords:
         return _FileRecords(file, list(jsonl_records(text, file.relative)))
     except FileError as err:
         return _FileRecords(file, [], err)
-    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch (issue 7)
-        return _FileRecords(file, [], FileError(
-            "unreadable_file", f"{file.relative} could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
-            "the file is kept in quarantine whole; report it with the file"))
+    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch
+        return _FileRecords(
+            file,
+            [],
+            FileError(
+                "unreadable_file",
+                f"{file.relative} could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
+                "the file is kept in quarantine whole; report it with the file",
+            ),
+        )
 
 
 def _file_rejection(item: _FileRecords, channel: str) -> dict:
@@ -127,15 +137,22 @@ def _file_rejection(item: _FileRecords, channel: str) -> dict:
         raw_bytes = handle.read(RAW_SAMPLE_BYTES)
     assert item.file_error is not None
     return {
-        "channel": channel, "source_file": item.file.relative, "source_line": 0,
+        "channel": channel,
+        "source_file": item.file.relative,
+        "source_line": 0,
         "raw": raw_bytes.decode("utf-8", errors="replace"),
-        "error_code": item.file_error.code, "message": item.file_error.message,
+        "error_code": item.file_error.code,
+        "message": item.file_error.message,
     }
 
 
 _STAGING_QUARANTINE = {
-    "channel": pl.String, "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String,
-    "error_code": pl.String, "message": pl.String,
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
 }
 
 
@@ -170,9 +187,7 @@ def run_batch(
     try:
         quarantine_frames = [_load_reference(con, read, counts)]
         catalogue = _catalogue(con)
-        quarantine_frames.append(
-            _load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress)
-        )
+        quarantine_frames.append(_load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress))
         crash_point("ingest.during_write")
         quarantine_frames.append(_load_settlements(con, read, counts, batch_id))
         quarantine = pl.concat(quarantine_frames).with_columns(
@@ -200,7 +215,9 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], co
         counts[channel].files += 1
         if item.file_error or item.file.source not in contract.REFERENCE_TABLES:
             if not item.file_error:
-                item.file_error = FileError("unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}")
+                item.file_error = FileError(
+                    "unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}"
+                )
             rejected.append(pl.DataFrame([_file_rejection(item, channel)], schema=_STAGING_QUARANTINE))
             counts[channel].landed += 1
             counts[channel].quarantined += 1
@@ -261,13 +278,23 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
-        raw = pl.DataFrame(texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row")
-        _dedupe_and_insert(con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at)
+        raw = pl.DataFrame(
+            texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row"
+        )
+        _dedupe_and_insert(
+            con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
+        )
     return pl.concat(quarantined)
 
 
 def _dedupe_and_insert(
-    con, orders: pl.DataFrame, lines: pl.DataFrame, events: pl.DataFrame, raw: pl.DataFrame, counts, batch_id: str,
+    con,
+    orders: pl.DataFrame,
+    lines: pl.DataFrame,
+    events: pl.DataFrame,
+    raw: pl.DataFrame,
+    counts,
+    batch_id: str,
     received_at: datetime,
 ) -> None:
     origin = ["source_file", "source_line"]
@@ -279,8 +306,11 @@ def _dedupe_and_insert(
 
     # Batch order is file then line: the first arrival of a version wins, later copies are duplicates.
     versions = orders.with_row_index("_seq").with_columns(
-        seen_before=pl.struct("order_key", "raw_hash").is_in(known_versions.select(pl.struct("order_key", "raw_hash")).to_series().implode())
-        if known_versions.height else pl.lit(False),
+        seen_before=pl.struct("order_key", "raw_hash").is_in(
+            known_versions.select(pl.struct("order_key", "raw_hash")).to_series().implode()
+        )
+        if known_versions.height
+        else pl.lit(False),
         repeat_in_batch=pl.col("_seq").rank("ordinal").over("order_key", "raw_hash") > 1,
     )
     versions = versions.with_columns(is_duplicate=pl.col("seen_before") | pl.col("repeat_in_batch"))
@@ -295,10 +325,13 @@ def _dedupe_and_insert(
     fresh = versions.filter(~pl.col("is_duplicate")).with_columns(received_at=pl.lit(received_at).cast(contract.UTC_TS))
     fresh_lines = lines.join(fresh.select(*origin, "raw_hash"), on=origin, how="inner")
     _insert(con, "order_versions", fresh.select(list(contract.ORDER_VERSIONS)), conflict=None)
-    _insert(con, "order_history", fresh.join(raw, on=origin, how="left").select(list(contract.ORDER_HISTORY)), conflict=None)
+    _insert(
+        con, "order_history", fresh.join(raw, on=origin, how="left").select(list(contract.ORDER_HISTORY)), conflict=None
+    )
     _insert(con, "order_line_history", fresh_lines.select(list(contract.ORDER_LINE_HISTORY)), conflict=None)
     _insert(
-        con, "order_events",
+        con,
+        "order_events",
         events.join(fresh.select(origin), on=origin, how="semi").select(list(contract.ORDER_EVENTS)),
         conflict="ignore",
     )
@@ -325,10 +358,13 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
         ).pl()
     finally:
         con.unregister("_fresh_keys")
-    candidates = pl.concat([
-        current.with_columns(_applied=pl.lit(True)),
-        fresh.select(current.columns).with_columns(_applied=pl.lit(False)),
-    ], how="vertical_relaxed")
+    candidates = pl.concat(
+        [
+            current.with_columns(_applied=pl.lit(True)),
+            fresh.select(current.columns).with_columns(_applied=pl.lit(False)),
+        ],
+        how="vertical_relaxed",
+    )
     latest = candidates.sort(_VERSION_ORDER, nulls_last=False).group_by("order_key", maintain_order=True).last()
     winners = latest.filter(~pl.col("_applied")).select("order_key", "raw_hash")
     if winners.height == 0:
@@ -348,10 +384,18 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
         con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _winners)")
     finally:
         con.unregister("_winners")
-    _insert(con, "orders", fresh.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDERS)),
-            conflict=None)
-    _insert(con, "order_lines", fresh_lines.join(winners, on=["order_key", "raw_hash"], how="semi")
-            .select(list(contract.ORDER_LINES)), conflict=None)
+    _insert(
+        con,
+        "orders",
+        fresh.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDERS)),
+        conflict=None,
+    )
+    _insert(
+        con,
+        "order_lines",
+        fresh_lines.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDER_LINES)),
+        conflict=None,
+    )
 
 
 def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts, batch_id: str) -> pl.DataFrame:
@@ -372,10 +416,12 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
         statement_date = dt.date.fromisoformat(item.file.business_date)
         try:
             good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
-        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold (issue 7)
+        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold
             item.file_error = FileError(
-                "unreadable_file", f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
-                f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again")
+                "unreadable_file",
+                f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
+                f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again",
+            )
             rejected.append(pl.DataFrame([_file_rejection(item, label)], schema=_STAGING_QUARANTINE))
             counts[label].landed += 1
             counts[label].quarantined += 1
@@ -411,18 +457,24 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
 
 def _contract_signs(good: pl.DataFrame, item: _FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
-    a line that breaks them is quarantined, not loaded as a wrong number (issue 7)."""
+    a line that breaks them is quarantined, not loaded as a wrong number."""
     wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
     broken = good.filter(wrong)
     if broken.height == 0:
         return good, pl.DataFrame(schema=_STAGING_QUARANTINE)
     texts = {p.record.source_line: p.record.text for p in item.statement or []}
-    rows = [{
-        "channel": label, "source_file": row["source_file"], "source_line": row["source_line"],
-        "raw": texts.get(row["source_line"], ""), "error_code": "bad_value",
-        "message": f"{row['source_file']} line {row['source_line']}: gross {row['gross_amount']} or refund "
-                   f"{row['refund_amount']} is negative; statements carry them as positive amounts",
-    } for row in broken.iter_rows(named=True)]
+    rows = [
+        {
+            "channel": label,
+            "source_file": row["source_file"],
+            "source_line": row["source_line"],
+            "raw": texts.get(row["source_line"], ""),
+            "error_code": "bad_value",
+            "message": f"{row['source_file']} line {row['source_line']}: gross {row['gross_amount']} or refund "
+            f"{row['refund_amount']} is negative; statements carry them as positive amounts",
+        }
+        for row in broken.iter_rows(named=True)
+    ]
     return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=_STAGING_QUARANTINE)
 
 
@@ -439,8 +491,17 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, con
 
 def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_at, finished_at) -> None:
     rows = [
-        {"batch_id": batch_id, "channel": channel, "files": c.files, "landed": c.landed, "loaded": c.loaded,
-         "quarantined": c.quarantined, "duplicate": c.duplicate, "started_at": started_at, "finished_at": finished_at}
+        {
+            "batch_id": batch_id,
+            "channel": channel,
+            "files": c.files,
+            "landed": c.landed,
+            "loaded": c.loaded,
+            "quarantined": c.quarantined,
+            "duplicate": c.duplicate,
+            "started_at": started_at,
+            "finished_at": finished_at,
+        }
         for channel, c in sorted(counts.items())
     ]
     _insert(con, "ingest_batches", pl.DataFrame(rows, schema=contract.INGEST_BATCHES), conflict=None)
@@ -448,9 +509,15 @@ def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_
 
 def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None:
     rows = [
-        {"path": item.file.relative, "kind": item.file.kind, "channel": item.file.source,
-         "size_bytes": item.file.size_bytes, "batch_id": batch_id,
-         "records": len(item.records) if item.file_error is None else 1, "done_at": done_at}
+        {
+            "path": item.file.relative,
+            "kind": item.file.kind,
+            "channel": item.file.source,
+            "size_bytes": item.file.size_bytes,
+            "batch_id": batch_id,
+            "records": len(item.records) if item.file_error is None else 1,
+            "done_at": done_at,
+        }
         for item in read
     ]
     _insert(con, "ingest_files", pl.DataFrame(rows, schema=contract.INGEST_FILES), conflict=None)

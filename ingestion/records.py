@@ -55,9 +55,7 @@ def jsonl_records(text: str, source_file: str) -> Iterator[RawRecord]:
             yield RawRecord(source_file, line_no, line)
 
 
-def csv_records(
-    text: str, source_file: str, expected_header: tuple[str, ...], key_column: str
-) -> Iterator[RawRecord]:
+def csv_records(text: str, source_file: str, expected_header: tuple[str, ...], key_column: str) -> Iterator[RawRecord]:
     """Group the CSV rows sharing `key_column` into one record (a ticket, a member's order).
 
     A row whose cell count does not match the header still joins its key's record when its first cells

@@ -25,7 +25,9 @@ def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
         parsed = raw.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%z", strict=False, time_unit="us")
         return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     if dtype == pl.Boolean:
-        return raw.str.to_lowercase().replace_strict({"true": True, "false": False, "1": True, "0": False}, default=None, return_dtype=pl.Boolean)
+        return raw.str.to_lowercase().replace_strict(
+            {"true": True, "false": False, "1": True, "0": False}, default=None, return_dtype=pl.Boolean
+        )
     if isinstance(dtype, pl.Decimal):
         return raw.cast(pl.Float64, strict=False).round(dtype.scale or 0).cast(dtype)
     return raw.cast(dtype, strict=False)
@@ -36,11 +38,12 @@ def _domain_rules(table: str) -> list[tuple[pl.Expr, str]]:
     if table == "stock_movements":
         types = list(contract.STOCK_MOVEMENT_SIGNS)
         return [
-            (~pl.col("movement_type").is_in(types).fill_null(False),
-             f"movement_type is not one of {', '.join(types)}"),
+            (~pl.col("movement_type").is_in(types).fill_null(False), f"movement_type is not one of {', '.join(types)}"),
             (pl.col("quantity") <= 0, "quantity must be a positive number of units (the type gives the direction)"),
-            (pl.col("store_id").is_null() | pl.col("sku_id").is_null() | pl.col("moved_at").is_null(),
-             "store_id, sku_id and moved_at are required"),
+            (
+                pl.col("store_id").is_null() | pl.col("sku_id").is_null() | pl.col("moved_at").is_null(),
+                "store_id, sku_id and moved_at are required",
+            ),
         ]
     return []
 
@@ -64,14 +67,24 @@ def parse(table: str, records: list[RawRecord]) -> ReferenceRows:
         pl.Series("_row", range(frame.height), dtype=pl.Int64),
     )
     # A value that was present but did not convert, or an empty key, makes the row unusable.
-    unusable = pl.any_horizontal(
-        *[(frame[c].is_not_null() & typed[c].is_null()) for c in columns],
-        *[typed[c].is_null() for c in key],
-    ) if frame.height else pl.Series([], dtype=pl.Boolean)
+    unusable = (
+        pl.any_horizontal(
+            *[(frame[c].is_not_null() & typed[c].is_null()) for c in columns],
+            *[typed[c].is_null() for c in key],
+        )
+        if frame.height
+        else pl.Series([], dtype=pl.Boolean)
+    )
     bad_rows = typed.filter(unusable)["_row"].to_list()
     for index in bad_rows:
-        bad_columns = [c for c in columns if (frame[c][index] is not None and typed[c][index] is None) or (c in key and typed[c][index] is None)]
-        rejected.append(_rejection(table, origins[index], "bad_reference", f"unusable value in {', '.join(bad_columns)}"))
+        bad_columns = [
+            c
+            for c in columns
+            if (frame[c][index] is not None and typed[c][index] is None) or (c in key and typed[c][index] is None)
+        ]
+        rejected.append(
+            _rejection(table, origins[index], "bad_reference", f"unusable value in {', '.join(bad_columns)}")
+        )
     good = typed.filter(~unusable) if frame.height else typed
     for broken, message in _domain_rules(table):
         failing = good.filter(broken.fill_null(False))
@@ -84,14 +97,21 @@ def parse(table: str, records: list[RawRecord]) -> ReferenceRows:
 
 
 _STAGING = {
-    "channel": pl.String, "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String,
-    "error_code": pl.String, "message": pl.String,
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
 }
 
 
 def _rejection(table: str, record: RawRecord, code: str, message: str) -> dict:
     return {
-        "channel": f"reference/{table}", "source_file": record.source_file, "source_line": record.source_line,
-        "raw": record.text, "error_code": code,
+        "channel": f"reference/{table}",
+        "source_file": record.source_file,
+        "source_line": record.source_line,
+        "raw": record.text,
+        "error_code": code,
         "message": f"{record.source_file} line {record.source_line}: {message}",
     }

@@ -41,10 +41,13 @@ def accumulated(con: duckdb.DuckDBPyConnection, spec, records: list[RawRecord]) 
     keys = sorted({k for k in map(order_key, records) if k})
     if not keys:
         return records
-    applied = dict(con.execute(
-        f"SELECT h.order_key, h.raw FROM {RAW}.orders o JOIN {RAW}.order_history h USING (order_key, raw_hash) "
-        "WHERE o.order_key IN (SELECT unnest(?)) AND h.raw IS NOT NULL", [keys]
-    ).fetchall())
+    applied = dict(
+        con.execute(
+            f"SELECT h.order_key, h.raw FROM {RAW}.orders o JOIN {RAW}.order_history h USING (order_key, raw_hash) "
+            "WHERE o.order_key IN (SELECT unnest(?)) AND h.raw IS NOT NULL",
+            [keys],
+        ).fetchall()
+    )
     so_far: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {
         key: (text.split("\n"), [tuple(row) for row in csv.reader(io.StringIO(text))]) for key, text in applied.items()
     }

@@ -40,8 +40,10 @@ def parse(text: str, local_timezone: str = LOCAL_TIMEZONE, *, now: datetime | No
             return min(to_utc(end), now)
         return to_utc(datetime.fromisoformat(text))
     except ValueError as exc:
-        raise AsOfError(f"as_of {text!r} is neither a date (2026-11-26) nor a timestamp (2026-11-26T14:00:00, "
-                        "UTC unless it carries an offset)") from exc
+        raise AsOfError(
+            f"as_of {text!r} is neither a date (2026-11-26) nor a timestamp (2026-11-26T14:00:00, "
+            "UTC unless it carries an offset)"
+        ) from exc
 
 
 def to_utc(moment: datetime) -> datetime:

@@ -55,8 +55,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, recon, publish],
         schedules=[build_recon_schedule(recon)],
-        sensors=[build_landing_sensor(pipeline, settings.sensor_seconds),
-                 build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds)],
+        sensors=[
+            build_landing_sensor(pipeline, settings.sensor_seconds),
+            build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds),
+        ],
         resources={
             "paths": OrderhubPaths.from_settings(settings),
             "warehouse": Warehouse.from_settings(settings),

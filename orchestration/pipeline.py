@@ -34,10 +34,17 @@ def run_once(settings: Settings, as_of: datetime | None = None) -> bool:
     report_failed_checks(result.get_asset_check_evaluations())
     if not result.success:
         publish = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
-            instance=instance, run_config=QUIET_LOGS, raise_on_error=False, tags={**tags, PUBLISHED_FOR_TAG: result.run_id})
-        print("the snapshot was still published, with what this run did not refresh marked stale (table serving_status)"
-              if publish.success else "the snapshot could not be published either: the dashboards show the previous one",
-              file=sys.stderr)
+            instance=instance,
+            run_config=QUIET_LOGS,
+            raise_on_error=False,
+            tags={**tags, PUBLISHED_FOR_TAG: result.run_id},
+        )
+        print(
+            "the snapshot was still published, with what this run did not refresh marked stale (table serving_status)"
+            if publish.success
+            else "the snapshot could not be published either: the dashboards show the previous one",
+            file=sys.stderr,
+        )
     return result.success
 
 

@@ -29,8 +29,12 @@ class OrderhubPaths(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OrderhubPaths:
-        return cls(landing=str(settings.landing), warehouse=str(settings.warehouse),
-                   serving=str(settings.serving), rules=str(settings.rules))
+        return cls(
+            landing=str(settings.landing),
+            warehouse=str(settings.warehouse),
+            serving=str(settings.serving),
+            rules=str(settings.rules),
+        )
 
     @property
     def landing_path(self) -> Path:

@@ -32,13 +32,23 @@ class Settings:
     dagster_home: Path | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, landing: Path | None = None,
-                 warehouse: Path | None = None, serving: Path | None = None) -> Settings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        landing: Path | None = None,
+        warehouse: Path | None = None,
+        serving: Path | None = None,
+    ) -> Settings:
         """Arguments given win, then the environment, then the defaults. The serving snapshot defaults to
         serving.duckdb beside the warehouse when the warehouse is given and the snapshot is not."""
         env = os.environ if env is None else env
         if serving is None and warehouse is not None:
-            serving = Path(env["ORDERHUB_SERVING"]) if env.get("ORDERHUB_SERVING") else warehouse.resolve().with_name("serving.duckdb")
+            serving = (
+                Path(env["ORDERHUB_SERVING"])
+                if env.get("ORDERHUB_SERVING")
+                else warehouse.resolve().with_name("serving.duckdb")
+            )
         home = env.get("DAGSTER_HOME")
         return cls(
             landing=Path(landing or env.get("ORDERHUB_LANDING", "landing")).resolve(),
@@ -55,9 +65,13 @@ class Settings:
         """The environment for a child process that builds its own Settings (the Dagster code location, the
         dashboard): `base` (default: this process's environment) with these settings on top."""
         env = dict(os.environ if base is None else base)
-        env.update(ORDERHUB_LANDING=str(self.landing), ORDERHUB_WAREHOUSE=str(self.warehouse),
-                   ORDERHUB_SERVING=str(self.serving), ORDERHUB_RULES=str(self.rules),
-                   ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds))
+        env.update(
+            ORDERHUB_LANDING=str(self.landing),
+            ORDERHUB_WAREHOUSE=str(self.warehouse),
+            ORDERHUB_SERVING=str(self.serving),
+            ORDERHUB_RULES=str(self.rules),
+            ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds),
+        )
         if self.dagster_home is not None:
             env["DAGSTER_HOME"] = str(self.dagster_home)
         return env

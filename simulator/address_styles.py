@@ -39,8 +39,9 @@ def _full_width(t: str, r: random.Random) -> str:
 
 
 def _chinese_building(t: str, r: random.Random) -> str:
-    return _BUILDING.sub(lambda m: _cn_number(int(m.group(1))) + "号楼" if int(m.group(1)) < 100 else m.group(0),
-                         t, count=1)
+    return _BUILDING.sub(
+        lambda m: _cn_number(int(m.group(1))) + "号楼" if int(m.group(1)) < 100 else m.group(0), t, count=1
+    )
 
 
 def _no_city(t: str, r: random.Random) -> str:

@@ -56,8 +56,14 @@ def _clear_day(out: Path, date_str: str) -> None:
         clear_simulated(reference_path(out, table, date_str).parent)
 
 
-def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int = 30,
-                 problem_rules: ProblemRules | None = None) -> SimulationSummary:
+def simulate_day(
+    date: dt.date,
+    orders: int,
+    seed: int,
+    out: Path,
+    merge_window_minutes: int = 30,
+    problem_rules: ProblemRules | None = None,
+) -> SimulationSummary:
     """Write `orders` valid orders for `date` (plus ~2% bad records and ~1% duplicate pushes) as landing
     files under `out`, the reference tables, and `_truth/<date>/ground_truth.json`. Deterministic: the same
     arguments produce the same bytes. Replaces any earlier simulated output for that date under `out`.
@@ -70,15 +76,22 @@ def simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _simulate_day(date, orders, seed, Path(out), merge_window_minutes,
-                             problem_rules if problem_rules is not None else problem_rules_from_rules())
+        return _simulate_day(
+            date,
+            orders,
+            seed,
+            Path(out),
+            merge_window_minutes,
+            problem_rules if problem_rules is not None else problem_rules_from_rules(),
+        )
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int,
-                  problem_rules: ProblemRules) -> SimulationSummary:
+def _simulate_day(
+    date: dt.date, orders: int, seed: int, out: Path, merge_window_minutes: int, problem_rules: ProblemRules
+) -> SimulationSummary:
     date_str = date.isoformat()
     day0 = day_start_epoch(date)
     world = build_world(date, seed, customers_for(orders))
@@ -87,7 +100,7 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
 
     ids = IdAllocator(date)
     pricer = Pricer(world, random.Random(f"orders-{seed}-{date.isoformat()}"))
-    # Own random streams for what issue 4 added (mis-listed prices, problems, status pushes), so orders,
+    # Own random streams for the later additions (mis-listed prices, problems, status pushes), so orders,
     # faults and duplicates stay exactly what they were for a given seed.
     pricer.list_price_overrides = plan_list_price_errors(world, random.Random(f"list-prices-{seed}-{date.isoformat()}"))
     pricer.platform_rng = random.Random(f"platform-promotions-{seed}-{date.isoformat()}")
@@ -100,8 +113,15 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
     fault_rng = random.Random(f"faults-{seed}-{date.isoformat()}")
     faults = plan_faults(all_orders, n_bad, pricer, fault_rng)
     dups = plan_duplicates(all_orders, faults, fault_rng)
-    problems = inject_problems(world, all_orders, faults, problem_rules, day0 + DAY_S,
-                               f"{seed}-{date.isoformat()}", pricer.list_price_overrides)
+    problems = inject_problems(
+        world,
+        all_orders,
+        faults,
+        problem_rules,
+        day0 + DAY_S,
+        f"{seed}-{date.isoformat()}",
+        pricer.list_price_overrides,
+    )
 
     envelope = random.Random(f"envelopes-{seed}-{date.isoformat()}")
     by_channel: dict[str, dict[int, list[Record]]] = {c: {} for c in CHANNELS}
@@ -120,7 +140,11 @@ def _simulate_day(date: dt.date, orders: int, seed: int, out: Path, merge_window
         # Usually a retry lands in a later file of the day; sometimes later in the same file.
         target = min(slot + dup_rng.randint(1, 4), LAST_SLOT) if dup_rng.random() < 0.85 else slot
         slot_end = day0 + (target + 1) * SLOT_S - 1
-        when = dup_rng.randint(o.created, slot_end) if target == slot else day0 + target * SLOT_S + dup_rng.randrange(SLOT_S)
+        when = (
+            dup_rng.randint(o.created, slot_end)
+            if target == slot
+            else day0 + target * SLOT_S + dup_rng.randrange(SLOT_S)
+        )
         dup = duplicate_of(rec, when, o.idx)
         by_channel[o.channel].setdefault(target, []).append(dup)
         flat[o.channel].append(dup)

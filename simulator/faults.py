@@ -31,14 +31,32 @@ FAULT_VARIANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "miniprogram": _JSON_VARIANTS,
     "meituan": _JSON_VARIANTS + (("broken_json", "detail"),),
     "eleme": _JSON_VARIANTS + (("broken_json", "message"),),
-    "pos": (("missing_field", "store"), ("bad_phone", "phone"), ("unknown_sku", "sku"),
-            ("bad_quantity", "qty"), ("malformed_row", "extra_column"), ("malformed_row", "missing_column")),
-    "groupbuy": (("missing_field", "store"), ("missing_field", "address"), ("bad_phone", "phone"),
-                 ("unknown_sku", "sku"), ("bad_quantity", "qty"), ("malformed_row", "extra_column"),
-                 ("malformed_row", "missing_column")),
+    "pos": (
+        ("missing_field", "store"),
+        ("bad_phone", "phone"),
+        ("unknown_sku", "sku"),
+        ("bad_quantity", "qty"),
+        ("malformed_row", "extra_column"),
+        ("malformed_row", "missing_column"),
+    ),
+    "groupbuy": (
+        ("missing_field", "store"),
+        ("missing_field", "address"),
+        ("bad_phone", "phone"),
+        ("unknown_sku", "sku"),
+        ("bad_quantity", "qty"),
+        ("malformed_row", "extra_column"),
+        ("malformed_row", "missing_column"),
+    ),
 }
-ERROR_CODES: tuple[str, ...] = ("missing_field", "bad_phone", "unknown_sku", "bad_quantity", "broken_json",
-                                "malformed_row")
+ERROR_CODES: tuple[str, ...] = (
+    "missing_field",
+    "bad_phone",
+    "unknown_sku",
+    "bad_quantity",
+    "broken_json",
+    "malformed_row",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,4 +128,6 @@ def plan_faults(orders: list[Order], n_bad: int, pricer: Pricer, r: random.Rando
 
 def plan_duplicates(orders: list[Order], faults: dict[int, Fault], r: random.Random) -> list[Order]:
     """~1% of the good records of channels that push over HTTP (and retry) get pushed twice."""
-    return [o for o in orders if o.channel in DUPLICATE_CHANNELS and o.idx not in faults and r.random() < DUPLICATE_RATE]
+    return [
+        o for o in orders if o.channel in DUPLICATE_CHANNELS and o.idx not in faults and r.random() < DUPLICATE_RATE
+    ]

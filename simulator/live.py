@@ -102,8 +102,11 @@ def run_live(
                 day, pending, repush = _Day(out, today_local(), seed, rate), [], []
             n = int(rng.poisson(rate * elapsed))
             created = np.maximum(now_s - rng.integers(0, max(1, int(elapsed)), size=n), day.day0)
-            fresh = [o for o in sample_skeletons(day.world, created, rng)
-                     if not (o.channel == "pos" and (o.created - day.day0) // 3600 not in POS_OPEN_HOURS)]
+            fresh = [
+                o
+                for o in sample_skeletons(day.world, created, rng)
+                if not (o.channel == "pos" and (o.created - day.day0) // 3600 not in POS_OPEN_HOURS)
+            ]
             due: list[Order] = []
             while pending and pending[0][0] <= now_s:
                 due.append(heapq.heappop(pending)[2])
@@ -135,8 +138,14 @@ def run_live(
             stats.last_files = []
             for channel in CHANNELS:
                 if batch[channel]:
-                    path = write_records_file(out, channel, day.date.isoformat(), stamp, day.seq[channel],
-                                              sorted(batch[channel], key=lambda rec: rec.sort_key))
+                    path = write_records_file(
+                        out,
+                        channel,
+                        day.date.isoformat(),
+                        stamp,
+                        day.seq[channel],
+                        sorted(batch[channel], key=lambda rec: rec.sort_key),
+                    )
                     day.seq[channel] += 1
                     stats.last_files.append(path)
                     stats.records += len(batch[channel])

@@ -106,6 +106,7 @@ class Order:
     def key(self) -> str:
         return f"{self.channel}:{self.order_id}"
 
+
 # Meituan orders whose address is a map-picked place with the door typed in brackets.
 POI_SHARE = 0.3
 
@@ -187,8 +188,9 @@ def spaced_customers(world: World, created: np.ndarray, rng: np.random.Generator
     return out
 
 
-def sample_skeletons(world: World, created: np.ndarray, rng: np.random.Generator, first_idx: int = 0,
-                     customers: np.ndarray | None = None) -> list[Order]:
+def sample_skeletons(
+    world: World, created: np.ndarray, rng: np.random.Generator, first_idx: int = 0, customers: np.ndarray | None = None
+) -> list[Order]:
     """Who orders, on which channel, from where: everything but lines and money."""
     n = len(created)
     cust = rng.choice(len(world.customers), size=n, p=world.customer_weights) if customers is None else customers
@@ -200,8 +202,11 @@ def sample_skeletons(world: World, created: np.ndarray, rng: np.random.Generator
     u_pickup = rng.random(n)
     u_cancel = rng.random(n)
     out: list[Order] = []
-    for i, (t, c, ch_i, ua, up, uc) in enumerate(zip(created.tolist(), cust.tolist(), channel_idx.tolist(),
-                                                     u_addr.tolist(), u_pickup.tolist(), u_cancel.tolist())):
+    for i, (t, c, ch_i, ua, up, uc) in enumerate(
+        zip(
+            created.tolist(), cust.tolist(), channel_idx.tolist(), u_addr.tolist(), u_pickup.tolist(), u_cancel.tolist()
+        )
+    ):
         customer = world.customers[c]
         channel = CHANNELS[ch_i]
         address = customer.addresses[1] if len(customer.addresses) > 1 and ua < 0.3 else customer.addresses[0]
@@ -232,14 +237,23 @@ def make_follow_up(parent: Order, idx: int, r: random.Random) -> Order:
     else:
         options = [c for c in DELIVERY_CHANNELS if c != parent.channel]
         channel = r.choices(options, weights=[CHANNEL_MIX[c] for c in options])[0]
-    return Order(idx, channel, parent.created + gap, parent.customer, parent.address, parent.store, "delivery",
-                 r.random() < CANCEL_RATE, parent=parent.idx)
+    return Order(
+        idx,
+        channel,
+        parent.created + gap,
+        parent.customer,
+        parent.address,
+        parent.store,
+        "delivery",
+        r.random() < CANCEL_RATE,
+        parent=parent.idx,
+    )
 
 
 def follow_up_propensity(customer_id: str) -> float:
     """A stable trait: about one customer in five forgets things and adds a second order far more often.
     Derived from the customer id alone, so the same customer behaves alike on every simulated day, which is
-    what lets a model learn merge propensity from history (issue 3)."""
+    what lets a model learn merge propensity from history."""
     u = random.Random(f"propensity-{customer_id}").random()
     return 6.0 if u < 0.2 else 0.5
 
@@ -247,7 +261,9 @@ def follow_up_propensity(customer_id: str) -> float:
 def _weighted_sample(orders: list[Order], k: int, r: random.Random) -> list[Order]:
     """k orders without replacement, each drawn in proportion to its customer's follow-up propensity
     (Efraimidis-Spirakis: the k largest u ** (1 / w))."""
-    keyed = sorted(orders, key=lambda o: r.random() ** (1.0 / follow_up_propensity(o.customer.customer_id)), reverse=True)
+    keyed = sorted(
+        orders, key=lambda o: r.random() ** (1.0 / follow_up_propensity(o.customer.customer_id)), reverse=True
+    )
     return keyed[:k]
 
 
@@ -351,8 +367,12 @@ class Pricer:
         delivery = order.fulfilment == "delivery"
         fee = 0
         if delivery:
-            fee = {"app": 0 if goods >= 8800 else 400, "miniprogram": 0 if goods >= 6800 else 400,
-                   "meituan": 500, "eleme": 450}.get(ch, 0)
+            fee = {
+                "app": 0 if goods >= 8800 else 400,
+                "miniprogram": 0 if goods >= 6800 else 400,
+                "meituan": 500,
+                "eleme": 450,
+            }.get(ch, 0)
         packaging = 50 * ((len(order.lines) + 2) // 3) if ch in DELIVERY_CHANNELS else 0
         net = goods - item_disc
         order.promos = []
@@ -410,8 +430,11 @@ class Pricer:
         if ch in ("app", "miniprogram"):
             if c.landline and r.random() < 0.3:
                 order.phone = c.landline
-            order.payment = "wechat" if ch == "miniprogram" else r.choices(
-                ("wechat", "alipay", "card", "balance"), weights=(45, 35, 5, 15))[0]
+            order.payment = (
+                "wechat"
+                if ch == "miniprogram"
+                else r.choices(("wechat", "alipay", "card", "balance"), weights=(45, 35, 5, 15))[0]
+            )
             if order.cancelled:
                 order.status = "cancelled"
             else:
@@ -421,10 +444,11 @@ class Pricer:
             u = r.random()
             if u < 0.35:
                 # Meituan masks as its open platform documents it (3 digits, 5 stars, last 3); Eleme keeps 4.
-                order.phone = (f"{c.phone[:3]}*****{c.phone[-3:]}" if ch == "meituan"
-                               else f"{c.phone[:3]}****{c.phone[-4:]}")
+                order.phone = (
+                    f"{c.phone[:3]}*****{c.phone[-3:]}" if ch == "meituan" else f"{c.phone[:3]}****{c.phone[-4:]}"
+                )
             elif u < 0.7:
-                relay = (data.MEITUAN_RELAY_PREFIXES if ch == "meituan" else data.ELEME_RELAY_PREFIXES)
+                relay = data.MEITUAN_RELAY_PREFIXES if ch == "meituan" else data.ELEME_RELAY_PREFIXES
                 sep = "_" if ch == "meituan" else ","
                 order.phone = f"{r.choice(relay)}{r.randrange(10**8):08d}{sep}{r.randrange(10**4):04d}"
             if r.random() < 0.25:
@@ -453,8 +477,7 @@ class Pricer:
             order.status = "已取消" if order.cancelled else "已支付"
             order.leader = r.choice(self.leaders_by_store[order.store.index])
         local_sod = (order.created + LOCAL_OFFSET_S) % DAY_S
-        if (order.fulfilment == "delivery" and ch in DELIVERY_CHANNELS and local_sod < 20 * 3600
-                and r.random() < 0.35):
+        if order.fulfilment == "delivery" and ch in DELIVERY_CHANNELS and local_sod < 20 * 3600 and r.random() < 0.35:
             start = (order.created + 1800 + 1799) // 1800 * 1800  # next half hour at least 30 min away
             order.window = (start, start + 1800)
         else:

@@ -31,6 +31,7 @@ from itertools import combinations
 from typing import Any
 
 from ingestion import contract as _contract
+
 from .clock import LOCAL_TZ
 from .orders import AppliedPromo, Order, Pricer
 from .progress import INITIAL_STATUS, Step, plan_progress, promise_deadline
@@ -41,9 +42,17 @@ MIN_PER_KIND = 2
 MERGE_HOLD_S = 60 * 60  # the longest follow-up gap the simulator generates
 LIST_PRICE_ERRORS: tuple[tuple[str, float], ...] = (("meituan", 1.15), ("eleme", 0.85))
 UNLISTED_DISCOUNTS_FEN: tuple[int, ...] = (333, 444, 555, 666, 777)
-UNPARSEABLE_ADDRESSES: tuple[str, ...] = ("地址见备注", "老地方，电话联系", "公司前台找我", "小区东门快递柜", "菜场北门公交站旁")
+UNPARSEABLE_ADDRESSES: tuple[str, ...] = (
+    "地址见备注",
+    "老地方，电话联系",
+    "公司前台找我",
+    "小区东门快递柜",
+    "菜场北门公交站旁",
+)
 OTHER_CITY_ADDRESSES: tuple[str, ...] = (
-    "江苏省苏州市姑苏区人民路100号3号楼201室", "浙江省杭州市西湖区文三路90号5幢302室", "北京市朝阳区建国路88号2号楼1205室",
+    "江苏省苏州市姑苏区人民路100号3号楼201室",
+    "浙江省杭州市西湖区文三路90号5幢302室",
+    "北京市朝阳区建国路88号2号楼1205室",
 )
 
 
@@ -82,8 +91,10 @@ def plan_list_price_errors(world: World, r: random.Random) -> dict[tuple[str, st
     ranked = sorted(world.products, key=lambda p: (-world.product_popularity[p.index], p.index))
     candidates = [p for p in ranked[30:90] if p.sku_id not in world.item_discounts]
     chosen = r.sample(candidates, len(LIST_PRICE_ERRORS))
-    return {(channel, p.sku_id): round(p.price_fen * factor / 10) * 10
-            for (channel, factor), p in zip(LIST_PRICE_ERRORS, chosen)}
+    return {
+        (channel, p.sku_id): round(p.price_fen * factor / 10) * 10
+        for (channel, factor), p in zip(LIST_PRICE_ERRORS, chosen)
+    }
 
 
 class PriceBook:
@@ -148,20 +159,26 @@ class PriceBook:
         its share of our promotions. What the platform funds beyond that is its own promotion, not ours."""
         tol = self.rules.tolerance_fen
         charged = o.paid_fen + o.platform_disc_fen
-        return not any(abs(charged - (paid + platform)) <= tol and o.platform_disc_fen >= platform - tol
-                       for paid, platform in self.options(o))
+        return not any(
+            abs(charged - (paid + platform)) <= tol and o.platform_disc_fen >= platform - tol
+            for paid, platform in self.options(o)
+        )
 
     def expected_paid(self, o: Order) -> int:
         charged = o.paid_fen + o.platform_disc_fen
-        return min(self.options(o), key=lambda opt: (abs(charged - opt[0] - opt[1]), abs(o.paid_fen - opt[0]),
-                                                     opt))[0]
+        return min(self.options(o), key=lambda opt: (abs(charged - opt[0] - opt[1]), abs(o.paid_fen - opt[0]), opt))[0]
 
 
 def _apply_price_error(o: Order, kind: str, book: PriceBook, r: random.Random) -> str | None:
     """Break the order's price in a way its own fields stay consistent with (paid = goods − discounts +
     fees), as a real channel would report it. Returns the kind applied, None if it would go unnoticed."""
-    snapshot = (o.merchant_disc_fen, o.platform_disc_fen, o.paid_fen, list(o.promos),
-                [(ln.unit_fen, ln.item_disc_fen, ln.disc_share_fen) for ln in o.lines])
+    snapshot = (
+        o.merchant_disc_fen,
+        o.platform_disc_fen,
+        o.paid_fen,
+        list(o.promos),
+        [(ln.unit_fen, ln.item_disc_fen, ln.disc_share_fen) for ln in o.lines],
+    )
     if kind == "missing_promotion":
         applied = [p for p in o.promos if p.promo.kind == "full_reduction"]
         if not applied:
@@ -205,8 +222,9 @@ RECEIPT_AFTER_SNAPSHOT_S = 4 * 3600
 RECEIPTS = "stock_movements" in getattr(_contract, "REFERENCE_TABLES", {})
 
 
-def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: list[Order], n: int,
-                r: random.Random) -> list[dict[str, Any]]:
+def _size_stock(
+    world: World, valid: list[Order], snapshot_epoch: int, pool: list[Order], n: int, r: random.Random
+) -> list[dict[str, Any]]:
     """Give every store/SKU at least its day's demand, except n pairs where the pair's last order of the
     day takes more than is left: the oversells. Demand counts orders placed at or after the snapshot."""
     reserves: dict[tuple[str, str], list[tuple[int, str, int]]] = {}
@@ -243,8 +261,16 @@ def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: lis
         before = sum(q for *_, q in items[:-1])
         shortfall = r.randint(1, qty)
         short[pair] = before + qty - shortfall
-        out.append({"order_key": o.key, "store_id": pair[0], "sku_id": pair[1], "quantity": qty,
-                    "available_before": qty - shortfall, "shortfall": shortfall})
+        out.append(
+            {
+                "order_key": o.key,
+                "store_id": pair[0],
+                "sku_id": pair[1],
+                "quantity": qty,
+                "available_before": qty - shortfall,
+                "shortfall": shortfall,
+            }
+        )
     receipts = _plan_receipts(reserves, set(short) | with_cancellations, snapshot_epoch, r) if RECEIPTS else {}
     stock = []
     for store_id, sku_id, on_hand in world.stock:
@@ -257,8 +283,10 @@ def _size_stock(world: World, valid: list[Order], snapshot_epoch: int, pool: lis
             on_hand = max(on_hand, sum(q for *_, q in reserves.get(pair, ())))
         stock.append((store_id, sku_id, on_hand))
     world.stock = stock
-    world.movements = [(f"GR-{world.date:%Y%m%d}-{i:05d}", pair[0], pair[1], "receipt", qty, _local_iso(at))
-                       for i, (pair, (_, qty, at)) in enumerate(sorted(receipts.items()))]
+    world.movements = [
+        (f"GR-{world.date:%Y%m%d}-{i:05d}", pair[0], pair[1], "receipt", qty, _local_iso(at))
+        for i, (pair, (_, qty, at)) in enumerate(sorted(receipts.items()))
+    ]
     return out
 
 
@@ -287,12 +315,19 @@ def _stock_carry(world: World, valid: list[Order], snapshot_epoch: int, day_end:
                 closing[(store_id, sku_id)] += qty
             else:
                 late_releases.append([cancelled_at, store_id, sku_id, qty])
-    return {"closing": [[s, k, q] for (s, k), q in sorted(closing.items())], "late_releases": late_releases,
-            "pre_count": pre_count}
+    return {
+        "closing": [[s, k, q] for (s, k), q in sorted(closing.items())],
+        "late_releases": late_releases,
+        "pre_count": pre_count,
+    }
 
 
-def _plan_receipts(reserves: dict[tuple[str, str], list[tuple[int, str, int]]], excluded: set[tuple[str, str]],
-                   snapshot_epoch: int, r: random.Random) -> dict[tuple[str, str], tuple[int, int, int]]:
+def _plan_receipts(
+    reserves: dict[tuple[str, str], list[tuple[int, str, int]]],
+    excluded: set[tuple[str, str]],
+    snapshot_epoch: int,
+    r: random.Random,
+) -> dict[tuple[str, str], tuple[int, int, int]]:
     """Pairs whose morning count covers only the orders before a mid-morning goods receipt: stock is right
     only if the receipt is counted. Returns pair -> (morning on hand, received quantity, receipt epoch)."""
     at = snapshot_epoch + RECEIPT_AFTER_SNAPSHOT_S
@@ -324,7 +359,7 @@ def _merge_holds(valid: list[Order]) -> dict[str, int]:
     for bucket in buckets.values():
         bucket.sort(key=lambda o: (o.created, o.key))
         for i, o in enumerate(bucket):
-            later = [x.created for x in bucket[i + 1:] if x.created - o.created <= MERGE_HOLD_S]
+            later = [x.created for x in bucket[i + 1 :] if x.created - o.created <= MERGE_HOLD_S]
             if later:
                 hold[o.key] = max(later)
             if later or any(o.created - x.created <= MERGE_HOLD_S for x in bucket[:i]):
@@ -332,8 +367,15 @@ def _merge_holds(valid: list[Order]) -> dict[str, int]:
     return hold
 
 
-def inject_problems(world: World, orders: list[Order], faults: dict, rules: ProblemRules,
-                    day_end: int, stream: str, list_prices: dict[tuple[str, str], int]) -> DayProblems:
+def inject_problems(
+    world: World,
+    orders: list[Order],
+    faults: dict,
+    rules: ProblemRules,
+    day_end: int,
+    stream: str,
+    list_prices: dict[tuple[str, str], int],
+) -> DayProblems:
     """Choose and apply the day's problems, plan every order's status pushes, size the stock and compute
     what the pipeline should report. Mutates the orders (prices, addresses, first-push status) and
     world.stock; call after faults are planned and before records are rendered. `stream` names the
@@ -345,8 +387,18 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
     parents = {o.parent for o in orders if o.parent is not None}
     hold = _merge_holds(valid)
     mislisted = {o.key for o in valid if any((o.channel, ln.product.sku_id) in list_prices for ln in o.lines)}
-    pool = sorted((o for o in valid if not o.cancelled and o.parent is None and o.idx not in parents
-                   and o.key not in hold and o.key not in mislisted), key=lambda o: o.idx)
+    pool = sorted(
+        (
+            o
+            for o in valid
+            if not o.cancelled
+            and o.parent is None
+            and o.idx not in parents
+            and o.key not in hold
+            and o.key not in mislisted
+        ),
+        key=lambda o: o.idx,
+    )
     n = max(MIN_PER_KIND, round(len(valid) * PROBLEM_RATE))
     taken: set[str] = set()
 
@@ -358,12 +410,18 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
 
     # Bad addresses, only on orders without a promise so they do not also become late.
     bad_address = []
-    for k, o in enumerate(draw([o for o in pool if o.fulfilment == "delivery" and o.channel != "meituan"
-                                and promise_deadline(o) is None], n)):
+    for k, o in enumerate(
+        draw(
+            [o for o in pool if o.fulfilment == "delivery" and o.channel != "meituan" and promise_deadline(o) is None],
+            n,
+        )
+    ):
         variant = ("unparseable", "no_district", "other_city")[k % 3]
-        text = {"unparseable": UNPARSEABLE_ADDRESSES[k % len(UNPARSEABLE_ADDRESSES)],
-                "no_district": "上海市" + o.address.detail,
-                "other_city": OTHER_CITY_ADDRESSES[k % len(OTHER_CITY_ADDRESSES)]}[variant]
+        text = {
+            "unparseable": UNPARSEABLE_ADDRESSES[k % len(UNPARSEABLE_ADDRESSES)],
+            "no_district": "上海市" + o.address.detail,
+            "other_city": OTHER_CITY_ADDRESSES[k % len(OTHER_CITY_ADDRESSES)],
+        }[variant]
         if o.channel == "eleme":
             o.typed_address = text
         else:
@@ -371,15 +429,29 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
         bad_address.append({"order_key": o.key, "variant": variant, "address": text})
 
     # Late: a promise well before the end of the day that passes without a delivery.
-    late_orders = draw([o for o in pool if o.fulfilment == "delivery" and promise_deadline(o) is not None
-                        and promise_deadline(o) <= day_end - 2 * 3600], n)
+    late_orders = draw(
+        [
+            o
+            for o in pool
+            if o.fulfilment == "delivery"
+            and promise_deadline(o) is not None
+            and promise_deadline(o) <= day_end - 2 * 3600
+        ],
+        n,
+    )
 
     price_errors = []
     for k, o in enumerate(draw(pool, n)):
         kind = _apply_price_error(o, ("unlisted_discount", "missing_promotion")[k % 2], book, r)
         if kind is not None:
-            price_errors.append({"order_key": o.key, "kind": kind, "paid": _yuan(o.paid_fen),
-                                 "expected_paid": _yuan(book.expected_paid(o))})
+            price_errors.append(
+                {
+                    "order_key": o.key,
+                    "kind": kind,
+                    "paid": _yuan(o.paid_fen),
+                    "expected_paid": _yuan(book.expected_paid(o)),
+                }
+            )
 
     snapshot_epoch = int(dt.datetime.fromisoformat(world.snapshot_at).timestamp())
     oversells = _size_stock(world, valid, snapshot_epoch, [o for o in pool if o.key not in taken], n, r)
@@ -396,15 +468,20 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
             o.status = INITIAL_STATUS[o.channel]
         last_step = "picking" if o.key in bad_keys else "dispatched" if o.key in late_keys else "delivered"
         held = hold.get(o.key)
-        plans[o.idx] = plan_progress(o, progress_rng, day_end, hold_until=held if held and held > o.created else None,
-                                     last_step=last_step)
+        plans[o.idx] = plan_progress(
+            o, progress_rng, day_end, hold_until=held if held and held > o.created else None, last_step=last_step
+        )
 
     now = max(o.created for o in valid)
     delivered = {o.idx for o in valid if any(s.step == "delivered" for s in plans.get(o.idx, ()))}
     late_expected = sorted(
-        o.key for o in valid
-        if o.fulfilment == "delivery" and not o.cancelled and o.idx not in delivered
-        and promise_deadline(o) is not None and promise_deadline(o) < now + rules.late_risk_minutes * 60
+        o.key
+        for o in valid
+        if o.fulfilment == "delivery"
+        and not o.cancelled
+        and o.idx not in delivered
+        and promise_deadline(o) is not None
+        and promise_deadline(o) < now + rules.late_risk_minutes * 60
     )
     mismatched = sorted(o.key for o in valid if not o.cancelled and book.mismatch(o))
 
@@ -429,8 +506,15 @@ def inject_problems(world: World, orders: list[Order], faults: dict, rules: Prob
         "injected": {
             "oversell": oversells,
             "price_error": price_errors,
-            "list_price": [{"channel": ch, "sku_id": sku, "catalogue_price": _yuan(book.catalogue[sku]),
-                            "channel_price": _yuan(fen)} for (ch, sku), fen in sorted(list_prices.items())],
+            "list_price": [
+                {
+                    "channel": ch,
+                    "sku_id": sku,
+                    "catalogue_price": _yuan(book.catalogue[sku]),
+                    "channel_price": _yuan(fen),
+                }
+                for (ch, sku), fen in sorted(list_prices.items())
+            ],
             "bad_address": bad_address,
             "late": [{"order_key": o.key, "promised_to": _local_iso(promise_deadline(o))} for o in late_orders],
         },

@@ -39,7 +39,12 @@ UNIFIED_STATUS: dict[str, dict[str, str]] = {
     "meituan": {"4": "picking", "8": "delivered"},
     "eleme": {"valid": "paid", "settled": "delivered"},
 }
-SEALING_STEPS: dict[str, str] = {"app": "dispatched", "miniprogram": "dispatched", "meituan": "delivered", "eleme": "delivered"}
+SEALING_STEPS: dict[str, str] = {
+    "app": "dispatched",
+    "miniprogram": "dispatched",
+    "meituan": "delivered",
+    "eleme": "delivered",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +76,9 @@ def _spread(start: int, end: int, r: random.Random) -> tuple[int, int]:
     return picking, dispatched
 
 
-def plan_progress(o: Order, r: random.Random, day_end: int, *, hold_until: int | None = None,
-                  last_step: str = "delivered") -> list[Step]:
+def plan_progress(
+    o: Order, r: random.Random, day_end: int, *, hold_until: int | None = None, last_step: str = "delivered"
+) -> list[Step]:
     """The status pushes after the first one, in event-time order, written only if before day_end.
 
     `hold_until`: the order must not be sealed before this time (its merge group's last order).

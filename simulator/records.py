@@ -46,7 +46,11 @@ def status_update_for(o: Order, step: Step, envelope: random.Random) -> Record:
     (app / mini-program `updated_at`, Meituan `utime`, Eleme envelope `timestamp`)."""
     pushed = dataclasses.replace(o, status=step.native, updated_at=step.at)
     if o.channel == "eleme":
-        lines = [render_json.eleme(pushed, None, f"{envelope.getrandbits(128):032x}", step.at * 1000 + envelope.randrange(1000))]
+        lines = [
+            render_json.eleme(
+                pushed, None, f"{envelope.getrandbits(128):032x}", step.at * 1000 + envelope.randrange(1000)
+            )
+        ]
     else:
         lines = render_lines(pushed, None, envelope)
     return Record((step.at, 1, o.idx), lines, "update", o.key, status=step.unified(o.channel))

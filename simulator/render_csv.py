@@ -8,12 +8,41 @@ from .faults import Fault
 from .orders import Order
 
 POS_HEADER: tuple[str, ...] = (
-    "小票号", "门店编码", "收银机号", "收银员", "交易时间", "会员手机", "商品编码", "商品名称", "数量", "单价", "原价",
-    "折扣金额", "行实收", "支付方式", "状态",
+    "小票号",
+    "门店编码",
+    "收银机号",
+    "收银员",
+    "交易时间",
+    "会员手机",
+    "商品编码",
+    "商品名称",
+    "数量",
+    "单价",
+    "原价",
+    "折扣金额",
+    "行实收",
+    "支付方式",
+    "状态",
 )
 GROUPBUY_HEADER: tuple[str, ...] = (
-    "订单号", "团号", "团长", "自提点", "门店编码", "成员昵称", "成员手机", "收货地址", "商品编码", "商品名称", "数量",
-    "团购价", "原价", "小计", "下单时间", "支付时间", "提货方式", "订单状态",
+    "订单号",
+    "团号",
+    "团长",
+    "自提点",
+    "门店编码",
+    "成员昵称",
+    "成员手机",
+    "收货地址",
+    "商品编码",
+    "商品名称",
+    "数量",
+    "团购价",
+    "原价",
+    "小计",
+    "下单时间",
+    "支付时间",
+    "提货方式",
+    "订单状态",
 )
 HEADERS: dict[str, tuple[str, ...]] = {"pos": POS_HEADER, "groupbuy": GROUPBUY_HEADER}
 
@@ -42,7 +71,7 @@ def _finish(rows: list[list[str]], fault: Fault | None, name_col: int) -> list[s
         if fault.variant == "extra_column":
             # What an unquoted comma in a product name does to a hand-exported sheet.
             base, _, size = row[name_col].partition(" ")
-            row[name_col: name_col + 1] = [base, size or "散装"]
+            row[name_col : name_col + 1] = [base, size or "散装"]
         else:
             del row[-1]
     return [csv_line(row) for row in rows]
@@ -56,14 +85,25 @@ def pos(o: Order, fault: Fault | None) -> list[str]:
     rows: list[list[str]] = []
     for i, ln in enumerate(o.lines):
         bad_line = f is not None and f.line == i
-        rows.append([
-            o.order_id, store, o.register, o.cashier, when, phone,
-            f.value if bad_line and f.code == "unknown_sku" else ln.sku_id,
-            ln.product.name,
-            f.value if bad_line and f.code == "bad_quantity" else str(ln.qty),
-            _money(ln.unit_fen), _money(ln.orig_fen), _money(ln.item_disc_fen), _money(ln.unit_fen * ln.qty),
-            o.payment, o.status,
-        ])
+        rows.append(
+            [
+                o.order_id,
+                store,
+                o.register,
+                o.cashier,
+                when,
+                phone,
+                f.value if bad_line and f.code == "unknown_sku" else ln.sku_id,
+                ln.product.name,
+                f.value if bad_line and f.code == "bad_quantity" else str(ln.qty),
+                _money(ln.unit_fen),
+                _money(ln.orig_fen),
+                _money(ln.item_disc_fen),
+                _money(ln.unit_fen * ln.qty),
+                o.payment,
+                o.status,
+            ]
+        )
     return _finish(rows, fault, POS_HEADER.index("商品名称"))
 
 
@@ -80,12 +120,26 @@ def groupbuy(o: Order, fault: Fault | None) -> list[str]:
     rows: list[list[str]] = []
     for i, ln in enumerate(o.lines):
         bad_line = f is not None and f.line == i
-        rows.append([
-            o.order_id, team, leader.name, leader.pickup_point, store, o.customer.nickname, phone, address,
-            f.value if bad_line and f.code == "unknown_sku" else ln.sku_id,
-            ln.product.name,
-            f.value if bad_line and f.code == "bad_quantity" else str(ln.qty),
-            _money(ln.unit_fen), _money(ln.orig_fen), _money(ln.unit_fen * ln.qty), created, paid,
-            "送货上门" if delivery else "自提", o.status,
-        ])
+        rows.append(
+            [
+                o.order_id,
+                team,
+                leader.name,
+                leader.pickup_point,
+                store,
+                o.customer.nickname,
+                phone,
+                address,
+                f.value if bad_line and f.code == "unknown_sku" else ln.sku_id,
+                ln.product.name,
+                f.value if bad_line and f.code == "bad_quantity" else str(ln.qty),
+                _money(ln.unit_fen),
+                _money(ln.orig_fen),
+                _money(ln.unit_fen * ln.qty),
+                created,
+                paid,
+                "送货上门" if delivery else "自提",
+                o.status,
+            ]
+        )
     return _finish(rows, fault, GROUPBUY_HEADER.index("商品名称"))

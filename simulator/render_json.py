@@ -48,56 +48,69 @@ def app_like(o: Order, fault: Fault | None, mini: bool) -> str:
     delivery = o.fulfilment == "delivery"
     items = []
     for i, ln in enumerate(o.lines):
-        items.append({
-            "sku": fault.value if _line_fault(fault, "unknown_sku", i) else ln.sku_id,
-            "name": ln.product.name,
-            "qty": int(fault.value) if _line_fault(fault, "bad_quantity", i) else ln.qty,
-            "unit_price": money(ln.unit_fen),
-            "original_price": money(ln.orig_fen),
-            "discount": money(ln.disc_share_fen),
-        })
+        items.append(
+            {
+                "sku": fault.value if _line_fault(fault, "unknown_sku", i) else ln.sku_id,
+                "name": ln.product.name,
+                "qty": int(fault.value) if _line_fault(fault, "bad_quantity", i) else ln.qty,
+                "unit_price": money(ln.unit_fen),
+                "original_price": money(ln.orig_fen),
+                "discount": money(ln.disc_share_fen),
+            }
+        )
     rec: dict[str, Any] = {"order_no": "" if _broken(fault, "order_id") else o.order_id}
     if mini:
         rec["openid"] = o.customer.openid
     else:
         rec["member_id"] = o.customer.member_id
-    rec.update({
-        "store_code": "" if _broken(fault, "store") else o.store.store_id,
-        "status": o.status,
-        "fulfilment": o.fulfilment,
-        "created_at": when(o.created),
-        "paid_at": when(o.paid_at),
-        "updated_at": when(o.updated_at),  # when the status was set (status pushes carry the new time)
-        "receiver": {
-            "name": o.recipient_name,
-            "phone": fault.value if _broken(fault, "phone") else o.phone,
-            # A pickup customer gives no address; a delivery with none is the missing_field fault.
-            "address": o.address.text if delivery and not _broken(fault, "address") else "",
-            "lat": o.address.lat if delivery else None,
-            "lng": o.address.lng if delivery else None,
-        },
-        "delivery_window": {"from": when(o.window[0]), "to": when(o.window[1])} if o.window else None,
-        "items": [] if _broken(fault, "items") else items,
-        "amounts": {
-            "goods": money(o.goods_fen),
-            "merchant_discount": money(o.merchant_disc_fen),
-            "platform_discount": money(o.platform_disc_fen),
-            "delivery_fee": money(o.delivery_fee_fen),
-            "packaging_fee": money(o.packaging_fee_fen),
-            "paid": money(o.paid_fen),
-        },
-        "payment_method": o.payment,
-    })
+    rec.update(
+        {
+            "store_code": "" if _broken(fault, "store") else o.store.store_id,
+            "status": o.status,
+            "fulfilment": o.fulfilment,
+            "created_at": when(o.created),
+            "paid_at": when(o.paid_at),
+            "updated_at": when(o.updated_at),  # when the status was set (status pushes carry the new time)
+            "receiver": {
+                "name": o.recipient_name,
+                "phone": fault.value if _broken(fault, "phone") else o.phone,
+                # A pickup customer gives no address; a delivery with none is the missing_field fault.
+                "address": o.address.text if delivery and not _broken(fault, "address") else "",
+                "lat": o.address.lat if delivery else None,
+                "lng": o.address.lng if delivery else None,
+            },
+            "delivery_window": {"from": when(o.window[0]), "to": when(o.window[1])} if o.window else None,
+            "items": [] if _broken(fault, "items") else items,
+            "amounts": {
+                "goods": money(o.goods_fen),
+                "merchant_discount": money(o.merchant_disc_fen),
+                "platform_discount": money(o.platform_disc_fen),
+                "delivery_fee": money(o.delivery_fee_fen),
+                "packaging_fee": money(o.packaging_fee_fen),
+                "paid": money(o.paid_fen),
+            },
+            "payment_method": o.payment,
+        }
+    )
     text = _dumps(rec)
     return _cut(text, fault) if _broken(fault, "line") else text
 
 
 # Platform-run promotions are stated as Meituan states every activity: an extras entry whose mt_charge is
 # the whole reduction (type 2 满减, type 9 a platform coupon / red packet), poi_charge 0.
-_MEITUAN_ACT_TYPE = {"full_reduction": 2, "coupon": 9, "delivery_fee": 25,
-                     "platform_full_reduction": 2, "platform_red_packet": 9}
-_ELEME_ACT_NAME = {"full_reduction": "店铺满减", "coupon": "平台红包", "delivery_fee": "减配送费",
-                   "platform_full_reduction": "平台满减"}
+_MEITUAN_ACT_TYPE = {
+    "full_reduction": 2,
+    "coupon": 9,
+    "delivery_fee": 25,
+    "platform_full_reduction": 2,
+    "platform_red_packet": 9,
+}
+_ELEME_ACT_NAME = {
+    "full_reduction": "店铺满减",
+    "coupon": "平台红包",
+    "delivery_fee": "减配送费",
+    "platform_full_reduction": "平台满减",
+}
 # Eleme states a platform red packet in `hongbao`, outside the activities and activityTotal.
 _ELEME_HONGBAO = "platform_red_packet"
 
@@ -115,27 +128,32 @@ def meituan(o: Order, fault: Fault | None) -> str:
     detail = []
     for i, ln in enumerate(o.lines):
         sku = fault.value if _line_fault(fault, "unknown_sku", i) else ln.sku_id
-        detail.append({
-            "app_food_code": sku,
-            "food_name": ln.product.name,
-            "sku_id": sku,
-            "quantity": int(fault.value) if _line_fault(fault, "bad_quantity", i) else ln.qty,
-            "price": _yuan(ln.unit_fen),
-            "original_price": _yuan(ln.orig_fen),
-            "unit": ln.product.unit,
-            "weight": ln.product.weight_g,
-            "box_num": 0,
-            "box_price": 0,
-            "cart_id": 0,
-        })
-    extras = [{
-        "act_detail_id": 880000 + int(p.promo.promo_id[3:]),
-        "reduce_fee": _yuan(p.reduce_fen),
-        "mt_charge": _yuan(p.platform_fen),
-        "poi_charge": _yuan(p.merchant_fen),
-        "remark": _meituan_remark(p),
-        "type": _MEITUAN_ACT_TYPE[p.promo.kind],
-    } for p in o.promos]
+        detail.append(
+            {
+                "app_food_code": sku,
+                "food_name": ln.product.name,
+                "sku_id": sku,
+                "quantity": int(fault.value) if _line_fault(fault, "bad_quantity", i) else ln.qty,
+                "price": _yuan(ln.unit_fen),
+                "original_price": _yuan(ln.orig_fen),
+                "unit": ln.product.unit,
+                "weight": ln.product.weight_g,
+                "box_num": 0,
+                "box_price": 0,
+                "cart_id": 0,
+            }
+        )
+    extras = [
+        {
+            "act_detail_id": 880000 + int(p.promo.promo_id[3:]),
+            "reduce_fee": _yuan(p.reduce_fen),
+            "mt_charge": _yuan(p.platform_fen),
+            "poi_charge": _yuan(p.merchant_fen),
+            "remark": _meituan_remark(p),
+            "type": _MEITUAN_ACT_TYPE[p.promo.kind],
+        }
+        for p in o.promos
+    ]
     commission, service = platform_charges("meituan", o.goods_fen, o.merchant_disc_fen)
     receive = {
         "wmPoiReceiveCent": platform_receivable("meituan", o.goods_fen, o.merchant_disc_fen, o.packaging_fee_fen),
@@ -143,10 +161,14 @@ def meituan(o: Order, fault: Fault | None) -> str:
         "foodShareFeeChargeByPoi": commission,
         "logisticsFee": o.delivery_fee_fen,
         "performanceServiceFee": service,
-        "actOrderChargeByMt": [{"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019,
-                                "moneyCent": p.platform_fen} for e, p in zip(extras, o.promos)],
-        "actOrderChargeByPoi": [{"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019,
-                                 "moneyCent": p.merchant_fen} for e, p in zip(extras, o.promos)],
+        "actOrderChargeByMt": [
+            {"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019, "moneyCent": p.platform_fen}
+            for e, p in zip(extras, o.promos)
+        ],
+        "actOrderChargeByPoi": [
+            {"comment": e["remark"], "feeTypeDesc": "活动款", "feeTypeId": 10019, "moneyCent": p.merchant_fen}
+            for e, p in zip(extras, o.promos)
+        ],
     }
     detail_text = "[]" if _broken(fault, "items") else _dumps(detail)
     if _broken(fault, "detail"):
@@ -195,22 +217,24 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
     items = []
     for i, ln in enumerate(o.lines):
         qty = int(fault.value) if _line_fault(fault, "bad_quantity", i) else ln.qty
-        items.append({
-            "id": 100_000_001 + ln.product.index,
-            "skuId": 200_000_001 + ln.product.index,
-            "name": ln.product.name,
-            "categoryId": 1,
-            "price": _yuan(ln.orig_fen),
-            "quantity": qty,
-            "total": _yuan(ln.orig_fen * qty),
-            "extendCode": fault.value if _line_fault(fault, "unknown_sku", i) else ln.sku_id,
-            "barCode": "",
-            "weight": ln.product.weight_g,
-            "userPrice": _yuan(ln.unit_fen),
-            "shopPrice": _yuan(ln.unit_fen),
-            "newSpecs": [],
-            "attributes": [],
-        })
+        items.append(
+            {
+                "id": 100_000_001 + ln.product.index,
+                "skuId": 200_000_001 + ln.product.index,
+                "name": ln.product.name,
+                "categoryId": 1,
+                "price": _yuan(ln.orig_fen),
+                "quantity": qty,
+                "total": _yuan(ln.orig_fen * qty),
+                "extendCode": fault.value if _line_fault(fault, "unknown_sku", i) else ln.sku_id,
+                "barCode": "",
+                "weight": ln.product.weight_g,
+                "userPrice": _yuan(ln.unit_fen),
+                "shopPrice": _yuan(ln.unit_fen),
+                "newSpecs": [],
+                "attributes": [],
+            }
+        )
     order_id = "" if _broken(fault, "order_id") else o.order_id
     commission, service = platform_charges("eleme", o.goods_fen, o.merchant_disc_fen)
     hongbao = sum(p.reduce_fen for p in o.promos if p.promo.kind == _ELEME_HONGBAO)
@@ -254,9 +278,17 @@ def eleme(o: Order, fault: Fault | None, request_id: str, ts_ms: int) -> str:
         "shopPart": -_yuan(o.merchant_disc_fen),
         "elemePart": -_yuan(o.platform_disc_fen - hongbao),
         "downgraded": False,
-        "orderActivities": [{"id": 700000 + int(p.promo.promo_id[3:]), "name": _ELEME_ACT_NAME[p.promo.kind], "categoryId": 12,
-                             "elemePart": -_yuan(p.platform_fen), "restaurantPart": -_yuan(p.merchant_fen),
-                             "amount": -_yuan(p.reduce_fen)} for p in activities],
+        "orderActivities": [
+            {
+                "id": 700000 + int(p.promo.promo_id[3:]),
+                "name": _ELEME_ACT_NAME[p.promo.kind],
+                "categoryId": 12,
+                "elemePart": -_yuan(p.platform_fen),
+                "restaurantPart": -_yuan(p.merchant_fen),
+                "amount": -_yuan(p.reduce_fen),
+            }
+            for p in activities
+        ],
         "taxpayerId": "",
         "coldBoxFee": 0.0,
     }

@@ -29,8 +29,10 @@ STATEMENT_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay"
 PER_ORDER_CHANNELS: tuple[str, ...] = ("meituan", "eleme", "wechatpay", "alipay", "groupbuy")
 WECHAT_MCH_ID = "1601959334"
 ALIPAY_ACCOUNT = "20880211096256330156"
-_NAME_RE = re.compile(r"^(meituan-settlement|eleme-finance|wechatpay-bill|alipay-trade|pos-eod-.+|groupbuy-leader-.+)"
-                      r"-\d{8}\.(?:jsonl|csv)(?:\.tmp)?$")
+_NAME_RE = re.compile(
+    r"^(meituan-settlement|eleme-finance|wechatpay-bill|alipay-trade|pos-eod-.+|groupbuy-leader-.+)"
+    r"-\d{8}\.(?:jsonl|csv)(?:\.tmp)?$"
+)
 
 
 def yuan(fen: int) -> str:
@@ -58,7 +60,9 @@ def write_statements(out: Path, date: dt.date, entries: list[Entry], pos: list[P
     day = date.isoformat()
     written: list[tuple[Path, bytes]] = []
     if by_channel["meituan"]:
-        written.append((base / "meituan" / day / f"meituan-settlement-{ymd}.jsonl", _meituan(by_channel["meituan"], day)))
+        written.append(
+            (base / "meituan" / day / f"meituan-settlement-{ymd}.jsonl", _meituan(by_channel["meituan"], day))
+        )
     if by_channel["eleme"]:
         written.append((base / "eleme" / day / f"eleme-finance-{ymd}.jsonl", _eleme(by_channel["eleme"], day)))
     # Payment bills exist every day, with only the summary when nothing was paid.
@@ -99,11 +103,21 @@ def _meituan(entries: list[Entry], day: str) -> bytes:
             "actOrderChargeByPoi": [],
             "reconciliationExtras": {"chargeMode": 1, "technicalServiceFee": e.fee / 100, "performanceServiceFee": 0.0},
         }
-        lines.append(orjson.dumps({
-            "bill_date": day, "settle_bill_id": e.txn_id, "order_id": e.order_id, "wm_order_id_view": e.order_id,
-            "app_poi_code": e.store_id, "settle_type": "2" if refund else "1", "order_time": str(e.created),
-            "settle_time": str(e.when), "poi_receive_detail": orjson.dumps(receive).decode(),
-        }))
+        lines.append(
+            orjson.dumps(
+                {
+                    "bill_date": day,
+                    "settle_bill_id": e.txn_id,
+                    "order_id": e.order_id,
+                    "wm_order_id_view": e.order_id,
+                    "app_poi_code": e.store_id,
+                    "settle_type": "2" if refund else "1",
+                    "order_time": str(e.created),
+                    "settle_time": str(e.when),
+                    "poi_receive_detail": orjson.dumps(receive).decode(),
+                }
+            )
+        )
     return b"\n".join(lines) + b"\n"
 
 
@@ -114,18 +128,31 @@ def _eleme(entries: list[Entry], day: str) -> bytes:
     lines = []
     for e in entries:
         refund = e.kind == "refund"
-        lines.append(orjson.dumps({
-            "shopId": e.shop_id, "orderId": e.order_id, "billDate": day, "checkoutDate": next_day(day),
-            "transNo": e.txn_id, "detailType": "REFUND" if refund else "ORDER", "orderType": "NORMAL",
-            "createAt": naive_local(e.created, "T"), "completeAt": naive_local(e.when, "T"),
-            "checkoutAmount": y(e.net),
-            "foodAmount": 0.0 if refund else y(e.goods), "packingFee": 0.0 if refund else y(e.packaging),
-            "merchantSubsidyAmount": 0.0 if refund else y(e.merchant_disc),
-            "userPaidDeliveryFee": 0.0 if refund else y(e.delivery),
-            "elemeSubsidyAmount": 0.0 if refund else y(e.platform_disc),
-            "commissionRate": float(e.rate), "commissionFee": y(e.fee), "refundAmount": y(e.refund),
-            "comment": "售后退款" if refund else "",
-        }))
+        lines.append(
+            orjson.dumps(
+                {
+                    "shopId": e.shop_id,
+                    "orderId": e.order_id,
+                    "billDate": day,
+                    "checkoutDate": next_day(day),
+                    "transNo": e.txn_id,
+                    "detailType": "REFUND" if refund else "ORDER",
+                    "orderType": "NORMAL",
+                    "createAt": naive_local(e.created, "T"),
+                    "completeAt": naive_local(e.when, "T"),
+                    "checkoutAmount": y(e.net),
+                    "foodAmount": 0.0 if refund else y(e.goods),
+                    "packingFee": 0.0 if refund else y(e.packaging),
+                    "merchantSubsidyAmount": 0.0 if refund else y(e.merchant_disc),
+                    "userPaidDeliveryFee": 0.0 if refund else y(e.delivery),
+                    "elemeSubsidyAmount": 0.0 if refund else y(e.platform_disc),
+                    "commissionRate": float(e.rate),
+                    "commissionFee": y(e.fee),
+                    "refundAmount": y(e.refund),
+                    "comment": "售后退款" if refund else "",
+                }
+            )
+        )
     return b"\n".join(lines) + b"\n"
 
 
@@ -147,12 +174,33 @@ def _wechatpay(entries: list[Entry]) -> bytes:
     for e in entries:
         is_refund = e.kind == "refund"
         cells = [
-            naive_local(e.when), "wx8c2a5b1e3f4d6a70" if e.trade_type == "JSAPI" else "wx5f1e9d3c7b2a4e60", WECHAT_MCH_ID, "0", "",
-            e.txn_id, e.order_id, e.buyer if e.trade_type == "JSAPI" else f"oAPP{e.order_id[-8:]}", e.trade_type,
-            "REFUND" if is_refund else "SUCCESS", "OTHERS", "CNY", yuan(0 if is_refund else e.gross), "0.00",
-            e.refund_id if is_refund else "", f"RF{e.order_id}" if is_refund else "", yuan(e.refund), "0.00",
-            "ORIGINAL" if is_refund else "", "SUCCESS" if is_refund else "", f"{e.store_name}鲜食订单", "", _fee5(e.fee),
-            f"{Decimal(e.rate) * 100:.2f}%", yuan(0 if is_refund else e.gross), yuan(e.refund), "",
+            naive_local(e.when),
+            "wx8c2a5b1e3f4d6a70" if e.trade_type == "JSAPI" else "wx5f1e9d3c7b2a4e60",
+            WECHAT_MCH_ID,
+            "0",
+            "",
+            e.txn_id,
+            e.order_id,
+            e.buyer if e.trade_type == "JSAPI" else f"oAPP{e.order_id[-8:]}",
+            e.trade_type,
+            "REFUND" if is_refund else "SUCCESS",
+            "OTHERS",
+            "CNY",
+            yuan(0 if is_refund else e.gross),
+            "0.00",
+            e.refund_id if is_refund else "",
+            f"RF{e.order_id}" if is_refund else "",
+            yuan(e.refund),
+            "0.00",
+            "ORIGINAL" if is_refund else "",
+            "SUCCESS" if is_refund else "",
+            f"{e.store_name}鲜食订单",
+            "",
+            _fee5(e.fee),
+            f"{Decimal(e.rate) * 100:.2f}%",
+            yuan(0 if is_refund else e.gross),
+            yuan(e.refund),
+            "",
         ]
         lines.append(",".join("`" + c for c in cells))
         settle += 0 if is_refund else e.gross
@@ -190,10 +238,31 @@ def _alipay(entries: list[Entry], date: dt.date) -> bytes:
         received = amount  # no Alipay-funded discounts in our bills: the merchant receives the order amount
         service = -e.fee  # a fee charged shows negative, a fee given back positive
         cells = [
-            f"{e.txn_id}\t", f"{e.order_id}\t", ("退款" if is_refund else "交易") + "\t", f"{e.store_name}鲜食订单",
-            naive_local(e.created), naive_local(e.when), f"{e.store_id}\t", f"{e.store_name}\t", "orderhub\t", "\t",
-            f"{e.buyer}\t", yuan(amount), yuan(received), "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00\t", "0.00",
-            f"{e.refund_id}\t" if is_refund else "\t", yuan(service), "0.00", "",
+            f"{e.txn_id}\t",
+            f"{e.order_id}\t",
+            ("退款" if is_refund else "交易") + "\t",
+            f"{e.store_name}鲜食订单",
+            naive_local(e.created),
+            naive_local(e.when),
+            f"{e.store_id}\t",
+            f"{e.store_name}\t",
+            "orderhub\t",
+            "\t",
+            f"{e.buyer}\t",
+            yuan(amount),
+            yuan(received),
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "",
+            "0.00\t",
+            "0.00",
+            f"{e.refund_id}\t" if is_refund else "\t",
+            yuan(service),
+            "0.00",
+            "",
         ]
         lines.append(_csv([cells], "").rstrip("\r\n"))
         if is_refund:
@@ -212,17 +281,56 @@ def _alipay(entries: list[Entry], date: dt.date) -> bytes:
 
 
 def _groupbuy(entries: list[Entry], day: str) -> bytes:
-    header = ["结算日期", "团长编号", "团长", "自提点", "门店编码", "订单号", "成员昵称", "订单金额", "佣金比例", "团长佣金", "应结金额", "类型"]
+    header = [
+        "结算日期",
+        "团长编号",
+        "团长",
+        "自提点",
+        "门店编码",
+        "订单号",
+        "成员昵称",
+        "订单金额",
+        "佣金比例",
+        "团长佣金",
+        "应结金额",
+        "类型",
+    ]
     rows = [header]
     for e in entries:
         is_refund = e.kind == "refund"
-        rows.append([day, e.leader_code, e.leader_name, e.pickup_point, e.store_id, e.order_id, e.member,
-                     yuan(-e.refund if is_refund else e.gross), f"{Decimal(e.rate) * 100:.2f}%", yuan(e.fee), yuan(e.net),
-                     "退款" if is_refund else "结算"])
+        rows.append(
+            [
+                day,
+                e.leader_code,
+                e.leader_name,
+                e.pickup_point,
+                e.store_id,
+                e.order_id,
+                e.member,
+                yuan(-e.refund if is_refund else e.gross),
+                f"{Decimal(e.rate) * 100:.2f}%",
+                yuan(e.fee),
+                yuan(e.net),
+                "退款" if is_refund else "结算",
+            ]
+        )
     first = entries[0]
-    rows.append(["合计", first.leader_code, first.leader_name, "", "", f"{len(entries)}笔", "",
-                 yuan(sum(-e.refund if e.kind == "refund" else e.gross for e in entries)), "", yuan(sum(e.fee for e in entries)),
-                 yuan(sum(e.net for e in entries)), ""])
+    rows.append(
+        [
+            "合计",
+            first.leader_code,
+            first.leader_name,
+            "",
+            "",
+            f"{len(entries)}笔",
+            "",
+            yuan(sum(-e.refund if e.kind == "refund" else e.gross for e in entries)),
+            "",
+            yuan(sum(e.fee for e in entries)),
+            yuan(sum(e.net for e in entries)),
+            "",
+        ]
+    )
     return _csv(rows).encode("utf-8")
 
 
@@ -230,6 +338,15 @@ def _pos(totals: list[PosTotal], day: str) -> bytes:
     rows = [["营业日期", "门店编码", "支付方式", "笔数", "金额", "手续费", "实收金额"]]
     for t in totals:
         rows.append([day, t.store_id, t.tender, str(t.count), yuan(t.gross), yuan(t.fee), yuan(t.net)])
-    rows.append(["合计", totals[0].store_id, "", str(sum(t.count for t in totals)), yuan(sum(t.gross for t in totals)),
-                 yuan(sum(t.fee for t in totals)), yuan(sum(t.net for t in totals))])
+    rows.append(
+        [
+            "合计",
+            totals[0].store_id,
+            "",
+            str(sum(t.count for t in totals)),
+            yuan(sum(t.gross for t in totals)),
+            yuan(sum(t.fee for t in totals)),
+            yuan(sum(t.net for t in totals)),
+        ]
+    )
     return _csv(rows).encode("utf-8")

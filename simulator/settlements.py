@@ -45,8 +45,13 @@ from .writers import atomic_write
 VARIANCE_SHARE = 0.004  # of a channel's payments, per kind of discrepancy (at least one each)
 TIMING_SHARE = 0.015  # of a channel's payments, settled a day late on purpose (at least one)
 # What a channel wrongly charges in a fee_mismatch.
-WRONG_FEE_RATES: dict[str, str] = {"meituan": "0.10", "eleme": "0.10", "wechatpay": "0.01", "alipay": "0.01",
-                                   "groupbuy": "0.12"}
+WRONG_FEE_RATES: dict[str, str] = {
+    "meituan": "0.10",
+    "eleme": "0.10",
+    "wechatpay": "0.01",
+    "alipay": "0.01",
+    "groupbuy": "0.12",
+}
 CARRY_FILE = "settlements_next_day.json"
 POS_TENDERS: dict[str, str] = {"现金": "cash", "微信": "wechat", "支付宝": "alipay", "银行卡": "card"}
 
@@ -184,22 +189,49 @@ def _payment(o: Order, channel: str, rules: SettleRules, day_end: int) -> Entry:
     when = o.paid_at if channel in ("wechatpay", "alipay") else min(o.paid_at, day_end - 1)
     leader = o.leader
     return Entry(
-        channel=channel, kind="payment", order_id=o.order_id, order_key=o.key, when=when, created=o.created,
-        gross=o.paid_fen, fee=fee, net=net, rate=rate, store_id=o.store.store_id, store_name=o.store.name,
-        goods=o.goods_fen, merchant_disc=o.merchant_disc_fen, platform_disc=o.platform_disc_fen,
-        delivery=o.delivery_fee_fen, packaging=o.packaging_fee_fen, shop_id=o.store.eleme_shop_id,
-        buyer=(o.customer.openid if o.channel == "miniprogram"
-               else f"{o.customer.name[0]}**({o.customer.phone[:3]}****{o.customer.phone[-4:]})"),
+        channel=channel,
+        kind="payment",
+        order_id=o.order_id,
+        order_key=o.key,
+        when=when,
+        created=o.created,
+        gross=o.paid_fen,
+        fee=fee,
+        net=net,
+        rate=rate,
+        store_id=o.store.store_id,
+        store_name=o.store.name,
+        goods=o.goods_fen,
+        merchant_disc=o.merchant_disc_fen,
+        platform_disc=o.platform_disc_fen,
+        delivery=o.delivery_fee_fen,
+        packaging=o.packaging_fee_fen,
+        shop_id=o.store.eleme_shop_id,
+        buyer=(
+            o.customer.openid
+            if o.channel == "miniprogram"
+            else f"{o.customer.name[0]}**({o.customer.phone[:3]}****{o.customer.phone[-4:]})"
+        ),
         trade_type="JSAPI" if o.channel == "miniprogram" else "APP",
-        leader_code=f"LD{leader.team_suffix}" if leader else "", leader_name=leader.name if leader else "",
-        pickup_point=leader.pickup_point if leader else "", member=o.customer.nickname,
+        leader_code=f"LD{leader.team_suffix}" if leader else "",
+        leader_name=leader.name if leader else "",
+        pickup_point=leader.pickup_point if leader else "",
+        member=o.customer.nickname,
     )
 
 
 def _refund(payment: Entry, amount: int, when: int) -> Entry:
     fee_back = payment.fee if amount == payment.gross else fee_fen(amount, payment.rate)
-    return replace(payment, kind="refund", when=when, refund=amount, fee=-fee_back, net=-amount + fee_back, refund_id="",
-                   injected="")
+    return replace(
+        payment,
+        kind="refund",
+        when=when,
+        refund=amount,
+        fee=-fee_back,
+        net=-amount + fee_back,
+        refund_id="",
+        injected="",
+    )
 
 
 def _pos_totals(orders: list[Order], rules: SettleRules) -> list[PosTotal]:
@@ -209,8 +241,10 @@ def _pos_totals(orders: list[Order], rules: SettleRules) -> list[PosTotal]:
             acc = sums.setdefault((o.store.store_id, o.payment), [0, 0])
             acc[0] += 1
             acc[1] += o.paid_fen
-    return [PosTotal(store, tender, n, gross, fee_fen(gross, rules.pos_rates[POS_TENDERS[tender]]))
-            for (store, tender), (n, gross) in sorted(sums.items())]
+    return [
+        PosTotal(store, tender, n, gross, fee_fen(gross, rules.pos_rates[POS_TENDERS[tender]]))
+        for (store, tender), (n, gross) in sorted(sums.items())
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -223,8 +257,15 @@ class SettlementDay:
     variances: list[dict[str, Any]]
 
 
-def _variance(e: Entry | None, category: str, statement_day: str, amount: int, *, channel: str | None = None,
-              ref: str | None = None) -> dict[str, Any]:
+def _variance(
+    e: Entry | None,
+    category: str,
+    statement_day: str,
+    amount: int,
+    *,
+    channel: str | None = None,
+    ref: str | None = None,
+) -> dict[str, Any]:
     return {
         "channel": channel or (e.channel if e else ""),
         "statement_date": statement_day,
@@ -241,11 +282,16 @@ def _load_carry(out: Path, date: dt.date) -> list[Entry]:
     if not path.exists():
         return []
     names = {f.name for f in fields(Entry)}
-    return [Entry(**{k: v for k, v in row.items() if k in names}) for row in orjson.loads(path.read_bytes())
-            if local_parts(row["when"])[0] == date.isoformat()]
+    return [
+        Entry(**{k: v for k, v in row.items() if k in names})
+        for row in orjson.loads(path.read_bytes())
+        if local_parts(row["when"])[0] == date.isoformat()
+    ]
 
 
-def write_settlement_day(out: Path, date: dt.date, seed: int, orders: list[Order], rules: SettleRules | None = None) -> SettlementDay:
+def write_settlement_day(
+    out: Path, date: dt.date, seed: int, orders: list[Order], rules: SettleRules | None = None
+) -> SettlementDay:
     """Write `date`'s statements for the valid `orders` of that day (plus lines carried from the day before)
     and return the injected discrepancies. Deterministic for the same arguments and carried lines."""
     rules = rules or SettleRules.load()
@@ -287,10 +333,24 @@ def write_settlement_day(out: Path, date: dt.date, seed: int, orders: list[Order
         k = r.randrange(len(pos))
         t = pos[k]
         short = min(t.gross, r.randint(1000, 8000))
-        bad = PosTotal(t.store_id, t.tender, t.count, t.gross - short, fee_fen(t.gross - short, rules.pos_rates[POS_TENDERS[t.tender]]))
+        bad = PosTotal(
+            t.store_id,
+            t.tender,
+            t.count,
+            t.gross - short,
+            fee_fen(t.gross - short, rules.pos_rates[POS_TENDERS[t.tender]]),
+        )
         pos[k] = bad
-        variances.append(_variance(None, "tender_total_mismatch", day, bad.net - t.net, channel="pos",
-                                   ref=f"{t.store_id}/{POS_TENDERS[t.tender]}"))
+        variances.append(
+            _variance(
+                None,
+                "tender_total_mismatch",
+                day,
+                bad.net - t.net,
+                channel="pos",
+                ref=f"{t.store_id}/{POS_TENDERS[t.tender]}",
+            )
+        )
 
     carried = _load_carry(out, date)
     # Every entry is of this day or, settled after midnight, of the next (none is two days late).
@@ -298,13 +358,24 @@ def write_settlement_day(out: Path, date: dt.date, seed: int, orders: list[Order
     tomorrow = [e for e in entries if e.when >= day_end]
     clear_settlements(out, day)
     files = write_statements(out, date, today, pos)
-    atomic_write(out / "_truth" / day / CARRY_FILE, orjson.dumps([asdict(e) for e in tomorrow], option=orjson.OPT_INDENT_2))
+    atomic_write(
+        out / "_truth" / day / CARRY_FILE, orjson.dumps([asdict(e) for e in tomorrow], option=orjson.OPT_INDENT_2)
+    )
     variances.sort(key=lambda v: (v["statement_date"], v["channel"], v["category"], v["ref"]))
     return SettlementDay(files, variances)
 
 
-def _inject(channel: str, mine: list[Entry], pool: list[Entry], variances: list[dict[str, Any]],
-            r: random.Random, ids: _Ids, rules: SettleRules, date: dt.date, day0: int) -> list[Entry]:
+def _inject(
+    channel: str,
+    mine: list[Entry],
+    pool: list[Entry],
+    variances: list[dict[str, Any]],
+    r: random.Random,
+    ids: _Ids,
+    rules: SettleRules,
+    date: dt.date,
+    day0: int,
+) -> list[Entry]:
     """Apply each kind of discrepancy to its own orders from `pool`; returns entries to add."""
     day = date.isoformat()
     n = len(pool)
@@ -345,13 +416,19 @@ def _inject(channel: str, mine: list[Entry], pool: list[Entry], variances: list[
     for e in take(each):
         # Paid twice: a second payment the same day; a group-buy leader lists the order again next day
         # (a second identical row on one sheet could not be told from a re-delivered file).
-        when = day0 + DAY_S + r.randint(3600, 6 * 3600) if channel == "groupbuy" else min(e.when + r.randint(60, 900), day0 + DAY_S - 1)
+        when = (
+            day0 + DAY_S + r.randint(3600, 6 * 3600)
+            if channel == "groupbuy"
+            else min(e.when + r.randint(60, 900), day0 + DAY_S - 1)
+        )
         dup = replace(e, when=when, injected="duplicate_settlement")
         ids.for_entry(dup)
         added.append(dup)
         variances.append(_variance(dup, "duplicate_settlement", dup.day, dup.net))
     for e in take(each, lambda e: e.gross >= 400):
-        refund = _refund(e, r.randint(100, min(1500, e.gross // 2)), min(e.when + r.randint(600, 7200), day0 + DAY_S - 1))
+        refund = _refund(
+            e, r.randint(100, min(1500, e.gross // 2)), min(e.when + r.randint(600, 7200), day0 + DAY_S - 1)
+        )
         refund.injected = "unexpected_refund"
         ids.for_entry(refund)
         added.append(refund)
@@ -362,10 +439,25 @@ def _inject(channel: str, mine: list[Entry], pool: list[Entry], variances: list[
         gross = r.randint(1500, 15000)
         fee = fee_fen(gross, rules.fee_rates[channel])
         order_id = _unknown_id(channel, date, k)
-        ghost = replace(template, kind="payment", order_id=order_id, order_key=None, when=day0 + r.randint(8 * 3600, 21 * 3600),
-                        created=day0 + r.randint(7 * 3600, 8 * 3600), gross=gross, fee=fee, net=gross - fee, refund=0,
-                        goods=gross, merchant_disc=0, platform_disc=0, delivery=0, packaging=0, rate=rules.fee_rates[channel],
-                        injected="unknown_order")
+        ghost = replace(
+            template,
+            kind="payment",
+            order_id=order_id,
+            order_key=None,
+            when=day0 + r.randint(8 * 3600, 21 * 3600),
+            created=day0 + r.randint(7 * 3600, 8 * 3600),
+            gross=gross,
+            fee=fee,
+            net=gross - fee,
+            refund=0,
+            goods=gross,
+            merchant_disc=0,
+            platform_disc=0,
+            delivery=0,
+            packaging=0,
+            rate=rules.fee_rates[channel],
+            injected="unknown_order",
+        )
         ids.for_entry(ghost)
         added.append(ghost)
         variances.append(_variance(ghost, "unknown_order", day, ghost.net))

@@ -6,7 +6,12 @@ from __future__ import annotations
 from ingestion.contract import CHANNELS  # noqa: F401  (re-exported so every module uses the contract's order)
 
 CHANNEL_MIX: dict[str, float] = {
-    "app": 0.20, "miniprogram": 0.15, "meituan": 0.25, "eleme": 0.20, "pos": 0.12, "groupbuy": 0.08,
+    "app": 0.20,
+    "miniprogram": 0.15,
+    "meituan": 0.25,
+    "eleme": 0.20,
+    "pos": 0.12,
+    "groupbuy": 0.08,
 }
 DELIVERY_CHANNELS: tuple[str, ...] = ("app", "miniprogram", "meituan", "eleme")
 JSON_CHANNELS: tuple[str, ...] = ("app", "miniprogram", "meituan", "eleme")
@@ -14,14 +19,40 @@ CSV_CHANNELS: tuple[str, ...] = ("pos", "groupbuy")
 
 # Share of orders picked up by the customer (the rest are delivered); POS is always in_store.
 SELF_PICKUP_SHARE: dict[str, float] = {
-    "app": 0.08, "miniprogram": 0.10, "meituan": 0.05, "eleme": 0.04, "groupbuy": 0.75,
+    "app": 0.08,
+    "miniprogram": 0.10,
+    "meituan": 0.05,
+    "eleme": 0.04,
+    "groupbuy": 0.75,
 }
 
 # Relative orders per local hour 00..23: breakfast (07-09), lunch (11-13) and dinner (17-20) peaks,
 # a quiet night. ~97% of the mass falls in 07:00-22:00.
 HOURLY_INTENSITY: tuple[float, ...] = (
-    0.15, 0.08, 0.04, 0.03, 0.04, 0.12, 0.6, 3.2, 5.0, 4.0, 3.4, 5.2,
-    5.8, 3.6, 2.6, 2.4, 3.2, 5.6, 7.0, 6.2, 4.2, 2.8, 1.3, 0.45,
+    0.15,
+    0.08,
+    0.04,
+    0.03,
+    0.04,
+    0.12,
+    0.6,
+    3.2,
+    5.0,
+    4.0,
+    3.4,
+    5.2,
+    5.8,
+    3.6,
+    2.6,
+    2.4,
+    3.2,
+    5.6,
+    7.0,
+    6.2,
+    4.2,
+    2.8,
+    1.3,
+    0.45,
 )
 POS_OPEN_HOURS = range(7, 22)  # tills only ring up while the shop is open
 

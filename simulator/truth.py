@@ -67,12 +67,26 @@ def build_truth(
             elif rec.kind == "update":
                 # A changed re-push (new status) is loaded: its status event is appended.
                 counts["loaded"] += 1
-                updates.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key,
-                                "status": rec.status})
+                updates.append(
+                    {
+                        "channel": channel,
+                        "file": rec.file,
+                        "line": rec.line,
+                        "order_key": rec.order_key,
+                        "status": rec.status,
+                    }
+                )
             elif rec.kind == "bad":
                 counts["quarantined"] += 1
-                bad.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key,
-                            "error_code": rec.error_code})
+                bad.append(
+                    {
+                        "channel": channel,
+                        "file": rec.file,
+                        "line": rec.line,
+                        "order_key": rec.order_key,
+                        "error_code": rec.error_code,
+                    }
+                )
             else:
                 counts["duplicate"] += 1
                 dups.append({"channel": channel, "file": rec.file, "line": rec.line, "order_key": rec.order_key})

@@ -177,17 +177,19 @@ def _build_products(r: random.Random) -> list[Product]:
                 volume = grams * 3.0
             unit = {"ml": "瓶", "枚": "盒", "包": "提", "卷": "提"}.get(base.measure, "份")
             index = len(products)
-            products.append(Product(
-                index=index,
-                sku_id=f"SKU{index + 1:04d}",
-                name=f"{base.name} {_format_pack(base, size)}",
-                category=base.category,
-                price_fen=price_fen,
-                weight_g=max(1, round(grams)),
-                volume_ml=max(1, round(volume)),
-                temp_zone=base.temp_zone,
-                unit=unit,
-            ))
+            products.append(
+                Product(
+                    index=index,
+                    sku_id=f"SKU{index + 1:04d}",
+                    name=f"{base.name} {_format_pack(base, size)}",
+                    category=base.category,
+                    price_fen=price_fen,
+                    weight_g=max(1, round(grams)),
+                    volume_ml=max(1, round(volume)),
+                    temp_zone=base.temp_zone,
+                    unit=unit,
+                )
+            )
     return products
 
 
@@ -217,16 +219,18 @@ def _build_riders(stores: list[Store], r: random.Random) -> list[Rider]:
         for k in range(count):
             vehicle = "scooter" if r.random() < 0.2 else "ebike"
             shift = data.RIDER_SHIFTS[k % len(data.RIDER_SHIFTS)]
-            riders.append(Rider(
-                rider_id=f"R{store.store_id[2:]}{k + 1:02d}",
-                store_id=store.store_id,
-                name=random_name(r),
-                vehicle=vehicle,
-                capacity_kg=float(r.choice((15, 20, 25)) + (10 if vehicle == "scooter" else 0)),
-                cold_box=r.random() < (0.7 if store.kind == "dark_store" else 0.4),
-                shift_start=shift[0],
-                shift_end=shift[1],
-            ))
+            riders.append(
+                Rider(
+                    rider_id=f"R{store.store_id[2:]}{k + 1:02d}",
+                    store_id=store.store_id,
+                    name=random_name(r),
+                    vehicle=vehicle,
+                    capacity_kg=float(r.choice((15, 20, 25)) + (10 if vehicle == "scooter" else 0)),
+                    cold_box=r.random() < (0.7 if store.kind == "dark_store" else 0.4),
+                    shift_start=shift[0],
+                    shift_end=shift[1],
+                )
+            )
     return riders
 
 
@@ -235,7 +239,9 @@ def _build_leaders(stores: list[Store], r: random.Random) -> list[Leader]:
     for store in stores:
         for k, compound in enumerate(store.seed.compounds):
             gate = r.choice(("东门", "南门", "北门", "西门", "1号门"))
-            leaders.append(Leader(store.index, f"{store.index + 1}{k + 1}", random_name(r), f"{compound}{gate}团长自提点"))
+            leaders.append(
+                Leader(store.index, f"{store.index + 1}{k + 1}", random_name(r), f"{compound}{gate}团长自提点")
+            )
     return leaders
 
 
@@ -251,7 +257,9 @@ def _nearest_store(lat: np.ndarray, lng: np.ndarray, stores: list[Store]) -> tup
     return nearest, dist[np.arange(len(lat)), nearest]
 
 
-def _sample_locations(anchors: np.ndarray, stores: list[Store], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _sample_locations(
+    anchors: np.ndarray, stores: list[Store], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Points within CUSTOMER_RADIUS_M of their anchor store whose nearest store IS the anchor, so the
     address text (anchor's neighbourhood) and the coordinates never contradict each other."""
     n = len(anchors)
@@ -301,9 +309,7 @@ def _mobile(r: random.Random, taken: set[str]) -> str:
             return phone
 
 
-def _build_customers(
-    n: int, stores: list[Store], seed: int
-) -> tuple[list[Customer], np.ndarray, np.ndarray]:
+def _build_customers(n: int, stores: list[Store], seed: int) -> tuple[list[Customer], np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, 1])
     r = random.Random(f"customers-{seed}")
     store_w = np.array(data.STORE_CUSTOMER_WEIGHT[: len(stores)])
@@ -345,26 +351,39 @@ def _build_customers(
                 if text not in texts:
                     texts.add(text)
                     break
-            addresses.append(Address(f"{cid}/A{k + 1}", text, seed_info.district, town, detail,
-                                     f"上海市{seed_info.district}{street_no}", a_lat, a_lng, store_idx))
+            addresses.append(
+                Address(
+                    f"{cid}/A{k + 1}",
+                    text,
+                    seed_info.district,
+                    town,
+                    detail,
+                    f"上海市{seed_info.district}{street_no}",
+                    a_lat,
+                    a_lng,
+                    store_idx,
+                )
+            )
         home = addresses[0]
         pos_store = min(shops, key=lambda s: (stores[s].lat - home.lat) ** 2 + (stores[s].lng - home.lng) ** 2)
         name = random_name(r)
-        customers.append(Customer(
-            index=i,
-            customer_id=cid,
-            name=name,
-            gender="F" if r.random() < 0.55 else "M",
-            phone=_mobile(r, phones),
-            landline=f"021-{r.choice('56')}{r.randrange(10**7):07d}" if r.random() < LANDLINE_SHARE else None,
-            addresses=tuple(addresses),
-            pos_store=pos_store,
-            member_id=f"M{member_numbers[i]:07d}",
-            openid="o" + "".join(r.choice(openid_chars) for _ in range(27)),
-            meituan_user_id=100_000_000 + i * 37 + r.randrange(37),
-            eleme_user_id=9_000_000 + i * 13 + r.randrange(13),
-            nickname=name if r.random() < 0.7 else name[0] + r.choice(data.NICK_SUFFIXES),
-        ))
+        customers.append(
+            Customer(
+                index=i,
+                customer_id=cid,
+                name=name,
+                gender="F" if r.random() < 0.55 else "M",
+                phone=_mobile(r, phones),
+                landline=f"021-{r.choice('56')}{r.randrange(10**7):07d}" if r.random() < LANDLINE_SHARE else None,
+                addresses=tuple(addresses),
+                pos_store=pos_store,
+                member_id=f"M{member_numbers[i]:07d}",
+                openid="o" + "".join(r.choice(openid_chars) for _ in range(27)),
+                meituan_user_id=100_000_000 + i * 37 + r.randrange(37),
+                eleme_user_id=9_000_000 + i * 13 + r.randrange(13),
+                nickname=name if r.random() < 0.7 else name[0] + r.choice(data.NICK_SUFFIXES),
+            )
+        )
     _share_doors(customers, seed)
     return customers, weights, prefs
 
@@ -394,8 +413,10 @@ def _build_promotions(date: dt.date, products: list[Product], seed: int) -> tupl
         ("eleme", "full_reduction", 4900, 800, 0.4),
         ("eleme", "coupon", 2900, 300, 1.0),
     ]
-    promos = [Promotion(f"PRM{i + 1:03d}", ch, kind, thr, amt, None, start, end, share)
-              for i, (ch, kind, thr, amt, share) in enumerate(order_level)]
+    promos = [
+        Promotion(f"PRM{i + 1:03d}", ch, kind, thr, amt, None, start, end, share)
+        for i, (ch, kind, thr, amt, share) in enumerate(order_level)
+    ]
     # The item discounts are drawn afresh each day, so each is a promotion of its own day: its id carries the
     # date and its window is that day. Reusing a calendar id for another SKU (the promotions table is keyed
     # by promo_id) or announcing a week for a one-day discount would make the next day's calendar overwrite
@@ -405,13 +426,17 @@ def _build_promotions(date: dt.date, products: list[Product], seed: int) -> tupl
     for i, product in enumerate(r.sample(products, 10)):
         off = max(50, round(product.price_fen * r.choice((0.1, 0.15, 0.2)) / 10) * 10)
         item_discounts[product.sku_id] = off
-        promos.append(Promotion(f"PRM{date:%y%m%d}{i + 1:02d}", "all", "discount_item", 0, off, product.sku_id,
-                                day_start, day_end, 0.0))
+        promos.append(
+            Promotion(
+                f"PRM{date:%y%m%d}{i + 1:02d}", "all", "discount_item", 0, off, product.sku_id, day_start, day_end, 0.0
+            )
+        )
     return promos, item_discounts
 
 
-def _build_stock(stores: list[Store], products: list[Product], popularity: np.ndarray, seed: int,
-                 date: dt.date) -> list[tuple[str, str, int]]:
+def _build_stock(
+    stores: list[Store], products: list[Product], popularity: np.ndarray, seed: int, date: dt.date
+) -> list[tuple[str, str, int]]:
     rng = np.random.default_rng([seed, 2, date.toordinal()])
     base = np.array([90.0 if s.kind == "dark_store" else 45.0 for s in stores])
     lam = base[:, None] * (0.3 + popularity[None, :] * len(products))
@@ -438,8 +463,22 @@ def build_world(date: dt.date, seed: int, n_customers: int) -> World:
     promotions, item_discounts = _build_promotions(date, products, seed)
     stock = _build_stock(stores, products, popularity, seed, date)
     snapshot_at = iso_local(day_start_epoch(date) + 6 * 3600)
-    return World(date, seed, stores, products, popularity, customers, weights, prefs, riders, leaders,
-                 promotions, stock, snapshot_at, item_discounts)
+    return World(
+        date,
+        seed,
+        stores,
+        products,
+        popularity,
+        customers,
+        weights,
+        prefs,
+        riders,
+        leaders,
+        promotions,
+        stock,
+        snapshot_at,
+        item_discounts,
+    )
 
 
 def customers_for(orders: int) -> int:

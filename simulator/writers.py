@@ -80,7 +80,9 @@ def write_records_file(out: Path, channel: str, date_str: str, stamp: str, seq: 
     return path
 
 
-def write_channel_day(out: Path, channel: str, date_str: str, by_slot: dict[int, list[Record]], first_seq: int = 1) -> list[Path]:
+def write_channel_day(
+    out: Path, channel: str, date_str: str, by_slot: dict[int, list[Record]], first_seq: int = 1
+) -> list[Path]:
     """One file per 15-minute slot that has records, seq increasing with time."""
     paths = []
     seq = first_seq
@@ -117,23 +119,73 @@ def _jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
 
 def reference_rows(world: World) -> dict[str, list[dict[str, Any]]]:
     return {
-        "stores": [{"store_id": s.store_id, "name": s.name, "kind": s.kind, "city": s.city,
-                    "district": s.district, "address": s.address, "lat": s.lat, "lng": s.lng}
-                   for s in world.stores],
-        "products": [{"sku_id": p.sku_id, "name": p.name, "category": p.category, "unit_price": p.price_fen / 100,
-                      "weight_g": p.weight_g, "volume_ml": p.volume_ml, "temp_zone": p.temp_zone}
-                     for p in world.products],
-        "riders": [{"rider_id": r.rider_id, "store_id": r.store_id, "name": r.name, "vehicle": r.vehicle,
-                    "capacity_kg": r.capacity_kg, "cold_box": r.cold_box, "shift_start": r.shift_start,
-                    "shift_end": r.shift_end} for r in world.riders],
-        "promotions": [{"promo_id": p.promo_id, "channel": p.channel, "kind": p.kind,
-                        "threshold": p.threshold_fen / 100, "amount": p.amount_fen / 100, "sku_id": p.sku_id,
-                        "starts_at": p.starts_at, "ends_at": p.ends_at, "platform_share": p.platform_share}
-                       for p in world.promotions],
-        "stock_snapshots": [{"snapshot_at": world.snapshot_at, "store_id": store_id, "sku_id": sku_id,
-                             "on_hand": on_hand} for store_id, sku_id, on_hand in world.stock],
-        "stock_movements": [{"movement_id": mid, "store_id": store_id, "sku_id": sku_id, "movement_type": kind,
-                             "quantity": qty, "moved_at": at} for mid, store_id, sku_id, kind, qty, at in world.movements],
+        "stores": [
+            {
+                "store_id": s.store_id,
+                "name": s.name,
+                "kind": s.kind,
+                "city": s.city,
+                "district": s.district,
+                "address": s.address,
+                "lat": s.lat,
+                "lng": s.lng,
+            }
+            for s in world.stores
+        ],
+        "products": [
+            {
+                "sku_id": p.sku_id,
+                "name": p.name,
+                "category": p.category,
+                "unit_price": p.price_fen / 100,
+                "weight_g": p.weight_g,
+                "volume_ml": p.volume_ml,
+                "temp_zone": p.temp_zone,
+            }
+            for p in world.products
+        ],
+        "riders": [
+            {
+                "rider_id": r.rider_id,
+                "store_id": r.store_id,
+                "name": r.name,
+                "vehicle": r.vehicle,
+                "capacity_kg": r.capacity_kg,
+                "cold_box": r.cold_box,
+                "shift_start": r.shift_start,
+                "shift_end": r.shift_end,
+            }
+            for r in world.riders
+        ],
+        "promotions": [
+            {
+                "promo_id": p.promo_id,
+                "channel": p.channel,
+                "kind": p.kind,
+                "threshold": p.threshold_fen / 100,
+                "amount": p.amount_fen / 100,
+                "sku_id": p.sku_id,
+                "starts_at": p.starts_at,
+                "ends_at": p.ends_at,
+                "platform_share": p.platform_share,
+            }
+            for p in world.promotions
+        ],
+        "stock_snapshots": [
+            {"snapshot_at": world.snapshot_at, "store_id": store_id, "sku_id": sku_id, "on_hand": on_hand}
+            for store_id, sku_id, on_hand in world.stock
+        ],
+        "stock_movements": [
+            {
+                "movement_id": mid,
+                "store_id": store_id,
+                "sku_id": sku_id,
+                "movement_type": kind,
+                "quantity": qty,
+                "moved_at": at,
+            }
+            for mid, store_id, sku_id, kind, qty, at in world.movements
+        ],
     }
 
 

@@ -94,7 +94,9 @@ def _violations(package: str) -> set[tuple[str, str, str]]:
             if package == "orchestration" and target == "simulator":
                 allowed = relative.startswith(SIMULATOR_IMPORTERS)
             if package == "orchestration" and target == "dashboards":
-                allowed = any(module == m or module.startswith(m + ".") for m in ORCHESTRATION_MAY_IMPORT_FROM_DASHBOARDS)
+                allowed = any(
+                    module == m or module.startswith(m + ".") for m in ORCHESTRATION_MAY_IMPORT_FROM_DASHBOARDS
+                )
             if not allowed:
                 out.add((relative, module, target))
     return out
@@ -129,7 +131,8 @@ def test_orchestration_layers():
         relative = path.relative_to(ROOT).as_posix()
         for module in _imports(path):
             if relative.startswith("orchestration/defs/"):
-                assert not module.startswith(("orchestration.definitions", "orchestration.pipeline", "orchestration.cli")), (
-                    f"{relative} imports {module}")
+                assert not module.startswith(
+                    ("orchestration.definitions", "orchestration.pipeline", "orchestration.cli")
+                ), f"{relative} imports {module}"
             if not relative.startswith("orchestration/cli/"):
                 assert not module.startswith("orchestration.cli"), f"{relative} imports {module}"

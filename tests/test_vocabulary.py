@@ -54,7 +54,7 @@ def _accepted_channel_values() -> list[tuple[str, str, tuple[str, ...]]]:
                 for column in table.get("columns", []) or []:
                     if column.get("name") not in ("channel", "settlement_channel"):
                         continue
-                    for test in (column.get("data_tests") or column.get("tests") or []):
+                    for test in column.get("data_tests") or column.get("tests") or []:
                         if isinstance(test, dict) and "accepted_values" in test:
                             spec = test["accepted_values"]
                             values = spec.get("values") or spec.get("arguments", {}).get("values")

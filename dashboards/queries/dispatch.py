@@ -184,8 +184,7 @@ def fetch_dispatch(
         store_ids=tuple(r["store_id"] for r in rows(con, DISPATCH_STORES, day)),
         routes=rows(con, dispatch_routes_sql("riders" in present), chosen),
         stops=rows(con, DISPATCH_STOPS, chosen),
-        unassigned=rows(con, DISPATCH_UNASSIGNED, {**day, "solver": solver, "store_id": store_id,
-                                                    "limit": LIST_LIMIT}),
+        unassigned=rows(con, DISPATCH_UNASSIGNED, {**day, "solver": solver, "store_id": store_id, "limit": LIST_LIMIT}),
         stores=rows(con, STORE_LOCATIONS) if "stores" in present else (),
         plans=rows(con, DISPATCH_PLANS, chosen),
     )

@@ -10,7 +10,15 @@ from decimal import Decimal
 import duckdb
 
 from dashboards.queries.reader import (
-    KNOWN_CHANNELS, LOCAL_OFFSET, STORE_LOCATIONS, TO_LOCAL, Row, SnapshotMeta, missing_from, page_state, rows,
+    KNOWN_CHANNELS,
+    LOCAL_OFFSET,
+    STORE_LOCATIONS,
+    TO_LOCAL,
+    Row,
+    SnapshotMeta,
+    missing_from,
+    page_state,
+    rows,
 )
 
 NEWEST_EXCEPTIONS_LIMIT = 20

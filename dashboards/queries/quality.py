@@ -52,13 +52,42 @@ DQ_SUMMARY_TABLE = "dq_results_summary"
 DQ_VALIDATIONS_TABLE = "dq_validations_recent"
 DQ_QUARANTINE_TABLE = "dq_quarantine_status"
 DQ_COLUMNS: dict[str, tuple[str, ...]] = {
-    DQ_SUMMARY_TABLE: ("suite", "scope", "channel", "expectation", "rule", "severity", "validations", "failures",
-                       "last_validated_at", "last_batch", "last_success", "last_observed_value",
-                       "last_unexpected_count"),
-    DQ_VALIDATIONS_TABLE: ("suite", "scope", "batch", "channel", "rows", "expectations", "failed",
-                           "critical_failed", "success", "validated_at"),
-    DQ_QUARANTINE_TABLE: ("channel", "error_code", "quarantined", "open", "resolved", "replay_failed",
-                          "last_quarantined_at"),
+    DQ_SUMMARY_TABLE: (
+        "suite",
+        "scope",
+        "channel",
+        "expectation",
+        "rule",
+        "severity",
+        "validations",
+        "failures",
+        "last_validated_at",
+        "last_batch",
+        "last_success",
+        "last_observed_value",
+        "last_unexpected_count",
+    ),
+    DQ_VALIDATIONS_TABLE: (
+        "suite",
+        "scope",
+        "batch",
+        "channel",
+        "rows",
+        "expectations",
+        "failed",
+        "critical_failed",
+        "success",
+        "validated_at",
+    ),
+    DQ_QUARANTINE_TABLE: (
+        "channel",
+        "error_code",
+        "quarantined",
+        "open",
+        "resolved",
+        "replay_failed",
+        "last_quarantined_at",
+    ),
 }
 DQ_RECENT_VALIDATIONS = 50
 
@@ -151,7 +180,8 @@ def fetch_quality(con: duckdb.DuckDBPyConnection) -> QualityData:
         dq_bad_columns=bad,
         dq_totals=rows(con, DQ_TOTALS)[0] if summary else None,
         dq_results=rows(con, DQ_LATEST_RESULTS, {"limit": LIST_LIMIT}) if summary else (),
-        dq_validations=(rows(con, DQ_VALIDATIONS, {"limit": DQ_RECENT_VALIDATIONS})
-                        if DQ_VALIDATIONS_TABLE in usable else ()),
+        dq_validations=(
+            rows(con, DQ_VALIDATIONS, {"limit": DQ_RECENT_VALIDATIONS}) if DQ_VALIDATIONS_TABLE in usable else ()
+        ),
         quarantine_status=rows(con, DQ_QUARANTINE_STATUS) if DQ_QUARANTINE_TABLE in usable else (),
     )

@@ -149,5 +149,11 @@ def snapshot_meta(con: duckdb.DuckDBPyConnection, present: set[str]) -> Snapshot
         return None
     stale = tuple(StalePart(**r) for r in rows(con, STALE_PARTS)) if "serving_status" in present else ()
     row = found[0]
-    return SnapshotMeta(row.get("published_at"), row.get("latest_order_at"), row.get("run_id"), row.get("as_of"), stale,
-                        row.get("run_problems"))
+    return SnapshotMeta(
+        row.get("published_at"),
+        row.get("latest_order_at"),
+        row.get("run_id"),
+        row.get("as_of"),
+        stale,
+        row.get("run_problems"),
+    )

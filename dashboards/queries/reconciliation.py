@@ -122,15 +122,18 @@ def fetch_reconciliation(
         variances=rows(con, RECON_VARIANCES, {**chosen, "limit": LIST_LIMIT}),
         settlement=rows(con, SETTLEMENT_T1, params),
         trend=rows(con, RECON_TREND, {"recon_date": day, "days": TREND_DAYS}),
-        categories=tuple(r["category"] for r in rows(con, RECON_VARIANCE_CATEGORIES,
-                                                         {"recon_date": day, "channel": channel})),
+        categories=tuple(
+            r["category"] for r in rows(con, RECON_VARIANCE_CATEGORIES, {"recon_date": day, "channel": channel})
+        ),
         variance_totals=rows(con, RECON_VARIANCE_TOTALS, chosen)[0],
         export_complete=_has_all_lines(con, present, day),
     )
 
 
 def _has_all_lines(con: duckdb.DuckDBPyConnection, present: set[str], day: date) -> bool:
-    return "reconciliation_lines_recent" in present and rows(con, RECON_EXPORT_HAS_DAY, {"recon_date": day})[0]["has_day"]
+    return (
+        "reconciliation_lines_recent" in present and rows(con, RECON_EXPORT_HAS_DAY, {"recon_date": day})[0]["has_day"]
+    )
 
 
 # The finance workbook (the same as `orderhub recon report` writes, see dashboards/workbook.py): the day's rows of
@@ -138,13 +141,9 @@ def _has_all_lines(con: duckdb.DuckDBPyConnection, present: set[str], day: date)
 # latest recon days, published by the serving step) when the snapshot holds the day there; otherwise only its
 # variance lines are available (`complete_lines` False).
 RECON_EXPORT_DAILY = "SELECT * FROM fct_reconciliation_daily WHERE recon_date = $recon_date ORDER BY settlement_channel"
-RECON_EXPORT_PAYOUT = (
-    "SELECT * FROM fct_settlement_t1 WHERE statement_date = $recon_date ORDER BY settlement_channel"
-)
+RECON_EXPORT_PAYOUT = "SELECT * FROM fct_settlement_t1 WHERE statement_date = $recon_date ORDER BY settlement_channel"
 RECON_EXPORT_ALL_LINES = "SELECT * FROM reconciliation_lines_recent WHERE recon_date = $recon_date"
-RECON_EXPORT_HAS_DAY = (
-    "SELECT count(*) > 0 AS has_day FROM reconciliation_lines_recent WHERE recon_date = $recon_date"
-)
+RECON_EXPORT_HAS_DAY = "SELECT count(*) > 0 AS has_day FROM reconciliation_lines_recent WHERE recon_date = $recon_date"
 RECON_EXPORT_VARIANCE_LINES = (
     "SELECT * FROM fct_reconciliation_lines WHERE recon_date = $recon_date AND recon_status = 'variance'"
 )

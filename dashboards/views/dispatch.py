@@ -30,8 +30,16 @@ def render() -> None:
 def body(path: Path, lang: Lang, refresh: float) -> None:
     solver_col, store_col, wave_col = st.columns(3)
     with solver_col:
-        solver = ui.choose("filter.solver", SOLVERS, lang, key="dispatch_solver",
-                           format_option=lambda code: label("solver", code, lang)) or "pyvrp"
+        solver = (
+            ui.choose(
+                "filter.solver",
+                SOLVERS,
+                lang,
+                key="dispatch_solver",
+                format_option=lambda code: label("solver", code, lang),
+            )
+            or "pyvrp"
+        )
     store_id = st.session_state.get("dispatch_store")
     wave_local = st.session_state.get("dispatch_wave")
     data: DispatchData | None = ui.load(path, "dispatch", lang, solver=solver, store_id=store_id, wave_local=wave_local)
@@ -44,8 +52,14 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     with store_col:
         ui.choose("filter.store", data.store_ids, lang, key="dispatch_store", all_key="filter.all_stores")
     with wave_col:
-        ui.choose("filter.wave", data.waves, lang, key="dispatch_wave", all_key="filter.all_waves",
-                  format_option=lambda w: w.strftime("%H:%M"))
+        ui.choose(
+            "filter.wave",
+            data.waves,
+            lang,
+            key="dispatch_wave",
+            all_key="filter.all_waves",
+            format_option=lambda w: w.strftime("%H:%M"),
+        )
     ui.stamp(data.meta, lang, refresh)
     if ui.missing_tables(data.missing, "producer.dispatch", lang):
         return
@@ -81,8 +95,9 @@ def render_tiles(solvers: Sequence[Row], solver: str, lang: Lang) -> None:
     baseline = by_solver.get("greedy") if solver != "greedy" else None
     cols = st.columns(5)
     if chosen is None:
-        for col, key in zip(cols, ("tile.routes", "tile.stops", "tile.distance", "tile.on_time", "tile.unassigned"),
-                            strict=True):
+        for col, key in zip(
+            cols, ("tile.routes", "tile.stops", "tile.distance", "tile.on_time", "tile.unassigned"), strict=True
+        ):
             col.metric(t(key, lang), MISSING)
         return
     cols[0].metric(t("tile.routes", lang), format_count(chosen["routes"]))
@@ -90,8 +105,9 @@ def render_tiles(solvers: Sequence[Row], solver: str, lang: Lang) -> None:
     help_distance = None
     if baseline is not None and baseline["distance_m"]:
         saving = ratio(baseline["distance_m"] - chosen["distance_m"], baseline["distance_m"])
-        help_distance = t("help.distance_vs_greedy", lang, baseline=format_km(baseline["distance_m"]),
-                          saving=format_pct(saving))
+        help_distance = t(
+            "help.distance_vs_greedy", lang, baseline=format_km(baseline["distance_m"]), saving=format_pct(saving)
+        )
     cols[2].metric(t("tile.distance", lang), format_km(chosen["distance_m"]), help=help_distance)
     cols[3].metric(
         t("tile.on_time", lang),
@@ -142,6 +158,7 @@ def route_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
 def plan_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
     """Per store and wave: the chosen plan's trips, stops, distance and on-time rate next to the greedy
     baseline's distance and on-time rate, and how much shorter the plan is."""
+
     def saving(r: Row) -> str:
         baseline = r["greedy_distance_m"]
         return format_pct(ratio(baseline - r["distance_m"], baseline)) if baseline else MISSING
@@ -155,8 +172,9 @@ def plan_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.routes": lambda r: format_count(r["routes"]),
             "col.stops": lambda r: format_count(r["stops"]),
             "col.distance_km": lambda r: f"{r['distance_m'] / 1000:,.1f}",
-            "col.greedy_distance_km": lambda r: MISSING if r["greedy_distance_m"] is None
-            else f"{r['greedy_distance_m'] / 1000:,.1f}",
+            "col.greedy_distance_km": lambda r: (
+                MISSING if r["greedy_distance_m"] is None else f"{r['greedy_distance_m'] / 1000:,.1f}"
+            ),
             "col.saving": saving,
             "col.on_time_rate": lambda r: format_pct(ratio(r["on_time_stops"], r["stops"])),
             "col.greedy_on_time_rate": lambda r: format_pct(ratio(r["greedy_on_time_stops"], r["greedy_stops"])),

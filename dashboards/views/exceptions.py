@@ -24,7 +24,11 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     filter_col, store_col = st.columns(2)
     with filter_col:
         exception_type = ui.choose(
-            "filter.type", _TYPES, lang, key="exc_type", all_key="filter.all_types",
+            "filter.type",
+            _TYPES,
+            lang,
+            key="exc_type",
+            all_key="filter.all_types",
             format_option=lambda code: label("exception_type", code, lang),
         )
     store_id = st.session_state.get("exc_store")

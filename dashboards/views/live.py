@@ -116,7 +116,8 @@ def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) ->
     cols[1].metric(
         t("tile.parcels", lang),
         format_count(parcels),
-        help=t("help.no_parcels", lang) if parcels is None
+        help=t("help.no_parcels", lang)
+        if parcels is None
         else t("help.parcels", lang, n=format_count(h.parcels_without_merge)),
         border=True,
     )
@@ -130,8 +131,9 @@ def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) ->
             delta_color="green",
             delta_arrow="off",
             delta_description=t("delta.merge_saved", lang),
-            help=t("help.saved_by_merge", lang,
-                   pct=format_pct(ratio(h.parcels_saved_by_merge, h.parcels_without_merge))),
+            help=t(
+                "help.saved_by_merge", lang, pct=format_pct(ratio(h.parcels_saved_by_merge, h.parcels_without_merge))
+            ),
             border=True,
         )
     if due is None:
@@ -143,8 +145,14 @@ def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) ->
             delta=t("delta.fulfilment", lang, on_time=format_count(on_time), due=format_count(due)),
             delta_color="off",
             delta_arrow="off",
-            help=t("help.fulfilment", lang, due=format_count(due), on_time=format_count(on_time),
-                   late=format_count(h.late_delivered_orders), overdue=format_count(h.overdue_orders)),
+            help=t(
+                "help.fulfilment",
+                lang,
+                due=format_count(due),
+                on_time=format_count(on_time),
+                late=format_count(h.late_delivered_orders),
+                overdue=format_count(h.overdue_orders),
+            ),
             border=True,
         )
     cols[4].metric(
@@ -153,8 +161,12 @@ def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) ->
         delta=t("delta.exception_orders", lang, n=format_count(exception_orders)),
         delta_color="off",
         delta_arrow="off",
-        help=t("help.exception_rate", lang, n=format_count(exception_orders),
-               open=format_count(0 if h is None else h.open_exception_orders)),
+        help=t(
+            "help.exception_rate",
+            lang,
+            n=format_count(exception_orders),
+            open=format_count(0 if h is None else h.open_exception_orders),
+        ),
         border=True,
     )
 
@@ -167,15 +179,23 @@ def render_map(live_map: LiveMap | None, lang: Lang, *, height: int = MAP_HEIGHT
         st.caption(t("live.no_plan", lang))
         return
     now = live_map.now_local
-    current = now is not None and any(r["return_local"] is not None and r["return_local"] >= now
-                                      for r in live_map.routes)
+    current = now is not None and any(
+        r["return_local"] is not None and r["return_local"] >= now for r in live_map.routes
+    )
     caption_key = "live.map_current" if current else "live.map_latest_wave"
     st.caption(
-        t(caption_key, lang, date=live_map.business_date.isoformat() if live_map.business_date else "—",
-          now=format_time(now), routes=format_count(len(live_map.routes)),
-          wave=maps.hhmm(max((r["wave_local"] for r in live_map.routes if r["wave_local"] is not None),
-                             default=None)))
-        + " · " + t("live.map_legend", lang)
+        t(
+            caption_key,
+            lang,
+            date=live_map.business_date.isoformat() if live_map.business_date else "—",
+            now=format_time(now),
+            routes=format_count(len(live_map.routes)),
+            wave=maps.hhmm(
+                max((r["wave_local"] for r in live_map.routes if r["wave_local"] is not None), default=None)
+            ),
+        )
+        + " · "
+        + t("live.map_legend", lang)
     )
     riders = maps.rider_points(live_map.routes, live_map.stops, live_map.stores, now, lang)
     deck = maps.route_map(live_map.routes, live_map.stops, live_map.stores, lang, riders=riders, all_stores=True)

@@ -44,8 +44,12 @@ def render_tiles(totals: Row, lang: Lang) -> None:
     cols[1].metric(
         t("tile.merged_orders", lang),
         format_count(totals["merged_orders"]),
-        help=t("help.merged_orders", lang, rate=format_pct(ratio(totals["merged_orders"], totals["delivery_orders"])),
-               groups=format_count(totals["merge_groups_of_two_or_more"])),
+        help=t(
+            "help.merged_orders",
+            lang,
+            rate=format_pct(ratio(totals["merged_orders"], totals["delivery_orders"])),
+            groups=format_count(totals["merge_groups_of_two_or_more"]),
+        ),
     )
     cols[2].metric(
         t("tile.parcels_sent", lang),
@@ -60,9 +64,13 @@ def render_tiles(totals: Row, lang: Lang) -> None:
     cols[4].metric(
         t("tile.split_groups", lang),
         format_count(totals["split_merge_groups"]),
-        help=t("help.split_groups", lang, zone=format_count(totals["split_by_zone_merge_groups"]),
-               limits=format_count(totals["split_by_limits_merge_groups"]),
-               oversize=format_count(totals["oversize_parcels"])),
+        help=t(
+            "help.split_groups",
+            lang,
+            zone=format_count(totals["split_by_zone_merge_groups"]),
+            limits=format_count(totals["split_by_limits_merge_groups"]),
+            oversize=format_count(totals["oversize_parcels"]),
+        ),
     )
 
 
@@ -89,8 +97,10 @@ def store_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
 
 def trend_frame(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
     """Long format: date, measure (parcels without merging / parcels sent), count."""
-    series = (("col.parcels_split_without_merge", "parcels_split_without_merge"),
-              ("col.parcels_after_split", "parcels_after_split"))
+    series = (
+        ("col.parcels_split_without_merge", "parcels_split_without_merge"),
+        ("col.parcels_after_split", "parcels_after_split"),
+    )
     rows_ = list(rows)
     return pd.DataFrame(
         {

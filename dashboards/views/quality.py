@@ -1,5 +1,5 @@
 """Data quality page: row accounting over every ingest batch (landed = loaded + quarantined + duplicate), per
-channel and batch by batch, every quarantine reason, and (once issue 7's suites publish them) the latest
+channel and batch by batch, every quarantine reason, and (once the validation suites publish them) the latest
 validation results, the recent validations and the quarantine's status per reason and channel (open,
 resolved by a replay, replay failed). The live page shows the business day; this page shows everything the
 snapshot holds."""
@@ -44,7 +44,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
 
 
 def render_validation(data: QualityData, lang: Lang) -> None:
-    """Issue 7's results: a one-line verdict, every expectation's latest result (failures first), the recent
+    """The validation suites' results: a one-line verdict, every expectation's latest result (failures first), the recent
     validations, the quarantine's status. Says so when the snapshot has none of it yet."""
     st.subheader(t("dq.results", lang))
     if data.dq_bad_columns:
@@ -56,8 +56,15 @@ def render_validation(data: QualityData, lang: Lang) -> None:
     else:
         values = {"suites": format_count(totals["suites"]), "n": format_count(totals["expectations"])}
         if totals["failed"]:
-            st.warning(t("dq.some_failed", lang, failed=format_count(totals["failed"]),
-                         critical=format_count(totals["critical_failed"]), **values))
+            st.warning(
+                t(
+                    "dq.some_failed",
+                    lang,
+                    failed=format_count(totals["failed"]),
+                    critical=format_count(totals["critical_failed"]),
+                    **values,
+                )
+            )
         else:
             st.success(t("dq.all_passed", lang, **values))
         st.caption(t("dq.expectations", lang))
@@ -77,8 +84,11 @@ def render_tiles(by_channel: Iterable[Row], lang: Lang) -> None:
     unbalanced = sum(r["unbalanced_batches"] for r in rows)
     cols = st.columns(4)
     cols[0].metric(t("tile.landed_all", lang), format_count(landed))
-    cols[1].metric(t("tile.quarantine_rate", lang), format_pct(ratio(quarantined, landed)),
-                   help=t("help.quarantined_n", lang, n=format_count(quarantined)))
+    cols[1].metric(
+        t("tile.quarantine_rate", lang),
+        format_pct(ratio(quarantined, landed)),
+        help=t("help.quarantined_n", lang, n=format_count(quarantined)),
+    )
     cols[2].metric(t("tile.duplicates", lang), format_count(sum(r["duplicate"] for r in rows)))
     cols[3].metric(t("tile.unbalanced", lang), format_count(unbalanced))
     if unbalanced:
@@ -163,8 +173,12 @@ def results_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.rule": lambda r: r["rule"] or r["expectation"],
             "col.observed": lambda r: r["last_observed_value"] or "—",
             "col.unexpected": lambda r: format_count(r["last_unexpected_count"]),
-            "col.failure_history": lambda r: t("dq.failure_history", lang, failures=format_count(r["failures"]),
-                                               validations=format_count(r["validations"])),
+            "col.failure_history": lambda r: t(
+                "dq.failure_history",
+                lang,
+                failures=format_count(r["failures"]),
+                validations=format_count(r["validations"]),
+            ),
             "col.batch": lambda r: r["last_batch"],
             "col.validated_at": lambda r: format_time(r["last_validated_local"]),
         },

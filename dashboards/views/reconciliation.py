@@ -30,8 +30,9 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     recon_date = st.session_state.get("recon_date")
     channel = st.session_state.get("recon_channel")
     category = st.session_state.get("recon_category")
-    data: ReconData | None = ui.load(path, "reconciliation", lang, recon_date=recon_date, channel=channel,
-                                     category=category)
+    data: ReconData | None = ui.load(
+        path, "reconciliation", lang, recon_date=recon_date, channel=channel, category=category
+    )
     if data is not None and category is not None and category not in data.categories:
         # The chosen category has no variance on this day or channel: show all categories instead.
         st.session_state.pop("recon_category", None)
@@ -58,15 +59,34 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     st.subheader(t("recon.variances", lang))
     channel_col, category_col = st.columns(2)
     with channel_col:
-        ui.choose("filter.settlement_channel", SETTLEMENT_CHANNELS, lang, key="recon_channel",
-                  all_key="filter.all_channels", format_option=lambda c: label("settlement_channel", c, lang))
+        ui.choose(
+            "filter.settlement_channel",
+            SETTLEMENT_CHANNELS,
+            lang,
+            key="recon_channel",
+            all_key="filter.all_channels",
+            format_option=lambda c: label("settlement_channel", c, lang),
+        )
     with category_col:
-        ui.choose("filter.category", data.categories, lang, key="recon_category", all_key="filter.all_categories",
-                  format_option=lambda c: label("recon_category", c, lang))
+        ui.choose(
+            "filter.category",
+            data.categories,
+            lang,
+            key="recon_category",
+            all_key="filter.all_categories",
+            format_option=lambda c: label("recon_category", c, lang),
+        )
     totals = data.variance_totals
     if data.variances and totals is not None:
-        st.caption(t("recon.variance_totals", lang, n=format_count(totals["lines"]),
-                     net=format_money(totals["variance_amount"]), abs=format_money(totals["variance_abs_amount"])))
+        st.caption(
+            t(
+                "recon.variance_totals",
+                lang,
+                n=format_count(totals["lines"]),
+                net=format_money(totals["variance_amount"]),
+                abs=format_money(totals["variance_abs_amount"]),
+            )
+        )
         ui.table(variance_table(data.variances, lang), lang, limit=LIST_LIMIT)
     else:
         st.caption(t("recon.no_variances", lang))
@@ -124,14 +144,21 @@ def render_tiles(channels: Iterable[Row], lang: Lang) -> None:
     cols[3].metric(
         t("tile.variance_abs", lang),
         format_money(variance_abs),
-        help=t("help.variance_net", lang, amount=format_money(variance_net),
-               n=format_count(sum(r["variances"] or 0 for r in rows))),
+        help=t(
+            "help.variance_net",
+            lang,
+            amount=format_money(variance_net),
+            n=format_count(sum(r["variances"] or 0 for r in rows)),
+        ),
     )
     cols[4].metric(
         t("tile.settled_net", lang),
         format_money(sum((r["settled_net"] or Decimal(0) for r in rows), Decimal("0.00"))),
-        help=t("help.cleared", lang, amount=format_money(sum((r["cleared_amount"] or Decimal(0) for r in rows),
-                                                             Decimal("0.00")))),
+        help=t(
+            "help.cleared",
+            lang,
+            amount=format_money(sum((r["cleared_amount"] or Decimal(0) for r in rows), Decimal("0.00"))),
+        ),
     )
 
 
@@ -223,8 +250,11 @@ def settlement_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
         rows_ + ([total] if total else []),
         lang,
         {
-            "col.settlement_channel": lambda r: t("recon.settlement_total", lang) if r["settlement_channel"] is None
-            else label("settlement_channel", r["settlement_channel"], lang),
+            "col.settlement_channel": lambda r: (
+                t("recon.settlement_total", lang)
+                if r["settlement_channel"] is None
+                else label("settlement_channel", r["settlement_channel"], lang)
+            ),
             "col.payout_date": lambda r: r["payout_date"].isoformat() if r["payout_date"] else "—",
             "col.payment_lines": lambda r: format_count(r["payment_lines"]),
             "col.refund_lines": lambda r: format_count(r["refund_lines"]),

@@ -1,5 +1,5 @@
 {#-
-  Settlement reconciliation (issue 5) is computed per recon date, and each recon date's rows depend only
+  Settlement reconciliation is computed per recon date, and each recon date's rows depend only
   on data dated up to that day, so rebuilding any set of days gives the same rows however the days are
   grouped (a 7-day backfill equals 7 daily runs).
 

@@ -160,7 +160,7 @@ class Catalogue:
 # Vectorised interpretation
 
 
-# Larger amounts (and inf / NaN) are not money: they become null, i.e. "not a number" (issue 7: a hostile
+# Larger amounts (and inf / NaN) are not money: they become null, i.e. "not a number" (a hostile
 # value must quarantine its record, never fail the DECIMAL(18,2) cast of the whole batch).
 MAX_AMOUNT = 1e12
 MAX_QUANTITY = 100_000
@@ -185,7 +185,11 @@ def _utc_time(col: str, fmt: TimeFormat, local_tz: str) -> pl.Expr:
         return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     normalised = raw.str.replace("T", " ")
     local = normalised.str.to_datetime(format="%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    return local.dt.replace_time_zone(local_tz, ambiguous="earliest").dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return (
+        local.dt.replace_time_zone(local_tz, ambiguous="earliest")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
 
 
 Check = tuple[pl.Expr, "str | pl.Expr", pl.Expr]  # (failed, error code, message)
@@ -231,12 +235,19 @@ def normalise(
         )
         for line_no, line in enumerate(extracted.lines, start=1):
             line_rows.append(
-                {"source_file": record.source_file, "source_line": record.source_line,
-                 "line_no": line_no, **{f: line.get(f) for f in LINE_FIELDS}}
+                {
+                    "source_file": record.source_file,
+                    "source_line": record.source_line,
+                    "line_no": line_no,
+                    **{f: line.get(f) for f in LINE_FIELDS},
+                }
             )
 
     order_schema = {f: pl.String for f in ORDER_FIELDS} | {
-        "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String, "raw_hash": pl.String,
+        "source_file": pl.String,
+        "source_line": pl.Int64,
+        "raw": pl.String,
+        "raw_hash": pl.String,
     }
     line_schema = {"source_file": pl.String, "source_line": pl.Int64, "line_no": pl.Int32} | {
         f: pl.String for f in LINE_FIELDS
@@ -251,7 +262,10 @@ def normalise(
     line_failures = (
         lines.filter(pl.col("error_code").is_not_null())
         .group_by("source_file", "source_line")
-        .agg(pl.col("error_code").first().alias("line_error_code"), pl.col("error_message").first().alias("line_error_message"))
+        .agg(
+            pl.col("error_code").first().alias("line_error_code"),
+            pl.col("error_message").first().alias("line_error_message"),
+        )
     )
     orders = orders.join(line_failures, on=["source_file", "source_line"], how="left")
     line_counts = lines.group_by("source_file", "source_line").agg(pl.len().alias("line_count"))
@@ -267,7 +281,10 @@ def normalise(
         [
             pl.DataFrame(early_quarantine, schema=_QUARANTINE_STAGING),
             bad.select(
-                pl.lit(spec.channel).alias("channel"), "source_file", "source_line", "raw",
+                pl.lit(spec.channel).alias("channel"),
+                "source_file",
+                "source_line",
+                "raw",
                 pl.col("error_code"),
                 pl.format("{} line {}: {}", "source_file", "source_line", "error_message").alias("message"),
             ),
@@ -293,15 +310,22 @@ def normalise(
 
 
 _QUARANTINE_STAGING = {
-    "channel": pl.String, "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String,
-    "error_code": pl.String, "message": pl.String,
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
 }
 
 
 def _quarantine_row(channel: str, record: RawRecord, code: str, message: str) -> dict[str, Any]:
     return {
-        "channel": channel, "source_file": record.source_file, "source_line": record.source_line,
-        "raw": record.text, "error_code": code,
+        "channel": channel,
+        "source_file": record.source_file,
+        "source_line": record.source_line,
+        "raw": record.text,
+        "error_code": code,
         "message": f"{record.source_file} line {record.source_line}: {message}",
     }
 
@@ -320,18 +344,39 @@ def _typed_lines(lines: pl.DataFrame, spec: ChannelSpec, catalogue: Catalogue) -
         (pl.col("sku_id").is_null(), "missing_field", where + pl.lit("item code is empty")),
         (pl.col("quantity").is_null(), "missing_field", where + pl.lit("quantity is empty")),
         (pl.col("unit_price").is_null(), "missing_field", where + pl.lit("price is empty")),
-        (~pl.col("quantity_is_count"), "bad_value",
-         where + pl.lit("quantity '") + pl.col("quantity") + pl.lit("' is not a whole number")),
-        (pl.col("unit_price_m").is_null(), "bad_value",
-         where + pl.lit("price '") + pl.col("unit_price") + pl.lit("' is not a number")),
-        (pl.col("quantity_num") <= 0, "bad_quantity",
-         where + pl.lit("quantity ") + pl.col("quantity") + pl.lit(" must be positive")),
-        (pl.col("quantity_num") > MAX_QUANTITY, "bad_quantity",
-         where + pl.lit("quantity ") + pl.col("quantity") + pl.lit(f" is over {MAX_QUANTITY:,}: not a real order line")),
-        (pl.col("unit_price_m") < 0, "bad_value",
-         where + pl.lit("price ") + pl.col("unit_price") + pl.lit(" is negative")),
-        (pl.col("temp_zone").is_null(), "unknown_sku",
-         where + pl.lit("SKU '") + pl.col("sku_id") + pl.lit("' is not in the product catalogue: add it or map it")),
+        (
+            ~pl.col("quantity_is_count"),
+            "bad_value",
+            where + pl.lit("quantity '") + pl.col("quantity") + pl.lit("' is not a whole number"),
+        ),
+        (
+            pl.col("unit_price_m").is_null(),
+            "bad_value",
+            where + pl.lit("price '") + pl.col("unit_price") + pl.lit("' is not a number"),
+        ),
+        (
+            pl.col("quantity_num") <= 0,
+            "bad_quantity",
+            where + pl.lit("quantity ") + pl.col("quantity") + pl.lit(" must be positive"),
+        ),
+        (
+            pl.col("quantity_num") > MAX_QUANTITY,
+            "bad_quantity",
+            where
+            + pl.lit("quantity ")
+            + pl.col("quantity")
+            + pl.lit(f" is over {MAX_QUANTITY:,}: not a real order line"),
+        ),
+        (
+            pl.col("unit_price_m") < 0,
+            "bad_value",
+            where + pl.lit("price ") + pl.col("unit_price") + pl.lit(" is negative"),
+        ),
+        (
+            pl.col("temp_zone").is_null(),
+            "unknown_sku",
+            where + pl.lit("SKU '") + pl.col("sku_id") + pl.lit("' is not in the product catalogue: add it or map it"),
+        ),
     ]
     code, message = _first_failure(checks)
     quantity = pl.col("quantity_num").cast(pl.Int32, strict=False)
@@ -340,7 +385,9 @@ def _typed_lines(lines: pl.DataFrame, spec: ChannelSpec, catalogue: Catalogue) -
     discount = pl.coalesce("line_discount_m", pl.lit(0).cast(contract.MONEY))
     line_paid = pl.coalesce(
         "paid_amount_m",
-        (unit_price.cast(pl.Float64) * pl.col("quantity_num").clip(0, MAX_QUANTITY)).round(2).cast(contract.MONEY, strict=False),
+        (unit_price.cast(pl.Float64) * pl.col("quantity_num").clip(0, MAX_QUANTITY))
+        .round(2)
+        .cast(contract.MONEY, strict=False),
     )
     return typed.with_columns(error_code=code, error_message=message).with_columns(
         quantity=quantity,
@@ -361,14 +408,18 @@ def _typed_orders(orders: pl.DataFrame, spec: ChannelSpec, local_tz: str) -> pl.
     return orders.with_columns(
         phone_last4=phones.last4("phone", "phone_kind", "phone_hint"),
         # Rounded to 1e-7° (1 cm): a division is not bit-identical across batch sizes, and the same record must
-        # give the same row whichever batch it arrives in (issue 7, replay in reverse order).
+        # give the same row whichever batch it arrives in (e.g. a quarantine replay, or files replayed in reverse order).
         lat_num=(pl.col("lat").cast(pl.Float64, strict=False) / scale).round(7),
         lng_num=(pl.col("lng").cast(pl.Float64, strict=False) / scale).round(7),
         status_norm=pl.col("status").replace_strict(dict(spec.status_map), default=None, return_dtype=pl.String),
-        fulfilment_type=pl.col("fulfilment").replace_strict(dict(spec.fulfilment_map), default=None, return_dtype=pl.String),
+        fulfilment_type=pl.col("fulfilment").replace_strict(
+            dict(spec.fulfilment_map), default=None, return_dtype=pl.String
+        ),
         payment_method=pl.col("payment_method").replace_strict(
             dict(spec.payment_map), default=pl.col("payment_method"), return_dtype=pl.String
-        ) if spec.payment_map else pl.col("payment_method"),
+        )
+        if spec.payment_map
+        else pl.col("payment_method"),
         **{f"{f}_ts": _utc_time(f, spec.time_format, local_tz) for f in TIME_FIELDS},
         **{f"{f}_m": _money(f, spec.money_unit) for f in MONEY_ORDER_FIELDS},
     )
@@ -382,29 +433,61 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
         (pl.col("store_id").is_null(), "missing_field", pl.lit("store code is empty")),
         (pl.col("created_at").is_null(), "missing_field", pl.lit("order time is empty")),
         (pl.col("line_count").is_null(), "missing_field", pl.lit("order has no items")),
-        (is_delivery & pl.col("address_raw").is_null(), "missing_field",
-         pl.lit("delivery order has no address")),
-        (is_delivery & (pl.col("phone_kind") == "missing"), "missing_field",
-         pl.lit("delivery order has no phone number")),
+        (is_delivery & pl.col("address_raw").is_null(), "missing_field", pl.lit("delivery order has no address")),
+        (
+            is_delivery & (pl.col("phone_kind") == "missing"),
+            "missing_field",
+            pl.lit("delivery order has no phone number"),
+        ),
         (pl.col("line_error_code").is_not_null(), pl.col("line_error_code"), pl.col("line_error_message")),
-        (pl.col("created_at_ts").is_null(), "bad_value",
-         pl.lit("order time '") + pl.col("created_at") + pl.lit(f"' is not a {spec.time_format} time")),
-        (pl.col("status_norm").is_null(), "bad_value",
-         pl.lit("status '") + pl.coalesce("status", pl.lit("")) + pl.lit("' is not a known status code")),
-        (pl.col("fulfilment_type").is_null(), "bad_value",
-         pl.lit("fulfilment '") + pl.coalesce("fulfilment", pl.lit("")) + pl.lit("' is not a known type")),
-        (pl.col("paid_amount_m").is_null(), "bad_value",
-         pl.lit("paid amount '") + pl.coalesce("paid_amount", pl.lit("")) + pl.lit("' is not a number")),
-        *[(pl.col(f"{f}_m").is_null() & pl.col(f).is_not_null(), "bad_value",
-           pl.lit(f"{f.replace('_', ' ')} '") + pl.col(f) + pl.lit("' is not an amount")) for f in MONEY_ORDER_FIELDS],
+        (
+            pl.col("created_at_ts").is_null(),
+            "bad_value",
+            pl.lit("order time '") + pl.col("created_at") + pl.lit(f"' is not a {spec.time_format} time"),
+        ),
+        (
+            pl.col("status_norm").is_null(),
+            "bad_value",
+            pl.lit("status '") + pl.coalesce("status", pl.lit("")) + pl.lit("' is not a known status code"),
+        ),
+        (
+            pl.col("fulfilment_type").is_null(),
+            "bad_value",
+            pl.lit("fulfilment '") + pl.coalesce("fulfilment", pl.lit("")) + pl.lit("' is not a known type"),
+        ),
+        (
+            pl.col("paid_amount_m").is_null(),
+            "bad_value",
+            pl.lit("paid amount '") + pl.coalesce("paid_amount", pl.lit("")) + pl.lit("' is not a number"),
+        ),
+        *[
+            (
+                pl.col(f"{f}_m").is_null() & pl.col(f).is_not_null(),
+                "bad_value",
+                pl.lit(f"{f.replace('_', ' ')} '") + pl.col(f) + pl.lit("' is not an amount"),
+            )
+            for f in MONEY_ORDER_FIELDS
+        ],
         # What the platform states it pays may be negative (fees above the takings); our own amounts never are.
-        (pl.any_horizontal(*[pl.col(f"{f}_m") < 0 for f in MONEY_ORDER_FIELDS if f != "merchant_receivable"]), "bad_value",
-         pl.lit("an amount is negative (") + pl.concat_str([pl.col(f) for f in MONEY_ORDER_FIELDS], separator=", ",
-                                                          ignore_nulls=True) + pl.lit("): amounts are never negative")),
-        (pl.col("phone_kind") == "invalid", "bad_phone",
-         pl.lit("phone '") + pl.col("phone") + pl.lit("' is neither a mobile, masked, privacy nor landline number")),
-        (~pl.col("store_id").is_in(known_stores), "unknown_store",
-         pl.lit("store '") + pl.col("store_id") + pl.lit("' is not in the store list: add it or map the channel's store code")),
+        (
+            pl.any_horizontal(*[pl.col(f"{f}_m") < 0 for f in MONEY_ORDER_FIELDS if f != "merchant_receivable"]),
+            "bad_value",
+            pl.lit("an amount is negative (")
+            + pl.concat_str([pl.col(f) for f in MONEY_ORDER_FIELDS], separator=", ", ignore_nulls=True)
+            + pl.lit("): amounts are never negative"),
+        ),
+        (
+            pl.col("phone_kind") == "invalid",
+            "bad_phone",
+            pl.lit("phone '") + pl.col("phone") + pl.lit("' is neither a mobile, masked, privacy nor landline number"),
+        ),
+        (
+            ~pl.col("store_id").is_in(known_stores),
+            "unknown_store",
+            pl.lit("store '")
+            + pl.col("store_id")
+            + pl.lit("' is not in the store list: add it or map the channel's store code"),
+        ),
     ]
 
 
@@ -420,7 +503,11 @@ def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
         promised_from=pl.col("promised_from_ts"),
         promised_to=pl.col("promised_to_ts"),
         status=pl.col("status_norm"),
-        **{f: pl.coalesce(f"{f}_m", pl.lit(0).cast(contract.MONEY)) for f in MONEY_ORDER_FIELDS if f not in STATED_MONEY_FIELDS},
+        **{
+            f: pl.coalesce(f"{f}_m", pl.lit(0).cast(contract.MONEY))
+            for f in MONEY_ORDER_FIELDS
+            if f not in STATED_MONEY_FIELDS
+        },
         paid_amount=pl.col("paid_amount_m"),
         merchant_receivable=pl.col("merchant_receivable_m"),
         channel_user_id=pl.col("channel_user_id"),
@@ -432,12 +519,15 @@ def _events(orders: pl.DataFrame, received_at: Any, batch_id: str) -> pl.DataFra
     """created and paid from their timestamps; a later status at the channel's status time."""
     origin = ("source_file", "source_line")
     base = orders.select("order_key", "created_at", "paid_at", "status", "status_time_ts", *origin)
-    created = base.select("order_key", pl.lit("created").alias("status"), pl.col("created_at").alias("event_time"), *origin)
+    created = base.select(
+        "order_key", pl.lit("created").alias("status"), pl.col("created_at").alias("event_time"), *origin
+    )
     paid = base.filter(pl.col("paid_at").is_not_null()).select(
         "order_key", pl.lit("paid").alias("status"), pl.col("paid_at").alias("event_time"), *origin
     )
     later = base.filter(~pl.col("status").is_in(["created", "paid"])).select(
-        "order_key", "status",
+        "order_key",
+        "status",
         pl.coalesce("status_time_ts", "paid_at", "created_at").alias("event_time"),
         *origin,
     )

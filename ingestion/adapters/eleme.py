@@ -188,8 +188,12 @@ ELEME = ChannelSpec(
     time_format="local",
     money_unit="yuan",
     status_map={
-        "pending": "created", "unprocessed": "paid", "valid": "paid", "refunding": "paid",
-        "settled": "delivered", "invalid": "cancelled",
+        "pending": "created",
+        "unprocessed": "paid",
+        "valid": "paid",
+        "refunding": "paid",
+        "settled": "delivered",
+        "invalid": "cancelled",
     },
     fulfilment_map={"delivery": "delivery", "self_pickup": "self_pickup"},
 )

@@ -29,8 +29,14 @@ _ERP_ALIASES = {
     "c_time": "ctime",
     "u_time": "utime",
 }
-_JSON_FIELDS = ("detail", "extras", "poi_receive_detail", "poi_receive_detail_yuan", "sku_benefit_detail",
-                "backup_recipient_phone")
+_JSON_FIELDS = (
+    "detail",
+    "extras",
+    "poi_receive_detail",
+    "poi_receive_detail_yuan",
+    "sku_benefit_detail",
+    "backup_recipient_phone",
+)
 # Gifts (满赠, 买赠) carry the gift's cost in poi_charge but take nothing off the customer's bill.
 _GIFT_TYPES = {"5", "23"}
 _CENT = 0.005

@@ -7,8 +7,21 @@ from ingestion.adapters.csv_sheets import difference, named_rows, yuan_sum
 from ingestion.records import RawRecord
 
 HEADER = (
-    "小票号", "门店编码", "收银机号", "收银员", "交易时间", "会员手机", "商品编码", "商品名称",
-    "数量", "单价", "原价", "折扣金额", "行实收", "支付方式", "状态",
+    "小票号",
+    "门店编码",
+    "收银机号",
+    "收银员",
+    "交易时间",
+    "会员手机",
+    "商品编码",
+    "商品名称",
+    "数量",
+    "单价",
+    "原价",
+    "折扣金额",
+    "行实收",
+    "支付方式",
+    "状态",
 )
 
 

@@ -31,13 +31,16 @@ def parse(channel: str, data: bytes, source_file: str, statement_date: str | dt.
     parser = PARSERS.get(channel)
     if parser is None:
         raise FileError(
-            "unknown_channel", f"{source_file}: no statement parser for channel {channel!r} (known: {', '.join(PARSERS)})"
+            "unknown_channel",
+            f"{source_file}: no statement parser for channel {channel!r} (known: {', '.join(PARSERS)})",
         )
     if isinstance(statement_date, str):
         try:
             statement_date = dt.date.fromisoformat(statement_date)
         except ValueError:
-            raise FileError("bad_folder", f"{source_file}: the folder '{statement_date}' is not a date like 2026-11-26") from None
+            raise FileError(
+                "bad_folder", f"{source_file}: the folder '{statement_date}' is not a date like 2026-11-26"
+            ) from None
     return parser(data, source_file, statement_date)
 
 

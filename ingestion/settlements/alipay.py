@@ -20,9 +20,30 @@ from ingestion.settlements.base import ParsedLine, StatementLine, check_totals, 
 from ingestion.settlements.text import Row, decode, expect_header, named, rows
 
 HEADER = (
-    "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员", "终端号",
-    "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）", "商家优惠（元）",
-    "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号", "服务费（元）", "分润（元）",
+    "支付宝交易号",
+    "商户订单号",
+    "业务类型",
+    "商品名称",
+    "创建时间",
+    "完成时间",
+    "门店编号",
+    "门店名称",
+    "操作员",
+    "终端号",
+    "对方账户",
+    "订单金额（元）",
+    "商家实收（元）",
+    "支付宝红包（元）",
+    "集分宝（元）",
+    "支付宝优惠（元）",
+    "商家优惠（元）",
+    "券核销金额（元）",
+    "券名称",
+    "商家红包消费金额（元）",
+    "卡消费金额（元）",
+    "退款批次号/请求号",
+    "服务费（元）",
+    "分润（元）",
     "备注",
 )
 LIST_START = "业务明细列表"
@@ -79,10 +100,15 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
     _reject_personal_export(data, source_file)
     lines = decode(data, source_file, ("gb18030", "utf-8-sig"), "支付宝交易号")
     account = next((m["account"] for text in lines if (m := _ACCOUNT.match(text.strip()))), None)
-    start = next((i for i, text in enumerate(lines) if text.startswith("#") and LIST_START in text and LIST_END not in text), None)
+    start = next(
+        (i for i, text in enumerate(lines) if text.startswith("#") and LIST_START in text and LIST_END not in text),
+        None,
+    )
     end = next((i for i, text in enumerate(lines) if text.startswith("#") and LIST_END in text), None)
     if start is None:
-        raise FileError("bad_header", f"{source_file}: no '#---{LIST_START}---' line before the header: not an Alipay 业务明细 bill")
+        raise FileError(
+            "bad_header", f"{source_file}: no '#---{LIST_START}---' line before the header: not an Alipay 业务明细 bill"
+        )
     if end is None:
         raise FileError(
             "truncated_statement",
@@ -110,20 +136,27 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         received[line.line_type] += (line.net_amount or 0) + (line.fee_amount or 0)
 
     for pattern, kind, label in ((_TRADES, "payment", "交易合计"), (_REFUNDS, "refund", "退款合计")):
-        index, match = next(((i, m) for i, text in enumerate(lines) if i > end and (m := pattern.match(text.strip()))), (None, None))
+        index, match = next(
+            ((i, m) for i, text in enumerate(lines) if i > end and (m := pattern.match(text.strip()))), (None, None)
+        )
         if match is None:
-            raise FileError("truncated_statement", f"{source_file}: no '#{label}' line after the data: fetch the bill again")
+            raise FileError(
+                "truncated_statement", f"{source_file}: no '#{label}' line after the data: fetch the bill again"
+            )
         stated_count, stated_amount = int(match["count"]), exact(match["amount"], label)
         stated_amount = -abs(stated_amount) if kind == "refund" else stated_amount
         if all_good:
             check_totals(source_file, f"{label} 笔数", stated_count, counts[kind])
             check_totals(source_file, f"{label} 商家实收", stated_amount, received[kind])
         summary = StatementLine(
-            line_type="summary", txn_count=stated_count, account_id=account,
+            line_type="summary",
+            txn_count=stated_count,
+            account_id=account,
             # Alipay states what the merchant received before the service fee: no net to compare with.
             gross_amount=yuan(str(stated_amount), label) if kind == "payment" else Decimal("0.00"),
             refund_amount=yuan(str(-stated_amount), label) if kind == "refund" else Decimal("0.00"),
-            fee_amount=None, net_amount=None,
+            fee_amount=None,
+            net_amount=None,
         )
         parsed.append(ParsedLine(RawRecord(source_file, index + 1, lines[index]), summary))
     return parsed

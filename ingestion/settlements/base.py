@@ -109,7 +109,9 @@ def local_time(text: str | None, what: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> d
     try:
         local = dt.datetime.strptime(required(text, what), fmt)
     except ValueError:
-        raise RecordError("bad_value", f"{what} '{text}' is not a time like {dt.datetime(2026, 11, 26, 9, 30).strftime(fmt)}") from None
+        raise RecordError(
+            "bad_value", f"{what} '{text}' is not a time like {dt.datetime(2026, 11, 26, 9, 30).strftime(fmt)}"
+        ) from None
     return local.replace(tzinfo=_LOCAL).astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -149,28 +151,44 @@ def check_totals(source_file: str, what: str, stated: Decimal | int, counted: De
 
 _COLUMNS = [f.name for f in fields(StatementLine)]
 QUARANTINE_STAGING = {
-    "channel": pl.String, "source_file": pl.String, "source_line": pl.Int64, "raw": pl.String,
-    "error_code": pl.String, "message": pl.String,
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
 }
 
 
-def frames(channel: str, statement_date: dt.date, parsed: list[ParsedLine], label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def frames(
+    channel: str, statement_date: dt.date, parsed: list[ParsedLine], label: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(settlement lines typed to the contract without batch_id, quarantine rows in staging columns)."""
     rows, rejected = [], []
     for item in parsed:
         rec = item.record
         if item.line is None:
             assert item.error is not None
-            rejected.append({
-                "channel": label, "source_file": rec.source_file, "source_line": rec.source_line, "raw": rec.text,
-                "error_code": item.error.code,
-                "message": f"{rec.source_file} line {rec.source_line}: {item.error.message}",
-            })
+            rejected.append(
+                {
+                    "channel": label,
+                    "source_file": rec.source_file,
+                    "source_line": rec.source_line,
+                    "raw": rec.text,
+                    "error_code": item.error.code,
+                    "message": f"{rec.source_file} line {rec.source_line}: {item.error.message}",
+                }
+            )
             continue
-        rows.append({
-            "channel": channel, "statement_date": statement_date,
-            **{name: getattr(item.line, name) for name in _COLUMNS},
-            "source_file": rec.source_file, "source_line": rec.source_line, "raw_hash": rec.raw_hash,
-        })
+        rows.append(
+            {
+                "channel": channel,
+                "statement_date": statement_date,
+                **{name: getattr(item.line, name) for name in _COLUMNS},
+                "source_file": rec.source_file,
+                "source_line": rec.source_line,
+                "raw_hash": rec.raw_hash,
+            }
+        )
     schema = {k: v for k, v in contract.SETTLEMENT_LINES.items() if k != "batch_id"}
     return pl.DataFrame(rows, schema=schema), pl.DataFrame(rejected, schema=QUARANTINE_STAGING)

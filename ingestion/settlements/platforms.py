@@ -23,7 +23,15 @@ from typing import Any
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.records import RawRecord, RecordError, decode_text, jsonl_records
 from ingestion.settlements.base import (
-    ParsedLine, StatementLine, epoch_time, fen, local_time, parse_records, required, same_day, yuan,
+    ParsedLine,
+    StatementLine,
+    epoch_time,
+    fen,
+    local_time,
+    parse_records,
+    required,
+    same_day,
+    yuan,
 )
 
 MEITUAN_TYPES = {"1": "payment", "2": "refund", "3": "adjustment"}
@@ -74,11 +82,26 @@ def _eleme_line(record: RawRecord, statement_date: dt.date) -> StatementLine:
     same_day(obj.get("billDate"), "billDate", statement_date)
     line_type = _typed(obj.get("detailType"), ELEME_TYPES, "detailType")
     order_id = required(obj.get("orderId"), "orderId")
-    a = {k: _eleme_amount(obj, k) for k in (
-        "foodAmount", "packingFee", "userPaidDeliveryFee", "merchantSubsidyAmount", "elemeSubsidyAmount",
-        "commissionFee", "checkoutAmount", "refundAmount")}
-    paid = (a["foodAmount"] + a["packingFee"] + a["userPaidDeliveryFee"] - a["merchantSubsidyAmount"]
-            - a["elemeSubsidyAmount"])
+    a = {
+        k: _eleme_amount(obj, k)
+        for k in (
+            "foodAmount",
+            "packingFee",
+            "userPaidDeliveryFee",
+            "merchantSubsidyAmount",
+            "elemeSubsidyAmount",
+            "commissionFee",
+            "checkoutAmount",
+            "refundAmount",
+        )
+    }
+    paid = (
+        a["foodAmount"]
+        + a["packingFee"]
+        + a["userPaidDeliveryFee"]
+        - a["merchantSubsidyAmount"]
+        - a["elemeSubsidyAmount"]
+    )
     completed = obj.get("completeAt") or obj.get("createAt")
     return StatementLine(
         line_type=line_type,

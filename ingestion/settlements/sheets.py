@@ -18,7 +18,18 @@ from ingestion.settlements.text import Row, decode, expect_header, named, rows
 
 POS_HEADER = ("营业日期", "门店编码", "支付方式", "笔数", "金额", "手续费", "实收金额")
 GROUPBUY_HEADER = (
-    "结算日期", "团长编号", "团长", "自提点", "门店编码", "订单号", "成员昵称", "订单金额", "佣金比例", "团长佣金", "应结金额", "类型",
+    "结算日期",
+    "团长编号",
+    "团长",
+    "自提点",
+    "门店编码",
+    "订单号",
+    "成员昵称",
+    "订单金额",
+    "佣金比例",
+    "团长佣金",
+    "应结金额",
+    "类型",
 )
 TOTAL = "合计"
 # The till's tender names, mapped exactly as the POS order adapter maps its 支付方式.
@@ -40,7 +51,8 @@ def _split(data: bytes, source_file: str, header: tuple[str, ...], first: str) -
     expect_header(found[0] if found else None, header, source_file)
     if len(found) < 2 or found[-1].cells[:1] != (TOTAL,):
         raise FileError(
-            "truncated_statement", f"{source_file}: the last row is not the {TOTAL} row: the file is incomplete; export it again"
+            "truncated_statement",
+            f"{source_file}: the last row is not the {TOTAL} row: the file is incomplete; export it again",
         )
     return found[1:-1], found[-1]
 
@@ -73,12 +85,18 @@ def parse_pos(data: bytes, source_file: str, statement_date: dt.date) -> list[Pa
     try:
         t = named(total, POS_HEADER, str.strip)
         summary = StatementLine(
-            line_type="summary", store_id=t["门店编码"] or None, account_id=t["门店编码"] or None,
-            txn_count=_count(t["笔数"], "笔数"), gross_amount=yuan(t["金额"], "金额"),
-            fee_amount=yuan(t["手续费"], "手续费"), net_amount=yuan(t["实收金额"], "实收金额"),
+            line_type="summary",
+            store_id=t["门店编码"] or None,
+            account_id=t["门店编码"] or None,
+            txn_count=_count(t["笔数"], "笔数"),
+            gross_amount=yuan(t["金额"], "金额"),
+            fee_amount=yuan(t["手续费"], "手续费"),
+            net_amount=yuan(t["实收金额"], "实收金额"),
         )
     except RecordError as err:
-        raise FileError("bad_summary", f"{source_file} line {total.line_no}: unreadable {TOTAL} row ({err.message})") from None
+        raise FileError(
+            "bad_summary", f"{source_file} line {total.line_no}: unreadable {TOTAL} row ({err.message})"
+        ) from None
     good = [p.line for p in parsed if p.line is not None]
     if len(good) == len(parsed):
         check_totals(source_file, "笔数", summary.txn_count, sum(g.txn_count for g in good))
@@ -121,12 +139,18 @@ def parse_groupbuy(data: bytes, source_file: str, statement_date: dt.date) -> li
     try:
         t = named(total, GROUPBUY_HEADER, str.strip)
         summary = StatementLine(
-            line_type="summary", account_id=t["团长编号"] or None, txn_count=_count(t["订单号"], "订单号"),
-            gross_amount=yuan(t["订单金额"], "订单金额"), fee_amount=yuan(t["团长佣金"], "团长佣金"),
-            net_amount=yuan(t["应结金额"], "应结金额"), refund_amount=None,
+            line_type="summary",
+            account_id=t["团长编号"] or None,
+            txn_count=_count(t["订单号"], "订单号"),
+            gross_amount=yuan(t["订单金额"], "订单金额"),
+            fee_amount=yuan(t["团长佣金"], "团长佣金"),
+            net_amount=yuan(t["应结金额"], "应结金额"),
+            refund_amount=None,
         )
     except RecordError as err:
-        raise FileError("bad_summary", f"{source_file} line {total.line_no}: unreadable {TOTAL} row ({err.message})") from None
+        raise FileError(
+            "bad_summary", f"{source_file} line {total.line_no}: unreadable {TOTAL} row ({err.message})"
+        ) from None
     check_totals(source_file, "订单号 笔数", summary.txn_count, len(details))
     good = [p.line for p in parsed if p.line is not None]
     if len(good) == len(parsed):

@@ -26,11 +26,18 @@ from ingestion.settlements.text import Row, decode, rows
 
 # Any one of the names, first found wins: the legacy layout says 总金额 where the v3 layouts say 应结订单金额.
 REQUIRED = {
-    "time": ("交易时间",), "txn": ("微信订单号",), "order": ("商户订单号",), "status": ("交易状态",),
-    "settle": ("应结订单金额", "总金额"), "fee": ("手续费",),
+    "time": ("交易时间",),
+    "txn": ("微信订单号",),
+    "order": ("商户订单号",),
+    "status": ("交易状态",),
+    "settle": ("应结订单金额", "总金额"),
+    "fee": ("手续费",),
 }
 OPTIONAL = {
-    "refund": ("退款金额",), "refund_id": ("微信退款单号",), "mch": ("商户号",), "refunded_at": ("退款成功时间",),
+    "refund": ("退款金额",),
+    "refund_id": ("微信退款单号",),
+    "mch": ("商户号",),
+    "refunded_at": ("退款成功时间",),
 }
 SUMMARY = {"count": ("总交易单数",), "settle": ("应结订单总金额", "总交易额"), "fee": ("手续费总金额",)}
 # WeChat's format page gives the SUCCESS bill a 4-column summary without 退款总金额 (WxJava's fixture has all 7):
@@ -155,33 +162,51 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
     scols = _columns(summary_head, SUMMARY | SUMMARY_OPTIONAL)
     try:
         if not all(k in scols for k in SUMMARY):
-            raise RecordError("bad_summary", f"summary header lacks {[o[0] for k, o in SUMMARY.items() if k not in scols]}")
+            raise RecordError(
+                "bad_summary", f"summary header lacks {[o[0] for k, o in SUMMARY.items() if k not in scols]}"
+            )
         count = int(required(_value(summary_row, scols, "count"), "总交易单数"))
         stated = tuple(
             exact(_value(summary_row, scols, k), (SUMMARY | SUMMARY_OPTIONAL)[k][0]) if k in scols else Decimal(0)
             for k in ("settle", "refund", "fee")
         )
     except (RecordError, ValueError) as err:
-        raise FileError("bad_summary", f"{source_file} line {summary_row.line_no}: unreadable summary row ({err})") from None
+        raise FileError(
+            "bad_summary", f"{source_file} line {summary_row.line_no}: unreadable summary row ({err})"
+        ) from None
     record = summary_row.record(source_file)
     mismatches = [f"总交易单数 stated {count}, found {len(details)} rows"] if count != len(details) else []
     if all_good:
         mismatches += [
             f"{name} stated {s}, rows add up to {c}"
-            for name, s, c in zip(("应结订单总金额", "退款总金额", "手续费总金额"), stated, sums, strict=True) if s != c
+            for name, s, c in zip(("应结订单总金额", "退款总金额", "手续费总金额"), stated, sums, strict=True)
+            if s != c
         ]
     if mismatches:
-        parsed.append(ParsedLine(record, None, RecordError(
-            "summary_mismatch",
-            "the bill's summary disagrees with its rows (" + "; ".join(mismatches) + "): the rows were loaded, "
-            "the bill is incomplete or edited; fetch it from WeChat Pay again",
-        )))
+        parsed.append(
+            ParsedLine(
+                record,
+                None,
+                RecordError(
+                    "summary_mismatch",
+                    "the bill's summary disagrees with its rows (" + "; ".join(mismatches) + "): the rows were loaded, "
+                    "the bill is incomplete or edited; fetch it from WeChat Pay again",
+                ),
+            )
+        )
         return parsed
     settle_total, refund_total, fee_total = stated
-    parsed.append(ParsedLine(record, StatementLine(
-        line_type="summary", txn_count=count,
-        gross_amount=yuan(str(settle_total), "应结订单总金额"), refund_amount=yuan(str(refund_total), "退款总金额"),
-        fee_amount=yuan(str(fee_total), "手续费总金额"),
-        net_amount=yuan(str(settle_total - refund_total - fee_total), "net"),
-    )))
+    parsed.append(
+        ParsedLine(
+            record,
+            StatementLine(
+                line_type="summary",
+                txn_count=count,
+                gross_amount=yuan(str(settle_total), "应结订单总金额"),
+                refund_amount=yuan(str(refund_total), "退款总金额"),
+                fee_amount=yuan(str(fee_total), "手续费总金额"),
+                net_amount=yuan(str(settle_total - refund_total - fee_total), "net"),
+            ),
+        )
+    )
     return parsed

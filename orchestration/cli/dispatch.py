@@ -13,7 +13,9 @@ dispatch_app = typer.Typer(no_args_is_help=True, help="Dispatch planning and rou
 
 @dispatch_app.command("vrplib")
 def vrplib(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="VRPLIB .vrp (CVRP) or Solomon .txt (VRPTW) instance")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="VRPLIB .vrp (CVRP) or Solomon .txt (VRPTW) instance")
+    ],
     time_limit: Annotated[float, typer.Option(min=0.1, help="solver time limit in seconds")] = 30.0,
     seed: Annotated[int, typer.Option(help="solver seed")] = 1,
     solver: Annotated[str, typer.Option(help="pyvrp, ortools or greedy")] = "pyvrp",

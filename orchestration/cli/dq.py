@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 
-dq_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                     help="Data quality: row accounting per channel, quarantine reasons, validation results.")
+dq_app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Data quality: row accounting per channel, quarantine reasons, validation results.",
+)
 
 
 @dq_app.command("report")
@@ -17,7 +20,9 @@ def report(
     warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
     date: Annotated[str, typer.Option(help="business day YYYY-MM-DD: the batches that loaded its files")] = "",
     batch: Annotated[str, typer.Option(help="one ingest batch id instead of a day")] = "",
-    truth: Annotated[Path | None, typer.Option(help="landing folder of a simulated day: compare with its ground truth")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="landing folder of a simulated day: compare with its ground truth")
+    ] = None,
 ) -> None:
     """Per channel: records landed, loaded, quarantined by reason, duplicates; and whether
     landed = loaded + quarantined + duplicate holds, as recorded and against the rows in the warehouse.
@@ -51,18 +56,30 @@ def report(
     if not result.batches:
         console.print(f"No ingest batch loaded {scope}.")
         raise typer.Exit(1)
-    table = Table(title=f"Row accounting, {scope} ({len(result.batches)} batch{'es' if len(result.batches) != 1 else ''})")
+    table = Table(
+        title=f"Row accounting, {scope} ({len(result.batches)} batch{'es' if len(result.batches) != 1 else ''})"
+    )
     columns = ["channel", "files", "landed", "loaded", "quarantined", "duplicate", "identity", "warehouse rows"]
     if expected:
         columns.append("ground truth")
     for column in columns:
-        table.add_column(column, justify="left" if column in ("channel", "identity", "warehouse rows", "ground truth") else "right",
-                         no_wrap=column == "channel")
+        table.add_column(
+            column,
+            justify="left" if column in ("channel", "identity", "warehouse rows", "ground truth") else "right",
+            no_wrap=column == "channel",
+        )
     for c in result.channels:
         mismatches = c.mismatches
-        row = [c.label, f"{c.files:,}", f"{c.landed:,}", f"{c.loaded:,}", f"{c.quarantined:,}", f"{c.duplicate:,}",
-               "[green]holds[/]" if c.balanced else f"[red]BROKEN in {c.unbalanced_batches} batch rows[/]",
-               "[green]agree[/]" if not mismatches else "[red]" + "; ".join(mismatches) + "[/]"]
+        row = [
+            c.label,
+            f"{c.files:,}",
+            f"{c.landed:,}",
+            f"{c.loaded:,}",
+            f"{c.quarantined:,}",
+            f"{c.duplicate:,}",
+            "[green]holds[/]" if c.balanced else f"[red]BROKEN in {c.unbalanced_batches} batch rows[/]",
+            "[green]agree[/]" if not mismatches else "[red]" + "; ".join(mismatches) + "[/]",
+        ]
         if expected:
             want = expected.get(c.label)
             got = {"landed": c.landed, "loaded": c.loaded, "quarantined": c.quarantined, "duplicate": c.duplicate}
@@ -74,29 +91,39 @@ def report(
     for column in ("channel", "reason", "records", "open", "resolved by replay", "failed replays"):
         reasons.add_column(column, justify="left" if column in ("channel", "reason") else "right")
     for r in result.reasons:
-        reasons.add_row(r.label, r.error_code, f"{r.quarantined:,}", f"{r.open:,}", f"{r.resolved:,}", f"{r.replay_failed:,}")
+        reasons.add_row(
+            r.label, r.error_code, f"{r.quarantined:,}", f"{r.open:,}", f"{r.resolved:,}", f"{r.replay_failed:,}"
+        )
     console.print(reasons if result.reasons else "Nothing was quarantined.")
 
     totals = result.totals()
     console.print(
         f"Orders (all sales channels and replays): {totals['landed']:,} landed = {totals['loaded']:,} loaded + "
-        f"{totals['quarantined']:,} quarantined + {totals['duplicate']:,} duplicates")
+        f"{totals['quarantined']:,} quarantined + {totals['duplicate']:,} duplicates"
+    )
     if result.other_days:
-        console.print(f"[yellow]These batches also loaded files of {', '.join(result.other_days)}: their counts are included.[/]")
+        console.print(
+            f"[yellow]These batches also loaded files of {', '.join(result.other_days)}: their counts are included.[/]"
+        )
     if validations:
         console.print(validations)
     if result.identity_holds:
-        console.print("[green]Accounting identity landed = loaded + quarantined + duplicate holds for every channel, "
-                      "and agrees with the rows in the warehouse.[/]")
+        console.print(
+            "[green]Accounting identity landed = loaded + quarantined + duplicate holds for every channel, "
+            "and agrees with the rows in the warehouse.[/]"
+        )
     else:
-        console.print("[red]Accounting identity BROKEN: records were lost or invented; investigate before trusting the marts.[/]")
+        console.print(
+            "[red]Accounting identity BROKEN: records were lost or invented; investigate before trusting the marts.[/]"
+        )
         raise typer.Exit(1)
 
 
 def _latest_validations(con) -> str | None:
     """One line on the latest Great Expectations validations, when the warehouse has any."""
     present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'dq_validations'").fetchone()[0]
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'dq' AND table_name = 'dq_validations'"
+    ).fetchone()[0]
     if not present:
         return None
     row = con.execute("""
@@ -118,5 +145,7 @@ def _truth(landing: Path, date: str) -> dict[str, dict[str, int]]:
         truth = load_truth(landing, date)
     except FileNotFoundError as exc:
         raise typer.BadParameter(f"no ground truth for {date} under {landing}/_truth", param_hint="--truth") from exc
-    return {channel: {k: int(v[k]) for k in ("landed", "loaded", "quarantined", "duplicate")}
-            for channel, v in truth["records_by_channel"].items()}
+    return {
+        channel: {k: int(v[k]) for k in ("landed", "loaded", "quarantined", "duplicate")}
+        for channel, v in truth["records_by_channel"].items()
+    }

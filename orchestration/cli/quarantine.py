@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-quarantine_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                             help="Quarantined records: list them, show one, replay it once fixed.")
+quarantine_app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Quarantined records: list them, show one, replay it once fixed."
+)
 
 WAREHOUSE = Annotated[Path, typer.Option(help="DuckDB warehouse file")]
 
@@ -22,7 +23,9 @@ def _open(warehouse: Path):
     try:
         return duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException as exc:
-        typer.echo(f"cannot open {warehouse} ({exc}): a pipeline run is writing it; try again when it is done", err=True)
+        typer.echo(
+            f"cannot open {warehouse} ({exc}): a pipeline run is writing it; try again when it is done", err=True
+        )
         raise typer.Exit(1) from exc
 
 
@@ -57,9 +60,11 @@ def list_(
     console = Console(width=max(Console().width, 140))
     console.print(table if records else "No quarantined records match.")
     if records and status == "open":
-        console.print("Fix one: `orderhub quarantine show --source-file F --line N > fixed.txt`, edit it, then "
-                      "`orderhub quarantine replay --source-file F --line N --raw-file fixed.txt` "
-                      "(or land the missing mapping, e.g. a products file, and replay without --raw-file).")
+        console.print(
+            "Fix one: `orderhub quarantine show --source-file F --line N > fixed.txt`, edit it, then "
+            "`orderhub quarantine replay --source-file F --line N --raw-file fixed.txt` "
+            "(or land the missing mapping, e.g. a products file, and replay without --raw-file)."
+        )
 
 
 @quarantine_app.command("show")
@@ -87,8 +92,10 @@ def show(
 def replay(
     source_file: Annotated[str, typer.Option(help="landing path of the quarantined record")],
     line: Annotated[int, typer.Option(help="its line (0: a file rejected whole)")],
-    raw_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
-                                                  help="the corrected record (default: replay the raw text as it was)")] = None,
+    raw_file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="the corrected record (default: replay the raw text as it was)"),
+    ] = None,
     landing: Annotated[Path, typer.Option(help="landing folder")] = Path("landing"),
     warehouse: WAREHOUSE = Path("warehouse/orderhub.duckdb"),
     run: Annotated[bool, typer.Option(help="run the pipeline now (--no-run: leave it to the landing sensor)")] = True,

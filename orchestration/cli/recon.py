@@ -11,8 +11,11 @@ import typer
 
 from orchestration.settings import Settings
 
-recon_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                        help="Settlement reconciliation: run it for a day, write the finance workbook.")
+recon_app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Settlement reconciliation: run it for a day, write the finance workbook.",
+)
 
 
 def _day(text: str, option: str) -> dt.date:
@@ -38,16 +41,22 @@ def run_days(first: dt.date, last: dt.date, settings: Settings | None = None) ->
         if day.isoformat() not in keys:
             raise typer.BadParameter(
                 f"{day} is not a reconciliation day: days run from {keys[0]} to {keys[-1]} "
-                "(a day can be reconciled once it is over, in Asia/Shanghai)", param_hint="--date/--to")
+                "(a day can be reconciled once it is over, in Asia/Shanghai)",
+                param_hint="--date/--to",
+            )
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --date {first}", param_hint="--to")
     job = build_definitions(settings).resolve_job_def(RECON_JOB)
     instance = instance_for(settings)
     if first == last:
-        result = job.execute_in_process(partition_key=first.isoformat(), instance=instance, run_config=QUIET_LOGS,
-                                        raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=first.isoformat(), instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+        )
     else:
-        tags = {"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()}
+        tags = {
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        }
         result = job.execute_in_process(tags=tags, instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
     return result.success
 
@@ -78,14 +87,22 @@ def _print_days(warehouse: Path, first: dt.date, last: dt.date) -> None:
         rows = con.execute(
             "select recon_date, settlement_channel, day_status, statement_lines, matched, timing_differences, awaiting, "
             "variances, variance_abs_amount from marts.fct_reconciliation_daily "
-            "where recon_date between ? and ? order by recon_date, settlement_channel", [first, last]).fetchall()
+            "where recon_date between ? and ? order by recon_date, settlement_channel",
+            [first, last],
+        ).fetchall()
     finally:
         con.close()
     table = Table(title=f"Reconciliation {first}" + (f" .. {last}" if last != first else ""))
     for column in ("day", "channel", "status", "lines", "matched", "timing", "awaiting", "variances", "variance ¥"):
         table.add_column(column, justify="left" if column in ("day", "channel", "status") else "right")
     for day, channel, status, lines, matched, timing, awaiting, variances, amount in rows:
-        table.add_row(str(day), channel, status, *(f"{v:,}" for v in (lines, matched, timing, awaiting, variances)), f"{amount:,.2f}")
+        table.add_row(
+            str(day),
+            channel,
+            status,
+            *(f"{v:,}" for v in (lines, matched, timing, awaiting, variances)),
+            f"{amount:,.2f}",
+        )
     Console(width=max(Console().width, 110)).print(table)
 
 
@@ -106,5 +123,7 @@ def report(
     except ReportError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"wrote {summary.path}: {summary.lines:,} items for {day}, {summary.variances:,} variances "
-               f"(¥{summary.variance_abs_amount:,.2f} to look at)")
+    typer.echo(
+        f"wrote {summary.path}: {summary.lines:,} items for {day}, {summary.variances:,} variances "
+        f"(¥{summary.variance_abs_amount:,.2f} to look at)"
+    )

@@ -37,11 +37,27 @@ def serve(
 def commands(dagster_port: int, dashboard_port: int) -> dict[str, list[str]]:
     bin_dir = Path(sys.executable).parent
     return {
-        "dagster": [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions",
-                    "-h", "127.0.0.1", "-p", str(dagster_port)],
-        "dashboard": [str(bin_dir / "streamlit"), "run", str(PROJECT_ROOT / "dashboards" / "app.py"),
-                      "--server.address", "127.0.0.1", "--server.port", str(dashboard_port),
-                      "--server.headless", "true"],
+        "dagster": [
+            str(bin_dir / "dagster"),
+            "dev",
+            "-m",
+            "orchestration.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(dagster_port),
+        ],
+        "dashboard": [
+            str(bin_dir / "streamlit"),
+            "run",
+            str(PROJECT_ROOT / "dashboards" / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(dashboard_port),
+            "--server.headless",
+            "true",
+        ],
     }
 
 
@@ -68,7 +84,9 @@ def serve_both(settings: Settings, dagster_port: int = 3000, dashboard_port: int
         name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_signals)
         for name, cmd in commands(dagster_port, dashboard_port).items()
     }
-    print(f"Dagster UI  http://127.0.0.1:{dagster_port}\nDashboard   http://127.0.0.1:{dashboard_port}\nCtrl-C stops both.")
+    print(
+        f"Dagster UI  http://127.0.0.1:{dagster_port}\nDashboard   http://127.0.0.1:{dashboard_port}\nCtrl-C stops both."
+    )
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)

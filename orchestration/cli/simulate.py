@@ -11,7 +11,9 @@ import typer
 
 def simulate(
     out: Annotated[Path, typer.Option(help="landing folder to write into")] = Path("landing"),
-    date: Annotated[str, typer.Option(help="business day, YYYY-MM-DD (default: today where the stores are, Asia/Shanghai)")] = "",
+    date: Annotated[
+        str, typer.Option(help="business day, YYYY-MM-DD (default: today where the stores are, Asia/Shanghai)")
+    ] = "",
     orders: Annotated[int, typer.Option(min=1, help="orders to simulate for the day")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same files")] = 7,
     live: Annotated[bool, typer.Option(help="keep writing new files for the current day until Ctrl-C")] = False,
@@ -31,8 +33,10 @@ def simulate(
     day = _parse_date(date)
     summary = simulator.simulate_day(day, orders=orders, seed=seed, out=out)
     # A line per channel, not the summary's repr: a day is thousands of file paths.
-    typer.echo(f"simulated {summary.date}: {summary.orders:,} orders (seed {summary.seed}) in {summary.files:,} files "
-               f"under {summary.out}")
+    typer.echo(
+        f"simulated {summary.date}: {summary.orders:,} orders (seed {summary.seed}) in {summary.files:,} files "
+        f"under {summary.out}"
+    )
     for channel, counts in summary.records_by_channel.items():
         typer.echo(f"  {channel:<12} " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     typer.echo(f"  ground truth: {summary.truth_path}")

@@ -47,17 +47,25 @@ def collect(warehouse: Path) -> Summary:
         has_dispatch = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'dispatch' and table_name = 'dispatch_routes'"
         ).fetchall()[0][0]
-        dispatch = con.execute(
-            "select count(*) filter (where solver = 'pyvrp'), "
-            "round(sum(distance_m) filter (where solver = 'pyvrp') / 1000.0, 1), "
-            "round(sum(distance_m) filter (where solver = 'greedy') / 1000.0, 1), "
-            "(select count(*) from dispatch.dispatch_unassigned where solver = 'pyvrp' and not coalesce(already_out, false)) "
-            "from dispatch.dispatch_routes where business_date = (select max(business_date) from dispatch.dispatch_routes)"
-        ).fetchall()[0] if has_dispatch else None
+        dispatch = (
+            con.execute(
+                "select count(*) filter (where solver = 'pyvrp'), "
+                "round(sum(distance_m) filter (where solver = 'pyvrp') / 1000.0, 1), "
+                "round(sum(distance_m) filter (where solver = 'greedy') / 1000.0, 1), "
+                "(select count(*) from dispatch.dispatch_unassigned where solver = 'pyvrp' and not coalesce(already_out, false)) "
+                "from dispatch.dispatch_routes where business_date = (select max(business_date) from dispatch.dispatch_routes)"
+            ).fetchall()[0]
+            if has_dispatch
+            else None
+        )
         exceptions = con.execute(
             "select exception_type, severity, action, count(*) n from ("
             "  select exception_type, severity, action from marts.fct_exceptions where resolved_at is null"
-            + (" union all select exception_type, severity, action from dispatch.dispatch_exceptions" if has_dispatch else "")
+            + (
+                " union all select exception_type, severity, action from dispatch.dispatch_exceptions"
+                if has_dispatch
+                else ""
+            )
             + ") group by all order by n desc limit 6"
         ).fetchall()
         unbalanced = con.execute(
@@ -78,7 +86,9 @@ def render(summary: Summary) -> None:
     for column in ("channel", "landed", "loaded", "quarantined", "duplicate", "orders", "cancelled", "paid ¥"):
         intake.add_column(column, justify="left" if column == "channel" else "right")
     for channel, landed, loaded, quarantined, duplicate, orders, cancelled, paid in summary.channels:
-        intake.add_row(channel, *(f"{v:,}" for v in (landed, loaded, quarantined, duplicate, orders, cancelled)), f"{paid:,.2f}")
+        intake.add_row(
+            channel, *(f"{v:,}" for v in (landed, loaded, quarantined, duplicate, orders, cancelled)), f"{paid:,.2f}"
+        )
     console.print(intake)
 
     reasons = Table(title="Top quarantine reasons")
@@ -105,5 +115,7 @@ def render(summary: Summary) -> None:
     for exception_type, severity, action, count in summary.exceptions:
         exceptions.add_row(exception_type, severity, action, f"{count:,}")
     console.print(exceptions)
-    balance = "all batches balance" if summary.unbalanced_batches == 0 else f"{summary.unbalanced_batches} UNBALANCED batches"
+    balance = (
+        "all batches balance" if summary.unbalanced_batches == 0 else f"{summary.unbalanced_batches} UNBALANCED batches"
+    )
     console.print(f"Row accounting (landed = loaded + quarantined + duplicate): {balance}")

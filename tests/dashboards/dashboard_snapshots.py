@@ -11,7 +11,7 @@ Business day 2026-11-26 (Asia/Shanghai). The default Snapshot's numbers, which t
   299 loaded, 1 quarantined, is kept apart).
 - top quarantine reason: bad_amount (pos, 12 records).
 
-The pages of issue 8 (columns as in the marts' yml files; numbers the page tests check):
+The pages beyond the live page (columns as in the marts' yml files; numbers the page tests check):
 
 - exceptions: open = E2, E3, E4 (E1 is resolved) plus one dispatch exception (D1) = 4 open, 2 high (E3, D1); E3's
   detail and D1's carry a full mobile number (13812345678 / 13912345678), which must show as 138****5678.
@@ -28,7 +28,7 @@ The pages of issue 8 (columns as in the marts' yml files; numbers the page tests
   its explanation), tender_total_mismatch -¥9.96, fee_mismatch ¥5.00; a matched line must not show.
 - data quality (all batches): landed 1,809, quarantined 16 (0.9%), duplicates 4, no unbalanced batch.
 
-Closing issue 8's gaps (tables the serving step derives, and the validation results of issue 7):
+The big-screen live page and the rest (tables the serving step derives, and the validation results):
 
 - live headline: parcels 200 (215 without merging), 15 saved by merging (7.0%); on time 69 of 75 due
   delivery orders = 92.0% (5 delivered late, 1 overdue; the day before, 10 of 100, must not count); exception
@@ -127,7 +127,7 @@ TABLES: dict[str, str] = {
     # Derived by the serving step (orchestration/serving.py), not copied from a mart.
     "fulfilment_daily": """business_date DATE, channel VARCHAR, promised_orders BIGINT, due_orders BIGINT,
         on_time_orders BIGINT, late_delivered_orders BIGINT, overdue_orders BIGINT, as_of TIMESTAMP""",
-    # Issue 7's validation summaries, as data_quality/results.py `serving_queries` and quarantine.py
+    # The validation summaries, as data_quality/results.py `serving_queries` and quarantine.py
     # `status_summary_sql` publish them.
     "dq_results_summary": """suite VARCHAR, scope VARCHAR, channel VARCHAR, expectation VARCHAR, rule VARCHAR,
         severity VARCHAR, validations BIGINT, failures BIGINT, last_failed_at TIMESTAMP, last_validated_at TIMESTAMP,
@@ -148,8 +148,7 @@ DQ_TABLES = ("dq_results_summary", "dq_validations_recent", "dq_quarantine_statu
 PAGE_TABLES = {
     "stock": ("fct_stock_positions", "fct_oversell_events", "fct_channel_stock_feed"),
     "parcels": ("fct_merge_savings_daily",),
-    "dispatch": ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions", "stores",
-                 "riders"),
+    "dispatch": ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions", "stores", "riders"),
     "reconciliation": ("fct_reconciliation_daily", "fct_reconciliation_lines", "fct_settlement_t1"),
 }
 
@@ -167,6 +166,8 @@ def utc_now() -> datetime:
 class Snapshot:
     """The rows of one snapshot; tests tweak a copy and publish it."""
 
+    # fmt: off
+    # Hand-written rows, one row to a line: the formatter would put every value on a line of its own.
     daily: list[tuple] = field(
         default_factory=lambda: [
             (DAY, "app", 120, 6, "4567.80", 100, 20, 0),
@@ -429,6 +430,7 @@ class Snapshot:
             (RECON_DAY, "pos", DAY, 1, 8, 0, 0, 120, "1505.00", "0.00", "5.00", "1500.00", "1490.00", False),
         ]
     )
+    # fmt: on
     omit: tuple[str, ...] = ()  # tables this snapshot is published without
     published_at: datetime | None = None  # None: a few seconds before the snapshot is written
     latest_order_at: datetime = datetime(2026, 11, 26, 2, 59, 30)
@@ -459,7 +461,8 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
             "fct_reconciliation_daily": snap.recon_daily,
             "fct_reconciliation_lines": snap.recon_lines,
             "fct_settlement_t1": snap.settlement_t1,
-            "reconciliation_lines_recent": snap.recon_lines if snap.recon_lines_recent is None
+            "reconciliation_lines_recent": snap.recon_lines
+            if snap.recon_lines_recent is None
             else snap.recon_lines_recent,
             "fulfilment_daily": snap.fulfilment,
             "dq_results_summary": snap.dq_summary,
@@ -476,9 +479,7 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
                 con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
         con.execute("CREATE TABLE snapshot_meta(published_at TIMESTAMP, latest_order_at TIMESTAMP, run_id VARCHAR)")
         published_at = snap.published_at or utc_now() - timedelta(seconds=3)
-        con.execute(
-            "INSERT INTO snapshot_meta VALUES (?, ?, ?)", [published_at, snap.latest_order_at, snap.run_id]
-        )
+        con.execute("INSERT INTO snapshot_meta VALUES (?, ?, ?)", [published_at, snap.latest_order_at, snap.run_id])
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
@@ -492,5 +493,3 @@ def publish(path: Path, snap: Snapshot) -> None:
         tmp.unlink()
     write_snapshot(tmp, snap)
     os.replace(tmp, path)
-
-

@@ -49,8 +49,16 @@ def test_t1_settlement_has_a_totals_row(serving: Path):
     at = open_page("reconciliation")
     total = at.dataframe[2].value.to_dict("records")[-1]
     assert total == {
-        "结算渠道": "合计", "到账日": "—", "收款行": "167", "退款行": "1", "交易额": "¥7,717.00", "退款额": "¥50.00",
-        "手续费": "¥167.00", "净额": "¥7,500.00", "账单声明净额": "—", "合计一致": "否",
+        "结算渠道": "合计",
+        "到账日": "—",
+        "收款行": "167",
+        "退款行": "1",
+        "交易额": "¥7,717.00",
+        "退款额": "¥50.00",
+        "手续费": "¥167.00",
+        "净额": "¥7,500.00",
+        "账单声明净额": "—",
+        "合计一致": "否",
     }
 
 
@@ -67,10 +75,14 @@ def test_download_offers_the_days_workbook(serving: Path):
     summary = book["汇总 Summary"]
     assert summary["A1"].value == "渠道对账报告 Settlement reconciliation — 2026-11-25"
     assert [summary.cell(row=r, column=1).value for r in range(5, 11)] == sorted(
-        ["meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy"])
+        ["meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy"]
+    )
     alipay = book["支付宝 alipay"]
-    assert [alipay.cell(row=2, column=c).value for c in (1, 3, 4)] == ["待结 open", "awaiting_settlement",
-                                                                      "app:APP2026112500003"]
+    assert [alipay.cell(row=2, column=c).value for c in (1, 3, 4)] == [
+        "待结 open",
+        "awaiting_settlement",
+        "app:APP2026112500003",
+    ]
     explanations = [row[19].value for row in book["社区团购 groupbuy"].iter_rows(min_row=2)]
     assert explanations == ["团长王**（139****5678）结算行没有对应订单"]
 
@@ -104,6 +116,7 @@ def test_cli_and_download_differ_only_where_meant(serving: Path, tmp_path: Path)
     deliberate differences: the download's explanations are masked (the CLI's are not, for people with
     warehouse access), and its generated-at line (A2) names the snapshot and its run, the CLI's the warehouse."""
     from orchestration.defs.reconciliation import report as recon_report
+
     warehouse = tmp_path / "warehouse.duckdb"
     _warehouse_with_finance_marts(warehouse)
     cli_path = tmp_path / "cli.xlsx"

@@ -20,7 +20,7 @@ TILES_ZH = {
     "异常数": "3",
     "已入库记录": "500",
     "隔离记录": "5",
-    # the big-screen row of issue 8 (numbers in dashboard_snapshots.py's docstring)
+    # the big-screen row (numbers in dashboard_snapshots.py's docstring)
     "包裹数": "200",
     "合单节省包裹": "15",
     "准时履约率": "92.0%",
@@ -72,12 +72,24 @@ def test_english_switch(serving: Path):
     at.sidebar.toggle[0].set_value(True)
     run_app(at)
     assert at.title[0].value == "Live operations"
-    assert tiles(at) == dict(zip(
-        ["Orders", "Paid amount", "Cancellation rate", "Exceptions", "Records loaded", "Records quarantined",
-         "Parcels", "Saved by merging", "Delivered on time", "Exception rate"],
-        TILES_ZH.values(),
-        strict=True,
-    ))
+    assert tiles(at) == dict(
+        zip(
+            [
+                "Orders",
+                "Paid amount",
+                "Cancellation rate",
+                "Exceptions",
+                "Records loaded",
+                "Records quarantined",
+                "Parcels",
+                "Saved by merging",
+                "Delivered on time",
+                "Exception rate",
+            ],
+            TILES_ZH.values(),
+            strict=True,
+        )
+    )
     assert "Meituan" in list(at.dataframe[0].value["Channel"])
     assert at.markdown[0].value.startswith("Last updated")
 
@@ -125,7 +137,7 @@ def test_new_publish_is_picked_up_and_unchanged_snapshot_is_not_requeried(
 
 
 def test_stamp_turns_red_when_snapshot_is_old(serving: Path, monkeypatch: pytest.MonkeyPatch):
-    """"Last updated" is plain while the snapshot is fresh, red once older than 60 s, and the threshold
+    """ "Last updated" is plain while the snapshot is fresh, red once older than 60 s, and the threshold
     follows ORDERHUB_STALE_AFTER_SECONDS."""
     at = run_app()
     stamp = at.markdown[0].value

@@ -1,4 +1,4 @@
-"""The live page as a big screen (issue 8): headline tiles, orders per minute, the map of stores, riders,
+"""The live page as a big screen: headline tiles, orders per minute, the map of stores, riders,
 destinations and planned routes, and big-screen mode; run with AppTest against the small snapshot of
 dashboard_snapshots.py (numbers in its docstring)."""
 
@@ -52,10 +52,34 @@ def test_exception_rate_counts_each_order_once(serving: Path):
     """Two problems on one order count once in the rate (the exception tile still counts problems), and a
     resolved one counts but not as open."""
     snap = Snapshot()
-    snap.exceptions.append(("E5", "price_mismatch", "medium", "eleme:5001", "eleme", "SH001", "2026-11-26 02:05:00",
-                            "paid 3.33 too little", "manual_review", "2026-11-26 02:30:00"))
-    snap.exceptions.append(("E6", "bad_address", "medium", "app:APP2026112600099", "app", "SH002",
-                            "2026-11-26 02:10:00", "address not geocoded", "contact_customer", "2026-11-26 02:20:00"))
+    snap.exceptions.append(
+        (
+            "E5",
+            "price_mismatch",
+            "medium",
+            "eleme:5001",
+            "eleme",
+            "SH001",
+            "2026-11-26 02:05:00",
+            "paid 3.33 too little",
+            "manual_review",
+            "2026-11-26 02:30:00",
+        )
+    )
+    snap.exceptions.append(
+        (
+            "E6",
+            "bad_address",
+            "medium",
+            "app:APP2026112600099",
+            "app",
+            "SH002",
+            "2026-11-26 02:10:00",
+            "address not geocoded",
+            "contact_customer",
+            "2026-11-26 02:20:00",
+        )
+    )
     publish(serving, snap)
     shown = metrics(run())
     assert shown["异常数"][0] == "5"
@@ -64,8 +88,8 @@ def test_exception_rate_counts_each_order_once(serving: Path):
 
 
 def test_tiles_the_snapshot_cannot_fill_say_why(serving: Path):
-    """A snapshot published before issue 8 (no fulfilment_daily) and a day without parcel figures: those
-    tiles show a dash and their help says what is missing; the rest of the page is unaffected."""
+    """A snapshot published before the big-screen tables existed (no fulfilment_daily) and a day without parcel
+    figures: those tiles show a dash and their help says what is missing; the rest of the page is unaffected."""
     snap = Snapshot(omit=("fulfilment_daily",))
     snap.merge_savings = [row for row in snap.merge_savings if row[0] != DAY]
     publish(serving, snap)
@@ -87,7 +111,9 @@ def test_orders_per_minute_cover_the_whole_hour():
     ]
     frame = live.recent_chart_frame(rows, "zh")
     assert len(frame) == 60 * 2
-    assert frame["分钟"].min() == datetime(2026, 11, 26, 10, 0) and frame["分钟"].max() == datetime(2026, 11, 26, 10, 59)
+    assert frame["分钟"].min() == datetime(2026, 11, 26, 10, 0) and frame["分钟"].max() == datetime(
+        2026, 11, 26, 10, 59
+    )
     assert frame.groupby("渠道")["订单数"].sum().to_dict() == {"自营App": 7, "美团": 2}
     early = live.recent_chart_frame([{**rows[0], "minute_local": datetime(2026, 11, 26, 0, 4)}], "zh")
     assert len(early) == 5  # not before the business day's midnight
@@ -113,8 +139,15 @@ def test_map_shows_stores_riders_destinations_and_planned_routes(serving: Path):
     assert [s["title"] for s in shown["stores"]] == ["SH001", "SH002"]
     riders = {r["route_id"]: r for r in shown["riders"]}
     r2, r3 = riders["pyvrp/SH001/1030/R2"], riders["pyvrp/SH002/1030/R3"]
-    assert (r2["title"], r2["state"], r3["title"], r3["state"]) == ("李* · SH001", "returning", "王* · SH002", "delivering")
-    assert r2["position"] == pytest.approx([121.58 + (121.5903 - 121.58) * 29 / 30, 31.195 + (31.2035 - 31.195) * 29 / 30])
+    assert (r2["title"], r2["state"], r3["title"], r3["state"]) == (
+        "李* · SH001",
+        "returning",
+        "王* · SH002",
+        "delivering",
+    )
+    assert r2["position"] == pytest.approx(
+        [121.58 + (121.5903 - 121.58) * 29 / 30, 31.195 + (31.2035 - 31.195) * 29 / 30]
+    )
     assert r3["position"] == pytest.approx([121.54 - 0.01 * 0.725, 31.225 + 0.005 * 0.725])
     assert r3["detail"] == "配送中 · 预计 11:10 返回"
     assert any("2 条路线在途或待出发" in c.value for c in at.caption)
@@ -145,8 +178,21 @@ def test_big_screen_mode_from_the_url_and_the_sidebar(serving: Path):
     the ten newest exceptions, the stamp as a heading; no money/ingest tiles, per-channel or ingest tables. The
     mode survives the language switch and the sidebar toggle turns it off again."""
     snap = Snapshot()
-    snap.exceptions += [(f"X{i}", "late_risk", "high", f"app:X{i}", "app", "SH001", f"2026-11-26 01:{i:02d}:00",
-                         "rider shortage", "expedite_dispatch", None) for i in range(12)]
+    snap.exceptions += [
+        (
+            f"X{i}",
+            "late_risk",
+            "high",
+            f"app:X{i}",
+            "app",
+            "SH001",
+            f"2026-11-26 01:{i:02d}:00",
+            "rider shortage",
+            "expedite_dispatch",
+            None,
+        )
+        for i in range(12)
+    ]
     publish(serving, snap)
     at = AppTest.from_file(APP, default_timeout=20)
     at.query_params["wall"] = "true"
@@ -168,8 +214,9 @@ def test_settlement_statement_batches_are_not_order_records(serving: Path):
     """Settlement statements the pipeline loads (channel 'settlement/<provider>') are neither counted in the
     loaded / quarantined tiles nor listed as an order channel; they get their own line, like reference data."""
     snap = Snapshot()
-    snap.ingest.append(("b-stl", "settlement/alipay", 1, 230, 229, 1, 0, "2026-11-26 03:00:00", "2026-11-26 03:00:02",
-                        True))
+    snap.ingest.append(
+        ("b-stl", "settlement/alipay", 1, 230, 229, 1, 0, "2026-11-26 03:00:00", "2026-11-26 03:00:02", True)
+    )
     publish(serving, snap)
     at = run()
     assert (tiles(at)["已入库记录"], tiles(at)["隔离记录"]) == ("500", "5")

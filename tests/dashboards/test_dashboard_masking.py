@@ -24,8 +24,15 @@ def test_landlines_and_unknown_formats_show_only_the_last_four_digits():
 
 def test_order_numbers_and_amounts_are_not_taken_for_phones():
     """Digits inside order keys, SKU codes, long platform ids, times and amounts are not masked."""
-    for text in ("meituan:270126112600000106", "app:APP2026112600170", "SKU0243 x1", "eleme:502611260000000288",
-                 "paid 327.00, expected 13812.00", "2026-11-26 13:30", "order 913812345678"):
+    for text in (
+        "meituan:270126112600000106",
+        "app:APP2026112600170",
+        "SKU0243 x1",
+        "eleme:502611260000000288",
+        "paid 327.00, expected 13812.00",
+        "2026-11-26 13:30",
+        "order 913812345678",
+    ):
         assert mask_text(text) == text
 
 

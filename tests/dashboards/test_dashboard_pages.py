@@ -1,4 +1,4 @@
-"""Every page of the app (issue 8) run with Streamlit's AppTest against the small snapshot of
+"""Every page of the app run with Streamlit's AppTest against the small snapshot of
 dashboard_snapshots.py, whose numbers are listed in that module's docstring."""
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ def tiles(at: AppTest) -> dict[str, str]:
 def shown_text(at: AppTest) -> str:
     """Everything a person can read on the page: texts, tile labels, values and help, table cells, the
     map's data (tooltips)."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error")
+        for e in getattr(at, kind)
+    ]
     parts += [f"{m.label} {m.value} {m.proto.help}" for m in at.metric]
     parts += [d.value.to_csv() for d in at.dataframe]
     parts += [json.dumps(json.loads(deck.proto.json), ensure_ascii=False) for deck in at.get("deck_gl_json_chart")]
@@ -151,8 +154,13 @@ def test_parcels_page_shows_what_merging_saved(serving: Path):
     """The latest day only (the day before is not added in): parcels sent against parcels without merging
     under the same split rules, and the saving as a share of the latter."""
     at = open_page("parcels")
-    assert tiles(at) == {"配送订单": "150", "合单订单": "24", "实际包裹": "200", "合单节省包裹": "15",
-                         "拆包的合单组": "55"}
+    assert tiles(at) == {
+        "配送订单": "150",
+        "合单订单": "24",
+        "实际包裹": "200",
+        "合单节省包裹": "15",
+        "拆包的合单组": "55",
+    }
     helps = {m.label: m.proto.help for m in at.metric}
     assert helps["合单订单"].startswith("合单率 16.0%")
     assert "节省 7.0%" in helps["合单节省包裹"]
@@ -170,7 +178,13 @@ def test_stock_page_tiles_tables_and_store_filter(serving: Path):
     """Positions, out-of-stock and oversold counts, open oversells; the most oversold SKU first; the channel
     feed per channel; choosing a store narrows tiles and lists to it."""
     at = open_page("stock")
-    assert tiles(at) == {"门店商品数": "5", "无可售库存": "3", "超卖商品": "2", "未解决超卖单": "2", "缺货风险商品": "1"}
+    assert tiles(at) == {
+        "门店商品数": "5",
+        "无可售库存": "3",
+        "超卖商品": "2",
+        "未解决超卖单": "2",
+        "缺货风险商品": "1",
+    }
     assert {m.label: m.proto.help for m in at.metric}["超卖商品"] == "共超卖 4 件"
     by_store, short, feed, oversells, _at_risk = (d.value for d in at.dataframe)
     assert list(by_store["未解决超卖"]) == ["2", "0"]
@@ -184,7 +198,13 @@ def test_stock_page_tiles_tables_and_store_filter(serving: Path):
 
     at.selectbox(key="stock_store").set_value("SH002")
     rerun(at)
-    assert tiles(at) == {"门店商品数": "2", "无可售库存": "1", "超卖商品": "1", "未解决超卖单": "0", "缺货风险商品": "1"}
+    assert tiles(at) == {
+        "门店商品数": "2",
+        "无可售库存": "1",
+        "超卖商品": "1",
+        "未解决超卖单": "0",
+        "缺货风险商品": "1",
+    }
     assert list(at.dataframe[1].value["商品编码"]) == ["SKU004"]
 
 
@@ -267,8 +287,13 @@ def test_reconciliation_page_for_the_latest_day(serving: Path):
     is not listed); the T+1 payout of the day's statements."""
     at = open_page("reconciliation")
     assert at.subheader[0].value == "对账日 2026-11-25"
-    assert tiles(at) == {"已平账渠道": "2", "有差异渠道": "3", "未收到账单": "1", "差异金额（绝对值）": "¥75.46",
-                         "账单结算净额": "¥11,300.00"}
+    assert tiles(at) == {
+        "已平账渠道": "2",
+        "有差异渠道": "3",
+        "未收到账单": "1",
+        "差异金额（绝对值）": "¥75.46",
+        "账单结算净额": "¥11,300.00",
+    }
     assert {m.label: m.proto.help for m in at.metric}["差异金额（绝对值）"] == "净差异 -¥15.46；4 笔差异"
     channels, variances, settlement = (d.value for d in at.dataframe)
     assert list(channels["结算渠道"]) == ["美团", "饿了么", "微信支付", "支付宝", "门店POS", "社区团购"]
@@ -276,8 +301,16 @@ def test_reconciliation_page_for_the_latest_day(serving: Path):
     assert list(variances["差异金额"]) == ["-¥35.50", "¥25.00", "-¥9.96", "¥5.00"]
     assert list(variances["差异类型"]) == ["金额不符", "无对应订单", "收款方式合计不符", "手续费不符"]
     assert settlement.to_dict("records")[2] == {
-        "结算渠道": "门店POS", "到账日": "2026-11-26", "收款行": "8", "退款行": "0", "交易额": "¥1,505.00",
-        "退款额": "¥0.00", "手续费": "¥5.00", "净额": "¥1,500.00", "账单声明净额": "¥1,490.00", "合计一致": "否",
+        "结算渠道": "门店POS",
+        "到账日": "2026-11-26",
+        "收款行": "8",
+        "退款行": "0",
+        "交易额": "¥1,505.00",
+        "退款额": "¥0.00",
+        "手续费": "¥5.00",
+        "净额": "¥1,500.00",
+        "账单声明净额": "¥1,490.00",
+        "合计一致": "否",
     }
 
 

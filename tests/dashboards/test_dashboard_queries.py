@@ -9,12 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from dashboard_snapshots import DAY, Snapshot, publish, write_snapshot
 
 from dashboards import queries
 from dashboards.queries.live import DayTotals
 from dashboards.queries.reader import KNOWN_CHANNELS
-
-from dashboard_snapshots import DAY, Snapshot, publish, write_snapshot
 
 
 def test_day_totals(serving: Path):
@@ -78,7 +77,12 @@ def test_reference_batches_are_kept_apart_from_order_channels(serving: Path):
     assert [r["channel"] for r in data.ingest_by_channel] == list(KNOWN_CHANNELS)
     assert (data.totals.landed, data.totals.loaded, data.totals.quarantined) == (509, 500, 5)
     assert data.reference_ingest == {
-        "batches": 1, "landed": 300, "loaded": 299, "quarantined": 1, "duplicate": 0, "unbalanced_batches": 0
+        "batches": 1,
+        "landed": 300,
+        "loaded": 299,
+        "quarantined": 1,
+        "duplicate": 0,
+        "unbalanced_batches": 0,
     }
 
 
@@ -174,7 +178,9 @@ def test_dispatch_reads_one_day_one_solver(serving: Path):
     data = queries.read_page(serving, "dispatch", solver="greedy", store_id="SH001")
     assert data.business_date == date(2026, 11, 26)
     assert [(s["route_id"], s["seq"]) for s in data.stops] == [
-        ("greedy/SH001/1000/R1", 1), ("greedy/SH001/1000/R1", 2), ("greedy/SH001/1030/R2", 1)
+        ("greedy/SH001/1000/R1", 1),
+        ("greedy/SH001/1000/R1", 2),
+        ("greedy/SH001/1030/R2", 1),
     ]
     assert [u["parcel_id"] for u in data.unassigned] == ["P8"]
     assert data.waves == (datetime(2026, 11, 26, 10, 30), datetime(2026, 11, 26, 10, 0))

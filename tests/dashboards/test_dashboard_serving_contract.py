@@ -13,10 +13,15 @@ from dashboard_snapshots import DQ_TABLES, PAGE_TABLES, SERVING_DERIVED, TABLES,
 from dashboards import queries
 
 # Where each snapshot table lives in the warehouse (the serving step derives some tables itself; the
-# validation results come from issue 7's suites, not from this warehouse).
-SCHEMAS = {table: "marts" for table in TABLES if table not in (*SERVING_DERIVED, *DQ_TABLES)} | {
-    table: "dispatch" for table in ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
-} | {"stores": "raw", "riders": "raw"}
+# validation results come from the data-quality suites, not from this warehouse).
+SCHEMAS = (
+    {table: "marts" for table in TABLES if table not in (*SERVING_DERIVED, *DQ_TABLES)}
+    | {
+        table: "dispatch"
+        for table in ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
+    }
+    | {"stores": "raw", "riders": "raw"}
+)
 RAW_EXTRA = {"stores": ("city VARCHAR", "address VARCHAR"), "riders": ("capacity_kg DOUBLE", "shift_start VARCHAR")}
 
 
@@ -60,7 +65,7 @@ def build_warehouse(path: Path, without: tuple[str, ...] = ()) -> None:
                 con.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {column}")
         con.execute(FCT_ORDERS)
         # The rest of the raw schema, empty, as ingestion creates it (the serving step also reads raw tables,
-        # e.g. the quarantine for issue 7's status summary).
+        # e.g. the quarantine for the quarantine status summary).
         from ingestion.contract import raw_schema_ddl
 
         for statement in raw_schema_ddl():
@@ -128,7 +133,8 @@ def test_serving_derives_fulfilment_and_the_recent_recon_lines(publish_from_ware
     try:
         fulfilment = con.execute(
             "SELECT business_date::VARCHAR, channel, promised_orders, due_orders, on_time_orders,"
-            " late_delivered_orders, overdue_orders FROM fulfilment_daily ORDER BY ALL").fetchall()
+            " late_delivered_orders, overdue_orders FROM fulfilment_daily ORDER BY ALL"
+        ).fetchall()
         recent = {r[0] for r in con.execute("SELECT DISTINCT recon_status FROM reconciliation_lines_recent").fetchall()}
     finally:
         con.close()
@@ -146,11 +152,14 @@ def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
     """Only the lines of the latest 7 recon days are copied whole (the snapshot is republished every
     micro-batch): a line 15 days older stays in the warehouse."""
     from orchestration.defs.serving import publish as serving_module
+
     warehouse = tmp_path / "warehouse.duckdb"
     build_warehouse(warehouse)
     con = duckdb.connect(str(warehouse))
-    con.execute("INSERT INTO marts.fct_reconciliation_lines SELECT * REPLACE (DATE '2026-11-10' AS recon_date,"
-                " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'")
+    con.execute(
+        "INSERT INTO marts.fct_reconciliation_lines SELECT * REPLACE (DATE '2026-11-10' AS recon_date,"
+        " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'"
+    )
     con.close()
     serving = tmp_path / "serving.duckdb"
     serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dashboards.snapshot import load_live, snapshot_version
-
 from dashboard_snapshots import Snapshot, publish, write_snapshot
+
+from dashboards.snapshot import load_live, snapshot_version
 
 
 def test_missing_snapshot_has_no_version(tmp_path: Path):

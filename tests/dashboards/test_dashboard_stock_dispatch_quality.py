@@ -1,4 +1,4 @@
-"""What issue 8 adds to the inventory, dispatch and data quality pages, run with AppTest against the small
+"""The inventory, dispatch and data quality pages beyond their first version, run with AppTest against the small
 snapshot of dashboard_snapshots.py (numbers in its docstring)."""
 
 from __future__ import annotations
@@ -19,14 +19,39 @@ def test_skus_at_risk_by_cover_and_safety_stock(serving: Path):
     pace); SKUs with nothing left are not listed (they are out, shown above); the store filter applies."""
     at = open_page("stock")
     assert tiles(at)["缺货风险商品"] == "1"
-    assert at.dataframe[4].value.to_dict("records") == [{
-        "门店": "SH002", "商品编码": "SKU001", "商品": "红富士苹果 1kg", "品类": "水果", "可用": "18", "安全库存": "2",
-        "盘点后售出": "92", "每小时售出": "18.4", "可售小时": "1.0", "风险": "不足 4 小时可卖",
-    }]
+    assert at.dataframe[4].value.to_dict("records") == [
+        {
+            "门店": "SH002",
+            "商品编码": "SKU001",
+            "商品": "红富士苹果 1kg",
+            "品类": "水果",
+            "可用": "18",
+            "安全库存": "2",
+            "盘点后售出": "92",
+            "每小时售出": "18.4",
+            "可售小时": "1.0",
+            "风险": "不足 4 小时可卖",
+        }
+    ]
     snap = Snapshot()
     # SH001/SKU001: 2 left, nothing sold since the count, safety stock 2 (from the channel feed).
-    snap.stock_positions[0] = ("SH001", "SKU001", "红富士苹果 1kg", "水果", "2026-11-25 22:00:00", 2, 0, 0, 0, 0, 2, 0, 0,
-                               "2026-11-26 02:30:00", "2026-11-26 02:59:30")
+    snap.stock_positions[0] = (
+        "SH001",
+        "SKU001",
+        "红富士苹果 1kg",
+        "水果",
+        "2026-11-25 22:00:00",
+        2,
+        0,
+        0,
+        0,
+        0,
+        2,
+        0,
+        0,
+        "2026-11-26 02:30:00",
+        "2026-11-26 02:59:30",
+    )
     publish(serving, snap)
     rerun(at)
     assert tiles(at)["缺货风险商品"] == "2"
@@ -48,19 +73,46 @@ def test_dispatch_plans_per_store_and_wave_against_greedy(serving: Path):
     at = open_page("dispatch")
     plans = at.dataframe[3].value
     assert plans.to_dict("records") == [
-        {"门店": "SH001", "波次": "10:30", "趟次": "1", "包裹": "1", "里程(公里)": "3.0", "贪心里程(公里)": "3.5",
-         "里程节省": "14.3%", "准时率": "100.0%", "贪心准时率": "100.0%"},
-        {"门店": "SH002", "波次": "10:30", "趟次": "1", "包裹": "2", "里程(公里)": "4.0", "贪心里程(公里)": "5.5",
-         "里程节省": "27.3%", "准时率": "50.0%", "贪心准时率": "0.0%"},
-        {"门店": "SH001", "波次": "10:00", "趟次": "1", "包裹": "2", "里程(公里)": "5.0", "贪心里程(公里)": "6.0",
-         "里程节省": "16.7%", "准时率": "100.0%", "贪心准时率": "100.0%"},
+        {
+            "门店": "SH001",
+            "波次": "10:30",
+            "趟次": "1",
+            "包裹": "1",
+            "里程(公里)": "3.0",
+            "贪心里程(公里)": "3.5",
+            "里程节省": "14.3%",
+            "准时率": "100.0%",
+            "贪心准时率": "100.0%",
+        },
+        {
+            "门店": "SH002",
+            "波次": "10:30",
+            "趟次": "1",
+            "包裹": "2",
+            "里程(公里)": "4.0",
+            "贪心里程(公里)": "5.5",
+            "里程节省": "27.3%",
+            "准时率": "50.0%",
+            "贪心准时率": "0.0%",
+        },
+        {
+            "门店": "SH001",
+            "波次": "10:00",
+            "趟次": "1",
+            "包裹": "2",
+            "里程(公里)": "5.0",
+            "贪心里程(公里)": "6.0",
+            "里程节省": "16.7%",
+            "准时率": "100.0%",
+            "贪心准时率": "100.0%",
+        },
     ]
     at.selectbox(key="dispatch_wave").select(next(w for w in at.selectbox(key="dispatch_wave").options if w == "10:00"))
     rerun(at)
     assert list(at.dataframe[3].value["门店"]) == ["SH001"]
 
 
-# --- data quality: validation results (issue 7's tables) ---------------------------------------------------------
+# --- data quality: validation results (the dq_* tables) ------------------------------------------------------
 
 
 def test_quality_page_shows_the_latest_validation_results(serving: Path):
@@ -77,8 +129,15 @@ def test_quality_page_shows_the_latest_validation_results(serving: Path):
     assert results["历史未通过"].iloc[1] == "2 / 3 次"
     assert list(validations["批次"]) == ["b-pos", "b-mt", "b-app"]
     assert validations["校验时间"].iloc[0] == "2026-11-26 10:59:40"
-    assert status.to_dict("records")[0] == {"原因代码": "bad_amount", "渠道": "门店POS", "隔离": "12", "未处理": "10",
-                                            "已重放解决": "1", "重放失败": "1", "最近出现": "2026-11-26 10:00:00"}
+    assert status.to_dict("records")[0] == {
+        "原因代码": "bad_amount",
+        "渠道": "门店POS",
+        "隔离": "12",
+        "未处理": "10",
+        "已重放解决": "1",
+        "重放失败": "1",
+        "最近出现": "2026-11-26 10:00:00",
+    }
 
 
 def test_quality_page_when_every_expectation_passes(serving: Path):
@@ -92,17 +151,18 @@ def test_quality_page_when_every_expectation_passes(serving: Path):
 
 
 def test_quality_page_before_any_validation(serving: Path):
-    """A snapshot without issue 7's tables says there are no validation results yet (an info box) and shows
+    """A snapshot without the validation tables says there are no validation results yet (an info box) and shows
     the row accounting as before."""
     publish(serving, Snapshot(omit=DQ_TABLES))
     at = open_page("quality")
     assert [i.value for i in at.info] == [
-        "还没有校验结果：数据快照中没有 dq_results_summary（数据质量校验套件运行后由 serving 发布步骤生成）。"]
+        "还没有校验结果：数据快照中没有 dq_results_summary（数据质量校验套件运行后由 serving 发布步骤生成）。"
+    ]
     assert len(at.dataframe) == 3 and tiles(at)["累计落地记录"] == "1,809" and not at.error
 
 
 def test_quality_page_with_a_validation_table_missing_a_column(serving: Path):
-    """A validation table without a column the page reads (issue 7 renamed one, say) is named in a warning;
+    """A validation table without a column the page reads (the suites renamed one, say) is named in a warning;
     the other validation tables are still shown and nothing fails."""
     tmp = serving.with_name("altered.duckdb")
     write_snapshot(tmp, Snapshot())

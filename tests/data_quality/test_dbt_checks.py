@@ -28,39 +28,61 @@ def test_every_dbt_test_is_an_asset_check(defs):
     graph = defs.resolve_asset_graph()
     checks = {key.name for key in graph.asset_check_keys}
     manifest = json.loads(dbt_project(Settings.from_env()).manifest_path.read_text())
-    read_sources = {parent for node in manifest["nodes"].values() if node["resource_type"] == "model"
-                    for parent in node["depends_on"]["nodes"] if parent.startswith("source.")}
+    read_sources = {
+        parent
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for parent in node["depends_on"]["nodes"]
+        if parent.startswith("source.")
+    }
     tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
     missing = []
     for test in tests:
         parents = test["depends_on"]["nodes"]
         unattachable = all(p.startswith("source.") for p in parents) and (
-            len(parents) > 1 or not set(parents) <= read_sources)
+            len(parents) > 1 or not set(parents) <= read_sources
+        )
         if test["name"] not in checks and not unattachable:
             missing.append((test["name"], test.get("original_file_path")))
-    assert not missing, ("dbt tests that do not show in Dagster; a singular test with several parents needs "
-                         "{{ config(meta={'dagster': {'ref': {'name': '<model>'}}}) }}: %s" % missing)
-    assert {"source_unique_raw_orders_order_key", "assert_stock_conservation", "assert_parcels_within_limits",
-            "assert_ingest_accounting_balanced"} <= checks
+    assert not missing, (
+        "dbt tests that do not show in Dagster; a singular test with several parents needs "
+        "{{ config(meta={'dagster': {'ref': {'name': '<model>'}}}) }}: %s" % missing
+    )
+    assert {
+        "source_unique_raw_orders_order_key",
+        "assert_stock_conservation",
+        "assert_parcels_within_limits",
+        "assert_ingest_accounting_balanced",
+    } <= checks
 
 
 def test_quality_checks_are_blocking_and_in_their_jobs(defs):
     """The GX checks are blocking (an ERROR stops what is downstream; a WARN never does); the micro-batch job
     runs the batch and mart checks, the reconciliation job the day checks and not the other way round."""
-    from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import PIPELINE_JOB
+    from orchestration.defs.reconciliation.assets import RECON_JOB
 
     graph = defs.resolve_asset_graph()
     quality = {key.name: graph.get(key) for key in graph.asset_check_keys if key.name.endswith("_quality")}
-    assert set(quality) == {"orders_batch_quality", "settlement_lines_batch_quality", "parcels_quality",
-                            "stock_positions_quality", "orders_day_quality", "settlement_lines_day_quality",
-                            "reconciliation_quality"}
+    assert set(quality) == {
+        "orders_batch_quality",
+        "settlement_lines_batch_quality",
+        "parcels_quality",
+        "stock_positions_quality",
+        "orders_day_quality",
+        "settlement_lines_day_quality",
+        "reconciliation_quality",
+    }
     assert all(node.blocking for node in quality.values())
 
     def job_checks(name: str) -> set[str]:
         keys = defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys
         return {key.name for key in keys if key.name.endswith("_quality")}
 
-    assert job_checks(PIPELINE_JOB) == {"orders_batch_quality", "settlement_lines_batch_quality", "parcels_quality",
-                                        "stock_positions_quality"}
+    assert job_checks(PIPELINE_JOB) == {
+        "orders_batch_quality",
+        "settlement_lines_batch_quality",
+        "parcels_quality",
+        "stock_positions_quality",
+    }
     assert {"orders_day_quality", "settlement_lines_day_quality", "reconciliation_quality"} <= job_checks(RECON_JOB)

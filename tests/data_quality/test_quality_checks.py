@@ -40,10 +40,17 @@ def loaded(tmp_path) -> Path:
 
 
 def run(db: Path):
-    paths = OrderhubPaths(landing=str(db.parent / "landing"), warehouse=str(db), serving=str(db.with_name("s.duckdb")),
-                          rules=str(PROJECT_ROOT / "config" / "rules.yml"))
-    result = dg.materialize([settlement_lines_stub, finance_numbers, settlement_lines_batch_quality],
-                            resources={"paths": paths, "warehouse": Warehouse(path=str(db))}, raise_on_error=False)
+    paths = OrderhubPaths(
+        landing=str(db.parent / "landing"),
+        warehouse=str(db),
+        serving=str(db.with_name("s.duckdb")),
+        rules=str(PROJECT_ROOT / "config" / "rules.yml"),
+    )
+    result = dg.materialize(
+        [settlement_lines_stub, finance_numbers, settlement_lines_batch_quality],
+        resources={"paths": paths, "warehouse": Warehouse(path=str(db))},
+        raise_on_error=False,
+    )
     [check] = result.get_asset_check_evaluations()
     downstream = [e.asset_key for e in result.get_asset_materialization_events()]
     return check, dg.AssetKey("finance_numbers") in downstream
@@ -63,9 +70,11 @@ def test_clean_batch_passes_and_is_stored_once(loaded):
     order), its results are stored, and the next run finds nothing new to validate."""
     check, downstream_ran = run(loaded)
     assert downstream_ran
-    assert check.passed or (check.severity == dg.AssetCheckSeverity.WARN
-                            and check.metadata["critical_failures"].value == 0
-                            and "a payment usually pays us" in check.description), check.description
+    assert check.passed or (
+        check.severity == dg.AssetCheckSeverity.WARN
+        and check.metadata["critical_failures"].value == 0
+        and "a payment usually pays us" in check.description
+    ), check.description
     assert check.metadata["rows"].value > 0
     again, _ = run(loaded)
     assert again.passed and again.metadata["rows"].value == 0
@@ -75,16 +84,22 @@ def test_critical_failure_blocks_and_warning_does_not(loaded):
     """A refund paying out (positive net) is critical: ERROR, and the finance asset does not run. A line
     settled on another day than its statement is a warning: WARN, and it runs."""
     run(loaded)
-    tamper(loaded, "UPDATE raw.settlement_lines SET net_amount = -net_amount "
-                   "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE line_type = 'refund' AND net_amount < 0)")
+    tamper(
+        loaded,
+        "UPDATE raw.settlement_lines SET net_amount = -net_amount "
+        "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE line_type = 'refund' AND net_amount < 0)",
+    )
     check, downstream_ran = run(loaded)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert not downstream_ran
     assert "a refund takes money back" in check.description
 
-    tamper(loaded, "UPDATE raw.settlement_lines SET net_amount = -net_amount WHERE net_amount > 0 AND line_type = 'refund';"
-                   "UPDATE raw.settlement_lines SET settled_at = settled_at + INTERVAL 3 DAY "
-                   "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE settled_at IS NOT NULL)")
+    tamper(
+        loaded,
+        "UPDATE raw.settlement_lines SET net_amount = -net_amount WHERE net_amount > 0 AND line_type = 'refund';"
+        "UPDATE raw.settlement_lines SET settled_at = settled_at + INTERVAL 3 DAY "
+        "WHERE rowid = (SELECT min(rowid) FROM raw.settlement_lines WHERE settled_at IS NOT NULL)",
+    )
     check, downstream_ran = run(loaded)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert downstream_ran

@@ -25,20 +25,53 @@ DAY = "2026-11-26"
 
 def app_order(order_no: str, *, phone: str = "13812345678", sku: str = "SKU0001") -> dict:
     return {
-        "order_no": order_no, "member_id": "M1", "store_code": "SH001", "status": "paid", "fulfilment": "delivery",
-        "created_at": f"{DAY}T11:32:05+08:00", "paid_at": f"{DAY}T11:32:30+08:00",
-        "receiver": {"name": "张伟", "phone": phone, "address": "上海市浦东新区张江镇碧波路690号3号楼501室",
-                     "lat": 31.2035, "lng": 121.5903},
+        "order_no": order_no,
+        "member_id": "M1",
+        "store_code": "SH001",
+        "status": "paid",
+        "fulfilment": "delivery",
+        "created_at": f"{DAY}T11:32:05+08:00",
+        "paid_at": f"{DAY}T11:32:30+08:00",
+        "receiver": {
+            "name": "张伟",
+            "phone": phone,
+            "address": "上海市浦东新区张江镇碧波路690号3号楼501室",
+            "lat": 31.2035,
+            "lng": 121.5903,
+        },
         "items": [{"sku": sku, "name": "苹果", "qty": 2, "unit_price": 7.5, "original_price": 7.5, "discount": 0}],
-        "amounts": {"goods": 15.0, "merchant_discount": 0, "platform_discount": 0, "delivery_fee": 3.0,
-                    "packaging_fee": 0.5, "paid": 18.5},
+        "amounts": {
+            "goods": 15.0,
+            "merchant_discount": 0,
+            "platform_discount": 0,
+            "delivery_fee": 3.0,
+            "packaging_fee": 0.5,
+            "paid": 18.5,
+        },
         "payment_method": "wechat",
     }
 
 
 def pos_rows(ticket: str, quantity: str) -> list[list[str]]:
-    return [[ticket, "SH001", "01", "C01", f"{DAY} 09:00:00", "", "SKU0001", "苹果", quantity, "7.50", "7.50", "0.00",
-             f"{7.5 * max(float(quantity), 0):.2f}", "微信", "成交"]]
+    return [
+        [
+            ticket,
+            "SH001",
+            "01",
+            "C01",
+            f"{DAY} 09:00:00",
+            "",
+            "SKU0001",
+            "苹果",
+            quantity,
+            "7.50",
+            "7.50",
+            "0.00",
+            f"{7.5 * max(float(quantity), 0):.2f}",
+            "微信",
+            "成交",
+        ]
+    ]
 
 
 def csv_text(rows: list[list[str]], header: bool = True) -> str:
@@ -58,12 +91,17 @@ def day(tmp_path):
     simulate_day(dt.date.fromisoformat(DAY), orders=150, seed=5, out=landing)
     folder = landing / "orders" / "app" / DAY
     (folder / "app-zz-crafted.jsonl").write_text(
-        json.dumps(app_order("BADPHONE", phone="tel:none"), ensure_ascii=False) + "\n"
-        + json.dumps(app_order("NEWSKU", sku="SKU9999"), ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / "app-zz-gbk.jsonl").write_bytes(
-        (json.dumps(app_order("GBK1"), ensure_ascii=False) + "\n").encode("gbk"))
+        json.dumps(app_order("BADPHONE", phone="tel:none"), ensure_ascii=False)
+        + "\n"
+        + json.dumps(app_order("NEWSKU", sku="SKU9999"), ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    (folder / "app-zz-gbk.jsonl").write_bytes((json.dumps(app_order("GBK1"), ensure_ascii=False) + "\n").encode("gbk"))
     (landing / "orders" / "pos" / DAY).mkdir(parents=True, exist_ok=True)
-    (landing / "orders" / "pos" / DAY / "pos-zz-crafted.csv").write_text(csv_text(pos_rows("T-ZERO", "0")), encoding="utf-8")
+    (landing / "orders" / "pos" / DAY / "pos-zz-crafted.csv").write_text(
+        csv_text(pos_rows("T-ZERO", "0")), encoding="utf-8"
+    )
     con = warehouse.connect(tmp_path / "wh.duckdb")
     run_batch(con, landing)
     yield con, landing
@@ -82,8 +120,11 @@ def replay(con, landing, source_file, line, fixed: bytes | None = None):
 
 
 def status(con, source_file, line) -> str:
-    return next(r.status for r in list_records(con, status="all", limit=None)
-                if (r.source_file, r.source_line) == (source_file, line))
+    return next(
+        r.status
+        for r in list_records(con, status="all", limit=None)
+        if (r.source_file, r.source_line) == (source_file, line)
+    )
 
 
 def test_fixed_text_loads_once_and_resolves_the_original(day):
@@ -114,15 +155,35 @@ def test_replay_after_a_mapping_is_added(day):
     assert first.state == "quarantined" and "unknown_sku" in first.detail
     assert status(con, source, record.source_line) == "open"
     products = landing / "reference" / "products" / DAY / "products-zz-new.jsonl"
-    products.write_text(json.dumps({"sku_id": "SKU9999", "name": "新品", "category": "水果", "unit_price": 7.5,
-                                    "weight_g": 500, "volume_ml": 800, "temp_zone": "ambient"}, ensure_ascii=False) + "\n")
+    products.write_text(
+        json.dumps(
+            {
+                "sku_id": "SKU9999",
+                "name": "新品",
+                "category": "水果",
+                "unit_price": 7.5,
+                "weight_g": 500,
+                "volume_ml": 800,
+                "temp_zone": "ambient",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     _, second = replay(con, landing, source, record.source_line)
     assert second.state == "loaded", second.detail
     assert order_count(con, "app:NEWSKU") == 1
     assert status(con, source, record.source_line) == "resolved"
-    assert [r.status for r in list_records(con, channel="app", code="unknown_sku", status="all", limit=None)
-            if r.source_file.split("/")[-1].startswith("replay-")] == ["replay_failed"]
-    assert not [r for r in list_records(con, status="open", limit=None) if r.source_file == source and r.error_code == "unknown_sku"]
+    assert [
+        r.status
+        for r in list_records(con, channel="app", code="unknown_sku", status="all", limit=None)
+        if r.source_file.split("/")[-1].startswith("replay-")
+    ] == ["replay_failed"]
+    assert not [
+        r
+        for r in list_records(con, status="open", limit=None)
+        if r.source_file == source and r.error_code == "unknown_sku"
+    ]
 
 
 def test_csv_record_and_whole_file_replays(day):
@@ -132,7 +193,9 @@ def test_csv_record_and_whole_file_replays(day):
     ticket_file = f"orders/pos/{DAY}/pos-zz-crafted.csv"
     [ticket] = [r for r in list_records(con, channel="pos") if r.source_file == ticket_file]
     assert ticket.error_code == "bad_quantity"
-    _, outcome = replay(con, landing, ticket_file, ticket.source_line, csv_text(pos_rows("T-ZERO", "1"), header=False).encode())
+    _, outcome = replay(
+        con, landing, ticket_file, ticket.source_line, csv_text(pos_rows("T-ZERO", "1"), header=False).encode()
+    )
     assert outcome.state == "loaded", outcome.detail
     assert order_count(con, "pos:T-ZERO") == 1
 
@@ -186,13 +249,40 @@ def test_cli_list_show_replay_and_report(day, tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["quarantine", "list", "--warehouse", db, "--channel", "app", "--code", "bad_phone"])
     assert listed.exit_code == 0 and "app-zz-crafted.jsonl" in listed.output
-    shown = runner.invoke(app, ["quarantine", "show", "--warehouse", db, "--source-file",
-                                f"orders/app/{DAY}/app-zz-crafted.jsonl", "--line", "1"])
+    shown = runner.invoke(
+        app,
+        [
+            "quarantine",
+            "show",
+            "--warehouse",
+            db,
+            "--source-file",
+            f"orders/app/{DAY}/app-zz-crafted.jsonl",
+            "--line",
+            "1",
+        ],
+    )
     assert shown.exit_code == 0 and "tel:none" in shown.stdout
     fixed = tmp_path / "fixed.jsonl"
     fixed.write_text(json.dumps(app_order("BADPHONE"), ensure_ascii=False), encoding="utf-8")
-    replayed = runner.invoke(app, ["quarantine", "replay", "--warehouse", db, "--landing", str(landing), "--source-file",
-                                   f"orders/app/{DAY}/app-zz-crafted.jsonl", "--line", "1", "--raw-file", str(fixed), "--no-run"])
+    replayed = runner.invoke(
+        app,
+        [
+            "quarantine",
+            "replay",
+            "--warehouse",
+            db,
+            "--landing",
+            str(landing),
+            "--source-file",
+            f"orders/app/{DAY}/app-zz-crafted.jsonl",
+            "--line",
+            "1",
+            "--raw-file",
+            str(fixed),
+            "--no-run",
+        ],
+    )
     assert replayed.exit_code == 0, replayed.output
     assert list((landing / "orders" / "app" / DAY).glob("replay-app-zz-crafted-L1-*.jsonl"))
     report = runner.invoke(app, ["dq", "report", "--warehouse", db, "--date", DAY, "--truth", str(landing)])

@@ -56,7 +56,9 @@ def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
     honest_warnings = {"a payment usually pays us (net ≥ 0)"}
     frames = {
         "orders": read_frame(loaded, ORDERS_SQL),
-        "order_lines": read_frame(loaded, "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key)"),
+        "order_lines": read_frame(
+            loaded, "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key)"
+        ),
         "settlement_lines": read_frame(loaded, "SELECT * FROM raw.settlement_lines"),
     }
     assert frames["settlement_lines"].height > 0
@@ -68,23 +70,33 @@ def test_every_suite_passes_on_a_clean_simulated_day(validator, loaded):
             assert all(severity == "warning" for severity in failed(validation).values()), validation.describe()
 
 
-@pytest.mark.parametrize(("mutation", "rule", "severity"), [
-    # Per-order money rules are findings on the order (warning); that every order breaks them is a broken
-    # channel, which is critical (test_one_bad_order_is_a_finding_a_broken_channel_is_critical).
-    (lambda f: f.with_columns(paid_amount=pl.col("paid_amount") + 1), "paid = goods − merchant", "warning"),
-    (lambda f: f.with_columns(goods_amount=pl.col("goods_amount") * 2), "goods = Σ lines", "warning"),
-    (lambda f: f.with_columns(delivery_fee=-pl.col("delivery_fee") - 1), "delivery_fee is not negative", "warning"),
-    (lambda f: f.with_columns(status=pl.lit("shipped")), "status is one of", "critical"),
-    (lambda f: f.with_columns(channel=pl.lit("taobao")), "channel is one of", "critical"),
-    (lambda f: f.with_columns(store_id=pl.lit(None, pl.String)), "store_id is present", "critical"),
-    (lambda f: f.with_columns(order_key=pl.lit("meituan:1")), "an order is loaded once per batch", "critical"),
-    (lambda f: f.with_columns(lat=pl.lit(48.85), lng=pl.lit(2.35)), "longitude is inside China", "warning"),
-    (lambda f: f.with_columns(lat=pl.lit(None, pl.Float64)), "latitude and longitude come together", "warning"),
-    (lambda f: f.with_columns(phone=pl.lit("phone-unknown")), "phone is a mobile", "warning"),
-    (lambda f: f.with_columns(created_at=pl.col("created_at") + dt.timedelta(days=2)),
-     "created_at falls on the landing folder's business day", "warning"),
-    (lambda f: f.with_columns(paid_at=pl.col("created_at") - dt.timedelta(hours=1)), "paid_at is not before created_at", "warning"),
-])
+@pytest.mark.parametrize(
+    ("mutation", "rule", "severity"),
+    [
+        # Per-order money rules are findings on the order (warning); that every order breaks them is a broken
+        # channel, which is critical (test_one_bad_order_is_a_finding_a_broken_channel_is_critical).
+        (lambda f: f.with_columns(paid_amount=pl.col("paid_amount") + 1), "paid = goods − merchant", "warning"),
+        (lambda f: f.with_columns(goods_amount=pl.col("goods_amount") * 2), "goods = Σ lines", "warning"),
+        (lambda f: f.with_columns(delivery_fee=-pl.col("delivery_fee") - 1), "delivery_fee is not negative", "warning"),
+        (lambda f: f.with_columns(status=pl.lit("shipped")), "status is one of", "critical"),
+        (lambda f: f.with_columns(channel=pl.lit("taobao")), "channel is one of", "critical"),
+        (lambda f: f.with_columns(store_id=pl.lit(None, pl.String)), "store_id is present", "critical"),
+        (lambda f: f.with_columns(order_key=pl.lit("meituan:1")), "an order is loaded once per batch", "critical"),
+        (lambda f: f.with_columns(lat=pl.lit(48.85), lng=pl.lit(2.35)), "longitude is inside China", "warning"),
+        (lambda f: f.with_columns(lat=pl.lit(None, pl.Float64)), "latitude and longitude come together", "warning"),
+        (lambda f: f.with_columns(phone=pl.lit("phone-unknown")), "phone is a mobile", "warning"),
+        (
+            lambda f: f.with_columns(created_at=pl.col("created_at") + dt.timedelta(days=2)),
+            "created_at falls on the landing folder's business day",
+            "warning",
+        ),
+        (
+            lambda f: f.with_columns(paid_at=pl.col("created_at") - dt.timedelta(hours=1)),
+            "paid_at is not before created_at",
+            "warning",
+        ),
+    ],
+)
 def test_a_broken_rule_fails_its_expectation_with_its_severity(validator, orders, mutation, rule, severity):
     """One defect in a clean batch fails the expectation that names it (critical for keys and codes, warning for
     what one order can get wrong)."""
@@ -102,8 +114,12 @@ def test_one_bad_order_is_a_finding_a_broken_channel_is_critical(validator, orde
     keys = orders["order_key"].sort().to_list()
     one, two = keys[0], keys[1]
     bad = orders.with_columns(
-        paid_amount=pl.when(pl.col("order_key") == one).then(pl.col("paid_amount") + 2).otherwise(pl.col("paid_amount")),
-        goods_amount=pl.when(pl.col("order_key") == two).then(pl.col("goods_amount") + 5).otherwise(pl.col("goods_amount")),
+        paid_amount=pl.when(pl.col("order_key") == one)
+        .then(pl.col("paid_amount") + 2)
+        .otherwise(pl.col("paid_amount")),
+        goods_amount=pl.when(pl.col("order_key") == two)
+        .then(pl.col("goods_amount") + 5)
+        .otherwise(pl.col("goods_amount")),
     )
     validation = validator.validate("orders", bad, scope="batch", batch="b", channel="meituan")
     assert not validation.critical_failed, validation.describe()
@@ -115,8 +131,13 @@ def test_one_bad_order_is_a_finding_a_broken_channel_is_critical(validator, orde
     assert (two, "amount_identity") in found
     assert one in validation.describe_findings() and "gap 2.00" in validation.describe_findings()
 
-    everyone = validator.validate("orders", orders.with_columns(paid_amount=pl.col("paid_amount") + 1),
-                                  scope="batch", batch="b", channel="meituan")
+    everyone = validator.validate(
+        "orders",
+        orders.with_columns(paid_amount=pl.col("paid_amount") + 1),
+        scope="batch",
+        batch="b",
+        channel="meituan",
+    )
     [critical] = everyone.critical_failed
     assert critical.rule.startswith("a channel's batch is not broken") and critical.unexpected_count == orders.height
     assert keys[0] in everyone.describe()
@@ -138,7 +159,9 @@ def test_settlement_rules(validator, loaded):
     assert validator.validate("settlement_lines", lines, scope="batch", batch="b").success
     payment, refund = pl.col("line_type") == "payment", pl.col("line_type") == "refund"
     cases = {
-        "a refund takes money back": lines.with_columns(net_amount=pl.when(refund).then(pl.col("net_amount").abs()).otherwise(pl.col("net_amount"))),
+        "a refund takes money back": lines.with_columns(
+            net_amount=pl.when(refund).then(pl.col("net_amount").abs()).otherwise(pl.col("net_amount"))
+        ),
         "net = gross − fee − refund": lines.with_columns(fee_amount=pl.col("fee_amount") + 0.5),
         "line_type is one of": lines.with_columns(line_type=pl.lit("bonus")),
     }
@@ -159,27 +182,46 @@ def test_mart_suites_catch_broken_conservation_and_status():
     from data_quality.runner import validator as build
 
     validator = build()
-    positions = pl.DataFrame({
-        "store_id": ["S1", "S1"], "sku_id": ["A", "B"], "on_hand": [10, 5], "reserved_units": [4, 2],
-        "released_units": [1, 0], "open_units": [1, 1], "fulfilled_units": [2, 1], "oversold_units": [0, 0],
-        "available_units": [7, 3],
-    })
+    positions = pl.DataFrame(
+        {
+            "store_id": ["S1", "S1"],
+            "sku_id": ["A", "B"],
+            "on_hand": [10, 5],
+            "reserved_units": [4, 2],
+            "released_units": [1, 0],
+            "open_units": [1, 1],
+            "fulfilled_units": [2, 1],
+            "oversold_units": [0, 0],
+            "available_units": [7, 3],
+        }
+    )
     assert validator.validate("stock_positions", positions, scope="table", batch="b").success
-    tampered = validator.validate("stock_positions", positions.with_columns(available_units=pl.lit(9)), scope="table", batch="b")
+    tampered = validator.validate(
+        "stock_positions", positions.with_columns(available_units=pl.lit(9)), scope="table", batch="b"
+    )
     assert "available = on hand + moved in − moved out − reserved + released" in failed(tampered)
     # Goods received since the count are stock: with them the identity holds, without them it does not.
-    received = positions.with_columns(moved_in_units=pl.Series([3, 0]), moved_out_units=pl.Series([0, 1]),
-                                      available_units=pl.Series([10, 2]))
+    received = positions.with_columns(
+        moved_in_units=pl.Series([3, 0]), moved_out_units=pl.Series([0, 1]), available_units=pl.Series([10, 2])
+    )
     assert validator.validate("stock_positions", received, scope="table", batch="b").success
-    assert not validator.validate("stock_positions", received.drop("moved_in_units", "moved_out_units"),
-                                  scope="table", batch="b").success
+    assert not validator.validate(
+        "stock_positions", received.drop("moved_in_units", "moved_out_units"), scope="table", batch="b"
+    ).success
 
-    recon = pl.DataFrame({
-        "recon_line_id": ["a", "b", "c"], "recon_date": [dt.date(2026, 11, 26)] * 3,
-        "settlement_channel": ["wechatpay"] * 3, "item_type": ["statement_line"] * 3,
-        "category": ["matched", "timing_difference", "amount_mismatch"], "recon_status": ["matched", "cleared", "variance"],
-        "variance_amount": [0.0, 12.5, -3.0], "source_file": ["f"] * 3, "explanation": ["ok"] * 3,
-    })
+    recon = pl.DataFrame(
+        {
+            "recon_line_id": ["a", "b", "c"],
+            "recon_date": [dt.date(2026, 11, 26)] * 3,
+            "settlement_channel": ["wechatpay"] * 3,
+            "item_type": ["statement_line"] * 3,
+            "category": ["matched", "timing_difference", "amount_mismatch"],
+            "recon_status": ["matched", "cleared", "variance"],
+            "variance_amount": [0.0, 12.5, -3.0],
+            "source_file": ["f"] * 3,
+            "explanation": ["ok"] * 3,
+        }
+    )
     assert validator.validate("reconciliation_lines", recon, scope="day", batch="2026-11-26").success
     wrong = recon.with_columns(recon_status=pl.lit("matched"), variance_amount=pl.lit(1.0))
     broken = failed(validator.validate("reconciliation_lines", wrong, scope="day", batch="2026-11-26"))
@@ -192,8 +234,11 @@ def test_results_are_stored_and_batches_leave_the_pending_list(validator, loaded
     validated batch is no longer pending; a failure is stored as a failure with what was observed."""
     con = warehouse.connect(tmp_path / "wh.duckdb")
     batch = "20261126T000000-abcdef01"
-    con.execute("INSERT INTO raw.ingest_batches (batch_id, channel, files, landed, loaded, quarantined, duplicate) "
-                "VALUES (?, 'app', 1, 1, 1, 0, 0)", [batch])
+    con.execute(
+        "INSERT INTO raw.ingest_batches (batch_id, channel, files, landed, loaded, quarantined, duplicate) "
+        "VALUES (?, 'app', 1, 1, 1, 0, 0)",
+        [batch],
+    )
     assert results.pending_batches(con, "orders") == [batch]
     frame = read_frame(loaded, ORDERS_SQL + " WHERE o.channel = 'app'").with_columns(paid_amount=pl.lit(-1.0))
     validation = validator.validate("orders", frame, scope="batch", batch=batch, channel="app")
@@ -202,10 +247,15 @@ def test_results_are_stored_and_batches_leave_the_pending_list(validator, loaded
     assert results.pending_batches(con, "orders") == []
     row = con.execute(
         "SELECT success, severity, observed_value, unexpected_count FROM dq.dq_results "
-        "WHERE rule = 'paid_amount is not negative' AND batch = ?", [batch]).fetchone()
+        "WHERE rule = 'paid_amount is not negative' AND batch = ?",
+        [batch],
+    ).fetchone()
     assert row[0] is False and row[1] == "warning" and row[3] == frame.height and "unexpected" in row[2]
-    findings = con.execute("SELECT count(DISTINCT order_key), min(detail) FROM dq.dq_order_findings "
-                           "WHERE rule_id = 'paid_amount_not_negative' AND batch = ?", [batch]).fetchone()
+    findings = con.execute(
+        "SELECT count(DISTINCT order_key), min(detail) FROM dq.dq_order_findings "
+        "WHERE rule_id = 'paid_amount_not_negative' AND batch = ?",
+        [batch],
+    ).fetchone()
     assert findings == (frame.height, "paid_amount -1.00")
     database = con.execute("SELECT current_database()").fetchone()[0]
     summary = con.execute(results.serving_queries(database)["dq_results_summary"]).fetchall()

@@ -11,7 +11,6 @@ from typing import Any
 
 import duckdb
 import pytest
-
 from dbt_harness import BuiltWarehouse, create_raw_warehouse, run_dbt
 
 

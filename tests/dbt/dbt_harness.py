@@ -87,11 +87,16 @@ def run_dbt(args: Sequence[str], warehouse: Path, workdir: Path, as_of: str | No
     cmd = [
         dbt_executable(),
         *args,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target_path),
-        "--log-path", str(workdir / "logs"),
-        "--vars", rules_vars(as_of),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        rules_vars(as_of),
     ]
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600
@@ -127,72 +132,180 @@ def money(text: str) -> Decimal:
 # (pos:T1), so with late_risk_minutes 15 an open delivery order promised before 03:15 UTC is at risk.
 # ---------------------------------------------------------------------------------------------------
 
-GOOD_ADDRESS = {"province": "上海市", "city": "上海市", "district": "浦东新区", "admin_code": "310115",
-                "lat": 31.2035, "lng": 121.5903, "address_raw": "上海市浦东新区张江镇碧波路690号"}
+GOOD_ADDRESS = {
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "admin_code": "310115",
+    "lat": 31.2035,
+    "lng": 121.5903,
+    "address_raw": "上海市浦东新区张江镇碧波路690号",
+}
 NO_DISTRICT = {"address_raw": "碧波路附近小区门口", "admin_code": None, "lat": 31.2, "lng": 121.59}
 NO_COORDS = {**GOOD_ADDRESS, "lat": None, "lng": None}
 
 
-def order(key: str, created: str, *, fulfilment: str = "delivery", status: str = "paid",
-          goods: str = "10.00", paid: str = "10.00", payment: str = "wechat", paid_at: str | None = None,
-          promised_to: str | None = None, address: Mapping[str, Any] = GOOD_ADDRESS, batch: str = "b1",
-          raw_hash: str | None = None, store: str = "SH001") -> dict[str, Any]:
+def order(
+    key: str,
+    created: str,
+    *,
+    fulfilment: str = "delivery",
+    status: str = "paid",
+    goods: str = "10.00",
+    paid: str = "10.00",
+    payment: str = "wechat",
+    paid_at: str | None = None,
+    promised_to: str | None = None,
+    address: Mapping[str, Any] = GOOD_ADDRESS,
+    batch: str = "b1",
+    raw_hash: str | None = None,
+    store: str = "SH001",
+) -> dict[str, Any]:
     channel, channel_order_id = key.split(":", 1)
     return {
-        "order_key": key, "channel": channel, "channel_order_id": channel_order_id, "store_id": store,
-        "channel_user_id": f"u-{channel_order_id}", "recipient_name": "张伟", "phone": "13812345678",
-        "phone_kind": "mobile", "phone_last4": "5678", **address,
-        "created_at": ts(created), "paid_at": ts(paid_at) if paid_at else None,
-        "promised_to": ts(promised_to) if promised_to else None, "status": status,
-        "goods_amount": money(goods), "merchant_discount": money("0.00"), "platform_discount": money("0.00"),
-        "delivery_fee": money("0.00"), "packaging_fee": money("0.00"), "paid_amount": money(paid),
-        "payment_method": payment, "fulfilment_type": fulfilment, "batch_id": batch,
-        "source_file": f"orders/{channel}/2026-11-26/{channel}-000000-00001", "source_line": 1,
+        "order_key": key,
+        "channel": channel,
+        "channel_order_id": channel_order_id,
+        "store_id": store,
+        "channel_user_id": f"u-{channel_order_id}",
+        "recipient_name": "张伟",
+        "phone": "13812345678",
+        "phone_kind": "mobile",
+        "phone_last4": "5678",
+        **address,
+        "created_at": ts(created),
+        "paid_at": ts(paid_at) if paid_at else None,
+        "promised_to": ts(promised_to) if promised_to else None,
+        "status": status,
+        "goods_amount": money(goods),
+        "merchant_discount": money("0.00"),
+        "platform_discount": money("0.00"),
+        "delivery_fee": money("0.00"),
+        "packaging_fee": money("0.00"),
+        "paid_amount": money(paid),
+        "payment_method": payment,
+        "fulfilment_type": fulfilment,
+        "batch_id": batch,
+        "source_file": f"orders/{channel}/2026-11-26/{channel}-000000-00001",
+        "source_line": 1,
         "raw_hash": raw_hash or f"hash-{key}",
     }
 
 
-def line(key: str, line_no: int, sku: str, qty: int, unit_weight_g: int, unit_volume_ml: int, zone: str,
-         price: str = "5.00") -> dict[str, Any]:
+def line(
+    key: str, line_no: int, sku: str, qty: int, unit_weight_g: int, unit_volume_ml: int, zone: str, price: str = "5.00"
+) -> dict[str, Any]:
     """An order line; weight_g / volume_ml are stored as line totals, as the contract says."""
-    return {"order_key": key, "line_no": line_no, "sku_id": sku, "channel_sku": sku, "name": sku,
-            "quantity": qty, "unit_price": money(price), "original_price": money(price),
-            "line_discount": money("0.00"), "paid_amount": money(price) * qty,
-            "weight_g": unit_weight_g * qty, "volume_ml": unit_volume_ml * qty, "temp_zone": zone}
+    return {
+        "order_key": key,
+        "line_no": line_no,
+        "sku_id": sku,
+        "channel_sku": sku,
+        "name": sku,
+        "quantity": qty,
+        "unit_price": money(price),
+        "original_price": money(price),
+        "line_discount": money("0.00"),
+        "paid_amount": money(price) * qty,
+        "weight_g": unit_weight_g * qty,
+        "volume_ml": unit_volume_ml * qty,
+        "temp_zone": zone,
+    }
 
 
 def event(key: str, status: str, at: str, received: str | None = None, batch: str = "b1") -> dict[str, Any]:
-    return {"order_key": key, "status": status, "event_time": ts(at), "received_at": ts(received or at),
-            "source": "push", "batch_id": batch}
+    return {
+        "order_key": key,
+        "status": status,
+        "event_time": ts(at),
+        "received_at": ts(received or at),
+        "source": "push",
+        "batch_id": batch,
+    }
 
 
 BASE_ORDERS = [
     # Delivered; its 'delivered' event arrived before 'dispatched' (see BASE_EVENTS order).
-    order("app:APP1", "2026-11-26 02:05:00", goods="30.00", paid="28.00", paid_at="2026-11-26 02:05:30",
-          promised_to="2026-11-26 03:00:00"),
+    order(
+        "app:APP1",
+        "2026-11-26 02:05:00",
+        goods="30.00",
+        paid="28.00",
+        paid_at="2026-11-26 02:05:30",
+        promised_to="2026-11-26 03:00:00",
+    ),
     # Address did not resolve to a district -> bad_address. Promise well after now+15min -> not late.
-    order("app:APP2", "2026-11-26 02:40:00", goods="20.00", paid="21.50", paid_at="2026-11-26 02:40:30",
-          promised_to="2026-11-26 04:00:00", address=NO_DISTRICT),
+    order(
+        "app:APP2",
+        "2026-11-26 02:40:00",
+        goods="20.00",
+        paid="21.50",
+        paid_at="2026-11-26 02:40:30",
+        promised_to="2026-11-26 04:00:00",
+        address=NO_DISTRICT,
+    ),
     # Cancelled, unpaid, unresolved address: closed, so no exception at all.
     order("app:APP3", "2026-11-26 02:45:00", goods="15.00", paid="15.00", status="created", address=NO_DISTRICT),
     # Picking, promised 02:50 < now+15min (03:15) -> late_risk.
-    order("miniprogram:MP1", "2026-11-26 02:20:00", goods="45.00", paid="42.00",
-          paid_at="2026-11-26 02:20:10", promised_to="2026-11-26 02:50:00"),
+    order(
+        "miniprogram:MP1",
+        "2026-11-26 02:20:00",
+        goods="45.00",
+        paid="42.00",
+        paid_at="2026-11-26 02:20:10",
+        promised_to="2026-11-26 02:50:00",
+    ),
     # 16:30 UTC = 00:30 local on 2026-11-26. 'cancelled' and 'dispatched' share a timestamp: cancelled wins.
-    order("meituan:MT1", "2026-11-25 16:30:00", goods="40.00", paid="38.00", payment="online",
-          paid_at="2026-11-25 16:30:05", promised_to="2026-11-25 17:30:00"),
+    order(
+        "meituan:MT1",
+        "2026-11-25 16:30:00",
+        goods="40.00",
+        paid="38.00",
+        payment="online",
+        paid_at="2026-11-25 16:30:05",
+        promised_to="2026-11-25 17:30:00",
+    ),
     # 15:59 UTC = 23:59 local on 2026-11-25. Cash on delivery, never paid online: not payment_missing.
-    order("meituan:MT2", "2026-11-25 15:59:00", goods="25.00", paid="25.00", payment="cash_on_delivery",
-          promised_to="2026-11-25 16:50:00"),
+    order(
+        "meituan:MT2",
+        "2026-11-25 15:59:00",
+        goods="25.00",
+        paid="25.00",
+        payment="cash_on_delivery",
+        promised_to="2026-11-25 16:50:00",
+    ),
     # No coordinates but a parsed address -> not bad_address; online, unpaid, not cancelled -> payment_missing; ASAP -> never late.
-    order("eleme:EL1", "2026-11-26 02:50:00", goods="33.00", paid="30.00", payment="online", status="created",
-          address=NO_COORDS),
+    order(
+        "eleme:EL1",
+        "2026-11-26 02:50:00",
+        goods="33.00",
+        paid="30.00",
+        payment="online",
+        status="created",
+        address=NO_COORDS,
+    ),
     # Till sale, no status events at all: the ingested status is the current one. Latest order = "now".
-    order("pos:T1", "2026-11-26 03:00:00", fulfilment="in_store", goods="12.00", paid="12.00", payment="cash",
-          paid_at="2026-11-26 03:00:00", status="delivered", address={}),
+    order(
+        "pos:T1",
+        "2026-11-26 03:00:00",
+        fulfilment="in_store",
+        goods="12.00",
+        paid="12.00",
+        payment="cash",
+        paid_at="2026-11-26 03:00:00",
+        status="delivered",
+        address={},
+    ),
     # Self pickup without an address: not an address problem.
-    order("groupbuy:G1", "2026-11-26 01:00:00", fulfilment="self_pickup", goods="18.00", paid="16.00",
-          paid_at="2026-11-26 01:00:30", address={}),
+    order(
+        "groupbuy:G1",
+        "2026-11-26 01:00:00",
+        fulfilment="self_pickup",
+        goods="18.00",
+        paid="16.00",
+        paid_at="2026-11-26 01:00:30",
+        address={},
+    ),
 ]
 
 BASE_LINES = [
@@ -238,40 +351,117 @@ BASE_EVENTS = [
 ]
 
 BASE_QUARANTINE = [
-    {"channel": "meituan", "source_file": "orders/meituan/2026-11-26/meituan-020000-00003.jsonl",
-     "source_line": 7, "raw": "{\"order_id\": ", "error_code": "bad_json",
-     "message": "line 7: not valid JSON", "batch_id": "b1", "quarantined_at": ts("2026-11-26 02:55:00")},
+    {
+        "channel": "meituan",
+        "source_file": "orders/meituan/2026-11-26/meituan-020000-00003.jsonl",
+        "source_line": 7,
+        "raw": '{"order_id": ',
+        "error_code": "bad_json",
+        "message": "line 7: not valid JSON",
+        "batch_id": "b1",
+        "quarantined_at": ts("2026-11-26 02:55:00"),
+    },
 ]
 
 BASE_BATCHES = [
     # meituan: 4 records landed: 2 loaded, 1 quarantined, 1 duplicate.
-    {"batch_id": "b1", "channel": "meituan", "files": 2, "landed": 4, "loaded": 2, "quarantined": 1,
-     "duplicate": 1, "started_at": ts("2026-11-26 03:01:00"), "finished_at": ts("2026-11-26 03:01:05")},
-    {"batch_id": "b1", "channel": "app", "files": 1, "landed": 3, "loaded": 3, "quarantined": 0,
-     "duplicate": 0, "started_at": ts("2026-11-26 03:01:00"), "finished_at": ts("2026-11-26 03:01:04")},
-    {"batch_id": "b1", "channel": "pos", "files": 1, "landed": 1, "loaded": 1, "quarantined": 0,
-     "duplicate": 0, "started_at": ts("2026-11-26 03:01:00"), "finished_at": ts("2026-11-26 03:01:02")},
+    {
+        "batch_id": "b1",
+        "channel": "meituan",
+        "files": 2,
+        "landed": 4,
+        "loaded": 2,
+        "quarantined": 1,
+        "duplicate": 1,
+        "started_at": ts("2026-11-26 03:01:00"),
+        "finished_at": ts("2026-11-26 03:01:05"),
+    },
+    {
+        "batch_id": "b1",
+        "channel": "app",
+        "files": 1,
+        "landed": 3,
+        "loaded": 3,
+        "quarantined": 0,
+        "duplicate": 0,
+        "started_at": ts("2026-11-26 03:01:00"),
+        "finished_at": ts("2026-11-26 03:01:04"),
+    },
+    {
+        "batch_id": "b1",
+        "channel": "pos",
+        "files": 1,
+        "landed": 1,
+        "loaded": 1,
+        "quarantined": 0,
+        "duplicate": 0,
+        "started_at": ts("2026-11-26 03:01:00"),
+        "finished_at": ts("2026-11-26 03:01:02"),
+    },
 ]
 
 BASE_FILES = [
-    {"path": "orders/meituan/2026-11-26/meituan-020000-00003.jsonl", "kind": "orders", "channel": "meituan",
-     "size_bytes": 4096, "batch_id": "b1", "records": 3, "done_at": ts("2026-11-26 03:01:05")},
-    {"path": "orders/app/2026-11-26/app-020000-00001.jsonl", "kind": "orders", "channel": "app",
-     "size_bytes": 2048, "batch_id": "b1", "records": 3, "done_at": ts("2026-11-26 03:01:04")},
+    {
+        "path": "orders/meituan/2026-11-26/meituan-020000-00003.jsonl",
+        "kind": "orders",
+        "channel": "meituan",
+        "size_bytes": 4096,
+        "batch_id": "b1",
+        "records": 3,
+        "done_at": ts("2026-11-26 03:01:05"),
+    },
+    {
+        "path": "orders/app/2026-11-26/app-020000-00001.jsonl",
+        "kind": "orders",
+        "channel": "app",
+        "size_bytes": 2048,
+        "batch_id": "b1",
+        "records": 3,
+        "done_at": ts("2026-11-26 03:01:04"),
+    },
 ]
 
 BASE_STORES = [
-    {"store_id": "SH001", "name": "张江店", "kind": "dark_store", "city": "上海市", "district": "浦东新区",
-     "address": "碧波路690号", "lat": 31.2035, "lng": 121.5903},
+    {
+        "store_id": "SH001",
+        "name": "张江店",
+        "kind": "dark_store",
+        "city": "上海市",
+        "district": "浦东新区",
+        "address": "碧波路690号",
+        "lat": 31.2035,
+        "lng": 121.5903,
+    },
 ]
 
 BASE_PRODUCTS = [
-    {"sku_id": "SKU0012", "name": "有机菠菜 300g", "category": "vegetables", "unit_price": money("6.90"),
-     "weight_g": 300, "volume_ml": 500, "temp_zone": "chilled"},
-    {"sku_id": "SKU0100", "name": "东北大米 5kg", "category": "grain", "unit_price": money("39.90"),
-     "weight_g": 5000, "volume_ml": 6000, "temp_zone": "ambient"},
-    {"sku_id": "SKU0300", "name": "速冻水饺 500g", "category": "frozen", "unit_price": money("19.90"),
-     "weight_g": 500, "volume_ml": 800, "temp_zone": "frozen"},
+    {
+        "sku_id": "SKU0012",
+        "name": "有机菠菜 300g",
+        "category": "vegetables",
+        "unit_price": money("6.90"),
+        "weight_g": 300,
+        "volume_ml": 500,
+        "temp_zone": "chilled",
+    },
+    {
+        "sku_id": "SKU0100",
+        "name": "东北大米 5kg",
+        "category": "grain",
+        "unit_price": money("39.90"),
+        "weight_g": 5000,
+        "volume_ml": 6000,
+        "temp_zone": "ambient",
+    },
+    {
+        "sku_id": "SKU0300",
+        "name": "速冻水饺 500g",
+        "category": "frozen",
+        "unit_price": money("19.90"),
+        "weight_g": 500,
+        "volume_ml": 800,
+        "temp_zone": "frozen",
+    },
 ]
 
 

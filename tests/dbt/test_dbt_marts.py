@@ -13,10 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from dbt_harness import PROJECT_DIR, BuiltWarehouse, event, insert_rows, line, order, run_dbt
 
 from ingestion.contract import CHANNELS, FULFILMENT_TYPES, ORDER_STATUSES, TEMP_ZONES
-
-from dbt_harness import PROJECT_DIR, BuiltWarehouse, event, insert_rows, line, order, run_dbt
 
 D = Decimal
 
@@ -52,24 +51,29 @@ def test_build_ran_unit_and_data_tests(built_warehouse: BuiltWarehouse) -> None:
     """`dbt build` ran every model, the unit tests for the tricky logic and the accounting check, and all
     passed (a unit test that silently stopped running would otherwise go unnoticed)."""
     results = built_warehouse.build.run_results()
-    unit_tests = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results
-                  if r["unique_id"].startswith("unit_test.")}
+    unit_tests = {
+        r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")
+    }
     # Other features add unit tests of their own; these are the ones this dataset's marts rely on.
-    assert unit_tests.items() >= {
-        "stg_orders_business_date_is_local_day": "pass",
-        "current_status_ignores_arrival_order": "pass",
-        "current_status_ties_broken_by_lifecycle_rank": "pass",
-        "hourly_kpis_bucket_by_local_hour": "pass",
-        "exceptions_late_risk_window": "pass",
-        "recon_classifies_statement_lines": "pass",
-        "recon_reports_unpaid_orders": "pass",
-        "recon_compares_pos_tender_totals": "pass",
-        "recon_lines_keep_the_days_rebuilt": "pass",
-    }.items()
+    assert (
+        unit_tests.items()
+        >= {
+            "stg_orders_business_date_is_local_day": "pass",
+            "current_status_ignores_arrival_order": "pass",
+            "current_status_ties_broken_by_lifecycle_rank": "pass",
+            "hourly_kpis_bucket_by_local_hour": "pass",
+            "exceptions_late_risk_window": "pass",
+            "recon_classifies_statement_lines": "pass",
+            "recon_reports_unpaid_orders": "pass",
+            "recon_compares_pos_tender_totals": "pass",
+            "recon_lines_keep_the_days_rebuilt": "pass",
+        }.items()
+    )
     assert set(unit_tests.values()) == {"pass"}, unit_tests
     assert built_warehouse.build.status_of("assert_ingest_accounting_balanced") == ["pass"]
     assert all(r["status"] in ("pass", "success") for r in results), [
-        (r["unique_id"], r["status"]) for r in results if r["status"] not in ("pass", "success")]
+        (r["unique_id"], r["status"]) for r in results if r["status"] not in ("pass", "success")
+    ]
 
 
 @pytest.mark.slow
@@ -91,8 +95,9 @@ def test_current_status_from_events(marts) -> None:
     cancelled = {k for (k,) in marts("select order_key from marts.fct_orders where is_cancelled")}
     assert cancelled == {"app:APP3", "meituan:MT1"}
     # A 'paid' reported twice counts from its first report.
-    (paid_at, event_count), = marts(
-        "select paid_at, event_count from intermediate.int_orders__current_status where order_key = 'app:APP1'")
+    ((paid_at, event_count),) = marts(
+        "select paid_at, event_count from intermediate.int_orders__current_status where order_key = 'app:APP1'"
+    )
     assert (paid_at, event_count) == (datetime(2026, 11, 26, 2, 5, 30), 6)
     assert marts("select event_count, status_at from marts.fct_orders where order_key = 'pos:T1'") == [(0, None)]
 
@@ -108,8 +113,9 @@ def test_order_baskets_and_local_time(marts) -> None:
         ("app:APP1", 2, 3, 2 * 300 + 5000, 2 * 500 + 6000, "ambient,chilled", False),
         ("miniprogram:MP1", 2, 4, 3 * 500 + 300, 3 * 800 + 500, "chilled,frozen", True),
     ]
-    assert marts("select created_at_local, business_date from marts.fct_orders where order_key = 'meituan:MT1'") \
-        == [(datetime(2026, 11, 26, 0, 30), date(2026, 11, 26))]
+    assert marts("select created_at_local, business_date from marts.fct_orders where order_key = 'meituan:MT1'") == [
+        (datetime(2026, 11, 26, 0, 30), date(2026, 11, 26))
+    ]
 
 
 @pytest.mark.slow
@@ -130,8 +136,10 @@ def test_hourly_kpis_per_channel(marts) -> None:
         (d26, datetime(2026, 11, 26, 10), "miniprogram", 1, 0, 1, D("45.00"), D("42.00"), D("42.00")),
         (d26, datetime(2026, 11, 26, 11), "pos", 1, 0, 0, D("12.00"), D("12.00"), D("12.00")),
     ]
-    minutely = marts("select minute_local, channel, orders from marts.fct_channel_orders_minutely "
-                     "where channel = 'meituan' order by minute_local")
+    minutely = marts(
+        "select minute_local, channel, orders from marts.fct_channel_orders_minutely "
+        "where channel = 'meituan' order by minute_local"
+    )
     assert minutely == [(datetime(2026, 11, 25, 23, 59), "meituan", 1), (datetime(2026, 11, 26, 0, 30), "meituan", 1)]
     assert marts("select sum(orders), count(*) from marts.fct_channel_orders_minutely") == [(9, 9)]
 
@@ -208,10 +216,23 @@ def test_unbalanced_batch_fails_the_build(warehouse_copy: Path, tmp_path: Path) 
     """A batch whose counts do not add up (a record lost between landing and loading) fails
     assert_ingest_accounting_balanced, and only that test."""
     con = duckdb.connect(str(warehouse_copy))
-    insert_rows(con, "ingest_batches", [
-        {"batch_id": "b2", "channel": "eleme", "files": 1, "landed": 5, "loaded": 3, "quarantined": 0,
-         "duplicate": 1, "started_at": datetime(2026, 11, 26, 3, 5), "finished_at": datetime(2026, 11, 26, 3, 6)},
-    ])
+    insert_rows(
+        con,
+        "ingest_batches",
+        [
+            {
+                "batch_id": "b2",
+                "channel": "eleme",
+                "files": 1,
+                "landed": 5,
+                "loaded": 3,
+                "quarantined": 0,
+                "duplicate": 1,
+                "started_at": datetime(2026, 11, 26, 3, 5),
+                "finished_at": datetime(2026, 11, 26, 3, 6),
+            },
+        ],
+    )
     con.close()
 
     result = run_dbt(["build", "--select", "fct_ingest_accounting+"], warehouse_copy, tmp_path)
@@ -219,7 +240,8 @@ def test_unbalanced_batch_fails_the_build(warehouse_copy: Path, tmp_path: Path) 
     assert result.returncode == 1, result.stdout[-3000:]
     failing = [r for r in result.run_results() if r["status"] not in ("pass", "success")]
     assert [(r["unique_id"].rsplit(".", 1)[-1], r["status"], r["failures"]) for r in failing] == [
-        ("assert_ingest_accounting_balanced", "fail", 1)]
+        ("assert_ingest_accounting_balanced", "fail", 1)
+    ]
 
 
 @pytest.mark.slow
@@ -230,16 +252,31 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
     nothing touched are left alone (a sentinel planted in one survives the incremental run, proving the
     run really was incremental rather than a rebuild)."""
     con = duckdb.connect(str(warehouse_copy))
-    insert_rows(con, "orders", [order("app:APP5", "2026-11-26 03:10:00", paid_at="2026-11-26 03:10:20",
-                                      promised_to="2026-11-26 04:00:00", batch="b2")])
+    insert_rows(
+        con,
+        "orders",
+        [
+            order(
+                "app:APP5",
+                "2026-11-26 03:10:00",
+                paid_at="2026-11-26 03:10:20",
+                promised_to="2026-11-26 04:00:00",
+                batch="b2",
+            )
+        ],
+    )
     insert_rows(con, "order_lines", [line("app:APP5", 1, "SKU0300", 1, 500, 800, "frozen")])
-    insert_rows(con, "order_events", [
-        event("app:APP5", "created", "2026-11-26 03:10:00", batch="b2"),
-        event("app:APP5", "paid", "2026-11-26 03:10:20", batch="b2"),
-        event("miniprogram:MP1", "dispatched", "2026-11-26 02:35:00", received="2026-11-26 03:11:00", batch="b2"),
-        # Late-delivered event with an old timestamp, old received_at and a batch id sorting first.
-        event("groupbuy:G1", "picking", "2026-11-26 01:30:00", received="2026-11-26 01:31:00", batch="a0"),
-    ])
+    insert_rows(
+        con,
+        "order_events",
+        [
+            event("app:APP5", "created", "2026-11-26 03:10:00", batch="b2"),
+            event("app:APP5", "paid", "2026-11-26 03:10:20", batch="b2"),
+            event("miniprogram:MP1", "dispatched", "2026-11-26 02:35:00", received="2026-11-26 03:11:00", batch="b2"),
+            # Late-delivered event with an old timestamp, old received_at and a batch id sorting first.
+            event("groupbuy:G1", "picking", "2026-11-26 01:30:00", received="2026-11-26 01:31:00", batch="a0"),
+        ],
+    )
     con.execute("""update raw.orders set admin_code = '310115', district = '浦东新区', batch_id = 'b2',
                    raw_hash = 'hash-app:APP2-corrected' where order_key = 'app:APP2'""")
     con.execute("update marts.fct_orders set recipient_name = 'SENTINEL' where order_key = 'app:APP1'")
@@ -250,10 +287,13 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
 
     con = duckdb.connect(str(warehouse_copy))
     con.execute("create table main.after_incremental as select * from marts.fct_orders")
-    assert con.execute("select recipient_name from main.after_incremental where order_key = 'app:APP1'"
-                       ).fetchall() == [("SENTINEL",)], "untouched order was rebuilt: the run was not incremental"
-    changed = dict(con.execute("""select order_key, current_status || ' ' || coalesce(admin_code, '-')
-                                  from main.after_incremental""").fetchall())
+    assert con.execute("select recipient_name from main.after_incremental where order_key = 'app:APP1'").fetchall() == [
+        ("SENTINEL",)
+    ], "untouched order was rebuilt: the run was not incremental"
+    changed = dict(
+        con.execute("""select order_key, current_status || ' ' || coalesce(admin_code, '-')
+                                  from main.after_incremental""").fetchall()
+    )
     assert changed["app:APP5"] == "paid 310115"
     assert changed["miniprogram:MP1"] == "dispatched 310115"
     assert changed["groupbuy:G1"] == "picking -"
@@ -267,13 +307,14 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     columns = lambda table: con.execute(  # noqa: E731
         f"select column_name, data_type from information_schema.columns where table_name = '{table}' "
-        "order by ordinal_position").fetchall()
+        "order by ordinal_position"
+    ).fetchall()
     assert columns("after_incremental") == columns("fct_orders")
     only_incremental = con.execute(
-        "select * from main.after_incremental except all select * from marts.fct_orders").fetchall()
-    only_full = con.execute(
-        "select * from marts.fct_orders except all select * from main.after_incremental").fetchall()
-    (rows,), = con.execute("select count(*) from marts.fct_orders").fetchall()
+        "select * from main.after_incremental except all select * from marts.fct_orders"
+    ).fetchall()
+    only_full = con.execute("select * from marts.fct_orders except all select * from main.after_incremental").fetchall()
+    ((rows,),) = con.execute("select count(*) from marts.fct_orders").fetchall()
     con.close()
     assert only_incremental == [] and only_full == []
     assert rows == 10

@@ -20,8 +20,13 @@ def _models_in_readme() -> set[str]:
 
 def _vars_read() -> set[str]:
     pattern = re.compile(r"""var\(\s*['"]([a-z_]+)['"]""")
-    return {name for folder in ("models", "macros", "tests") for path in (PROJECT_DIR / folder).rglob("*")
-            if path.is_file() for name in pattern.findall(path.read_text(encoding="utf-8"))}
+    return {
+        name
+        for folder in ("models", "macros", "tests")
+        for path in (PROJECT_DIR / folder).rglob("*")
+        if path.is_file()
+        for name in pattern.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 def test_every_model_is_in_the_readme() -> None:

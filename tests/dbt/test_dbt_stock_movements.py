@@ -1,4 +1,4 @@
-"""Stock between WMS counts (issue 11, item 6): goods receipts, transfers and write-offs from the
+"""Stock between WMS counts: goods receipts, transfers and write-offs from the
 stock_movements feed move the ledger, so a delivery into the store at 10:00 after the 06:00 count is stock the
 orders may take, not an oversell; goods that arrive after an order, or leave through a write-off or transfer
 out, do not hide a real one. Real dbt on a hand-written raw warehouse.
@@ -44,22 +44,84 @@ def build(workdir: Path, with_movements: bool) -> Path:
     con = duckdb.connect(str(warehouse))
     for statement in raw_schema_ddl():
         con.execute(statement)
-    insert_rows(con, "stores", [{"store_id": "SH001", "name": "张江店", "kind": "dark_store", "city": "上海市",
-                                 "district": "浦东新区", "address": "碧波路690号", "lat": 31.2035, "lng": 121.5903}])
-    insert_rows(con, "products", [{"sku_id": s, "name": s, "category": "粮油调味", "unit_price": money("5.00"),
-                                   "weight_g": 500, "volume_ml": 600, "temp_zone": "ambient"} for s in COUNTS])
-    insert_rows(con, "stock_snapshots", [{"snapshot_at": COUNT_AT, "store_id": "SH001", "sku_id": s, "on_hand": n}
-                                         for s, n in COUNTS.items()])
-    insert_rows(con, "orders", [order(k, "2026-11-26 03:00:00", goods=f"{5 * q}.00", paid=f"{5 * q}.00",
-                                      paid_at="2026-11-26 03:00:00") for k, (_, q) in ORDERS.items()])
+    insert_rows(
+        con,
+        "stores",
+        [
+            {
+                "store_id": "SH001",
+                "name": "张江店",
+                "kind": "dark_store",
+                "city": "上海市",
+                "district": "浦东新区",
+                "address": "碧波路690号",
+                "lat": 31.2035,
+                "lng": 121.5903,
+            }
+        ],
+    )
+    insert_rows(
+        con,
+        "products",
+        [
+            {
+                "sku_id": s,
+                "name": s,
+                "category": "粮油调味",
+                "unit_price": money("5.00"),
+                "weight_g": 500,
+                "volume_ml": 600,
+                "temp_zone": "ambient",
+            }
+            for s in COUNTS
+        ],
+    )
+    insert_rows(
+        con,
+        "stock_snapshots",
+        [{"snapshot_at": COUNT_AT, "store_id": "SH001", "sku_id": s, "on_hand": n} for s, n in COUNTS.items()],
+    )
+    insert_rows(
+        con,
+        "orders",
+        [
+            order(k, "2026-11-26 03:00:00", goods=f"{5 * q}.00", paid=f"{5 * q}.00", paid_at="2026-11-26 03:00:00")
+            for k, (_, q) in ORDERS.items()
+        ],
+    )
     insert_rows(con, "order_lines", [line(k, 1, s, q, 500, 600, "ambient") for k, (s, q) in ORDERS.items()])
     if with_movements:
-        insert_rows(con, "stock_movements", [
-            {"movement_id": mid, "store_id": "SH001", "sku_id": sku, "movement_type": kind, "quantity": qty,
-             "moved_at": ts(at), "reference": f"doc {mid}"} for mid, sku, kind, qty, at in MOVEMENTS])
+        insert_rows(
+            con,
+            "stock_movements",
+            [
+                {
+                    "movement_id": mid,
+                    "store_id": "SH001",
+                    "sku_id": sku,
+                    "movement_type": kind,
+                    "quantity": qty,
+                    "moved_at": ts(at),
+                    "reference": f"doc {mid}",
+                }
+                for mid, sku, kind, qty, at in MOVEMENTS
+            ],
+        )
     con.close()
-    result = run_dbt(["build", "--select", "+fct_exceptions", "+fct_stock_positions", "assert_stock_conservation",
-                      "--indirect-selection", "cautious"], warehouse, workdir, as_of="2026-11-26 06:00:00")
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+fct_exceptions",
+            "+fct_stock_positions",
+            "assert_stock_conservation",
+            "--indirect-selection",
+            "cautious",
+        ],
+        warehouse,
+        workdir,
+        as_of="2026-11-26 06:00:00",
+    )
     assert result.returncode == 0, result.stdout[-5000:]
     ran = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in result.run_results()}
     assert ran["assert_stock_conservation"] == "pass"
@@ -84,11 +146,15 @@ def test_a_delivery_between_counts_is_stock_not_an_oversell(with_feed: Path, tmp
     """Only the orders that took stock truly not there at the time are oversells: S2 (the receipt came later)
     and S3 (written off and transferred away). Without the feed, S1's 10:00 delivery is missed and R1 looks
     oversold: the same data proves the feed is what prevents the false oversell."""
-    oversells = query(with_feed, """select order_key, sku_id, quantity, available_before, shortfall_units
-                                    from marts.fct_oversell_events order by order_key""")
+    oversells = query(
+        with_feed,
+        """select order_key, sku_id, quantity, available_before, shortfall_units
+                                    from marts.fct_oversell_events order by order_key""",
+    )
     assert oversells == [("app:R2", "S2", 4, 2, 2), ("app:R3", "S3", 3, 2, 1)]
-    exceptions = query(with_feed, "select order_key from marts.fct_exceptions where exception_type = 'out_of_stock' "
-                                  "order by order_key")
+    exceptions = query(
+        with_feed, "select order_key from marts.fct_exceptions where exception_type = 'out_of_stock' order by order_key"
+    )
     assert exceptions == [("app:R2",), ("app:R3",)]
 
     without = build(tmp_path, with_movements=False)
@@ -99,9 +165,12 @@ def test_a_delivery_between_counts_is_stock_not_an_oversell(with_feed: Path, tmp
 def test_positions_count_goods_moved_since_the_count(with_feed: Path) -> None:
     """available = on hand + moved in − moved out − reserved + released, per SKU; the receipt before the count
     is in the count and not added again."""
-    rows = query(with_feed, """select sku_id, on_hand, moved_in_units, moved_out_units, reserved_units,
+    rows = query(
+        with_feed,
+        """select sku_id, on_hand, moved_in_units, moved_out_units, reserved_units,
                                       available_units, oversold_units
-                               from marts.fct_stock_positions order by sku_id""")
+                               from marts.fct_stock_positions order by sku_id""",
+    )
     assert rows == [
         ("S1", 2, 10, 0, 5, 7, 0),
         ("S2", 2, 6, 0, 4, 4, 0),
@@ -112,9 +181,16 @@ def test_positions_count_goods_moved_since_the_count(with_feed: Path) -> None:
 
 def test_the_history_shows_each_goods_movement_with_its_document(with_feed: Path) -> None:
     """S3's time series: the count, the write-off, the transfer out and in (each with its WMS id), then R3."""
-    series = query(with_feed, """select movement_kind, stock_movement_id, order_key, balance_after, shortfall_units
-                                 from marts.fct_stock_position_history where sku_id = 'S3' order by movement_no""")
-    assert series == [("snapshot", None, None, 6, 0), ("write_off", "WO-1", None, 3, 0),
-                      ("transfer_out", "TO-1", None, 1, 0), ("transfer_in", "TI-1", None, 2, 0),
-                      ("reserve", None, "app:R3", -1, 1)]
+    series = query(
+        with_feed,
+        """select movement_kind, stock_movement_id, order_key, balance_after, shortfall_units
+                                 from marts.fct_stock_position_history where sku_id = 'S3' order by movement_no""",
+    )
+    assert series == [
+        ("snapshot", None, None, 6, 0),
+        ("write_off", "WO-1", None, 3, 0),
+        ("transfer_out", "TO-1", None, 1, 0),
+        ("transfer_in", "TI-1", None, 2, 0),
+        ("reserve", None, "app:R3", -1, 1),
+    ]
     assert query(with_feed, "select sum(shortfall_units) from marts.fct_stock_position_history") == [(3,)]

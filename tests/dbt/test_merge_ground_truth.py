@@ -31,7 +31,11 @@ def merged_day(tmp_path_factory):
     run_batch(con, root / "landing")
     con.close()
     # cautious: tests of downstream models (parcels) need parents this build does not select.
-    result = run_dbt(["build", "--select", "+int_merging__merge_decisions", "--indirect-selection", "cautious"], root / "wh.duckdb", root)
+    result = run_dbt(
+        ["build", "--select", "+int_merging__merge_decisions", "--indirect-selection", "cautious"],
+        root / "wh.duckdb",
+        root,
+    )
     assert result.returncode == 0, result.stdout[-5000:]
     con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
     yield con, load_truth(root / "landing", DAY)
@@ -48,17 +52,23 @@ MIN_PRECISION, MIN_RECALL = 0.99, 0.97
 def test_merge_precision_and_recall_at_measured_levels(merged_day):
     """Order pairs that share a group in int_merging__merge_groups vs pairs the simulator put in one parcel."""
     con, truth = merged_day
-    found_groups = [row[0] for row in con.execute(
-        "select list(order_key) from intermediate.int_merging__merge_groups group by merge_group_id having count(*) > 1"
-    ).fetchall()]
+    found_groups = [
+        row[0]
+        for row in con.execute(
+            "select list(order_key) from intermediate.int_merging__merge_groups group by merge_group_id having count(*) > 1"
+        ).fetchall()
+    ]
     expected, found = pairs(truth["merge_groups"]), pairs(found_groups)
     assert len(expected) > 500, "the simulated day has too few merge groups to measure anything"
     true_positives = len(expected & found)
     precision, recall = true_positives / len(found), true_positives / len(expected)
-    print(f"\nmerge pairs: precision {precision:.4f}, recall {recall:.4f} ({len(expected)} expected, {len(found)} found)")
+    print(
+        f"\nmerge pairs: precision {precision:.4f}, recall {recall:.4f} ({len(expected)} expected, {len(found)} found)"
+    )
     assert precision >= MIN_PRECISION and recall >= MIN_RECALL, (
         f"precision {precision:.4f}, recall {recall:.4f}; missed {sorted(expected - found)[:5]}, "
-        f"extra {sorted(found - expected)[:5]}")
+        f"extra {sorted(found - expected)[:5]}"
+    )
 
 
 def test_every_merge_is_explained_and_every_miss_has_a_reason(merged_day):
@@ -69,11 +79,16 @@ def test_every_merge_is_explained_and_every_miss_has_a_reason(merged_day):
         "select count(*) from intermediate.int_merging__merge_groups where group_size > 1 and merge_reason is null"
     ).fetchone()[0]
     assert unexplained == 0
-    decisions = dict(con.execute(
-        "select decision, count(*) from intermediate.int_merging__merge_decisions group by 1").fetchall())
+    decisions = dict(
+        con.execute("select decision, count(*) from intermediate.int_merging__merge_decisions group by 1").fetchall()
+    )
     assert decisions.get("merged", 0) > 0 and decisions.get("outside_window", 0) > 0
-    assert con.execute("select count(*) from intermediate.int_merging__merge_decisions where reason is null").fetchone()[0] == 0
+    assert (
+        con.execute("select count(*) from intermediate.int_merging__merge_decisions where reason is null").fetchone()[0]
+        == 0
+    )
     cross_channel = con.execute(
         "select count(*) from (select merge_group_id from intermediate.int_merging__merge_groups "
-        "group by 1 having count(distinct split_part(order_key, ':', 1)) > 1)").fetchone()[0]
+        "group by 1 having count(distinct split_part(order_key, ':', 1)) > 1)"
+    ).fetchone()[0]
     assert cross_channel > 0

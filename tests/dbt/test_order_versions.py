@@ -28,10 +28,21 @@ SELECT = ["--select", "+fct_orders", "+fct_stock_positions", "+fct_reconciliatio
 
 def settlement(order_id: str, receive_cents: int, paid_cents: int) -> dict:
     """One Meituan per-order settlement record paying what the platform says the merchant receives."""
-    return {"bill_date": DAY, "settle_type": "1", "order_id": order_id, "settle_bill_id": f"SB{order_id}",
-            "app_poi_code": "SH001", "settle_time": str(CTIME + 3600),
-            "poi_receive_detail": json.dumps({"onlinePayment": paid_cents, "wmPoiReceiveCent": receive_cents,
-                                              "foodShareFeeChargeByPoi": paid_cents - receive_cents})}
+    return {
+        "bill_date": DAY,
+        "settle_type": "1",
+        "order_id": order_id,
+        "settle_bill_id": f"SB{order_id}",
+        "app_poi_code": "SH001",
+        "settle_time": str(CTIME + 3600),
+        "poi_receive_detail": json.dumps(
+            {
+                "onlinePayment": paid_cents,
+                "wmPoiReceiveCent": receive_cents,
+                "foodShareFeeChargeByPoi": paid_cents - receive_cents,
+            }
+        ),
+    }
 
 
 def marts(path: Path) -> dict[str, list[tuple]]:
@@ -39,23 +50,32 @@ def marts(path: Path) -> dict[str, list[tuple]]:
         return {
             "order": con.execute(
                 "select paid_amount, goods_amount, line_count, items_quantity, total_weight_g "
-                "from marts.fct_orders where order_key = 'meituan:MT1'").fetchall(),
+                "from marts.fct_orders where order_key = 'meituan:MT1'"
+            ).fetchall(),
             "stock": con.execute(
-                "select sku_id, reserved_units, available_units from marts.fct_stock_positions order by sku_id").fetchall(),
+                "select sku_id, reserved_units, available_units from marts.fct_stock_positions order by sku_id"
+            ).fetchall(),
             "recon": con.execute(
                 "select category, expected_net, variance_amount from marts.fct_reconciliation_lines "
-                "where item_type = 'statement_line' and channel_order_id = 'MT1'").fetchall(),
+                "where item_type = 'statement_line' and channel_order_id = 'MT1'"
+            ).fetchall(),
         }
 
 
 def test_partial_refund_repush_shows_in_orders_stock_and_reconciliation(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     write_reference(landing)
-    write_jsonl(landing / "reference" / "stock_snapshots" / DAY / "stock_snapshots.jsonl", [
-        {"snapshot_at": f"{DAY}T06:00:00+08:00", "store_id": "SH001", "sku_id": sku, "on_hand": 10}
-        for sku in ("SKU0001", "SKU0002")])
-    write_jsonl(landing / "orders" / "meituan" / DAY / "meituan-114300-00001.jsonl",
-                [meituan_push("MT1", [SPINACH, RICE], CTIME)])
+    write_jsonl(
+        landing / "reference" / "stock_snapshots" / DAY / "stock_snapshots.jsonl",
+        [
+            {"snapshot_at": f"{DAY}T06:00:00+08:00", "store_id": "SH001", "sku_id": sku, "on_hand": 10}
+            for sku in ("SKU0001", "SKU0002")
+        ],
+    )
+    write_jsonl(
+        landing / "orders" / "meituan" / DAY / "meituan-114300-00001.jsonl",
+        [meituan_push("MT1", [SPINACH, RICE], CTIME)],
+    )
     path = tmp_path / "wh.duckdb"
     con = warehouse.connect(path)
     run_batch(con, landing)
@@ -66,8 +86,10 @@ def test_partial_refund_repush_shows_in_orders_stock_and_reconciliation(tmp_path
     assert before["order"] == [(Decimal("40.00"), Decimal("40.00"), 2, 3, 1600)]
     assert before["stock"] == [("SKU0001", 2, 8), ("SKU0002", 1, 9)]
 
-    write_jsonl(landing / "orders" / "meituan" / DAY / "meituan-120000-00002.jsonl",
-                [meituan_push("MT1", [SPINACH], CTIME + 600)])
+    write_jsonl(
+        landing / "orders" / "meituan" / DAY / "meituan-120000-00002.jsonl",
+        [meituan_push("MT1", [SPINACH], CTIME + 600)],
+    )
     write_jsonl(landing / "settlements" / "meituan" / DAY / "meituan-settlement.jsonl", [settlement("MT1", 1800, 2000)])
     con = warehouse.connect(path)
     result = run_batch(con, landing)

@@ -1,4 +1,4 @@
-"""The split half of merge-and-split (issue 3): int_parcels__items, the Python packer int_parcels__assignments,
+"""The split half of merge-and-split: int_parcels__items, the Python packer int_parcels__assignments,
 fct_parcels, fct_parcel_items and fct_merge_savings_daily, on a small hand-written set of orders whose
 right answer is known.
 
@@ -30,10 +30,9 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from dbt_harness import PROJECT_DIR, RULES_FILE, DbtResult, insert_rows, line, order, run_dbt
 
 from ingestion.contract import raw_schema_ddl
-
-from dbt_harness import PROJECT_DIR, RULES_FILE, DbtResult, insert_rows, line, order, run_dbt
 
 RULES = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
 MAX_W = RULES["parcel_max_weight_g"]
@@ -55,11 +54,13 @@ def _packer() -> ModuleType:
     return module
 
 
-def _pack(weights: list[int], volumes: list[int] | None = None,
-          oversize: list[bool] | None = None) -> tuple[list[int], int, bool, str]:
+def _pack(
+    weights: list[int], volumes: list[int] | None = None, oversize: list[bool] | None = None
+) -> tuple[list[int], int, bool, str]:
     n = len(weights)
-    return _packer().pack_group(weights, volumes or [1000] * n, oversize or [False] * n,
-                                [(f"o:{i}", i, 1) for i in range(n)], MAX_W, MAX_V)
+    return _packer().pack_group(
+        weights, volumes or [1000] * n, oversize or [False] * n, [(f"o:{i}", i, 1) for i in range(n)], MAX_W, MAX_V
+    )
 
 
 def _parcels(assignment: list[int], values: list[int]) -> list[int]:
@@ -133,8 +134,14 @@ def parcel_order(key: str, scenario: str, created: str, **kwargs: Any) -> dict[s
     """A delivery order of the scenario's customer (full mobile number) at the scenario's address."""
     store, mobile, address_key = CUSTOMERS[scenario]
     row = order(key, created, store=store, **kwargs)
-    row.update(phone=mobile, phone_kind="mobile", phone_last4=mobile[-4:], address_key=address_key,
-               channel_user_id=f"user-{scenario}", recipient_name="王芳")
+    row.update(
+        phone=mobile,
+        phone_kind="mobile",
+        phone_last4=mobile[-4:],
+        address_key=address_key,
+        channel_user_id=f"user-{scenario}",
+        recipient_name="王芳",
+    )
     return row
 
 
@@ -168,8 +175,10 @@ LINES = [
     line("app:O1", 1, "MELONBOX20KG", 1, 20000, 30000, "ambient"),
     line("app:O1", 2, "RICE5KG", 1, 5000, 6000, "ambient"),
     line("app:V1", 1, "WATER15L", 3, 1000, 15000, "ambient"),
-    *[line("app:E1", i, f"SKU{w}", 1, w, 2000, "ambient")
-      for i, w in enumerate([7000, 6000, 4500, 4000, 4000, 3000], start=1)],
+    *[
+        line("app:E1", i, f"SKU{w}", 1, w, 2000, "ambient")
+        for i, w in enumerate([7000, 6000, 4500, 4000, 4000, 3000], start=1)
+    ],
 ]
 
 
@@ -215,8 +224,11 @@ def test_build_ran_parcel_tests(parcels_build: tuple[Path, DbtResult]) -> None:
     """The build ran the unit tests of int_parcels__items and the singular parcel tests (limits, coverage,
     savings arithmetic), and everything passed: a test that silently stopped running would show here."""
     results = {r["unique_id"]: r["status"] for r in parcels_build[1].run_results()}
-    for name in ("parcel_items_overweight_line_split_by_quantity", "parcel_items_oversize_unit_travels_alone",
-                 "parcel_items_zone_to_travel_group"):
+    for name in (
+        "parcel_items_overweight_line_split_by_quantity",
+        "parcel_items_oversize_unit_travels_alone",
+        "parcel_items_zone_to_travel_group",
+    ):
         assert results.get(f"unit_test.orderhub.int_parcels__items.{name}") == "pass", name
     for name in ("assert_parcels_within_limits", "assert_every_item_in_one_parcel", "assert_merge_savings_add_up"):
         assert results.get(f"test.orderhub.{name}") == "pass", name
@@ -233,8 +245,7 @@ def test_frozen_and_ambient_split_into_two_parcels(query) -> None:
         ("ambient", 1, "ambient", 5000, 6000, "app:Z1", True, "zones: frozen not with ambient", False),
         ("cold", 1, "frozen", 1000, 1600, "miniprogram:Z2", True, "zones: frozen not with ambient", False),
     ]
-    assert query("select count(*) from marts.fct_parcel_items where order_key in ('app:X1', 'groupbuy:X2')") \
-        == [(0,)]
+    assert query("select count(*) from marts.fct_parcel_items where order_key in ('app:X1', 'groupbuy:X2')") == [(0,)]
 
 
 @pytest.mark.slow
@@ -259,8 +270,12 @@ def test_forty_kilos_split_into_the_minimal_three_parcels(query) -> None:
                     from marts.fct_parcels where customer_id like '%13900000004%'""") == [(3, True, 3)]
     chunks = query("""select order_key, line_no, chunk_no, quantity, weight_g from marts.fct_parcel_items
                       where order_key in ('app:H1', 'app:H2') order by all""")
-    assert chunks == [("app:H1", 1, 1, 3, 15000), ("app:H1", 1, 2, 1, 5000),
-                      ("app:H2", 1, 1, 3, 15000), ("app:H2", 1, 2, 1, 5000)]
+    assert chunks == [
+        ("app:H1", 1, 1, 3, 15000),
+        ("app:H1", 1, 2, 1, 5000),
+        ("app:H2", 1, 1, 3, 15000),
+        ("app:H2", 1, 2, 1, 5000),
+    ]
 
 
 @pytest.mark.slow
@@ -268,13 +283,33 @@ def test_oversize_volume_and_exact_cases(query) -> None:
     """A 20 kg single unit travels alone in a flagged parcel beside a normal one; 45 L of water splits
     2 + 1 packs on volume; six lines that first-fit decreasing would put in 3 parcels go in 2 (exact)."""
     assert _scenario(query, "O") == [
-        ("ambient", 1, "ambient", 5000, 6000, "app:O1", True,
-         "over weight limit 15000 g; unit over parcel limit", False),
-        ("ambient", 2, "ambient", 20000, 30000, "app:O1", True,
-         "over weight limit 15000 g; unit over parcel limit", True),
+        (
+            "ambient",
+            1,
+            "ambient",
+            5000,
+            6000,
+            "app:O1",
+            True,
+            "over weight limit 15000 g; unit over parcel limit",
+            False,
+        ),
+        (
+            "ambient",
+            2,
+            "ambient",
+            20000,
+            30000,
+            "app:O1",
+            True,
+            "over weight limit 15000 g; unit over parcel limit",
+            True,
+        ),
     ]
     assert [(r[3], r[4], r[7]) for r in _scenario(query, "V")] == [
-        (2000, 30000, "over volume limit 40000 ml"), (1000, 15000, "over volume limit 40000 ml")]
+        (2000, 30000, "over volume limit 40000 ml"),
+        (1000, 15000, "over volume limit 40000 ml"),
+    ]
     rows = query("""select weight_g, packing_method, is_proven_minimal from marts.fct_parcels
                     where customer_id like '%13900000007%' order by parcel_no""")
     assert len(rows) == 2 and sum(r[0] for r in rows) == 28500 and max(r[0] for r in rows) <= MAX_W
@@ -322,18 +357,22 @@ def test_limit_and_coverage_tests_can_fail(parcels_build: tuple[Path, DbtResult]
     copy.write_bytes(parcels_build[0].read_bytes())
     con = duckdb.connect(str(copy))
     try:
-        (full, light), = con.execute("""
+        ((full, light),) = con.execute("""
             select max(parcel_id) filter (where weight_g = 15000), max(parcel_id) filter (where weight_g = 10000)
             from marts.fct_parcels where customer_id like '%13900000004%'""").fetchall()
-        con.execute("""update marts.fct_parcel_items set parcel_id = ?
-                       where parcel_id = ? and chunk_no = 2 and order_key = 'app:H1'""", [full, light])
+        con.execute(
+            """update marts.fct_parcel_items set parcel_id = ?
+                       where parcel_id = ? and chunk_no = 2 and order_key = 'app:H1'""",
+            [full, light],
+        )
         con.execute("update marts.fct_parcels set weight_g = weight_g + 5000 where parcel_id = ?", [full])
         con.execute("update marts.fct_parcels set weight_g = weight_g - 5000 where parcel_id = ?", [light])
         con.execute("delete from marts.fct_parcel_items where order_key = 'app:S1'")
     finally:
         con.close()
-    result = run_dbt(["test", "--select", "assert_parcels_within_limits", "assert_every_item_in_one_parcel"],
-                     copy, tmp_path)
+    result = run_dbt(
+        ["test", "--select", "assert_parcels_within_limits", "assert_every_item_in_one_parcel"], copy, tmp_path
+    )
     assert result.returncode != 0
     assert result.status_of("assert_parcels_within_limits") == ["fail"]
     assert result.status_of("assert_every_item_in_one_parcel") == ["fail"]

@@ -1,4 +1,4 @@
-"""Status history and current status do not depend on how events arrive (issue 4).
+"""Status history and current status do not depend on how events arrive.
 
 One simulated day is loaded twice through the real loader: in order (reference data, then each channel's
 files in the order they were written, as chronological micro-batches), and shuffled (the same files in a
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from dbt_harness import run_dbt
+
 from ingestion import warehouse
 from ingestion.loader import run_batch
 from simulator import load_truth, simulate_day
@@ -29,10 +29,13 @@ ORDERS = 1500
 SEED = 404
 MICRO_BATCHES = 12
 
-STATUS_COLUMNS = ("order_key, current_status, status_at, paid_at, picked_at, dispatched_at, delivered_at, "
-                  "cancelled_at, event_count")
-HISTORY_COLUMNS = ("order_key, change_no, status, changed_at, previous_status, transition, seconds_since_previous, "
-                   "seconds_in_status, is_current")
+STATUS_COLUMNS = (
+    "order_key, current_status, status_at, paid_at, picked_at, dispatched_at, delivered_at, cancelled_at, event_count"
+)
+HISTORY_COLUMNS = (
+    "order_key, change_no, status, changed_at, previous_status, transition, seconds_since_previous, "
+    "seconds_in_status, is_current"
+)
 
 
 def _load(landing: Path, files: list[tuple[str, Path]], wh: Path, stage: Path, batches: int) -> None:
@@ -46,7 +49,7 @@ def _load(landing: Path, files: list[tuple[str, Path]], wh: Path, stage: Path, b
         run_batch(con, stage)
         size = -(-len(files) // batches)
         for start in range(0, len(files), size):
-            for name, source in files[start:start + size]:
+            for name, source in files[start : start + size]:
                 target = stage / source.relative_to(landing)
                 target = target.with_name(name)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,12 +93,18 @@ def test_shuffle_really_reordered_and_duplicated_events(two_loads) -> None:
     push, some pushes arrived as duplicates, and event arrival order disagrees with event time."""
     built, _ = two_loads
     wh = built["shuffled"]
-    first_seen_late = _rows(wh, "select count(*) from raw.orders where status not in ('created', 'paid', 'cancelled') "
-                                "and channel in ('app', 'miniprogram', 'meituan')")[0][0]
+    first_seen_late = _rows(
+        wh,
+        "select count(*) from raw.orders where status not in ('created', 'paid', 'cancelled') "
+        "and channel in ('app', 'miniprogram', 'meituan')",
+    )[0][0]
     duplicates = _rows(wh, "select sum(duplicate) from raw.ingest_batches where channel not like 'reference/%'")[0][0]
-    inverted = _rows(wh, """
+    inverted = _rows(
+        wh,
+        """
         select count(*) from raw.order_events a join raw.order_events b
-          on a.order_key = b.order_key and a.event_time < b.event_time and a.received_at > b.received_at""")[0][0]
+          on a.order_key = b.order_key and a.event_time < b.event_time and a.received_at > b.received_at""",
+    )[0][0]
     assert first_seen_late > 20 and duplicates > 50 and inverted > 100, (first_seen_late, duplicates, inverted)
 
 
@@ -128,8 +137,11 @@ def test_current_status_matches_the_pushes_the_channels_sent(two_loads) -> None:
     pushed = {u["order_key"] for u in truth["status_updates"] if u["status"] == "delivered"}
     tills = {k for k in truth["order_customer"] if k.startswith("pos:")} - set(truth["cancelled"])
     assert delivered == pushed | tills
-    mismatched = _rows(wh, """
+    mismatched = _rows(
+        wh,
+        """
         select count(*) from marts.fct_orders o join marts.fct_order_status_history h
           on h.order_key = o.order_key and h.is_current
-        where h.status <> o.current_status or h.changed_at > o.status_at""")[0][0]
+        where h.status <> o.current_status or h.changed_at > o.status_at""",
+    )[0][0]
     assert mismatched == 0

@@ -23,12 +23,27 @@ def offset(km_north: float, km_east: float, origin: Store = STORE) -> tuple[floa
     return lat, lng
 
 
-def parcel(pid: str, km_north: float = 1.0, km_east: float = 0.0, *, weight_g: int = 1000, volume_ml: int = 2000,
-           zone: str = "ambient", ready_min: float = 0, due_min: float | None = 90, from_min: float | None = None,
-           store: Store = STORE) -> Parcel:
+def parcel(
+    pid: str,
+    km_north: float = 1.0,
+    km_east: float = 0.0,
+    *,
+    weight_g: int = 1000,
+    volume_ml: int = 2000,
+    zone: str = "ambient",
+    ready_min: float = 0,
+    due_min: float | None = 90,
+    from_min: float | None = None,
+    store: Store = STORE,
+) -> Parcel:
     lat, lng = offset(km_north, km_east, store)
     return Parcel(
-        parcel_id=pid, store_id=store.store_id, lat=lat, lng=lng, weight_g=weight_g, volume_ml=volume_ml,
+        parcel_id=pid,
+        store_id=store.store_id,
+        lat=lat,
+        lng=lng,
+        weight_g=weight_g,
+        volume_ml=volume_ml,
         temp_zone=zone,  # type: ignore[arg-type]
         ready_at=T0 + timedelta(minutes=ready_min),
         promised_from=T0 + timedelta(minutes=from_min) if from_min is not None else None,
@@ -36,9 +51,26 @@ def parcel(pid: str, km_north: float = 1.0, km_east: float = 0.0, *, weight_g: i
     )
 
 
-def rider(rid: str, *, capacity_g: int = 15000, cold_ml: int = 0, shift_min: float = 240, start_min: float = 0,
-          at_km: tuple[float, float] = (0.0, 0.0), load_g: int = 0, store: Store = STORE) -> Rider:
+def rider(
+    rid: str,
+    *,
+    capacity_g: int = 15000,
+    cold_ml: int = 0,
+    shift_min: float = 240,
+    start_min: float = 0,
+    at_km: tuple[float, float] = (0.0, 0.0),
+    load_g: int = 0,
+    store: Store = STORE,
+) -> Rider:
     lat, lng = offset(*at_km, store)
-    return Rider(rid, store.store_id, lat, lng, T0 + timedelta(minutes=start_min),
-                 T0 + timedelta(minutes=shift_min), capacity_g, cold_ml, load_g)
-
+    return Rider(
+        rid,
+        store.store_id,
+        lat,
+        lng,
+        T0 + timedelta(minutes=start_min),
+        T0 + timedelta(minutes=shift_min),
+        capacity_g,
+        cold_ml,
+        load_g,
+    )

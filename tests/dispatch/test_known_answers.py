@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from routing_fixtures import SOLVERS, STORE, T0, parcel, rider
 
 from dispatch import (
     NO_COLD_BOX,
@@ -17,7 +18,6 @@ from dispatch import (
     plan_routes,
     validate_plan,
 )
-from routing_fixtures import SOLVERS, STORE, T0, parcel, rider
 
 
 def solve(parcels, riders, config, solver) -> Plan:
@@ -44,8 +44,11 @@ def test_cold_parcel_without_any_cold_box_is_unassigned(solver, config):
 def test_cold_parcels_go_to_the_rider_with_a_cold_box(solver, config):
     """With one rider lacking a cold box, chilled and frozen parcels all end up with the cold-box rider
     — also a frozen parcel recorded with volume 0, which must still claim the cold box."""
-    parcels = [parcel("chilled", zone="chilled", km_east=1), parcel("frozen0", zone="frozen", volume_ml=0),
-               parcel("dry", km_north=-1)]
+    parcels = [
+        parcel("chilled", zone="chilled", km_east=1),
+        parcel("frozen0", zone="frozen", volume_ml=0),
+        parcel("dry", km_north=-1),
+    ]
     riders = [rider("plain", cold_ml=0), rider("box", cold_ml=10_000)]
     plan = solve(parcels, riders, config, solver)
     assert plan.unassigned == []
@@ -67,8 +70,12 @@ def test_cold_box_capacity_is_a_limit(solver, config):
 def test_overweight_for_every_rider(solver, config):
     """A 20 kg parcel with 15 kg and 10 kg riders, and an 8 kg parcel when the only big rider already
     carries 10 kg of its 15: both are 'overweight for every rider'."""
-    plan = solve([parcel("heavy", weight_g=20_000)], [rider("R1", capacity_g=15_000), rider("R2", capacity_g=10_000)],
-                 config, solver)
+    plan = solve(
+        [parcel("heavy", weight_g=20_000)],
+        [rider("R1", capacity_g=15_000), rider("R2", capacity_g=10_000)],
+        config,
+        solver,
+    )
     assert plan.unassigned == [("heavy", OVERWEIGHT)] and plan.routes == []
     plan = solve([parcel("p", weight_g=8_000)], [rider("R1", capacity_g=15_000, load_g=10_000)], config, solver)
     assert plan.unassigned == [("p", OVERWEIGHT)]

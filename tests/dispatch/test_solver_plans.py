@@ -13,16 +13,31 @@ from dispatch import RoutingConfig, Store, plan_routes, validate_plan
 def random_wave(seed: int, n_parcels: int, n_riders: int, store: Store = STORE, prefix: str = ""):
     rng = random.Random(seed)
     parcels = [
-        parcel(f"{prefix}p{i}", rng.uniform(-4, 4), rng.uniform(-4, 4), weight_g=rng.randint(200, 6000),
-               volume_ml=rng.randint(300, 8000), zone=rng.choice(["ambient"] * 6 + ["chilled"] * 3 + ["frozen"]),
-               ready_min=rng.choice([0, 0, 5, 10]), due_min=rng.randint(35, 120),
-               from_min=rng.choice([None, None, None, 30]), store=store)
+        parcel(
+            f"{prefix}p{i}",
+            rng.uniform(-4, 4),
+            rng.uniform(-4, 4),
+            weight_g=rng.randint(200, 6000),
+            volume_ml=rng.randint(300, 8000),
+            zone=rng.choice(["ambient"] * 6 + ["chilled"] * 3 + ["frozen"]),
+            ready_min=rng.choice([0, 0, 5, 10]),
+            due_min=rng.randint(35, 120),
+            from_min=rng.choice([None, None, None, 30]),
+            store=store,
+        )
         for i in range(n_parcels)
     ]
     riders = [
-        rider(f"{prefix}r{j}", capacity_g=rng.choice([12_000, 20_000]), cold_ml=rng.choice([0, 15_000, 30_000]),
-              shift_min=rng.choice([90, 180, 240]), start_min=rng.choice([0, 0, 10]),
-              at_km=rng.choice([(0, 0), (0, 0), (1.5, -1)]), load_g=rng.choice([0, 0, 2000]), store=store)
+        rider(
+            f"{prefix}r{j}",
+            capacity_g=rng.choice([12_000, 20_000]),
+            cold_ml=rng.choice([0, 15_000, 30_000]),
+            shift_min=rng.choice([90, 180, 240]),
+            start_min=rng.choice([0, 0, 10]),
+            at_km=rng.choice([(0, 0), (0, 0), (1.5, -1)]),
+            load_g=rng.choice([0, 0, 2000]),
+            store=store,
+        )
         for j in range(n_riders)
     ]
     return parcels, riders

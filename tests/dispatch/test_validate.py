@@ -16,8 +16,11 @@ from dispatch import Plan, plan_greedy, validate_plan
 def base(config):
     """A valid greedy plan: rider 'box' (with a cold box) carries a chilled and an ambient parcel, and a
     third parcel is left unassigned (no rider with cold box large enough)."""
-    parcels = [parcel("c", zone="chilled", volume_ml=3000), parcel("a", km_east=1, weight_g=4000),
-               parcel("huge", zone="frozen", volume_ml=50_000)]
+    parcels = [
+        parcel("c", zone="chilled", volume_ml=3000),
+        parcel("a", km_east=1, weight_g=4000),
+        parcel("huge", zone="frozen", volume_ml=50_000),
+    ]
     riders = [rider("box", capacity_g=10_000, cold_ml=5000)]
     plan = plan_greedy(parcels, riders, [STORE], config)
     assert validate_plan(plan, parcels, riders, config, [STORE]) == []
@@ -48,8 +51,10 @@ def test_cold_parcel_on_rider_without_cold_box_and_cold_box_capacity(base):
 def test_late_arrival_and_shift_end(base):
     plan, parcels, riders, config = base
     first = plan.routes[0].stops[0]
-    tight = [replace(p, promised_to=first.arrival - timedelta(seconds=1)) if p.parcel_id == first.parcel_id else p
-             for p in parcels]
+    tight = [
+        replace(p, promised_to=first.arrival - timedelta(seconds=1)) if p.parcel_id == first.parcel_id else p
+        for p in parcels
+    ]
     assert "after promised_to" in errors(plan, tight, riders, config)
     short = [replace(riders[0], shift_end=plan.routes[0].return_at - timedelta(seconds=1))]
     assert "after shift end" in errors(plan, parcels, short, config)
@@ -69,8 +74,9 @@ def test_served_twice_and_missing(base):
 def test_impossible_timing(base):
     plan, parcels, riders, config = base
     route = plan.routes[0]
-    fast = with_route(plan, stops=[replace(route.stops[0], arrival=route.depart_at + timedelta(seconds=10))]
-                      + route.stops[1:])
+    fast = with_route(
+        plan, stops=[replace(route.stops[0], arrival=route.depart_at + timedelta(seconds=10))] + route.stops[1:]
+    )
     assert "cannot before" in errors(fast, parcels, riders, config)
     not_ready = [replace(p, ready_at=route.depart_at + timedelta(minutes=5)) for p in parcels]
     assert "before parcel" in errors(plan, not_ready, riders, config)

@@ -16,8 +16,17 @@ CONFIG = RoutingConfig(time_limit_s=0.3, no_improvement_iters=200)
 
 def parcel(pid: str, minutes: int, north_m: float, weight_g: int = 2000, zone: str = "ambient") -> Parcel:
     ready = T0 + timedelta(minutes=minutes)
-    return Parcel(pid, "S1", STORE.lat + north_m / 111_000, STORE.lng, weight_g, 3000, zone, ready,
-                  promised_to=ready + timedelta(minutes=90))
+    return Parcel(
+        pid,
+        "S1",
+        STORE.lat + north_m / 111_000,
+        STORE.lng,
+        weight_g,
+        3000,
+        zone,
+        ready,
+        promised_to=ready + timedelta(minutes=90),
+    )
 
 
 def rider(rid: str, capacity_g: int = 10_000) -> Rider:

@@ -20,11 +20,27 @@ def replay_clock(landing: Path) -> str:
     return days[-1]
 
 
-def run_at(landing: Path, warehouse: Path, as_of: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_at(
+    landing: Path, warehouse: Path, as_of: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """`orderhub run --as-of AS_OF` in a subprocess, as a user runs it, with extra environment (fault injection)."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", AS_OF_ENV)} | (env or {})
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse),
-         "--as-of", as_of, "--quiet"],
-        env=full_env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--as-of",
+            as_of,
+            "--quiet",
+        ],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )

@@ -1,4 +1,4 @@
-"""One bad order never stops a batch (issue 11, item 3): a batch in the channels' real formats mixing good orders
+"""One bad order never stops a batch: a batch in the channels' real formats mixing good orders
 with every kind of broken one goes through `orderhub run` (the Dagster pipeline job, in process) and succeeds.
 Every good order is in fct_orders; an order whose amounts do not add up (paid ≠ goods − discounts + fees, Σ
 lines ≠ goods) is loaded too and flagged with its rule and values (dq.dq_order_findings, fct_order_amount_checks,
@@ -46,10 +46,30 @@ FLAGGED_APP = {
     "app:APPBADLINES": app_order("APPBADLINES", "M202", "9号楼101室", amounts__goods=30.0, amounts__paid=33.0),
 }
 QUARANTINED_APP = {
-    "APPNEGFEE": ("bad_value", "-3", app_order("APPNEGFEE", "M301", "10号楼101室", amounts__delivery_fee=-3.0,
-                                                 amounts__paid=22.0)),
-    "APPNEGPRICE": ("bad_value", "-12.5", app_order("APPNEGPRICE", "M302", "11号楼101室", items=[
-        {"sku": "SKU0002", "name": "五常大米 1kg", "qty": 2, "unit_price": -12.5, "original_price": 12.5, "discount": 0}])),
+    "APPNEGFEE": (
+        "bad_value",
+        "-3",
+        app_order("APPNEGFEE", "M301", "10号楼101室", amounts__delivery_fee=-3.0, amounts__paid=22.0),
+    ),
+    "APPNEGPRICE": (
+        "bad_value",
+        "-12.5",
+        app_order(
+            "APPNEGPRICE",
+            "M302",
+            "11号楼101室",
+            items=[
+                {
+                    "sku": "SKU0002",
+                    "name": "五常大米 1kg",
+                    "qty": 2,
+                    "unit_price": -12.5,
+                    "original_price": 12.5,
+                    "discount": 0,
+                }
+            ],
+        ),
+    ),
     "APPNOSTORE": ("missing_field", "store code", app_order("APPNOSTORE", "M303", "12号楼101室", store_code=None)),
     "APPNOITEMS": ("missing_field", "no items", app_order("APPNOITEMS", "M304", "13号楼101室", items=[])),
     "APPNOADDR": ("missing_field", "address", app_order("APPNOADDR", "M305", "", receiver__address=None)),
@@ -59,8 +79,13 @@ QUARANTINED_APP = {
 def meituan_flagged() -> dict[str, str]:
     """Meituan's total (what the customer paid) 12.90 against an original price of 10.90 with no discount."""
     push = meituan_push()
-    push.update(order_id="27012611260000888", wm_order_id_view="27012611260000888", total="12.9",
-                recipient_phone="139****4321", recipient_address="浦东新区碧波路700号1号楼101室@#上海市浦东新区碧波路700号")
+    push.update(
+        order_id="27012611260000888",
+        wm_order_id_view="27012611260000888",
+        total="12.9",
+        recipient_phone="139****4321",
+        recipient_address="浦东新区碧波路700号1号楼101室@#上海市浦东新区碧波路700号",
+    )
     return push
 
 
@@ -68,7 +93,10 @@ def run(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -93,17 +121,35 @@ def test_mixed_batch_loads_every_good_order_and_flags_or_quarantines_each_bad_on
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         in_marts = {k for (k,) in con.execute("SELECT order_key FROM marts.fct_orders").fetchall()}
-        in_parcels = {k for (keys,) in con.execute("SELECT order_keys FROM marts.fct_parcels").fetchall()
-                      for k in keys.split(",")}
-        quarantined = {json.loads(raw)["order_no"]: (code, message) for raw, code, message in con.execute(
-            "SELECT raw, error_code, message FROM raw.quarantine WHERE channel = 'app'").fetchall()}
-        findings = {(k, r): d for k, r, d in con.execute(
-            "SELECT order_key, rule_id, detail FROM dq.dq_order_findings WHERE suite = 'orders'").fetchall()}
-        checks = {(k, r): d for k, r, d in con.execute(
-            "SELECT order_key, rule_id, detail FROM marts.fct_order_amount_checks").fetchall()}
-        exceptions = dict(con.execute(
-            "SELECT order_key, detail FROM marts.fct_exceptions WHERE exception_type = 'amounts_inconsistent'").fetchall())
-        critical = con.execute("SELECT sum(critical_failed) FROM dq.dq_validations WHERE suite = 'orders'").fetchone()[0]
+        in_parcels = {
+            k for (keys,) in con.execute("SELECT order_keys FROM marts.fct_parcels").fetchall() for k in keys.split(",")
+        }
+        quarantined = {
+            json.loads(raw)["order_no"]: (code, message)
+            for raw, code, message in con.execute(
+                "SELECT raw, error_code, message FROM raw.quarantine WHERE channel = 'app'"
+            ).fetchall()
+        }
+        findings = {
+            (k, r): d
+            for k, r, d in con.execute(
+                "SELECT order_key, rule_id, detail FROM dq.dq_order_findings WHERE suite = 'orders'"
+            ).fetchall()
+        }
+        checks = {
+            (k, r): d
+            for k, r, d in con.execute(
+                "SELECT order_key, rule_id, detail FROM marts.fct_order_amount_checks"
+            ).fetchall()
+        }
+        exceptions = dict(
+            con.execute(
+                "SELECT order_key, detail FROM marts.fct_exceptions WHERE exception_type = 'amounts_inconsistent'"
+            ).fetchall()
+        )
+        critical = con.execute("SELECT sum(critical_failed) FROM dq.dq_validations WHERE suite = 'orders'").fetchone()[
+            0
+        ]
     finally:
         con.close()
 
@@ -148,8 +194,12 @@ def test_a_channel_whose_every_order_breaks_the_money_rules_fails_the_run_and_sa
     snapshot = duckdb.connect(str(tmp_path / "serving.duckdb"), read_only=True)
     try:
         ok, problems = snapshot.execute("SELECT pipeline_ok, run_problems FROM snapshot_meta").fetchone()
-        flagged = {k for (k,) in snapshot.execute(
-            "SELECT order_key FROM fct_exceptions WHERE exception_type = 'amounts_inconsistent'").fetchall()}
+        flagged = {
+            k
+            for (k,) in snapshot.execute(
+                "SELECT order_key FROM fct_exceptions WHERE exception_type = 'amounts_inconsistent'"
+            ).fetchall()
+        }
     finally:
         snapshot.close()
     assert ok is False

@@ -121,14 +121,34 @@ class DevTools:
 def _serve(folder: Path, serving: Path, refresh_seconds: str) -> tuple[subprocess.Popen, str, Any]:
     """`streamlit run dashboards/app.py` on a free loopback port reading ``serving``: (process, url, log)."""
     port = _free_port()
-    env = {**os.environ, "ORDERHUB_SERVING": str(serving), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-           "ORDERHUB_REFRESH_SECONDS": refresh_seconds}
+    env = {
+        **os.environ,
+        "ORDERHUB_SERVING": str(serving),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "ORDERHUB_REFRESH_SECONDS": refresh_seconds,
+    }
     log = (folder / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboards" / "app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--global.developmentMode", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboards" / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--global.developmentMode",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_http(f"http://127.0.0.1:{port}/_stcore/health", 30, server)
@@ -164,11 +184,25 @@ def browser(dashboard_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     profile = tmp_path_factory.mktemp("chromium-profile")
     port = _free_port()
     chromium = subprocess.Popen(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--enable-unsafe-swiftshader", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
-         f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1", "--window-size=1600,1300",
-         "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--enable-unsafe-swiftshader",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={port}",
+            "--remote-debugging-address=127.0.0.1",
+            "--window-size=1600,1300",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         targets = json.loads(_wait_http(f"http://127.0.0.1:{port}/json/list", 20, chromium))
@@ -248,9 +282,7 @@ def test_every_page_renders_in_chromium(
         image = browser.call("Page.captureScreenshot", format="png")["data"]
         (shots / f"{url_path or 'live'}.png").write_bytes(base64.b64decode(image))
     requested = {
-        e["params"]["request"]["url"]
-        for e in browser.events
-        if e.get("method") == "Network.requestWillBeSent"
+        e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"
     }
     assert requested, "no request was recorded"
     outside = sorted(u for u in requested if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")))
@@ -347,22 +379,56 @@ def test_live_page_follows_simulate_live_and_the_sensor(browser: DevTools, tmp_p
     each run the sensor starts, rising at least twice, without the browser navigating or reloading."""
     if os.environ.get(LIVE_ENV) != "1":
         pytest.skip(f"set {LIVE_ENV}=1 to run the pipeline with the sensor for about 4 minutes")
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
     env.pop("ORDERHUB_SERVING", None)
     landing = tmp_path / "landing"
     landing.mkdir()
     dashboard_port, dagster_port = _free_port(), _free_port()
     logs = [(tmp_path / name).open("w") for name in ("serve.log", "simulate.log")]
     serve = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "serve", "--landing", str(landing), "--warehouse",
-         str(tmp_path / "warehouse" / "orderhub.duckdb"), "--dagster-port", str(dagster_port),
-         "--dashboard-port", str(dashboard_port)],
-        cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "serve",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(tmp_path / "warehouse" / "orderhub.duckdb"),
+            "--dagster-port",
+            str(dagster_port),
+            "--dashboard-port",
+            str(dashboard_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logs[0],
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     simulate = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "simulate", "--out", str(landing), "--live", "--rate", "5",
-         "--duration", "200"],
-        cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "simulate",
+            "--out",
+            str(landing),
+            "--live",
+            "--rate",
+            "5",
+            "--duration",
+            "200",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logs[1],
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_http(f"http://127.0.0.1:{dashboard_port}/_stcore/health", 60, serve)

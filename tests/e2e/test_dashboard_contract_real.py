@@ -36,9 +36,23 @@ def real_snapshot(clean_pipeline_run, simulated_day, tmp_path_factory) -> Path:
     shutil.copyfile(warehouse, copy)
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     recon = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "recon", "run", "--date", truth["date"],
-         "--landing", str(landing), "--warehouse", str(copy)],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "recon",
+            "run",
+            "--date",
+            truth["date"],
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(copy),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert recon.returncode == 0, recon.stdout[-3000:] + recon.stderr[-3000:]
     snapshot = workdir / "serving.duckdb"
@@ -62,9 +76,7 @@ def _declared_tables() -> dict[str, dict[str, str]]:
 def _published_tables(snapshot: Path) -> dict[str, dict[str, str]]:
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        rows = con.execute(
-            "select table_name, column_name, data_type from information_schema.columns"
-        ).fetchall()
+        rows = con.execute("select table_name, column_name, data_type from information_schema.columns").fetchall()
     finally:
         con.close()
     tables: dict[str, dict[str, str]] = {}

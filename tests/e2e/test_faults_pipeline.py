@@ -37,7 +37,9 @@ def committed_files(warehouse: Path) -> int:
         return 0
     con = duckdb.connect(str(warehouse), read_only=True)  # also proves no killed process still holds the lock
     try:
-        present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'ingest_files'").fetchone()[0]
+        present = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'ingest_files'"
+        ).fetchone()[0]
         return con.execute("SELECT count(*) FROM raw.ingest_files").fetchone()[0] if present else 0
     finally:
         con.close()
@@ -62,7 +64,8 @@ def quality(warehouse: Path) -> list[tuple]:
     try:
         return con.execute(
             "SELECT suite, scope, channel, sum(rows), sum(failed) FROM dq.dq_validations "
-            "WHERE scope = 'batch' GROUP BY ALL ORDER BY ALL").fetchall()
+            "WHERE scope = 'batch' GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
 
@@ -71,14 +74,31 @@ def reconciliation(landing: Path, warehouse: Path) -> list[tuple]:
     """The day's reconciliation lines built by `orderhub recon run` on a warehouse (what finance would get)."""
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "recon", "run", "--date", DAY.isoformat(),
-         "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "recon",
+            "run",
+            "--date",
+            DAY.isoformat(),
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("SELECT settlement_channel, recon_status, count(*), sum(abs(variance_amount)) "
-                           "FROM marts.fct_reconciliation_lines GROUP BY ALL ORDER BY ALL").fetchall()
+        rows = con.execute(
+            "SELECT settlement_channel, recon_status, count(*), sum(abs(variance_amount)) "
+            "FROM marts.fct_reconciliation_lines GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
     assert rows, "the simulated day's statements were reconciled"
@@ -116,9 +136,12 @@ def test_kills_anywhere_in_a_micro_batch_then_rerun_equal_a_clean_run(small_day,
     assert quality(clean), "the clean run stored no data-quality validation"
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        dq_tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'dq_%'").fetchall()}
+        dq_tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'dq_%'").fetchall()
+        }
         failed_critical = con.execute(
-            "SELECT count(*) FROM dq_results_summary WHERE severity = 'critical' AND NOT last_success").fetchone()[0]
+            "SELECT count(*) FROM dq_results_summary WHERE severity = 'critical' AND NOT last_success"
+        ).fetchone()[0]
     finally:
         con.close()
     assert {"dq_results_summary", "dq_validations_recent", "dq_quarantine_status"} <= dq_tables

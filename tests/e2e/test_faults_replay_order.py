@@ -20,8 +20,20 @@ from simulator import simulate_day
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 # Columns of raw.orders that do not depend on which push of an order arrived first.
-ORDER_COLUMNS = ("order_key", "channel", "store_id", "recipient_name", "phone", "address_key", "lat", "lng", "created_at",
-                 "paid_amount", "goods_amount", "fulfilment_type")
+ORDER_COLUMNS = (
+    "order_key",
+    "channel",
+    "store_id",
+    "recipient_name",
+    "phone",
+    "address_key",
+    "lat",
+    "lng",
+    "created_at",
+    "paid_amount",
+    "goods_amount",
+    "fulfilment_type",
+)
 
 
 def state(con) -> dict[str, object]:
@@ -37,8 +49,10 @@ def state(con) -> dict[str, object]:
         "versions": rows("SELECT order_key, raw_hash FROM raw.order_versions"),
         "settlement_lines": rows("SELECT * EXCLUDE (batch_id) FROM raw.settlement_lines"),
         "quarantine": rows("SELECT channel, source_file, source_line, error_code, message FROM raw.quarantine"),
-        "accounting": rows("SELECT channel, sum(landed), sum(loaded), sum(quarantined), sum(duplicate) "
-                           "FROM raw.ingest_batches GROUP BY channel"),
+        "accounting": rows(
+            "SELECT channel, sum(landed), sum(loaded), sum(quarantined), sum(duplicate) "
+            "FROM raw.ingest_batches GROUP BY channel"
+        ),
     }
 
 
@@ -103,7 +117,9 @@ def test_the_same_files_delivered_twice_change_nothing(day, tmp_path):
         for label, counts in again.counts.items():
             assert counts.loaded == 0, label
             assert counts.landed == counts.duplicate + counts.quarantined, label
-        unbalanced = con.execute("SELECT count(*) FROM raw.ingest_batches WHERE landed <> loaded + quarantined + duplicate").fetchone()[0]
+        unbalanced = con.execute(
+            "SELECT count(*) FROM raw.ingest_batches WHERE landed <> loaded + quarantined + duplicate"
+        ).fetchone()[0]
         assert unbalanced == 0
     finally:
         con.close()

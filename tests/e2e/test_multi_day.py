@@ -42,8 +42,12 @@ def _arrive(source: Path, landing: Path, day: dt.date, part: str) -> None:
 def _snapshot(warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse.with_name("serving.duckdb")), read_only=True)
     try:
-        status = {r[0]: r[1:] for r in con.execute(
-            "select part, as_of, run_id, is_stale, problem, snapshot_as_of from serving_status").fetchall()}
+        status = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select part, as_of, run_id, is_stale, problem, snapshot_as_of from serving_status"
+            ).fetchall()
+        }
         meta = con.execute("select as_of, pipeline_ok, pipeline_run_id, run_id from snapshot_meta").fetchone()
         days = {r[0] for r in con.execute("select distinct business_date from fct_daily_channel_summary").fetchall()}
         routes = con.execute("select count(*) from dispatch_routes").fetchone()[0]
@@ -98,14 +102,19 @@ def test_every_day_keeps_its_own_plan_and_no_parcel_rides_twice(three_days):
     _, warehouse, _ = three_days
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        days = dict(con.execute(
-            "select business_date, count(*) from dispatch.dispatch_routes where solver = 'pyvrp' group by 1").fetchall())
+        days = dict(
+            con.execute(
+                "select business_date, count(*) from dispatch.dispatch_routes where solver = 'pyvrp' group by 1"
+            ).fetchall()
+        )
         twice = con.execute(
             "select count(*) from (select parcel_id from dispatch.dispatch_stops where solver = 'pyvrp' "
-            "group by 1 having count(*) > 1)").fetchone()[0]
+            "group by 1 having count(*) > 1)"
+        ).fetchone()[0]
         undated = con.execute(
             "select count(*) from dispatch.dispatch_routes "
-            "where route_id not like '%/' || strftime(wave_at, '%Y%m%dT%H%M') || '/%'").fetchone()[0]
+            "where route_id not like '%/' || strftime(wave_at, '%Y%m%dT%H%M') || '/%'"
+        ).fetchone()[0]
         stops_without_route = con.execute(
             "select count(*) from dispatch.dispatch_stops s anti join dispatch.dispatch_routes r using (route_id)"
         ).fetchone()[0]

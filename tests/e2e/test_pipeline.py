@@ -16,13 +16,35 @@ from pipeline_days import AS_OF_ENV, replay_clock
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 # Columns that legitimately differ between two runs of the same data: when, and in which batch.
-RUN_DEPENDENT = {"batch_id", "received_at", "quarantined_at", "started_at", "finished_at", "done_at", "published_at", "run_id"}
+RUN_DEPENDENT = {
+    "batch_id",
+    "received_at",
+    "quarantined_at",
+    "started_at",
+    "finished_at",
+    "done_at",
+    "published_at",
+    "run_id",
+}
 COMPARED_TABLES = (
-    "raw.orders", "raw.order_lines", "raw.order_events", "raw.quarantine", "raw.order_versions",
-    "raw.stores", "raw.products", "raw.settlement_lines", "raw.stock_snapshots", "raw.stock_movements",
-    "marts.fct_orders", "marts.fct_channel_kpis_hourly", "marts.fct_exceptions",
+    "raw.orders",
+    "raw.order_lines",
+    "raw.order_events",
+    "raw.quarantine",
+    "raw.order_versions",
+    "raw.stores",
+    "raw.products",
+    "raw.settlement_lines",
+    "raw.stock_snapshots",
+    "raw.stock_movements",
+    "marts.fct_orders",
+    "marts.fct_channel_kpis_hourly",
+    "marts.fct_exceptions",
     # Parcels, stock and what reconciliation reads (its input lines above; the finance marts are the daily job's).
-    "marts.fct_parcels", "marts.fct_merge_savings_daily", "marts.fct_stock_positions", "marts.fct_oversell_events",
+    "marts.fct_parcels",
+    "marts.fct_merge_savings_daily",
+    "marts.fct_stock_positions",
+    "marts.fct_oversell_events",
 )
 # The snapshot's tables copied whole from the marts; its own meta and status tables are per run.
 SNAPSHOT_COMPARED = ("fct_exceptions", "fct_stock_positions", "fct_channel_kpis_hourly", "fct_merge_savings_daily")
@@ -35,7 +57,10 @@ def orderhub_run(landing: Path, warehouse: Path, crash_at: str | None = None) ->
         env["ORDERHUB_CRASH_AT"] = crash_at
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -107,16 +132,20 @@ def test_clean_run_plans_dispatch_within_rider_limits(clean_run):
         late = con.execute("select count(*) from dispatch.dispatch_stops where not on_time").fetchone()[0]
         twice = con.execute(
             "select count(*) from (select parcel_id from dispatch.dispatch_stops where solver = 'pyvrp' "
-            "group by 1 having count(*) > 1)").fetchone()[0]
+            "group by 1 having count(*) > 1)"
+        ).fetchone()[0]
         over_capacity = con.execute(
             "select count(*) from dispatch.dispatch_routes r join raw.riders d using (rider_id) "
-            "where r.load_g > d.capacity_kg * 1000").fetchone()[0]
+            "where r.load_g > d.capacity_kg * 1000"
+        ).fetchone()[0]
         cold_without_box = con.execute(
             "select count(*) from dispatch.dispatch_routes r join raw.riders d using (rider_id) "
-            "where r.cold_ml > 0 and not d.cold_box").fetchone()[0]
+            "where r.cold_ml > 0 and not d.cold_box"
+        ).fetchone()[0]
         both = con.execute(
             "select count(*) from dispatch.dispatch_stops s join dispatch.dispatch_unassigned u "
-            "using (solver, parcel_id)").fetchone()[0]
+            "using (solver, parcel_id)"
+        ).fetchone()[0]
     finally:
         con.close()
     assert dict(trips).get("pyvrp", 0) > 0 and dict(trips).get("greedy", 0) > 0, trips

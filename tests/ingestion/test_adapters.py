@@ -18,8 +18,12 @@ from ingestion.records import RawRecord, csv_records
 CATALOGUE = Catalogue(
     store_ids=frozenset({"SH001"}),
     products=pl.DataFrame(
-        {"sku_id": ["SKU0001", "SKU0002"], "weight_g": [300, 1000], "volume_ml": [1200, 1500],
-         "temp_zone": ["chilled", "frozen"]},
+        {
+            "sku_id": ["SKU0001", "SKU0002"],
+            "weight_g": [300, 1000],
+            "volume_ml": [1200, 1500],
+            "temp_zone": ["chilled", "frozen"],
+        },
         schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String},
     ),
 )
@@ -46,13 +50,26 @@ def only_order(batch) -> dict:
 
 def app_order(**overrides) -> dict:
     order = {
-        "order_no": "APP1", "member_id": "M1", "store_code": "SH001", "status": "paid", "fulfilment": "delivery",
-        "created_at": "2026-11-26T11:32:05+08:00", "paid_at": "2026-11-26T11:32:30+08:00",
+        "order_no": "APP1",
+        "member_id": "M1",
+        "store_code": "SH001",
+        "status": "paid",
+        "fulfilment": "delivery",
+        "created_at": "2026-11-26T11:32:05+08:00",
+        "paid_at": "2026-11-26T11:32:30+08:00",
         "receiver": {"name": "张伟", "phone": "+86 138-1234-5678", "address": ADDRESS, "lat": 31.2035, "lng": 121.5903},
         "delivery_window": {"from": "2026-11-26T12:00:00+08:00", "to": "2026-11-26T12:30:00+08:00"},
-        "items": [{"sku": "SKU0001", "name": "有机菠菜", "qty": 2, "unit_price": 6.9, "original_price": 7.9, "discount": 2.0}],
-        "amounts": {"goods": 15.8, "merchant_discount": 2.0, "platform_discount": 0.0, "delivery_fee": 3.0,
-                    "packaging_fee": 0.5, "paid": 17.3},
+        "items": [
+            {"sku": "SKU0001", "name": "有机菠菜", "qty": 2, "unit_price": 6.9, "original_price": 7.9, "discount": 2.0}
+        ],
+        "amounts": {
+            "goods": 15.8,
+            "merchant_discount": 2.0,
+            "platform_discount": 0.0,
+            "delivery_fee": 3.0,
+            "packaging_fee": 0.5,
+            "paid": 17.3,
+        },
         "payment_method": "wechat",
     }
     order.update(overrides)
@@ -67,7 +84,12 @@ def test_app_order_normalises_times_to_utc_phone_and_address():
     assert order["created_at"] == dt.datetime(2026, 11, 26, 3, 32, 5)
     assert order["promised_to"] == dt.datetime(2026, 11, 26, 4, 30)
     assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13812345678", "mobile", "5678")
-    assert (order["province"], order["city"], order["district"], order["street"]) == ("上海市", "上海市", "浦东新区", "张江镇")
+    assert (order["province"], order["city"], order["district"], order["street"]) == (
+        "上海市",
+        "上海市",
+        "浦东新区",
+        "张江镇",
+    )
     assert order["admin_code"] == "310115"
     assert order["address_key"] == "310115|碧波路690号3栋2单元501"  # the canonical door (docs/decisions.md)
     assert order["paid_amount"] == Decimal("17.30")
@@ -75,10 +97,21 @@ def test_app_order_normalises_times_to_utc_phone_and_address():
 
 def test_miniprogram_fen_and_epoch_seconds():
     """The mini-program sends fen and epoch seconds: 1730 fen is ¥17.30 and 1795663925 is 03:32:05 UTC."""
-    mp = app_order(order_no="MP1", created_at=1795663925, paid_at=1795663950, delivery_window=None,
-                   items=[{"sku": "SKU0002", "qty": 1, "unit_price": 2290, "original_price": 2500, "discount": 210}],
-                   amounts={"goods": 2500, "merchant_discount": 210, "platform_discount": 0, "delivery_fee": 300,
-                            "packaging_fee": 50, "paid": 2640})
+    mp = app_order(
+        order_no="MP1",
+        created_at=1795663925,
+        paid_at=1795663950,
+        delivery_window=None,
+        items=[{"sku": "SKU0002", "qty": 1, "unit_price": 2290, "original_price": 2500, "discount": 210}],
+        amounts={
+            "goods": 2500,
+            "merchant_discount": 210,
+            "platform_discount": 0,
+            "delivery_fee": 300,
+            "packaging_fee": 50,
+            "paid": 2640,
+        },
+    )
     mp.pop("member_id")
     mp["openid"] = "oXyz"
     batch = run("miniprogram", json.dumps(mp, ensure_ascii=False))
@@ -92,18 +125,42 @@ def test_miniprogram_fen_and_epoch_seconds():
 
 
 def meituan_push(**overrides) -> str:
-    detail = [{"app_food_code": "SKU0002", "food_name": "水饺", "sku_id": "mt-88", "quantity": 2, "price": 22.0,
-               "original_price": 25.0, "unit": "袋", "weight": 1000}]
+    detail = [
+        {
+            "app_food_code": "SKU0002",
+            "food_name": "水饺",
+            "sku_id": "mt-88",
+            "quantity": 2,
+            "price": 22.0,
+            "original_price": 25.0,
+            "unit": "袋",
+            "weight": 1000,
+        }
+    ]
     extras = [{"act_detail_id": 1, "reduce_fee": 5, "mt_charge": 2, "poi_charge": 3, "remark": "满50减5", "type": 2}]
     push = {
-        "order_id": "27000012345", "wm_order_id_view": "27000012345", "app_poi_code": "SH001",
-        "recipient_name": "张*(先生)", "recipient_phone": "138****5678",
+        "order_id": "27000012345",
+        "wm_order_id_view": "27000012345",
+        "app_poi_code": "SH001",
+        "recipient_name": "张*(先生)",
+        "recipient_phone": "138****5678",
         "recipient_address": f"{ADDRESS}@#上海市浦东新区碧波路690号",
-        "latitude": "31203500", "longitude": "121590300", "ctime": "1795665125", "utime": "1795665125",
-        "delivery_time": "0", "estimate_arrival_time": "1795666925", "status": "2", "pick_type": "0",
-        "pay_type": "2", "shipping_fee": "3.5", "total": "43.0", "original_price": "54.0",
-        "package_bag_money": "50", "detail": json.dumps(detail, ensure_ascii=False),
-        "extras": json.dumps(extras, ensure_ascii=False), "poi_receive_detail": '{"wmPoiReceiveCent": 3620}',
+        "latitude": "31203500",
+        "longitude": "121590300",
+        "ctime": "1795665125",
+        "utime": "1795665125",
+        "delivery_time": "0",
+        "estimate_arrival_time": "1795666925",
+        "status": "2",
+        "pick_type": "0",
+        "pay_type": "2",
+        "shipping_fee": "3.5",
+        "total": "43.0",
+        "original_price": "54.0",
+        "package_bag_money": "50",
+        "detail": json.dumps(detail, ensure_ascii=False),
+        "extras": json.dumps(extras, ensure_ascii=False),
+        "poi_receive_detail": '{"wmPoiReceiveCent": 3620}',
     }
     push.update(overrides)
     return json.dumps({k: str(v) for k, v in push.items()}, ensure_ascii=False)
@@ -163,8 +220,7 @@ def test_meituan_phone_forms_load_with_the_customers_own_digits(phone, caution, 
 
 def test_meituan_backup_privacy_number_when_the_main_one_is_blank():
     """backup_recipient_phone is a JSON list of further relay numbers: used when recipient_phone is empty."""
-    order = only_order(run("meituan", meituan_push(recipient_phone="",
-                                                   backup_recipient_phone='["17896091441_7679"]')))
+    order = only_order(run("meituan", meituan_push(recipient_phone="", backup_recipient_phone='["17896091441_7679"]')))
     assert (order["phone"], order["phone_kind"]) == ("17896091441_7679", "privacy")
 
 
@@ -175,32 +231,78 @@ def test_meituan_push_still_url_encoded_and_erp_camelcase_give_the_same_order():
 
     plain = json.loads(meituan_push())
     encoded = json.dumps({k: quote_plus(v) for k, v in plain.items()})
-    camel = {"orderId": int(plain["order_id"]), "orderIdView": int(plain["order_id"]), "ePoiId": "SH001",
-             "originalPrice": 54.0, "shippingFee": 3.5, "total": 43.0, "packageBagMoney": 50,
-             "ctime": 1795665125, "utime": 1795665125, "status": 2, "payType": 2, "deliveryTime": 0,
-             "estimateArrivalTime": 1795666925, "latitude": 31.2035, "longitude": 121.5903,
-             **{k: plain[k] for k in ("recipient_name", "recipient_phone", "recipient_address", "detail", "extras")},
-             "poiReceiveDetail": plain["poi_receive_detail"]}
+    camel = {
+        "orderId": int(plain["order_id"]),
+        "orderIdView": int(plain["order_id"]),
+        "ePoiId": "SH001",
+        "originalPrice": 54.0,
+        "shippingFee": 3.5,
+        "total": 43.0,
+        "packageBagMoney": 50,
+        "ctime": 1795665125,
+        "utime": 1795665125,
+        "status": 2,
+        "payType": 2,
+        "deliveryTime": 0,
+        "estimateArrivalTime": 1795666925,
+        "latitude": 31.2035,
+        "longitude": 121.5903,
+        **{k: plain[k] for k in ("recipient_name", "recipient_phone", "recipient_address", "detail", "extras")},
+        "poiReceiveDetail": plain["poi_receive_detail"],
+    }
     want = only_order(run("meituan", meituan_push()))
     for text in (encoded, json.dumps(camel, ensure_ascii=False)):
         got = only_order(run("meituan", text))
-        for column in ("order_key", "store_id", "goods_amount", "merchant_discount", "platform_discount",
-                       "delivery_fee", "packaging_fee", "paid_amount", "merchant_receivable", "phone",
-                       "address_raw", "lat", "lng", "created_at", "status"):
+        for column in (
+            "order_key",
+            "store_id",
+            "goods_amount",
+            "merchant_discount",
+            "platform_discount",
+            "delivery_fee",
+            "packaging_fee",
+            "paid_amount",
+            "merchant_receivable",
+            "phone",
+            "address_raw",
+            "lat",
+            "lng",
+            "created_at",
+            "status",
+        ):
             assert got[column] == want[column], column
 
 
 def test_meituan_box_fees_listed_item_discount_and_gifts():
     """Box fees (box_num boxes × box_price) are packaging inside original_price; an item discount the extras
     list (type 17) is not counted twice; a gift (type 5) has poi_charge but takes nothing off the bill."""
-    detail = [{"app_food_code": "SKU0002", "food_name": "水饺", "quantity": 2, "price": 22.0,
-               "original_price": 25.0, "box_num": 2, "box_price": 1.0}]
-    extras = [{"reduce_fee": 6.0, "mt_charge": 0, "poi_charge": 6.0, "remark": "折扣商品", "type": 17},
-              {"reduce_fee": 0, "mt_charge": 0, "poi_charge": 3.0, "remark": "满赠", "type": 5}]
+    detail = [
+        {
+            "app_food_code": "SKU0002",
+            "food_name": "水饺",
+            "quantity": 2,
+            "price": 22.0,
+            "original_price": 25.0,
+            "box_num": 2,
+            "box_price": 1.0,
+        }
+    ]
+    extras = [
+        {"reduce_fee": 6.0, "mt_charge": 0, "poi_charge": 6.0, "remark": "折扣商品", "type": 17},
+        {"reduce_fee": 0, "mt_charge": 0, "poi_charge": 3.0, "remark": "满赠", "type": 5},
+    ]
     # 50 goods + 2 boxes + 0.5 bag + 3.5 delivery = 56; paid 56 − 6 = 50.
-    order = only_order(run("meituan", meituan_push(detail=json.dumps(detail, ensure_ascii=False),
-                                                   extras=json.dumps(extras, ensure_ascii=False),
-                                                   original_price="56.0", total="50.0")))
+    order = only_order(
+        run(
+            "meituan",
+            meituan_push(
+                detail=json.dumps(detail, ensure_ascii=False),
+                extras=json.dumps(extras, ensure_ascii=False),
+                original_price="56.0",
+                total="50.0",
+            ),
+        )
+    )
     assert (order["goods_amount"], order["packaging_fee"]) == (Decimal("50.00"), Decimal("2.50"))
     assert (order["merchant_discount"], order["platform_discount"]) == (Decimal("6.00"), Decimal("0.00"))
 
@@ -208,18 +310,45 @@ def test_meituan_box_fees_listed_item_discount_and_gifts():
 def test_eleme_several_baskets_extra_group_packaging_and_red_packet():
     """Two normal baskets are all goods; the extra group's 餐盒 (negative id) and a 打包袋 item sold in a basket
     without an item code are packaging, not lines; hongbao is a platform reduction outside the activities."""
-    item = {"id": 1, "skuId": 55501, "name": "有机菠菜", "price": 7.9, "quantity": 1, "total": 7.9, "extendCode": "SKU0001"}
+    item = {
+        "id": 1,
+        "skuId": 55501,
+        "name": "有机菠菜",
+        "price": 7.9,
+        "quantity": 1,
+        "total": 7.9,
+        "extendCode": "SKU0001",
+    }
     groups = [
         {"name": "用户 发起人1号... 的篮子", "type": "normal", "items": [item]},
-        {"name": "用户 发起人2号... 的篮子", "type": "normal", "items": [
-            {**item, "quantity": 2, "total": 15.8},
-            {"id": 9, "skuId": 9, "name": "打包袋", "price": 0.5, "quantity": 1, "total": 0.5, "extendCode": ""}]},
-        {"name": "其它费用", "type": "extra", "items": [
-            {"id": -70000, "skuId": -1, "name": "餐盒", "categoryId": 102, "price": 2.0, "quantity": 1, "total": 2.0}]},
+        {
+            "name": "用户 发起人2号... 的篮子",
+            "type": "normal",
+            "items": [
+                {**item, "quantity": 2, "total": 15.8},
+                {"id": 9, "skuId": 9, "name": "打包袋", "price": 0.5, "quantity": 1, "total": 0.5, "extendCode": ""},
+            ],
+        },
+        {
+            "name": "其它费用",
+            "type": "extra",
+            "items": [
+                {
+                    "id": -70000,
+                    "skuId": -1,
+                    "name": "餐盒",
+                    "categoryId": 102,
+                    "price": 2.0,
+                    "quantity": 1,
+                    "total": 2.0,
+                }
+            ],
+        },
     ]
     # 23.7 goods + 2.5 packaging + 4 delivery = 30.2; paid 30.2 − 4 (shop) − 2 (eleme) − 1.6 (hongbao) = 22.6
-    batch = run("eleme", eleme_envelope(groups=groups, originalPrice=30.2, totalPrice=22.6, packageFee=2.0,
-                                        hongbao=-1.6))
+    batch = run(
+        "eleme", eleme_envelope(groups=groups, originalPrice=30.2, totalPrice=22.6, packageFee=2.0, hongbao=-1.6)
+    )
     order = only_order(batch)
     assert (order["goods_amount"], order["packaging_fee"]) == (Decimal("23.70"), Decimal("2.50"))
     assert (order["merchant_discount"], order["platform_discount"]) == (Decimal("4.00"), Decimal("3.60"))
@@ -228,8 +357,13 @@ def test_eleme_several_baskets_extra_group_packaging_and_red_packet():
 
 @pytest.mark.parametrize(
     ("phone_list", "kind"),
-    [(["13020146407,227"], "privacy"), (["13812345678#12"], "privacy"), (["13812345678转123"], "privacy"),
-     (["138****5678"], "masked"), ([""], "missing")],
+    [
+        (["13020146407,227"], "privacy"),
+        (["13812345678#12"], "privacy"),
+        (["13812345678转123"], "privacy"),
+        (["138****5678"], "masked"),
+        ([""], "missing"),
+    ],
 )
 def test_eleme_phone_forms(phone_list, kind):
     """Eleme's relay numbers carry the extension after a comma (also # or 转); none is bad_phone."""
@@ -269,23 +403,63 @@ def test_meituan_bad_records_are_quarantined_with_reason(overrides, code):
 
 def eleme_envelope(**overrides) -> str:
     order = {
-        "id": "3012345678901", "openId": "SH001", "shopId": 170001, "consignee": "李娜", "userId": 9000123,
-        "phoneList": ["13912345678,2345"], "address": ADDRESS, "deliveryGeo": "121.5903,31.2035",
-        "createdAt": "2026-11-26T18:05:00", "activeAt": "2026-11-26T18:05:20", "deliverTime": "2026-11-26T18:45:00",
-        "status": "valid", "book": False, "onlinePaid": True, "description": "",
+        "id": "3012345678901",
+        "openId": "SH001",
+        "shopId": 170001,
+        "consignee": "李娜",
+        "userId": 9000123,
+        "phoneList": ["13912345678,2345"],
+        "address": ADDRESS,
+        "deliveryGeo": "121.5903,31.2035",
+        "createdAt": "2026-11-26T18:05:00",
+        "activeAt": "2026-11-26T18:05:20",
+        "deliverTime": "2026-11-26T18:45:00",
+        "status": "valid",
+        "book": False,
+        "onlinePaid": True,
+        "description": "",
         "groups": [
-            {"name": "1号篮子", "type": "normal", "items": [
-                {"id": 1, "skuId": 55501, "name": "有机菠菜", "price": 7.9, "quantity": 3, "total": 23.7,
-                 "extendCode": "SKU0001", "weight": 300, "userPrice": 7.9, "shopPrice": 7.9}]},
+            {
+                "name": "1号篮子",
+                "type": "normal",
+                "items": [
+                    {
+                        "id": 1,
+                        "skuId": 55501,
+                        "name": "有机菠菜",
+                        "price": 7.9,
+                        "quantity": 3,
+                        "total": 23.7,
+                        "extendCode": "SKU0001",
+                        "weight": 300,
+                        "userPrice": 7.9,
+                        "shopPrice": 7.9,
+                    }
+                ],
+            },
             {"name": "其它费用", "type": "extra", "items": [{"name": "餐盒", "price": 1, "quantity": 1, "total": 1}]},
         ],
-        "originalPrice": 28.7, "totalPrice": 22.7, "deliverFee": 4.0, "packageFee": 1.0, "income": 15.2,
-        "shopPart": -4.0, "elemePart": -2.0,
+        "originalPrice": 28.7,
+        "totalPrice": 22.7,
+        "deliverFee": 4.0,
+        "packageFee": 1.0,
+        "income": 15.2,
+        "shopPart": -4.0,
+        "elemePart": -2.0,
     }
     order.update(overrides)
-    return json.dumps({"requestId": "r1", "type": 10, "message": json.dumps(order, ensure_ascii=False),
-                       "shopId": 170001, "userId": 9000123, "timestamp": 1795689920000, "orderId": order["id"]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "requestId": "r1",
+            "type": 10,
+            "message": json.dumps(order, ensure_ascii=False),
+            "shopId": 170001,
+            "userId": 9000123,
+            "timestamp": 1795689920000,
+            "orderId": order["id"],
+        },
+        ensure_ascii=False,
+    )
 
 
 def test_eleme_envelope_local_times_geo_and_negative_shares():
@@ -321,48 +495,64 @@ def test_eleme_broken_message_text():
     assert batch.quarantine["error_code"].to_list() == ["broken_json"]
 
 
-POS_HEADER = "小票号,门店编码,收银机号,收银员,交易时间,会员手机,商品编码,商品名称,数量,单价,原价,折扣金额,行实收,支付方式,状态"
+POS_HEADER = (
+    "小票号,门店编码,收银机号,收银员,交易时间,会员手机,商品编码,商品名称,数量,单价,原价,折扣金额,行实收,支付方式,状态"
+)
 
 
 def test_pos_ticket_spans_rows_and_sums_amounts():
     """Rows sharing a 小票号 are one in-store order; local till time becomes UTC; 微信 maps to wechat."""
-    text = "\n".join([
-        POS_HEADER,
-        "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0001,菠菜,2,7.90,7.90,0.00,15.80,微信,成交",
-        "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0002,水饺,1,25.00,25.00,2.00,23.00,微信,成交",
-    ])
+    text = "\n".join(
+        [
+            POS_HEADER,
+            "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0001,菠菜,2,7.90,7.90,0.00,15.80,微信,成交",
+            "T001,SH001,01,王芳,2026-11-26 09:15:00,,SKU0002,水饺,1,25.00,25.00,2.00,23.00,微信,成交",
+        ]
+    )
     batch = run_csv("pos", text)
     order = only_order(batch)
     assert order["order_key"] == "pos:T001"
     assert order["created_at"] == dt.datetime(2026, 11, 26, 1, 15)
     assert (order["goods_amount"], order["merchant_discount"], order["paid_amount"]) == (
-        Decimal("40.80"), Decimal("2.00"), Decimal("38.80"))
+        Decimal("40.80"),
+        Decimal("2.00"),
+        Decimal("38.80"),
+    )
     assert (order["fulfilment_type"], order["payment_method"], order["status"]) == ("in_store", "wechat", "delivered")
     assert batch.lines.height == 2 and order["source_line"] == 2
 
 
 def test_pos_malformed_row_quarantines_the_whole_ticket():
     """A ticket with one short row is quarantined whole: never loaded with a line missing."""
-    text = "\n".join([
-        POS_HEADER,
-        "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0001,菠菜,1,7.90,7.90,0.00,7.90,现金,成交",
-        "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0002,水饺",
-    ])
+    text = "\n".join(
+        [
+            POS_HEADER,
+            "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0001,菠菜,1,7.90,7.90,0.00,7.90,现金,成交",
+            "T002,SH001,01,王芳,2026-11-26 09:16:00,,SKU0002,水饺",
+        ]
+    )
     batch = run_csv("pos", text)
     assert batch.orders.height == 0
     assert batch.quarantine["error_code"].to_list() == ["malformed_row"]
 
 
-GROUPBUY_HEADER = "订单号,团号,团长,自提点,门店编码,成员昵称,成员手机,收货地址,商品编码,商品名称,数量,团购价,原价,小计,下单时间,支付时间,提货方式,订单状态"
+GROUPBUY_HEADER = (
+    "订单号,团号,团长,自提点,门店编码,成员昵称,成员手机,收货地址,商品编码,"
+    "商品名称,数量,团购价,原价,小计,下单时间,支付时间,提货方式,订单状态"
+)
 
 
 def test_groupbuy_member_order_self_pickup_and_delivery():
     """A member's rows form one order; 自提 is self pickup (no address needed), 送货上门 is delivery."""
-    text = "\n".join([
-        GROUPBUY_HEADER,
-        "G1,T9,陈团长,碧波路自提点,SH001,小美,13700001111,,SKU0001,菠菜,2,6.00,7.90,12.00,2026-11-26 08:00:00,2026-11-26 08:00:30,自提,已支付",
-        f"G2,T9,陈团长,碧波路自提点,SH001,阿强,13700002222,{ADDRESS},SKU0002,水饺,1,20.00,25.00,20.00,2026-11-26 08:01:00,2026-11-26 08:01:10,送货上门,已支付",
-    ])
+    text = "\n".join(
+        [
+            GROUPBUY_HEADER,
+            "G1,T9,陈团长,碧波路自提点,SH001,小美,13700001111,,SKU0001,菠菜,2,6.00,7.90,12.00,"
+            "2026-11-26 08:00:00,2026-11-26 08:00:30,自提,已支付",
+            f"G2,T9,陈团长,碧波路自提点,SH001,阿强,13700002222,{ADDRESS},SKU0002,水饺,1,20.00,25.00,20.00,"
+            "2026-11-26 08:01:00,2026-11-26 08:01:10,送货上门,已支付",
+        ]
+    )
     batch = run_csv("groupbuy", text)
     orders = {o["order_key"]: o for o in batch.orders.to_dicts()}
     assert batch.quarantine.height == 0

@@ -87,7 +87,9 @@ def test_the_labelled_set_is_big_and_has_both_kinds() -> None:
 
 def test_precision_is_one_and_recall_at_least_98_percent() -> None:
     precision, recall, wrong_merges, misses, positives, negatives = measure()
-    print(f"\naddress pairs: {positives} same door, {negatives} different; precision {precision:.4f}, recall {recall:.4f}")
+    print(
+        f"\naddress pairs: {positives} same door, {negatives} different; precision {precision:.4f}, recall {recall:.4f}"
+    )
     for line in misses:
         print("  missed:", line)
     for line in wrong_merges:
@@ -106,8 +108,9 @@ def test_coordinates_far_apart_veto_equal_keys() -> None:
 
 
 def test_district_named_without_its_city_follows_the_coordinates() -> None:
-    parsed = parse_addresses(pl.Series(["朝阳区建国路88号1栋501"] * 2), None,
-                             pl.Series([39.9086, 43.8330]), pl.Series([116.4605, 125.2970]))
+    parsed = parse_addresses(
+        pl.Series(["朝阳区建国路88号1栋501"] * 2), None, pl.Series([39.9086, 43.8330]), pl.Series([116.4605, 125.2970])
+    )
     assert parsed["city"].to_list() == ["北京市", "长春市"]
     assert parsed["admin_code"].to_list() == ["110105", "220104"]
 
@@ -121,8 +124,14 @@ def test_meituan_reverse_geocode_names_the_district_of_a_map_picked_poi() -> Non
 
 def test_door_key_forms() -> None:
     same = {
-        "碧波路690号3栋2单元501": ["碧波路690号3号楼2单元501室", "碧波路690号 3幢 二单元 五〇一", "碧波路690号3-2-501",
-                              "碧波路690号3座2单元5楼501号", "碧波路６９０号３号楼２单元５０１室", "碧波路690号(东门)3#2单元501"],
+        "碧波路690号3栋2单元501": [
+            "碧波路690号3号楼2单元501室",
+            "碧波路690号 3幢 二单元 五〇一",
+            "碧波路690号3-2-501",
+            "碧波路690号3座2单元5楼501号",
+            "碧波路６９０号３号楼２单元５０１室",
+            "碧波路690号(东门)3#2单元501",
+        ],
         "张江路500弄5栋1202": ["张江路500弄5-1202", "张江路500弄5号1202室", "张江路500弄五号楼十二层1202"],
         "九江路333号a栋1506": ["九江路333号A座1506", "九江路333号a座15楼1506室"],
         "大厦10层": ["大厦10楼", "大厦十层"],
@@ -133,9 +142,16 @@ def test_door_key_forms() -> None:
 
 def test_door_key_keeps_what_tells_doors_apart() -> None:
     different = [
-        ("5号楼801室", "5号楼802室"), ("5号楼801", "6号楼801"), ("1单元501", "2单元501"), ("100弄3号", "101弄3号"),
-        ("5-1202", "5-1203"), ("1号楼1101", "11号楼101"), ("万科城(一期)5栋801", "万科城(二期)5栋801"),
-        ("碧波路690号", "碧波路690弄"), ("8楼801", "9楼801"), ("5-2-1202", "5-1202"),
+        ("5号楼801室", "5号楼802室"),
+        ("5号楼801", "6号楼801"),
+        ("1单元501", "2单元501"),
+        ("100弄3号", "101弄3号"),
+        ("5-1202", "5-1203"),
+        ("1号楼1101", "11号楼101"),
+        ("万科城(一期)5栋801", "万科城(二期)5栋801"),
+        ("碧波路690号", "碧波路690弄"),
+        ("8楼801", "9楼801"),
+        ("5-2-1202", "5-1202"),
     ]
     for a, b in different:
         assert door_key(a) != door_key(b), (a, b)

@@ -28,19 +28,64 @@ from ingestion.records import RawRecord, csv_records, decode_text, jsonl_records
 RECEIVED = dt.datetime(2026, 11, 26, 4, 0, 0)
 # summary_mismatch: a hostile edit to a bill's row makes WeChat Pay's own summary line disagree with the rows,
 # which is exactly what that record reports (the rows still load).
-RECORD_CODES = {"missing_field", "bad_value", "bad_phone", "unknown_sku", "unknown_store", "bad_quantity", "broken_json",
-                "malformed_row", "wrong_statement_date", "summary_mismatch"}
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+RECORD_CODES = {
+    "missing_field",
+    "bad_value",
+    "bad_phone",
+    "unknown_sku",
+    "unknown_store",
+    "bad_quantity",
+    "broken_json",
+    "malformed_row",
+    "wrong_statement_date",
+    "summary_mismatch",
+}
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 HOSTILE_TEXT = [
-    "", " ", "null", "None", "undefined", "'; DROP TABLE raw.orders; --", "1; DELETE FROM raw.quarantine",
-    "Robert'); DROP TABLE students;--", "😀🍎👩‍👩‍👧‍👦", "张\u200b伟", "\u0000", "\t\n\r", "\\", '"', "{", "[]", "{}",
-    "2026/11/26 11:00", "26-11-2026", "2026-13-45T25:61:61+08:00", "1e309", "-1e309", "NaN", "Infinity", "-0", "0x1F",
-    "１２３", "9" * 40, "-5", "3.14159", "1,000.50", "¥12.50", "０.５",
+    "",
+    " ",
+    "null",
+    "None",
+    "undefined",
+    "'; DROP TABLE raw.orders; --",
+    "1; DELETE FROM raw.quarantine",
+    "Robert'); DROP TABLE students;--",
+    "😀🍎👩‍👩‍👧‍👦",
+    "张\u200b伟",
+    "\u0000",
+    "\t\n\r",
+    "\\",
+    '"',
+    "{",
+    "[]",
+    "{}",
+    "2026/11/26 11:00",
+    "26-11-2026",
+    "2026-13-45T25:61:61+08:00",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "Infinity",
+    "-0",
+    "0x1F",
+    "１２３",
+    "9" * 40,
+    "-5",
+    "3.14159",
+    "1,000.50",
+    "¥12.50",
+    "０.５",
 ]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.sampled_from(HOSTILE_TEXT), st.text(max_size=40),
-    st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.booleans(),
+    st.sampled_from(HOSTILE_TEXT),
+    st.text(max_size=40),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(min_size=5000, max_size=20000).map(lambda s: s or "x"),  # huge fields
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=8), SCALARS, max_size=3))
@@ -56,8 +101,11 @@ def samples(simulated_day):
         if file.kind == "orders" and file.source not in orders:
             spec = ADAPTERS[file.source]
             text = decode_text(file.path.read_bytes(), file.relative)
-            records = (csv_records(text, file.relative, spec.csv_header, spec.csv_key_column)
-                       if spec.file_format == "csv" else jsonl_records(text, file.relative))
+            records = (
+                csv_records(text, file.relative, spec.csv_header, spec.csv_key_column)
+                if spec.file_format == "csv"
+                else jsonl_records(text, file.relative)
+            )
             orders[file.source] = list(records)[:4]
         if file.kind == "settlements" and file.source not in statements:
             statements[file.source] = (file.relative, file.path.read_bytes())
@@ -68,9 +116,15 @@ def samples(simulated_day):
 @pytest.fixture(scope="module")
 def catalogue(samples) -> Catalogue:
     """Every store and SKU of the samples is known, so only the hostile values decide the outcome."""
-    products = pl.DataFrame({"sku_id": [f"SKU{i:04d}" for i in range(1, 301)], "weight_g": [500] * 300,
-                             "volume_ml": [800] * 300, "temp_zone": ["ambient"] * 300},
-                            schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String})
+    products = pl.DataFrame(
+        {
+            "sku_id": [f"SKU{i:04d}" for i in range(1, 301)],
+            "weight_g": [500] * 300,
+            "volume_ml": [800] * 300,
+            "temp_zone": ["ambient"] * 300,
+        },
+        schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String},
+    )
     return Catalogue(store_ids=frozenset(f"SH{i:03d}" for i in range(1, 9)), products=products)
 
 
@@ -130,7 +184,9 @@ def mutated_json(draw, text: str) -> str:
                 current = obj
                 for step in path:
                     current = current[step]
-                obj = _set(obj, path, json.dumps(current, ensure_ascii=False) if not isinstance(current, str) else current)
+                obj = _set(
+                    obj, path, json.dumps(current, ensure_ascii=False) if not isinstance(current, str) else current
+                )
             else:
                 obj = _set(obj, path, draw(VALUES))
     out = json.dumps(obj, ensure_ascii=False)
@@ -146,13 +202,18 @@ def hostile_records(draw, originals: list[RawRecord], csv: bool) -> list[RawReco
         kind = draw(st.sampled_from(["mutate", "mutate", "mutate", "keep", "garbage"]))
         if kind == "garbage":
             text = draw(st.one_of(st.text(max_size=200), st.sampled_from(HOSTILE_TEXT)))
-            rows = tuple(tuple(draw(st.lists(st.sampled_from(HOSTILE_TEXT), max_size=20))) for _ in range(draw(st.integers(1, 2))))
+            rows = tuple(
+                tuple(draw(st.lists(st.sampled_from(HOSTILE_TEXT), max_size=20)))
+                for _ in range(draw(st.integers(1, 2)))
+            )
         elif kind == "keep":
             text, rows = original.text, original.rows
         elif csv:
             rows = tuple(
-                tuple(draw(st.one_of(st.just(cell), st.sampled_from(HOSTILE_TEXT), st.text(max_size=30)))
-                      for cell in (row if draw(st.integers(0, 6)) else row[: draw(st.integers(0, len(row)))]))
+                tuple(
+                    draw(st.one_of(st.just(cell), st.sampled_from(HOSTILE_TEXT), st.text(max_size=30)))
+                    for cell in (row if draw(st.integers(0, 6)) else row[: draw(st.integers(0, len(row)))])
+                )
                 for row in original.rows
             )
             text = "\n".join(",".join(row) for row in rows)
@@ -180,11 +241,26 @@ def assert_loaded_orders_meet_the_contract(batch, channel: str) -> None:
         return
     assert orders.schema == pl.Schema(contract.ORDERS)
     assert set(orders["channel"]) == {channel}
-    for column in ("order_key", "channel_order_id", "store_id", "created_at", "status", "fulfilment_type", "paid_amount"):
+    for column in (
+        "order_key",
+        "channel_order_id",
+        "store_id",
+        "created_at",
+        "status",
+        "fulfilment_type",
+        "paid_amount",
+    ):
         assert orders[column].null_count() == 0, column
     assert set(orders["status"]) <= set(contract.ORDER_STATUSES)
     assert set(orders["phone_kind"]) <= set(contract.PHONE_KINDS)
-    for column in ("goods_amount", "merchant_discount", "platform_discount", "delivery_fee", "packaging_fee", "paid_amount"):
+    for column in (
+        "goods_amount",
+        "merchant_discount",
+        "platform_discount",
+        "delivery_fee",
+        "packaging_fee",
+        "paid_amount",
+    ):
         assert (orders[column] >= Decimal("0")).all(), (column, orders[column].to_list())
     coords = orders.filter(pl.col("lat").is_not_null())
     assert coords["lat"].is_between(3.8, 53.6).all() and coords["lng"].is_between(73.5, 135.1).all()
@@ -230,7 +306,7 @@ def hostile_statement(draw, relative: str, data: bytes) -> bytes:
             return data
     if action == "drop_line" and len(lines) > 2:
         index = draw(st.integers(0, len(lines) - 1))
-        return b"\n".join(lines[:index] + lines[index + 1:])
+        return b"\n".join(lines[:index] + lines[index + 1 :])
     index = draw(st.integers(0, len(lines) - 1))
     encoding = "gb18030" if relative.split("/")[1] == "alipay" else "utf-8"
     text = lines[index].decode(encoding, errors="replace")
@@ -257,7 +333,9 @@ def load_statement(channel: str, relative: str, payload: bytes):
         con = warehouse.connect(":memory:")
         try:
             result = run_batch(con, Path(tmp))
-            quarantine = con.execute("SELECT source_file, source_line, error_code, message FROM raw.quarantine").fetchall()
+            quarantine = con.execute(
+                "SELECT source_file, source_line, error_code, message FROM raw.quarantine"
+            ).fetchall()
             lines = con.execute("SELECT gross_amount, refund_amount, raw_hash FROM raw.settlement_lines").fetchall()
         finally:
             con.close()

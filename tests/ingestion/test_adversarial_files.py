@@ -24,13 +24,32 @@ DAY = "2026-11-26"
 
 def app_line(order_no: str, **receiver) -> str:
     order = {
-        "order_no": order_no, "member_id": "M1", "store_code": "SH001", "status": "paid", "fulfilment": "delivery",
-        "created_at": f"{DAY}T11:32:05+08:00", "paid_at": f"{DAY}T11:32:30+08:00",
-        "receiver": {"name": "张伟", "phone": "13812345678", "address": "上海市浦东新区张江镇碧波路690号501室",
-                     "lat": 31.2035, "lng": 121.5903, **receiver},
-        "items": [{"sku": "SKU0001", "name": "苹果", "qty": 2, "unit_price": 7.5, "original_price": 7.5, "discount": 0}],
-        "amounts": {"goods": 15.0, "merchant_discount": 0, "platform_discount": 0, "delivery_fee": 3.0,
-                    "packaging_fee": 0.5, "paid": 18.5},
+        "order_no": order_no,
+        "member_id": "M1",
+        "store_code": "SH001",
+        "status": "paid",
+        "fulfilment": "delivery",
+        "created_at": f"{DAY}T11:32:05+08:00",
+        "paid_at": f"{DAY}T11:32:30+08:00",
+        "receiver": {
+            "name": "张伟",
+            "phone": "13812345678",
+            "address": "上海市浦东新区张江镇碧波路690号501室",
+            "lat": 31.2035,
+            "lng": 121.5903,
+            **receiver,
+        },
+        "items": [
+            {"sku": "SKU0001", "name": "苹果", "qty": 2, "unit_price": 7.5, "original_price": 7.5, "discount": 0}
+        ],
+        "amounts": {
+            "goods": 15.0,
+            "merchant_discount": 0,
+            "platform_discount": 0,
+            "delivery_fee": 3.0,
+            "packaging_fee": 0.5,
+            "paid": 18.5,
+        },
         "payment_method": "wechat",
     }
     return json.dumps(order, ensure_ascii=False)
@@ -38,10 +57,33 @@ def app_line(order_no: str, **receiver) -> str:
 
 def reference_landing(root: Path) -> Path:
     """A landing zone with one store and one product, so valid app orders load."""
-    for table, row in (("stores", {"store_id": "SH001", "name": "张江", "kind": "dark_store", "city": "上海市",
-                                   "district": "浦东新区", "address": "碧波路690号", "lat": 31.2, "lng": 121.59}),
-                       ("products", {"sku_id": "SKU0001", "name": "苹果", "category": "水果", "unit_price": 7.5,
-                                     "weight_g": 500, "volume_ml": 800, "temp_zone": "ambient"})):
+    for table, row in (
+        (
+            "stores",
+            {
+                "store_id": "SH001",
+                "name": "张江",
+                "kind": "dark_store",
+                "city": "上海市",
+                "district": "浦东新区",
+                "address": "碧波路690号",
+                "lat": 31.2,
+                "lng": 121.59,
+            },
+        ),
+        (
+            "products",
+            {
+                "sku_id": "SKU0001",
+                "name": "苹果",
+                "category": "水果",
+                "unit_price": 7.5,
+                "weight_g": 500,
+                "volume_ml": 800,
+                "temp_zone": "ambient",
+            },
+        ),
+    ):
         path = root / "reference" / table / DAY / f"{table}.jsonl"
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -68,9 +110,12 @@ def load(root: Path, tmp_path: Path):
 
 def assert_balanced(con) -> None:
     unbalanced = con.execute(
-        "SELECT channel FROM raw.ingest_batches WHERE landed <> loaded + quarantined + duplicate").fetchall()
+        "SELECT channel FROM raw.ingest_batches WHERE landed <> loaded + quarantined + duplicate"
+    ).fetchall()
     assert not unbalanced
-    pending = con.execute("SELECT count(*) FROM raw.quarantine WHERE error_code IS NULL OR message IS NULL").fetchone()[0]
+    pending = con.execute("SELECT count(*) FROM raw.quarantine WHERE error_code IS NULL OR message IS NULL").fetchone()[
+        0
+    ]
     assert pending == 0
 
 
@@ -122,18 +167,36 @@ def test_hostile_text_is_stored_verbatim_and_huge_fields_do_not_break_the_batch(
     whole, with the reason)."""
     sql = "Robert'); DROP TABLE raw.orders; --"
     emoji = "王🍎👩‍👩‍👧‍👦"
-    put(landing, f"orders/app/{DAY}/app-hostile.jsonl", "\n".join([
-        app_line("SQL1", name=sql), app_line("EMOJI1", name=emoji), app_line("HUGE1", name="长" * 1_000_000),
-    ]).encode())
+    put(
+        landing,
+        f"orders/app/{DAY}/app-hostile.jsonl",
+        "\n".join(
+            [
+                app_line("SQL1", name=sql),
+                app_line("EMOJI1", name=emoji),
+                app_line("HUGE1", name="长" * 1_000_000),
+            ]
+        ).encode(),
+    )
     header = ",".join(ADAPTERS["pos"].csv_header)
-    put(landing, f"orders/pos/{DAY}/pos-huge.csv", (header + "\nT1,SH001,01,C1,2026-11-26 09:00:00,,SKU0001,"
-                                                     + "x" * 200_000 + ",1,7.50,7.50,0,7.50,现金,成交\n").encode())
+    put(
+        landing,
+        f"orders/pos/{DAY}/pos-huge.csv",
+        (
+            header
+            + "\nT1,SH001,01,C1,2026-11-26 09:00:00,,SKU0001,"
+            + "x" * 200_000
+            + ",1,7.50,7.50,0,7.50,现金,成交\n"
+        ).encode(),
+    )
     con, result = load(landing, tmp_path)
     assert_balanced(con)
     names = dict(con.execute("SELECT order_key, recipient_name FROM raw.orders").fetchall())
     assert names["app:SQL1"] == sql and names["app:EMOJI1"] == emoji
     assert len(names["app:HUGE1"]) == 1_000_000
-    assert con.execute("SELECT error_code FROM raw.quarantine WHERE source_file LIKE '%pos-huge.csv'").fetchall() == [("unreadable_file",)]
+    assert con.execute("SELECT error_code FROM raw.quarantine WHERE source_file LIKE '%pos-huge.csv'").fetchall() == [
+        ("unreadable_file",)
+    ]
 
 
 _MEASURE = textwrap.dedent("""
@@ -151,8 +214,14 @@ _MEASURE = textwrap.dedent("""
 
 
 def measure(landing: Path, db: Path) -> tuple[int, float, str, str]:
-    out = subprocess.run([sys.executable, "-c", _MEASURE, str(landing), str(db)], capture_output=True, text=True,
-                         timeout=120, cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONHASHSEED": "0"})
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(landing), str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     peak_mb, seconds, codes, counts = out.stdout.strip().split(" ", 3)
     return int(peak_mb), float(seconds), codes, counts

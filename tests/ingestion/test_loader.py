@@ -33,17 +33,22 @@ def test_row_accounting_matches_ground_truth_per_channel(loaded):
         assert landed == loaded_ + quarantined + duplicate, channel
         expected = truth["records_by_channel"][channel]
         assert (landed, loaded_, quarantined, duplicate) == (
-            expected["landed"], expected["loaded"], expected["quarantined"], expected["duplicate"]
+            expected["landed"],
+            expected["loaded"],
+            expected["quarantined"],
+            expected["duplicate"],
         ), channel
     assert {r[0] for r in rows} == set(truth["records_by_channel"])
 
 
 def test_every_bad_record_is_quarantined_with_the_expected_reason(loaded):
     """Quarantine holds exactly the injected bad records (file, line, error code), and nothing else."""
-    con, *_ , truth = loaded
-    found = set(con.execute(
-        "select source_file, source_line, error_code from raw.quarantine where channel not like 'reference/%'"
-    ).fetchall())
+    con, *_, truth = loaded
+    found = set(
+        con.execute(
+            "select source_file, source_line, error_code from raw.quarantine where channel not like 'reference/%'"
+        ).fetchall()
+    )
     expected = {(b["file"], b["line"], b["error_code"]) for b in truth["bad_records"]}
     assert found == expected
     kinds = Counter(code for *_, code in expected)

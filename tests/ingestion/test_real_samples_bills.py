@@ -37,7 +37,9 @@ def check_all_v3(parsed: list) -> None:
     *pays, summary = (p.line for p in parsed)
     assert [p.channel_order_id for p in pays] == ALL_IDS
     assert pays[0].transaction_id == "4200000925202101284997714292" and pays[0].account_id == "1601959334"
-    assert {(p.line_type, p.gross_amount, p.fee_amount, p.net_amount) for p in pays} == {("payment", D("0.01"), D("0"), D("0.01"))}
+    assert {(p.line_type, p.gross_amount, p.fee_amount, p.net_amount) for p in pays} == {
+        ("payment", D("0.01"), D("0"), D("0.01"))
+    }
     assert pays[0].settled_at == dt.datetime(2021, 1, 28, 9, 7, 11)  # 17:07:11 Shanghai
     assert (summary.line_type, summary.txn_count, summary.gross_amount) == ("summary", 3, D("0.03"))
 
@@ -49,8 +51,13 @@ def test_all_v3_plain_and_gzip() -> None:
 
 def test_variants_of_a_real_bill_bom_mangled_bom_crlf_gzip_gbk() -> None:
     raw = (WX / ALL_V3).read_bytes()
-    for variant in (b"\xef\xbb\xbf" + raw, b"?" + raw, raw.replace(b"\n", b"\r\n"),
-                    gzip.compress(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n")), raw.decode().encode("gbk")):
+    for variant in (
+        b"\xef\xbb\xbf" + raw,
+        b"?" + raw,
+        raw.replace(b"\n", b"\r\n"),
+        gzip.compress(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n")),
+        raw.decode().encode("gbk"),
+    ):
         check_all_v3(parse(variant))
 
 
@@ -68,7 +75,12 @@ def test_success_bill_of_20_columns_built_by_header() -> None:
 def test_refund_bill_29_columns_flags_its_summary() -> None:
     parsed = parse((WX / "wxjava_bill_REFUND_masked.csv").read_bytes())
     refund = parsed[0].line
-    assert (refund.line_type, refund.refund_amount, refund.net_amount, refund.refund_id) == ("refund", D("0.01"), D("-0.01"), "xxxx")
+    assert (refund.line_type, refund.refund_amount, refund.net_amount, refund.refund_id) == (
+        "refund",
+        D("0.01"),
+        D("-0.01"),
+        "xxxx",
+    )
     assert refund.settled_at == dt.datetime(2019, 7, 23, 12, 53, 40)  # 退款成功时间 20:53:40 Shanghai
     flag = parsed[1]
     assert flag.line is None and flag.error.code == "summary_mismatch"
@@ -79,7 +91,11 @@ def test_legacy_24_column_doc_sample_with_full_width_colons() -> None:
     parsed = parse((WX / "wxjava_bill_ALL_legacy_docsample.csv").read_bytes())
     assert [p.error for p in parsed] == [None] * 3
     first, second, summary = (p.line for p in parsed)
-    assert (first.channel_order_id, first.transaction_id, first.gross_amount) == ("1415640626", "1001690740201411100005734289", D("0.01"))
+    assert (first.channel_order_id, first.transaction_id, first.gross_amount) == (
+        "1415640626",
+        "1001690740201411100005734289",
+        D("0.01"),
+    )
     assert first.settled_at == dt.datetime(2014, 11, 10, 8, 33, 45)
     assert second.channel_order_id == "1415635270"
     assert (summary.txn_count, summary.gross_amount) == (2, D("0.02"))
@@ -120,33 +136,49 @@ def test_revoked_row_is_money_going_back() -> None:
     raw = (WX / "wxjava_bill_REFUND_masked.csv").read_text("utf-8").replace("`JSAPI,`REFUND,", "`MICROPAY,`REVOKED,")
     revoked = parse(raw.encode())[0]
     assert revoked.error is None
-    assert (revoked.line.line_type, revoked.line.refund_amount, revoked.line.net_amount) == ("refund", D("0.01"), D("-0.01"))
+    assert (revoked.line.line_type, revoked.line.refund_amount, revoked.line.net_amount) == (
+        "refund",
+        D("0.01"),
+        D("-0.01"),
+    )
     empty = parse(raw.replace("`0.01,`0.00,`ORIGINAL", "`0.00,`0.00,`ORIGINAL").encode())[0]
     assert empty.line is None and empty.error.code == "bad_value" and "REVOKED" in empty.error.message
 
 
 # Alipay 业务明细 in the layout of the 2019 JUnit fixture cited in docs/channel-semantics.md ([AJ]): GBK, `#` lines,
 # TAB-suffixed ids, refunds as 退款 rows. Values are ours; the discount and sign variants are the point.
-ALI_HEAD = ("支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,"
-            "商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,"
-            "商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注")
+ALI_HEAD = (
+    "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,"
+    "商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,"
+    "商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注"
+)
 
 
 def ali_row(txn: str, order: str, kind: str, amounts: tuple[str, str, str, str], fee: str, batch: str = "") -> str:
     ordered, received, alipay_discount, merchant_discount = amounts
-    return (f"{txn}\t,{order}\t,{kind}\t,鲜食订单,2021-01-28 10:55:16,2021-01-28 10:55:23,SH001\t,张江店\t,\t,\t,"
-            f"*三(138***78)\t,{ordered},{received},0.00,0.00,{alipay_discount},{merchant_discount},0.00,,0.00\t,0.00,"
-            f"{batch}\t,{fee},0.00,")
+    return (
+        f"{txn}\t,{order}\t,{kind}\t,鲜食订单,2021-01-28 10:55:16,2021-01-28 10:55:23,SH001\t,张江店\t,\t,\t,"
+        f"*三(138***78)\t,{ordered},{received},0.00,0.00,{alipay_discount},{merchant_discount},0.00,,0.00\t,0.00,"
+        f"{batch}\t,{fee},0.00,"
+    )
 
 
 def ali_bill(rows: list[str], trades: str, refunds: str) -> bytes:
-    return "\n".join([
-        "#支付宝业务明细查询", "#账号：[20880211096256330156]",
-        "#起始日期：[2021年01月28日 00:00:00]   终止日期：[2021年01月29日 00:00:00]",
-        "#-----------------------------------------业务明细列表----------------------------------------", ALI_HEAD, *rows,
-        "#-----------------------------------------业务明细列表结束------------------------------------", trades, refunds,
-        "#导出时间：[2021年01月29日 05:46:49]", "",
-    ]).encode("gbk")
+    return "\n".join(
+        [
+            "#支付宝业务明细查询",
+            "#账号：[20880211096256330156]",
+            "#起始日期：[2021年01月28日 00:00:00]   终止日期：[2021年01月29日 00:00:00]",
+            "#-----------------------------------------业务明细列表----------------------------------------",
+            ALI_HEAD,
+            *rows,
+            "#-----------------------------------------业务明细列表结束------------------------------------",
+            trades,
+            refunds,
+            "#导出时间：[2021年01月29日 05:46:49]",
+            "",
+        ]
+    ).encode("gbk")
 
 
 def test_alipay_merchant_discount_is_outside_gross_and_refund_signs_are_by_type() -> None:
@@ -154,16 +186,49 @@ def test_alipay_merchant_discount_is_outside_gross_and_refund_signs_are_by_type(
     net = gross − fee holds on a discounted order; a refund reads the same whether its amounts are written
     negative (the real fixture) or positive."""
     rows = [
-        ali_row("2021012822001400000000000001", "MP2021012800001", "交易", ("100.00", "90.00", "5.00", "10.00"), "0.54"),
+        ali_row(
+            "2021012822001400000000000001", "MP2021012800001", "交易", ("100.00", "90.00", "5.00", "10.00"), "0.54"
+        ),
         ali_row("2021012822001400000000000002", "MP2021012800002", "交易", ("20.00", "20.00", "0.00", "0.00"), "0.12"),
-        ali_row("2021012822001400000000000002", "MP2021012800002", "退款", ("-20.00", "-20.00", "0.00", "0.00"), "0.12", "RF1"),
-        ali_row("2021012822001400000000000001", "MP2021012800001", "退款", ("30.00", "30.00", "0.00", "0.00"), "-0.18", "RF2"),
+        ali_row(
+            "2021012822001400000000000002",
+            "MP2021012800002",
+            "退款",
+            ("-20.00", "-20.00", "0.00", "0.00"),
+            "0.12",
+            "RF1",
+        ),
+        ali_row(
+            "2021012822001400000000000001",
+            "MP2021012800001",
+            "退款",
+            ("30.00", "30.00", "0.00", "0.00"),
+            "-0.18",
+            "RF2",
+        ),
     ]
-    parsed = settlements.parse("alipay", ali_bill(rows, "#交易合计：2笔，商家实收共110.00元，商家优惠共10.00元",
-                                                  "#退款合计：2笔，商家实收退款共-50.00元，商家优惠退款共0.00元"), "a.csv", DAY)
+    parsed = settlements.parse(
+        "alipay",
+        ali_bill(
+            rows,
+            "#交易合计：2笔，商家实收共110.00元，商家优惠共10.00元",
+            "#退款合计：2笔，商家实收退款共-50.00元，商家优惠退款共0.00元",
+        ),
+        "a.csv",
+        DAY,
+    )
     assert [p.error for p in parsed] == [None] * 6
     discounted, _, negative, positive, trades, refunds = (p.line for p in parsed)
-    assert (discounted.gross_amount, discounted.fee_amount, discounted.net_amount) == (D("90.00"), D("0.54"), D("89.46"))
+    assert (discounted.gross_amount, discounted.fee_amount, discounted.net_amount) == (
+        D("90.00"),
+        D("0.54"),
+        D("89.46"),
+    )
     for refund, amount, fee in ((negative, D("20.00"), D("-0.12")), (positive, D("30.00"), D("-0.18"))):
-        assert (refund.line_type, refund.refund_amount, refund.fee_amount, refund.net_amount) == ("refund", amount, fee, -amount - fee)
+        assert (refund.line_type, refund.refund_amount, refund.fee_amount, refund.net_amount) == (
+            "refund",
+            amount,
+            fee,
+            -amount - fee,
+        )
     assert (trades.gross_amount, refunds.refund_amount) == (D("110.00"), D("50.00"))

@@ -28,15 +28,20 @@ ELEME = SAMPLES / "eleme"
 RECEIVED = dt.datetime(2026, 12, 1, 4, 0, 0)
 D = Decimal
 
-pytestmark = pytest.mark.skipif(not MEITUAN.is_dir() or not ELEME.is_dir(),
-                                reason=f"real samples not present at {SAMPLES}")
+pytestmark = pytest.mark.skipif(
+    not MEITUAN.is_dir() or not ELEME.is_dir(), reason=f"real samples not present at {SAMPLES}"
+)
 
 
 def catalogue(stores: set[str], skus: set[str]) -> Catalogue:
     """The catalogue a retailer selling these items would have: the sample's own store and item codes."""
     products = pl.DataFrame(
-        {"sku_id": sorted(skus), "weight_g": [500] * len(skus), "volume_ml": [800] * len(skus),
-         "temp_zone": ["ambient"] * len(skus)},
+        {
+            "sku_id": sorted(skus),
+            "weight_g": [500] * len(skus),
+            "volume_ml": [800] * len(skus),
+            "temp_zone": ["ambient"] * len(skus),
+        },
         schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String},
     )
     return Catalogue(store_ids=frozenset(stores), products=products)
@@ -55,8 +60,13 @@ def only_order(batch: NormalisedBatch) -> dict:
 
 def assert_amounts_add_up(order: dict, lines: list[dict]) -> None:
     """paid = goods − merchant − platform discounts + delivery + packaging; goods = Σ lines' list price × qty."""
-    assert order["paid_amount"] == (order["goods_amount"] - order["merchant_discount"] - order["platform_discount"]
-                                    + order["delivery_fee"] + order["packaging_fee"])
+    assert order["paid_amount"] == (
+        order["goods_amount"]
+        - order["merchant_discount"]
+        - order["platform_discount"]
+        + order["delivery_fee"]
+        + order["packaging_fee"]
+    )
     assert order["goods_amount"] == sum(line["original_price"] * line["quantity"] for line in lines)
 
 
@@ -79,9 +89,19 @@ def test_meituan_open_platform_push_url_encoded_or_decoded(decoded: bool) -> Non
     lines = batch.lines.to_dicts()
     assert (order["order_key"], order["store_id"]) == ("meituan:2310763339", "test_poi_01")
     assert (order["goods_amount"], order["delivery_fee"], order["packaging_fee"], order["paid_amount"]) == (
-        D("0.10"), D("9.00"), D("0.00"), D("9.10"))
-    assert (order["merchant_discount"], order["platform_discount"], order["merchant_receivable"]) == (D("0"), D("0"), None)
-    assert [(ln["sku_id"], ln["name"], ln["quantity"], ln["unit_price"]) for ln in lines] == [("1", "测试菜品1", 1, D("0.10"))]
+        D("0.10"),
+        D("9.00"),
+        D("0.00"),
+        D("9.10"),
+    )
+    assert (order["merchant_discount"], order["platform_discount"], order["merchant_receivable"]) == (
+        D("0"),
+        D("0"),
+        None,
+    )
+    assert [(ln["sku_id"], ln["name"], ln["quantity"], ln["unit_price"]) for ln in lines] == [
+        ("1", "测试菜品1", 1, D("0.10"))
+    ]
     assert_amounts_add_up(order, lines)
     assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("13651187030", "mobile", "7030")
     assert order["recipient_name"] == "王磊 (先生)"  # '+' in the form is a space
@@ -101,7 +121,11 @@ def test_meituan_erp_camelcase_dialect_with_free_text() -> None:
     lines = batch.lines.to_dicts()
     assert (order["order_key"], order["store_id"]) == ("meituan:16650443174389601", "0000000028")
     assert (order["goods_amount"], order["delivery_fee"], order["packaging_fee"], order["paid_amount"]) == (
-        D("1.00"), D("9.00"), D("0.00"), D("10.00"))
+        D("1.00"),
+        D("9.00"),
+        D("0.00"),
+        D("10.00"),
+    )
     assert order["merchant_receivable"] == D("10.00")
     assert [(ln["sku_id"], ln["name"], ln["quantity"]) for ln in lines] == [("026191000218", "脆皮手枪腿", 1)]
     assert_amounts_add_up(order, lines)
@@ -121,10 +145,15 @@ def test_eleme_envelope_with_mapped_items() -> None:
     lines = batch.lines.to_dicts()
     assert (order["order_key"], order["store_id"]) == ("eleme:3023315330813370439", "0000000042")
     assert (order["goods_amount"], order["delivery_fee"], order["packaging_fee"]) == (D("60.00"), D("8.00"), D("0.00"))
-    assert (order["merchant_discount"], order["platform_discount"], order["paid_amount"]) == (D("30.10"), D("0"), D("37.90"))
+    assert (order["merchant_discount"], order["platform_discount"], order["paid_amount"]) == (
+        D("30.10"),
+        D("0"),
+        D("37.90"),
+    )
     assert order["merchant_receivable"] == D("25.42")
     assert [(ln["sku_id"], ln["channel_sku"], ln["quantity"], ln["unit_price"]) for ln in lines] == [
-        ("042674038320", "200000203668448543", 1, D("60.00"))]
+        ("042674038320", "200000203668448543", 1, D("60.00"))
+    ]
     assert_amounts_add_up(order, lines)
     assert (order["phone"], order["phone_kind"], order["phone_last4"]) == ("15921567345", "mobile", "7345")
     assert order["address_raw"] == "静安区珠江创意中心(彭江路南)2号楼a101"
@@ -139,10 +168,26 @@ def test_eleme_bare_order_message_and_unmapped_item() -> None:
     order is quarantined as missing_field naming the line, never loaded with a guessed SKU."""
     text = (ELEME / "service-catering_note_order_1222507828638127147.json").read_text("utf-8").strip()
     extracted = ADAPTERS["eleme"].extract(RawRecord("orders/eleme/2026-12-01/real.jsonl", 1, text))
-    assert {k: extracted.order[k] for k in ("channel_order_id", "store_id", "goods_amount", "delivery_fee",
-                                            "merchant_discount", "paid_amount", "merchant_receivable")} == {
-        "channel_order_id": "1222507828638127147", "store_id": "201234Z1398", "goods_amount": "20",
-        "delivery_fee": "5.3", "merchant_discount": "9.99", "paid_amount": "15.31", "merchant_receivable": "5.01"}
+    assert {
+        k: extracted.order[k]
+        for k in (
+            "channel_order_id",
+            "store_id",
+            "goods_amount",
+            "delivery_fee",
+            "merchant_discount",
+            "paid_amount",
+            "merchant_receivable",
+        )
+    } == {
+        "channel_order_id": "1222507828638127147",
+        "store_id": "201234Z1398",
+        "goods_amount": "20",
+        "delivery_fee": "5.3",
+        "merchant_discount": "9.99",
+        "paid_amount": "15.31",
+        "merchant_receivable": "5.01",
+    }
     assert [(ln["sku_id"], ln["quantity"], ln["paid_amount"]) for ln in extracted.lines] == [(None, "2", "20")]
 
     batch = run("eleme", text, {"201234Z1398"}, {"042674038320"})

@@ -37,7 +37,9 @@ def test_statements_load_with_their_accounting_and_checkpoint(two_days, tmp_path
     result = run_batch(con, two_days)
     channels = {k: c for k, c in result.counts.items() if k.startswith("settlement/")}
     assert set(channels) == {f"settlement/{c}" for c in ("meituan", "eleme", "wechatpay", "alipay", "pos", "groupbuy")}
-    stored = dict(con.execute("select 'settlement/' || channel, count(*) from raw.settlement_lines group by 1").fetchall())
+    stored = dict(
+        con.execute("select 'settlement/' || channel, count(*) from raw.settlement_lines group by 1").fetchall()
+    )
     for label, c in channels.items():
         assert c.landed == c.loaded + c.quarantined + c.duplicate, label
         assert (c.quarantined, c.duplicate, c.loaded) == (0, 0, stored[label]), label
@@ -70,7 +72,10 @@ def test_redelivered_and_malformed_statements(two_days, tmp_path):
     (alipay.parent / "alipay-trade-partial.csv").write_bytes(cut[: cut.index(b"\r\n", len(cut) // 2) + 2])
     mt_dir = landing / "settlements" / "meituan" / day
     mt_lines = next(mt_dir.glob("*.jsonl")).read_text(encoding="utf-8").splitlines()
-    new_mt = [mt_lines[0].replace('"settle_bill_id":"', '"settle_bill_id":"X'), '{"bill_date": "2026-11-17", "order_id": ']
+    new_mt = [
+        mt_lines[0].replace('"settle_bill_id":"', '"settle_bill_id":"X'),
+        '{"bill_date": "2026-11-17", "order_id": ',
+    ]
     (mt_dir / "meituan-settlement-extra.jsonl").write_text("\n".join(new_mt) + "\n", encoding="utf-8")
 
     result = run_batch(con, landing)
@@ -80,8 +85,11 @@ def test_redelivered_and_malformed_statements(two_days, tmp_path):
     assert (ali.landed, ali.quarantined, ali.loaded) == (1, 1, 0)
     assert (mt.landed, mt.loaded, mt.quarantined, mt.duplicate) == (2, 1, 1, 0)
     assert con.execute("select count(*) from raw.settlement_lines").fetchone()[0] == before + 1
-    quarantined = dict(con.execute(
-        "select source_file, error_code || ': ' || message from raw.quarantine where channel like 'settlement/%'").fetchall())
+    quarantined = dict(
+        con.execute(
+            "select source_file, error_code || ': ' || message from raw.quarantine where channel like 'settlement/%'"
+        ).fetchall()
+    )
     partial = f"settlements/alipay/{day}/alipay-trade-partial.csv"
     assert quarantined[partial].startswith("truncated_statement: ") and partial in quarantined[partial]
     extra = f"settlements/meituan/{day}/meituan-settlement-extra.jsonl"
@@ -98,16 +106,26 @@ def test_injected_discrepancies_are_on_the_statements_truth_names(two_days, tmp_
     con = warehouse.connect(tmp_path / "wh.duckdb")
     run_batch(con, two_days)
     days = {d.isoformat() for d in DAYS}
-    variances = [v for d in DAYS for v in load_truth(two_days, d)["settlement_variances"] if v["statement_date"] in days]
-    assert {v["category"] for v in variances} >= {"unknown_order", "duplicate_settlement", "unexpected_refund",
-                                                  "amount_mismatch", "fee_mismatch", "timing_difference",
-                                                  "tender_total_mismatch"}
+    variances = [
+        v for d in DAYS for v in load_truth(two_days, d)["settlement_variances"] if v["statement_date"] in days
+    ]
+    assert {v["category"] for v in variances} >= {
+        "unknown_order",
+        "duplicate_settlement",
+        "unexpected_refund",
+        "amount_mismatch",
+        "fee_mismatch",
+        "timing_difference",
+        "tender_total_mismatch",
+    }
     for v in variances:
         if v["category"] == "tender_total_mismatch":
             continue
         lines = con.execute(
             "select line_type, count(*) from raw.settlement_lines where channel = ? and channel_order_id = ? "
-            "and statement_date <= ? group by 1", [v["channel"], v["ref"], v["statement_date"]]).fetchall()
+            "and statement_date <= ? group by 1",
+            [v["channel"], v["ref"], v["statement_date"]],
+        ).fetchall()
         found = dict(lines)
         if v["category"] == "missing_settlement":
             assert "payment" not in found, v

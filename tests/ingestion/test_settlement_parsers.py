@@ -24,26 +24,75 @@ WX_HEADER = (
 )
 
 
-def wx_row(time: str, txn: str, order: str, status: str, settle: str, refund: str, fee: str, refund_id: str = "") -> str:
-    cells = [time, "wx8c2a5b1e3f4d6a70", "1601959334", "0", "", txn, order, "oVH167pR3yGuKo2PFcDEAIXihDNm", "JSAPI",
-             status, "OTHERS", "CNY", settle, "0.00", refund_id, f"RF{order}" if refund_id else "", refund, "0.00",
-             "ORIGINAL" if refund_id else "", "SUCCESS" if refund_id else "", "张江店鲜食订单", "", fee, "0.60%",
-             settle, refund, ""]
+def wx_row(
+    time: str, txn: str, order: str, status: str, settle: str, refund: str, fee: str, refund_id: str = ""
+) -> str:
+    cells = [
+        time,
+        "wx8c2a5b1e3f4d6a70",
+        "1601959334",
+        "0",
+        "",
+        txn,
+        order,
+        "oVH167pR3yGuKo2PFcDEAIXihDNm",
+        "JSAPI",
+        status,
+        "OTHERS",
+        "CNY",
+        settle,
+        "0.00",
+        refund_id,
+        f"RF{order}" if refund_id else "",
+        refund,
+        "0.00",
+        "ORIGINAL" if refund_id else "",
+        "SUCCESS" if refund_id else "",
+        "张江店鲜食订单",
+        "",
+        fee,
+        "0.60%",
+        settle,
+        refund,
+        "",
+    ]
     return ",".join("`" + c for c in cells)
 
 
 WX_ROWS = [
-    wx_row("2026-11-26 09:00:05", "4200002611260000000000000001", "MP2026112600001", "SUCCESS", "48.30", "0.00", "0.29000"),
-    wx_row("2026-11-26 09:10:00", "4200002611260000000000000002", "APP2026112600007", "SUCCESS", "120.00", "0.00", "0.72000"),
-    wx_row("2026-11-26 09:30:00", "4200002611260000000000000001", "MP2026112600001", "REFUND", "0.00", "48.30", "-0.29000",
-           refund_id="503000261126000000000000000001"),
+    wx_row(
+        "2026-11-26 09:00:05", "4200002611260000000000000001", "MP2026112600001", "SUCCESS", "48.30", "0.00", "0.29000"
+    ),
+    wx_row(
+        "2026-11-26 09:10:00",
+        "4200002611260000000000000002",
+        "APP2026112600007",
+        "SUCCESS",
+        "120.00",
+        "0.00",
+        "0.72000",
+    ),
+    wx_row(
+        "2026-11-26 09:30:00",
+        "4200002611260000000000000001",
+        "MP2026112600001",
+        "REFUND",
+        "0.00",
+        "48.30",
+        "-0.29000",
+        refund_id="503000261126000000000000000001",
+    ),
 ]
 
 
 def wx_bill(rows: list[str], summary: list[str] | None = None) -> bytes:
     summary = summary or ["3", "168.30", "48.30", "0.00", "0.72000", "168.30", "48.30"]
-    lines = [WX_HEADER, *rows, "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
-             ",".join("`" + c for c in summary)]
+    lines = [
+        WX_HEADER,
+        *rows,
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
+        ",".join("`" + c for c in summary),
+    ]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -53,13 +102,27 @@ def test_wechatpay_bill_backticks_refunds_and_summary() -> None:
     parsed = settlements.parse("wechatpay", wx_bill(WX_ROWS), "settlements/wechatpay/2026-11-26/b.csv", DAY)
     assert [p.error for p in parsed] == [None] * 4
     pay, pay2, refund, summary = (p.line for p in parsed)
-    assert (pay.line_type, pay.channel_order_id, pay.transaction_id) == ("payment", "MP2026112600001", "4200002611260000000000000001")
-    assert (pay.gross_amount, pay.fee_amount, pay.net_amount, pay.refund_amount) == (D("48.30"), D("0.29"), D("48.01"), D("0.00"))
+    assert (pay.line_type, pay.channel_order_id, pay.transaction_id) == (
+        "payment",
+        "MP2026112600001",
+        "4200002611260000000000000001",
+    )
+    assert (pay.gross_amount, pay.fee_amount, pay.net_amount, pay.refund_amount) == (
+        D("48.30"),
+        D("0.29"),
+        D("48.01"),
+        D("0.00"),
+    )
     assert pay.account_id == "1601959334"
     assert pay.settled_at == dt.datetime(2026, 11, 26, 1, 0, 5)  # 09:00:05 Shanghai = 01:00:05 UTC
     assert pay2.net_amount == D("119.28")
     assert (refund.line_type, refund.refund_id) == ("refund", "503000261126000000000000000001")
-    assert (refund.gross_amount, refund.refund_amount, refund.fee_amount, refund.net_amount) == (D("0.00"), D("48.30"), D("-0.29"), D("-48.01"))
+    assert (refund.gross_amount, refund.refund_amount, refund.fee_amount, refund.net_amount) == (
+        D("0.00"),
+        D("48.30"),
+        D("-0.29"),
+        D("-48.01"),
+    )
     assert (summary.line_type, summary.txn_count, summary.net_amount) == ("summary", 3, D("119.28"))
     assert [p.record.source_line for p in parsed] == [2, 3, 4, 6]
 
@@ -75,8 +138,9 @@ def test_wechatpay_cut_bill_is_rejected_and_edited_summary_is_flagged() -> None:
     assert [p.error for p in short[:2]] == [None, None]
     assert short[2].line is None and short[2].error.code == "summary_mismatch"
     assert "总交易单数 stated 3, found 2" in short[2].error.message
-    edited = settlements.parse("wechatpay", wx_bill(WX_ROWS, ["3", "170.30", "48.30", "0.00", "0.72000", "170.30", "48.30"]),
-                               "wx.csv", DAY)
+    edited = settlements.parse(
+        "wechatpay", wx_bill(WX_ROWS, ["3", "170.30", "48.30", "0.00", "0.72000", "170.30", "48.30"]), "wx.csv", DAY
+    )
     assert edited[3].error.code == "summary_mismatch"
     assert "应结订单总金额 stated 170.30, rows add up to 168.30" in edited[3].error.message
     with pytest.raises(FileError) as err:
@@ -104,19 +168,33 @@ ALI_HEADER = (
 
 
 def ali_row(txn: str, order: str, kind: str, amount: str, fee: str, refund_batch: str = "") -> str:
-    return (f"{txn}\t,{order}\t,{kind}\t,张江店鲜食订单,2026-11-26 10:55:16,2026-11-26 10:55:23,SH001\t,张江店\t,orderhub\t,\t,"
-            f"张**(138****5678)\t,{amount},{amount},0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,{refund_batch}\t,{fee},0.00,")
+    return (
+        f"{txn}\t,{order}\t,{kind}\t,张江店鲜食订单,2026-11-26 10:55:16,2026-11-26 10:55:23,SH001\t,张江店\t,orderhub\t,\t,"
+        f"张**(138****5678)\t,{amount},{amount},0.00,0.00,0.00,0.00,0.00,,0.00\t,0.00,{refund_batch}\t,{fee},0.00,"
+    )
 
 
-def ali_bill(rows: list[str], trades: str = "#交易合计：2笔，商家实收共300.00元，商家优惠共0.00元",
-             refunds: str = "#退款合计：1笔，商家实收退款共-50.00元，商家优惠退款共0.00元", end: bool = True) -> list[str]:
-    lines = ["#支付宝业务明细查询", "#账号：[20880211096256330156]",
-             "#起始日期：[2026年11月26日 00:00:00]   终止日期：[2026年11月27日 00:00:00]",
-             "#-----------------------------------------业务明细列表----------------------------------------",
-             ALI_HEADER, *rows]
+def ali_bill(
+    rows: list[str],
+    trades: str = "#交易合计：2笔，商家实收共300.00元，商家优惠共0.00元",
+    refunds: str = "#退款合计：1笔，商家实收退款共-50.00元，商家优惠退款共0.00元",
+    end: bool = True,
+) -> list[str]:
+    lines = [
+        "#支付宝业务明细查询",
+        "#账号：[20880211096256330156]",
+        "#起始日期：[2026年11月26日 00:00:00]   终止日期：[2026年11月27日 00:00:00]",
+        "#-----------------------------------------业务明细列表----------------------------------------",
+        ALI_HEADER,
+        *rows,
+    ]
     if end:
-        lines += ["#-----------------------------------------业务明细列表结束------------------------------------",
-                  trades, refunds, "#导出时间：[2026年11月27日 05:46:49]"]
+        lines += [
+            "#-----------------------------------------业务明细列表结束------------------------------------",
+            trades,
+            refunds,
+            "#导出时间：[2026年11月27日 05:46:49]",
+        ]
     return lines
 
 
@@ -134,11 +212,25 @@ def test_alipay_gbk_bill_with_comment_lines_tab_ids_and_refunds() -> None:
     parsed = settlements.parse("alipay", data, "settlements/alipay/2026-11-26/a.csv", DAY)
     assert [p.error for p in parsed] == [None] * 5
     pay, _, refund, trades, refunds = (p.line for p in parsed)
-    assert (pay.transaction_id, pay.channel_order_id, pay.store_id) == ("2026112622001458860515315453", "APP2026112600003", "SH001")
-    assert (pay.gross_amount, pay.fee_amount, pay.net_amount, pay.account_id) == (D("100.00"), D("0.60"), D("99.40"), "20880211096256330156")
+    assert (pay.transaction_id, pay.channel_order_id, pay.store_id) == (
+        "2026112622001458860515315453",
+        "APP2026112600003",
+        "SH001",
+    )
+    assert (pay.gross_amount, pay.fee_amount, pay.net_amount, pay.account_id) == (
+        D("100.00"),
+        D("0.60"),
+        D("99.40"),
+        "20880211096256330156",
+    )
     assert (refund.line_type, refund.refund_id) == ("refund", "RFAPP20261126000030001")
     assert (refund.refund_amount, refund.fee_amount, refund.net_amount) == (D("50.00"), D("-0.30"), D("-49.70"))
-    assert (trades.txn_count, trades.gross_amount, refunds.txn_count, refunds.refund_amount) == (2, D("300.00"), 1, D("50.00"))
+    assert (trades.txn_count, trades.gross_amount, refunds.txn_count, refunds.refund_amount) == (
+        2,
+        D("300.00"),
+        1,
+        D("50.00"),
+    )
     assert [p.record.source_line for p in parsed] == [6, 7, 8, 10, 11]
     # A copy re-saved as UTF-8 reads the same.
     utf8 = settlements.parse("alipay", ("\n".join(ali_bill(ALI_ROWS)) + "\n").encode("utf-8"), "a.csv", DAY)
@@ -161,47 +253,65 @@ def test_alipay_truncated_or_inconsistent_bill_is_rejected_whole() -> None:
 
 # --------------------------------------------------------------------------------------------------- platforms
 
-MT_GOOD = ('{"bill_date":"2026-11-26","settle_bill_id":"MTB2026112600000001","order_id":"27012611260000001",'
-           '"wm_order_id_view":"27012611260000001","app_poi_code":"SH001","settle_type":"1","order_time":"1795654800",'
-           '"settle_time":"1795658400","poi_receive_detail":"{\\"wmPoiReceiveCent\\":4680,\\"onlinePayment\\":5500,'
-           '\\"foodShareFeeChargeByPoi\\":320,\\"logisticsFee\\":500}"}')
+MT_GOOD = (
+    '{"bill_date":"2026-11-26","settle_bill_id":"MTB2026112600000001","order_id":"27012611260000001",'
+    '"wm_order_id_view":"27012611260000001","app_poi_code":"SH001","settle_type":"1","order_time":"1795654800",'
+    '"settle_time":"1795658400","poi_receive_detail":"{\\"wmPoiReceiveCent\\":4680,\\"onlinePayment\\":5500,'
+    '\\"foodShareFeeChargeByPoi\\":320,\\"logisticsFee\\":500}"}'
+)
 
 
 def test_meituan_and_eleme_records_with_bad_lines() -> None:
     """Meituan fen become yuan (order_key from the order id); an Eleme refund is a refund; a broken line, a
     line dated for another day and a line without an order id are each rejected with their own reason."""
-    mt = "\n".join([
-        MT_GOOD,
-        MT_GOOD.replace('"bill_date":"2026-11-26"', '"bill_date":"2026-11-25"'),
-        MT_GOOD.replace('"order_id":"27012611260000001"', '"order_id":""'),
-        MT_GOOD[:80],
-    ]).encode()
+    mt = "\n".join(
+        [
+            MT_GOOD,
+            MT_GOOD.replace('"bill_date":"2026-11-26"', '"bill_date":"2026-11-25"'),
+            MT_GOOD.replace('"order_id":"27012611260000001"', '"order_id":""'),
+            MT_GOOD[:80],
+        ]
+    ).encode()
     parsed = settlements.parse("meituan", mt, "mt.jsonl", DAY)
     good = parsed[0].line
-    assert (good.order_key, good.gross_amount, good.fee_amount, good.net_amount) == ("meituan:27012611260000001", D("55.00"), D("3.20"), D("46.80"))
+    assert (good.order_key, good.gross_amount, good.fee_amount, good.net_amount) == (
+        "meituan:27012611260000001",
+        D("55.00"),
+        D("3.20"),
+        D("46.80"),
+    )
     assert [p.error.code for p in parsed[1:]] == ["wrong_statement_date", "missing_field", "broken_json"]
     assert "2026-11-25" in parsed[1].error.message
 
-    el = ('{"shopId":170001,"orderId":"5026112600000000012","billDate":"2026-11-26","transNo":"T1","detailType":"REFUND",'
-          '"createAt":"2026-11-26T10:00:00","completeAt":"2026-11-26T12:00:00","checkoutAmount":-4.68,"foodAmount":0,'
-          '"packingFee":0,"merchantSubsidyAmount":0,"userPaidDeliveryFee":0,"elemeSubsidyAmount":0,"commissionFee":-0.32,'
-          '"refundAmount":5.0}\n'
-          '{"shopId":170001,"orderId":"5026112600000000013","billDate":"2026-11-26","transNo":"T2","detailType":"ORDER",'
-          '"createAt":"2026-11-26T10:00:00","completeAt":"2026-11-26T12:00:00","checkoutAmount":"x"}\n').encode()
+    el = (
+        '{"shopId":170001,"orderId":"5026112600000000012","billDate":"2026-11-26","transNo":"T1","detailType":"REFUND",'
+        '"createAt":"2026-11-26T10:00:00","completeAt":"2026-11-26T12:00:00","checkoutAmount":-4.68,"foodAmount":0,'
+        '"packingFee":0,"merchantSubsidyAmount":0,"userPaidDeliveryFee":0,"elemeSubsidyAmount":0,"commissionFee":-0.32,'
+        '"refundAmount":5.0}\n'
+        '{"shopId":170001,"orderId":"5026112600000000013","billDate":"2026-11-26","transNo":"T2","detailType":"ORDER",'
+        '"createAt":"2026-11-26T10:00:00","completeAt":"2026-11-26T12:00:00","checkoutAmount":"x"}\n'
+    ).encode()
     refund, bad = settlements.parse("eleme", el, "el.jsonl", DAY)
     assert (refund.line.line_type, refund.line.refund_amount, refund.line.net_amount, refund.line.order_key) == (
-        "refund", D("5.00"), D("-4.68"), "eleme:5026112600000000012")
+        "refund",
+        D("5.00"),
+        D("-4.68"),
+        "eleme:5026112600000000012",
+    )
     assert bad.error.code in ("bad_value", "missing_field")
 
 
 # --------------------------------------------------------------------------------------------------- sheets
 
+
 def test_pos_end_of_day_and_leader_statement() -> None:
     """POS tender names map exactly as the till adapter maps them, with ticket counts; a leader statement's
     refund row is a refund; a 合计 row that disagrees, or a missing one, rejects the file."""
-    pos = ("营业日期,门店编码,支付方式,笔数,金额,手续费,实收金额\n"
-           "2026-11-26,SH001,现金,3,120.50,0.00,120.50\n2026-11-26,SH001,微信,5,300.00,1.14,298.86\n"
-           "合计,SH001,,8,420.50,1.14,419.36\n").encode()
+    pos = (
+        "营业日期,门店编码,支付方式,笔数,金额,手续费,实收金额\n"
+        "2026-11-26,SH001,现金,3,120.50,0.00,120.50\n2026-11-26,SH001,微信,5,300.00,1.14,298.86\n"
+        "合计,SH001,,8,420.50,1.14,419.36\n"
+    ).encode()
     cash, wechat, total = (p.line for p in settlements.parse("pos", pos, "pos.csv", DAY))
     assert (cash.tender, cash.txn_count, cash.net_amount, cash.store_id) == ("cash", 3, D("120.50"), "SH001")
     assert (wechat.tender, wechat.fee_amount) == ("wechat", D("1.14"))
@@ -213,13 +323,20 @@ def test_pos_end_of_day_and_leader_statement() -> None:
         settlements.parse("pos", pos.rsplit(b"\xe5\x90\x88\xe8\xae\xa1", 1)[0], "pos.csv", DAY)
     assert err.value.code == "truncated_statement"
 
-    leader = ("结算日期,团长编号,团长,自提点,门店编码,订单号,成员昵称,订单金额,佣金比例,团长佣金,应结金额,类型\n"
-              "2026-11-26,LD11,王芳,碧云东门团长自提点,SH001,GB2026112600001,小李,45.60,10.00%,4.56,41.04,结算\n"
-              "2026-11-26,LD11,王芳,碧云东门团长自提点,SH001,GB2026112600001,小李,-5.00,10.00%,-0.50,-4.50,退款\n"
-              "合计,LD11,王芳,,,2笔,,40.60,,4.06,36.54,\n").encode()
+    leader = (
+        "结算日期,团长编号,团长,自提点,门店编码,订单号,成员昵称,订单金额,佣金比例,团长佣金,应结金额,类型\n"
+        "2026-11-26,LD11,王芳,碧云东门团长自提点,SH001,GB2026112600001,小李,45.60,10.00%,4.56,41.04,结算\n"
+        "2026-11-26,LD11,王芳,碧云东门团长自提点,SH001,GB2026112600001,小李,-5.00,10.00%,-0.50,-4.50,退款\n"
+        "合计,LD11,王芳,,,2笔,,40.60,,4.06,36.54,\n"
+    ).encode()
     pay, refund, total = (p.line for p in settlements.parse("groupbuy", leader, "gb.csv", DAY))
     assert (pay.order_key, pay.account_id, pay.gross_amount, pay.fee_amount, pay.net_amount) == (
-        "groupbuy:GB2026112600001", "LD11", D("45.60"), D("4.56"), D("41.04"))
+        "groupbuy:GB2026112600001",
+        "LD11",
+        D("45.60"),
+        D("4.56"),
+        D("41.04"),
+    )
     assert (refund.line_type, refund.refund_amount, refund.net_amount) == ("refund", D("5.00"), D("-4.50"))
     assert (total.txn_count, total.net_amount) == (2, D("36.54"))
 

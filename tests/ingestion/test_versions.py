@@ -17,8 +17,25 @@ from ingestion.records import csv_records
 
 
 def _row(ticket: str, sku: str) -> str:
-    return ",".join([ticket, "S1", "01", "c1", "2026-12-01 10:00:00", "", sku, "n", "1", "2.00", "2.00", "0",
-                     "2.00", "现金", "成交"])
+    return ",".join(
+        [
+            ticket,
+            "S1",
+            "01",
+            "c1",
+            "2026-12-01 10:00:00",
+            "",
+            sku,
+            "n",
+            "1",
+            "2.00",
+            "2.00",
+            "0",
+            "2.00",
+            "现金",
+            "成交",
+        ]
+    )
 
 
 def test_interleaved_ticket_rows_form_one_record_each() -> None:
@@ -34,13 +51,35 @@ def test_interleaved_ticket_rows_form_one_record_each() -> None:
 
 DAY = "2026-11-26"
 CTIME = 1795664525  # 2026-11-26 03:42:05 UTC, 11:42:05 in Shanghai
-STORE = {"store_id": "SH001", "name": "张江店", "kind": "dark_store", "city": "上海市", "district": "浦东新区",
-         "address": "上海市浦东新区碧波路500号", "lat": 31.2021, "lng": 121.5897}
+STORE = {
+    "store_id": "SH001",
+    "name": "张江店",
+    "kind": "dark_store",
+    "city": "上海市",
+    "district": "浦东新区",
+    "address": "上海市浦东新区碧波路500号",
+    "lat": 31.2021,
+    "lng": 121.5897,
+}
 PRODUCTS = [
-    {"sku_id": "SKU0001", "name": "菠菜", "category": "veg", "unit_price": 10.0, "weight_g": 300, "volume_ml": 1200,
-     "temp_zone": "chilled"},
-    {"sku_id": "SKU0002", "name": "五常大米 1kg", "category": "grain", "unit_price": 20.0, "weight_g": 1000,
-     "volume_ml": 1400, "temp_zone": "ambient"},
+    {
+        "sku_id": "SKU0001",
+        "name": "菠菜",
+        "category": "veg",
+        "unit_price": 10.0,
+        "weight_g": 300,
+        "volume_ml": 1200,
+        "temp_zone": "chilled",
+    },
+    {
+        "sku_id": "SKU0002",
+        "name": "五常大米 1kg",
+        "category": "grain",
+        "unit_price": 20.0,
+        "weight_g": 1000,
+        "volume_ml": 1400,
+        "temp_zone": "ambient",
+    },
 ]
 SPINACH = {"app_food_code": "SKU0001", "food_name": "菠菜", "quantity": 2, "price": 10.0, "original_price": 10.0}
 RICE = {"app_food_code": "SKU0002", "food_name": "五常大米 1kg", "quantity": 1, "price": 20.0, "original_price": 20.0}
@@ -49,15 +88,32 @@ RICE = {"app_food_code": "SKU0002", "food_name": "五常大米 1kg", "quantity":
 def meituan_push(order_id: str, items: list[dict], utime: int, status: str = "2") -> dict[str, str]:
     """A Meituan order push as the platform posts it (every value a string, JSON fields as text)."""
     goods = sum(i["price"] * i["quantity"] for i in items)
-    receive = {"wmPoiReceiveCent": round(goods * 90), "onlinePayment": round(goods * 100),
-               "foodShareFeeChargeByPoi": round(goods * 10)}
+    receive = {
+        "wmPoiReceiveCent": round(goods * 90),
+        "onlinePayment": round(goods * 100),
+        "foodShareFeeChargeByPoi": round(goods * 10),
+    }
     return {
-        "order_id": order_id, "wm_order_id_view": order_id, "app_poi_code": "SH001", "recipient_name": "张(先生)",
-        "recipient_phone": "13812345678", "recipient_address": "上海市浦东新区碧波路690号3号楼501室@#上海市浦东新区碧波路690号",
-        "latitude": "31203520", "longitude": "121590290", "ctime": str(CTIME), "utime": str(utime),
-        "delivery_time": "0", "status": status, "pay_type": "2", "pick_type": "0", "shipping_fee": "0",
-        "total": f"{goods:.2f}", "original_price": f"{goods:.2f}", "package_bag_money": "0",
-        "detail": json.dumps(items, ensure_ascii=False), "extras": "[]",
+        "order_id": order_id,
+        "wm_order_id_view": order_id,
+        "app_poi_code": "SH001",
+        "recipient_name": "张(先生)",
+        "recipient_phone": "13812345678",
+        "recipient_address": "上海市浦东新区碧波路690号3号楼501室@#上海市浦东新区碧波路690号",
+        "latitude": "31203520",
+        "longitude": "121590290",
+        "ctime": str(CTIME),
+        "utime": str(utime),
+        "delivery_time": "0",
+        "status": status,
+        "pay_type": "2",
+        "pick_type": "0",
+        "shipping_fee": "0",
+        "total": f"{goods:.2f}",
+        "original_price": f"{goods:.2f}",
+        "package_bag_money": "0",
+        "detail": json.dumps(items, ensure_ascii=False),
+        "extras": "[]",
         "poi_receive_detail": json.dumps(receive),
     }
 
@@ -97,20 +153,30 @@ def test_changed_repush_replaces_lines_and_amounts_and_every_version_is_kept(tmp
     second = run_batch(con, landing)
     assert channel_counts(con, second.batch_id, "meituan") == (1, 1, 0, 0)
 
-    assert con.execute("select goods_amount, paid_amount, merchant_receivable, batch_id, source_file from raw.orders").fetchall() == [
-        (Decimal("20.00"), Decimal("20.00"), Decimal("18.00"), second.batch_id, f"orders/meituan/{DAY}/meituan-120000-00002.jsonl")]
+    assert con.execute(
+        "select goods_amount, paid_amount, merchant_receivable, batch_id, source_file from raw.orders"
+    ).fetchall() == [
+        (
+            Decimal("20.00"),
+            Decimal("20.00"),
+            Decimal("18.00"),
+            second.batch_id,
+            f"orders/meituan/{DAY}/meituan-120000-00002.jsonl",
+        )
+    ]
     assert con.execute("select line_no, sku_id, quantity from raw.order_lines").fetchall() == [(1, "SKU0001", 2)]
     history = con.execute(
         "select batch_id, source_file, source_line, paid_amount, received_at is not null, raw is not null "
-        "from raw.order_history order by received_at").fetchall()
+        "from raw.order_history order by received_at"
+    ).fetchall()
     assert history == [
         (first.batch_id, f"orders/meituan/{DAY}/meituan-114300-00001.jsonl", 1, Decimal("40.00"), True, True),
         (second.batch_id, f"orders/meituan/{DAY}/meituan-120000-00002.jsonl", 1, Decimal("20.00"), True, True),
     ]
     assert con.execute(
         "select h.batch_id, l.sku_id, l.quantity from raw.order_line_history l join raw.order_history h using (order_key, raw_hash) "
-        "order by h.received_at, l.line_no").fetchall() == [
-        (first.batch_id, "SKU0001", 2), (first.batch_id, "SKU0002", 1), (second.batch_id, "SKU0001", 2)]
+        "order by h.received_at, l.line_no"
+    ).fetchall() == [(first.batch_id, "SKU0001", 2), (first.batch_id, "SKU0002", 1), (second.batch_id, "SKU0001", 2)]
 
     write_jsonl(mt / "meituan-120500-00003.jsonl", [meituan_push("MT1", [SPINACH], CTIME + 600)])
     third = run_batch(con, landing)
@@ -172,7 +238,9 @@ def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_pat
     run_batch(con, landing)
     assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("20.00"),)]
     assert con.execute("select paid_amount from raw.order_history order by paid_amount").fetchall() == [
-        (Decimal("20.00"),), (Decimal("40.00"),)]
+        (Decimal("20.00"),),
+        (Decimal("40.00"),),
+    ]
     assert con.execute("select count(*) from raw.order_line_history").fetchone() == (3,)
     con.close()
 
@@ -182,10 +250,28 @@ def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_pat
 # are more rows of that ticket, and a re-export of rows already loaded adds nothing.
 # ---------------------------------------------------------------------------------------------------------
 
+
 def _till_row(ticket: str, sku: str, qty: int, price: str, status: str = "成交") -> str:
     amount = f"{Decimal(price) * qty:.2f}"
-    return ",".join([ticket, "SH001", "01", "c1", "2026-11-26 10:00:00", "", sku, "n", str(qty), price, price, "0",
-                     amount, "现金", status])
+    return ",".join(
+        [
+            ticket,
+            "SH001",
+            "01",
+            "c1",
+            "2026-11-26 10:00:00",
+            "",
+            sku,
+            "n",
+            str(qty),
+            price,
+            price,
+            "0",
+            amount,
+            "现金",
+            status,
+        ]
+    )
 
 
 def _till_file(path: Path, rows: list[str]) -> None:
@@ -204,13 +290,18 @@ def test_a_ticket_spanning_two_till_exports_keeps_the_rows_of_both(tmp_path: Pat
     later = run_batch(con, landing)
 
     assert channel_counts(con, later.batch_id, "pos") == (1, 1, 0, 0)
-    assert con.execute("select sku_id, quantity from raw.order_lines where order_key = 'pos:T9' order by line_no").fetchall() == [
-        ("SKU0001", 2), ("SKU0002", 1)]
+    assert con.execute(
+        "select sku_id, quantity from raw.order_lines where order_key = 'pos:T9' order by line_no"
+    ).fetchall() == [("SKU0001", 2), ("SKU0002", 1)]
     assert con.execute("select paid_amount, source_file from raw.orders where order_key = 'pos:T9'").fetchone() == (
-        Decimal("40.00"), f"orders/pos/{DAY}/pos-1100.csv")
+        Decimal("40.00"),
+        f"orders/pos/{DAY}/pos-1100.csv",
+    )
 
     # An overlapping re-export (the whole ticket again) and a re-export of just the later row add nothing.
-    _till_file(pos / "pos-1100-again.csv", [_till_row("T9", "SKU0001", 2, "10.00"), _till_row("T9", "SKU0002", 1, "20.00")])
+    _till_file(
+        pos / "pos-1100-again.csv", [_till_row("T9", "SKU0001", 2, "10.00"), _till_row("T9", "SKU0002", 1, "20.00")]
+    )
     _till_file(pos / "pos-1100-redo.csv", [_till_row("T9", "SKU0002", 1, "20.00")])
     again = run_batch(con, landing)
     assert channel_counts(con, again.batch_id, "pos") == (2, 0, 0, 2)
@@ -229,7 +320,9 @@ def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path) -> None:
     assert channel_counts(con, result.batch_id, "pos") == (2, 2, 0, 0)
     assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("70.00"),)]
     assert con.execute("select sku_id, quantity from raw.order_lines order by line_no").fetchall() == [
-        ("SKU0001", 1), ("SKU0002", 3)]
+        ("SKU0001", 1),
+        ("SKU0002", 3),
+    ]
     con.close()
 
 
@@ -242,8 +335,10 @@ def test_a_ticket_voided_in_a_later_export_is_cancelled_not_doubled(tmp_path: Pa
     _till_file(pos / "pos-1000.csv", [_till_row("T6", "SKU0001", 1, "10.00"), _till_row("T6", "SKU0002", 1, "20.00")])
     con = warehouse.connect(tmp_path / "wh.duckdb")
     run_batch(con, landing)
-    _till_file(pos / "pos-1100.csv", [_till_row("T6", "SKU0001", 1, "10.00", "作废"),
-                                      _till_row("T6", "SKU0002", 1, "20.00", "作废")])
+    _till_file(
+        pos / "pos-1100.csv",
+        [_till_row("T6", "SKU0001", 1, "10.00", "作废"), _till_row("T6", "SKU0002", 1, "20.00", "作废")],
+    )
     later = run_batch(con, landing)
     assert channel_counts(con, later.batch_id, "pos") == (1, 1, 0, 0)
     assert con.execute("select status, paid_amount from raw.orders").fetchall() == [("cancelled", Decimal("30.00"))]

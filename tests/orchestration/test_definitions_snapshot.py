@@ -51,4 +51,5 @@ def test_definitions_match_the_snapshot(tmp_path):
         removed = sorted(set(expected.get(part, [])) - set(actual.get(part, [])))
         assert not added and not removed, (
             f"{part} differ from {SNAPSHOT.name}: added {added}, removed {removed}. If intended, regenerate it "
-            f"with {UPDATE_ENV}=1 (see this module's docstring) and commit the new snapshot.")
+            f"with {UPDATE_ENV}=1 (see this module's docstring) and commit the new snapshot."
+        )

@@ -28,8 +28,16 @@ pytestmark = pytest.mark.slow
 
 WEEK = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(7)]
 MARTS = ("fct_reconciliation_lines", "fct_reconciliation_daily", "fct_settlement_t1")
-CATEGORIES = {"timing_difference", "missing_settlement", "amount_mismatch", "fee_mismatch", "duplicate_settlement",
-              "unexpected_refund", "unknown_order", "tender_total_mismatch"}
+CATEGORIES = {
+    "timing_difference",
+    "missing_settlement",
+    "amount_mismatch",
+    "fee_mismatch",
+    "duplicate_settlement",
+    "unexpected_refund",
+    "unknown_order",
+    "tender_total_mismatch",
+}
 ENV = ("ORDERHUB_LANDING", "ORDERHUB_WAREHOUSE", "ORDERHUB_SERVING", "DAGSTER_HOME")
 
 
@@ -56,9 +64,9 @@ def _marts(db) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """(day-by-day warehouse, backfill warehouse, definitions of the day-by-day setup, ground truth)."""
-    from orchestration.defs.reconciliation.assets import RECON_JOB
-    from orchestration.definitions import build_definitions
     from orchestration.cli.recon import run_days
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.reconciliation.assets import RECON_JOB
 
     saved = {k: os.environ.get(k) for k in ENV}
     os.environ.pop("DAGSTER_HOME", None)
@@ -88,8 +96,12 @@ def runs(tmp_path_factory):
         for i, day in enumerate(WEEK):
             _copy_day(full, daily / "landing", day)
             for selection in [None] if i == 0 else steps:
-                result = job.execute_in_process(partition_key=day.isoformat(), instance=dg.DagsterInstance.ephemeral(),
-                                                run_config=quiet, asset_selection=selection)
+                result = job.execute_in_process(
+                    partition_key=day.isoformat(),
+                    instance=dg.DagsterInstance.ephemeral(),
+                    run_config=quiet,
+                    asset_selection=selection,
+                )
                 assert result.success, day
         yield daily / "orderhub.duckdb", backfill / "orderhub.duckdb", defs, truth
     finally:
@@ -105,8 +117,17 @@ def test_simulated_week_precision_and_recall(runs):
     category, order id (store/tender for POS) and amount; every kind of discrepancy was injected."""
     _, db, _, truth = runs
     days = {d.isoformat() for d in WEEK}
-    expected = {(v["channel"], v["statement_date"], v["category"], v["ref"], Decimal(str(v["amount"])).quantize(Decimal("0.01")))
-                for v in truth if v["statement_date"] in days}
+    expected = {
+        (
+            v["channel"],
+            v["statement_date"],
+            v["category"],
+            v["ref"],
+            Decimal(str(v["amount"])).quantize(Decimal("0.01")),
+        )
+        for v in truth
+        if v["statement_date"] in days
+    }
     con = duckdb.connect(str(db), read_only=True)
     found = {
         (channel, day.isoformat(), category, ref, amount)
@@ -134,15 +155,24 @@ def test_timing_differences_are_open_then_clear_next_day(runs):
     assert len(timing) >= 7
     con = duckdb.connect(str(db), read_only=True)
     for v in timing:
-        seen = dict(con.execute(
-            "select recon_date, category || '/' || recon_status from marts.fct_reconciliation_lines "
-            "where order_key = ? and settlement_channel = ? and category <> 'matched'", [v["order_key"], v["channel"]]
-        ).fetchall())
+        seen = dict(
+            con.execute(
+                "select recon_date, category || '/' || recon_status from marts.fct_reconciliation_lines "
+                "where order_key = ? and settlement_channel = ? and category <> 'matched'",
+                [v["order_key"], v["channel"]],
+            ).fetchall()
+        )
         paid_on = dt.date.fromisoformat(v["statement_date"])
-        assert seen == {paid_on - dt.timedelta(days=1): "awaiting_settlement/open", paid_on: "timing_difference/cleared"}, v
-    daily = {(d.isoformat(), c): n for d, c, n in con.execute(
-        "select recon_date, settlement_channel, timing_differences from marts.fct_reconciliation_daily where timing_differences > 0"
-    ).fetchall()}
+        assert seen == {
+            paid_on - dt.timedelta(days=1): "awaiting_settlement/open",
+            paid_on: "timing_difference/cleared",
+        }, v
+    daily = {
+        (d.isoformat(), c): n
+        for d, c, n in con.execute(
+            "select recon_date, settlement_channel, timing_differences from marts.fct_reconciliation_daily where timing_differences > 0"
+        ).fetchall()
+    }
     con.close()
     assert daily == dict(Counter((v["statement_date"], v["channel"]) for v in timing))
 
@@ -154,7 +184,9 @@ def test_statement_totals_and_daily_rows(runs):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from marts.fct_settlement_t1 where totals_agree = false").fetchone()[0] == 0
     assert con.execute("select count(*) from marts.fct_settlement_t1 where totals_agree").fetchone()[0] >= 3 * len(WEEK)
-    rows = con.execute("select recon_date, count(*), bool_and(statement_received) from marts.fct_reconciliation_daily group by 1").fetchall()
+    rows = con.execute(
+        "select recon_date, count(*), bool_and(statement_received) from marts.fct_reconciliation_daily group by 1"
+    ).fetchall()
     assert sorted(rows) == [(d, 6, True) for d in WEEK]
     mismatch = con.execute(
         """select d.recon_date, d.settlement_channel from marts.fct_reconciliation_daily d
@@ -181,12 +213,16 @@ def test_backfill_equals_day_by_day_runs(runs):
 def test_schedule_reconciles_yesterday_at_two_in_shanghai(runs):
     """The schedule fires at 02:00 Asia/Shanghai and asks for the previous day's partition; the job writes
     the warehouse, so it carries the writer tag and runs in one process."""
-    from orchestration.defs.reconciliation.assets import RECON_JOB
     from orchestration.definitions import WRITER_TAG
+    from orchestration.defs.reconciliation.assets import RECON_JOB
 
     _, _, defs, _ = runs
     schedule = defs.resolve_schedule_def("reconciliation_daily")
-    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("0 2 * * *", "Asia/Shanghai", RECON_JOB)
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
+        "0 2 * * *",
+        "Asia/Shanghai",
+        RECON_JOB,
+    )
     when = dt.datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
@@ -208,8 +244,15 @@ def test_workbook_reads_back(runs, tmp_path):
     day = WEEK[3]
     summary = write_report(db, day, tmp_path / "recon.xlsx")
     con = duckdb.connect(str(db), read_only=True)
-    counts = dict(con.execute("select settlement_channel, count(*) from marts.fct_reconciliation_lines where recon_date = ? group by 1", [day]).fetchall())
-    variances = con.execute("select count(*) from marts.fct_reconciliation_lines where recon_date = ? and recon_status = 'variance'", [day]).fetchone()[0]
+    counts = dict(
+        con.execute(
+            "select settlement_channel, count(*) from marts.fct_reconciliation_lines where recon_date = ? group by 1",
+            [day],
+        ).fetchall()
+    )
+    variances = con.execute(
+        "select count(*) from marts.fct_reconciliation_lines where recon_date = ? and recon_status = 'variance'", [day]
+    ).fetchone()[0]
     con.close()
     assert (summary.lines, summary.variances) == (sum(counts.values()), variances)
 
@@ -251,7 +294,12 @@ def test_cli_report_and_its_errors(runs, tmp_path):
     assert out.exists() and "variances" in ok.output
     never = cli.invoke(app, ["recon", "report", "--date", "2026-12-01", "--out", str(out), "--warehouse", str(db)])
     assert never.exit_code == 1 and "orderhub recon run --date 2026-12-01" in never.output
-    missing = cli.invoke(app, ["recon", "report", "--date", "2026-11-16", "--out", str(out), "--warehouse", str(tmp_path / "none.duckdb")])
+    missing = cli.invoke(
+        app,
+        ["recon", "report", "--date", "2026-11-16", "--out", str(out), "--warehouse", str(tmp_path / "none.duckdb")],
+    )
     assert missing.exit_code == 1 and "no warehouse" in missing.output
-    csv = cli.invoke(app, ["recon", "report", "--date", "2026-11-16", "--out", str(tmp_path / "r.csv"), "--warehouse", str(db)])
+    csv = cli.invoke(
+        app, ["recon", "report", "--date", "2026-11-16", "--out", str(tmp_path / "r.csv"), "--warehouse", str(db)]
+    )
     assert csv.exit_code != 0 and ".xlsx" in csv.output

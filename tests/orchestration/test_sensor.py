@@ -9,14 +9,18 @@ import time
 import dagster as dg
 import pytest
 
-from orchestration.resources import OrderhubPaths
 from orchestration.defs.ingest.sensors import build_landing_sensor
+from orchestration.resources import OrderhubPaths
 
 
 @pytest.fixture
 def paths(tmp_path) -> OrderhubPaths:
-    return OrderhubPaths(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "wh.duckdb"),
-                         serving=str(tmp_path / "serving.duckdb"), rules="config/rules.yml")
+    return OrderhubPaths(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        serving=str(tmp_path / "serving.duckdb"),
+        rules="config/rules.yml",
+    )
 
 
 def evaluate(sensor, paths: OrderhubPaths, cursor: str | None):

@@ -111,28 +111,59 @@ def facts(rec: Landed) -> Facts:
     if ch in ("app", "miniprogram"):
         o = rec.obj
         created = o["created_at"] if ch == "miniprogram" else _epoch_local(o["created_at"][:19])
-        return Facts(f"{ch}:{o['order_no']}", o["store_code"], created, o["fulfilment"], o["receiver"]["address"],
-                     o["status"] == "cancelled", o["receiver"]["phone"], [(i["sku"], i["qty"]) for i in o["items"]])
+        return Facts(
+            f"{ch}:{o['order_no']}",
+            o["store_code"],
+            created,
+            o["fulfilment"],
+            o["receiver"]["address"],
+            o["status"] == "cancelled",
+            o["receiver"]["phone"],
+            [(i["sku"], i["qty"]) for i in o["items"]],
+        )
     if ch == "meituan":
         o = rec.obj
-        return Facts(f"meituan:{o['order_id']}", o["app_poi_code"], int(o["ctime"]),
-                     "self_pickup" if o["pick_type"] == "1" else "delivery", o["recipient_address"].split("@#")[0],
-                     o["status"] == "9", o["recipient_phone"], [(d["app_food_code"], d["quantity"]) for d in rec.inner])
+        return Facts(
+            f"meituan:{o['order_id']}",
+            o["app_poi_code"],
+            int(o["ctime"]),
+            "self_pickup" if o["pick_type"] == "1" else "delivery",
+            o["recipient_address"].split("@#")[0],
+            o["status"] == "9",
+            o["recipient_phone"],
+            [(d["app_food_code"], d["quantity"]) for d in rec.inner],
+        )
     if ch == "eleme":
         m = rec.inner
         items = [(i["extendCode"], i["quantity"]) for g in m["groups"] for i in g["items"]]
-        return Facts(f"eleme:{m['id']}", m["openId"], _epoch_local(m["createdAt"]),
-                     "self_pickup" if "到店自取" in m["description"] else "delivery", m["address"],
-                     m["status"] == "invalid", m["phoneList"][0], items)
+        return Facts(
+            f"eleme:{m['id']}",
+            m["openId"],
+            _epoch_local(m["createdAt"]),
+            "self_pickup" if "到店自取" in m["description"] else "delivery",
+            m["address"],
+            m["status"] == "invalid",
+            m["phoneList"][0],
+            items,
+        )
     first = rec.rows[0]
     qty_col = 8 if ch == "pos" else 10
     sku_col = 6 if ch == "pos" else 8
     lines = [(r[sku_col], int(r[qty_col])) for r in rec.rows]
     if ch == "pos":
-        return Facts(f"pos:{first[0]}", first[1], _epoch_local(first[4]), "in_store", "", first[14] == "作废",
-                     first[5], lines)
-    return Facts(f"groupbuy:{first[0]}", first[4], _epoch_local(first[14]),
-                 "delivery" if first[16] == "送货上门" else "self_pickup", first[7], first[17] == "已取消", first[6], lines)
+        return Facts(
+            f"pos:{first[0]}", first[1], _epoch_local(first[4]), "in_store", "", first[14] == "作废", first[5], lines
+        )
+    return Facts(
+        f"groupbuy:{first[0]}",
+        first[4],
+        _epoch_local(first[14]),
+        "delivery" if first[16] == "送货上门" else "self_pickup",
+        first[7],
+        first[17] == "已取消",
+        first[6],
+        lines,
+    )
 
 
 def defects(rec: Landed, skus: set[str]) -> set[str]:

@@ -17,13 +17,24 @@ from typing import Any
 
 import orjson
 import pytest
+from landing_reader import (
+    CHANNELS,
+    CSV_CHANNELS,
+    JSON_CHANNELS,
+    NAME_RE,
+    ROOT,
+    SH,
+    Facts,
+    Landed,
+    defects,
+    doc_header,
+    facts,
+    read_channel,
+)
 
 from simulator import load_truth, simulate_day
 from simulator.rules import merge_window_from_rules
 from simulator.world import build_world
-
-from landing_reader import (CHANNELS, CSV_CHANNELS, JSON_CHANNELS, NAME_RE, ROOT, SH, Facts, Landed, defects, doc_header, facts,
-                            read_channel)
 
 DATE = dt.date(2026, 11, 26)
 DATE_S = DATE.isoformat()
@@ -61,7 +72,9 @@ def skus(day: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def valid_facts(landed: dict[str, list[Landed]], truth: dict[str, Any]) -> dict[str, Facts]:
-    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {(d["file"], d["line"]) for d in truth["duplicates"]}
+    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {
+        (d["file"], d["line"]) for d in truth["duplicates"]
+    }
     # Status pushes re-send an order already seen (with a new status): not a second order.
     skip |= {(u["file"], u["line"]) for u in truth["status_updates"]}
     out: dict[str, Facts] = {}
@@ -119,8 +132,9 @@ def test_simulator_reads_none_of_the_pipelines_rules(tmp_path: Path) -> None:
     modules = sorted((ROOT / "simulator").rglob("*.py"))
     assert modules, "the simulator package moved: point this check at it"
     for module in modules:
-        code = "\n".join(line for line in module.read_text(encoding="utf-8").splitlines()
-                         if not line.lstrip().startswith("#"))
+        code = "\n".join(
+            line for line in module.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")
+        )
         for banned in ("RULES_PATH", "orchestration", "recon_fee_rates", "import yaml", "dbt_project"):
             assert banned not in code, f"{module.name} uses {banned}"
 
@@ -163,13 +177,24 @@ def test_file_layout_names_and_reference_tables(day: Path) -> None:
         "stores": {"store_id", "name", "kind", "city", "district", "address", "lat", "lng"},
         "products": {"sku_id", "name", "category", "unit_price", "weight_g", "volume_ml", "temp_zone"},
         "riders": {"rider_id", "store_id", "name", "vehicle", "capacity_kg", "cold_box", "shift_start", "shift_end"},
-        "promotions": {"promo_id", "channel", "kind", "threshold", "amount", "sku_id", "starts_at", "ends_at",
-                       "platform_share"},
+        "promotions": {
+            "promo_id",
+            "channel",
+            "kind",
+            "threshold",
+            "amount",
+            "sku_id",
+            "starts_at",
+            "ends_at",
+            "platform_share",
+        },
         "stock_snapshots": {"snapshot_at", "store_id", "sku_id", "on_hand"},
     }
     tables = {}
     for table, keys in expected.items():
-        rows = [orjson.loads(x) for x in (day / "reference" / table / DATE_S / f"{table}.jsonl").read_bytes().splitlines()]
+        rows = [
+            orjson.loads(x) for x in (day / "reference" / table / DATE_S / f"{table}.jsonl").read_bytes().splitlines()
+        ]
         assert rows and all(set(r) == keys for r in rows), table
         tables[table] = rows
     stores = tables["stores"]
@@ -258,7 +283,9 @@ def test_truth_accounting_matches_the_files(landed: dict[str, list[Landed]], tru
     assert later_file > len(truth["duplicates"]) / 2  # usually re-pushed in a later file
 
 
-def test_every_bad_record_has_exactly_its_defect(landed: dict[str, list[Landed]], truth: dict[str, Any], skus: set[str]) -> None:
+def test_every_bad_record_has_exactly_its_defect(
+    landed: dict[str, list[Landed]], truth: dict[str, Any], skus: set[str]
+) -> None:
     """Each bad record shows exactly its recorded error code; every good or duplicate record shows none;
     all six kinds appear on a 5,000-order day, and bad records carry an order_key unless unreadable."""
     bad = {(b["file"], b["line"]): b for b in truth["bad_records"]}
@@ -279,8 +306,9 @@ def test_every_bad_record_has_exactly_its_defect(landed: dict[str, list[Landed]]
     named = [b for b in truth["bad_records"] if b["order_key"]]
     assert len(named) > 0.7 * len(truth["bad_records"])
     assert not set(b["order_key"] for b in named) & set(truth["order_customer"])
-    share = len(truth["bad_records"]) / (sum(c["landed"] for c in truth["records_by_channel"].values())
-                                         - len(truth["status_updates"]))  # of the orders' first pushes
+    share = len(truth["bad_records"]) / (
+        sum(c["landed"] for c in truth["records_by_channel"].values()) - len(truth["status_updates"])
+    )  # of the orders' first pushes
     assert 0.015 < share < 0.025
 
 
@@ -300,7 +328,14 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                 a = {k: conv(v) for k, v in rec.obj["amounts"].items()}
                 items = rec.obj["items"]
                 assert a["goods"] == sum(conv(i["original_price"]) * i["qty"] for i in items)
-                assert a["paid"] == a["goods"] - a["merchant_discount"] - a["platform_discount"] + a["delivery_fee"] + a["packaging_fee"]
+                assert (
+                    a["paid"]
+                    == a["goods"]
+                    - a["merchant_discount"]
+                    - a["platform_discount"]
+                    + a["delivery_fee"]
+                    + a["packaging_fee"]
+                )
                 assert sum(conv(i["discount"]) for i in items) == a["merchant_discount"] + a["platform_discount"]
             elif ch == "meituan":
                 o, extras = rec.obj, orjson.loads(rec.obj["extras"])
@@ -310,7 +345,9 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                 platform = sum(fen(e["mt_charge"]) for e in extras)
                 # original_price is the whole bill before discounts: goods + packaging + delivery (Meituan docs).
                 assert fen(o["original_price"]) == goods + int(o["package_bag_money"]) + fen(o["shipping_fee"])
-                assert fen(o["total"]) == goods - merchant - platform + fen(o["shipping_fee"]) + int(o["package_bag_money"])
+                assert fen(o["total"]) == goods - merchant - platform + fen(o["shipping_fee"]) + int(
+                    o["package_bag_money"]
+                )
             elif ch == "eleme":
                 m = rec.inner
                 items = [i for g in m["groups"] for i in g["items"]]
@@ -318,8 +355,9 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                 goods = sum(fen(i["total"]) for i in items)
                 assert fen(m["originalPrice"]) == goods + fen(m["deliverFee"]) + fen(m["packageFee"])
                 # A platform red packet (hongbao, negative) comes off the bill on top of the activities.
-                assert fen(m["totalPrice"]) == (fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"])
-                                                + fen(m["hongbao"]))
+                assert fen(m["totalPrice"]) == (
+                    fen(m["originalPrice"]) + fen(m["shopPart"]) + fen(m["elemePart"]) + fen(m["hongbao"])
+                )
                 assert fen(m["activityTotal"]) == fen(m["shopPart"]) + fen(m["elemePart"])
             elif ch == "pos":
                 for r in rec.rows:
@@ -329,7 +367,9 @@ def test_money_adds_up(valid_facts: dict[str, Facts], landed: dict[str, list[Lan
                     assert fen(r[13]) == fen(r[11]) * int(r[10])
 
 
-def test_day_has_a_realistic_shape(valid_facts: dict[str, Facts], truth: dict[str, Any], landed: dict[str, list[Landed]]) -> None:
+def test_day_has_a_realistic_shape(
+    valid_facts: dict[str, Facts], truth: dict[str, Any], landed: dict[str, list[Landed]]
+) -> None:
     """Channel mix, fulfilment per channel, ~3% cancellations, daytime peaks, 1-8 lines of qty 1-4, and
     masked/privacy phones on Meituan and Eleme."""
     n = len(valid_facts)
@@ -429,12 +469,16 @@ def test_customer_addresses_parse_with_cpca(landed: dict[str, list[Landed]], tru
     """cpca resolves every customer's address (as the world holds it and as customers typed it on the
     platforms, sometimes without 上海市) to 上海市 and the right district."""
     import cpca
+
     world = build_world(DATE, SEED, 900)
     addresses = [a for c in world.customers for a in c.addresses]
     texts = [a.text for a in addresses]
     # A map-picked POI address ("路号 (楼室)") names no district: the reverse-geocoded part after @# does.
-    typed = [r.obj["recipient_address"].split("@#")[" (" in r.obj["recipient_address"]]
-             for r in landed["meituan"][:400] if r.obj and r.obj["recipient_address"]]
+    typed = [
+        r.obj["recipient_address"].split("@#")[" (" in r.obj["recipient_address"]]
+        for r in landed["meituan"][:400]
+        if r.obj and r.obj["recipient_address"]
+    ]
     assert any(not t.startswith("上海市") for t in typed)
     frame = cpca.transform(texts + typed)
     assert (frame["省"] == "上海市").all()

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from landing_reader import NAME_RE
 
 from simulator import run_live
 from simulator.world import build_world
-
-from landing_reader import NAME_RE
 
 DATE = dt.date(2026, 11, 26)
 SEED = 20261126
@@ -58,7 +57,13 @@ def test_consecutive_days_promotion_calendars_agree() -> None:
     for promo_id in defs[day1].keys() & defs[day2].keys():
         a, b = defs[day1][promo_id], defs[day2][promo_id]
         assert (a.channel, a.kind, a.threshold_fen, a.amount_fen, a.sku_id, a.platform_share) == (
-            b.channel, b.kind, b.threshold_fen, b.amount_fen, b.sku_id, b.platform_share), promo_id
+            b.channel,
+            b.kind,
+            b.threshold_fen,
+            b.amount_fen,
+            b.sku_id,
+            b.platform_share,
+        ), promo_id
     for d, w in worlds.items():
         other = (day2 if d == day1 else day1).isoformat()
         items = [p for p in w.promotions if p.kind == "discount_item"]
@@ -73,19 +78,26 @@ def test_cross_day_oversells_draw_on_the_previous_days_count() -> None:
     from simulator import cross_day_oversells
 
     def day(date: str, closing: list, late: list, pre: list) -> dict[str, Any]:
-        return {"date": date, "problems": {"stock_carry": {"closing": closing, "late_releases": late,
-                                                           "pre_count": pre}}}
+        return {
+            "date": date,
+            "problems": {"stock_carry": {"closing": closing, "late_releases": late, "pre_count": pre}},
+        }
 
     def order(key: str, at: int, lines: list, cancelled_at: int | None = None) -> dict[str, Any]:
         return {"order_key": key, "created": at, "cancelled_at": cancelled_at, "lines": lines}
 
     first = day("2026-11-23", [["S1", "A", 1], ["S1", "B", 0], ["S1", "C", 0]], [[150, "S1", "C", 2]], [])
-    second = day("2026-11-24", [], [], [
-        order("ok", 100, [["S1", "A", 1]]),           # takes the last unit of A
-        order("short", 110, [["S1", "A", 1]]),        # none left
-        order("gone", 120, [["S1", "B", 1]], 130),    # short on B, but cancelled
-        order("released", 160, [["S1", "C", 2]]),     # a cancellation after midnight gave C back
-        order("uncounted", 170, [["S2", "A", 5]]),    # never counted: position unknown
-    ])
+    second = day(
+        "2026-11-24",
+        [],
+        [],
+        [
+            order("ok", 100, [["S1", "A", 1]]),  # takes the last unit of A
+            order("short", 110, [["S1", "A", 1]]),  # none left
+            order("gone", 120, [["S1", "B", 1]], 130),  # short on B, but cancelled
+            order("released", 160, [["S1", "C", 2]]),  # a cancellation after midnight gave C back
+            order("uncounted", 170, [["S2", "A", 5]]),  # never counted: position unknown
+        ],
+    )
     assert cross_day_oversells([first, second]) == ["short"]
     assert cross_day_oversells([second]) == []  # no earlier count in the load

@@ -1,4 +1,4 @@
-"""The simulator's status progress and injected problems (issue 4), read back from the landing files with
+"""The simulator's status progress and injected problems, read back from the landing files with
 a small reader written here from docs/landing-formats.md: status pushes are the same order in the
 channel's own format with the new status and its status time, and the ground truth's problems are what
 the files actually contain, with nothing else that would look like one."""
@@ -18,8 +18,12 @@ from simulator import load_truth, simulate_day
 DATE = dt.date(2026, 11, 26)
 SH = dt.timezone(dt.timedelta(hours=8))
 JSON_CHANNELS = ("app", "miniprogram", "meituan", "eleme")
-NATIVE = {"app": {"picking", "dispatched", "delivered"}, "miniprogram": {"picking", "dispatched", "delivered"},
-          "meituan": {"4", "8"}, "eleme": {"valid", "settled"}}
+NATIVE = {
+    "app": {"picking", "dispatched", "delivered"},
+    "miniprogram": {"picking", "dispatched", "delivered"},
+    "meituan": {"4", "8"},
+    "eleme": {"valid", "settled"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -138,11 +142,16 @@ def _demand(out: Path, channel: str) -> list[tuple[tuple[str, int], str, str, in
                 items += [(pos, obj["store_code"], i["sku"], i["qty"], created) for i in obj["items"]]
             elif channel == "meituan":
                 detail = _inner(obj, "detail")
-                items += [(pos, obj["app_poi_code"], d["app_food_code"], d["quantity"], int(obj["ctime"]))
-                          for d in detail or ()]
+                items += [
+                    (pos, obj["app_poi_code"], d["app_food_code"], d["quantity"], int(obj["ctime"]))
+                    for d in detail or ()
+                ]
             elif (m := _inner(obj, "message")) is not None:
-                items += [(pos, m["openId"], i["extendCode"], i["quantity"], _local_epoch(m["createdAt"]))
-                          for g in m["groups"] for i in g["items"]]
+                items += [
+                    (pos, m["openId"], i["extendCode"], i["quantity"], _local_epoch(m["createdAt"]))
+                    for g in m["groups"]
+                    for i in g["items"]
+                ]
         return items
     store, sku, qty, when = (1, 6, 8, 4) if channel == "pos" else (4, 8, 10, 14)
     for path in sorted((out / "orders" / channel / DATE.isoformat()).iterdir()):
@@ -163,18 +172,24 @@ def test_stock_is_sized_so_only_the_injected_orders_oversell(day) -> None:
     only if its count covers the orders before the truck and count plus receipt cover the day."""
     out, truth = day
     stock = {}
-    for line in (out / "reference" / "stock_snapshots" / DATE.isoformat() / "stock_snapshots.jsonl").read_bytes().splitlines():
+    for line in (
+        (out / "reference" / "stock_snapshots" / DATE.isoformat() / "stock_snapshots.jsonl").read_bytes().splitlines()
+    ):
         row = orjson.loads(line)
         stock[(row["store_id"], row["sku_id"])] = row["on_hand"]
     received: dict[tuple[str, str], tuple[int, int]] = {}  # pair -> (quantity, epoch of arrival)
     movements = out / "reference" / "stock_movements" / DATE.isoformat() / "stock_movements.jsonl"
-    for line in (movements.read_bytes().splitlines() if movements.exists() else []):
+    for line in movements.read_bytes().splitlines() if movements.exists() else []:
         row = orjson.loads(line)
         assert row["movement_type"] == "receipt", row
         received[(row["store_id"], row["sku_id"])] = (
-            row["quantity"], int(dt.datetime.fromisoformat(row["moved_at"]).timestamp()))
+            row["quantity"],
+            int(dt.datetime.fromisoformat(row["moved_at"]).timestamp()),
+        )
     count_at = int(dt.datetime(2026, 11, 26, 6, tzinfo=SH).timestamp())
-    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {(d["file"], d["line"]) for d in truth["duplicates"]}
+    skip = {(b["file"], b["line"]) for b in truth["bad_records"]} | {
+        (d["file"], d["line"]) for d in truth["duplicates"]
+    }
     skip |= {(u["file"], u["line"]) for u in truth["status_updates"]}
     demand: dict[tuple[str, str], int] = defaultdict(int)
     before_truck: dict[tuple[str, str], int] = defaultdict(int)
@@ -188,8 +203,11 @@ def test_stock_is_sized_so_only_the_injected_orders_oversell(day) -> None:
     assert short, "no oversell injected"
     assert received, "no goods receipt written: the contract has stock_movements, the simulator should use it"
     assert not set(received) & set(short)
-    over = {pair for pair, qty in demand.items()
-            if pair not in short and (qty > stock[pair] + received.get(pair, (0, 0))[0] or before_truck[pair] > stock[pair])}
+    over = {
+        pair
+        for pair, qty in demand.items()
+        if pair not in short and (qty > stock[pair] + received.get(pair, (0, 0))[0] or before_truck[pair] > stock[pair])
+    }
     assert not over, sorted(over)[:5]
     assert any(demand[pair] > stock[pair] for pair in received), "no receipt is needed: the check proves nothing"
     assert {pair: demand[pair] - stock[pair] for pair in short} == {pair: x["shortfall"] for pair, x in short.items()}
@@ -204,28 +222,38 @@ def _platform_run(channel: str, obj: dict) -> tuple[str, set[str], bool] | None:
             return None
         # Our only fully platform-funded Meituan promotion is a delivery-fee cut (type 25); a 满减 (2) or
         # red packet (9) charged wholly to Meituan is the platform's own.
-        if not any(e["type"] in (2, 9) and e["poi_charge"] == 0 and e["mt_charge"] == e["reduce_fee"] > 0
-                   for e in extras):
+        if not any(
+            e["type"] in (2, 9) and e["poi_charge"] == 0 and e["mt_charge"] == e["reduce_fee"] > 0 for e in extras
+        ):
             return None
         fen = lambda yuan: round(float(yuan) * 100)  # noqa: E731
         packaging = int(obj["package_bag_money"])
         goods = fen(obj["original_price"]) - fen(obj["shipping_fee"]) - packaging
         merchant = sum(fen(e["poi_charge"]) for e in extras) + sum(
-            fen(d["original_price"]) * d["quantity"] - fen(d["price"]) * d["quantity"] for d in detail)
-        paid_by_platform = goods - merchant + packaging - receive["foodShareFeeChargeByPoi"] \
-            - receive["performanceServiceFee"]
-        return (f"meituan:{obj['order_id']}", {d["app_food_code"] for d in detail},
-                receive["wmPoiReceiveCent"] == paid_by_platform)
+            fen(d["original_price"]) * d["quantity"] - fen(d["price"]) * d["quantity"] for d in detail
+        )
+        paid_by_platform = (
+            goods - merchant + packaging - receive["foodShareFeeChargeByPoi"] - receive["performanceServiceFee"]
+        )
+        return (
+            f"meituan:{obj['order_id']}",
+            {d["app_food_code"] for d in detail},
+            receive["wmPoiReceiveCent"] == paid_by_platform,
+        )
     m = _inner(obj, "message")
     if m is None or not m["groups"][0]["items"]:
         return None
-    if not (m["hongbao"] < 0 or any(a["name"] == "平台满减" and a["restaurantPart"] == 0
-                                    for a in m["orderActivities"])):
+    if not (
+        m["hongbao"] < 0 or any(a["name"] == "平台满减" and a["restaurantPart"] == 0 for a in m["orderActivities"])
+    ):
         return None
     # docs/channel-semantics.md: income = totalPrice − deliverFee + |elemePart| + |hongbao| − |serviceFee|.
     income = m["totalPrice"] - m["deliverFee"] - m["elemePart"] - m["hongbao"] + m["serviceFee"]
-    return (f"eleme:{m['id']}", {i["extendCode"] for g in m["groups"] for i in g["items"]},
-            abs(income - m["income"]) < 0.005)
+    return (
+        f"eleme:{m['id']}",
+        {i["extendCode"] for g in m["groups"] for i in g["items"]},
+        abs(income - m["income"]) < 0.005,
+    )
 
 
 def test_platform_run_promotions_are_written_natively_and_are_not_price_errors(day) -> None:

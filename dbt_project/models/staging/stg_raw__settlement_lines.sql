@@ -1,4 +1,4 @@
--- Settlement statement lines as loaded (issue 5). `channel` is renamed settlement_channel: it names the
+-- Settlement statement lines as loaded. `channel` is renamed settlement_channel: it names the
 -- statement (wechatpay, alipay …), not the sales channel of an order, which reconciliation resolves.
 with source as (
     select * from {{ source('raw', 'settlement_lines') }}

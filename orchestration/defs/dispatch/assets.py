@@ -12,13 +12,19 @@ from orchestration.rules import load as load_rules
 
 @dg.asset(
     key=["dispatch", "plan"],
-    deps=[dg.AssetKey(["marts", "fct_parcels"]), dg.AssetKey(["marts", "fct_orders"]),
-          dg.AssetKey(["raw", "riders"]), dg.AssetKey(["raw", "stores"])],
+    deps=[
+        dg.AssetKey(["marts", "fct_parcels"]),
+        dg.AssetKey(["marts", "fct_orders"]),
+        dg.AssetKey(["raw", "riders"]),
+        dg.AssetKey(["raw", "stores"]),
+    ],
     group_name="dispatch",
     kinds={"duckdb", "pyvrp"},
     description="Rider routes per store and wave (PyVRP), with the greedy baseline and late-risk exceptions.",
 )
-def dispatch_plan_asset(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.MaterializeResult:
+def dispatch_plan_asset(
+    context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.MaterializeResult:
     rules = dispatch_plan.DispatchRules.from_rules(load_rules(paths.rules))
     as_of = clock.run_as_of(context)
     with warehouse.connect() as con:

@@ -7,7 +7,8 @@ planned as it would have been live, and when orders stop arriving the horizon st
 replaced idempotently: rerunning at the same as_of gives the same rows, and route ids carry the wave's date
 and time, so the next day's waves never collide with this day's. With `replan_dispatched` (the default while the plan
 is advisory) parcels the channels already report dispatched are planned too, so the plan can be compared
-with what happened; only parcels not yet out raise late-risk exceptions. A greedy plan of the same waves is kept as the baseline the dispatch page compares with.
+with what happened; only parcels not yet out raise late-risk exceptions. A greedy plan of the same waves is kept as
+the baseline the dispatch page compares with.
 """
 
 from __future__ import annotations
@@ -74,14 +75,26 @@ class DispatchRules:
     @classmethod
     def from_rules(cls, rules: dict[str, Any]) -> DispatchRules:
         d = rules["dispatch"]
-        return cls(int(d["wave_minutes"]), int(d["pick_minutes"]), int(d["asap_promise_minutes"]),
-                   int(d["horizon_minutes"]), float(d["time_limit_seconds"]), int(d["cold_box_ml"]),
-                   float(d["detour_factor"]), float(d["rider_speed_kmh"]), rules["local_timezone"],
-                   bool(d.get("replan_dispatched", False)))
+        return cls(
+            int(d["wave_minutes"]),
+            int(d["pick_minutes"]),
+            int(d["asap_promise_minutes"]),
+            int(d["horizon_minutes"]),
+            float(d["time_limit_seconds"]),
+            int(d["cold_box_ml"]),
+            float(d["detour_factor"]),
+            float(d["rider_speed_kmh"]),
+            rules["local_timezone"],
+            bool(d.get("replan_dispatched", False)),
+        )
 
     def routing(self) -> RoutingConfig:
-        return RoutingConfig(detour_factor=self.detour_factor, speed_kmh=self.rider_speed_kmh,
-                             time_limit_s=self.time_limit_seconds, no_improvement_iters=500)
+        return RoutingConfig(
+            detour_factor=self.detour_factor,
+            speed_kmh=self.rider_speed_kmh,
+            time_limit_s=self.time_limit_seconds,
+            no_improvement_iters=500,
+        )
 
 
 @dataclass
@@ -154,8 +167,20 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: dat
         if r["lat"] is None or r["lng"] is None:
             no_coordinates.append((r["parcel_id"], r["store_id"], ready_at, promised_to))
             continue
-        parcels.append(Parcel(r["parcel_id"], r["store_id"], r["lat"], r["lng"], int(r["weight_g"]),
-                              int(r["volume_ml"]), _coldest(r["temp_zones"]), ready_at, None, promised_to))
+        parcels.append(
+            Parcel(
+                r["parcel_id"],
+                r["store_id"],
+                r["lat"],
+                r["lng"],
+                int(r["weight_g"]),
+                int(r["volume_ml"]),
+                _coldest(r["temp_zones"]),
+                ready_at,
+                None,
+                promised_to,
+            )
+        )
 
     stores = [Store(s, lat, lng) for s, lat, lng in con.execute("select store_id, lat, lng from raw.stores").fetchall()]
     riders = [
@@ -166,8 +191,19 @@ def read_inputs(con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: dat
     ]
     store_coords = {s.store_id: s for s in stores}
     riders = [r for r in riders if r is not None and r.store_id in store_coords]
-    riders = [Rider(r.rider_id, r.store_id, store_coords[r.store_id].lat, store_coords[r.store_id].lng, r.shift_start,
-                    r.shift_end, r.capacity_g, r.cold_box_capacity_ml) for r in riders]
+    riders = [
+        Rider(
+            r.rider_id,
+            r.store_id,
+            store_coords[r.store_id].lat,
+            store_coords[r.store_id].lng,
+            r.shift_start,
+            r.shift_end,
+            r.capacity_g,
+            r.cold_box_capacity_ml,
+        )
+        for r in riders
+    ]
     parcels = [p for p in parcels if p.store_id in store_coords]
     return PlanInputs(business_date, planned_from, parcels, parcel_orders, already_out, no_coordinates, riders, stores)
 
@@ -181,8 +217,9 @@ def _rider(row: tuple, business_date: date, rules: DispatchRules) -> Rider | Non
         return None  # an unreadable shift is a data problem for the riders feed, not a reason to stop dispatch
     if end <= start:
         end += timedelta(days=1)
-    return Rider(rider_id, store_id, 0.0, 0.0, start, end, int((capacity_kg or 0) * 1000),
-                 rules.cold_box_ml if cold_box else 0)
+    return Rider(
+        rider_id, store_id, 0.0, 0.0, start, end, int((capacity_kg or 0) * 1000), rules.cold_box_ml if cold_box else 0
+    )
 
 
 def _utc_on(day: date, hhmm: str, tz: str) -> datetime:
@@ -211,26 +248,79 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
         for wave, route in day.routes:
             # The wave's full UTC time, date included: one warehouse holds every day's plans.
             route_id = f"{solver}/{wave.store_id}/{wave.wave_at:%Y%m%dT%H%M}/{route.rider_id}"
-            routes.append((route_id, inputs.business_date, wave.store_id, wave.wave_at, solver, route.rider_id,
-                           route.depart_at, route.return_at, len(route.stops), route.distance_m, route.duration_s,
-                           route.load_g, route.cold_ml))
+            routes.append(
+                (
+                    route_id,
+                    inputs.business_date,
+                    wave.store_id,
+                    wave.wave_at,
+                    solver,
+                    route.rider_id,
+                    route.depart_at,
+                    route.return_at,
+                    len(route.stops),
+                    route.distance_m,
+                    route.duration_s,
+                    route.load_g,
+                    route.cold_ml,
+                )
+            )
             for stop in route.stops:
                 promised_to = parcel_by_id[stop.parcel_id].promised_to
-                stops.append((route_id, inputs.business_date, wave.store_id, wave.wave_at, solver, route.rider_id,
-                               stop.seq, stop.parcel_id, stop.arrival, stop.departure, stop.lat, stop.lng,
-                               promised_to, promised_to is None or stop.arrival <= promised_to))
+                stops.append(
+                    (
+                        route_id,
+                        inputs.business_date,
+                        wave.store_id,
+                        wave.wave_at,
+                        solver,
+                        route.rider_id,
+                        stop.seq,
+                        stop.parcel_id,
+                        stop.arrival,
+                        stop.departure,
+                        stop.lat,
+                        stop.lng,
+                        promised_to,
+                        promised_to is None or stop.arrival <= promised_to,
+                    )
+                )
         failed = [(pid, reason, parcel_by_id[pid]) for pid, reason in day.unassigned]
         failed_rows = [(pid, p.store_id, reason, p.ready_at, p.promised_to) for pid, reason, p in failed]
-        failed_rows += [(pid, store, "no coordinates", ready, promised) for pid, store, ready, promised in inputs.no_coordinates]
+        failed_rows += [
+            (pid, store, "no coordinates", ready, promised) for pid, store, ready, promised in inputs.no_coordinates
+        ]
         for pid, store_id, reason, ready_at, promised_to in failed_rows:
-            unassigned.append((inputs.business_date, store_id, solver, pid, reason, ready_at, promised_to,
-                               inputs.planned_from, pid in inputs.already_out))
+            unassigned.append(
+                (
+                    inputs.business_date,
+                    store_id,
+                    solver,
+                    pid,
+                    reason,
+                    ready_at,
+                    promised_to,
+                    inputs.planned_from,
+                    pid in inputs.already_out,
+                )
+            )
             if solver == "pyvrp" and pid not in inputs.already_out:
                 for order_key, channel in inputs.parcel_orders.get(pid, []):
                     exception_id = hashlib.md5(f"dispatch_late_risk|{order_key}".encode()).hexdigest()
-                    exceptions.append((exception_id, "dispatch_late_risk", "high", order_key, channel, store_id,
-                                       ready_at, f"parcel {pid} not dispatched: {reason}", ACTIONS.get(reason, "manual_review"),
-                                       inputs.business_date))
+                    exceptions.append(
+                        (
+                            exception_id,
+                            "dispatch_late_risk",
+                            "high",
+                            order_key,
+                            channel,
+                            store_id,
+                            ready_at,
+                            f"parcel {pid} not dispatched: {reason}",
+                            ACTIONS.get(reason, "manual_review"),
+                            inputs.business_date,
+                        )
+                    )
 
     # The replanned waves start at planned_from, or earlier should the wave grid put one there: what is
     # replaced is everything from the earliest replanned wave on, so no id can be written twice.
@@ -238,13 +328,19 @@ def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, D
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("dispatch_routes", "dispatch_stops"):
-            con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ? AND wave_at >= ?",
-                        [inputs.business_date, replace_from])
+            con.execute(
+                f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ? AND wave_at >= ?",
+                [inputs.business_date, replace_from],
+            )
         # What is unassigned, and the exceptions it raises, are the latest run's view of the day.
         con.execute(f"DELETE FROM {SCHEMA}.dispatch_unassigned WHERE business_date = ?", [inputs.business_date])
         con.execute(f"DELETE FROM {SCHEMA}.dispatch_exceptions WHERE business_date = ?", [inputs.business_date])
-        for table, rows in (("dispatch_routes", routes), ("dispatch_stops", stops),
-                            ("dispatch_unassigned", unassigned), ("dispatch_exceptions", exceptions)):
+        for table, rows in (
+            ("dispatch_routes", routes),
+            ("dispatch_stops", stops),
+            ("dispatch_unassigned", unassigned),
+            ("dispatch_exceptions", exceptions),
+        ):
             _insert(con, table, rows)
         con.execute("COMMIT")
     except BaseException:

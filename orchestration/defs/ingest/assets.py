@@ -1,7 +1,6 @@
 """Landing files → raw tables: one micro-batch per run, checkpointed in the warehouse itself."""
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-
 import dagster as dg
 
 from ingestion import contract
@@ -48,7 +47,9 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehous
         "duplicate": result.duplicate,
     }
     for table in RAW_TABLES:
-        yield dg.MaterializeResult(asset_key=["raw", table], metadata=batch_metadata if table == "ingest_batches" else None)
+        yield dg.MaterializeResult(
+            asset_key=["raw", table], metadata=batch_metadata if table == "ingest_batches" else None
+        )
     yield dg.AssetCheckResult(
         check_name="every_record_accounted_for",
         asset_key=["raw", "ingest_batches"],

@@ -5,7 +5,6 @@ checkpoint inside the warehouse, so a missed tick or a double request can neithe
 The cursor is the newest modification time seen (ns); the run key makes Dagster skip repeats.
 """
 
-
 import dagster as dg
 
 from ingestion.landing import discover
@@ -27,6 +26,8 @@ def build_landing_sensor(job, interval_seconds: int) -> dg.SensorDefinition:
             return dg.SkipReason("no new landing files")
         context.update_cursor(str(newest))
         # The run's clock is fixed when it is requested, so a run queued behind another is judged at its tick.
-        return dg.RunRequest(run_key=f"landing-{newest}", tags={clock.AS_OF_TAG: clock.format_as_of(clock.requested_as_of())})
+        return dg.RunRequest(
+            run_key=f"landing-{newest}", tags={clock.AS_OF_TAG: clock.format_as_of(clock.requested_as_of())}
+        )
 
     return landing_sensor

@@ -80,8 +80,11 @@ def _validate_orders(validator, con, where: str, params: list, scope: str, batch
     out = []
     for channel, part in _per_channel(orders):
         out.append(validator.validate("orders", part, scope=scope, batch=batch, channel=channel))
-        out.append(validator.validate("order_lines", lines.filter(pl.col("channel") == channel), scope=scope,
-                                      batch=batch, channel=channel))
+        out.append(
+            validator.validate(
+                "order_lines", lines.filter(pl.col("channel") == channel), scope=scope, batch=batch, channel=channel
+            )
+        )
     return out
 
 
@@ -89,8 +92,10 @@ def _validate_settlements(validator, con, where: str, params: list, scope: str, 
     lines = read_frame(con, f"SELECT * FROM raw.settlement_lines WHERE {where}", params)
     if lines.height == 0:
         return [Validation("settlement_lines", scope, batch, None, rows=0)]
-    return [validator.validate("settlement_lines", part, scope=scope, batch=batch, channel=channel)
-            for channel, part in _per_channel(lines)]
+    return [
+        validator.validate("settlement_lines", part, scope=scope, batch=batch, channel=channel)
+        for channel, part in _per_channel(lines)
+    ]
 
 
 def _result(validations: list[Validation], what: str, empty: str) -> dg.AssetCheckResult:
@@ -127,7 +132,10 @@ def _result(validations: list[Validation], what: str, empty: str) -> dg.AssetChe
 
 def _findings_table(frame: pl.DataFrame) -> str:
     rows = ["| order | line | rule | values |", "|---|---|---|---|"]
-    rows += [f"| {r['order_key']} | {r['line_no'] or ''} | {r['rule']} | {r['detail']} |" for r in frame.iter_rows(named=True)]
+    rows += [
+        f"| {r['order_key']} | {r['line_no'] or ''} | {r['rule']} | {r['detail']} |"
+        for r in frame.iter_rows(named=True)
+    ]
     return "\n".join(rows)
 
 
@@ -150,10 +158,16 @@ def _days(context: dg.AssetCheckExecutionContext, con: duckdb.DuckDBPyConnection
 # Every micro-batch
 
 
-@dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
-                description="Each channel's normalised orders and lines of every new ingest batch (GX suites "
-                            "`orders`, `order_lines`); ERROR on a critical (money) failure.")
-def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ORDERS,
+    additional_deps=[ORDER_LINES],
+    blocking=True,
+    description="Each channel's normalised orders and lines of every new ingest batch (GX suites "
+    "`orders`, `order_lines`); ERROR on a critical (money) failure.",
+)
+def orders_batch_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         batches = dq_results.pending_batches(con, "orders")
         validations: list[Validation] = []
@@ -165,9 +179,14 @@ def orders_batch_quality(context: dg.AssetCheckExecutionContext, paths: Orderhub
     return _result(validations, "orders of batches " + ", ".join(batches), "no new batch to validate")
 
 
-@dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
-                description="Each statement channel's lines of every new ingest batch (GX suite `settlement_lines`).")
-def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=SETTLEMENT_LINES,
+    blocking=True,
+    description="Each statement channel's lines of every new ingest batch (GX suite `settlement_lines`).",
+)
+def settlement_lines_batch_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         batches = dq_results.pending_batches(con, "settlement_lines")
         validations: list[Validation] = []
@@ -181,7 +200,9 @@ def settlement_lines_batch_quality(context: dg.AssetCheckExecutionContext, paths
 
 def _mart_check(context, paths: OrderhubPaths, warehouse: Warehouse, suite: str, table: str) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
-        latest = con.execute("SELECT batch_id FROM raw.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1").fetchone()
+        latest = con.execute(
+            "SELECT batch_id FROM raw.ingest_batches ORDER BY started_at DESC, batch_id DESC LIMIT 1"
+        ).fetchone()
         batch = latest[0] if latest else "(no batch)"
         frame = read_frame(con, f"SELECT * FROM marts.{table}")
         validations = [_validator(paths).validate(suite, frame, scope="table", batch=batch)] if frame.height else []
@@ -189,14 +210,23 @@ def _mart_check(context, paths: OrderhubPaths, warehouse: Warehouse, suite: str,
     return _result(validations, f"marts.{table}", f"marts.{table} is empty")
 
 
-@dg.asset_check(asset=PARCELS, blocking=True, description="marts.fct_parcels against the parcel rules (GX suite `parcels`).")
-def parcels_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=PARCELS, blocking=True, description="marts.fct_parcels against the parcel rules (GX suite `parcels`)."
+)
+def parcels_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     return _mart_check(context, paths, warehouse, "parcels", "fct_parcels")
 
 
-@dg.asset_check(asset=STOCK_POSITIONS, blocking=True,
-                description="marts.fct_stock_positions: counts and the stock ledger's conservation (GX suite `stock_positions`).")
-def stock_positions_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=STOCK_POSITIONS,
+    blocking=True,
+    description="marts.fct_stock_positions: counts and the stock ledger's conservation (GX suite `stock_positions`).",
+)
+def stock_positions_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     return _mart_check(context, paths, warehouse, "stock_positions", "fct_stock_positions")
 
 
@@ -217,44 +247,72 @@ def _day_check(context, warehouse: Warehouse, latest_sql: str, validate, what: s
     return _result(validations, f"{what} of {first}..{last}", empty)
 
 
-@dg.asset_check(asset=ORDERS, additional_deps=[ORDER_LINES], blocking=True,
-                description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
-                            "failure blocks the day's reconciliation.")
-def orders_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=ORDERS,
+    additional_deps=[ORDER_LINES],
+    blocking=True,
+    description="Every order (and line) of the reconciled day(s), whichever batch brought it; a critical "
+    "failure blocks the day's reconciliation.",
+)
+def orders_day_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     tz = load_rules(paths.rules).get("local_timezone", LOCAL_TIMEZONE)
     local_day = _LOCAL_DAY.format(tz=tz, column="o.created_at")
     return _day_check(
-        context, warehouse, f"SELECT max({local_day}) FROM raw.orders o",
+        context,
+        warehouse,
+        f"SELECT max({local_day}) FROM raw.orders o",
         lambda con, first, last, label: _validate_orders(
-            _validator(paths), con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
-        "orders", "no orders for the day",
+            _validator(paths), con, f"{local_day} BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label
+        ),
+        "orders",
+        "no orders for the day",
     )
 
 
-@dg.asset_check(asset=SETTLEMENT_LINES, blocking=True,
-                description="Every statement line of the reconciled day(s); a critical failure blocks the day's reconciliation.")
-def settlement_lines_day_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=SETTLEMENT_LINES,
+    blocking=True,
+    description="Every statement line of the reconciled day(s); a critical failure blocks the day's reconciliation.",
+)
+def settlement_lines_day_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     return _day_check(
-        context, warehouse, "SELECT max(statement_date) FROM raw.settlement_lines",
+        context,
+        warehouse,
+        "SELECT max(statement_date) FROM raw.settlement_lines",
         lambda con, first, last, label: _validate_settlements(
-            _validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label),
-        "statement lines", "no statement lines for the day",
+            _validator(paths), con, "statement_date BETWEEN ?::DATE AND ?::DATE", [first, last], "day", label
+        ),
+        "statement lines",
+        "no statement lines for the day",
     )
 
 
 def _validate_reconciliation(paths: OrderhubPaths, con, first, last, label) -> list[Validation]:
-    frame = read_frame(con, "SELECT * FROM marts.fct_reconciliation_lines WHERE recon_date BETWEEN ?::DATE AND ?::DATE",
-                       [first, last])
+    frame = read_frame(
+        con, "SELECT * FROM marts.fct_reconciliation_lines WHERE recon_date BETWEEN ?::DATE AND ?::DATE", [first, last]
+    )
     return [_validator(paths).validate("reconciliation_lines", frame, scope="day", batch=label)] if frame.height else []
 
 
-@dg.asset_check(asset=RECONCILIATION, blocking=True,
-                description="marts.fct_reconciliation_lines of the reconciled day(s) (GX suite `reconciliation_lines`).")
-def reconciliation_quality(context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=RECONCILIATION,
+    blocking=True,
+    description="marts.fct_reconciliation_lines of the reconciled day(s) (GX suite `reconciliation_lines`).",
+)
+def reconciliation_quality(
+    context: dg.AssetCheckExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
+) -> dg.AssetCheckResult:
     return _day_check(
-        context, warehouse, "SELECT max(recon_date) FROM marts.fct_reconciliation_lines",
+        context,
+        warehouse,
+        "SELECT max(recon_date) FROM marts.fct_reconciliation_lines",
         lambda con, first, last, label: _validate_reconciliation(paths, con, first, last, label),
-        "reconciliation", "no reconciliation lines for the day",
+        "reconciliation",
+        "no reconciliation lines for the day",
     )
 
 

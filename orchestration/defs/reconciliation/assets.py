@@ -1,4 +1,4 @@
-"""Settlement reconciliation as daily-partitioned assets (issue 5).
+"""Settlement reconciliation as daily-partitioned assets.
 
 The finance models (dbt_project/models/{intermediate,marts}/finance) are one dbt asset set partitioned by day in
 Asia/Shanghai; a run for a partition or a range passes the days to dbt as vars recon_date_from / recon_date_to
@@ -31,8 +31,9 @@ RECON_PARTITIONS = dg.DailyPartitionsDefinition(start_date=RECON_START_DATE, tim
 
 def recon_vars(settings: Settings, first_day: str, last_day: str) -> str:
     """The rules file plus the days to rebuild, as dbt --vars."""
-    return json.dumps({**rules.load(settings.rules), "recon_date_from": first_day, "recon_date_to": last_day},
-                      ensure_ascii=False)
+    return json.dumps(
+        {**rules.load(settings.rules), "recon_date_from": first_day, "recon_date_to": last_day}, ensure_ascii=False
+    )
 
 
 def build_finance_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefinition:

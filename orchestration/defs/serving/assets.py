@@ -10,7 +10,6 @@ only an ERROR check on its raw batch has refreshed every part: its snapshot is r
 false and the failure in `run_problems`.
 """
 
-
 import dagster as dg
 
 from orchestration import clock
@@ -33,14 +32,26 @@ def serving_snapshot(context: dg.AssetExecutionContext, paths: OrderhubPaths) ->
     for_run = context.run.tags.get(PUBLISHED_FOR_TAG, context.run_id)
     failures = run_failures(context.instance, for_run) if for_run != context.run_id else []
     as_of = clock.run_as_of(context)
-    counts = serving.publish(paths.warehouse_path, paths.serving_path, context.run_id, as_of=as_of, for_run=for_run,
-                             failures=failures, local_timezone=load_rules(paths.rules)["local_timezone"])
+    counts = serving.publish(
+        paths.warehouse_path,
+        paths.serving_path,
+        context.run_id,
+        as_of=as_of,
+        for_run=for_run,
+        failures=failures,
+        local_timezone=load_rules(paths.rules)["local_timezone"],
+    )
     if failures:
         context.log.warning(f"published for failed run {for_run}: {'; '.join(failures)}")
-    return dg.MaterializeResult(metadata={
-        "path": str(paths.serving_path), "as_of": clock.format_as_of(as_of), "published_for": for_run,
-        "failures": "; ".join(failures)[:2000] or "(none)", **{f"rows.{t}": n for t, n in counts.items()},
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(paths.serving_path),
+            "as_of": clock.format_as_of(as_of),
+            "published_for": for_run,
+            "failures": "; ".join(failures)[:2000] or "(none)",
+            **{f"rows.{t}": n for t, n in counts.items()},
+        }
+    )
 
 
 def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
@@ -61,5 +72,7 @@ def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
             message = (error.message.strip().splitlines() or [""])[-1] if error is not None else "failed"
             out.append(f"step {event.step_key} failed: {message}")
         elif not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
-            out.append(f"check {data.asset_key.to_user_string()}:{data.check_name} failed: {data.description or ''}".strip())
+            out.append(
+                f"check {data.asset_key.to_user_string()}:{data.check_name} failed: {data.description or ''}".strip()
+            )
     return out

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from data_quality.quarantine import status_summary_sql
-from data_quality.results import SCHEMA as DQ_SCHEMA, serving_queries as dq_serving_queries
+from data_quality.results import SCHEMA as DQ_SCHEMA
+from data_quality.results import serving_queries as dq_serving_queries
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.faults import crash_point
 from orchestration import refreshes
@@ -33,7 +34,7 @@ SERVING_TABLES = (
     "fct_ingest_accounting",
     "fct_quarantine_summary",
     "fct_exceptions",
-    # Stock (issue 4): positions per store and SKU, oversells, and what each channel may sell.
+    # Stock: positions per store and SKU, oversells, and what each channel may sell.
     "fct_stock_positions",
     "fct_oversell_events",
     "fct_channel_stock_feed",
@@ -42,7 +43,7 @@ SERVING_TABLES = (
 # Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
 DISPATCH_SCHEMA = "dispatch"
 DISPATCH_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
-# Dashboards (issue 8). Marts built outside the micro-batch job (the daily reconciliation), copied when present,
+# For the dashboards: marts built outside the micro-batch job (the daily reconciliation), copied when present,
 # each with a row filter that keeps it bounded: the snapshot is republished every micro-batch.
 OPTIONAL_MART_TABLES: dict[str, str] = {
     "fct_reconciliation_daily": "true",
@@ -55,7 +56,7 @@ REFERENCE_TABLES: dict[str, tuple[str, str]] = {
     "stores": ("raw", "store_id, name, kind, district, lat, lng"),
     "riders": ("raw", "rider_id, store_id, name, vehicle, cold_box"),
 }
-# Dashboards (issue 8): tables derived while publishing, for figures no mart holds, each bounded; built when
+# For the dashboards: tables derived while publishing, for figures no mart holds, each bounded; built when
 # their source mart is present: (source, SQL over the attached warehouse).
 # - fulfilment_daily: per business day (the latest 14) and channel, the delivery orders with a promised time,
 #   not cancelled, against their promise at the run's clock ({as_of}, as fct_exceptions has it): due =
@@ -64,7 +65,9 @@ REFERENCE_TABLES: dict[str, tuple[str, str]] = {
 # - reconciliation_lines_recent: every line (all statuses) of the latest 7 recon days, for the workbook the
 #   reconciliation page exports (fct_reconciliation_lines above keeps only the variance lines).
 DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
-    "fulfilment_daily": ((MARTS_SCHEMA, "fct_orders"), f"""
+    "fulfilment_daily": (
+        (MARTS_SCHEMA, "fct_orders"),
+        f"""
         WITH now_ AS (SELECT '{{as_of}}'::TIMESTAMP AS now_at, '{{as_of_day}}'::DATE AS last_day)
         SELECT o.business_date, o.channel,
                count(*)::BIGINT AS promised_orders,
@@ -76,15 +79,27 @@ DERIVED_TABLES: dict[str, tuple[tuple[str, str], str]] = {
         FROM warehouse.{MARTS_SCHEMA}.fct_orders AS o CROSS JOIN now_
         WHERE o.fulfilment_type = 'delivery' AND NOT o.is_cancelled AND o.promised_to IS NOT NULL
           AND o.business_date > now_.last_day - 14
-        GROUP BY o.business_date, o.channel"""),
-    "reconciliation_lines_recent": ((MARTS_SCHEMA, "fct_reconciliation_lines"), f"""
+        GROUP BY o.business_date, o.channel""",
+    ),
+    "reconciliation_lines_recent": (
+        (MARTS_SCHEMA, "fct_reconciliation_lines"),
+        f"""
         SELECT * FROM warehouse.{MARTS_SCHEMA}.fct_reconciliation_lines
-        WHERE recon_date > (SELECT max(recon_date) FROM warehouse.{MARTS_SCHEMA}.fct_reconciliation_lines) - 7"""),
+        WHERE recon_date > (SELECT max(recon_date) FROM warehouse.{MARTS_SCHEMA}.fct_reconciliation_lines) - 7""",
+    ),
 }
 
 
-def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | None = None, for_run: str | None = None,
-            failures: Sequence[str] = (), local_timezone: str = LOCAL_TIMEZONE) -> dict[str, int]:
+def publish(
+    warehouse: Path,
+    serving: Path,
+    run_id: str,
+    *,
+    as_of: datetime | None = None,
+    for_run: str | None = None,
+    failures: Sequence[str] = (),
+    local_timezone: str = LOCAL_TIMEZONE,
+) -> dict[str, int]:
     """Copy what the dashboards need into a new snapshot. `run_id` publishes it, for the pipeline run `for_run`
     (the same run unless a failed run is published by a later one), whose clock is `as_of` (naive UTC; the wall
     clock when not given) and whose failed steps and checks are `failures`, one line each."""
@@ -98,9 +113,13 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
     con = duckdb.connect(str(temporary))
     try:
         con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
-        built_marts = {row[0] for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
-            [MARTS_SCHEMA]).fetchall()}
+        built_marts = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
+                [MARTS_SCHEMA],
+            ).fetchall()
+        }
         for number, table in enumerate(SERVING_TABLES):
             # A mart is missing only when dbt never built it (the first run failed): the pages say so, and the
             # snapshot still tells what failed.
@@ -110,18 +129,28 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
             if number == 0:
                 crash_point("serving.during_write")
-        present = {row[0] for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
-            [DISPATCH_SCHEMA]).fetchall()}
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ?",
+                [DISPATCH_SCHEMA],
+            ).fetchall()
+        }
         for table in DISPATCH_TABLES:
             if table in present:
                 con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{DISPATCH_SCHEMA}.{table}")
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
-        present_in = {(row[0], row[1]) for row in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'warehouse'").fetchall()}
+        present_in = {
+            (row[0], row[1])
+            for row in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'warehouse'"
+            ).fetchall()
+        }
         for table, where in OPTIONAL_MART_TABLES.items():
             if (MARTS_SCHEMA, table) in present_in:
-                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table} WHERE {where}")
+                con.execute(
+                    f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table} WHERE {where}"
+                )
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         for table, (schema, columns) in REFERENCE_TABLES.items():
             if (schema, table) in present_in:
@@ -131,15 +160,18 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
             if source in present_in:
                 con.execute(f"CREATE TABLE main.{table} AS {sql.format(as_of=as_of, as_of_day=as_of_day)}")
                 counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
-        # Data quality (issue 7): latest GX results per expectation, recent validations, quarantine open/resolved.
+        # Data quality: latest GX results per expectation, recent validations, quarantine open/resolved.
         dq_tables = dict(dq_serving_queries("warehouse")) if (DQ_SCHEMA, "dq_validations") in present_in else {}
         dq_tables["dq_quarantine_status"] = status_summary_sql("warehouse")
         for table, sql in dq_tables.items():
             con.execute(f"CREATE TABLE main.{table} AS {sql}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
         counts["serving_status"] = _status_table(con, present_in, as_of, for_run, failures)
-        latest_order = (f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders)"
-                        if "fct_orders" in built_marts else "NULL::TIMESTAMP")
+        latest_order = (
+            f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders)"
+            if "fct_orders" in built_marts
+            else "NULL::TIMESTAMP"
+        )
         con.execute(
             "CREATE TABLE main.snapshot_meta AS SELECT ?::TIMESTAMP AS published_at, "
             f"{latest_order} AS latest_order_at, "
@@ -147,8 +179,14 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
             # What failed, even when every part was refreshed (an ERROR check on the batch fails the run after
             # dbt and dispatch ran): the pages say the run failed and why.
             "?::VARCHAR AS run_problems",
-            [datetime.now(UTC).replace(tzinfo=None), run_id, as_of, for_run, not failures,
-             "; ".join(failures)[:2000] or None],
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                run_id,
+                as_of,
+                for_run,
+                not failures,
+                "; ".join(failures)[:2000] or None,
+            ],
         )
         con.execute("DETACH warehouse")
         con.execute("CHECKPOINT")
@@ -159,22 +197,40 @@ def publish(warehouse: Path, serving: Path, run_id: str, *, as_of: datetime | No
     return counts
 
 
-def _status_table(con: duckdb.DuckDBPyConnection, present_in: set[tuple[str, str]], as_of: datetime, for_run: str,
-                  failures: Sequence[str]) -> int:
+def _status_table(
+    con: duckdb.DuckDBPyConnection,
+    present_in: set[tuple[str, str]],
+    as_of: datetime,
+    for_run: str,
+    failures: Sequence[str],
+) -> int:
     """serving_status: one row per part, fresh when the run published for refreshed it, else stale (as of the
     run that last did, if any) with what failed. A part never refreshed is stale with no as_of."""
     refreshed: dict[str, tuple] = {}
     schema, table = refreshes.TABLE.split(".")
     if (schema, table) in present_in:
-        refreshed = {row[0]: row[1:] for row in con.execute(
-            f"SELECT part, run_id, as_of, refreshed_at FROM warehouse.{refreshes.TABLE}").fetchall()}
+        refreshed = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"SELECT part, run_id, as_of, refreshed_at FROM warehouse.{refreshes.TABLE}"
+            ).fetchall()
+        }
     problem = "; ".join(failures)[:2000] or None
     rows = []
     for part in refreshes.PARTS:
         part_run, part_as_of, refreshed_at = refreshed.get(part, (None, None, None))
         stale = part_run != for_run
-        rows.append((part, part_as_of, part_run, refreshed_at, stale,
-                     (problem or "not refreshed by this run") if stale else None, as_of))
+        rows.append(
+            (
+                part,
+                part_as_of,
+                part_run,
+                refreshed_at,
+                stale,
+                (problem or "not refreshed by this run") if stale else None,
+                as_of,
+            )
+        )
     con.execute("""CREATE TABLE main.serving_status (part VARCHAR, as_of TIMESTAMP, run_id VARCHAR,
                    refreshed_at TIMESTAMP, is_stale BOOLEAN, problem VARCHAR, snapshot_as_of TIMESTAMP)""")
     con.executemany("INSERT INTO main.serving_status VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

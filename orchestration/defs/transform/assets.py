@@ -17,8 +17,13 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
     # Tests on the raw sources are asset checks of the raw tables too (dagster-dbt leaves them out by default).
     translator = FolderGroups(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
-    @dbt_assets(manifest=project.manifest_path, project=project, name="orderhub_dbt", exclude=FINANCE_DBT_SELECT,
-                dagster_dbt_translator=translator)
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="orderhub_dbt",
+        exclude=FINANCE_DBT_SELECT,
+        dagster_dbt_translator=translator,
+    )
     def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         # The rules file is read at run time, so an edited rule applies on the next run without a reload.
         # as_of is the run's clock, the same one dispatch and the snapshot use.

@@ -1,4 +1,4 @@
--- What the system expects each order to settle for, and where (issue 5). One row per order.
+-- What the system expects each order to settle for, and where. One row per order.
 --
 -- settlement_channel: Meituan, Eleme and group-buy orders on their own statements (group-buy: the leader's);
 -- app orders paid by WeChat Pay or Alipay and every mini-program order on the WeChat Pay / Alipay bill; POS

@@ -56,8 +56,9 @@ def _first_fit(order: list[int], w: list[int], v: list[int], cap_w: int, cap_v: 
     return bins
 
 
-def _exact(order: list[int], w: list[int], v: list[int], cap_w: int, cap_v: int, lower: int, bins_max: int,
-           budget: int) -> tuple[list[list[int]] | None, bool]:
+def _exact(
+    order: list[int], w: list[int], v: list[int], cap_w: int, cap_v: int, lower: int, bins_max: int, budget: int
+) -> tuple[list[list[int]] | None, bool]:
     """Fewest parcels for the items by depth-first search over lower..bins_max parcels.
 
     Items are placed in `order` (largest first); an item goes into an open parcel or opens ONE new one (all
@@ -118,8 +119,9 @@ def _exact(order: list[int], w: list[int], v: list[int], cap_w: int, cap_v: int,
     return None, True
 
 
-def pack_group(w: list[int], v: list[int], oversize: list[bool], keys: list[tuple], cap_w: int,
-               cap_v: int) -> tuple[list[int], int, bool, str]:
+def pack_group(
+    w: list[int], v: list[int], oversize: list[bool], keys: list[tuple], cap_w: int, cap_v: int
+) -> tuple[list[int], int, bool, str]:
     """Pack one (merge group, travel group). Returns (parcel_no per item, lower bound, proven, method)."""
     n = len(w)
     normal = [i for i in range(n) if not oversize[i]]
@@ -162,8 +164,7 @@ def pack_group(w: list[int], v: list[int], oversize: list[bool], keys: list[tupl
     return parcel_of, lower + len(big), proven, method if normal else "oversize_only"
 
 
-def _parcels_needed(w: list[int], v: list[int], oversize: list[bool], keys: list[tuple], cap_w: int,
-                    cap_v: int) -> int:
+def _parcels_needed(w: list[int], v: list[int], oversize: list[bool], keys: list[tuple], cap_w: int, cap_v: int) -> int:
     """Parcels one set of items needs under the same rules (1 when it fits one parcel)."""
     if sum(w) <= cap_w and sum(v) <= cap_v and not any(oversize):
         return 1
@@ -181,7 +182,8 @@ def model(dbt, session):
     if missing:
         raise ValueError(
             f"int_parcels__assignments: meta {', '.join(missing)} missing; it is set from vars in "
-            "models/intermediate/parcels/_parcels__models.yml (run dbt with --vars from config/rules.yml)")
+            "models/intermediate/parcels/_parcels__models.yml (run dbt with --vars from config/rules.yml)"
+        )
     cap_w = int(limits["parcel_max_weight_g"])
     cap_v = int(limits["parcel_max_volume_ml"])
 
@@ -228,7 +230,8 @@ def model(dbt, session):
                 continue
             keys = [(ok[i], ln[i], ch[i]) for i in range(start, end)]
             got, lower, is_proven, how = pack_group(
-                w_all[start:end], v_all[start:end], big_all[start:end], keys, cap_w, cap_v)
+                w_all[start:end], v_all[start:end], big_all[start:end], keys, cap_w, cap_v
+            )
             parcel_no[start:end] = got
             parcels[start:end] = max(got)
             lower_bound[start:end] = lower
@@ -242,8 +245,14 @@ def model(dbt, session):
                 if sub == start and stop == end:
                     alone[sub:stop] = max(got)
                 else:
-                    alone[sub:stop] = _parcels_needed(w_all[sub:stop], v_all[sub:stop], big_all[sub:stop],
-                                                      keys[sub - start:stop - start], cap_w, cap_v)
+                    alone[sub:stop] = _parcels_needed(
+                        w_all[sub:stop],
+                        v_all[sub:stop],
+                        big_all[sub:stop],
+                        keys[sub - start : stop - start],
+                        cap_w,
+                        cap_v,
+                    )
                 sub = stop
             start = end
 

@@ -6,7 +6,7 @@
         pre_hook="{{ recon_replace_window('recon_date') }}",
     )
 }}
--- Settlement reconciliation, one row per item and recon date (issue 5). Items:
+-- Settlement reconciliation, one row per item and recon date. Items:
 --   statement_line  a per-order line of that day's statements, matched to the order it names;
 --   expected_order  an order the statements have not paid: awaiting on its own business day, missing on
 --                   the first statement day at least recon_settlement_grace_days after it;
