@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from ingestion.adapters import ADAPTERS
-from ingestion.loader import REPLAY_PREFIX
+from ingestion.landing import REPLAY_PREFIX
 from ingestion.records import csv_records
 
 # A replay file's path (DuckDB / RE2): groups 1 = folder, 2 = original stem, 3 = line, 4 = extension.

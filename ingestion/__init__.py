@@ -7,8 +7,9 @@
   vectorised normaliser (`adapters.base`); `addresses` and `phones`: the address key and phone forms they use.
 - `settlements/`: the statement parsers (WeChat Pay, Alipay, the platforms' bills, tills, group-buy).
 - `reference`: stores, products, riders, promotions, stock snapshots and movements.
-- `loader`: one micro-batch in one DuckDB transaction with its checkpoint, versions applied;
-  `till_journal`: till tickets that continue across exports; `warehouse`: connecting and applying the DDL;
+- `loader`: one micro-batch in one DuckDB transaction with its checkpoint; `order_versions`: duplicates and
+  which version of an order applies;
+  `till_journal`: till tickets that continue across exports; `warehouse`: connecting, the DDL, inserts;
   `faults`: the named crash points the fault tests kill at.
 
 Imports nothing else of orderhub (tests/test_architecture.py); orchestration wires it into Dagster.

@@ -9,6 +9,11 @@ import duckdb
 
 from ingestion.contract import RAW_SCHEMA
 
+# A quarantined record re-delivered by `orderhub quarantine replay` (data_quality/quarantine.py) lands beside
+# its original as `replay-<original stem>-L<line>-<hash>.<ext>`; it is counted as `replay/<channel>`, so a
+# record that was quarantined and then replayed is not landed twice in its channel's numbers.
+REPLAY_PREFIX = "replay-"
+
 KINDS = ("reference", "orders", "settlements")  # reference first: orders are checked against it
 
 

@@ -28,18 +28,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingestion import contract, landing, reference, settlements, till_journal
+from ingestion import contract, landing, order_versions, reference, settlements, till_journal, warehouse
 from ingestion.adapters import ADAPTERS
-from ingestion.adapters.base import Catalogue, normalise
+from ingestion.adapters.base import Catalogue
+from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
 from ingestion.records import FileError, RawRecord, csv_records, decode_text, jsonl_records
 
 RAW = contract.RAW_SCHEMA
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-# A quarantined record re-delivered by `orderhub quarantine replay` (data_quality/quarantine.py) lands beside
-# its original as `replay-<original stem>-L<line>-<hash>.<ext>`; it is counted as `replay/<channel>`, so a
-# record that was quarantined and then replayed is not landed twice in its channel's numbers.
-REPLAY_PREFIX = "replay-"
 # A landing file above this size is quarantined whole, unread (reading it would hold it in memory several
 # times over): split it into smaller files. ORDERHUB_MAX_FILE_MB overrides it.
 MAX_FILE_MB_DEFAULT = 64
@@ -92,7 +89,7 @@ def max_file_bytes() -> int:
 
 def order_label(file: landing.LandingFile) -> str:
     """The accounting label of an order file: its channel, or `replay/<channel>` for a replayed record."""
-    return f"replay/{file.source}" if file.path.name.startswith(REPLAY_PREFIX) else file.source
+    return f"replay/{file.source}" if file.path.name.startswith(landing.REPLAY_PREFIX) else file.source
 
 
 def _read(file: landing.LandingFile) -> _FileRecords:
@@ -193,7 +190,7 @@ def run_batch(
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
         )
-        _insert(con, "quarantine", quarantine.select(list(contract.QUARANTINE)), conflict="ignore")
+        warehouse.insert(con, "quarantine", quarantine.select(list(contract.QUARANTINE)), conflict="ignore")
         finished_at = datetime.now(UTC).replace(tzinfo=None)
         _record_batch(con, batch_id, counts, started_at, finished_at)
         _record_files(con, read, batch_id, finished_at)
@@ -231,7 +228,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], co
         # Rows replaced by a later row in the same batch count as duplicates, so the identity holds.
         counts[channel].loaded += parsed.rows.height
         counts[channel].duplicate += len(records) - parsed.quarantine.height - parsed.rows.height
-        _insert(con, table, parsed.rows, conflict="replace")
+        warehouse.insert(con, table, parsed.rows, conflict="replace")
         rejected.append(parsed.quarantine)
     return pl.concat(rejected) if rejected else pl.DataFrame(schema=_STAGING_QUARANTINE)
 
@@ -281,121 +278,10 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         raw = pl.DataFrame(
             texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row"
         )
-        _dedupe_and_insert(
+        order_versions.dedupe_and_insert(
             con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
         )
     return pl.concat(quarantined)
-
-
-def _dedupe_and_insert(
-    con,
-    orders: pl.DataFrame,
-    lines: pl.DataFrame,
-    events: pl.DataFrame,
-    raw: pl.DataFrame,
-    counts,
-    batch_id: str,
-    received_at: datetime,
-) -> None:
-    origin = ["source_file", "source_line"]
-    con.register("_batch_keys", orders.select("order_key", "raw_hash").to_arrow())
-    known_versions = con.sql(
-        f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v JOIN _batch_keys b USING (order_key, raw_hash)"
-    ).pl()
-    con.unregister("_batch_keys")
-
-    # Batch order is file then line: the first arrival of a version wins, later copies are duplicates.
-    versions = orders.with_row_index("_seq").with_columns(
-        seen_before=pl.struct("order_key", "raw_hash").is_in(
-            known_versions.select(pl.struct("order_key", "raw_hash")).to_series().implode()
-        )
-        if known_versions.height
-        else pl.lit(False),
-        repeat_in_batch=pl.col("_seq").rank("ordinal").over("order_key", "raw_hash") > 1,
-    )
-    versions = versions.with_columns(is_duplicate=pl.col("seen_before") | pl.col("repeat_in_batch"))
-    replayed = pl.col("source_file").str.split("/").list.last().str.starts_with(REPLAY_PREFIX)
-    label = pl.when(replayed).then(pl.lit("replay/") + pl.col("channel")).otherwise(pl.col("channel"))
-    # Every version that is not a duplicate is loaded: it is kept in the history whether or not it is the
-    # one that applies, so "loaded" never counts a record whose content was thrown away.
-    for (channel,), frame in versions.with_columns(_label=label).group_by("_label"):
-        counts[channel].duplicate += int(frame["is_duplicate"].sum())
-        counts[channel].loaded += int((~frame["is_duplicate"]).sum())
-
-    fresh = versions.filter(~pl.col("is_duplicate")).with_columns(received_at=pl.lit(received_at).cast(contract.UTC_TS))
-    fresh_lines = lines.join(fresh.select(*origin, "raw_hash"), on=origin, how="inner")
-    _insert(con, "order_versions", fresh.select(list(contract.ORDER_VERSIONS)), conflict=None)
-    _insert(
-        con, "order_history", fresh.join(raw, on=origin, how="left").select(list(contract.ORDER_HISTORY)), conflict=None
-    )
-    _insert(con, "order_line_history", fresh_lines.select(list(contract.ORDER_LINE_HISTORY)), conflict=None)
-    _insert(
-        con,
-        "order_events",
-        events.join(fresh.select(origin), on=origin, how="semi").select(list(contract.ORDER_EVENTS)),
-        conflict="ignore",
-    )
-    _apply_latest(con, fresh, fresh_lines)
-
-
-# Which version is newer: the channel's own update time first (a delayed retry of an old push carries its
-# old time and must not undo a newer one), then when we received it (channels that state no update time,
-# or two versions within the channel's one-second resolution), then landing file and line (write order).
-# A version without an update time sorts before one with it.
-_VERSION_ORDER = ["updated_at", "received_at", "source_file", "source_line"]
-
-
-def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
-    """Make `orders` / `order_lines` hold each order's latest version among the applied one and this batch's."""
-    if fresh.height == 0:
-        return
-    con.register("_fresh_keys", fresh.select("order_key").unique().to_arrow())
-    try:
-        current = con.sql(
-            f"SELECT o.order_key, o.raw_hash, o.updated_at, v.received_at, o.source_file, o.source_line "
-            f"FROM {RAW}.orders o JOIN _fresh_keys k USING (order_key) "
-            f"LEFT JOIN {RAW}.order_versions v USING (order_key, raw_hash)"
-        ).pl()
-    finally:
-        con.unregister("_fresh_keys")
-    candidates = pl.concat(
-        [
-            current.with_columns(_applied=pl.lit(True)),
-            fresh.select(current.columns).with_columns(_applied=pl.lit(False)),
-        ],
-        how="vertical_relaxed",
-    )
-    latest = candidates.sort(_VERSION_ORDER, nulls_last=False).group_by("order_key", maintain_order=True).last()
-    winners = latest.filter(~pl.col("_applied")).select("order_key", "raw_hash")
-    if winners.height == 0:
-        return
-    con.register("_winners", winners.to_arrow())
-    try:
-        # An order loaded before history was kept has its applied version only in `orders`: keep it first.
-        con.execute(
-            f"INSERT OR IGNORE INTO {RAW}.order_history BY NAME SELECT o.* FROM {RAW}.orders o "
-            "WHERE o.order_key IN (SELECT order_key FROM _winners)"
-        )
-        con.execute(
-            f"INSERT OR IGNORE INTO {RAW}.order_line_history BY NAME SELECT l.*, o.raw_hash FROM {RAW}.order_lines l "
-            f"JOIN {RAW}.orders o USING (order_key) WHERE o.order_key IN (SELECT order_key FROM _winners)"
-        )
-        con.execute(f"DELETE FROM {RAW}.order_lines WHERE order_key IN (SELECT order_key FROM _winners)")
-        con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _winners)")
-    finally:
-        con.unregister("_winners")
-    _insert(
-        con,
-        "orders",
-        fresh.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDERS)),
-        conflict=None,
-    )
-    _insert(
-        con,
-        "order_lines",
-        fresh_lines.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDER_LINES)),
-        conflict=None,
-    )
 
 
 def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts, batch_id: str) -> pl.DataFrame:
@@ -451,7 +337,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
         counts[f"settlement/{channel}"].duplicate += int(frame["is_duplicate"].sum())
         counts[f"settlement/{channel}"].loaded += int((~frame["is_duplicate"]).sum())
     fresh = batch.filter(~pl.col("is_duplicate")).select(list(contract.SETTLEMENT_LINES))
-    _insert(con, "settlement_lines", fresh, conflict=None)
+    warehouse.insert(con, "settlement_lines", fresh, conflict=None)
     return pl.concat(rejected)
 
 
@@ -478,17 +364,6 @@ def _contract_signs(good: pl.DataFrame, item: _FileRecords, label: str) -> tuple
     return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=_STAGING_QUARANTINE)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conflict: str | None) -> None:
-    if frame.height == 0:
-        return
-    verb = {None: "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[conflict]
-    con.register("_incoming", frame.to_arrow())
-    try:
-        con.execute(f"{verb} INTO {RAW}.{table} BY NAME SELECT * FROM _incoming")
-    finally:
-        con.unregister("_incoming")
-
-
 def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_at, finished_at) -> None:
     rows = [
         {
@@ -504,7 +379,7 @@ def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_
         }
         for channel, c in sorted(counts.items())
     ]
-    _insert(con, "ingest_batches", pl.DataFrame(rows, schema=contract.INGEST_BATCHES), conflict=None)
+    warehouse.insert(con, "ingest_batches", pl.DataFrame(rows, schema=contract.INGEST_BATCHES), conflict=None)
 
 
 def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None:
@@ -520,4 +395,4 @@ def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None
         }
         for item in read
     ]
-    _insert(con, "ingest_files", pl.DataFrame(rows, schema=contract.INGEST_FILES), conflict=None)
+    warehouse.insert(con, "ingest_files", pl.DataFrame(rows, schema=contract.INGEST_FILES), conflict=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from ingestion import contract
 
@@ -27,3 +28,15 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
                 f'ALTER TABLE {contract.RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{column}" '
                 f"{contract.duckdb_type(dtype)}"
             )
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conflict: str | None) -> None:
+    """Insert a polars frame into a raw table by column name (`conflict`: None, "ignore" or "replace")."""
+    if frame.height == 0:
+        return
+    verb = {None: "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[conflict]
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute(f"{verb} INTO {contract.RAW_SCHEMA}.{table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")

@@ -11,7 +11,8 @@ from pathlib import Path
 from .clock import DAY_S, SLOT_S, day_start_epoch
 from .faults import plan_duplicates, plan_faults
 from .orders import IdAllocator, Pricer, generate_skeletons
-from .problems import ProblemRules, inject_problems, plan_list_price_errors
+from .price_errors import plan_list_price_errors
+from .problems import ProblemRules, inject_problems
 from .records import duplicate_of, record_for, status_update_for
 from .rules import problem_rules_from_rules
 from .settlements import write_settlement_day

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from ingestion.adapters import ADAPTERS
-from ingestion.adapters.base import Catalogue, normalise
+from ingestion.adapters.base import Catalogue
+from ingestion.adapters.normalise import normalise
 from ingestion.records import RawRecord, csv_records
 
 CATALOGUE = Catalogue(

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from ingestion import contract, settlements, warehouse
 from ingestion.adapters import ADAPTERS
-from ingestion.adapters.base import Catalogue, normalise
+from ingestion.adapters.base import Catalogue
+from ingestion.adapters.normalise import normalise
 from ingestion.landing import discover
 from ingestion.loader import run_batch
 from ingestion.records import RawRecord, csv_records, decode_text, jsonl_records

@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 
 from ingestion.adapters import ADAPTERS
-from ingestion.adapters.base import Catalogue, NormalisedBatch, normalise
+from ingestion.adapters.base import Catalogue, NormalisedBatch
+from ingestion.adapters.normalise import normalise
 from ingestion.records import RawRecord
 
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-samples"
