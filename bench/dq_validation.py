@@ -34,14 +34,8 @@ ORDERS_SQL = """
 
 def polars_baseline(frame: pl.DataFrame) -> dict[str, int]:
     """The suite's rules as plain polars expressions (violations per rule): what the checks cost without GX."""
-    from data_quality.suites import (
-        CHINA_LAT,
-        CHINA_LNG,
-        MONEY_ORDER_COLUMNS,
-        PHONE_PATTERN,
-        SuiteParams,
-        prepare_orders,
-    )
+    from data_quality.expectations import CHINA_LAT, CHINA_LNG, MONEY_ORDER_COLUMNS, PHONE_PATTERN, SuiteParams
+    from data_quality.order_suites import prepare_orders
     from ingestion import contract
 
     f = prepare_orders(frame, SuiteParams())

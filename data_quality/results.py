@@ -114,7 +114,7 @@ class Validation:
     channel: str | None
     rows: int
     outcomes: list[Outcome] = field(default_factory=list)
-    # Per-order money findings (data_quality.suites.FINDING_COLUMNS); None for suites without per-order rules.
+    # Per-order money findings (data_quality.expectations.FINDING_COLUMNS); None for suites without per-order rules.
     findings: pl.DataFrame | None = None
     seconds: float = 0.0
     validated_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
