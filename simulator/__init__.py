@@ -8,10 +8,10 @@ ground truth that ingestion, merging, reconciliation and the problem checks are 
     load_truth(out, date)                   the ground truth a simulate_day wrote
     cross_day_oversells(truths)             oversells spanning midnight when several days load together
 
-The ground truth applies the business definitions on its own (rules.py, platform_fees.py), so it can catch
+The ground truth applies the business definitions on its own (business.py, platform_fees.py), so it can catch
 a wrong number in the pipeline instead of agreeing with it. The package may import the standard library,
 numpy, orjson and, of the project, only ingestion.contract (the landing contract's constants); never the
-pipeline's rules, config or logic. See README.md.
+pipeline's configuration or logic. See README.md.
 """
 
 from __future__ import annotations

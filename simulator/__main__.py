@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from .business import MERGE_WINDOW_MINUTES
 from .day import simulate_day
 from .live import LiveStats, run_live
-from .rules import merge_window_from_rules
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "day":
-        window = args.merge_window if args.merge_window is not None else merge_window_from_rules()
+        window = args.merge_window if args.merge_window is not None else MERGE_WINDOW_MINUTES
         started = time.perf_counter()
         summary = simulate_day(args.date, args.orders, args.seed, args.out, window)
         took = time.perf_counter() - started

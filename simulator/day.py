@@ -8,13 +8,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from .business import MERGE_WINDOW_MINUTES
 from .clock import DAY_S, SLOT_S, day_start_epoch
 from .faults import plan_duplicates, plan_faults
 from .orders import IdAllocator, Pricer, generate_skeletons
 from .price_errors import plan_list_price_errors
 from .problems import ProblemRules, inject_problems
 from .records import duplicate_of, record_for, status_update_for
-from .rules import problem_rules_from_rules
 from .settlements import write_settlement_day
 from .shape import BAD_RECORD_RATE, CHANNELS, DUPLICATE_CHANNELS, DUPLICATE_RATE
 from .truth import build_truth, write_truth
@@ -62,7 +62,7 @@ def simulate_day(
     orders: int,
     seed: int,
     out: Path,
-    merge_window_minutes: int = 30,
+    merge_window_minutes: int = MERGE_WINDOW_MINUTES,
     problem_rules: ProblemRules | None = None,
 ) -> SimulationSummary:
     """Write `orders` valid orders for `date` (plus ~2% bad records and ~1% duplicate pushes) as landing
@@ -83,7 +83,7 @@ def simulate_day(
             seed,
             Path(out),
             merge_window_minutes,
-            problem_rules if problem_rules is not None else problem_rules_from_rules(),
+            problem_rules if problem_rules is not None else ProblemRules(),
         )
     finally:
         if was_enabled:

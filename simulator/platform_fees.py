@@ -1,6 +1,6 @@
 """What the simulated platforms charge the merchant: the world's own fee structures, not the pipeline's.
 
-Nothing here reads config/rules.yml or the dbt vars. The pipeline is meant to learn what it is paid from what
+Nothing here comes from the pipeline's configuration. The pipeline is meant to learn what it is paid from what
 the platform states per order (Meituan `poi_receive_detail.wmPoiReceiveCent`, Eleme `income`), so the world
 charges in a way a flat configured rate cannot reproduce:
 

@@ -67,8 +67,8 @@ class SettleRules:
     pos_rates: dict[str, str]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> SettleRules:
-        """The world's tariffs (`path` is ignored: the simulator reads none of the pipeline's rules)."""
+    def of_the_world(cls) -> SettleRules:
+        """The world's own tariffs (platform_fees.py)."""
         rates = {ch: t.commission_rate for ch, t in TARIFFS.items()}
         rates.update({"wechatpay": PAYMENT_RATE, "alipay": PAYMENT_RATE, "groupbuy": GROUPBUY_RATE})
         return cls(grace_days=GRACE_DAYS, fee_rates=rates, platforms=tuple(TARIFFS), pos_rates=dict(POS_TENDER_RATES))
@@ -294,7 +294,7 @@ def write_settlement_day(
 ) -> SettlementDay:
     """Write `date`'s statements for the valid `orders` of that day (plus lines carried from the day before)
     and return the injected discrepancies. Deterministic for the same arguments and carried lines."""
-    rules = rules or SettleRules.load()
+    rules = rules or SettleRules.of_the_world()
     day = date.isoformat()
     day0 = day_start_epoch(date)
     day_end = day0 + DAY_S

@@ -1,29 +1,50 @@
-"""The simulator's ground truth is independent of the pipeline it checks: it reads none of the pipeline's rules
-and imports nothing of the project but the landing contract."""
+"""The simulator's ground truth is independent of the pipeline it checks: it takes none of the pipeline's
+configuration and imports nothing of the project but the landing contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pytest
 from landing_reader import ROOT
 
-from simulator.rules import merge_window_from_rules
+from simulator import load_truth, simulate_day
+
+# What would show that a module takes its numbers from the pipeline: its configuration files and loaders, the
+# orchestration, the dbt project and the reconciliation's fee vars.
+PIPELINE_CONFIGURATION = (
+    "rules.yml",
+    "config/",
+    "_from_rules",
+    "load_rules",
+    "RULES_PATH",
+    "ORDERHUB_RULES",
+    "orchestration",
+    "recon_fee_rates",
+    "import yaml",
+    "dbt_project",
+)
 
 
-def test_simulator_reads_none_of_the_pipelines_rules(tmp_path: Path) -> None:
-    """The world keeps its own numbers: a rules file saying 45 minutes changes nothing, and no simulator
-    module mentions rules.yml handling, the orchestration rules or the reconciliation's fee vars."""
+def test_the_pipelines_configuration_changes_nothing_in_the_world(tmp_path: Path, monkeypatch) -> None:
+    """Pointing the pipeline at a rules file with a 45-minute merge window leaves the simulated truth at the
+    business definition's 30 minutes."""
     rules = tmp_path / "rules.yml"
     rules.write_text("merge_window_minutes: 45\n", encoding="utf-8")
-    assert merge_window_from_rules(rules) == 30
-    modules = sorted((ROOT / "simulator").rglob("*.py"))
-    assert modules, "the simulator package moved: point this check at it"
-    for module in modules:
-        code = "\n".join(
-            line for line in module.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")
-        )
-        for banned in ("RULES_PATH", "orchestration", "recon_fee_rates", "import yaml", "dbt_project"):
-            assert banned not in code, f"{module.name} uses {banned}"
+    monkeypatch.setenv("ORDERHUB_RULES", str(rules))
+    day = dt.date(2026, 11, 26)
+    simulate_day(day, orders=200, seed=5, out=tmp_path / "landing")
+    assert load_truth(tmp_path / "landing", day)["merge_window_minutes"] == 30
+
+
+@pytest.mark.parametrize("module", sorted((ROOT / "simulator").rglob("*")), ids=lambda p: p.name)
+def test_no_simulator_file_mentions_the_pipelines_configuration(module: Path) -> None:
+    if module.is_dir() or module.suffix not in (".py", ".md"):
+        return
+    text = module.read_text(encoding="utf-8")
+    for banned in PIPELINE_CONFIGURATION:
+        assert banned not in text, f"{module.name} mentions {banned}"
 
 
 def test_simulator_imports_only_the_landing_contract_of_the_pipeline() -> None:
