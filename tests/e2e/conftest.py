@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from pipeline_days import AS_OF_ENV, replay_clock
-
-
-def orderhub_run(
-    landing: Path, warehouse: Path, crash_at: str | None = None, *extra: str
-) -> subprocess.CompletedProcess:
-    """`orderhub run` in a subprocess, as a user runs it (a crash point set through the fault-injection variable),
-    at the clock of the landing's newest day."""
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env[AS_OF_ENV] = replay_clock(landing)
-    if crash_at:
-        env["ORDERHUB_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.cli",
-            "run",
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(warehouse),
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from pipeline_days import orderhub_run
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from pipeline_days import orderhub
 from test_seed_example import APP_ORDER, DAY, PRODUCTS, STORE, meituan_push, write
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -90,14 +89,7 @@ def meituan_flagged() -> dict[str, str]:
 
 
 def run(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return orderhub("run", "--landing", str(landing), "--warehouse", str(warehouse))
 
 
 def reference(landing: Path) -> None:

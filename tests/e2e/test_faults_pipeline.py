@@ -8,15 +8,13 @@ day's reconciliation built on either is the same."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from test_pipeline import fingerprint, orderhub_run  # the harness of tests/e2e/test_pipeline.py
+from pipeline_days import orderhub, orderhub_run
+from test_pipeline import fingerprint  # the snapshot comparison of tests/e2e/test_pipeline.py
 
 from simulator import simulate_day
 
@@ -72,25 +70,8 @@ def quality(warehouse: Path) -> list[tuple]:
 
 def reconciliation(landing: Path, warehouse: Path) -> list[tuple]:
     """The day's reconciliation lines built by `orderhub recon run` on a warehouse (what finance would get)."""
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.cli",
-            "recon",
-            "run",
-            "--date",
-            DAY.isoformat(),
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(warehouse),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = orderhub(
+        "recon", "run", "--date", DAY.isoformat(), "--landing", str(landing), "--warehouse", str(warehouse)
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     con = duckdb.connect(str(warehouse), read_only=True)

@@ -3,15 +3,12 @@ a run killed in the middle of a batch, then rerun, ends with exactly the rows of
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from pipeline_days import AS_OF_ENV, replay_clock
+from pipeline_days import orderhub_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -48,20 +45,6 @@ COMPARED_TABLES = (
 )
 # The snapshot's tables copied whole from the marts; its own meta and status tables are per run.
 SNAPSHOT_COMPARED = ("fct_exceptions", "fct_stock_positions", "fct_channel_kpis_hourly", "fct_merge_savings_daily")
-
-
-def orderhub_run(landing: Path, warehouse: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env[AS_OF_ENV] = replay_clock(landing)  # the same clock for the clean run and the rerun: same exceptions
-    if crash_at:
-        env["ORDERHUB_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def fingerprint(db: Path) -> dict[str, list[tuple]]:

@@ -4,13 +4,11 @@ on Meituan, to the same address written differently on each channel; the system 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from pipeline_days import orderhub
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -131,14 +129,7 @@ def test_app_then_meituan_ten_minutes_later_is_one_parcel(tmp_path):
     write(landing / "orders" / "meituan" / DAY / "meituan-114500-00001.jsonl", [meituan_push()])
 
     warehouse = tmp_path / "orderhub.duckdb"
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = orderhub("run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -233,14 +224,7 @@ def test_eleme_then_meituan_with_the_door_written_two_ways_is_one_parcel(tmp_pat
     write(landing / "orders" / "meituan" / DAY / "meituan-114500-00001.jsonl", [push])
 
     warehouse = tmp_path / "orderhub.duckdb"
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = orderhub("run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     con = duckdb.connect(str(warehouse), read_only=True)
