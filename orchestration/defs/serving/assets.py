@@ -48,7 +48,7 @@ def serving_snapshot(context: dg.AssetExecutionContext, paths: OrderhubPaths) ->
             "path": str(paths.serving_path),
             "as_of": clock.format_as_of(as_of),
             "published_for": for_run,
-            "failures": "; ".join(failures)[:2000] or "(none)",
+            "failures": serving.failures_text(failures) or "(none)",
             **{f"rows.{t}": n for t, n in counts.items()},
         }
     )

@@ -104,6 +104,7 @@ def publish(
     (the same run unless a failed run is published by a later one), whose clock is `as_of` (naive UTC; the wall
     clock when not given) and whose failed steps and checks are `failures`, one line each."""
     as_of = as_of or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    problems = failures_text(failures)
     for_run = for_run or run_id
     as_of_day = as_of.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(local_timezone)).date()
     serving.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +167,7 @@ def publish(
         for table, sql in dq_tables.items():
             con.execute(f"CREATE TABLE main.{table} AS {sql}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
-        counts["serving_status"] = _status_table(con, present_in, as_of, for_run, failures)
+        counts["serving_status"] = _status_table(con, present_in, as_of, for_run, problems)
         latest_order = (
             f"(SELECT max(created_at) FROM warehouse.{MARTS_SCHEMA}.fct_orders)"
             if "fct_orders" in built_marts
@@ -185,7 +186,7 @@ def publish(
                 as_of,
                 for_run,
                 not failures,
-                "; ".join(failures)[:2000] or None,
+                problems,
             ],
         )
         con.execute("DETACH warehouse")
@@ -197,15 +198,20 @@ def publish(
     return counts
 
 
+def failures_text(failures: Sequence[str]) -> str | None:
+    """A run's failures as one bounded text (what the snapshot and the run's metadata carry), None if none."""
+    return "; ".join(failures)[:2000] or None
+
+
 def _status_table(
     con: duckdb.DuckDBPyConnection,
     present_in: set[tuple[str, str]],
     as_of: datetime,
     for_run: str,
-    failures: Sequence[str],
+    problem: str | None,
 ) -> int:
     """serving_status: one row per part, fresh when the run published for refreshed it, else stale (as of the
-    run that last did, if any) with what failed. A part never refreshed is stale with no as_of."""
+    run that last did, if any) with what failed (`problem`). A part never refreshed is stale with no as_of."""
     refreshed: dict[str, tuple] = {}
     schema, table = refreshes.TABLE.split(".")
     if (schema, table) in present_in:
@@ -215,7 +221,6 @@ def _status_table(
                 f"SELECT part, run_id, as_of, refreshed_at FROM warehouse.{refreshes.TABLE}"
             ).fetchall()
         }
-    problem = "; ".join(failures)[:2000] or None
     rows = []
     for part in refreshes.PARTS:
         part_run, part_as_of, refreshed_at = refreshed.get(part, (None, None, None))
