@@ -158,11 +158,6 @@ def door_key(detail: str, drop_town: bool = False) -> str:
     return _HOUSE_THEN_ROOM.sub(r"\1栋\2", text)
 
 
-def normalise_for_key(text: str) -> str:
-    """Kept for callers of the old name: the key's detail part is the canonical door."""
-    return door_key(text)
-
-
 # --- the admin part -------------------------------------------------------------------------------------
 
 
