@@ -138,7 +138,9 @@ def _outcome(result: Any) -> Outcome:
         observed = f"{unexpected:,} of {element_count:,} unexpected"
     else:
         observed = ""
-    sample = details.get("partial_unexpected_list")
+    # GX samples the first unexpected values in frame order, which a reload can shuffle; sorted, the same
+    # failure names the same orders every time.
+    sample = sorted(details.get("partial_unexpected_list") or [], key=lambda v: (v is None, str(v)))
     return Outcome(
         expectation=_label(config),
         rule=rule,

@@ -140,7 +140,8 @@ def test_one_bad_order_is_a_finding_a_broken_channel_is_critical(validator, orde
     )
     [critical] = everyone.critical_failed
     assert critical.rule.startswith("a channel's batch is not broken") and critical.unexpected_count == orders.height
-    assert keys[0] in everyone.describe()
+    # GX samples the unexpected values from the first rows it reads; which orders those are is not fixed.
+    assert any(key in everyone.describe() for key in keys), everyone.describe()
 
 
 def test_masked_and_privacy_phones_are_well_formed(validator, orders):
