@@ -20,7 +20,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench clean gateway
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ demo: install
 ifeq ($(SERVE),1)
 	$(DEMO_CLOCK) DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub serve --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
 endif
+
+# The live intake: a redis-server of our own (unless one answers at ORDERHUB_REDIS_URL), the channel gateway on
+# port 8600 and its worker, over the demo's landing zone (run `make demo` first for stores, products and stock).
+# Credentials: ORDERHUB_GATEWAY_SECRETS, or a fresh development set written to $(DEMO_DIR)/redis.
+GATEWAY_PORT ?= 8600
+gateway: install
+	$(BIN)/orderhub gateway up --landing $(DEMO_DIR)/landing --redis-dir $(DEMO_DIR)/redis --port $(GATEWAY_PORT)
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)

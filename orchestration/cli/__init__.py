@@ -1,7 +1,7 @@
 """The `orderhub` command line (console script `orderhub`, or `python -m orchestration.cli`).
 
 One module per command group: simulate.py (`simulate`), run.py (`run`, `summary`), serve.py (`serve`),
-dispatch.py, dq.py, quarantine.py, recon.py (`recon`). A command that runs
+dispatch.py, dq.py, quarantine.py, recon.py (`recon`), gateway.py (`gateway`: the live intake). A command that runs
 the pipeline builds a Settings from its options and the environment and passes it down; nothing here writes
 `os.environ`.
 """
@@ -16,6 +16,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="orderhub: mu
 def _register_commands() -> None:
     from orchestration.cli.dispatch import dispatch_app
     from orchestration.cli.dq import dq_app
+    from orchestration.cli.gateway import gateway_app
     from orchestration.cli.quarantine import quarantine_app
     from orchestration.cli.recon import recon_app
     from orchestration.cli.run import run, summary
@@ -25,6 +26,7 @@ def _register_commands() -> None:
     app.add_typer(dispatch_app, name="dispatch")
     app.add_typer(recon_app, name="recon")
     app.add_typer(dq_app, name="dq")
+    app.add_typer(gateway_app, name="gateway")
     app.add_typer(quarantine_app, name="quarantine")
     for command in (simulate, run, summary, serve):
         app.command()(command)

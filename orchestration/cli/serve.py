@@ -73,20 +73,26 @@ def _default_signals() -> None:
 
 
 def serve_both(settings: Settings, dagster_port: int = 3000, dashboard_port: int = 8501) -> None:
-    # `kill PID` stops the servers as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     if settings.dagster_home is None:
         settings = dataclasses.replace(settings, dagster_home=PROJECT_ROOT / ".dagster_home")
     prepare_dagster_home(settings.dagster_home)
-    env = settings.child_env()
+    supervise(
+        commands(dagster_port, dashboard_port),
+        settings.child_env(),
+        f"Dagster UI  http://127.0.0.1:{dagster_port}\nDashboard   http://127.0.0.1:{dashboard_port}\nCtrl-C stops both.",
+    )
+
+
+def supervise(commands: dict[str, list[str]], env: dict[str, str], banner: str) -> None:
+    """Run the commands, each in a session of its own, until Ctrl-C, SIGTERM or one of them exits."""
+    # `kill PID` stops the servers as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     processes = {
         name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True, preexec_fn=_default_signals)
-        for name, cmd in commands(dagster_port, dashboard_port).items()
+        for name, cmd in commands.items()
     }
-    print(
-        f"Dagster UI  http://127.0.0.1:{dagster_port}\nDashboard   http://127.0.0.1:{dashboard_port}\nCtrl-C stops both."
-    )
+    print(banner, flush=True)
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)
