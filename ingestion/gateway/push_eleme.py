@@ -10,8 +10,11 @@ Message types (the table copied from Eleme's documentation into a public `Callba
 org.hiylo.components.fentity.vo.fooddelivered.eleme; handled the same way by liuyandong33/service-catering,
 `ElemeController.orderCallback`):
 - 10 订单生效 (new order) → kind=order, the record being the envelope as one JSON line (eleme landing format);
+  217 is its successor since 2023-09-30 (a lean OOrder with the fulfilment fields only; a public POS
+  integration's Eleme handler in the code index, repository not named, parses it as an OOrder) → kind=order too;
 - 14 订单被取消（接单前）, 15 订单置为无效（接单后）, 17 订单强制无效, 23 商户同意取消单, 25 客服仲裁取消单申请有效,
-  33 商户同意退单, 35 客服仲裁退单有效 → kind=cancel with the message's orderId;
+  33 商户同意退单, 35 客服仲裁退单有效 → kind=cancel with the message's orderId, unless the message says
+  `"refundType": "part"` (a partial refund, per the same handler; then kind=notice);
 - every other type (12 接单, 18 完结, 20-22/24/26 取消单流程, 30-32/34/36 退单流程, 45 催单, 51-76 运单, 91+ 店铺,
   授权) → kind=notice: verified and acknowledged, nothing to reserve or release.
 """
@@ -31,7 +34,8 @@ from ingestion.gateway.wire import (
     unknown_app,
 )
 
-NEW_ORDER = 10
+NEW_ORDER_TYPES = frozenset({10, 217})
+PARTIAL_REFUND = "part"
 CANCEL_TYPES = {
     14: "订单被取消（接单前）",
     15: "订单置为无效（接单后）",
@@ -69,15 +73,18 @@ def _checked_fields(envelope: dict) -> None:
             raise malformed(f"envelope {key} must be a string")
 
 
-def _message_order_id(envelope: dict) -> str:
+def _message(envelope: dict) -> tuple[dict, str]:
+    """(the message object, its order id); malformed when it is not JSON text of an object with an order id."""
     try:
         message = json.loads(envelope["message"])
     except json.JSONDecodeError:
         raise malformed("message is not JSON text") from None
-    order_id = (message.get("orderId") or message.get("id")) if isinstance(message, dict) else None
+    if not isinstance(message, dict):
+        raise malformed(f"type {envelope['type']} message is not a JSON object")
+    order_id = message.get("orderId") or message.get("id")
     if order_id in (None, ""):
         raise malformed(f"type {envelope['type']} message carries no orderId")
-    return str(order_id)
+    return message, str(order_id)
 
 
 class ElemeProtocol:
@@ -98,13 +105,16 @@ class ElemeProtocol:
         sent_at = envelope["timestamp"] / 1000
         fingerprint = f"eleme:{given.strip().upper()}"
         kind = envelope["type"]
-        if kind == NEW_ORDER:
-            order_id = _message_order_id(envelope)
+        if kind in NEW_ORDER_TYPES:
+            _, order_id = _message(envelope)
             record = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
             return Push(self.channel, "order", record, order_id, None, sent_at, fingerprint)
         if kind in CANCEL_TYPES:
+            message, order_id = _message(envelope)
             reason = f"[{kind}] {CANCEL_TYPES[kind]}"
-            return Push(self.channel, "cancel", None, _message_order_id(envelope), reason, sent_at, fingerprint)
+            if message.get("refundType") == PARTIAL_REFUND:
+                return Push(self.channel, "notice", None, order_id, reason + " (partial)", sent_at, fingerprint)
+            return Push(self.channel, "cancel", None, order_id, reason, sent_at, fingerprint)
         return Push(self.channel, "notice", None, None, f"type {kind}", sent_at, fingerprint)
 
     def accepted(self) -> tuple[int, dict]:

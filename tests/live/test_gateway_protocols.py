@@ -227,7 +227,20 @@ def test_eleme_cancel_types_carry_the_order_id(kind):
     assert push.reason.startswith(f"[{kind}]")
 
 
-@pytest.mark.parametrize("kind", [12, 18, 20, 30, 56])
+@pytest.mark.parametrize("kind", [33, 35])
+def test_eleme_partial_refund_is_a_notice(kind):
+    message = {"orderId": "1200897812792015983", "refundType": "part", "totalPrice": 3.5, "goodsList": []}
+    push = PROTOCOLS["eleme"].read(_ele_request(_ele_envelope(kind, message)), ELE)
+    assert (push.kind, push.channel_order_id) == ("notice", "1200897812792015983")
+
+
+def test_eleme_type_217_new_order_is_an_order():
+    order = _sample(ELEME_ORDER)
+    push = PROTOCOLS["eleme"].read(_ele_request(_ele_envelope(217, order)), ELE)
+    assert (push.kind, push.channel_order_id) == ("order", "1222507828638127147")
+
+
+@pytest.mark.parametrize("kind", [12, 18, 20, 30, 39, 56])
 def test_eleme_other_types_are_notices(kind):
     push = PROTOCOLS["eleme"].read(_ele_request(_ele_envelope(kind, {"orderId": "1"})), ELE)
     assert push.kind == "notice" and push.channel_order_id is None
