@@ -8,6 +8,8 @@ One callback reads every push Meituan sends us; which push it is follows from it
 - full refund (推送全额退款信息, docDetail/204): `notify_type` / `res_type` → kind=cancel once the refund is
   agreed (notify_type `agree`, or res_type 2 商家同意 / 4 客服帮商家同意 / 5 超时自动同意 / 6 系统自动确认),
   kind=notice while it is only applied for, rejected or withdrawn;
+- partial refund (推送部分退款信息, docDetail/207): the same notify_type / res_type plus `food` (the refunded
+  items) and `money` → kind=notice whatever its state (a partial refund carries no whole order to re-push);
 - refund status (推送退款状态, docDetail/502): `refund_status` 3 (全部退款成功) → kind=cancel; partial refunds
   (13) and failures → kind=notice (a partial refund carries no whole order to re-push);
 - nothing at all (the console checking the URL, which may be a GET) → kind=ping.
@@ -66,6 +68,7 @@ def _signed_values(request: WireRequest, params: dict[str, str], secret: str) ->
     given = params["sig"]
     once = {k: v for k, v in params.items() if k != "sig"}
     twice = {k: unquote_plus(v) for k, v in once.items()}
+    # Both digests are always computed, so the time taken does not tell which reading came close.
     once_ok = signatures.matches(given, signatures.meituan_sig(request.url, once, secret))
     twice_ok = signatures.matches(given, signatures.meituan_sig(request.url, twice, secret))
     if once_ok:
@@ -120,10 +123,13 @@ class MeituanProtocol:
         if "reason_code" in fields:
             return Push(self.channel, "cancel", None, order_id, _reason(fields), sent_at, fingerprint)
         if "notify_type" in fields or "res_type" in fields:
+            state = fields.get("notify_type") or f"res_type={fields.get('res_type', '')}"
+            if "food" in fields:
+                reason = f"partial refund {state}: {fields.get('reason') or ''}"
+                return Push(self.channel, "notice", None, order_id, reason, sent_at, fingerprint)
             agreed = fields.get("notify_type") == "agree" or fields.get("res_type") in _AGREED_RES_TYPES
-            kind = "cancel" if agreed else "notice"
-            reason = f"full refund {fields.get('notify_type') or 'res_type=' + fields.get('res_type', '')}: "
-            return Push(self.channel, kind, None, order_id, reason + (fields.get("reason") or ""), sent_at, fingerprint)
+            reason = f"full refund {state}: {fields.get('reason') or ''}"
+            return Push(self.channel, "cancel" if agreed else "notice", None, order_id, reason, sent_at, fingerprint)
         if "refund_status" in fields:
             kind = "cancel" if fields["refund_status"] == _FULL_REFUND_DONE else "notice"
             reason = f"refund_status={fields['refund_status']}"

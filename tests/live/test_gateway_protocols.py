@@ -152,6 +152,17 @@ def test_meituan_url_check_is_a_ping():
         ({"order_id": "27061900338318741", "res_type": "5", "refund_id": "9", "reason": "超时"}, "cancel"),
         ({"order_id": "27061900338318741", "notify_type": "apply", "res_type": "0", "reason": "不想要了"}, "notice"),
         ({"order_id": "27061900338318741", "refund_id": "9", "refund_status": "3", "money": "9.1"}, "cancel"),
+        (
+            {
+                "order_id": "27061900338318741",
+                "notify_type": "agree",
+                "res_type": "2",
+                "food": '[{"app_food_code":"1"}]',
+                "money": "0.1",
+                "reason": "少送",
+            },
+            "notice",
+        ),  # fmt: skip
         ({"order_id": "27061900338318741", "refund_id": "9", "refund_status": "13", "money": "0.1"}, "notice"),
     ],
 )
