@@ -83,8 +83,10 @@ class Intake:
     clock: Callable[[], float] = time.time
 
     def take(self, push: Push) -> Answer:
-        if push.kind == "ping":
-            return Answer(True, "ping")
+        if push.kind in ("ping", "notice"):
+            # A URL check, or a push we do not act on (delivery tracking, a refund still being asked for, a
+            # partial refund): acknowledged, or the platform would keep sending it.
+            return Answer(True, push.kind)
         if push.kind == "cancel":
             return self._cancel(push)
         return self._order(push.channel, push.record or "")

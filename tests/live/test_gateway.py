@@ -1,0 +1,156 @@
+"""The gateway end to end in one process (FastAPI's test client) against a real redis-server: signatures,
+the replay window, rate limits, idempotency, all-or-nothing reservation, release on cancel, and what each
+channel hears."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from ingestion.buffer.redis_streams import RedisStreamLog
+from ingestion.gateway.catalogue import load_catalogue
+from ingestion.gateway.intake import Intake
+from ingestion.gateway.stock_sync import StockSync
+from ingestion.stock.counters import LiveCounters
+from ingestion.stock.reservations import StockLedger
+from tests.live.gateway_fixtures import (
+    STORE,
+    app_order,
+    gateway,
+    meituan_order,
+    miniprogram_order,
+    post_app,
+    post_meituan,
+    write_reference,
+)
+
+
+@pytest.fixture
+def intake(redis_client, tmp_path):
+    write_reference(tmp_path)
+    ledger = StockLedger(redis_client)
+    StockSync(ledger, tmp_path).poll()
+    return Intake(
+        client=redis_client,
+        ledger=ledger,
+        log=RedisStreamLog(redis_client, stream="oh:intake"),
+        counters=LiveCounters(redis_client),
+        catalogue=load_catalogue(tmp_path),
+        short_stock={"app": "refuse", "miniprogram": "accept", "meituan": "refuse", "eleme": "refuse"},
+    )
+
+
+def held(intake, sku: str) -> int:
+    return intake.ledger.position(STORE, sku)["held"]
+
+
+def logged(intake) -> int:
+    return intake.client.xlen("oh:intake")
+
+
+def test_a_signed_order_is_reserved_logged_and_acknowledged(intake):
+    client = gateway(intake)
+    reply = post_app(client, app_order("APP1", {"SKU0001": 2}))
+    assert (reply.status_code, reply.json()) == (200, {"ok": True})
+    assert held(intake, "SKU0001") == 2 and logged(intake) == 1
+
+
+def test_bad_signature_and_expired_push_are_refused_and_hold_nothing(intake):
+    client = gateway(intake, replay_window_s=300)
+    bad = post_app(client, app_order("APP1", {"SKU0001": 1}), secret="not-the-secret")
+    old = post_app(client, app_order("APP2", {"SKU0001": 1}), at=time.time() - 3600)
+    ahead = post_app(client, app_order("APP3", {"SKU0001": 1}), at=time.time() + 3600)
+    assert (bad.status_code, bad.json()["code"]) == (401, "bad_signature")
+    assert (old.status_code, old.json()["code"]) == (401, "expired")
+    assert (ahead.status_code, ahead.json()["code"]) == (401, "expired")
+    assert held(intake, "SKU0001") == 0 and logged(intake) == 0
+
+
+def test_the_same_push_twice_and_a_replayed_request_are_taken_once(intake):
+    client = gateway(intake)
+    body = app_order("APP1", {"SKU0001": 2})
+    at = time.time()
+    first, replayed, resigned = post_app(client, body, at=at), post_app(client, body, at=at), post_app(client, body)
+    assert [r.status_code for r in (first, replayed, resigned)] == [200, 200, 200]
+    assert held(intake, "SKU0001") == 2 and logged(intake) == 1
+
+
+def test_rate_limit_per_channel(intake):
+    client = gateway(intake, rate_limits={"app": "3/minute"})
+    codes = [post_app(client, app_order(f"APP{i}", {"SKU0001": 1})).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    other = post_meituan(client, "/push/meituan/order", meituan_order("MT1", {"SKU0002": 1}))
+    assert other.status_code == 200, "another channel's limit is its own"
+
+
+def test_all_lines_or_none_and_our_app_hears_out_of_stock(intake):
+    client = gateway(intake)
+    reply = post_app(client, app_order("APP1", {"SKU0001": 1, "SKU0002": 4}))
+    assert (reply.status_code, reply.json()["code"]) == (409, "out_of_stock")
+    assert held(intake, "SKU0001") == 0 and held(intake, "SKU0002") == 0
+    # Landed placed-then-cancelled: the warehouse sees the demand and holds nothing for it.
+    assert logged(intake) == 2
+
+
+def test_a_platform_order_short_of_stock_is_acknowledged_and_queued_for_cancel(intake):
+    client = gateway(intake)
+    reply = post_meituan(client, "/push/meituan/order", meituan_order("MT1", {"SKU0002": 5}))
+    assert (reply.status_code, reply.json()) == (200, {"data": "ok"})
+    assert held(intake, "SKU0002") == 0
+    [(_, refusal)] = intake.client.xrange("oh:refusals")
+    assert refusal["order_key"] == "meituan:MT1" and refusal["reason"] == "out_of_stock"
+
+
+def test_a_channel_that_accepts_short_stock_holds_it_all(intake):
+    client = gateway(intake)
+    reply = post_app(client, miniprogram_order("MP1", {"SKU0001": 5}), channel="miniprogram")
+    assert (reply.status_code, reply.json()) == (200, {"ok": True})
+    assert held(intake, "SKU0001") == 5  # the warehouse shows 2 oversold and raises out_of_stock
+
+
+def test_cancel_releases_and_a_platform_cancel_push_needs_only_the_order_id(intake):
+    client = gateway(intake)
+    post_app(client, app_order("APP1", {"SKU0001": 2}))
+    post_app(client, app_order("APP1", {"SKU0001": 2}, status="cancelled"))
+    assert held(intake, "SKU0001") == 0
+    post_meituan(client, "/push/meituan/order", meituan_order("MT1", {"SKU0002": 3}))
+    assert held(intake, "SKU0002") == 3
+    cancel = post_meituan(client, "/push/meituan/cancel", {"order_id": "MT1", "reason_code": "1001", "reason": "用户取消"})
+    assert (cancel.status_code, cancel.json()) == (200, {"data": "ok"})
+    assert held(intake, "SKU0002") == 0
+    # The units are free again for the next customer.
+    assert post_app(client, app_order("APP2", {"SKU0002": 3})).status_code == 200
+
+
+def test_a_cancel_before_the_order_holds_nothing_when_the_order_arrives(intake):
+    client = gateway(intake)
+    post_meituan(client, "/push/meituan/cancel", {"order_id": "MT9", "reason_code": "1001", "reason": "用户取消"})
+    reply = post_meituan(client, "/push/meituan/order", meituan_order("MT9", {"SKU0001": 2}))
+    assert reply.status_code == 200 and held(intake, "SKU0001") == 0
+
+
+def test_an_unreadable_order_is_landed_for_quarantine_and_our_app_hears_why(intake):
+    client = gateway(intake)
+    reply = post_app(client, app_order("APP1", {"SKU9999": 1}))
+    assert reply.status_code == 422 and reply.json()["code"] == "unreadable"
+    assert logged(intake) == 1
+
+
+def test_redis_away_is_unavailable_so_the_channel_retries(intake, tmp_path):
+    from orchestration.services.redis_server import free_port
+
+    dead = redis.Redis(port=free_port(), socket_timeout=0.5, socket_connect_timeout=0.5)
+    away = Intake(dead, StockLedger(dead), RedisStreamLog(dead), LiveCounters(dead), intake.catalogue)
+    reply = post_app(gateway(away), app_order("APP1", {"SKU0001": 1}))
+    assert (reply.status_code, reply.json()["code"]) == (503, "unavailable")
+
+
+def test_health_and_metrics(intake):
+    client = gateway(intake)
+    post_app(client, app_order("APP1", {"SKU0001": 1}))
+    assert client.get("/health").json() == {"status": "ok", "backlog": 1}
+    metrics = client.get("/metrics").text
+    assert 'orderhub_gateway_pushes_total{channel="app",code="accepted"} 1.0' in metrics
+    assert "orderhub_intake_backlog 1.0" in metrics
