@@ -118,11 +118,12 @@ class StockFeedPublisher:
             self._client.xack(self._stream, self._group, *malformed)
         published: list[Published] = []
         for store_id, batch in stores.items():
-            try:
-                published.extend(self._publish_store(store_id, batch))
-            except Exception:
-                # Left pending: the next drain reads it again (and skips what was already told).
-                log.exception("stock feed for store %s failed; %d changes stay pending", store_id, len(batch.entry_ids))
+            done, failed = self._publish_store(store_id, batch)
+            published.extend(done)
+            if failed:
+                # Left pending: the next drain reads it again (and skips the channels already told).
+                log.warning("stock feed for store %s: %s failed; %d changes stay pending", store_id, failed,
+                            len(batch.entry_ids))  # fmt: skip
                 continue
             self._client.xack(self._stream, self._group, *batch.entry_ids)
         return published
@@ -151,7 +152,8 @@ class StockFeedPublisher:
             entries += [e for _, batch in fresh or [] for e in batch]
         return [(_text(i), {_text(k): _text(v) for k, v in f.items()}) for i, f in entries]
 
-    def _publish_store(self, store_id: str, batch: _StoreBatch) -> list[Published]:
+    def _publish_store(self, store_id: str, batch: _StoreBatch) -> tuple[list[Published], list[str]]:
+        """What was sent, and the channels whose sender raised (each channel is tried regardless)."""
         told_key = keys.published(self._ns, store_id)
         wanted = {
             (channel, sku): units
@@ -165,29 +167,40 @@ class StockFeedPublisher:
             previous = told[f"{channel}|{sku}"]
             if previous is None or int(_text(previous)) != units:
                 by_channel.setdefault(channel, {})[sku] = units
-        published = []
+        published: list[Published] = []
+        failed: list[str] = []
         for channel, stock in by_channel.items():
-            build = platform_requests.builder(channel, self._eleme_sku_ids)
+            try:
+                published.extend(self._publish_channel(store_id, batch, channel, stock))
+            except Exception:
+                log.exception("stock feed for store %s: the %s sender failed", store_id, channel)
+                failed.append(channel)
+        return published, failed
+
+    def _publish_channel(
+        self, store_id: str, batch: _StoreBatch, channel: str, stock: dict[str, int]
+    ) -> list[Published]:
+        told_key = keys.published(self._ns, store_id)
+        published: list[Published] = []
+        build = platform_requests.builder(channel, self._eleme_sku_ids)
+        unmapped = ()
+        if channel == "eleme" and self._eleme_sku_ids is not None:
+            unmapped = tuple(sorted(s for s in stock if s not in self._eleme_sku_ids))
+            stock = {s: u for s, u in stock.items() if s in self._eleme_sku_ids}
+            if unmapped:
+                log.warning("store %s: no Eleme SKU id for %s; not published to eleme", store_id, unmapped)
+        items = list(stock.items())
+        limit = platform_requests.batch_limit(channel)
+        for start in range(0, len(items), limit):
+            part = dict(items[start : start + limit])
+            request = build(store_id, part)
+            self._senders[channel](request)
+            self._client.hset(told_key, mapping={f"{channel}|{sku}": units for sku, units in part.items()})
+            oldest = min(batch.first_at_ms[sku] for sku in part)
+            published.append(Published(channel, store_id, request, part, int(time.time() * 1000) - oldest, unmapped))
             unmapped = ()
-            if channel == "eleme" and self._eleme_sku_ids is not None:
-                unmapped = tuple(sorted(s for s in stock if s not in self._eleme_sku_ids))
-                stock = {s: u for s, u in stock.items() if s in self._eleme_sku_ids}
-                if unmapped:
-                    log.warning("store %s: no Eleme SKU id for %s; not published to eleme", store_id, unmapped)
-            items = list(stock.items())
-            limit = platform_requests.batch_limit(channel)
-            for start in range(0, len(items), limit):
-                part = dict(items[start : start + limit])
-                request = build(store_id, part)
-                self._senders[channel](request)
-                self._client.hset(told_key, mapping={f"{channel}|{sku}": units for sku, units in part.items()})
-                oldest = min(batch.first_at_ms[sku] for sku in part)
-                published.append(
-                    Published(channel, store_id, request, part, int(time.time() * 1000) - oldest, unmapped)
-                )
-                unmapped = ()
-            if not items and unmapped:
-                published.append(Published(channel, store_id, {}, {}, 0, unmapped))
+        if not items and unmapped:
+            published.append(Published(channel, store_id, {}, {}, 0, unmapped))
         return published
 
 
