@@ -21,7 +21,7 @@ import redis
 from ingestion.stock import keys
 
 Outcome = Literal["reserved", "unchanged", "changed", "released", "refused_short", "accepted_short", "already_released"]
-# Another push of the same order can change its stored lines between our read and the script: try again.
+# Another push of the same order can change its stored lines between our read and the script: read again.
 _RETRIES = 8
 
 
@@ -137,9 +137,10 @@ class StockLedger:
         now_ms = keys.to_ms(now, "now")
         ns, store = self._ns, demand.store_id
         order_key = keys.order(ns, store, demand.order_key)
+        # Most pushes are first pushes: try with the demand's own SKUs, and only when the script finds the
+        # stored order names others (a change or a cancel) read them and pass their keys too.
+        skus = sorted(lines)
         for _ in range(_RETRIES):
-            stored = self._client.hget(order_key, "lines")
-            skus = sorted(set(lines) | set(json.loads(_text(stored)) if stored else ()))
             sku_keys = [k for sku in skus for k in (keys.position(ns, store, sku), keys.demand(ns, store, sku))]
             reply = self._reserve(
                 keys=[order_key, keys.orders(ns, store), keys.changes(ns),
@@ -149,7 +150,10 @@ class StockLedger:
                       json.dumps(lines, separators=(",", ":")), json.dumps(skus)],
             )  # fmt: skip
             outcome = _text(reply[0])
-            if outcome != "retry":
+            if outcome == "retry":
+                stored = self._client.hget(order_key, "lines")
+                skus = sorted(set(lines) | set(json.loads(_text(stored)) if stored else ()))
+            else:
                 short = json.loads(_text(reply[1]))
                 return Reservation(
                     outcome=outcome,  # type: ignore[arg-type]

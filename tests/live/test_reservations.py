@@ -102,6 +102,18 @@ def test_cancel_releases_and_a_second_cancel_changes_nothing(ledger):
     assert ledger.available("S1", "A") == 5
 
 
+def test_a_cancel_without_lines_and_a_change_that_drops_a_sku_release_what_was_held(ledger):
+    count(ledger, "A", 5)
+    count(ledger, "B", 5)
+    ledger.reserve(order("mt:1", {"A": 2, "B": 1}), allow_short=False, now=NOW)
+    dropped = ledger.reserve(order("mt:1", {"B": 1}), allow_short=False, now=NOW)
+    assert dropped.outcome == "changed"
+    assert (ledger.available("S1", "A"), ledger.available("S1", "B")) == (5, 4)
+    # Platforms' cancel messages carry no items: the order's own record says what it held.
+    ledger.reserve(order("mt:1", {}, cancelled=True), allow_short=False, now=NOW)
+    assert (ledger.available("S1", "A"), ledger.available("S1", "B")) == (5, 5)
+
+
 def test_cancel_before_the_first_push_means_the_late_push_holds_nothing(ledger):
     count(ledger, "A", 5)
     cancel = ledger.reserve(order("el:9", {}, cancelled=True, channel="eleme"), allow_short=False, now=NOW)
