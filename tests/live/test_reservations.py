@@ -284,3 +284,16 @@ def test_throughput_of_one_client_on_loopback(ledger, capsys):
     with capsys.disabled():
         print(f"\nreservations/s, one client, two lines each, appendfsync always: {rate:,.0f}")
     assert rate > 100
+
+
+def test_order_records_older_than_every_count_of_the_store_are_dropped(ledger, redis_client):
+    count(ledger, "A", 10, minute=0)
+    ledger.reserve(order("mt:old", {"A": 2}, minute=10), allow_short=False, now=NOW)
+    ledger.reserve(order("mt:new", {"A": 1}, minute=30), allow_short=False, now=NOW)
+    count(ledger, "A", 8, minute=20)
+    assert not redis_client.exists("oh:{S1}:order:mt:old")
+    assert redis_client.exists("oh:{S1}:order:mt:new")
+    assert redis_client.zrange("oh:{S1}:orders", 0, -1) == ["mt:new"]
+    # Its cancel, arriving late, still gives nothing back: the count already had those units out.
+    ledger.reserve(order("mt:old", {}, minute=10, cancelled=True), allow_short=False, now=NOW)
+    assert ledger.available("S1", "A") == 7

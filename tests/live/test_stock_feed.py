@@ -202,3 +202,12 @@ def test_a_malformed_change_is_acknowledged_not_retried_forever(redis_client, se
     publisher = StockFeedPublisher(redis_client, rules(), senders)
     assert publisher.drain_once() == []
     assert redis_client.xpending("oh:stock:changes", "stock-feed")["pending"] == 0
+
+
+def test_changes_a_crashed_publisher_had_read_are_claimed_by_another(redis_client, senders):
+    StockFeedPublisher(redis_client, rules(), senders, consumer="crashed")._ensure_group()
+    change(redis_client, "S1", "VEG", 12)
+    redis_client.xreadgroup("stock-feed", "crashed", {"oh:stock:changes": ">"})  # read, then it died
+    survivor = StockFeedPublisher(redis_client, rules(), senders, consumer="survivor", claim_idle_ms=0)
+    assert {p.channel for p in survivor.drain_once()} == set(CHANNELS)
+    assert redis_client.xpending("oh:stock:changes", "stock-feed")["pending"] == 0
