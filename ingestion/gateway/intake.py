@@ -99,8 +99,17 @@ class Intake:
         if isinstance(read, Answer):
             return read
         rule = self.short_stock.get(channel, "refuse")
+        # The record is kept before the stock is touched: a cancel notice racing this push then finds it.
+        self.client.set(self._key("record", read.order_key), record, ex=MEMORY_SECONDS)
+        cancelled_early = not read.cancelled and bool(self.client.exists(self._key("cancelled", read.order_key)))
         demand = OrderDemand(
-            read.order_key, channel, read.store_id, read.created_at, read.lines, read.cancelled, read.content_hash
+            read.order_key,
+            channel,
+            read.store_id,
+            read.created_at,
+            read.lines,
+            read.cancelled or cancelled_early,
+            read.content_hash,
         )
         reservation = self.ledger.reserve(demand, allow_short=rule == "accept", now=now)
         outcome = reservation.outcome
@@ -115,14 +124,14 @@ class Intake:
             self._land(channel, read, as_cancelled(channel, record, now), now)
             if channel not in OWN_CHANNELS:
                 self._queue_platform_refusal(channel, read, reservation.short)
-        elif outcome == "already_released" and not read.cancelled:
+        elif cancelled_early or (outcome == "already_released" and not read.cancelled):
             code = "cancelled"  # cancelled before this first push arrived: hold nothing, land it cancelled
             self._land(channel, read, record, now)
             self._land(channel, read, as_cancelled(channel, record, now), now)
         else:
             code = "accepted"
             self._land(channel, read, record, now)
-        self._remember(read.order_key, record, read.content_hash, code)
+        self._remember(read.order_key, read.content_hash, code)
         return self._answer(channel, code, read.order_key)
 
     def _read(self, channel: str, record: str, now: dt.datetime) -> _Read | Answer:
@@ -168,6 +177,7 @@ class Intake:
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         order_key = f"{push.channel}:{push.channel_order_id}"
         record = self.client.get(self._key("record", order_key))
+        record = record.decode() if isinstance(record, bytes) else record
         if record is None:
             # Cancelled before we saw the order: release nothing now, and make its first push hold nothing.
             demand = OrderDemand(order_key, push.channel, "", now, {}, True, "cancel-notice")
@@ -191,11 +201,8 @@ class Intake:
             approximate=True,
         )
 
-    def _remember(self, order_key: str, record: str, content_hash: str, code: str) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(self._key("record", order_key), record, ex=MEMORY_SECONDS)
-        pipe.set(self._key("answered", order_key), f"{content_hash}|{code}", ex=MEMORY_SECONDS)
-        pipe.execute()
+    def _remember(self, order_key: str, content_hash: str, code: str) -> None:
+        self.client.set(self._key("answered", order_key), f"{content_hash}|{code}", ex=MEMORY_SECONDS)
 
     def _answered(self, order_key: str) -> tuple[str, str] | None:
         value = self.client.get(self._key("answered", order_key))

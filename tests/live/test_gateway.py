@@ -142,7 +142,7 @@ def test_redis_away_is_unavailable_so_the_channel_retries(intake, tmp_path):
     from orchestration.services.redis_server import free_port
 
     dead = redis.Redis(port=free_port(), socket_timeout=0.5, socket_connect_timeout=0.5)
-    away = Intake(dead, StockLedger(dead), RedisStreamLog(dead), LiveCounters(dead), intake.catalogue)
+    away = Intake(dead, StockLedger(dead), intake.log, LiveCounters(dead), intake.catalogue)
     reply = post_app(gateway(away), app_order("APP1", {"SKU0001": 1}))
     assert (reply.status_code, reply.json()["code"]) == (503, "unavailable")
 
