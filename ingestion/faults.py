@@ -17,6 +17,8 @@ CRASH_ENV = "ORDERHUB_CRASH_AT"
 FAIL_ENV = "ORDERHUB_FAIL_AT"
 
 POINTS = (
+    "intake.after_first_file",  # the buffer consumer renamed one landing file into place, not yet acked
+    "intake.before_ack",  # every landing file of a drain in place, the entries not yet acked
     "ingest.during_read",  # the first landing file read, the others not yet
     "ingest.after_read",  # landing files read and parsed, nothing written yet
     "ingest.during_write",  # orders and their lines inserted, settlements / quarantine / checkpoint not yet
