@@ -179,12 +179,10 @@ class Intake:
         record = self.client.get(self._key("record", order_key))
         record = record.decode() if isinstance(record, bytes) else record
         if record is None:
-            # Cancelled before we saw the order: release nothing now, and make its first push hold nothing.
-            demand = OrderDemand(order_key, push.channel, "", now, {}, True, "cancel-notice")
-            self.ledger.reserve(demand, allow_short=True, now=now)
-            return Answer(
-                True, "unknown_order", "no order with this id yet; it will be held at nothing", 200, order_key
-            )
+            # Cancelled before we saw the order (pushes overtake each other): its first push will hold nothing.
+            self.client.set(self._key("cancelled", order_key), push.reason or "cancelled", ex=MEMORY_SECONDS)
+            self.counters.incr(push.channel, "cancel_before_order", at=now)
+            return Answer(True, "unknown_order", "no order with this id yet: it will hold nothing", 200, order_key)
         return self._order(push.channel, as_cancelled(push.channel, record, now))
 
     # -- the log and what the gateway remembers ---------------------------------------------------------------

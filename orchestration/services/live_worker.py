@@ -35,7 +35,7 @@ def allocation_rules(config: LiveIntakeConfig) -> AllocationRules:
     return AllocationRules(
         safety_stock_units=int(rules.get("safety_stock_units", 0)),
         safety_stock_by_category=dict(rules.get("safety_stock_by_category") or {}),
-        category_of_sku=product_categories(config.landing),
+        sku_category=product_categories(config.landing),
         channels=tuple(rules.get("stock_feed_channels") or ()),
         channel_allocation=dict(rules.get("channel_allocation") or {"default": {"mode": "shared"}}),
     )
