@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from ingestion.gateway.protocols import PROTOCOLS, Credentials, PushRejected, WireRequest
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
@@ -23,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from starlette.concurrency import run_in_threadpool
 
 from ingestion.gateway.intake import Intake
+from ingestion.gateway.protocols import PROTOCOLS, Credentials, PushRejected, WireRequest
 
 # path → channel; Meituan posts paid orders and cancellations to two callback URLs.
 ROUTES: dict[str, str] = {

@@ -30,17 +30,17 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import redis
-from ingestion.buffer.log import IntakeEntry, IntakeLog
-from ingestion.gateway.protocols import Push
-from ingestion.stock.counters import LiveCounters
-from ingestion.stock.reservations import OrderDemand, StockLedger
 
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import normalise
+from ingestion.buffer.log import IntakeEntry, IntakeLog
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.gateway.cancellations import as_cancelled
+from ingestion.gateway.protocols import Push
 from ingestion.records import RawRecord, RecordError
+from ingestion.stock.counters import LiveCounters
+from ingestion.stock.reservations import OrderDemand, StockLedger
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 OWN_CHANNELS = frozenset({"app", "miniprogram"})

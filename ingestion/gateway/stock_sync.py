@@ -10,10 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.stock.reservations import StockCount, StockLedger, StockMovement
-
 from ingestion.contract import STOCK_MOVEMENT_SIGNS
 from ingestion.gateway.catalogue import read_table, reference_files
+from ingestion.stock.reservations import StockCount, StockLedger, StockMovement
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import httpx
 import redis
+
 from ingestion.buffer.landing_writer import LandingWriter
 from ingestion.buffer.redis_streams import RedisStreamLog
-from ingestion.stock.feed import AllocationRules, StockFeedPublisher
-from ingestion.stock.reservations import StockLedger
-
 from ingestion.gateway.catalogue import product_categories
 from ingestion.gateway.stock_sync import StockSync
+from ingestion.stock.feed import AllocationRules, StockFeedPublisher
+from ingestion.stock.reservations import StockLedger
 from orchestration import rules as rules_file
 from orchestration.services.live_config import LiveIntakeConfig
 
@@ -82,10 +82,21 @@ def run_worker(config: LiveIntakeConfig, stop: threading.Event, consumer: str = 
     writer = LandingWriter(RedisStreamLog(client, stream=f"{config.namespace}:intake"), config.landing, consumer)
     sync = StockSync(StockLedger(client, config.namespace), config.landing)
     publisher = StockFeedPublisher(client, allocation_rules(config), senders(config, client), config.namespace)
+    latencies = f"{config.namespace}:stock:feed_latency_ms"
+
+    def publish() -> None:
+        """Push what changed; keep the last 10,000 reservation-to-update latencies for the benchmark and ops."""
+        published = publisher.drain_once(500)
+        if published:
+            pipe = client.pipeline(transaction=False)
+            pipe.lpush(latencies, *(p.latency_ms for p in published))
+            pipe.ltrim(latencies, 0, 9_999)
+            pipe.execute()
+
     threads = [
         threading.Thread(target=_loop, args=("landing writer", stop, lambda: writer.drain_once(500)), daemon=True),
         threading.Thread(target=_loop, args=("stock sync", stop, sync.poll, STOCK_SYNC_SECONDS), daemon=True),
-        threading.Thread(target=_loop, args=("stock feed", stop, lambda: publisher.drain_once(500)), daemon=True),
+        threading.Thread(target=_loop, args=("stock feed", stop, publish), daemon=True),
     ]
     for thread in threads:
         thread.start()

@@ -18,6 +18,9 @@ import time
 import httpx
 import pytest
 import redis
+from simulator.live.client import push_all
+from simulator.live.signing import load_credentials
+from simulator.live.wire import wire_pushes
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
@@ -25,9 +28,6 @@ from ingestion.stock.reservations import StockLedger
 from orchestration.services.live_stack import LiveStack
 from orchestration.services.redis_server import available
 from simulator import simulate_day
-from simulator.live.client import push_all
-from simulator.live.signing import load_credentials
-from simulator.live.wire import wire_pushes
 from tests.e2e import live_day
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -52,9 +52,7 @@ def live_run(tmp_path_factory):
         outcome: dict = {}
 
         def load() -> None:
-            outcome["report"] = asyncio.run(
-                push_all(pushes, stack.target, concurrency=48, rate=RATE, deadline_s=120.0)
-            )
+            outcome["report"] = asyncio.run(push_all(pushes, stack.target, concurrency=48, rate=RATE, deadline_s=120.0))
 
         loader = threading.Thread(target=load)
         loader.start()
@@ -121,7 +119,11 @@ def test_the_load_ran_through_every_crash(live_run):
 
 def test_zero_oversell_in_the_warehouse(live_run):
     units = live_run["con"].execute(STILL_ACCEPTED_UNITS).fetchall()
-    over = [(store, sku, n, live_run["counts"][(store, sku)]) for store, sku, n in units if n > live_run["counts"][(store, sku)]]
+    over = [
+        (store, sku, n, live_run["counts"][(store, sku)])
+        for store, sku, n in units
+        if n > live_run["counts"][(store, sku)]
+    ]
     assert not over, f"oversold (store, sku, units accepted, count): {over[:10]}"
     assert sum(n for *_, n in units) > 0
 

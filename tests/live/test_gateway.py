@@ -117,7 +117,9 @@ def test_cancel_releases_and_a_platform_cancel_push_needs_only_the_order_id(inta
     assert held(intake, "SKU0001") == 0
     post_meituan(client, "/push/meituan/order", meituan_order("MT1", {"SKU0002": 3}))
     assert held(intake, "SKU0002") == 3
-    cancel = post_meituan(client, "/push/meituan/cancel", {"order_id": "MT1", "reason_code": "1001", "reason": "用户取消"})
+    cancel = post_meituan(
+        client, "/push/meituan/cancel", {"order_id": "MT1", "reason_code": "1001", "reason": "用户取消"}
+    )
     assert (cancel.status_code, cancel.json()) == (200, {"data": "ok"})
     assert held(intake, "SKU0002") == 0
     # The units are free again for the next customer.
