@@ -147,6 +147,7 @@ def _writer_process(url: str, root: Path, consumer: str, max_records: int, crash
     return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env)
 
 
+@pytest.mark.e2e
 def test_consumer_killed_mid_drain_lands_every_entry_exactly_once(simulated, redis_server, redis_client, tmp_path):
     """Killed after its first file, then before its ack; restarted under its own name, then replaced by a
     consumer that claims its entries in differently cut batches: each entry is in the files once."""
@@ -168,6 +169,7 @@ def test_consumer_killed_mid_drain_lands_every_entry_exactly_once(simulated, red
     assert not list(tmp_path.rglob(".*")), "temp files or id lists left behind"
 
 
+@pytest.mark.e2e
 def test_consumer_sigkilled_from_outside_then_restarted_loses_and_repeats_nothing(
     simulated, redis_server, redis_client, tmp_path
 ):
