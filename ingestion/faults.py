@@ -17,6 +17,7 @@ CRASH_ENV = "ORDERHUB_CRASH_AT"
 FAIL_ENV = "ORDERHUB_FAIL_AT"
 
 POINTS = (
+    "intake.between_ids_and_file",  # the buffer consumer wrote a file's id list, not yet the file itself
     "intake.after_first_file",  # the buffer consumer renamed one landing file into place, not yet acked
     "intake.before_ack",  # every landing file of a drain in place, the entries not yet acked
     "ingest.during_read",  # the first landing file read, the others not yet

@@ -105,9 +105,13 @@ class LandingWriter:
         return written
 
     def _land(self, folder: Path, channel: str, items, id_lists: dict[Path, set[str]]) -> list[Path]:
+        landed: set[str] = set()
         for ids_path in folder.glob(".*.ids"):
-            id_lists.setdefault(ids_path, set(ids_path.read_text().split()))
-        landed = set().union(*id_lists.values()) if id_lists else set()
+            ids = id_lists.setdefault(ids_path, set(ids_path.read_text().split()))
+            # A list whose file is missing was cut off by a crash between the two writes: its entries are
+            # not landed. (The list goes first, so a file that exists always has its list.)
+            if (folder / f"{ids_path.name[1 : -len('.ids')]}.jsonl").exists():
+                landed |= ids
         fresh = [(entry_id, entry) for entry_id, entry in items if entry_id not in landed]
         self.duplicate_deliveries += len(items) - len(fresh)
         if not fresh:
@@ -123,6 +127,7 @@ class LandingWriter:
             ids = [entry_id for entry_id, _ in fresh]
             write_durably(ids_path, "".join(f"{entry_id}\n" for entry_id in ids))
             id_lists[ids_path] = set(ids)
+            crash_point("intake.between_ids_and_file")
         write_durably(path, "".join(f"{entry.record}\n" for _, entry in fresh))
         self.landed += len(fresh)
         return [path]

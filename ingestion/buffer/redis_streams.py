@@ -47,6 +47,13 @@ class RedisStreamLog:
                 f"appendfsync={config.get('appendfsync')}: an acknowledged order could be lost in a crash. "
                 "Start it with --appendonly yes --appendfsync always (orchestration/services/redis_server.py does)."
             )
+        policy = _text(self.client.config_get("maxmemory-policy").get("maxmemory-policy", "noeviction"))
+        # allkeys-* may evict any key when memory runs out, the stream included; volatile-* only keys with a TTL.
+        if policy.startswith("allkeys"):
+            raise NotDurable(
+                f"redis at {self._where()} runs maxmemory-policy={policy}: it may evict the intake stream. "
+                "Use noeviction (appends then fail loudly when memory is full) or a volatile-* policy."
+            )
 
     def _where(self) -> str:
         kwargs = self.client.connection_pool.connection_kwargs

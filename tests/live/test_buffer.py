@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -146,6 +147,7 @@ def _writer_process(url: str, root: Path, consumer: str, max_records: int, crash
     return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env)
 
 
+@pytest.mark.e2e
 def test_consumer_killed_mid_drain_lands_every_entry_exactly_once(simulated, redis_server, redis_client, tmp_path):
     """Killed after its first file, then before its ack; restarted under its own name, then replaced by a
     consumer that claims its entries in differently cut batches: each entry is in the files once."""
@@ -154,6 +156,7 @@ def test_consumer_killed_mid_drain_lands_every_entry_exactly_once(simulated, red
     for entry in entries:
         log.append(entry)
     for crash_at, consumer, max_records, claim in (
+        ("intake.between_ids_and_file", "c1", 150, None),
         ("intake.after_first_file", "c1", 150, None),
         ("intake.before_ack", "c1", 150, None),
         ("intake.after_first_file", "c1", 150, None),
@@ -166,6 +169,7 @@ def test_consumer_killed_mid_drain_lands_every_entry_exactly_once(simulated, red
     assert not list(tmp_path.rglob(".*")), "temp files or id lists left behind"
 
 
+@pytest.mark.e2e
 def test_consumer_sigkilled_from_outside_then_restarted_loses_and_repeats_nothing(
     simulated, redis_server, redis_client, tmp_path
 ):
@@ -173,7 +177,7 @@ def test_consumer_sigkilled_from_outside_then_restarted_loses_and_repeats_nothin
     log = RedisStreamLog(redis_client)
     for entry in entries:
         log.append(entry)
-    for progress in (200, 500):
+    for progress in (100, 250, 400, 550, 700):
         proc = _writer_process(redis_server.url, tmp_path, "c1", 10, None)
         # Kill it once it is well into its work, wherever in a drain it happens to be.
         while log.backlog() > len(entries) - progress and proc.poll() is None:
@@ -277,3 +281,38 @@ def test_append_refuses_an_entry_no_consumer_could_land(redis_client, change, me
     with pytest.raises(MalformedEntry, match=message):
         RedisStreamLog(redis_client).append(IntakeEntry(**{**fields, **change}))
     assert redis_client.xlen("oh:intake") == 0
+
+
+def test_the_running_consumer_rides_out_a_redis_crash(own_server, tmp_path):
+    """`run` keeps going through a SIGKILL and restart of Redis: what was appended before and after is landed."""
+    log = RedisStreamLog(redis.Redis.from_url(own_server.url, decode_responses=True))
+    records = [f'{{"order_no": "APP{n:05d}"}}' for n in range(40)]
+    for n, record in enumerate(records[:20]):
+        log.append(IntakeEntry("app", "2026-11-26", f"app:{n}", record, n))
+    writer = LandingWriter(log, tmp_path / "landing", "c1", max_records=7)
+    stop = threading.Event()
+    thread = threading.Thread(target=writer.run, args=(stop,), kwargs={"block_ms": 50})
+    thread.start()
+    try:
+        own_server.kill()
+        time.sleep(0.3)  # the consumer meets a dead server at least once
+        own_server.start()
+        for n, record in enumerate(records[20:], start=20):
+            log.append(IntakeEntry("app", "2026-11-26", f"app:{n}", record, n))
+        deadline = time.monotonic() + 30
+        while log.backlog() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert _landed_records(tmp_path / "landing") == Counter(records)
+
+
+def test_a_server_that_may_evict_the_stream_is_refused(redis_client):
+    redis_client.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        with pytest.raises(NotDurable, match="allkeys-lru"):
+            RedisStreamLog(redis_client)
+    finally:
+        redis_client.config_set("maxmemory-policy", "noeviction")
