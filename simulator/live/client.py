@@ -9,7 +9,9 @@ and so does this client, until the push's deadline.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -18,6 +20,12 @@ import httpx
 import orjson
 
 from .wire import WirePush
+
+# httpcore tries `import sniffio` on every request; when it is not installed each failed try scans sys.path,
+# which cost 0.8 ms of CPU per push here (298 → 512 acked/s when cached). Caching "not installed" changes
+# nothing else: the import fails either way.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _BACKOFF_FIRST_S = 0.05

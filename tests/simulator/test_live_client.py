@@ -316,3 +316,10 @@ def test_a_retry_is_signed_afresh(credentials, landing) -> None:
     again = push.resign()
     assert isinstance(again, WirePush) and again.body == push.body
     assert (push.headers["X-Orderhub-Timestamp"], again.headers["X-Orderhub-Timestamp"]) == ("1000", "2000")
+
+
+def test_the_pushed_channels_are_contract_channels() -> None:
+    from ingestion.contract import CHANNELS as CONTRACT_CHANNELS
+    from simulator.live import CHANNEL_PATHS
+
+    assert set(CHANNEL_PATHS) <= set(CONTRACT_CHANNELS)
