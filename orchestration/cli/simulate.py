@@ -30,12 +30,17 @@ def simulate(
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="with --target: pushes in flight at once")] = 32,
     report: Annotated[Path | None, typer.Option(help="with --target: write the load report (JSON) here")] = None,
+    deadline: Annotated[
+        float, typer.Option(min=0.0, help="with --target: seconds a push is retried (503, no answer) before it fails")
+    ] = 30.0,
 ) -> None:
     """Write a simulated day (or a live stream) of every channel's orders in their native formats."""
     import simulator
 
+    if target and not live:
+        raise typer.BadParameter("--target pushes a simulated day live: add --live", param_hint="--target")
     if live and target:
-        failed = _push_day(target, _parse_date(date), orders, seed, secrets, concurrency, rate, report)
+        failed = _push_day(target, _parse_date(date), orders, seed, secrets, concurrency, rate, report, deadline)
         raise typer.Exit(1 if failed else 0)
     if live:
         rate = rate or 5.0
@@ -57,29 +62,32 @@ def simulate(
     typer.echo(f"  ground truth: {summary.truth_path}")
 
 
-def _push_day(target, day, orders, seed, secrets, concurrency, rate, report) -> int:
+def _push_day(target, day, orders, seed, secrets, concurrency, rate, report, deadline) -> int:
     """Simulate the day into a temporary landing folder and push its orders to the gateway; the failed count."""
     import asyncio
     import tempfile
 
     import simulator
-    from simulator.live import load_credentials, push_all, wire_pushes, write_dev_credentials
+    from simulator.live import CHANNEL_PATHS, load_credentials, push_all, wire_pushes, write_dev_credentials
 
+    if not target.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"{target!r} is not an http(s) URL", param_hint="--target")
+    if secrets is None:
+        secrets = Path(tempfile.gettempdir()) / f"orderhub-live-credentials-{seed}.json"
+        write_dev_credentials(secrets)
+        typer.echo(f"fresh credentials (give them to the gateway): {secrets}")
+    try:
+        credentials = load_credentials(secrets)
+        credentials.check(CHANNEL_PATHS)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--secrets") from exc
     with tempfile.TemporaryDirectory(prefix="orderhub-live-") as tmp:
         landing = Path(tmp) / "landing"
         simulator.simulate_day(day, orders=orders, seed=seed, out=landing)
-        if secrets is None:
-            secrets = Path(tempfile.gettempdir()) / f"orderhub-live-credentials-{seed}.json"
-            write_dev_credentials(secrets)
-            typer.echo(f"fresh credentials (give them to the gateway): {secrets}")
-        try:
-            credentials = load_credentials(secrets)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--secrets") from exc
         unbuildable = []
         pushes = wire_pushes(landing, credentials, target, unbuildable=unbuildable)
         typer.echo(f"pushing {day}'s orders to {target} ({concurrency} at a time, rate {rate or 'unpaced'})")
-        result = asyncio.run(push_all(pushes, target, concurrency=concurrency, rate=rate))
+        result = asyncio.run(push_all(pushes, target, concurrency, rate, deadline))
     typer.echo(result.summary())
     for line in unbuildable:
         typer.echo(f"  not postable, not sent: {line.channel} {line.source}: {line.reason}")

@@ -96,6 +96,8 @@ async def push_all(
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if not target.startswith(("http://", "https://")):
+        raise ValueError(f"target {target!r} is not an http(s) URL")
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive (or None for as fast as possible)")
     report = LoadReport(target=target, concurrency=concurrency, rate=rate)
@@ -104,6 +106,7 @@ async def push_all(
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         client = httpx.AsyncClient(base_url=target, limits=limits, timeout=_REQUEST_TIMEOUT_S)
     slots = asyncio.Semaphore(concurrency)
+    heard = _LastAnswer(time.monotonic())
     tasks: set[asyncio.Task] = set()
     report.started_at = time.time()
     start = time.monotonic()
@@ -119,7 +122,7 @@ async def push_all(
             if push is None:
                 slots.release()
                 break
-            task = asyncio.create_task(_deliver(client, push, deadline_s, report))
+            task = asyncio.create_task(_deliver(client, push, deadline_s, report, heard))
             tasks.add(task)
             task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
         if tasks:
@@ -149,7 +152,17 @@ async def ramp(
     return reports
 
 
-async def _deliver(client: httpx.AsyncClient, push: WirePush, deadline_s: float, report: LoadReport) -> None:
+@dataclass
+class _LastAnswer:
+    """When the gateway last answered anything: once it has been silent for a whole deadline it is down, and
+    the pushes still queued fail at their first error instead of each waiting out a deadline of its own."""
+
+    at: float
+
+
+async def _deliver(
+    client: httpx.AsyncClient, push: WirePush, deadline_s: float, report: LoadReport, heard: _LastAnswer
+) -> None:
     give_up_at = time.monotonic() + deadline_s
     for attempt in _count():
         if attempt and push.resign is not None:
@@ -161,13 +174,14 @@ async def _deliver(client: httpx.AsyncClient, push: WirePush, deadline_s: float,
         except httpx.HTTPError as exc:
             problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
         else:
-            report.latencies.append(time.monotonic() - sent)
+            heard.at = time.monotonic()
+            report.latencies.append(heard.at - sent)
             if reply.status_code not in _RETRY_STATUSES:
                 _settle(push, reply, report)
                 return
             problem = f"http_{reply.status_code}"
         pause = min(_BACKOFF_MAX_S, _BACKOFF_FIRST_S * 2**attempt) * random.uniform(0.5, 1.0)
-        if time.monotonic() + pause > give_up_at:
+        if time.monotonic() + pause > min(give_up_at, heard.at + deadline_s):
             report.failed.append((push.channel, push.order_key, problem))
             return
         await asyncio.sleep(pause)

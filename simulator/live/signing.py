@@ -76,6 +76,16 @@ class Credentials:
         except KeyError as exc:
             raise CredentialsError(f"no app_id for channel {channel!r} in the credentials") from exc
 
+    def check(self, channels) -> None:
+        """Fail now, not mid-run, when a channel lacks what it signs with."""
+        for channel in channels:
+            self.secret(channel)
+            if channel in _CHANNELS_WITH_APP_ID:
+                self.app_id(channel)
+
+
+_CHANNELS_WITH_APP_ID = frozenset({"meituan", "eleme"})
+
 
 class CredentialsError(ValueError):
     """The credentials file is missing, unreadable or lacks what a channel signs with."""

@@ -323,3 +323,37 @@ def test_the_pushed_channels_are_contract_channels() -> None:
     from simulator.live import CHANNEL_PATHS
 
     assert set(CHANNEL_PATHS) <= set(CONTRACT_CHANNELS)
+
+
+def test_the_cli_pushes_a_simulated_day_and_writes_its_report(gw, credentials, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    report = tmp_path / "load.json"
+    args = ["simulate", "--live", "--target", gw.url, "--orders", "40", "--seed", "3", "--date", "2026-11-26"]
+    args += ["--secrets", str(credentials), "--concurrency", "4", "--report", str(report)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "0 failed after retries" in result.output and not gw.bad_signatures
+    assert json.loads(report.read_text())["pushes"] == len(gw.arrived) > 40
+
+
+def test_a_gateway_down_for_a_whole_deadline_fails_the_queue_fast_and_the_cli_exits_non_zero(
+    credentials, tmp_path
+) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    args = ["simulate", "--live", "--target", dead, "--orders", "20", "--seed", "3", "--date", "2026-11-26"]
+    args += ["--secrets", str(credentials), "--concurrency", "2", "--deadline", "0.3"]
+    started = time.monotonic()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert " 0 acked" in result.output and "failed: " in result.output
+    # ~50 pushes, two at a time: waiting out 0.3 s each would take about 8 s.
+    assert time.monotonic() - started < 5
