@@ -128,6 +128,8 @@ async def push_all(
         if tasks:
             await asyncio.gather(*tasks)
     finally:
+        if tasks:  # the pushes iterator failed mid-run: let what is in flight finish before closing
+            await asyncio.gather(*tasks, return_exceptions=True)
         if own:
             await client.aclose()
         report.ended_at = time.time()

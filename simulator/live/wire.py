@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
 
@@ -101,6 +101,19 @@ def order_files(landing_root: Path, channels: Iterable[str]) -> list[tuple[str, 
     return [(channel, path) for _, channel, path in sorted(found)]
 
 
+def push_url(target: str, path: str) -> str:
+    """The URL a push is sent to, as the receiving server sees it: Meituan's `sig` covers it.
+
+    The host is lower-cased and a default port dropped, as HTTP clients do in the Host header.
+    """
+    parts = urlsplit(target.rstrip("/"))
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path + path, "", ""))
+
+
 def _visible(name: str) -> bool:
     # The landing layout's rule: dot-files and `_` folders are not data, `.tmp` files are still being written.
     return not (name.startswith((".", "_")) or name.endswith(".tmp"))
@@ -158,7 +171,7 @@ def _form_text(value: object) -> str:
 
 
 def _meituan(path: str, fields: dict[str, str], source: str, credentials, target, now) -> WirePush:
-    url = target.rstrip("/") + path
+    url = push_url(target, path)
     app_id, secret = credentials.app_id("meituan"), credentials.secret("meituan")
     key = fields.get("order_id") or source
 

@@ -357,3 +357,17 @@ def test_a_gateway_down_for_a_whole_deadline_fails_the_queue_fast_and_the_cli_ex
     assert " 0 acked" in result.output and "failed: " in result.output
     # ~50 pushes, two at a time: waiting out 0.3 s each would take about 8 s.
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("target", "url"),
+    [
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/push/meituan/order"),
+        ("http://Gateway.example:80/", "http://gateway.example/push/meituan/order"),
+        ("https://gateway.example:443/intake/", "https://gateway.example/intake/push/meituan/order"),
+    ],
+)
+def test_meituan_signs_the_url_the_gateway_sees(target, url) -> None:
+    from simulator.live.wire import push_url
+
+    assert push_url(target, "/push/meituan/order") == url
