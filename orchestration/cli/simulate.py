@@ -88,6 +88,7 @@ def _push_day(target, day, orders, seed, secrets, concurrency, rate, report, dea
         pushes = wire_pushes(landing, credentials, target, unbuildable=unbuildable)
         typer.echo(f"pushing {day}'s orders to {target} ({concurrency} at a time, rate {rate or 'unpaced'})")
         result = asyncio.run(push_all(pushes, target, concurrency, rate, deadline))
+    result.unbuildable = [(u.channel, u.source, u.reason) for u in unbuildable]
     typer.echo(result.summary())
     for line in unbuildable:
         typer.echo(f"  not postable, not sent: {line.channel} {line.source}: {line.reason}")

@@ -42,6 +42,9 @@ class LoadReport:
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, order key, code)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, order key, last error)
     latencies: list[float] = field(default_factory=list)  # seconds, every request that got an answer
+    # (channel, file:line, reason) of landing lines no platform could have posted: filled in by the caller
+    # that built the pushes (wire_pushes' `unbuildable`), so the report holds every record of the run.
+    unbuildable: list[tuple[str, str, str]] = field(default_factory=list)
     attempts: int = 0
     started_at: float = 0.0
     ended_at: float = 0.0
