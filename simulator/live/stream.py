@@ -15,11 +15,11 @@ from typing import Callable
 
 import numpy as np
 
-from .clock import DAY_S, LOCAL_OFFSET_S, day_start_epoch, hms, today_local
-from .faults import FAULT_VARIANTS, Fault, make_fault
-from .orders import IdAllocator, Order, Pricer, make_follow_up, sample_skeletons
-from .records import duplicate_of, record_for
-from .shape import (
+from ..clock import DAY_S, LOCAL_OFFSET_S, day_start_epoch, hms, today_local
+from ..faults import FAULT_VARIANTS, Fault, make_fault
+from ..orders import IdAllocator, Order, Pricer, make_follow_up, sample_skeletons
+from ..records import duplicate_of, record_for
+from ..shape import (
     BAD_RECORD_RATE,
     CHANNELS,
     DUPLICATE_CHANNELS,
@@ -27,8 +27,8 @@ from .shape import (
     FOLLOW_UP_RATE,
     POS_OPEN_HOURS,
 )
-from .world import World, build_world
-from .writers import Record, next_seq, orders_dir, write_records_file, write_reference
+from ..world import World, build_world
+from ..writers import Record, next_seq, orders_dir, write_records_file, write_reference
 
 TICK_S = 1.0
 
