@@ -192,11 +192,18 @@ def _eleme(line: bytes, source: str, credentials: Credentials, now) -> WirePush:
         raise WireError("not a JSON push envelope")
     envelope = record if "message" in record else _envelope_for(record, line, now)
     app_id = credentials.app_id("eleme")
-    envelope = {k: v for k, v in envelope.items() if k != "signature"}
-    envelope["appId"] = int(app_id) if app_id.isdigit() else app_id
-    envelope["signature"] = eleme_signature(envelope, credentials.secret("eleme"))
     key = str(envelope.get("orderId") or _message_id(envelope.get("message")) or source)
-    return WirePush("eleme", CHANNEL_PATHS["eleme"], key, dict(_JSON), orjson.dumps(envelope), source)
+
+    def build() -> WirePush:
+        # The envelope's timestamp is when Eleme sends the push (its receiver checks it against its clock), so
+        # a push sent now carries now, whatever day the simulated order belongs to.
+        signed = {k: v for k, v in envelope.items() if k != "signature"}
+        signed["timestamp"] = int(now() * 1000)
+        signed["appId"] = int(app_id) if app_id.isdigit() else app_id
+        signed["signature"] = eleme_signature(signed, credentials.secret("eleme"))
+        return WirePush("eleme", CHANNEL_PATHS["eleme"], key, dict(_JSON), orjson.dumps(signed), source, build)
+
+    return build()
 
 
 def _envelope_for(order: dict, line: bytes, now) -> dict:
