@@ -82,6 +82,10 @@ class IntakeLog(Protocol):
         """Store the entry; return its id only once it is durable."""
         ...
 
+    def append_many(self, entries: Sequence[IntakeEntry]) -> list[str]:
+        """Store the entries in order; return their ids only once all are durable."""
+        ...
+
     def read(self, consumer: str, count: int, block_ms: int) -> list[tuple[str, IntakeEntry | RejectedEntry]]:
         """This consumer's delivered-but-unacked entries first (after a crash), then new ones."""
         ...

@@ -71,6 +71,16 @@ class RedisStreamLog:
         """XADD; its reply comes after the AOF fsync, so the returned id is durable."""
         return _text(self.client.xadd(self.stream, validated(entry).fields()))
 
+    def append_many(self, entries: Sequence[IntakeEntry]) -> list[str]:
+        """Several XADDs in one round trip: one AOF fsync covers them all, which is what lets a busy gateway
+        append durably at the rate it reserves."""
+        if not entries:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for entry in entries:
+            pipe.xadd(self.stream, validated(entry).fields())
+        return [_text(entry_id) for entry_id in pipe.execute()]
+
     def read(self, consumer: str, count: int, block_ms: int) -> list[tuple[str, IntakeEntry | RejectedEntry]]:
         # Own pending entries first (id 0): after a crash they come back in the same order and the same
         # batches, so the writer re-creates the same file names.

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -72,6 +72,15 @@ class _Read:
 
 
 @dataclass
+class _Pending:
+    """What a batch of pushes writes once its reservations are made: one round trip, one fsync."""
+
+    entries: list[IntakeEntry] = field(default_factory=list)
+    answered: dict[str, str] = field(default_factory=dict)
+    refusals: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Intake:
     client: redis.Redis
     ledger: StockLedger
@@ -83,131 +92,181 @@ class Intake:
     clock: Callable[[], float] = time.time
 
     def take(self, push: Push) -> Answer:
-        if push.kind in ("ping", "notice"):
-            # A URL check, or a push we do not act on (delivery tracking, a refund still being asked for, a
-            # partial refund): acknowledged, or the platform would keep sending it.
-            return Answer(True, push.kind)
-        if push.kind == "cancel":
-            return self._cancel(push)
-        return self._order(push.channel, push.record or "")
+        return self.take_many([push])[0]
+
+    def take_many(self, pushes: Sequence[Push]) -> list[Answer]:
+        """Answers in the order of the pushes. The records are read together (one normalisation per channel:
+        its cost is per call, not per record), the reservations made one order at a time, the log appended in
+        one round trip; only then are the answers returned."""
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        answers: list[Answer | None] = [None] * len(pushes)
+        records: list[tuple[int, str, str]] = []
+        for i, push in enumerate(pushes):
+            if push.kind in ("ping", "notice"):
+                # A URL check, or a push we do not act on (delivery tracking, a refund still being asked for, a
+                # partial refund): acknowledged, or the platform would keep sending it.
+                answers[i] = Answer(True, push.kind)
+            elif push.kind == "cancel":
+                record = self._record_of(f"{push.channel}:{push.channel_order_id}")
+                if record is None:
+                    answers[i] = self._cancel_before_order(push, now)
+                else:
+                    records.append((i, push.channel, as_cancelled(push.channel, record, now)))
+            else:
+                records.append((i, push.channel, push.record or ""))
+        pending = _Pending()
+        reads = self._read_many(records, now)
+        orders = []
+        for i, channel, record in records:
+            read = reads[i]
+            if isinstance(read, str):
+                answers[i] = self._unreadable(channel, record, read, now, pending)
+            else:
+                orders.append((i, channel, record, read))
+        for (i, *_), answer in zip(orders, self._orders(orders, now, pending), strict=True):
+            answers[i] = answer
+        self.log.append_many(pending.entries)
+        if pending.answered or pending.refusals:
+            pipe = self.client.pipeline(transaction=False)
+            for order_key, answered in pending.answered.items():
+                pipe.set(self._key("answered", order_key), answered, ex=MEMORY_SECONDS)
+            for refusal in pending.refusals:
+                pipe.xadd(self._key("refusals"), refusal, maxlen=100_000, approximate=True)
+            pipe.execute()
+        return [answer for answer in answers if answer is not None]
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def _read_many(self, records: list[tuple[int, str, str]], now: dt.datetime) -> dict[int, _Read | str]:
+        """Each record as the batch path will read it, or the reason it will quarantine it."""
+        out: dict[int, _Read | str] = {}
+        by_channel: dict[str, list[tuple[int, str]]] = {}
+        for i, channel, record in records:
+            by_channel.setdefault(channel, []).append((i, record))
+        for channel, items in by_channel.items():
+            spec = ADAPTERS[channel]
+            raws, extracted = [], {}
+            for i, record in items:
+                raw = RawRecord("gateway", i, record)
+                try:
+                    extracted[i] = spec.extract(raw)
+                except RecordError as err:
+                    out[i] = err.message
+                    continue
+                raws.append(raw)
+            if not raws:
+                continue
+            batch = normalise(spec, raws, self.catalogue, "gateway", now.replace(tzinfo=None), parse_addresses=False)
+            for row in batch.quarantine.iter_rows(named=True):
+                out[row["source_line"]] = row["message"]
+            units = batch.lines.group_by("source_line", "sku_id").agg(pl.col("quantity").sum())
+            lines: dict[int, dict[str, int]] = {}
+            for source_line, sku, quantity in units.iter_rows():
+                lines.setdefault(source_line, {})[sku] = int(quantity)
+            for order in batch.orders.iter_rows(named=True):
+                i = order["source_line"]
+                created_at = order["created_at"].replace(tzinfo=dt.UTC)
+                semantic = {k: v for k, v in extracted[i].order.items() if k != "status_time"}
+                content = json.dumps([semantic, extracted[i].lines], sort_keys=True, ensure_ascii=False)
+                out[i] = _Read(
+                    order_key=order["order_key"],
+                    store_id=order["store_id"],
+                    created_at=created_at,
+                    business_date=created_at.astimezone(_LOCAL).date().isoformat(),
+                    lines=lines.get(i, {}),
+                    cancelled=order["status"] == "cancelled",
+                    content_hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
+                )
+        return out
 
     # -- orders ---------------------------------------------------------------------------------------------
 
-    def _order(self, channel: str, record: str) -> Answer:
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        read = self._read(channel, record, now)
-        if isinstance(read, Answer):
-            return read
-        rule = self.short_stock.get(channel, "refuse")
-        # The record is kept before the stock is touched: a cancel notice racing this push then finds it.
-        self.client.set(self._key("record", read.order_key), record, ex=MEMORY_SECONDS)
-        cancelled_early = not read.cancelled and bool(self.client.exists(self._key("cancelled", read.order_key)))
-        demand = OrderDemand(
-            read.order_key,
-            channel,
-            read.store_id,
-            read.created_at,
-            read.lines,
-            read.cancelled or cancelled_early,
-            read.content_hash,
-        )
-        reservation = self.ledger.reserve(demand, allow_short=rule == "accept", now=now)
-        outcome = reservation.outcome
-        remembered = self._answered(read.order_key)
+    def _orders(self, orders: list[tuple[int, str, str, _Read]], now: dt.datetime, pending: _Pending) -> list[Answer]:
+        if not orders:
+            return []
+        # What the gateway knows of each order, in one round trip. The record is kept before the stock is
+        # touched: a cancel notice racing this push then finds it.
+        pipe = self.client.pipeline(transaction=False)
+        for _, _, record, read in orders:
+            pipe.set(self._key("record", read.order_key), record, ex=MEMORY_SECONDS)
+            pipe.exists(self._key("cancelled", read.order_key))
+            pipe.get(self._key("answered", read.order_key))
+        known = pipe.execute()
+        demands, early = [], []
+        for n, (_, channel, _, read) in enumerate(orders):
+            cancelled_early = not read.cancelled and bool(known[3 * n + 1])
+            early.append(cancelled_early)
+            demand = OrderDemand(
+                read.order_key,
+                channel,
+                read.store_id,
+                read.created_at,
+                read.lines,
+                read.cancelled or cancelled_early,
+                read.content_hash,
+            )
+            demands.append((demand, self.short_stock.get(channel, "refuse") == "accept"))
+        reservations = self.ledger.reserve_many(demands, now)
+        answers = []
+        for n, (_, channel, record, read) in enumerate(orders):
+            outcome = reservations[n].outcome
+            answers.append(self._decide(channel, record, read, outcome, early[n], known[3 * n + 2], now, pending))
+        return answers
+
+    def _decide(
+        self, channel, record, read: _Read, outcome: str, cancelled_early: bool, answered, now, pending
+    ) -> Answer:
+        remembered = _parse_answered(answered)
         if outcome in ("unchanged", "already_released") and remembered and remembered[0] == read.content_hash:
             self.counters.incr(channel, "duplicate", at=now)
             return self._answer(channel, remembered[1], read.order_key, duplicate=True)
 
         if outcome == "refused_short" or (outcome == "unchanged" and remembered and remembered[1] == "out_of_stock"):
             code = "out_of_stock"
-            self._land(channel, read, record, now)
-            self._land(channel, read, as_cancelled(channel, record, now), now)
+            self._land(pending, channel, read, record, now)
+            self._land(pending, channel, read, as_cancelled(channel, record, now), now)
             if channel not in OWN_CHANNELS:
-                self._queue_platform_refusal(channel, read, reservation.short)
+                # The platform's order was paid: it is cancelled through the platform's API (a channel client
+                # drains this stream), with the platform's out-of-stock reason.
+                pending.refusals.append({"channel": channel, "order_key": read.order_key, "reason": "out_of_stock"})
         elif cancelled_early or (outcome == "already_released" and not read.cancelled):
             code = "cancelled"  # cancelled before this first push arrived: hold nothing, land it cancelled
-            self._land(channel, read, record, now)
-            self._land(channel, read, as_cancelled(channel, record, now), now)
+            self._land(pending, channel, read, record, now)
+            self._land(pending, channel, read, as_cancelled(channel, record, now), now)
         else:
             code = "accepted"
-            self._land(channel, read, record, now)
-        self._remember(read.order_key, read.content_hash, code)
+            self._land(pending, channel, read, record, now)
+        pending.answered[read.order_key] = f"{read.content_hash}|{code}"
         return self._answer(channel, code, read.order_key)
 
-    def _read(self, channel: str, record: str, now: dt.datetime) -> _Read | Answer:
-        """The order as the batch path will read it, or the answer for a record it will quarantine."""
-        spec = ADAPTERS[channel]
-        raw = RawRecord("gateway", 1, record)
-        try:
-            extracted = spec.extract(raw)
-        except RecordError as err:
-            return self._unreadable(channel, record, err.message, now)
-        batch = normalise(spec, [raw], self.catalogue, batch_id="gateway", received_at=now.replace(tzinfo=None))
-        if batch.orders.height == 0:
-            message = batch.quarantine["message"][0] if batch.quarantine.height else "not an order"
-            return self._unreadable(channel, record, message, now, order_id=extracted.order.get("channel_order_id"))
-        order = batch.orders.row(0, named=True)
-        lines = batch.lines.group_by("sku_id").agg(pl.col("quantity").sum())
-        created_at = order["created_at"].replace(tzinfo=dt.UTC)
-        semantic = {k: v for k, v in extracted.order.items() if k != "status_time"}
-        content = json.dumps([semantic, extracted.lines], sort_keys=True, ensure_ascii=False)
-        return _Read(
-            order_key=order["order_key"],
-            store_id=order["store_id"],
-            created_at=created_at,
-            business_date=created_at.astimezone(_LOCAL).date().isoformat(),
-            lines={row[0]: int(row[1]) for row in lines.iter_rows()},
-            cancelled=order["status"] == "cancelled",
-            content_hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
-        )
-
-    def _unreadable(self, channel: str, record: str, reason: str, now: dt.datetime, order_id=None) -> Answer:
+    def _unreadable(self, channel: str, record: str, reason: str, now: dt.datetime, pending: _Pending) -> Answer:
         """Landed anyway, so the batch path quarantines it with its reason: nothing a channel sent is lost."""
         self.counters.incr(channel, "unreadable", at=now)
         business_date = now.astimezone(_LOCAL).date().isoformat()
-        key = f"{channel}:{order_id}" if order_id else f"{channel}:unreadable"
-        self.log.append(IntakeEntry(channel, business_date, key, record, int(now.timestamp() * 1000)))
+        key = f"{channel}:unreadable"
+        pending.entries.append(IntakeEntry(channel, business_date, key, record, int(now.timestamp() * 1000)))
         if channel in OWN_CHANNELS:
             return Answer(False, "unreadable", reason, 422)
         return Answer(True, "unreadable", reason)
 
     # -- cancellations ----------------------------------------------------------------------------------------
 
-    def _cancel(self, push: Push) -> Answer:
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        order_key = f"{push.channel}:{push.channel_order_id}"
+    def _record_of(self, order_key: str) -> str | None:
         record = self.client.get(self._key("record", order_key))
-        record = record.decode() if isinstance(record, bytes) else record
-        if record is None:
-            # Cancelled before we saw the order (pushes overtake each other): its first push will hold nothing.
-            self.client.set(self._key("cancelled", order_key), push.reason or "cancelled", ex=MEMORY_SECONDS)
-            self.counters.incr(push.channel, "cancel_before_order", at=now)
-            return Answer(True, "unknown_order", "no order with this id yet: it will hold nothing", 200, order_key)
-        return self._order(push.channel, as_cancelled(push.channel, record, now))
+        return record.decode() if isinstance(record, bytes) else record
 
-    # -- the log and what the gateway remembers ---------------------------------------------------------------
+    def _cancel_before_order(self, push: Push, now: dt.datetime) -> Answer:
+        """Pushes overtake each other: the order's first push, when it comes, will hold nothing."""
+        order_key = f"{push.channel}:{push.channel_order_id}"
+        self.client.set(self._key("cancelled", order_key), push.reason or "cancelled", ex=MEMORY_SECONDS)
+        self.counters.incr(push.channel, "cancel_before_order", at=now)
+        return Answer(True, "unknown_order", "no order with this id yet: it will hold nothing", 200, order_key)
 
-    def _land(self, channel: str, read: _Read, record: str, now: dt.datetime) -> None:
-        self.log.append(IntakeEntry(channel, read.business_date, read.order_key, record, int(now.timestamp() * 1000)))
+    # -- the log and the answers ------------------------------------------------------------------------------
 
-    def _queue_platform_refusal(self, channel: str, read: _Read, short: Mapping) -> None:
-        detail = {sku: {"wanted": s.wanted, "available": s.available} for sku, s in short.items()}
-        self.client.xadd(
-            self._key("refusals"),
-            {"channel": channel, "order_key": read.order_key, "reason": "out_of_stock", "short": json.dumps(detail)},
-            maxlen=100_000,
-            approximate=True,
-        )
-
-    def _remember(self, order_key: str, content_hash: str, code: str) -> None:
-        self.client.set(self._key("answered", order_key), f"{content_hash}|{code}", ex=MEMORY_SECONDS)
-
-    def _answered(self, order_key: str) -> tuple[str, str] | None:
-        value = self.client.get(self._key("answered", order_key))
-        if value is None:
-            return None
-        content_hash, _, code = (value.decode() if isinstance(value, bytes) else value).partition("|")
-        return content_hash, code
+    def _land(self, pending: _Pending, channel: str, read: _Read, record: str, now: dt.datetime) -> None:
+        at_ms = int(now.timestamp() * 1000)
+        pending.entries.append(IntakeEntry(channel, read.business_date, read.order_key, record, at_ms))
 
     def _answer(self, channel: str, code: str, order_key: str, duplicate: bool = False) -> Answer:
         if code == "out_of_stock" and channel in OWN_CHANNELS:
@@ -218,3 +277,10 @@ class Intake:
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
+
+
+def _parse_answered(value: bytes | str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    content_hash, _, code = (value.decode() if isinstance(value, bytes) else value).partition("|")
+    return content_hash, code

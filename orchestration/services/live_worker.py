@@ -27,6 +27,8 @@ from orchestration.services.live_config import LiveIntakeConfig
 
 log = logging.getLogger("orderhub.live.worker")
 STOCK_SYNC_SECONDS = 2.0
+# One file per channel and day about every second: fresh enough for the sensor, few enough files for the loader.
+LANDING_SECONDS = 1.0
 
 
 def allocation_rules(config: LiveIntakeConfig) -> AllocationRules:
@@ -69,6 +71,10 @@ def _loop(name: str, stop: threading.Event, step: Callable[[], object], idle_s: 
     while not stop.is_set():
         try:
             step()
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as error:
+            log.warning("%s: Redis unavailable (%s); retrying in 1 s", name, error)
+            stop.wait(1.0)
+            continue
         except Exception:  # noqa: BLE001 - the loop outlives any one failure; the log says which
             log.exception("%s failed; retrying in 1 s", name)
             stop.wait(1.0)
@@ -94,7 +100,7 @@ def run_worker(config: LiveIntakeConfig, stop: threading.Event, consumer: str = 
             pipe.execute()
 
     threads = [
-        threading.Thread(target=_loop, args=("landing writer", stop, lambda: writer.drain_once(500)), daemon=True),
+        threading.Thread(target=_loop, args=("landing writer", stop, lambda: writer.drain_once(500), LANDING_SECONDS), daemon=True),
         threading.Thread(target=_loop, args=("stock sync", stop, sync.poll, STOCK_SYNC_SECONDS), daemon=True),
         threading.Thread(target=_loop, args=("stock feed", stop, publish), daemon=True),
     ]
