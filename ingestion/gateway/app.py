@@ -9,8 +9,8 @@ nothing was promised. Health and Prometheus metrics beside.
 from __future__ import annotations
 
 import asyncio
-import sys
 import queue
+import sys
 import threading
 import time
 from collections.abc import Mapping

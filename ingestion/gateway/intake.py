@@ -20,25 +20,21 @@ What the channel hears:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import polars as pl
 import redis
 
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
-from ingestion.adapters.normalise import normalise
 from ingestion.buffer.log import IntakeEntry, IntakeLog
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.gateway.cancellations import as_cancelled
 from ingestion.gateway.protocols import Push
-from ingestion.records import RawRecord, RecordError
+from ingestion.gateway.reading import OrderRead, Unreadable, read_order
 from ingestion.stock.counters import LiveCounters
 from ingestion.stock.reservations import OrderDemand, StockLedger
 
@@ -60,17 +56,6 @@ class Answer:
     order_key: str | None = None
 
 
-@dataclass(frozen=True)
-class _Read:
-    order_key: str
-    store_id: str
-    created_at: dt.datetime
-    business_date: str
-    lines: dict[str, int]
-    cancelled: bool
-    content_hash: str
-
-
 @dataclass
 class _Pending:
     """What a batch of pushes writes once its reservations are made: one round trip, one fsync."""
@@ -90,6 +75,7 @@ class Intake:
     short_stock: Mapping[str, ShortStockRule] = field(default_factory=dict)
     namespace: str = "oh"
     clock: Callable[[], float] = time.time
+    _catalogue_sets: tuple[frozenset[str], frozenset[str]] | None = field(default=None, init=False, repr=False)
 
     def take(self, push: Push) -> Answer:
         return self.take_many([push])[0]
@@ -137,51 +123,30 @@ class Intake:
 
     # -- reading ----------------------------------------------------------------------------------------------
 
-    def _read_many(self, records: list[tuple[int, str, str]], now: dt.datetime) -> dict[int, _Read | str]:
-        """Each record as the batch path will read it, or the reason it will quarantine it."""
-        out: dict[int, _Read | str] = {}
-        by_channel: dict[str, list[tuple[int, str]]] = {}
+    def _read_many(self, records: list[tuple[int, str, str]], now: dt.datetime) -> dict[int, OrderRead | str]:
+        """Each record's stock facts, or the reason the batch path will quarantine it."""
+        stores, skus = self._known()
+        out: dict[int, OrderRead | str] = {}
         for i, channel, record in records:
-            by_channel.setdefault(channel, []).append((i, record))
-        for channel, items in by_channel.items():
-            spec = ADAPTERS[channel]
-            raws, extracted = [], {}
-            for i, record in items:
-                raw = RawRecord("gateway", i, record)
-                try:
-                    extracted[i] = spec.extract(raw)
-                except RecordError as err:
-                    out[i] = err.message
-                    continue
-                raws.append(raw)
-            if not raws:
-                continue
-            batch = normalise(spec, raws, self.catalogue, "gateway", now.replace(tzinfo=None), parse_addresses=False)
-            for row in batch.quarantine.iter_rows(named=True):
-                out[row["source_line"]] = row["message"]
-            units = batch.lines.group_by("source_line", "sku_id").agg(pl.col("quantity").sum())
-            lines: dict[int, dict[str, int]] = {}
-            for source_line, sku, quantity in units.iter_rows():
-                lines.setdefault(source_line, {})[sku] = int(quantity)
-            for order in batch.orders.iter_rows(named=True):
-                i = order["source_line"]
-                created_at = order["created_at"].replace(tzinfo=dt.UTC)
-                semantic = {k: v for k, v in extracted[i].order.items() if k != "status_time"}
-                content = json.dumps([semantic, extracted[i].lines], sort_keys=True, ensure_ascii=False)
-                out[i] = _Read(
-                    order_key=order["order_key"],
-                    store_id=order["store_id"],
-                    created_at=created_at,
-                    business_date=created_at.astimezone(_LOCAL).date().isoformat(),
-                    lines=lines.get(i, {}),
-                    cancelled=order["status"] == "cancelled",
-                    content_hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
-                )
+            try:
+                out[i] = read_order(ADAPTERS[channel], record, stores, skus)
+            except Unreadable as reason:
+                out[i] = str(reason)
         return out
+
+    def _known(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._catalogue_sets is None:
+            self._catalogue_sets = (
+                frozenset(self.catalogue.store_ids),
+                frozenset(self.catalogue.products["sku_id"].to_list()),
+            )
+        return self._catalogue_sets
 
     # -- orders ---------------------------------------------------------------------------------------------
 
-    def _orders(self, orders: list[tuple[int, str, str, _Read]], now: dt.datetime, pending: _Pending) -> list[Answer]:
+    def _orders(
+        self, orders: list[tuple[int, str, str, OrderRead]], now: dt.datetime, pending: _Pending
+    ) -> list[Answer]:
         if not orders:
             return []
         # What the gateway knows of each order, in one round trip. The record is kept before the stock is
@@ -214,7 +179,7 @@ class Intake:
         return answers
 
     def _decide(
-        self, channel, record, read: _Read, outcome: str, cancelled_early: bool, answered, now, pending
+        self, channel, record, read: OrderRead, outcome: str, cancelled_early: bool, answered, now, pending
     ) -> Answer:
         remembered = _parse_answered(answered)
         if outcome in ("unchanged", "already_released") and remembered and remembered[0] == read.content_hash:
@@ -264,7 +229,7 @@ class Intake:
 
     # -- the log and the answers ------------------------------------------------------------------------------
 
-    def _land(self, pending: _Pending, channel: str, read: _Read, record: str, now: dt.datetime) -> None:
+    def _land(self, pending: _Pending, channel: str, read: OrderRead, record: str, now: dt.datetime) -> None:
         at_ms = int(now.timestamp() * 1000)
         pending.entries.append(IntakeEntry(channel, read.business_date, read.order_key, record, at_ms))
 
