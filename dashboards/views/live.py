@@ -23,6 +23,7 @@ from dashboards import components as ui
 from dashboards import maps
 from dashboards.formatting import format_count, format_money, format_pct, format_time, ratio
 from dashboards.i18n import Lang, label, t
+from dashboards.queries.intake_counters import SHOWN, IntakeCounters, fetch_intake_counters
 from dashboards.queries.live import RECENT_MINUTES, DayTotals, Headline, LiveMap
 from dashboards.queries.reader import KNOWN_CHANNELS, Row
 from dashboards.ui import wall_mode
@@ -56,6 +57,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
 
     st.subheader(t("live.business_day", lang, date=data.business_date.isoformat()))
     render_headline(data.totals, data.headline, lang)
+    render_intake(fetch_intake_counters(), lang)
     if wall_mode():
         # One screen: the five headline tiles; orders per minute over the map, per hour over the newest
         # exceptions. The money and ingest tiles and the detail tables stay on the desk view.
@@ -101,6 +103,30 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
 
     st.subheader(t("section.exceptions", lang))
     ui.table(exceptions_table(data.newest_exceptions, lang), lang)
+
+
+def render_intake(counters: IntakeCounters | None, lang: Lang) -> None:
+    """The gateway's last minutes, read from Redis: ahead of the snapshot, which waits for a micro-batch."""
+    if counters is None:
+        return
+    st.caption(t("intake.title", lang, n=counters.minutes))
+    tiles = st.columns(4)
+    tiles[0].metric(t("intake.orders_minute", lang), format_count(counters.last_minute.get("orders", 0)))
+    for tile, what in zip(tiles[1:], ("orders", "units_reserved", "refused_short"), strict=True):
+        tile.metric(t(f"intake.{what}", lang), format_count(counters.window.get(what, 0)))
+    if counters.by_channel and not wall_mode():
+        ui.table(intake_table(counters, lang), lang)
+
+
+def intake_table(counters: IntakeCounters, lang: Lang) -> pd.DataFrame:
+    rows = [
+        {
+            t("intake.channel", lang): label("channel", channel, lang),
+            **{t(f"intake.{w}", lang): counts.get(w, 0) for w in SHOWN},
+        }
+        for channel, counts in sorted(counters.by_channel.items())
+    ]
+    return pd.DataFrame(rows)
 
 
 def render_headline(totals: DayTotals, headline: Headline | None, lang: Lang) -> None:
