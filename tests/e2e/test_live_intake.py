@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DAY = dt.date(2026, 11, 26)
 ORDERS = 28_000  # the four pushing channels carry about 20,000 of them
-UNITS = 6  # of every SKU at every store: popular SKUs run out within the first hour of the day
+UNITS = 20  # of every SKU at every store: popular SKUs run out during the day, the channels race for the last ones
 RATE = 250.0  # pushes started per second (about what the gateway sustains here): the kills land mid-load
 
 
@@ -113,8 +113,8 @@ def test_the_load_ran_through_every_crash(live_run):
     report = live_run["report"]
     assert [c for c, _ in live_run["crashes"]] == ["gateway", "worker", "redis"]
     assert report.pushes >= 20_000 and not report.failed, report.summary()
-    assert len({key for _, key in report.acked}) >= 18_000, report.summary()
-    assert any(code == "out_of_stock" for _, _, code in report.refused), "the small stock never ran out"
+    assert len({key for _, key in report.acked}) >= 5_000, report.summary()
+    assert sum(code == "out_of_stock" for _, _, code in report.refused) >= 100, "the small stock never ran out"
 
 
 def test_zero_oversell_in_the_warehouse(live_run):
