@@ -100,7 +100,9 @@ def run_worker(config: LiveIntakeConfig, stop: threading.Event, consumer: str = 
             pipe.execute()
 
     threads = [
-        threading.Thread(target=_loop, args=("landing writer", stop, lambda: writer.drain_once(500), LANDING_SECONDS), daemon=True),
+        threading.Thread(
+            target=_loop, args=("landing writer", stop, lambda: writer.drain_once(500), LANDING_SECONDS), daemon=True
+        ),
         threading.Thread(target=_loop, args=("stock sync", stop, sync.poll, STOCK_SYNC_SECONDS), daemon=True),
         threading.Thread(target=_loop, args=("stock feed", stop, publish), daemon=True),
     ]

@@ -210,7 +210,9 @@ def test_every_order_arrives_once_signed_and_decodes_back_to_its_landing_line(gw
     assert {form["order_id"] for form in by_path.get("/push/meituan/cancel", [])} == cancelled
     # An Eleme envelope is stamped when it is sent (the platform's push time), everything else as landed.
     stamped = ("appId", "signature", "timestamp")
-    eleme = [{k: v for k, v in orjson.loads(line).items() if k != "timestamp"} for line in _landing_lines(landing, "eleme")]
+    eleme = [
+        {k: v for k, v in orjson.loads(line).items() if k != "timestamp"} for line in _landing_lines(landing, "eleme")
+    ]
     got = [{k: v for k, v in env.items() if k not in stamped} for env in by_path["/push/eleme"]]
     assert sorted(map(orjson.dumps, got)) == sorted(map(orjson.dumps, eleme))
     assert all(abs(env["timestamp"] / 1000 - time.time()) < 60 for env in by_path["/push/eleme"])
