@@ -108,22 +108,11 @@ def up(
 def _with_dev_credentials(config: LiveIntakeConfig, folder: Path) -> LiveIntakeConfig:
     """A fresh set of secrets for a local try-out, written once beside the Redis data."""
     import dataclasses
-    import json
-    import secrets as token
+
+    from orchestration.services.live_stack import write_credentials
 
     path = folder.resolve() / "gateway-credentials.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps(
-                {
-                    "meituan": {"app_id": "dev-meituan", "secret": token.token_hex(16)},
-                    "eleme": {"app_id": "dev-eleme", "secret": token.token_hex(16)},
-                    "app": {"secret": token.token_hex(16)},
-                    "miniprogram": {"secret": token.token_hex(16)},
-                },
-                indent=2,
-            )
-        )
-        path.chmod(0o600)
+        write_credentials(path)
     return dataclasses.replace(config, secrets=path)

@@ -24,8 +24,8 @@ def write_credentials(path: Path) -> Path:
     path.write_text(
         json.dumps(
             {
-                "meituan": {"app_id": "test-meituan", "secret": secrets.token_hex(16)},
-                "eleme": {"app_id": "test-eleme", "secret": secrets.token_hex(16)},
+                "meituan": {"app_id": "dev-meituan", "secret": secrets.token_hex(16)},
+                "eleme": {"app_id": "dev-eleme", "secret": secrets.token_hex(16)},
                 "app": {"secret": secrets.token_hex(16)},
                 "miniprogram": {"secret": secrets.token_hex(16)},
             }
