@@ -109,6 +109,10 @@ def _channel_credentials(path: Path, channel: str, entry: object) -> Credentials
             app_id = str(app_id)
         if not isinstance(app_id, str) or not app_id.strip():
             raise CredentialsError(f"{path}: {channel}: 'app_id' must be a non-empty string")
+        # Eleme's appId is a number in every push envelope (the SDK's `long appId`): a key that is not one
+        # would have every push refused as another application's.
+        if channel == "eleme" and not app_id.strip().isdigit():
+            raise CredentialsError(f"{path}: eleme: 'app_id' must be Eleme's numeric application id, got {app_id!r}")
     elif app_id is not None:
         raise CredentialsError(f"{path}: {channel}: our own apps have no 'app_id' (remove it)")
     return Credentials(app_id=app_id, secret=secret)

@@ -25,7 +25,7 @@ def write_credentials(path: Path) -> Path:
         json.dumps(
             {
                 "meituan": {"app_id": "dev-meituan", "secret": secrets.token_hex(16)},
-                "eleme": {"app_id": "dev-eleme", "secret": secrets.token_hex(16)},
+                "eleme": {"app_id": "5230001", "secret": secrets.token_hex(16)},
                 "app": {"secret": secrets.token_hex(16)},
                 "miniprogram": {"secret": secrets.token_hex(16)},
             }
