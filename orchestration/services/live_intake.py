@@ -12,15 +12,15 @@ import logging
 
 import redis
 from fastapi import FastAPI
-from ingestion.buffer.redis_streams import RedisStreamLog
-from ingestion.gateway.protocols import load_credentials
-from ingestion.stock.counters import LiveCounters
-from ingestion.stock.reservations import StockLedger
 
+from ingestion.buffer.redis_streams import RedisStreamLog
 from ingestion.gateway.app import GatewaySettings, create_app
 from ingestion.gateway.catalogue import load_catalogue
 from ingestion.gateway.intake import Intake
+from ingestion.gateway.protocols import load_credentials
 from ingestion.gateway.stock_sync import StockSync
+from ingestion.stock.counters import LiveCounters
+from ingestion.stock.reservations import StockLedger
 from orchestration.services.live_config import SECRETS_ENV, LiveIntakeConfig
 
 log = logging.getLogger("orderhub.live")
