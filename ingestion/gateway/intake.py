@@ -36,7 +36,7 @@ from ingestion.gateway.cancellations import as_cancelled
 from ingestion.gateway.protocols import Push
 from ingestion.gateway.reading import OrderRead, Unreadable, read_order
 from ingestion.stock.counters import LiveCounters
-from ingestion.stock.reservations import OrderDemand, StockLedger
+from ingestion.stock.reservations import OrderDemand, Reservation, StockLedger
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 OWN_CHANNELS = frozenset({"app", "miniprogram"})
@@ -174,19 +174,24 @@ class Intake:
         reservations = self.ledger.reserve_many(demands, now)
         answers = []
         for n, (_, channel, record, read) in enumerate(orders):
-            outcome = reservations[n].outcome
-            answers.append(self._decide(channel, record, read, outcome, early[n], known[3 * n + 2], now, pending))
+            answers.append(
+                self._decide(channel, record, read, reservations[n], early[n], known[3 * n + 2], now, pending)
+            )
         return answers
 
     def _decide(
-        self, channel, record, read: OrderRead, outcome: str, cancelled_early: bool, answered, now, pending
+        self, channel, record, read: OrderRead, reservation: Reservation, cancelled_early: bool, answered, now, pending
     ) -> Answer:
+        outcome = reservation.outcome
+        # Refused now or before: the ledger says so even when a crash lost the answer we gave.
+        refused = outcome == "refused_short" or reservation.state == "refused"
         remembered = _parse_answered(answered)
         if outcome in ("unchanged", "already_released") and remembered and remembered[0] == read.content_hash:
             self.counters.incr(channel, "duplicate", at=now)
-            return self._answer(channel, remembered[1], read.order_key, duplicate=True)
+            code = "out_of_stock" if refused else remembered[1]
+            return self._answer(channel, code, read.order_key, duplicate=True)
 
-        if outcome == "refused_short" or (outcome == "unchanged" and remembered and remembered[1] == "out_of_stock"):
+        if refused and not read.cancelled:
             code = "out_of_stock"
             self._land(pending, channel, read, record, now)
             self._land(pending, channel, read, as_cancelled(channel, record, now), now)

@@ -64,6 +64,8 @@ class Reservation:
     outcome: Outcome
     short: Mapping[str, Short] = field(default_factory=dict)
     unguarded: tuple[str, ...] = ()
+    # The order's state after the push: active (holding), refused (short, holding nothing), released.
+    state: str = ""
 
 
 def _script(client: redis.Redis, name: str):
@@ -165,6 +167,7 @@ class StockLedger:
                     outcome=_text(reply[0]),  # type: ignore[arg-type]
                     short={sku: Short(int(w), int(a)) for sku, (w, a) in short.items()},
                     unguarded=tuple(json.loads(_text(reply[2]))),
+                    state=_text(reply[3]),
                 )
             )
         return out

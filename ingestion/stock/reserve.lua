@@ -41,9 +41,12 @@ local function publish(sku, available)
   redis.call('XADD', KEYS[3], '*', 'store_id', store, 'sku_id', sku, 'available', available, 'at_ms', now_ms)
 end
 
+-- The order's state after this push goes with every reply: a push retried after a crash, which finds its
+-- order `unchanged`, must still be told whether that order was taken or refused.
 local function reply(outcome, short, unguarded)
   table.sort(unguarded)
-  return {outcome, cjson.encode(short), cjson.encode(unguarded)}
+  local now_state = redis.call('HGET', KEYS[1], 'state') or ''
+  return {outcome, cjson.encode(short), cjson.encode(unguarded), now_state}
 end
 
 -- Move the order from holding `from` to holding `to` (both {sku: units}); `from` counts only if active.
@@ -87,6 +90,13 @@ if ARGV[5] == '1' then
   end
   count('released', 1)
   return reply('released', {}, {})
+end
+
+-- A refused order stays refused (it was answered so, and landed cancelled): a later push of it takes nothing,
+-- even if stock has come back since.
+if state == 'refused' then
+  redis.call('HSET', KEYS[1], 'hash', ARGV[6])
+  return reply('unchanged', {}, {})
 end
 
 if state and old_hash == ARGV[6] then return reply('unchanged', {}, {}) end

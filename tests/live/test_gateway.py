@@ -156,3 +156,15 @@ def test_health_and_metrics(intake):
     metrics = client.get("/metrics").text
     assert 'orderhub_gateway_pushes_total{channel="app",code="accepted"} 1.0' in metrics
     assert "orderhub_intake_backlog 1.0" in metrics
+
+
+def test_a_refused_order_retried_after_a_lost_answer_is_still_refused(intake):
+    """The gateway crashed after refusing (the ledger knows) and before it marked its answer: the retry is refused
+    again and lands cancelled, never accepted without stock."""
+    client = gateway(intake)
+    body = app_order("APP1", {"SKU0001": 5})
+    assert post_app(client, body).status_code == 409
+    intake.client.delete("oh:answered:app:APP1")
+    retry = post_app(client, body)
+    assert (retry.status_code, retry.json()["code"]) == (409, "out_of_stock")
+    assert held(intake, "SKU0001") == 0

@@ -297,3 +297,24 @@ def test_order_records_older_than_every_count_of_the_store_are_dropped(ledger, r
     # Its cancel, arriving late, still gives nothing back: the count already had those units out.
     ledger.reserve(order("mt:old", {}, minute=10, cancelled=True), allow_short=False, now=NOW)
     assert ledger.available("S1", "A") == 7
+
+
+def test_a_refused_order_stays_refused_and_says_so_when_pushed_again(redis_client):
+    """A push retried after a crash finds its order `unchanged`: the reply still says it was refused, and a later
+    push of it takes nothing even once stock has come back."""
+    from datetime import UTC, datetime
+
+    from ingestion.stock.reservations import OrderDemand, StockCount, StockLedger
+
+    now = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+    ledger = StockLedger(redis_client)
+    ledger.load_counts([StockCount("S1", "A", 1, datetime(2026, 11, 26, 0, 0, tzinfo=UTC))])
+    order = OrderDemand("app:1", "app", "S1", now, {"A": 2}, False, "h1")
+    assert ledger.reserve(order, allow_short=False, now=now).outcome == "refused_short"
+    again = ledger.reserve(order, allow_short=False, now=now)
+    assert (again.outcome, again.state) == ("unchanged", "refused")
+    ledger.load_counts([StockCount("S1", "A", 5, datetime(2026, 11, 26, 1, 0, tzinfo=UTC))])
+    later = ledger.reserve(
+        OrderDemand("app:1", "app", "S1", now, {"A": 2}, False, "h2-a-status-push"), allow_short=False, now=now
+    )
+    assert later.state == "refused" and ledger.position("S1", "A")["held"] == 0
