@@ -191,7 +191,13 @@ class Intake:
             code = "out_of_stock" if refused else remembered[1]
             return self._answer(channel, code, read.order_key, duplicate=True)
 
-        if refused and not read.cancelled:
+        if refused and not read.cancelled and reservation.state == "active":
+            # A change the stock cannot cover (more units, a substituted SKU): the version that holds stock
+            # stands, in the ledger and in the warehouse; the channel hears that the change was refused.
+            code = "out_of_stock"
+            if channel not in OWN_CHANNELS:
+                pending.refusals.append({"channel": channel, "order_key": read.order_key, "reason": "out_of_stock"})
+        elif refused and not read.cancelled:
             code = "out_of_stock"
             self._land(pending, channel, read, record, now)
             self._land(pending, channel, read, as_cancelled(channel, record, now), now)

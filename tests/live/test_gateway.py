@@ -168,3 +168,12 @@ def test_a_refused_order_retried_after_a_lost_answer_is_still_refused(intake):
     retry = post_app(client, body)
     assert (retry.status_code, retry.json()["code"]) == (409, "out_of_stock")
     assert held(intake, "SKU0001") == 0
+
+
+def test_a_change_the_stock_cannot_cover_is_refused_and_the_order_stands(intake):
+    client = gateway(intake)
+    assert post_app(client, app_order("APP1", {"SKU0001": 2})).status_code == 200
+    bigger = post_app(client, app_order("APP1", {"SKU0001": 5}))
+    assert (bigger.status_code, bigger.json()["code"]) == (409, "out_of_stock")
+    assert held(intake, "SKU0001") == 2
+    assert logged(intake) == 1, "nothing new lands: the warehouse keeps the version that holds stock"
