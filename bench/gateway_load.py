@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from orchestration.services.live_stack import LiveStack
+from orchestration.services.live_stack import LiveStack, write_credentials
 from orchestration.services.redis_server import free_port
 from simulator import simulate_day
 from simulator.live.client import ramp
@@ -89,8 +89,6 @@ def main() -> None:
         port = free_port()
         bare = bare_server(port)
         try:
-            from orchestration.services.live_stack import write_credentials
-
             credentials = write_credentials(root / "bare-credentials.json")
             baseline = run_ramp(root / "sim", credentials, f"http://127.0.0.1:{port}", rates, args.seconds)
         finally:

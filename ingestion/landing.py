@@ -31,7 +31,7 @@ class LandingFile:
         return self.root / self.relative
 
 
-def _visible(path: Path) -> bool:
+def visible(path: Path) -> bool:
     """Writers rename finished files into place; temp and hidden names are never read."""
     name = path.name
     return path.is_file() and not name.startswith((".", "_")) and not name.endswith(".tmp")
@@ -44,7 +44,7 @@ def discover(root: Path) -> list[LandingFile]:
         if not base.is_dir():
             continue
         for path in sorted(base.glob("*/*/*")):
-            if not _visible(path):
+            if not visible(path):
                 continue
             source, business_date = path.parent.parent.name, path.parent.name
             files.append(

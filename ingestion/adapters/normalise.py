@@ -80,13 +80,8 @@ def normalise(
     batch_id: str,
     received_at: Any,
     local_tz: str = contract.LOCAL_TIMEZONE,
-    parse_addresses: bool = True,
 ) -> NormalisedBatch:
-    """Turn one channel's raw records into contract frames; every record ends loaded or quarantined.
-
-    `parse_addresses=False` leaves the parsed address columns empty: the gateway, which needs the order's
-    key, store, lines and status at the moment of sale, skips the costliest step (it decides nothing there:
-    no record is quarantined for its address) and the batch path parses the address when the order lands."""
+    """Turn one channel's raw records into contract frames; every record ends loaded or quarantined."""
     order_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     early_quarantine: list[dict[str, Any]] = []
@@ -163,7 +158,7 @@ def normalise(
         ]
     ).with_columns(batch_id=pl.lit(batch_id), quarantined_at=pl.lit(received_at).cast(contract.UTC_TS))
 
-    good = _with_addresses(good, parse_addresses)
+    good = _with_addresses(good)
     good = good.with_columns(
         order_key=pl.lit(spec.channel + ":") + pl.col("channel_order_id"),
         channel=pl.lit(spec.channel),
@@ -363,15 +358,10 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
     ]
 
 
-def _with_addresses(orders: pl.DataFrame, parse: bool = True) -> pl.DataFrame:
+def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
     in_china = pl.col("lat_num").is_between(3.8, 53.6) & pl.col("lng_num").is_between(73.5, 135.1)
     point = orders.select(lat=pl.when(in_china).then(pl.col("lat_num")), lng=pl.when(in_china).then(pl.col("lng_num")))
-    if parse:
-        parsed = addresses.parse_addresses(
-            orders["address_raw"], orders["address_fallback"], point["lat"], point["lng"]
-        )
-    else:
-        parsed = pl.DataFrame({c: pl.Series(c, [None] * orders.height, pl.String) for c in addresses.PARSED_COLUMNS})
+    parsed = addresses.parse_addresses(orders["address_raw"], orders["address_fallback"], point["lat"], point["lng"])
     return pl.concat([orders, parsed], how="horizontal").with_columns(
         lat=pl.when(in_china).then(pl.col("lat_num")).otherwise(None),
         lng=pl.when(in_china).then(pl.col("lng_num")).otherwise(None),

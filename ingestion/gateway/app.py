@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -142,10 +141,6 @@ class _Metrics:
 
 def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
     app = FastAPI(title="orderhub channel gateway", docs_url=None, redoc_url=None)
-    # The batcher thread is busy in Python for milliseconds at a time; with the default 5 ms switch interval the
-    # event loop, which needs the interpreter for a moment per request, would wait that long at each step and
-    # pushes would reach the batcher one by one. A shorter interval lets them queue up into batches.
-    sys.setswitchinterval(0.0005)
     metrics = _Metrics()
     limiter = SlidingWindowCounterRateLimiter(RedisStorage(_redis_uri(intake.client)))
     limits: dict[str, RateLimitItem] = {channel: parse(rule) for channel, rule in settings.rate_limits.items()}
@@ -161,10 +156,10 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
             metrics.seconds.labels(channel).observe(time.perf_counter() - started)
             return JSONResponse(payload[1], status_code=payload[0])
 
-        def refuse(code: str, message: str, status: int) -> Response:
-            # Counted with the next batch's writes would be nicer; refusals are rare enough to count here.
+        async def refuse(code: str, message: str, status: int) -> Response:
+            # The counter is a blocking Redis call: off the event loop, which serves every other push meanwhile.
             try:
-                intake.counters.incr(channel, code)
+                await asyncio.to_thread(intake.counters.incr, channel, code)
             except REDIS_DOWN:
                 pass
             return reply(code, protocol.refused(code, message, status))
@@ -180,19 +175,19 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
         )
         credentials = settings.credentials.get(channel)
         if credentials is None:
-            return refuse("unknown_app", f"no credentials configured for {channel}", 403)
+            return await refuse("unknown_app", f"no credentials configured for {channel}", 403)
         try:
             push = protocol.read(wire, credentials)
         except PushRejected as rejected:
-            return refuse(rejected.code, rejected.message, rejected.status)
+            return await refuse(rejected.code, rejected.message, rejected.status)
         if abs(intake.clock() - push.sent_at) > settings.replay_window_s:
-            return refuse("expired", f"signed more than {settings.replay_window_s} s from now: a replay?", 401)
+            return await refuse("expired", f"signed more than {settings.replay_window_s} s from now: a replay?", 401)
         try:
             answer = await batcher.take(push)
         except REDIS_DOWN as err:
             return reply("unavailable", protocol.refused("unavailable", f"intake store unavailable: {err}", 503))
         if answer is None:
-            return refuse("rate_limited", f"more than {limits[channel]} pushes", 429)
+            return await refuse("rate_limited", f"more than {limits[channel]} pushes", 429)
         if answer.accepted:
             return reply(answer.code, protocol.accepted())
         return reply(answer.code, protocol.refused(answer.code, answer.message, answer.status))

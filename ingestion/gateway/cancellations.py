@@ -4,7 +4,8 @@ Two things need it. Platforms announce a cancellation with the order id alone (M
 cancel and refund messages), while the batch adapters read whole orders: the gateway keeps each order's last
 record and lands it again with the channel's cancelled status. And an order the gateway refuses for want of stock
 is landed as placed-then-cancelled, so the warehouse sees the demand it could not serve and holds nothing for it.
-Status codes are the adapters' (ingestion/adapters): Meituan `9`, Eleme `invalid`, our apps `cancelled`.
+The cancelled status code is read from each adapter's own status map (Meituan `9`, Eleme `invalid`, our apps
+`cancelled`), so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ import json
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from ingestion.adapters import ADAPTERS
 from ingestion.contract import LOCAL_TIMEZONE
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
+
+
+def _cancelled_code(channel: str) -> str:
+    return next(code for code, status in ADAPTERS[channel].status_map.items() if status == "cancelled")
 
 
 def _dumps(obj: object) -> str:
@@ -25,21 +31,21 @@ def _dumps(obj: object) -> str:
 
 def _app(record: str, at: dt.datetime) -> str:
     order = json.loads(record)
-    order["status"] = "cancelled"
+    order["status"] = _cancelled_code("app")
     order["updated_at"] = at.astimezone(_LOCAL).isoformat(timespec="seconds")
     return _dumps(order)
 
 
 def _miniprogram(record: str, at: dt.datetime) -> str:
     order = json.loads(record)
-    order["status"] = "cancelled"
+    order["status"] = _cancelled_code("miniprogram")
     order["updated_at"] = int(at.timestamp())
     return _dumps(order)
 
 
 def _meituan(record: str, at: dt.datetime) -> str:
     fields = json.loads(record)
-    fields["status"] = "9"
+    fields["status"] = _cancelled_code("meituan")
     fields["utime"] = str(int(at.timestamp()))
     return _dumps(fields)
 
@@ -49,11 +55,11 @@ def _eleme(record: str, at: dt.datetime) -> str:
     if "message" in envelope:
         message = envelope["message"]
         order = json.loads(message) if isinstance(message, str) else dict(message)
-        order["status"] = "invalid"
+        order["status"] = _cancelled_code("eleme")
         envelope["message"] = _dumps(order)
         envelope["timestamp"] = int(at.timestamp() * 1000)
         return _dumps(envelope)
-    envelope["status"] = "invalid"  # a bare OOrder line: the adapter reads it too
+    envelope["status"] = _cancelled_code("eleme")  # a bare OOrder line: the adapter reads it too
     return _dumps(envelope)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion import contract, reference
+from ingestion import contract, landing, reference
 from ingestion.adapters.base import Catalogue
 from ingestion.records import FileError, decode_text, jsonl_records
 
@@ -19,11 +19,7 @@ from ingestion.records import FileError, decode_text, jsonl_records
 def reference_files(landing_root: Path, table: str) -> list[Path]:
     """The table's files in write order (business day, then name); hidden and temporary names skipped."""
     base = landing_root / "reference" / table
-    files = [
-        path
-        for path in base.glob("*/*")
-        if path.is_file() and not path.name.startswith((".", "_")) and not path.name.endswith(".tmp")
-    ]
+    files = [path for path in base.glob("*/*") if landing.visible(path)]
     return sorted(files, key=lambda p: (p.parent.name, p.name))
 
 
