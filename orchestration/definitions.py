@@ -11,18 +11,22 @@ import dagster as dg
 from orchestration.defs.dispatch.assets import dispatch_plan_asset
 from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.ingest.sensors import build_landing_sensor
-from orchestration.defs.quality.checks import DAILY_CHECKS, QUALITY_CHECKS
+from orchestration.defs.quality.checks import DAILY_CHECKS, MART_CHECKS, QUALITY_CHECKS
 from orchestration.defs.reconciliation.assets import build_finance_assets, build_recon_job
 from orchestration.defs.reconciliation.schedules import build_recon_schedule
 from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.serving.sensors import build_publish_after_failure_sensor
 from orchestration.defs.transform.assets import build_dbt_assets
+from orchestration.defs.transform.cadence import FULL_REFRESH_TAG, critical_test_names, split_dbt_checks
+from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
 from orchestration.defs.transform.dbt import dbt_project, dbt_resource
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.settings import Settings
 
 PIPELINE_JOB = "orderhub_pipeline"
 PUBLISH_JOB = "orderhub_publish"
+FULL_REBUILD_JOB = "orderhub_full_rebuild"
+CHECKS_JOB = "orderhub_checks"
 # One warehouse writer at a time: runs carry this tag and dagster.yaml limits it to one.
 WRITER_TAG = {"orderhub/warehouse": "writer"}
 
@@ -33,13 +37,34 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     project = dbt_project(settings)
     finance = build_finance_assets(project, settings)  # daily partitions: reconciled by their own job
     recon = build_recon_job(finance, WRITER_TAG)
+    transform = build_dbt_assets(project, settings)
+    _critical, scheduled_dbt_checks = split_dbt_checks([transform], critical_test_names(project.manifest_path))
+    # The day-scoped data-quality checks belong to the daily reconciliation build.
+    everything = dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS)
+    # Whole-table checks run on their own cadence (orchestration/defs/transform/cadence.py).
+    whole_table_checks = dg.AssetSelection.checks(*scheduled_dbt_checks, *MART_CHECKS)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        # The day-scoped data-quality checks belong to the daily reconciliation build.
-        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS),
+        selection=everything - whole_table_checks,
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
-        description="One micro-batch: new landing files → raw → dbt marts → serving snapshot.",
+        description="One micro-batch: new landing files → raw → incremental dbt marts (with their key and "
+        "invariant tests) → dispatch → serving snapshot.",
+    )
+    full_rebuild = dg.define_asset_job(
+        FULL_REBUILD_JOB,
+        selection=everything,
+        executor_def=dg.in_process_executor,
+        tags={**WRITER_TAG, FULL_REFRESH_TAG: "true"},
+        description="Every dbt model rebuilt from scratch with every test and GX suite, then dispatch and the "
+        "snapshot: nightly, and after a change to config/rules.yml.",
+    )
+    checks = dg.define_asset_job(
+        CHECKS_JOB,
+        selection=whole_table_checks,
+        executor_def=dg.in_process_executor,
+        tags=WRITER_TAG,  # DuckDB: the checks read while no run writes
+        description="The dbt tests and GX mart suites the micro-batches leave out, over the whole warehouse.",
     )
     # A failed pipeline run skips the snapshot; this job publishes it anyway, with the failed parts stale
     # (orchestration/defs/serving/assets.py). It reads the warehouse, so it queues behind any writer.
@@ -51,10 +76,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         description="Publish the serving snapshot for a failed pipeline run, marking what it did not refresh as stale.",
     )
     return dg.Definitions(
-        assets=[raw_tables, build_dbt_assets(project, settings), dispatch_plan_asset, serving_snapshot, finance],
+        assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance],
         asset_checks=list(QUALITY_CHECKS),
-        jobs=[pipeline, recon, publish],
-        schedules=[build_recon_schedule(recon)],
+        jobs=[pipeline, full_rebuild, checks, recon, publish],
+        schedules=[build_recon_schedule(recon), build_full_rebuild_schedule(full_rebuild), build_checks_schedule(checks)],
         sensors=[
             build_landing_sensor(pipeline, settings.sensor_seconds),
             build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds),

@@ -316,6 +316,8 @@ def reconciliation_quality(
     )
 
 
-MICRO_BATCH_CHECKS = (orders_batch_quality, settlement_lines_batch_quality, parcels_quality, stock_positions_quality)
+MICRO_BATCH_CHECKS = (orders_batch_quality, settlement_lines_batch_quality)
+# Whole marts: on the checks schedule and after the nightly rebuild, not every micro-batch.
+MART_CHECKS = (parcels_quality, stock_positions_quality)
 DAILY_CHECKS = (orders_day_quality, settlement_lines_day_quality, reconciliation_quality)
-QUALITY_CHECKS = (*MICRO_BATCH_CHECKS, *DAILY_CHECKS)
+QUALITY_CHECKS = (*MICRO_BATCH_CHECKS, *MART_CHECKS, *DAILY_CHECKS)

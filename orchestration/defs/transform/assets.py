@@ -6,7 +6,9 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
+from orchestration.defs.transform.cadence import wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups
+from orchestration.defs.transform.dbt_clock import clock_for_dbt
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
@@ -26,14 +28,20 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
     )
     def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         # The rules file is read at run time, so an edited rule applies on the next run without a reload.
-        # as_of is the run's clock, the same one dispatch and the snapshot use.
+        # as_of is the run's clock, the same one dispatch and the snapshot use; dbt reads it from the warehouse
+        # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
-        dbt_args = ["build", "--vars", dbt_vars(settings.rules, as_of=clock.format_as_of(as_of))]
-        for event in dbt.cli(dbt_args, context=context).stream():
-            yield event
-            crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
-        # Reached only when the whole build succeeded (a failed node raises out of the stream above).
-        with warehouse.connect() as con:
-            refreshes.record(con, "marts", context.run_id, as_of)
+        dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
+        if wants_full_refresh(context.run.tags):
+            dbt_args.append("--full-refresh")
+        with clock_for_dbt(warehouse.connect, as_of):
+            for event in dbt.cli(dbt_args, context=context).stream():
+                yield event
+                crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
+        # Reached only when the whole build succeeded (a failed node raises out of the stream above); a run of
+        # the tests alone (the checks job) refreshed no mart.
+        if context.selected_asset_keys:
+            with warehouse.connect() as con:
+                refreshes.record(con, "marts", context.run_id, as_of)
 
     return orderhub_dbt

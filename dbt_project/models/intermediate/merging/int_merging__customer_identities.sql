@@ -1,6 +1,14 @@
 -- A table, not a view: identity matching and the merge walk feed several models and tests, and
 -- recomputing them per reader costs seconds each at a million orders (bench/parcels_merge_split.py).
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('address_key', touched_addresses()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by address (macros/incremental.sql): a micro-batch rebuilds every order at the addresses its
+-- orders were ever at, from all of history, since who ordered at a door is decided among all its orders.
 
 -- Who placed each order, across channels, with the evidence and a confidence.
 --
@@ -33,6 +41,9 @@ with orders as (
             as surname
     from {{ ref('stg_raw__orders') }}
     where address_key is not null
+    {% if is_incremental() %}
+        and address_key in ({{ touched_addresses() }})
+    {% endif %}
 ),
 
 -- What a number reveals of the customer's own mobile: a mask's first three digits (when the mask starts with

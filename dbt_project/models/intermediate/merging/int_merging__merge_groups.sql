@@ -1,6 +1,16 @@
 -- A table, not a view: identity matching and the merge walk feed several models and tests, and
 -- recomputing them per reader costs seconds each at a million orders (bench/parcels_merge_split.py).
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental' if merges_by_address() else 'table',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('address_key', touched_addresses()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by address (macros/incremental.sql) while the merge key includes the address and the window is
+-- fixed: then an order's group depends only on the orders at its address, which a micro-batch rebuilds whole.
+-- A merge key without the address, or the dynamic window (learned from each customer's earlier days), makes
+-- it a table rebuilt every run.
 
 -- Which delivery orders travel together: the rule engine of the merge (rules in config/rules.yml).
 --
@@ -44,6 +54,9 @@ with recursive orders as (
     left join {{ ref('int_orders__current_status') }} as s using (order_key)
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
+        {% if is_incremental() %}
+            and o.address_key in ({{ touched_addresses() }})
+        {% endif %}
 ),
 
 sealed as (

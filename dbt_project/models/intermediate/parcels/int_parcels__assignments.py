@@ -171,8 +171,26 @@ def _parcels_needed(w: list[int], v: list[int], oversize: list[bool], keys: list
     return max(pack_group(w, v, oversize, keys, cap_w, cap_v)[0])
 
 
+def _touched_addresses(model_name: str) -> str:
+    """The addresses this model owes a rebuild: macros/incremental.sql's touched_addresses(), which a Python
+    model cannot call; tests/dbt/test_incremental_equivalence.py holds both to a full rebuild."""
+    pending = (
+        "select batch_id from raw.ingest_batches "
+        f"except select batch_id from pipeline.model_batches where model = '{model_name}'"
+    )
+    return f"""
+        select distinct address_key from raw.order_history
+        where address_key is not null and order_key in (
+            select order_key from raw.order_history where batch_id in ({pending})
+            union
+            select order_key from raw.order_events where batch_id in ({pending}))
+    """
+
+
 def model(dbt, session):
-    dbt.config(materialized="table")
+    # Incremental by address, as int_parcels__items (macros/incremental.sql); the post-hook in
+    # _parcels__models.yml records the batches consumed.
+    dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
     # dbt reads these calls statically: the keys must be literals.
     limits = {
         "parcel_max_weight_g": dbt.config.meta_get("parcel_max_weight_g"),
@@ -188,6 +206,12 @@ def model(dbt, session):
     cap_v = int(limits["parcel_max_volume_ml"])
 
     items = dbt.ref("int_parcels__items")
+    if dbt.is_incremental:
+        by_address = str(dbt.config.meta_get("merges_by_address")).lower() == "true"
+        touched = _touched_addresses(dbt.this.identifier) if by_address else None
+        session.execute(f"delete from {dbt.this}" + (f" where address_key in ({touched})" if touched else ""))
+        if touched:
+            items = items.filter(f"address_key in ({touched})")
     items.create_view("__parcel_items", replace=True)
     session.execute(f"""
         create or replace temp table __parcel_groups as

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental' if merges_by_address() else 'table',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('address_key', touched_addresses()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by address, as int_merging__merge_groups is (macros/incremental.sql).
 -- The packable items of every merge group: what the parcel packer (int_parcels__assignments) places.
 --
 -- Each order line of each order in int_merging__merge_groups is one item, unless it cannot travel whole: a line
@@ -46,6 +53,9 @@ with groups as (
         -- The last order to join says how far the group stretched its window.
         arg_max(merge_reason, group_seq) over by_group as merge_reason
     from {{ ref('int_merging__merge_groups') }}
+    {% if is_incremental() %}
+        where address_key in ({{ touched_addresses() }})
+    {% endif %}
     window by_group as (partition by merge_group_id)
 ),
 

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental' if merges_by_address() else 'table',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('address_key', touched_addresses()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by address, as int_merging__merge_groups is (macros/incremental.sql).
 -- One row per parcel after merge and split: what leaves the store, and what dispatch routes.
 --
 -- A merge group (int_merging__merge_groups: orders of one customer to one address, close in time) is packed per
@@ -45,6 +53,9 @@ with parcels as (
         any_value(group_size) as group_size,
         any_value(merge_reason) as merge_reason
     from {{ ref('int_parcels__assignments') }}
+    {% if is_incremental() %}
+        where address_key in ({{ touched_addresses() }})
+    {% endif %}
     group by merge_group_id, travel_group, parcel_no
 ),
 

@@ -1,0 +1,58 @@
+"""Which checks run how often: every micro-batch pays only for the checks that guard what it just changed.
+
+A micro-batch rebuilds the marts incrementally (only the orders, addresses and days it touched), so what can
+break there is a key or an invariant the incremental logic must keep: those dbt tests (the *critical* ones)
+run every micro-batch, beside the Great Expectations suites on the batch's own rows. Every other dbt test
+and the mart GX suites read whole tables, cost seconds each and say the same thing as an hour ago unless
+something upstream changed: they run on the checks schedule and after the nightly full rebuild, and their
+results land where they always do (Dagster's check history; `dq.dq_results` for GX).
+
+Critical, by rule rather than by list so a new model gets it without anyone remembering: the uniqueness
+tests (`unique`, `unique_combination`) on models and the singular tests (tests/*.sql: the cross-model
+invariants: every item in one parcel, parcels within limits, merge savings add up, stock conservation,
+ingest accounting). dbt tests on raw sources are not: ingestion's own accounting check and the GX batch
+suites cover every batch's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+KEY_TESTS = frozenset({"unique", "unique_combination"})
+# A run with this tag rebuilds every dbt model from scratch (`--full-refresh`): the nightly job, and any run
+# after a rules change, which invalidates every incremental row.
+FULL_REFRESH_TAG = "orderhub/full_refresh"
+
+
+def is_critical(test: Mapping[str, Any]) -> bool:
+    """A dbt test node (from the manifest) that must pass on every micro-batch."""
+    parents = test.get("depends_on", {}).get("nodes", [])
+    if not parents or all(parent.startswith("source.") for parent in parents):
+        return False
+    metadata = test.get("test_metadata")
+    return metadata is None or metadata.get("name") in KEY_TESTS
+
+
+def critical_test_names(manifest_path: Path) -> frozenset[str]:
+    manifest = json.loads(Path(manifest_path).read_text())
+    return frozenset(
+        node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test" and is_critical(node)
+    )
+
+
+def split_dbt_checks(
+    dbt_assets: Iterable[dg.AssetsDefinition], critical_names: frozenset[str]
+) -> tuple[list[dg.AssetCheckKey], list[dg.AssetCheckKey]]:
+    """The dbt assets' checks as (critical, scheduled)."""
+    keys = [key for assets in dbt_assets for key in assets.check_keys]
+    critical = [key for key in keys if key.name in critical_names]
+    return critical, [key for key in keys if key.name not in critical_names]
+
+
+def wants_full_refresh(tags: Mapping[str, str]) -> bool:
+    return tags.get(FULL_REFRESH_TAG, "").lower() == "true"
