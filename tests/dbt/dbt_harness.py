@@ -67,8 +67,9 @@ class DbtResult:
     target_path: Path
 
     def run_results(self) -> list[dict[str, Any]]:
+        """The models' and tests' results; the project's on-run-start hooks (operations) are left out."""
         data = json.loads((self.target_path / "run_results.json").read_text(encoding="utf-8"))
-        return data["results"]
+        return [r for r in data["results"] if not r["unique_id"].startswith("operation.")]
 
     def status_of(self, name_part: str) -> list[str]:
         return [r["status"] for r in self.run_results() if name_part in r["unique_id"]]

@@ -8,9 +8,10 @@ from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups
-from orchestration.defs.transform.dbt_clock import clock_for_dbt
+from orchestration.defs.transform.dbt_state import clock_for_dbt, record_full_build, rules_changed, rules_digest
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
+from orchestration.rules import load as load_rules
 from orchestration.settings import Settings
 
 
@@ -32,7 +33,10 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
-        if wants_full_refresh(context.run.tags):
+        digest = rules_digest(load_rules(settings.rules))
+        full_refresh = wants_full_refresh(context.run.tags) or rules_changed(warehouse.connect, digest)
+        if full_refresh and context.selected_asset_keys:
+            context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules changed)")
             dbt_args.append("--full-refresh")
         with clock_for_dbt(warehouse.connect, as_of):
             for event in dbt.cli(dbt_args, context=context).stream():
@@ -43,5 +47,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         if context.selected_asset_keys:
             with warehouse.connect() as con:
                 refreshes.record(con, "marts", context.run_id, as_of)
+            if full_refresh:
+                record_full_build(warehouse.connect, digest, clock.utc_now())
 
     return orderhub_dbt

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- A table incremental by order (macros/incremental.sql), not a view: every mart that needs an order's status reads it,
+-- and a view re-ranks all of history's events for each of them (seconds per reader at 600k orders).
 -- One row per order that has status events: the current status and when each lifecycle step happened.
 --
 -- Events arrive in any order and a channel may report the same status twice at different times, so
@@ -13,6 +22,9 @@ with events as (
         received_at,
         {{ status_rank('status') }} as status_rank
     from {{ ref('stg_raw__order_events') }}
+    {% if is_incremental() %}
+        where order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 ranked as (

@@ -208,7 +208,11 @@ def model(dbt, session):
     items = dbt.ref("int_parcels__items")
     if dbt.is_incremental:
         by_address = str(dbt.config.meta_get("merges_by_address")).lower() == "true"
-        touched = _touched_addresses(dbt.this.identifier) if by_address else None
+        touched = None
+        if by_address:
+            # Once, not per use: the set is read by the delete and by the filter.
+            session.execute(f"create or replace temp table __touched as {_touched_addresses(dbt.this.identifier)}")
+            touched = "select address_key from __touched"
         session.execute(f"delete from {dbt.this}" + (f" where address_key in ({touched})" if touched else ""))
         if touched:
             items = items.filter(f"address_key in ({touched})")

@@ -1,3 +1,13 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- A table incremental by order (macros/incremental.sql), not a view: the options of an order depend on its own record
+-- and lines and on the reference data (products, promotions; a change there needs the full rebuild), and a view
+-- recomputed every option of every order of history for each micro-batch.
 -- Every correct way an order could have been priced: one row per order and combination of the optional
 -- promotions it was eligible for, with the amounts that pricing gives.
 --
@@ -29,6 +39,9 @@ with orders as (
         delivery_fee,
         packaging_fee
     from {{ ref('stg_raw__orders') }}
+    {% if is_incremental() %}
+        where order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 promotions as (

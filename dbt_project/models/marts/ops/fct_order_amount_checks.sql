@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by order (macros/incremental.sql): an order's rows depend only on its own record, lines and
+-- events, so a micro-batch rebuilds the orders its batches changed.
 -- Orders whose own amounts do not add up, one row per (order_key, rule_id), with the values in words.
 --
 -- Such an order was still sold and is still delivered: it stays in fct_orders, parcels and stock, and is
@@ -14,11 +23,17 @@
 
 with orders as (
     select * from {{ ref('stg_raw__orders') }}
+    {% if is_incremental() %}
+        where order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 lines as (
     select order_key, sum(original_price * quantity) as lines_goods_total
     from {{ ref('stg_raw__order_lines') }}
+    {% if is_incremental() %}
+        where order_key in (select order_key from orders)
+    {% endif %}
     group by order_key
 ),
 

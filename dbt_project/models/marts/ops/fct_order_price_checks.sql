@@ -1,3 +1,13 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by order (macros/incremental.sql): an order's rows depend only on its own record, lines and
+-- events and the promotions and products it is priced against (a change to those is a
+-- reference change: full rebuild), so a micro-batch rebuilds the orders its batches changed.
 -- Did each order charge what our catalogue and promotions say? One row per order with lines.
 --
 -- int_pricing__order_price_options lists every correct pricing of the basket (which optional coupons or
@@ -18,6 +28,9 @@
 
 with options as (
     select * from {{ ref('int_pricing__order_price_options') }}
+    {% if is_incremental() %}
+        where order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 orders as (
@@ -38,6 +51,9 @@ orders as (
     from {{ ref('stg_raw__orders') }} as orders
     left join {{ ref('int_orders__current_status') }} as status
         on status.order_key = orders.order_key
+    {% if is_incremental() %}
+        where orders.order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 scored as (

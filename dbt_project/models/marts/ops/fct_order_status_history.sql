@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
+-- Incremental by order (macros/incremental.sql): an order's rows depend only on its own record, lines and
+-- events, so a micro-batch rebuilds the orders its batches changed.
 -- Every status change of every order, with how long each stage took (paid → picking → dispatched →
 -- delivered), from the status events however they arrived.
 --
@@ -14,6 +23,9 @@ with events as (
         event_time,
         {{ status_rank('status') }} as status_rank
     from {{ ref('stg_raw__order_events') }}
+    {% if is_incremental() %}
+        where order_key in ({{ changed_orders() }})
+    {% endif %}
 ),
 
 sequenced as (

@@ -1,55 +1,29 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_key',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail'
-    )
-}}
--- depends_on: {{ ref('stg_raw__order_events') }}
--- (the events are read directly only on incremental runs; the hint keeps the dependency in every parse)
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('order_key', changed_orders()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 --
 -- One row per order: the order as loaded, its current status and milestones from the event history,
 -- and its basket measured from the lines.
 --
--- Incremental: an order's row depends only on its own orders row, lines and events. Ingestion
--- (ingestion/loader.py) replaces an order's row and lines together when a newer version arrives (a partial
--- refund, a removed item), and the new row always carries that version's batch_id and raw_hash; events are
--- only appended. So an order needs rebuilding exactly when it is new, its batch_id or raw_hash differs from
--- the built row, or it has a different number of events than when its row was built. Comparing
--- against the target this way does not rely on batch ids or received_at being monotonic: a file of
--- late events with old timestamps is still picked up. Rebuilt orders replace their rows (delete+insert),
--- so an incremental run gives the same table as --full-refresh (tests/dbt proves it).
--- Changing var local_timezone changes every row: run with --full-refresh then.
+-- Incremental by order (macros/incremental.sql): an order's row depends only on its own orders row, lines
+-- and events. Ingestion (ingestion/loader.py) replaces an order's row and lines together when a newer version
+-- arrives (a partial refund, a removed item), recording the version in raw.order_history with its batch, and
+-- events are only appended, each with its batch. So the orders a batch changed are exactly those with a
+-- version or an event in it, and the micro-batch rebuilds those. The ledger compares batch ids as a set, so
+-- a file of late events with old timestamps is still picked up.
+-- Changing var local_timezone changes every row: run the full rebuild then.
 
 with
-
-{% if is_incremental() %}
-event_counts as (
-    select order_key, count(*) as event_count
-    from {{ ref('stg_raw__order_events') }}
-    group by order_key
-),
-
-orders_to_build as (
-    select source_orders.order_key
-    from {{ ref('stg_raw__orders') }} as source_orders
-    left join event_counts
-        on event_counts.order_key = source_orders.order_key
-    left join {{ this }} as built
-        on built.order_key = source_orders.order_key
-    where built.order_key is null
-        or built.batch_id is distinct from source_orders.batch_id
-        or built.raw_hash is distinct from source_orders.raw_hash
-        or built.event_count <> coalesce(event_counts.event_count, 0)
-),
-{% endif %}
 
 orders as (
     select *
     from {{ ref('stg_raw__orders') }}
     {% if is_incremental() %}
-    where order_key in (select order_key from orders_to_build)
+        where order_key in ({{ changed_orders() }})
     {% endif %}
 ),
 

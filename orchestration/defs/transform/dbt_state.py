@@ -1,0 +1,74 @@
+"""What a dbt invocation needs from the warehouse besides the data: the run's clock, and whether the rules the
+incremental marts were built under are still the rules.
+
+The clock is a row in `pipeline.dbt_clock` for the length of one invocation; dbt reads it through the `as_of()`
+macro (dbt_project/macros/as_of.sql). It is a row, not a `--vars` entry, because dbt re-parses the whole
+project whenever its vars change, and the clock changes every run: measured, 9 of a micro-batch's seconds
+went to that parse.
+
+The rules: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
+config/rules.yml would stay as they were. `pipeline.dbt_rules` keeps the digest of the rules the marts were
+last fully built under; a run that finds other rules rebuilds everything (`--full-refresh`) and records them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+CLOCK_TABLE = "pipeline.dbt_clock"
+RULES_TABLE = "pipeline.dbt_rules"
+_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS pipeline",
+    f"CREATE TABLE IF NOT EXISTS {CLOCK_TABLE} (as_of TIMESTAMP)",
+    f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (digest VARCHAR, built_at TIMESTAMP)",
+)
+
+
+def rules_digest(rules: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def rules_changed(connect, digest: str) -> bool:
+    """True when the marts were last fully built under other rules, or never."""
+    with connect() as con:
+        _ensure(con)
+        row = con.execute(f"SELECT digest FROM {RULES_TABLE} ORDER BY built_at DESC LIMIT 1").fetchone()
+    return row is None or row[0] != digest
+
+
+def record_full_build(connect, digest: str, at: datetime) -> None:
+    with connect() as con:
+        _ensure(con)
+        con.execute(f"DELETE FROM {RULES_TABLE}")
+        con.execute(f"INSERT INTO {RULES_TABLE} VALUES (?, ?)", [digest, at])
+
+
+@contextmanager
+def clock_for_dbt(connect, as_of: datetime) -> Iterator[None]:
+    """Sets the clock, yields while dbt runs, then clears it so a later manual `dbt build` uses the wall clock.
+    `connect` opens a warehouse connection (closed again before dbt runs: DuckDB allows one writer process)."""
+    _set_clock(connect, as_of)
+    try:
+        yield
+    finally:
+        _set_clock(connect, None)
+
+
+def _set_clock(connect, as_of: datetime | None) -> None:
+    with connect() as con:
+        _ensure(con)
+        con.execute(f"DELETE FROM {CLOCK_TABLE}")
+        if as_of is not None:
+            con.execute(f"INSERT INTO {CLOCK_TABLE} VALUES (?)", [as_of])
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in _DDL:
+        con.execute(statement)
