@@ -18,8 +18,8 @@ from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.serving.sensors import build_publish_after_failure_sensor
 from orchestration.defs.transform.assets import build_dbt_assets
 from orchestration.defs.transform.cadence import FULL_REFRESH_TAG, critical_test_names, split_dbt_checks
-from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
 from orchestration.defs.transform.dbt import dbt_project, dbt_resource
+from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.settings import Settings
 
@@ -79,7 +79,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance],
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, full_rebuild, checks, recon, publish],
-        schedules=[build_recon_schedule(recon), build_full_rebuild_schedule(full_rebuild), build_checks_schedule(checks)],
+        schedules=[
+            build_recon_schedule(recon),
+            build_full_rebuild_schedule(full_rebuild),
+            build_checks_schedule(checks),
+        ],
         sensors=[
             build_landing_sensor(pipeline, settings.sensor_seconds),
             build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds),

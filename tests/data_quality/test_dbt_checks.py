@@ -58,8 +58,9 @@ def test_every_dbt_test_is_an_asset_check(defs):
 
 def test_quality_checks_are_blocking_and_in_their_jobs(defs):
     """The GX checks are blocking (an ERROR stops what is downstream; a WARN never does); the micro-batch job
-    runs the batch and mart checks, the reconciliation job the day checks and not the other way round."""
-    from orchestration.definitions import PIPELINE_JOB
+    runs the batch checks, the checks job and the nightly rebuild the whole-mart ones, the reconciliation job the
+    day checks and not the other way round."""
+    from orchestration.definitions import CHECKS_JOB, FULL_REBUILD_JOB, PIPELINE_JOB
     from orchestration.defs.reconciliation.assets import RECON_JOB
 
     graph = defs.resolve_asset_graph()
@@ -79,10 +80,31 @@ def test_quality_checks_are_blocking_and_in_their_jobs(defs):
         keys = defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys
         return {key.name for key in keys if key.name.endswith("_quality")}
 
-    assert job_checks(PIPELINE_JOB) == {
+    assert job_checks(PIPELINE_JOB) == {"orders_batch_quality", "settlement_lines_batch_quality"}
+    assert job_checks(CHECKS_JOB) == {"parcels_quality", "stock_positions_quality"}
+    assert job_checks(FULL_REBUILD_JOB) == {
         "orders_batch_quality",
         "settlement_lines_batch_quality",
         "parcels_quality",
         "stock_positions_quality",
     }
     assert {"orders_day_quality", "settlement_lines_day_quality", "reconciliation_quality"} <= job_checks(RECON_JOB)
+
+
+def test_each_micro_batch_runs_the_key_and_invariant_tests_and_the_checks_job_the_rest(defs):
+    """Every dbt test is in the checks job or the micro-batch, never both and never neither; the micro-batch
+    holds the uniqueness and singular tests of the models (cadence.is_critical) and nothing on raw sources."""
+    from orchestration.definitions import CHECKS_JOB, FULL_REBUILD_JOB, PIPELINE_JOB
+
+    def dbt_checks(name: str) -> set[str]:
+        keys = defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys
+        return {
+            key.name for key in keys if not key.name.endswith("_quality") and key.name != "every_record_accounted_for"
+        }
+
+    micro, scheduled, nightly = dbt_checks(PIPELINE_JOB), dbt_checks(CHECKS_JOB), dbt_checks(FULL_REBUILD_JOB)
+    assert micro and scheduled
+    assert not micro & scheduled
+    assert micro | scheduled == nightly
+    assert {"unique_fct_orders_order_key", "assert_parcels_within_limits", "assert_stock_conservation"} <= micro
+    assert not any(name.startswith(("source_", "not_null_", "accepted_values_")) for name in micro)

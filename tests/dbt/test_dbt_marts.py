@@ -282,7 +282,9 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
     # As ingestion records them: every version loaded, and the batches that brought them.
     con.execute("""insert into raw.order_history select *, null::timestamp, null::varchar from raw.orders
                    where order_key in ('app:APP5', 'app:APP2')""")
-    insert_rows(con, "ingest_batches", [{"batch_id": "b2", "channel": "app"}, {"batch_id": "a0", "channel": "groupbuy"}])
+    insert_rows(
+        con, "ingest_batches", [{"batch_id": "b2", "channel": "app"}, {"batch_id": "a0", "channel": "groupbuy"}]
+    )
     con.execute("update marts.fct_orders set recipient_name = 'SENTINEL' where order_key = 'app:APP1'")
     con.close()
 

@@ -8,7 +8,7 @@ from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups
-from orchestration.defs.transform.dbt_state import clock_for_dbt, record_full_build, rules_changed, rules_digest
+from orchestration.defs.transform.dbt_state import build_changed, build_digest, clock_for_dbt, record_full_build
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
 from orchestration.rules import load as load_rules
@@ -33,11 +33,15 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
-        digest = rules_digest(load_rules(settings.rules))
-        full_refresh = wants_full_refresh(context.run.tags) or rules_changed(warehouse.connect, digest)
+        digest = build_digest(load_rules(settings.rules), project.manifest_path)
+        full_refresh = wants_full_refresh(context.run.tags) or build_changed(warehouse.connect, digest)
         if full_refresh and context.selected_asset_keys:
-            context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules changed)")
+            context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules or models changed)")
             dbt_args.append("--full-refresh")
+        elif context.selected_asset_keys:
+            # The views are as the last full build made them (same models, same rules): re-creating them
+            # every micro-batch is a second of DDL for nothing.
+            dbt_args += ["--exclude", "config.materialized:view"]
         with clock_for_dbt(warehouse.connect, as_of):
             for event in dbt.cli(dbt_args, context=context).stream():
                 yield event

@@ -6,9 +6,10 @@ macro (dbt_project/macros/as_of.sql). It is a row, not a `--vars` entry, because
 project whenever its vars change, and the clock changes every run: measured, 9 of a micro-batch's seconds
 went to that parse.
 
-The rules: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
-config/rules.yml would stay as they were. `pipeline.dbt_rules` keeps the digest of the rules the marts were
-last fully built under; a run that finds other rules rebuilds everything (`--full-refresh`) and records them.
+The build: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
+config/rules.yml, or by an earlier version of a model's SQL, would stay as they were. `pipeline.dbt_rules`
+keeps the digest of the rules and model checksums the marts were last fully built under; a run that finds
+another digest rebuilds everything (`--full-refresh`, views included) and records it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,12 +33,16 @@ _DDL = (
 )
 
 
-def rules_digest(rules: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def build_digest(rules: Mapping[str, Any], manifest_path: Path) -> str:
+    """The rules and every model's SQL (dbt's own checksums): what the incremental rows were built under."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    models = sorted((n["unique_id"], n["checksum"]["checksum"]) for n in nodes if n["resource_type"] == "model")
+    payload = json.dumps({"rules": rules, "models": models}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def rules_changed(connect, digest: str) -> bool:
-    """True when the marts were last fully built under other rules, or never."""
+def build_changed(connect, digest: str) -> bool:
+    """True when the marts were last fully built under other rules or models, or never."""
     with connect() as con:
         _ensure(con)
         row = con.execute(f"SELECT digest FROM {RULES_TABLE} ORDER BY built_at DESC LIMIT 1").fetchone()
