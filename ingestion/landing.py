@@ -180,5 +180,11 @@ def pending(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True
         if not new and folder.settled(now_ns):
             all_done.append((folder.relative, folder.signature, len(names)))
     if all_done and remember:
-        con.executemany(f"INSERT OR REPLACE INTO {FOLDERS_TABLE} VALUES (?, ?, ?, now()::TIMESTAMP)", all_done)
+        folder_names, signatures, counts = (list(column) for column in zip(*all_done, strict=True))
+        # One statement for all rows: the first batch over a long history remembers every folder at once.
+        con.execute(
+            f"INSERT OR REPLACE INTO {FOLDERS_TABLE} "
+            "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), now()::TIMESTAMP",
+            [folder_names, signatures, counts],
+        )
     return _ordered(files)
