@@ -5,20 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-import dagster as dg
-
-from orchestration import clock
-from orchestration.definitions import PIPELINE_JOB, PUBLISH_JOB, build_definitions
-from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
-from orchestration.instance import instance_for
+from orchestration import clock, idle
 from orchestration.settings import Settings
 
 # dbt prints its own progress; Dagster adds one warning per dbt source test, which is noise here.
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def run_once(settings: Settings, as_of: datetime | None = None) -> bool:
-    """One micro-batch over whatever is new in the landing folder; True when every step succeeded.
+def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool = False) -> bool:
+    """One micro-batch over whatever is new in the landing folder; True when every step succeeded, or when
+    there was nothing to do (orchestration/idle.py: then no run is started, unless `force`).
 
     `as_of` (naive UTC) is the run's clock; by default ORDERHUB_AS_OF, else now. When a step fails, the
     snapshot is still published, by the publish job, with what that run did not refresh marked stale.
@@ -26,10 +22,21 @@ def run_once(settings: Settings, as_of: datetime | None = None) -> bool:
     With `settings.dagster_home` set the run is recorded in that instance (so `make demo` shows it in the
     UI); otherwise an ephemeral instance is used.
     """
+    given_clock = as_of or clock.from_env()
+    if not force:
+        verdict = idle.check(settings, given_clock)
+        if verdict.idle:
+            print(verdict.reason)
+            return True
+    # Imported here: deciding that there is nothing to do must not pay for Dagster, dbt and the solvers.
+    from orchestration.definitions import PIPELINE_JOB, PUBLISH_JOB, build_definitions
+    from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
+    from orchestration.instance import instance_for
+
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     instance = instance_for(settings)
-    tags = {clock.AS_OF_TAG: clock.format_as_of(as_of or clock.from_env() or clock.utc_now())}
+    tags = {clock.AS_OF_TAG: clock.format_as_of(given_clock or clock.utc_now())}
     result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
     report_failed_checks(result.get_asset_check_evaluations())
     if not result.success:
@@ -51,6 +58,8 @@ def run_once(settings: Settings, as_of: datetime | None = None) -> bool:
 def report_failed_checks(evaluations) -> None:
     """Dagster's own failure says only "1 blocking asset check failed": print which check, on what, and its
     description (the rule, the orders and the values) so the person reading the run knows what to fix."""
+    import dagster as dg
+
     for check in evaluations:
         if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
             where = "/".join(check.asset_key.path)

@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import redis
 import typer
 
 from orchestration.services.live_config import REDIS_ENV, SECRETS_ENV, LiveIntakeConfig
@@ -65,6 +64,8 @@ def up(
     port: int = 8600,
 ) -> None:
     """Redis (if none answers), the gateway API and its worker, until Ctrl-C."""
+    import redis  # here: every `orderhub` command would import it
+
     from orchestration.cli.serve import supervise
     from orchestration.services.redis_server import RedisServer
 

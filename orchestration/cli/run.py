@@ -23,10 +23,20 @@ def run(
             "the end of that day (now, if it is today); default $ORDERHUB_AS_OF, else now",
         ),
     ] = "",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="run even when nothing new has landed and the snapshot is current: to re-judge late risk and "
+            "re-plan dispatch at a later clock, or to rebuild after changing config/rules.yml or the dbt models",
+        ),
+    ] = False,
 ) -> None:
-    """Run the whole pipeline once through Dagster: landing → raw → dbt → serving snapshot."""
-    from orchestration import clock
-    from orchestration.pipeline import run_once
+    """Run the whole pipeline once through Dagster: landing → raw → dbt → serving snapshot.
+
+    When nothing new has landed and the snapshot is current (at the clock given, if one is), no run is
+    started: one line says so and the exit code is 0. --force runs anyway."""
+    from orchestration import clock, idle
     from orchestration.settings import Settings
 
     try:
@@ -37,7 +47,15 @@ def run(
     settings = Settings.from_env(
         landing=landing, warehouse=warehouse, serving=serving or warehouse.with_name("serving.duckdb")
     )
-    ok = run_once(settings, run_clock)
+    if not force:
+        verdict = idle.check(settings, run_clock or clock.from_env())
+        if verdict.idle:
+            typer.echo(verdict.reason)
+            return
+    from orchestration.pipeline import run_once
+
+    # Checked just above: the run goes ahead whatever the check would say a moment later.
+    ok = run_once(settings, run_clock, force=True)
     if not ok:
         typer.echo("pipeline run failed: see the Dagster log above", err=True)
         raise typer.Exit(1)

@@ -20,7 +20,6 @@ from typing import Annotated
 
 import typer
 
-from orchestration.instance import prepare_dagster_home
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -75,6 +74,8 @@ def _default_signals() -> None:
 def serve_both(settings: Settings, dagster_port: int = 3000, dashboard_port: int = 8501) -> None:
     if settings.dagster_home is None:
         settings = dataclasses.replace(settings, dagster_home=PROJECT_ROOT / ".dagster_home")
+    from orchestration.instance import prepare_dagster_home  # here: every `orderhub` command would import Dagster
+
     prepare_dagster_home(settings.dagster_home)
     supervise(
         commands(dagster_port, dashboard_port),
