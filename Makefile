@@ -35,7 +35,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/orderhub simulate --out $(DEMO_DIR)/landing --orders $(DEMO_ORDERS) --seed $(DEMO_SEED) $(if $(DEMO_DATE),--date $(DEMO_DATE),)
-	$(DEMO_CLOCK) DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub run --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
+	$(DEMO_CLOCK) DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub run --full --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
 ifeq ($(SERVE),1)
 	$(DEMO_CLOCK) DAGSTER_HOME=$(abspath $(DEMO_DIR))/dagster_home $(BIN)/orderhub serve --landing $(DEMO_DIR)/landing --warehouse $(DEMO_DIR)/warehouse/orderhub.duckdb
 endif

@@ -12,9 +12,12 @@ from orchestration.settings import Settings
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool = False) -> bool:
+def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool = False, full: bool = False) -> bool:
     """One micro-batch over whatever is new in the landing folder; True when every step succeeded, or when
     there was nothing to do (orchestration/idle.py: then no run is started, unless `force`).
+
+    `full` runs the nightly job instead (docs/micro-batches.md): every mart rebuilt from scratch, with every
+    dbt test and GX suite; it always runs.
 
     `as_of` (naive UTC) is the run's clock; by default ORDERHUB_AS_OF, else now. When a step fails, the
     snapshot is still published, by the publish job, with what that run did not refresh marked stale.
@@ -23,18 +26,18 @@ def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool =
     UI); otherwise an ephemeral instance is used.
     """
     given_clock = as_of or clock.from_env()
-    if not force:
+    if not (force or full):
         verdict = idle.check(settings, given_clock)
         if verdict.idle:
             print(verdict.reason)
             return True
     # Imported here: deciding that there is nothing to do must not pay for Dagster, dbt and the solvers.
-    from orchestration.definitions import PIPELINE_JOB, PUBLISH_JOB, build_definitions
+    from orchestration.definitions import FULL_REBUILD_JOB, PIPELINE_JOB, PUBLISH_JOB, build_definitions
     from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
     from orchestration.instance import instance_for
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(PIPELINE_JOB)
+    job = defs.resolve_job_def(FULL_REBUILD_JOB if full else PIPELINE_JOB)
     instance = instance_for(settings)
     tags = {clock.AS_OF_TAG: clock.format_as_of(given_clock or clock.utc_now())}
     result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)

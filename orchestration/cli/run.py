@@ -31,6 +31,15 @@ def run(
             "re-plan dispatch at a later clock, or to rebuild after changing config/rules.yml or the dbt models",
         ),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="the nightly job instead of a micro-batch: every mart rebuilt from scratch with every dbt test "
+            "and GX suite (after changing reference data such as promotions; rules and model changes are "
+            "picked up by the next micro-batch by themselves)",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline once through Dagster: landing → raw → dbt → serving snapshot.
 
@@ -47,7 +56,7 @@ def run(
     settings = Settings.from_env(
         landing=landing, warehouse=warehouse, serving=serving or warehouse.with_name("serving.duckdb")
     )
-    if not force:
+    if not (force or full):
         verdict = idle.check(settings, run_clock or clock.from_env())
         if verdict.idle:
             typer.echo(verdict.reason)
@@ -55,7 +64,7 @@ def run(
     from orchestration.pipeline import run_once
 
     # Checked just above: the run goes ahead whatever the check would say a moment later.
-    ok = run_once(settings, run_clock, force=True)
+    ok = run_once(settings, run_clock, force=True, full=full)
     if not ok:
         typer.echo("pipeline run failed: see the Dagster log above", err=True)
         raise typer.Exit(1)
