@@ -2,12 +2,13 @@
 with nothing new (the baseline: the fixed cost every micro-batch pays), with each step's seconds and the peak
 memory of the run's process tree (the run and its dbt subprocess) while that step ran.
 
-History is simulated days of `--orders-per-day` orders (20,000: a large city's store group), loaded and built
-once per checkpoint with the nightly full rebuild (`orderhub run --full`); then, at each checkpoint:
-1. `orderhub run` with nothing new (baseline);
-2. `--new-orders` orders of a fresh day written into the landing zone, then `orderhub run` (the micro-batch).
-Each run is a separate `orderhub run` process, as the landing sensor's runs are, recorded in a Dagster
-instance so the step timings can be read back.
+History is simulated days of `--orders-per-day` orders (20,000: a large city's store group), loaded a day at a
+time and kept under `--work` for reuse; then, at each checkpoint, on a copy:
+1. `orderhub run --full` (the nightly rebuild, so the marts are what this code builds);
+2. `orderhub run` with nothing new (baseline);
+3. `--new-orders` orders of a fresh day written into the landing zone, then `orderhub run` (the micro-batch).
+Each run is a separate process doing what `orderhub run` does (the idle check, then the job in an ephemeral
+Dagster instance), as the landing sensor's runs are separate processes; the child prints its steps' timings.
 
     .venv/bin/python bench/batch_cost.py [--days 1,10,30] [--orders-per-day 20000] [--new-orders 1000]
         [--work DIR]   # reuse DIR's simulated days and warehouse (they take most of the time)
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,38 +83,67 @@ def orderhub(*args: str) -> list[str]:
     return [sys.executable, "-m", "orchestration.cli", *args]
 
 
-def env_for(work: Path) -> dict[str, str]:
-    return {**os.environ, "DAGSTER_HOME": str(work / "dagster_home")}
+# `orderhub run` as the CLI runs it (the idle check first, then the job with an ephemeral Dagster instance), with
+# the instance kept so the child can print its steps' timings (JSON, last line of stdout).
+RUN_CHILD = """
+import json, sys
+from pathlib import Path
+from orchestration import idle, instance
+from orchestration.settings import Settings
+
+landing, warehouse, full = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full"
+settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=warehouse.with_name("serving.duckdb"))
+if not full and idle.check(settings, None).idle:
+    print(json.dumps({"ok": True, "steps": []}))
+    sys.exit(0)
+kept = {}
+real_instance_for = instance.instance_for
+def keep(settings):
+    kept["instance"] = real_instance_for(settings)
+    return kept["instance"]
+instance.instance_for = keep
+from orchestration.pipeline import run_once
+ok = run_once(settings, None, force=True, full=full)
+store = kept["instance"]
+run = store.get_run_records(limit=1)[0].dagster_run
+steps = [
+    {"step": s.step_key, "start": s.start_time, "end": s.end_time, "seconds": s.end_time - s.start_time}
+    for s in store.get_run_step_stats(run.run_id) if s.start_time and s.end_time
+]
+print(json.dumps({"ok": ok, "steps": steps}))
+"""
 
 
 def timed_run(work: Path, *extra: str) -> dict:
     """One `orderhub run`: wall seconds, its steps' seconds and peak tree memory per step."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # ephemeral, as `orderhub run`
     started = time.time()
     proc = subprocess.Popen(
-        orderhub(
-            "run",
-            "--landing",
+        [
+            sys.executable,
+            "-c",
+            RUN_CHILD,
             str(work / "landing"),
-            "--warehouse",
             str(work / "wh" / "orderhub.duckdb"),
-            "--quiet",
-            *extra,
-        ),
+            "full" if "--full" in extra else "batch",
+        ],
         cwd=ROOT,
-        env=env_for(work),
-        stdout=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     sampler = MemorySampler(proc.pid)
     sampler.start()
-    _, err = proc.communicate()
+    out, err = proc.communicate()
     sampler.done.set()
     sampler.join()
     finished = time.time()
-    if proc.returncode != 0:
+    lines = out.strip().splitlines()
+    result = json.loads(lines[-1]) if proc.returncode == 0 and lines else {"ok": False}
+    if not result["ok"]:
         raise SystemExit(f"orderhub run failed:\n{err[-3000:]}")
-    steps = step_stats(work, started)
+    steps = result["steps"]
     for step in steps:
         inside = [b for t, b in sampler.samples if step["start"] <= t <= step["end"]]
         step["peak_gib"] = max(inside, default=0) / 2**30
@@ -119,24 +151,8 @@ def timed_run(work: Path, *extra: str) -> dict:
         "seconds": finished - started,
         "peak_gib": max((b for _, b in sampler.samples), default=0) / 2**30,
         "steps": steps,
-        "nothing_started": "nothing new" in err,
+        "nothing_started": not steps,
     }
-
-
-def step_stats(work: Path, since: float) -> list[dict]:
-    os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
-    import dagster as dg
-
-    with dg.DagsterInstance.get() as instance:
-        runs = [r for r in instance.get_run_records(limit=5) if r.create_timestamp.timestamp() >= since - 1]
-        if not runs:
-            return []
-        stats = instance.get_run_step_stats(runs[0].dagster_run.run_id)
-    return [
-        {"step": s.step_key, "start": s.start_time, "end": s.end_time, "seconds": s.end_time - s.start_time}
-        for s in stats
-        if s.start_time and s.end_time
-    ]
 
 
 def simulate(work: Path, day: dt.date, orders: int, seed: int) -> None:
@@ -158,19 +174,31 @@ def simulate(work: Path, day: dt.date, orders: int, seed: int) -> None:
     )
 
 
-def grow_history(work: Path, days: int, orders_per_day: int) -> None:
-    """Simulate and load days until the warehouse holds `days` of history, then the full rebuild."""
-    added = False
-    for n in range(days):
-        day = FIRST_DAY + dt.timedelta(days=n)
-        if (work / "landing" / "orders" / "app" / day.isoformat()).exists():
-            continue
-        simulate(work, day, orders_per_day, seed=1000 + n)
+def history(work: Path, days: int, orders_per_day: int) -> Path:
+    """A folder holding `days` of history (landing zone and loaded warehouse), built once and kept for reuse:
+    from the largest smaller one when there is one (landing files hard-linked: they never change)."""
+    snapshot = work / f"history-{days}"
+    if (snapshot / "ready").exists():
+        return snapshot
+    shutil.rmtree(snapshot, ignore_errors=True)
+    smaller = sorted(int(p.name.split("-")[1]) for p in work.glob("history-*") if (p / "ready").exists())
+    smaller = [d for d in smaller if d < days]
+    if smaller:
+        copy_history(work / f"history-{smaller[-1]}", snapshot)
+    (snapshot / "wh").mkdir(parents=True, exist_ok=True)
+    for n in range(smaller[-1] if smaller else 0, days):
+        simulate(snapshot, FIRST_DAY + dt.timedelta(days=n), orders_per_day, seed=1000 + n)
         # One day per load keeps the load's memory at a day's, as a user replaying history would.
-        load_only(work)
-        added = True
-    if added:
-        timed_run(work, "--full")
+        load_only(snapshot)
+    (snapshot / "ready").touch()
+    return snapshot
+
+
+def copy_history(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-al", str(source / "landing"), str(target / "landing")], check=True)
+    (target / "wh").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "wh" / "orderhub.duckdb", target / "wh" / "orderhub.duckdb")
 
 
 def load_only(work: Path) -> None:
@@ -200,13 +228,23 @@ def main() -> None:
 
     rows = []
     for i, days in enumerate(checkpoints):
-        grow_history(work, days, args.orders_per_day)
-        idle = timed_run(work)
-        new_day = dt.date(2026, 12, 1) + dt.timedelta(days=i)
-        simulate(work, new_day, args.new_orders, seed=77 + i)
-        batch = timed_run(work)
-        rows.append((days, idle, batch))
-        print(f"{days} days: idle {idle['seconds']:.1f} s, batch {batch['seconds']:.1f} s", flush=True)
+        snapshot = history(work, days, args.orders_per_day)
+        run_dir = work / "run"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir()
+        copy_history(snapshot, run_dir)
+        # The nightly rebuild first, so the marts are what this code builds; it is a figure of its own.
+        nightly = timed_run(run_dir, "--full")
+        idle = timed_run(run_dir)
+        simulate(run_dir, dt.date(2026, 12, 1), args.new_orders, seed=77 + i)
+        batch = timed_run(run_dir)
+        rows.append((days, nightly, idle, batch))
+        print(
+            f"{days} days: nightly {nightly['seconds']:.1f} s, idle {idle['seconds']:.1f} s, "
+            f"batch {batch['seconds']:.1f} s",
+            flush=True,
+        )
+        shutil.rmtree(run_dir, ignore_errors=True)
 
     write(args, rows)
 
@@ -220,24 +258,27 @@ def write(args, rows) -> None:
         f"{os.getloadavg()[0]:.1f} at the end (the machine is shared and noisy).",
         "",
         "Each figure is one `orderhub run` process (start-up included), as the landing sensor's runs are. "
-        "Baseline: the same command with nothing new in the landing zone, in the same checkpoint.",
+        "Baseline: the same command with nothing new in the landing zone, at the same history; and the nightly "
+        "full rebuild (`orderhub run --full`) of that history.",
         "",
-        "| history | run with nothing new (baseline) | batch of new orders | batch / baseline | peak memory (run + dbt) |",
-        "|---|---:|---:|---:|---:|",
+        "| history | nightly full rebuild | run with nothing new (baseline) | batch of new orders | batch / nightly "
+        "| peak memory of the batch (run + dbt) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for days, idle, batch in rows:
-        idle_text = "no run started" if idle["nothing_started"] else f"{idle['seconds']:.1f} s"
+    for days, nightly, idle, batch in rows:
+        idle_text = "no run started, " if idle["nothing_started"] else ""
         lines.append(
-            f"| {days} days ({days * args.orders_per_day:,} orders) | {idle_text} ({idle['seconds']:.1f} s) | "
-            f"{batch['seconds']:.1f} s | {batch['seconds'] / idle['seconds']:.2f}× | {batch['peak_gib']:.2f} GiB |"
+            f"| {days} days ({days * args.orders_per_day:,} orders) | {nightly['seconds']:.1f} s | {idle_text}"
+            f"{idle['seconds']:.1f} s | {batch['seconds']:.1f} s | {batch['seconds'] / nightly['seconds']:.2f}× | "
+            f"{batch['peak_gib']:.2f} GiB |"
         )
     lines += ["", "Steps of each batch (seconds; peak GiB of the run's process tree while the step ran):", ""]
-    steps = sorted({s["step"] for _, _, batch in rows for s in batch["steps"]})
-    lines.append("| step | " + " | ".join(f"{d} days" for d, _, _ in rows) + " |")
+    steps = sorted({s["step"] for *_, batch in rows for s in batch["steps"]})
+    lines.append("| step | " + " | ".join(f"{row[0]} days" for row in rows) + " |")
     lines.append("|---|" + "---:|" * len(rows))
     for step in steps:
         cells = []
-        for _, _, batch in rows:
+        for *_, batch in rows:
             found = next((s for s in batch["steps"] if s["step"] == step), None)
             cells.append(f"{found['seconds']:.1f} s / {found['peak_gib']:.2f} GiB" if found else "–")
         lines.append(f"| {step} | " + " | ".join(cells) + " |")

@@ -7,7 +7,7 @@ from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import wants_full_refresh
-from orchestration.defs.transform.dbt import FolderGroups
+from orchestration.defs.transform.dbt import FolderGroups, keep_partial_parse
 from orchestration.defs.transform.dbt_state import build_changed, build_digest, clock_for_dbt, record_full_build
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
@@ -40,12 +40,15 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
             dbt_args.append("--full-refresh")
         elif context.selected_asset_keys:
             # The views are as the last full build made them (same models, same rules): re-creating them
-            # every micro-batch is a second of DDL for nothing.
-            dbt_args += ["--exclude", "config.materialized:view"]
+            # every micro-batch is a second of DDL for nothing. Unit tests test the SQL on fixtures, not the
+            # data: CI and the nightly build run them.
+            dbt_args += ["--exclude", "config.materialized:view", "--exclude-resource-type", "unit_test"]
         with clock_for_dbt(warehouse.connect, as_of):
-            for event in dbt.cli(dbt_args, context=context).stream():
+            invocation = dbt.cli(dbt_args, context=context)
+            for event in invocation.stream():
                 yield event
                 crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
+        keep_partial_parse(invocation.target_path, project)
         # Reached only when the whole build succeeded (a failed node raises out of the stream above); a run of
         # the tests alone (the checks job) refreshed no mart.
         if context.selected_asset_keys:

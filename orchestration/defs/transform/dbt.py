@@ -8,6 +8,8 @@ setting has to be written into this process's environment for the dbt subprocess
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,6 +50,24 @@ def dbt_project(settings: Settings) -> DbtProject:
                 target_path=project.manifest_path.parent,
             ).wait()
     return project
+
+
+def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
+    """Keep a finished invocation's parse state as the project's, for the next invocation to start from.
+
+    dagster-dbt gives every invocation its own target folder, seeded with the project's
+    partial_parse.msgpack. dbt re-parses the whole project (seconds) when the seed was written for other vars
+    or another profile, which includes the warehouse path; the seed written by `dbt parse` above often is
+    (another warehouse, another process). The run's own state matches the next run on the same warehouse.
+    Replaced atomically: parallel processes each read a whole file (dbt checks it and re-parses on a mismatch).
+    """
+    state = Path(run_target) / "partial_parse.msgpack"
+    if not state.exists():
+        return
+    kept = project.manifest_path.parent / "partial_parse.msgpack"
+    staging = kept.with_name(f".{kept.name}.{os.getpid()}")
+    shutil.copyfile(state, staging)
+    os.replace(staging, kept)
 
 
 # dbt is installed in the same environment as orderhub, which need not be on PATH (make runs .venv/bin/…).
