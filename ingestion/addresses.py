@@ -19,6 +19,7 @@ import math
 import re
 import unicodedata
 import warnings
+from collections import OrderedDict
 from functools import lru_cache
 
 import polars as pl
@@ -241,6 +242,76 @@ def _floats(series: pl.Series | None, n: int) -> list[float | None]:
     return [float(v) if v is not None else None for v in series.cast(pl.Float64, strict=False).to_list()]
 
 
+class _LruCache:
+    """A bounded map that forgets the least recently used entry, with hit counts for the benchmark."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key, default=None):
+        try:
+            value = self._data[key]
+        except KeyError:
+            self.misses += 1
+            return default
+        self._data.move_to_end(key)
+        self.hits += 1
+        return value
+
+    def put(self, key, value) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def __contains__(self, key) -> bool:
+        return key in self._data
+
+    def clear(self) -> None:
+        self._data.clear()
+        self.hits = self.misses = 0
+
+
+# The same doors are ordered to again and again, and cpca is the slow part of parsing: what it makes of a
+# text, and what a row makes of (text, fallback, point), depend on nothing else (not the warehouse), so
+# they are kept for the process. Bounded: a few hundred bytes an entry.
+CACHE_SIZE = 200_000
+_CPCA_CACHE = _LruCache(CACHE_SIZE)
+_ROW_CACHE = _LruCache(CACHE_SIZE)
+
+
+def cache_stats() -> dict[str, tuple[int, int]]:
+    """(hits, misses) of the process caches since the last `clear_caches`: cpca by text, rows by input."""
+    return {"cpca": (_CPCA_CACHE.hits, _CPCA_CACHE.misses), "row": (_ROW_CACHE.hits, _ROW_CACHE.misses)}
+
+
+def clear_caches() -> None:
+    _CPCA_CACHE.clear()
+    _ROW_CACHE.clear()
+
+
+def _cpca_rows(texts: list[str]) -> dict[str, tuple]:
+    """cpca's reading of each text: (province, city, district, remainder, adcode, province_pos, city_pos)."""
+    out: dict[str, tuple] = {}
+    missing = []
+    for t in texts:
+        cached = _CPCA_CACHE.get(t)
+        if cached is None:
+            missing.append(t)
+        else:
+            out[t] = cached
+    if missing:
+        frame = _cpca_transform(missing)
+        columns = (frame[c] for c in ("省", "市", "区", "地址", "adcode", "省_pos", "市_pos"))
+        for t, row in zip(missing, zip(*columns, strict=True), strict=True):
+            _CPCA_CACHE.put(t, row)
+            out[t] = row
+    return out
+
+
 def parse_addresses(
     addresses: pl.Series, fallback: pl.Series | None = None, lat: pl.Series | None = None, lng: pl.Series | None = None
 ) -> pl.DataFrame:
@@ -256,40 +327,32 @@ def parse_addresses(
     raws = addresses.to_list()
     fallbacks = fallback.to_list() if fallback is not None else [None] * n
     lats, lngs = _floats(lat, n), _floats(lng, n)
-    texts = sorted({t for t in [*raws, *fallbacks] if isinstance(t, str) and t.strip()})
-    cpca_rows: dict[str, tuple] = {}
-    if texts:
-        frame = _cpca_transform(texts)
-        cpca_rows = dict(
-            zip(
-                texts,
-                zip(
-                    frame["省"],
-                    frame["市"],
-                    frame["区"],
-                    frame["地址"],
-                    frame["adcode"],
-                    frame["省_pos"],
-                    frame["市_pos"],
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
     empty = (None,) * len(PARSED_COLUMNS)
-    rows = []
-    for raw, fb, la, ln in zip(raws, fallbacks, lats, lngs, strict=True):
-        parsed = None
-        if isinstance(raw, str) and raw.strip():
-            own = cpca_rows[raw]
-            other = cpca_rows.get(fb) if isinstance(fb, str) else None
-            contradicted = (
-                other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
-            )
-            parsed = None if contradicted else _row(raw, *own, la, ln)
-            if parsed is None and other is not None:
-                parsed = _with_fallback_admin(raw, own, other, la, ln)
-        rows.append(parsed or empty)
+    rows: list[tuple | None] = [None] * n
+    todo: list[int] = []
+    for i, key in enumerate(zip(raws, fallbacks, lats, lngs, strict=True)):
+        if not (isinstance(key[0], str) and key[0].strip()):
+            rows[i] = empty
+            continue
+        cached = _ROW_CACHE.get(key)
+        if cached is None:
+            todo.append(i)
+        else:
+            rows[i] = cached
+    texts = sorted({t for i in todo for t in (raws[i], fallbacks[i]) if isinstance(t, str) and t.strip()})
+    cpca_rows = _cpca_rows(texts) if texts else {}
+    for i in todo:
+        raw, fb, la, ln = raws[i], fallbacks[i], lats[i], lngs[i]
+        own = cpca_rows[raw]
+        other = cpca_rows.get(fb) if isinstance(fb, str) else None
+        contradicted = (
+            other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
+        )
+        parsed = None if contradicted else _row(raw, *own, la, ln)
+        if parsed is None and other is not None:
+            parsed = _with_fallback_admin(raw, own, other, la, ln)
+        rows[i] = parsed or empty
+        _ROW_CACHE.put((raw, fb, la, ln), rows[i])
     return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
 
 
