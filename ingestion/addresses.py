@@ -19,10 +19,11 @@ import math
 import re
 import unicodedata
 import warnings
-from collections import OrderedDict
 from functools import lru_cache
 
 import polars as pl
+
+from ingestion.lru import LruCache
 
 # Municipalities: cpca reports their city level as 市辖区/县; the contract wants the city's own name.
 _MUNICIPALITY_CITY_PLACEHOLDERS = {"市辖区", "县"}
@@ -242,45 +243,12 @@ def _floats(series: pl.Series | None, n: int) -> list[float | None]:
     return [float(v) if v is not None else None for v in series.cast(pl.Float64, strict=False).to_list()]
 
 
-class _LruCache:
-    """A bounded map that forgets the least recently used entry, with hit counts for the benchmark."""
-
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self._data: OrderedDict = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key, default=None):
-        try:
-            value = self._data[key]
-        except KeyError:
-            self.misses += 1
-            return default
-        self._data.move_to_end(key)
-        self.hits += 1
-        return value
-
-    def put(self, key, value) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        if len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
-
-    def __contains__(self, key) -> bool:
-        return key in self._data
-
-    def clear(self) -> None:
-        self._data.clear()
-        self.hits = self.misses = 0
-
-
 # The same doors are ordered to again and again, and cpca is the slow part of parsing: what it makes of a
 # text, and what a row makes of (text, fallback, point), depend on nothing else (not the warehouse), so
 # they are kept for the process. Bounded: a few hundred bytes an entry.
 CACHE_SIZE = 200_000
-_CPCA_CACHE = _LruCache(CACHE_SIZE)
-_ROW_CACHE = _LruCache(CACHE_SIZE)
+_CPCA_CACHE = LruCache(CACHE_SIZE)
+_ROW_CACHE = LruCache(CACHE_SIZE)
 
 
 def cache_stats() -> dict[str, tuple[int, int]]:
@@ -330,11 +298,16 @@ def parse_addresses(
     empty = (None,) * len(PARSED_COLUMNS)
     rows: list[tuple | None] = [None] * n
     todo: list[int] = []
-    for i, key in enumerate(zip(raws, fallbacks, lats, lngs, strict=True)):
-        if not (isinstance(key[0], str) and key[0].strip()):
+    for i, (raw, fb, la, ln) in enumerate(zip(raws, fallbacks, lats, lngs, strict=True)):
+        if not (isinstance(raw, str) and raw.strip()):
             rows[i] = empty
             continue
-        cached = _ROW_CACHE.get(key)
+        # Most texts name their province or city, and then the point is never read: the row is cached
+        # under the texts alone, so another order to the same door (another point) hits it too.
+        cached = _ROW_CACHE.get((raw, fb), count=False)
+        if cached is None:
+            cached = _ROW_CACHE.get((raw, fb, la, ln), count=False)
+        _ROW_CACHE.tally(cached is not None)
         if cached is None:
             todo.append(i)
         else:
@@ -352,7 +325,8 @@ def parse_addresses(
         if parsed is None and other is not None:
             parsed = _with_fallback_admin(raw, own, other, la, ln)
         rows[i] = parsed or empty
-        _ROW_CACHE.put((raw, fb, la, ln), rows[i])
+        point_read = own[5] == -1 and own[6] == -1  # _row's same-name district lookup
+        _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])
     return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
 
 
