@@ -17,9 +17,10 @@ from ingestion.records import FileError, RawRecord, csv_records, decode_text, js
 # times over): split it into smaller files. ORDERHUB_MAX_FILE_MB overrides it.
 MAX_FILE_MB_DEFAULT = 64
 RAW_SAMPLE_BYTES = 65536  # what raw.quarantine keeps of a file rejected whole
-# Order files are loaded this many MB at a time: peak memory follows the chunk, not the batch. Per-chunk
-# costs (a few DuckDB lookups, polars plans) are small beside a chunk of this size.
-CHUNK_MB_DEFAULT = 48
+# Order files are loaded this many MB at a time (ORDERHUB_CHUNK_MB): the Python side of a chunk (records,
+# decoded JSON, frames) takes about 25 times its bytes, so 16 MB keeps it near 400 MB (48 MB: 1.2 GB).
+# Per-chunk costs (a few DuckDB lookups, polars plans) stay small beside a chunk of this size.
+CHUNK_MB_DEFAULT = 16
 
 
 @dataclass

@@ -97,9 +97,11 @@ def run_batch(
 ) -> BatchResult:
     """Load every landing file the checkpoint has not seen (up to `max_files`) as one batch.
 
-    Order files are read and normalised a chunk at a time (`ORDERHUB_CHUNK_MB`), so memory stays flat
-    however many files are waiting; every chunk is written inside the batch's one transaction, so the
-    batch still commits whole or not at all, and a later chunk's dedupe sees the earlier chunks' rows.
+    Order files are read and normalised a chunk at a time (`ORDERHUB_CHUNK_MB`), so the records, decoded
+    JSON and frames of only one chunk are in memory; every chunk is written inside the batch's one
+    transaction, so the batch still commits whole or not at all, and a later chunk's dedupe sees the
+    earlier chunks' rows. DuckDB keeps the open transaction's rows in memory until the commit, so that
+    part still grows with the batch (bench/results/ingest_throughput.md).
     """
     files = landing.pending(con, Path(landing_root))
     if max_files is not None:
