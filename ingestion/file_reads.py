@@ -91,6 +91,20 @@ def chunk_bytes() -> int:
     return int(float(os.environ.get("ORDERHUB_CHUNK_MB", CHUNK_MB_DEFAULT)) * 1024 * 1024)
 
 
+def file_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingFile]]:
+    """Files in landing order, cut into chunks of about `chunk_bytes()`."""
+    limit = chunk_bytes()
+    chunks: list[list[landing.LandingFile]] = [[]]
+    size = 0
+    for file in files:
+        if chunks[-1] and size + file.size_bytes > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(file)
+        size += file.size_bytes
+    return [c for c in chunks if c]
+
+
 def order_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingFile]]:
     """Order files in landing order, cut into chunks of about `chunk_bytes()`.
 
@@ -98,19 +112,8 @@ def order_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingF
     rows of earlier records of the same batch, so the files of "accumulate" channels stay in one chunk
     (tills write small files: a day of them is a few MB).
     """
-    limit = chunk_bytes()
-    chunks: list[list[landing.LandingFile]] = []
-    current: list[landing.LandingFile] = []
-    size = 0
-    journals = []
+    journals, rest = [], []
     for file in files:
         spec = ADAPTERS.get(file.source)
-        if spec is not None and spec.versions == "accumulate":
-            journals.append(file)
-            continue
-        if current and size + file.size_bytes > limit:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(file)
-        size += file.size_bytes
-    return [c for c in (*chunks, current, journals) if c]
+        (journals if spec is not None and spec.versions == "accumulate" else rest).append(file)
+    return [*file_chunks(rest), journals] if journals else file_chunks(rest)

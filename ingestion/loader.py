@@ -33,7 +33,7 @@ from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
-from ingestion.file_reads import FileRecords, file_rejection, order_chunks, read_file
+from ingestion.file_reads import FileRecords, file_chunks, file_rejection, order_chunks, read_file
 from ingestion.records import FileError, RawRecord
 
 RAW = contract.RAW_SCHEMA
@@ -123,9 +123,12 @@ def run_batch(
             crash_point("ingest.during_read")
         return item
 
-    # Reference files and statements are small: read up front. Orders stream in chunks.
-    read_items = {file.relative: read(file) for file in files if file.kind != "orders"}
+    # Reference files are small and the catalogue needs them first: read up front. Orders and statements
+    # (parsed statement lines take ~20 times their bytes) stream in chunks.
+    streamed = ("orders", "settlements")
+    read_items = {file.relative: read(file) for file in files if file.kind not in streamed}
     chunks = order_chunks([file for file in files if file.kind == "orders"])
+    statement_chunks = file_chunks([file for file in files if file.kind == "settlements"])
     first_chunk = [read(file) for file in chunks[0]] if chunks else []
     crash_point("ingest.after_read")
 
@@ -144,15 +147,16 @@ def run_batch(
                 quarantine_frames.append(
                     _load_orders(con, items, counts, catalogue, batch_id, started_at, local_tz, progress)
                 )
-                for item in items:
-                    item.landed = len(item.records)
-                    item.records = []  # only the count is needed from here on: the texts can go
-                    read_items[item.file.relative] = item
+                _let_go(items, read_items)
         finally:
             if gc_was_enabled:
                 gc.enable()
         crash_point("ingest.during_write")
-        quarantine_frames.append(_load_settlements(con, list(read_items.values()), counts, batch_id))
+        for chunk in statement_chunks:
+            # A line already loaded by an earlier chunk is a duplicate, as a repeat within one chunk is.
+            items = [read(file) for file in chunk]
+            quarantine_frames.append(_load_settlements(con, items, counts, batch_id))
+            _let_go(items, read_items)
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
         )
@@ -166,6 +170,14 @@ def run_batch(
         con.execute("ROLLBACK")
         raise
     return BatchResult(batch_id=batch_id, files=len(files), counts=dict(counts))
+
+
+def _let_go(items: list[FileRecords], read_items: dict[str, FileRecords]) -> None:
+    """Keep only the record count of loaded files: their texts and parsed lines can go."""
+    for item in items:
+        item.landed = len(item.records)
+        item.records, item.statement = [], None
+        read_items[item.file.relative] = item
 
 
 def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], counts) -> pl.DataFrame:
