@@ -23,6 +23,8 @@ from functools import lru_cache
 
 import polars as pl
 
+from ingestion.lru import LruCache
+
 # Municipalities: cpca reports their city level as 市辖区/县; the contract wants the city's own name.
 _MUNICIPALITY_CITY_PLACEHOLDERS = {"市辖区", "县"}
 _TOWNSHIP = re.compile(r"^(.{1,10}?(?:街道|镇|乡))")
@@ -241,6 +243,43 @@ def _floats(series: pl.Series | None, n: int) -> list[float | None]:
     return [float(v) if v is not None else None for v in series.cast(pl.Float64, strict=False).to_list()]
 
 
+# The same doors are ordered to again and again, and cpca is the slow part of parsing: what it makes of a
+# text, and what a row makes of (text, fallback, point), depend on nothing else (not the warehouse), so
+# they are kept for the process. Bounded: a few hundred bytes an entry.
+CACHE_SIZE = 200_000
+_CPCA_CACHE = LruCache(CACHE_SIZE)
+_ROW_CACHE = LruCache(CACHE_SIZE)
+
+
+def cache_stats() -> dict[str, tuple[int, int]]:
+    """(hits, misses) of the process caches since the last `clear_caches`: cpca by text, rows by input."""
+    return {"cpca": (_CPCA_CACHE.hits, _CPCA_CACHE.misses), "row": (_ROW_CACHE.hits, _ROW_CACHE.misses)}
+
+
+def clear_caches() -> None:
+    _CPCA_CACHE.clear()
+    _ROW_CACHE.clear()
+
+
+def _cpca_rows(texts: list[str]) -> dict[str, tuple]:
+    """cpca's reading of each text: (province, city, district, remainder, adcode, province_pos, city_pos)."""
+    out: dict[str, tuple] = {}
+    missing = []
+    for t in texts:
+        cached = _CPCA_CACHE.get(t)
+        if cached is None:
+            missing.append(t)
+        else:
+            out[t] = cached
+    if missing:
+        frame = _cpca_transform(missing)
+        columns = (frame[c] for c in ("省", "市", "区", "地址", "adcode", "省_pos", "市_pos"))
+        for t, row in zip(missing, zip(*columns, strict=True), strict=True):
+            _CPCA_CACHE.put(t, row)
+            out[t] = row
+    return out
+
+
 def parse_addresses(
     addresses: pl.Series, fallback: pl.Series | None = None, lat: pl.Series | None = None, lng: pl.Series | None = None
 ) -> pl.DataFrame:
@@ -256,40 +295,38 @@ def parse_addresses(
     raws = addresses.to_list()
     fallbacks = fallback.to_list() if fallback is not None else [None] * n
     lats, lngs = _floats(lat, n), _floats(lng, n)
-    texts = sorted({t for t in [*raws, *fallbacks] if isinstance(t, str) and t.strip()})
-    cpca_rows: dict[str, tuple] = {}
-    if texts:
-        frame = _cpca_transform(texts)
-        cpca_rows = dict(
-            zip(
-                texts,
-                zip(
-                    frame["省"],
-                    frame["市"],
-                    frame["区"],
-                    frame["地址"],
-                    frame["adcode"],
-                    frame["省_pos"],
-                    frame["市_pos"],
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
     empty = (None,) * len(PARSED_COLUMNS)
-    rows = []
-    for raw, fb, la, ln in zip(raws, fallbacks, lats, lngs, strict=True):
-        parsed = None
-        if isinstance(raw, str) and raw.strip():
-            own = cpca_rows[raw]
-            other = cpca_rows.get(fb) if isinstance(fb, str) else None
-            contradicted = (
-                other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
-            )
-            parsed = None if contradicted else _row(raw, *own, la, ln)
-            if parsed is None and other is not None:
-                parsed = _with_fallback_admin(raw, own, other, la, ln)
-        rows.append(parsed or empty)
+    rows: list[tuple | None] = [None] * n
+    todo: list[int] = []
+    for i, (raw, fb, la, ln) in enumerate(zip(raws, fallbacks, lats, lngs, strict=True)):
+        if not (isinstance(raw, str) and raw.strip()):
+            rows[i] = empty
+            continue
+        # Most texts name their province or city, and then the point is never read: the row is cached
+        # under the texts alone, so another order to the same door (another point) hits it too.
+        cached = _ROW_CACHE.get((raw, fb), count=False)
+        if cached is None:
+            cached = _ROW_CACHE.get((raw, fb, la, ln), count=False)
+        _ROW_CACHE.tally(cached is not None)
+        if cached is None:
+            todo.append(i)
+        else:
+            rows[i] = cached
+    texts = sorted({t for i in todo for t in (raws[i], fallbacks[i]) if isinstance(t, str) and t.strip()})
+    cpca_rows = _cpca_rows(texts) if texts else {}
+    for i in todo:
+        raw, fb, la, ln = raws[i], fallbacks[i], lats[i], lngs[i]
+        own = cpca_rows[raw]
+        other = cpca_rows.get(fb) if isinstance(fb, str) else None
+        contradicted = (
+            other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
+        )
+        parsed = None if contradicted else _row(raw, *own, la, ln)
+        if parsed is None and other is not None:
+            parsed = _with_fallback_admin(raw, own, other, la, ln)
+        rows[i] = parsed or empty
+        point_read = own[5] == -1 and own[6] == -1  # _row's same-name district lookup
+        _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])
     return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
 
 

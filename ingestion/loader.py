@@ -17,7 +17,7 @@ instead: a later file's rows of a ticket are more rows of the same journal, join
 from __future__ import annotations
 
 import datetime as dt
-import os
+import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,14 +33,11 @@ from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
-from ingestion.records import FileError, RawRecord, csv_records, decode_text, jsonl_records
+from ingestion.file_reads import FileRecords, file_chunks, file_rejection, order_chunks, read_file
+from ingestion.records import FileError, RawRecord
 
 RAW = contract.RAW_SCHEMA
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-# A landing file above this size is quarantined whole, unread (reading it would hold it in memory several
-# times over): split it into smaller files. ORDERHUB_MAX_FILE_MB overrides it.
-MAX_FILE_MB_DEFAULT = 64
-RAW_SAMPLE_BYTES = 65536  # what raw.quarantine keeps of a file rejected whole
 
 
 @dataclass
@@ -75,72 +72,9 @@ class BatchResult:
         return sum(c.duplicate for c in self.counts.values())
 
 
-@dataclass
-class _FileRecords:
-    file: landing.LandingFile
-    records: list[RawRecord]
-    file_error: FileError | None = None
-    statement: list[settlements.ParsedLine] | None = None  # settlement files: each record parsed or rejected
-
-
-def max_file_bytes() -> int:
-    return int(float(os.environ.get("ORDERHUB_MAX_FILE_MB", MAX_FILE_MB_DEFAULT)) * 1024 * 1024)
-
-
 def order_label(file: landing.LandingFile) -> str:
     """The accounting label of an order file: its channel, or `replay/<channel>` for a replayed record."""
     return f"replay/{file.source}" if file.path.name.startswith(landing.REPLAY_PREFIX) else file.source
-
-
-def _read(file: landing.LandingFile) -> _FileRecords:
-    limit = max_file_bytes()
-    if file.size_bytes > limit:
-        return _FileRecords(
-            file,
-            [],
-            FileError(
-                "file_too_large",
-                f"{file.relative} is {file.size_bytes / 1048576:,.0f} MB, over the {limit / 1048576:,.0f} MB limit for one "
-                "landing file: split it into smaller files (or raise ORDERHUB_MAX_FILE_MB)",
-            ),
-        )
-    try:
-        if file.kind == "settlements":
-            # Statements come in their channel's own encoding (Alipay: GBK): the parser decodes them.
-            parsed = settlements.parse(file.source, file.path.read_bytes(), file.relative, file.business_date)
-            return _FileRecords(file, [p.record for p in parsed], statement=parsed)
-        text = decode_text(file.path.read_bytes(), file.relative)
-        spec = ADAPTERS.get(file.source) if file.kind == "orders" else None
-        if spec is not None and spec.file_format == "csv":
-            return _FileRecords(file, list(csv_records(text, file.relative, spec.csv_header, spec.csv_key_column)))
-        return _FileRecords(file, list(jsonl_records(text, file.relative)))
-    except FileError as err:
-        return _FileRecords(file, [], err)
-    except Exception as exc:  # noqa: BLE001 - a reader or parser bug must not stop the batch
-        return _FileRecords(
-            file,
-            [],
-            FileError(
-                "unreadable_file",
-                f"{file.relative} could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
-                "the file is kept in quarantine whole; report it with the file",
-            ),
-        )
-
-
-def _file_rejection(item: _FileRecords, channel: str) -> dict:
-    """A file that could not even be split into records is quarantined whole, as one record."""
-    with item.file.path.open("rb") as handle:  # never the whole file: it may be the one too large to read
-        raw_bytes = handle.read(RAW_SAMPLE_BYTES)
-    assert item.file_error is not None
-    return {
-        "channel": channel,
-        "source_file": item.file.relative,
-        "source_line": 0,
-        "raw": raw_bytes.decode("utf-8", errors="replace"),
-        "error_code": item.file_error.code,
-        "message": item.file_error.message,
-    }
 
 
 _STAGING_QUARANTINE = {
@@ -161,7 +95,14 @@ def run_batch(
     local_tz: str = contract.LOCAL_TIMEZONE,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Load every landing file the checkpoint has not seen (up to `max_files`) as one batch."""
+    """Load every landing file the checkpoint has not seen (up to `max_files`) as one batch.
+
+    Order files are read and normalised a chunk at a time (`ORDERHUB_CHUNK_MB`), so the records, decoded
+    JSON and frames of only one chunk are in memory; every chunk is written inside the batch's one
+    transaction, so the batch still commits whole or not at all, and a later chunk's dedupe sees the
+    earlier chunks' rows. DuckDB keeps the open transaction's rows in memory until the commit, so that
+    part still grows with the batch (bench/results/ingest_throughput.md).
+    """
     files = landing.pending(con, Path(landing_root))
     if max_files is not None:
         files = files[:max_files]
@@ -170,30 +111,59 @@ def run_batch(
 
     started_at = datetime.now(UTC).replace(tzinfo=None)
     batch_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    read: list[_FileRecords] = []
-    for done, file in enumerate(files, start=1):
-        read.append(_read(file))
+    reads = 0
+
+    def read(file: landing.LandingFile) -> FileRecords:
+        nonlocal reads
+        item = read_file(file)
+        reads += 1
         if progress:
-            progress("read", done, len(files))
-        if done == 1:
+            progress("read", reads, len(files))
+        if reads == 1:
             crash_point("ingest.during_read")
+        return item
+
+    # Reference files are small and the catalogue needs them first: read up front. Orders and statements
+    # (parsed statement lines take ~20 times their bytes) stream in chunks.
+    streamed = ("orders", "settlements")
+    read_items = {file.relative: read(file) for file in files if file.kind not in streamed}
+    chunks = order_chunks([file for file in files if file.kind == "orders"])
+    statement_chunks = file_chunks([file for file in files if file.kind == "settlements"])
+    first_chunk = [read(file) for file in chunks[0]] if chunks else []
     crash_point("ingest.after_read")
 
     counts: dict[str, ChannelCounts] = defaultdict(ChannelCounts)
     con.execute("BEGIN TRANSACTION")
     try:
-        quarantine_frames = [_load_reference(con, read, counts)]
+        quarantine_frames = [_load_reference(con, list(read_items.values()), counts)]
         catalogue = _catalogue(con)
-        quarantine_frames.append(_load_orders(con, read, counts, catalogue, batch_id, started_at, local_tz, progress))
+        # Extraction makes millions of short-lived containers that hold no cycles; the cyclic collector
+        # would walk them again and again for nothing.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for number, chunk in enumerate(chunks):
+                items = first_chunk if number == 0 else [read(file) for file in chunk]
+                quarantine_frames.append(
+                    _load_orders(con, items, counts, catalogue, batch_id, started_at, local_tz, progress)
+                )
+                _let_go(items, read_items)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         crash_point("ingest.during_write")
-        quarantine_frames.append(_load_settlements(con, read, counts, batch_id))
+        for chunk in statement_chunks:
+            # A line already loaded by an earlier chunk is a duplicate, as a repeat within one chunk is.
+            items = [read(file) for file in chunk]
+            quarantine_frames.append(_load_settlements(con, items, counts, batch_id))
+            _let_go(items, read_items)
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
         )
         warehouse.insert(con, "quarantine", quarantine.select(list(contract.QUARANTINE)), conflict="ignore")
         finished_at = datetime.now(UTC).replace(tzinfo=None)
         _record_batch(con, batch_id, counts, started_at, finished_at)
-        _record_files(con, read, batch_id, finished_at)
+        _record_files(con, [read_items[file.relative] for file in files], batch_id, finished_at)
         crash_point("ingest.before_commit")
         con.execute("COMMIT")
     except BaseException:
@@ -202,7 +172,15 @@ def run_batch(
     return BatchResult(batch_id=batch_id, files=len(files), counts=dict(counts))
 
 
-def _load_reference(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts) -> pl.DataFrame:
+def _let_go(items: list[FileRecords], read_items: dict[str, FileRecords]) -> None:
+    """Keep only the record count of loaded files: their texts and parsed lines can go."""
+    for item in items:
+        item.landed = len(item.records)
+        item.records, item.statement = [], None
+        read_items[item.file.relative] = item
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], counts) -> pl.DataFrame:
     rejected: list[pl.DataFrame] = []
     by_table: dict[str, list[RawRecord]] = defaultdict(list)
     for item in read:
@@ -215,7 +193,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], co
                 item.file_error = FileError(
                     "unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}"
                 )
-            rejected.append(pl.DataFrame([_file_rejection(item, channel)], schema=_STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, channel)], schema=_STAGING_QUARANTINE))
             counts[channel].landed += 1
             counts[channel].quarantined += 1
             continue
@@ -253,7 +231,7 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         if item.file_error is None and channel not in ADAPTERS:
             item.file_error = FileError("unknown_channel", f"{item.file.relative}: no adapter for channel {channel!r}")
         if item.file_error:
-            rejected.append(_file_rejection(item, label))
+            rejected.append(file_rejection(item, label))
             counts[label].landed += 1
             counts[label].quarantined += 1
             continue
@@ -284,7 +262,7 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
     return pl.concat(quarantined)
 
 
-def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], counts, batch_id: str) -> pl.DataFrame:
+def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], counts, batch_id: str) -> pl.DataFrame:
     """Statement lines, counted per statement channel as `settlement/<channel>`. A line already loaded
     (same channel, statement day and text: a re-delivered statement) is a duplicate."""
     lines: list[pl.DataFrame] = []
@@ -295,7 +273,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
         label = f"settlement/{item.file.source}"
         counts[label].files += 1
         if item.file_error or item.statement is None:  # the parser rejected the whole file
-            rejected.append(pl.DataFrame([_file_rejection(item, label)], schema=_STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=_STAGING_QUARANTINE))
             counts[label].landed += 1
             counts[label].quarantined += 1
             continue
@@ -308,7 +286,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
                 f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
                 f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again",
             )
-            rejected.append(pl.DataFrame([_file_rejection(item, label)], schema=_STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=_STAGING_QUARANTINE))
             counts[label].landed += 1
             counts[label].quarantined += 1
             continue
@@ -341,7 +319,7 @@ def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[_FileRecords], 
     return pl.concat(rejected)
 
 
-def _contract_signs(good: pl.DataFrame, item: _FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
     a line that breaks them is quarantined, not loaded as a wrong number."""
     wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
@@ -382,7 +360,7 @@ def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_
     warehouse.insert(con, "ingest_batches", pl.DataFrame(rows, schema=contract.INGEST_BATCHES), conflict=None)
 
 
-def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None:
+def _record_files(con, read: list[FileRecords], batch_id: str, done_at) -> None:
     rows = [
         {
             "path": item.file.relative,
@@ -390,7 +368,11 @@ def _record_files(con, read: list[_FileRecords], batch_id: str, done_at) -> None
             "channel": item.file.source,
             "size_bytes": item.file.size_bytes,
             "batch_id": batch_id,
-            "records": len(item.records) if item.file_error is None else 1,
+            "records": 1
+            if item.file_error is not None
+            else item.landed
+            if item.landed is not None
+            else len(item.records),
             "done_at": done_at,
         }
         for item in read

@@ -14,6 +14,7 @@ already decoded, JSON fields as text or as JSON, and the ERP (聚宝盆) dialect
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ingestion import addresses
@@ -42,6 +43,7 @@ _GIFT_TYPES = {"5", "23"}
 _CENT = 0.005
 
 
+@lru_cache(maxsize=4096)  # a push has ~30 keys and every push has the same ones
 def _snake(key: str) -> str:
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
     return _ERP_ALIASES.get(snake, snake)
