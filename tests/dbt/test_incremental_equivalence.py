@@ -191,7 +191,9 @@ def test_micro_batches_build_what_a_full_rebuild_builds(landing, dbt, full_rebui
 
 # Stock reference data arriving mid-day: a second WMS count of every other store/SKU at 13:00 local (the
 # orders after it move out of the morning period), goods movements in both periods and one before the day's
-# first count, and later a corrected count and a re-sent goods movement (reference rows replace by key).
+# first count, and later a corrected count and a re-sent goods movement (reference rows replace by key). The
+# counts and goods movements that matter are of store/SKUs nobody ordered that day, so only the reference
+# rows themselves can tell the stock ledger to rebuild their periods.
 MIDDAY = "2026-11-26T13:00:00+08:00"
 
 
@@ -206,36 +208,63 @@ def _morning_counts(landing: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _midday_count_and_goods(landing: Path) -> None:
-    counts = _morning_counts(landing)
-    recounted = [{**row, "snapshot_at": MIDDAY, "on_hand": row["on_hand"] // 2} for row in counts[::2]]
-    _write_reference(landing, "stock_snapshots", "stock_snapshots-1", recounted)
-    a, b, c = counts[0], counts[1], counts[2]  # a is recounted at midday, b and c are not
-    _write_reference(
-        landing,
-        "stock_movements",
-        "stock_movements-1",
-        [
-            _goods("MID-1", a, "receipt", 7, "2026-11-26T11:00:00+08:00"),
-            _goods("MID-2", a, "write_off", 1, "2026-11-26T15:00:00+08:00"),
-            _goods("MID-3", b, "transfer_out", 2, "2026-11-26T14:00:00+08:00"),
-            _goods("MID-4", c, "write_off", 3, "2026-11-26T03:00:00+08:00"),  # before the first count
-        ],
-    )
+@pytest.fixture(scope="module")
+def unordered(landing, tmp_path_factory) -> tuple[dict, dict, dict]:
+    """Three of the day's counted store/SKUs no order of the day asks for: the first is recounted at midday
+    (its index in the count file is even), the second is not (odd), the third is any other."""
+    warehouse_file = tmp_path_factory.mktemp("unordered") / "orderhub.duckdb"
+    con = warehouse.connect(warehouse_file)
+    try:
+        run_batch(con, landing)
+        ordered = set(
+            con.execute(
+                "select distinct o.store_id, l.sku_id from raw.orders as o "
+                "inner join raw.order_lines as l using (order_key)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    counts = list(enumerate(_morning_counts(landing)))
+    quiet = [(i, row) for i, row in counts if (row["store_id"], row["sku_id"]) not in ordered]
+    even = next(row for i, row in quiet if i % 2 == 0)
+    odd = next(row for i, row in quiet if i % 2 == 1)
+    other = next(row for _, row in quiet if row not in (even, odd))
+    return even, odd, other
 
 
-def _corrections(landing: Path) -> None:
-    counts = _morning_counts(landing)
-    a, b = counts[0], counts[1]
-    _write_reference(
-        landing, "stock_snapshots", "stock_snapshots-2", [{**a, "snapshot_at": MIDDAY, "on_hand": a["on_hand"] + 3}]
-    )
-    _write_reference(
-        landing,
-        "stock_movements",
-        "stock_movements-2",
-        [_goods("MID-3", b, "transfer_out", 5, "2026-11-26T12:30:00+08:00")],
-    )
+def _midday_count_and_goods(pairs: tuple[dict, dict, dict]) -> Callable[[Path], None]:
+    a, b, c = pairs
+
+    def arrive(landing: Path) -> None:
+        recounted = [
+            {**row, "snapshot_at": MIDDAY, "on_hand": row["on_hand"] // 2} for row in _morning_counts(landing)[::2]
+        ]
+        _write_reference(landing, "stock_snapshots", "stock_snapshots-1", recounted)
+        _write_reference(
+            landing,
+            "stock_movements",
+            "stock_movements-1",
+            [
+                _goods("MID-1", a, "receipt", 7, "2026-11-26T11:00:00+08:00"),
+                _goods("MID-2", a, "write_off", 1, "2026-11-26T15:00:00+08:00"),
+                _goods("MID-3", b, "transfer_out", 2, "2026-11-26T14:00:00+08:00"),
+                _goods("MID-4", c, "write_off", 3, "2026-11-26T03:00:00+08:00"),  # before the first count
+            ],
+        )
+
+    return arrive
+
+
+def _corrections(pairs: tuple[dict, dict, dict]) -> Callable[[Path], None]:
+    a, b, _ = pairs
+
+    def arrive(landing: Path) -> None:
+        recount = {**a, "snapshot_at": MIDDAY, "on_hand": a["on_hand"] + 3}
+        _write_reference(landing, "stock_snapshots", "stock_snapshots-2", [recount])
+        resent = _goods("MID-3", b, "transfer_out", 5, "2026-11-26T12:30:00+08:00")
+        _write_reference(landing, "stock_movements", "stock_movements-2", [resent])
+
+    return arrive
 
 
 def _goods(movement_id: str, pair: dict, kind: str, quantity: int, at: str) -> dict:
@@ -249,11 +278,11 @@ def _goods(movement_id: str, pair: dict, kind: str, quantity: int, at: str) -> d
     }
 
 
-def test_counts_and_goods_movements_between_micro_batches(landing, dbt, tmp_path):
+def test_counts_and_goods_movements_between_micro_batches(landing, unordered, dbt, tmp_path):
     whole = tmp_path / "full" / "landing"
     shutil.copytree(landing, whole)
-    _midday_count_and_goods(whole)
-    _corrections(whole)
+    _midday_count_and_goods(unordered)(whole)
+    _corrections(unordered)(whole)
     full_warehouse = tmp_path / "full" / "orderhub.duckdb"
     con = warehouse.connect(full_warehouse)
     try:
@@ -265,7 +294,8 @@ def test_counts_and_goods_movements_between_micro_batches(landing, dbt, tmp_path
     arriving = tmp_path / "incremental" / "landing"
     shutil.copytree(landing, arriving)
     warehouse_file = tmp_path / "incremental" / "orderhub.duckdb"
-    load_in_batches(arriving, warehouse_file, 10, dbt, arrivals={4: _midday_count_and_goods, 7: _corrections})
+    arrivals = {4: _midday_count_and_goods(unordered), 7: _corrections(unordered)}
+    load_in_batches(arriving, warehouse_file, 10, dbt, arrivals=arrivals)
 
     con = duckdb.connect(str(_copy(full_warehouse)), read_only=True)
     try:
