@@ -71,3 +71,123 @@
 {% macro merges_by_address() -%}
     {{ return('address_key' in var('merge_required_keys') and not var('merge_dynamic_window')['enabled']) }}
 {%- endmacro %}
+
+{#- The stock ledger (fct_stock_position_history) is partitioned by count period: (store_id, sku_id,
+    snapshot_at), the movements measured from one WMS count. Counts and goods movements are reference rows
+    without a batch id (a re-sent file replaces them by key), so what is new there is found by comparing raw
+    against what the model's table holds: a count or goods movement in one and not the other (new, changed
+    or gone) touches its period. The table is read before the pre-hook deletes anything, hence the touched
+    periods are written down first (touched_stock_periods_table) and every later step reads that. -#}
+{% macro touched_stock_periods_table() -%}
+    pipeline.{{ this.identifier }}__touched
+{%- endmacro %}
+
+{% macro touched_stock_periods() -%}
+    with counts as (
+        select store_id, sku_id, snapshot_at, on_hand from {{ ref('stg_raw__stock_snapshots') }}
+    ),
+
+    -- A changed order's lines where they are now, and where the table has them: a new version that moved
+    -- the order to another store or changed its lines, or a cancellation, changes the period it was in as
+    -- well as the one it is in now.
+    changed_lines as (
+        select orders.store_id, lines.sku_id, orders.created_at
+        from {{ ref('stg_raw__orders') }} as orders
+        inner join {{ ref('stg_raw__order_lines') }} as lines on lines.order_key = orders.order_key
+        where orders.order_key in ({{ changed_orders() }})
+    ),
+
+    order_periods as (
+        select counts.store_id, counts.sku_id, counts.snapshot_at
+        from changed_lines
+        asof inner join counts
+            on changed_lines.store_id = counts.store_id
+            and changed_lines.sku_id = counts.sku_id
+            and changed_lines.created_at >= counts.snapshot_at
+        union
+        select store_id, sku_id, snapshot_at
+        from {{ this }}
+        where order_key in ({{ changed_orders() }})
+    ),
+
+    built_counts as (
+        select store_id, sku_id, snapshot_at, quantity_change as on_hand
+        from {{ this }}
+        where movement_kind = 'snapshot'
+    ),
+
+    changed_counts as (
+        (select * from counts except select * from built_counts)
+        union
+        (select * from built_counts except select * from counts)
+    ),
+
+    -- A count that came, went or was corrected rebuilds its own period and the one before it: the movements
+    -- after it move into or out of that period, which also starts or stops being the current one.
+    count_periods as (
+        select store_id, sku_id, snapshot_at from changed_counts
+        union
+        select counts.store_id, counts.sku_id, counts.snapshot_at
+        from changed_counts
+        asof inner join counts
+            on changed_counts.store_id = counts.store_id
+            and changed_counts.sku_id = counts.sku_id
+            and changed_counts.snapshot_at > counts.snapshot_at
+    ),
+
+    -- Goods movements before their store/SKU's first count belong to no period; they show up once a count
+    -- does, through count_periods.
+    goods as (
+        select
+            goods.movement_id as stock_movement_id,
+            goods.movement_type as movement_kind,
+            goods.quantity_change,
+            goods.moved_at as movement_at,
+            counts.store_id,
+            counts.sku_id,
+            counts.snapshot_at
+        from {{ ref('stg_raw__stock_movements') }} as goods
+        asof inner join counts
+            on goods.store_id = counts.store_id
+            and goods.sku_id = counts.sku_id
+            and goods.moved_at >= counts.snapshot_at
+    ),
+
+    built_goods as (
+        select stock_movement_id, movement_kind, quantity_change, movement_at, store_id, sku_id, snapshot_at
+        from {{ this }}
+        where stock_movement_id is not null
+    ),
+
+    goods_periods as (
+        select store_id, sku_id, snapshot_at from (select * from goods except select * from built_goods)
+        union
+        select store_id, sku_id, snapshot_at from (select * from built_goods except select * from goods)
+    )
+
+    select store_id, sku_id, snapshot_at from order_periods
+    union
+    select store_id, sku_id, snapshot_at from count_periods
+    union
+    select store_id, sku_id, snapshot_at from goods_periods
+{%- endmacro %}
+
+{#- pre-hooks of the stock ledger: write down the touched periods, then delete them. -#}
+{% macro record_touched_stock_periods() -%}
+    {%- if is_incremental() -%}
+        create or replace table {{ touched_stock_periods_table() }} as {{ touched_stock_periods() }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_touched_stock_periods() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where (store_id, sku_id, snapshot_at) in (
+            select store_id, sku_id, snapshot_at from {{ touched_stock_periods_table() }}
+        )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

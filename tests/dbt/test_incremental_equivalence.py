@@ -17,8 +17,10 @@ project a hundred times); it is the same dbt, project, vars and warehouse adapte
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -87,12 +89,21 @@ def dbt(tmp_path_factory):
     patch.undo()
 
 
-def load_in_batches(landing: Path, warehouse_file: Path, batches: int, dbt: Dbt) -> int:
+def load_in_batches(
+    landing: Path,
+    warehouse_file: Path,
+    batches: int,
+    dbt: Dbt,
+    arrivals: dict[int, Callable[[Path], None]] | None = None,
+) -> int:
     """Load the day in `batches` micro-batches (consecutive files in landing order), the incremental dbt run
-    after each, as the pipeline does. Returns the number of batches that loaded something."""
+    after each, as the pipeline does; `arrivals[n]` writes files into the landing zone before batch n (from
+    1). Returns the number of batches that loaded something."""
     per_batch = math.ceil(len(discover(landing)) / batches)
     loaded = 0
     while True:
+        if arrivals and loaded + 1 in arrivals:
+            arrivals[loaded + 1](landing)
         con = warehouse.connect(warehouse_file)
         try:
             result = run_batch(con, landing, max_files=per_batch)
@@ -176,3 +187,128 @@ def test_micro_batches_build_what_a_full_rebuild_builds(landing, dbt, full_rebui
     assert loaded >= 0.8 * batches, f"the day was cut into {loaded} batches, not about {batches}"
     assert built_tables(warehouse_file) == built_tables(full_rebuild)
     assert differences(full_rebuild, warehouse_file) == {}
+
+
+# Stock reference data arriving mid-day: a second WMS count of every other store/SKU at 13:00 local (the
+# orders after it move out of the morning period), goods movements in both periods and one before the day's
+# first count, and later a corrected count and a re-sent goods movement (reference rows replace by key). The
+# counts and goods movements that matter are of store/SKUs nobody ordered that day, so only the reference
+# rows themselves can tell the stock ledger to rebuild their periods.
+MIDDAY = "2026-11-26T13:00:00+08:00"
+
+
+def _write_reference(landing: Path, table: str, name: str, rows: list[dict]) -> None:
+    path = landing / "reference" / table / DAY.isoformat() / f"{name}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def _morning_counts(landing: Path) -> list[dict]:
+    path = landing / "reference" / "stock_snapshots" / DAY.isoformat() / "stock_snapshots.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def unordered(landing, tmp_path_factory) -> tuple[dict, dict, dict]:
+    """Three of the day's counted store/SKUs no order of the day asks for: the first is recounted at midday
+    (its index in the count file is even), the second is not (odd), the third is any other."""
+    warehouse_file = tmp_path_factory.mktemp("unordered") / "orderhub.duckdb"
+    con = warehouse.connect(warehouse_file)
+    try:
+        run_batch(con, landing)
+        ordered = set(
+            con.execute(
+                "select distinct o.store_id, l.sku_id from raw.orders as o "
+                "inner join raw.order_lines as l using (order_key)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    counts = list(enumerate(_morning_counts(landing)))
+    quiet = [(i, row) for i, row in counts if (row["store_id"], row["sku_id"]) not in ordered]
+    even = next(row for i, row in quiet if i % 2 == 0)
+    odd = next(row for i, row in quiet if i % 2 == 1)
+    other = next(row for _, row in quiet if row not in (even, odd))
+    return even, odd, other
+
+
+def _midday_count_and_goods(pairs: tuple[dict, dict, dict]) -> Callable[[Path], None]:
+    a, b, c = pairs
+
+    def arrive(landing: Path) -> None:
+        recounted = [
+            {**row, "snapshot_at": MIDDAY, "on_hand": row["on_hand"] // 2} for row in _morning_counts(landing)[::2]
+        ]
+        _write_reference(landing, "stock_snapshots", "stock_snapshots-1", recounted)
+        _write_reference(
+            landing,
+            "stock_movements",
+            "stock_movements-1",
+            [
+                _goods("MID-1", a, "receipt", 7, "2026-11-26T11:00:00+08:00"),
+                _goods("MID-2", a, "write_off", 1, "2026-11-26T15:00:00+08:00"),
+                _goods("MID-3", b, "transfer_out", 2, "2026-11-26T14:00:00+08:00"),
+                _goods("MID-4", c, "write_off", 3, "2026-11-26T03:00:00+08:00"),  # before the first count
+            ],
+        )
+
+    return arrive
+
+
+def _corrections(pairs: tuple[dict, dict, dict]) -> Callable[[Path], None]:
+    a, b, _ = pairs
+
+    def arrive(landing: Path) -> None:
+        recount = {**a, "snapshot_at": MIDDAY, "on_hand": a["on_hand"] + 3}
+        _write_reference(landing, "stock_snapshots", "stock_snapshots-2", [recount])
+        resent = _goods("MID-3", b, "transfer_out", 5, "2026-11-26T12:30:00+08:00")
+        _write_reference(landing, "stock_movements", "stock_movements-2", [resent])
+
+    return arrive
+
+
+def _goods(movement_id: str, pair: dict, kind: str, quantity: int, at: str) -> dict:
+    return {
+        "movement_id": movement_id,
+        "store_id": pair["store_id"],
+        "sku_id": pair["sku_id"],
+        "movement_type": kind,
+        "quantity": quantity,
+        "moved_at": at,
+    }
+
+
+def test_counts_and_goods_movements_between_micro_batches(landing, unordered, dbt, tmp_path):
+    whole = tmp_path / "full" / "landing"
+    shutil.copytree(landing, whole)
+    _midday_count_and_goods(unordered)(whole)
+    _corrections(unordered)(whole)
+    full_warehouse = tmp_path / "full" / "orderhub.duckdb"
+    con = warehouse.connect(full_warehouse)
+    try:
+        run_batch(con, whole)
+    finally:
+        con.close()
+    dbt(full_warehouse, [*MICRO_BATCH, "--full-refresh"])
+
+    arriving = tmp_path / "incremental" / "landing"
+    shutil.copytree(landing, arriving)
+    warehouse_file = tmp_path / "incremental" / "orderhub.duckdb"
+    arrivals = {4: _midday_count_and_goods(unordered), 7: _corrections(unordered)}
+    load_in_batches(arriving, warehouse_file, 10, dbt, arrivals=arrivals)
+
+    con = duckdb.connect(str(_copy(full_warehouse)), read_only=True)
+    try:
+        kinds = dict(
+            con.execute(
+                "select movement_kind, count(*) from marts.fct_stock_position_history "
+                "where snapshot_at = ? or stock_movement_id like 'MID-%' group by all",
+                [dt.datetime(2026, 11, 26, 5)],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    # Not vacuous: orders moved into the midday period, and the goods movements that have a period landed.
+    assert kinds.get("reserve", 0) > 0 and kinds.get("snapshot") == len(_morning_counts(landing)[::2])
+    assert {kinds.get(k, 0) for k in ("receipt", "write_off", "transfer_out")} == {1}
+    assert differences(full_warehouse, warehouse_file) == {}

@@ -1,10 +1,27 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ record_touched_stock_periods() }}", "{{ delete_touched_stock_periods() }}"],
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 -- The time series of stock positions: every movement of a store and SKU (int_inventory__stock_movements) with the
 -- position before and after it, per WMS count period. balance_after is what was available right after the
 -- movement (count + goods moved in − goods moved out − reserved + released so far); a reserve that takes
 -- more than was available is an oversell of shortfall_units (fct_oversell_events).
+--
+-- Incremental by count period (macros/incremental.sql, touched_stock_periods): a period's rows depend only on
+-- its count and the orders and goods movements placed in it, so a micro-batch rebuilds the periods its orders,
+-- cancellations, counts and goods movements touched, whole, and nothing else.
+-- depends_on: {{ ref('fct_orders') }} {{ ref('stg_raw__orders') }} {{ ref('stg_raw__order_lines') }} {{ ref('stg_raw__stock_movements') }}
+-- (read through the macros on incremental runs only)
 
 with movements as (
+    {%- if is_incremental() %}
+    {{ stock_movements(periods=touched_stock_periods_table()) | indent(4) }}
+    {%- else %}
     select * from {{ ref('int_inventory__stock_movements') }}
+    {%- endif %}
 ),
 
 ledger as (
@@ -19,10 +36,10 @@ ledger as (
     )
 ),
 
+-- From the counts, not the movements: on an incremental run the movements are the touched periods only.
 latest_count as (
     select store_id, sku_id, max(snapshot_at) as latest_snapshot_at
-    from movements
-    where movement_kind = 'snapshot'
+    from {{ ref('stg_raw__stock_snapshots') }}
     group by store_id, sku_id
 )
 

@@ -28,15 +28,12 @@ positions as (
         and counts.snapshot_at = latest.snapshot_at
 ),
 
+-- Current statuses from fct_orders (incremental), not int_orders__current_status, which would rank every
+-- status event ever received again on each run.
 orders as (
-    select
-        orders.order_key,
-        orders.store_id,
-        orders.created_at,
-        coalesce(status.current_status, orders.status) as current_status
-    from {{ ref('stg_raw__orders') }} as orders
-    left join {{ ref('int_orders__current_status') }} as status
-        on status.order_key = orders.order_key
+    select order_key, store_id, created_at, current_status
+    from {{ ref('fct_orders') }}
+    where created_at >= (select min(snapshot_at) from latest)
 ),
 
 demand as (
