@@ -220,12 +220,17 @@ def main() -> None:
     parser.add_argument("--new-orders", type=int, default=1000)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch_cost.md")
+    parser.add_argument("--prepare-only", action="store_true", help="build the histories under --work and stop")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="orderhub-batch-cost-"))
     (work / "wh").mkdir(parents=True, exist_ok=True)
     checkpoints = sorted(int(d) for d in args.days.split(","))
     print(f"work folder {work}")
 
+    if args.prepare_only:
+        for days in checkpoints:
+            history(work, days, args.orders_per_day)
+        return
     rows = []
     for i, days in enumerate(checkpoints):
         snapshot = history(work, days, args.orders_per_day)

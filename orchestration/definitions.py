@@ -17,7 +17,12 @@ from orchestration.defs.reconciliation.schedules import build_recon_schedule
 from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.serving.sensors import build_publish_after_failure_sensor
 from orchestration.defs.transform.assets import build_dbt_assets
-from orchestration.defs.transform.cadence import FULL_REFRESH_TAG, critical_test_names, split_dbt_checks
+from orchestration.defs.transform.cadence import (
+    FULL_REFRESH_TAG,
+    MICRO_BATCH_TAG,
+    critical_test_names,
+    split_dbt_checks,
+)
 from orchestration.defs.transform.dbt import dbt_project, dbt_resource
 from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
 from orchestration.resources import OrderhubPaths, Warehouse
@@ -47,7 +52,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         PIPELINE_JOB,
         selection=everything - whole_table_checks,
         executor_def=dg.in_process_executor,
-        tags=WRITER_TAG,
+        tags={**WRITER_TAG, MICRO_BATCH_TAG: "true"},
         description="One micro-batch: new landing files → raw → incremental dbt marts (with their key and "
         "invariant tests) → dispatch → serving snapshot.",
     )

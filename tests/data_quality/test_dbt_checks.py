@@ -93,7 +93,7 @@ def test_quality_checks_are_blocking_and_in_their_jobs(defs):
 
 def test_each_micro_batch_runs_the_key_and_invariant_tests_and_the_checks_job_the_rest(defs):
     """Every dbt test is in the checks job or the micro-batch, never both and never neither; the micro-batch
-    holds the uniqueness and singular tests of the models (cadence.is_critical) and nothing on raw sources."""
+    holds the uniqueness tests (models and raw sources) and the singular tests (cadence.is_critical)."""
     from orchestration.definitions import CHECKS_JOB, FULL_REBUILD_JOB, PIPELINE_JOB
 
     def dbt_checks(name: str) -> set[str]:
@@ -107,4 +107,5 @@ def test_each_micro_batch_runs_the_key_and_invariant_tests_and_the_checks_job_th
     assert not micro & scheduled
     assert micro | scheduled == nightly
     assert {"unique_fct_orders_order_key", "assert_parcels_within_limits", "assert_stock_conservation"} <= micro
-    assert not any(name.startswith(("source_", "not_null_", "accepted_values_")) for name in micro)
+    assert "source_unique_raw_orders_order_key" in micro
+    assert not any(name.startswith(("source_not_null_", "source_accepted_values_", "not_null_")) for name in micro)

@@ -6,7 +6,7 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
-from orchestration.defs.transform.cadence import wants_full_refresh
+from orchestration.defs.transform.cadence import is_micro_batch, wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups, keep_partial_parse
 from orchestration.defs.transform.dbt_state import build_changed, build_digest, clock_for_dbt, record_full_build
 from orchestration.resources import Warehouse
@@ -38,7 +38,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         if full_refresh and context.selected_asset_keys:
             context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules or models changed)")
             dbt_args.append("--full-refresh")
-        elif context.selected_asset_keys:
+        elif context.selected_asset_keys and is_micro_batch(context.run.tags):
             # The views are as the last full build made them (same models, same rules): re-creating them
             # every micro-batch is a second of DDL for nothing. Unit tests test the SQL on fixtures, not the
             # data: CI and the nightly build run them.
