@@ -8,7 +8,13 @@ from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import is_micro_batch, wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups, keep_partial_parse
-from orchestration.defs.transform.dbt_state import build_changed, build_digest, clock_for_dbt, record_full_build
+from orchestration.defs.transform.dbt_state import (
+    build_changed,
+    build_digest,
+    clock_for_dbt,
+    model_checksums,
+    record_full_build,
+)
 from orchestration.resources import Warehouse
 from orchestration.rules import dbt_vars
 from orchestration.rules import load as load_rules
@@ -19,6 +25,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
     # The finance models are rebuilt per day by their own partitioned assets (orchestration/defs/reconciliation/assets.py).
     # Tests on the raw sources are asset checks of the raw tables too (dagster-dbt leaves them out by default).
     translator = FolderGroups(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+    models = model_checksums(project.manifest_path)  # once here, not in every micro-batch
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -33,7 +40,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
-        digest = build_digest(load_rules(settings.rules), project.manifest_path)
+        digest = build_digest(load_rules(settings.rules), models)
         full_refresh = wants_full_refresh(context.run.tags) or build_changed(warehouse.connect, digest)
         if full_refresh and context.selected_asset_keys:
             context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules or models changed)")

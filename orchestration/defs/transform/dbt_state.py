@@ -33,10 +33,14 @@ _DDL = (
 )
 
 
-def build_digest(rules: Mapping[str, Any], manifest_path: Path) -> str:
-    """The rules and every model's SQL (dbt's own checksums): what the incremental rows were built under."""
+def model_checksums(manifest_path: Path) -> list[tuple[str, str]]:
+    """Every model's SQL as dbt fingerprints it; read once per process (the manifest changes only on a deploy)."""
     nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
-    models = sorted((n["unique_id"], n["checksum"]["checksum"]) for n in nodes if n["resource_type"] == "model")
+    return sorted((n["unique_id"], n["checksum"]["checksum"]) for n in nodes if n["resource_type"] == "model")
+
+
+def build_digest(rules: Mapping[str, Any], models: list[tuple[str, str]]) -> str:
+    """The rules and the models' checksums: what the incremental rows were built under."""
     payload = json.dumps({"rules": rules, "models": models}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 

@@ -15,22 +15,30 @@ CHECKS_CRON = "15 * * * *"
 
 
 def build_full_rebuild_schedule(job) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
-        name="full_rebuild_nightly",
-        job=job,
-        cron_schedule=FULL_REBUILD_CRON,
-        execution_timezone=LOCAL_TIMEZONE,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Every mart rebuilt from scratch with every test, at 03:30 Asia/Shanghai.",
+    return _local_schedule(
+        job,
+        "full_rebuild_nightly",
+        FULL_REBUILD_CRON,
+        "Every mart rebuilt from scratch with every test, at 03:30 Asia/Shanghai.",
     )
 
 
 def build_checks_schedule(job) -> dg.ScheduleDefinition:
+    return _local_schedule(
+        job,
+        "whole_table_checks_hourly",
+        CHECKS_CRON,
+        "The dbt tests and GX mart suites the micro-batches leave out, every hour.",
+    )
+
+
+def _local_schedule(job, name: str, cron: str, description: str) -> dg.ScheduleDefinition:
+    """Running by default, on the stores' clock."""
     return dg.ScheduleDefinition(
-        name="whole_table_checks_hourly",
+        name=name,
         job=job,
-        cron_schedule=CHECKS_CRON,
+        cron_schedule=cron,
         execution_timezone=LOCAL_TIMEZONE,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="The dbt tests and GX mart suites the micro-batches leave out, every hour.",
+        description=description,
     )
