@@ -253,7 +253,9 @@ def _wait_page(browser: DevTools, marker: str, *, canvas: bool = False) -> dict[
         state = json.loads(browser.evaluate(READY % json.dumps(marker)) or "{}")
         if state.get("exceptions") or state.get("errors"):
             return state
-        drawn = state.get("canvases", 0) >= 1 or not canvas
+        # Streamlit streams a page's elements one by one and its status widget can read idle between two
+        # of them, so the page counts as drawn only once its tables (and map) are there as well.
+        drawn = state.get("tables", 0) >= 1 and (state.get("canvases", 0) >= 1 or not canvas)
         if state.get("marker") and drawn and not state.get("running") and not state.get("skeleton"):
             return state
         time.sleep(0.25)
