@@ -261,3 +261,54 @@ def test_results_are_stored_and_batches_leave_the_pending_list(validator, loaded
     database = con.execute("SELECT current_database()").fetchone()[0]
     summary = con.execute(results.serving_queries(database)["dq_results_summary"]).fetchall()
     assert len(summary) == len(validation.outcomes)
+
+
+def _verdicts(validation) -> dict[tuple[str, str], tuple]:
+    """What a validation says of each expectation: met or not, and for a failure its counts and sample."""
+    return {
+        (o.expectation, o.rule): (o.success,)
+        if o.success
+        else (o.success, o.severity, o.unexpected_count, o.element_count, o.unexpected_sample)
+        for o in validation.outcomes
+    }
+
+
+@pytest.mark.parametrize("suite", ["orders", "order_lines", "settlement_lines"])
+def test_validating_a_batch_once_says_what_each_channel_validated_alone_says(validator, loaded, suite):
+    """`validate_by` validates the whole batch once and only the failures channel by channel: each channel's
+    verdicts (met / failed with the same counts and sample values) and flagged orders equal those of
+    validating that channel alone, with rules broken in some channels and not others."""
+    sql = {
+        "orders": ORDERS_SQL,
+        "order_lines": "SELECT l.*, o.channel FROM raw.order_lines l JOIN raw.orders o USING (order_key)",
+        "settlement_lines": "SELECT * FROM raw.settlement_lines",
+    }[suite]
+    frame = read_frame(loaded, sql)
+    row = pl.int_range(pl.len())
+    broken = {
+        "orders": {
+            "meituan": dict(
+                paid_amount=pl.when(row % 7 == 0).then(pl.col("paid_amount") + 3).otherwise(pl.col("paid_amount"))
+            ),
+            "app": dict(status=pl.when(row == 0).then(pl.lit("teleported")).otherwise(pl.col("status"))),
+        },
+        "order_lines": {"eleme": dict(quantity=pl.when(row % 5 == 0).then(0).otherwise(pl.col("quantity")))},
+        "settlement_lines": {
+            "wechatpay": dict(raw_hash=pl.when(row == 1).then(pl.lit("nothex")).otherwise(pl.col("raw_hash")))
+        },
+    }[suite]
+    parts = []
+    for (channel,), part in frame.group_by("channel"):
+        parts.append(part.with_columns(**broken[channel]) if channel in broken else part)
+    frame = pl.concat(parts)
+    together = validator.validate_by(suite, frame, scope="batch", batch="b")
+    alone = [
+        validator.validate(suite, part, scope="batch", batch="b", channel=channel)
+        for (channel,), part in sorted(frame.group_by("channel"), key=lambda item: item[0][0])
+    ]
+    assert [v.channel for v in together] == [v.channel for v in alone]
+    assert any(not v.success for v in alone) and any(v.success for v in alone)
+    for one, other in zip(together, alone, strict=True):
+        assert one.rows == other.rows
+        assert _verdicts(one) == _verdicts(other), one.channel
+        assert one.flagged_orders == other.flagged_orders, one.channel

@@ -30,7 +30,6 @@ GX is not called through dagster-ge (it does not support GX 1.x): the checks cal
 """
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-from collections.abc import Iterable
 
 import dagster as dg
 import duckdb
@@ -67,23 +66,18 @@ def _validator(paths: OrderhubPaths):
     return validator(SuiteParams.from_rules(load_rules(paths.rules)))
 
 
-def _per_channel(frame: pl.DataFrame, column: str = "channel") -> Iterable[tuple[str, pl.DataFrame]]:
-    for (channel,), part in sorted(frame.group_by(column), key=lambda item: item[0][0]):
-        yield channel, part
-
-
 def _validate_orders(validator, con, where: str, params: list, scope: str, batch: str) -> list[Validation]:
     orders = read_frame(con, _ORDERS_WITH_LINE_TOTALS.format(where=where), params)
     lines = read_frame(con, _LINES_OF.format(where=where), params)
     if orders.height == 0:
         return [Validation("orders", scope, batch, None, rows=0), Validation("order_lines", scope, batch, None, rows=0)]
+    # A channel whose orders have no lines still gets its (empty) lines validation.
+    by_channel = {v.channel: v for v in validator.validate_by("order_lines", lines, scope=scope, batch=batch)}
     out = []
-    for channel, part in _per_channel(orders):
-        out.append(validator.validate("orders", part, scope=scope, batch=batch, channel=channel))
+    for validation in validator.validate_by("orders", orders, scope=scope, batch=batch):
+        out.append(validation)
         out.append(
-            validator.validate(
-                "order_lines", lines.filter(pl.col("channel") == channel), scope=scope, batch=batch, channel=channel
-            )
+            by_channel.get(validation.channel) or Validation("order_lines", scope, batch, validation.channel, rows=0)
         )
     return out
 
@@ -92,10 +86,7 @@ def _validate_settlements(validator, con, where: str, params: list, scope: str, 
     lines = read_frame(con, f"SELECT * FROM raw.settlement_lines WHERE {where}", params)
     if lines.height == 0:
         return [Validation("settlement_lines", scope, batch, None, rows=0)]
-    return [
-        validator.validate("settlement_lines", part, scope=scope, batch=batch, channel=channel)
-        for channel, part in _per_channel(lines)
-    ]
+    return validator.validate_by("settlement_lines", lines, scope=scope, batch=batch)
 
 
 def _result(validations: list[Validation], what: str, empty: str) -> dg.AssetCheckResult:
