@@ -88,7 +88,7 @@ def orderhub(*args: str) -> list[str]:
 RUN_CHILD = """
 import json, sys
 from pathlib import Path
-from orchestration import idle, instance
+from orchestration import idle
 from orchestration.settings import Settings
 
 landing, warehouse, full = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full"
@@ -96,15 +96,10 @@ settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=wareh
 if not full and idle.check(settings, None).idle:
     print(json.dumps({"ok": True, "steps": []}))
     sys.exit(0)
-kept = {}
-real_instance_for = instance.instance_for
-def keep(settings):
-    kept["instance"] = real_instance_for(settings)
-    return kept["instance"]
-instance.instance_for = keep
-from orchestration.pipeline import run_once
-ok = run_once(settings, None, force=True, full=full)
-store = kept["instance"]
+from orchestration.pipeline import Runner
+runner = Runner(settings)
+ok = runner.run(None, full=full)
+store = runner.instance
 run = store.get_run_records(limit=1)[0].dagster_run
 steps = [
     {"step": s.step_key, "start": s.start_time, "end": s.end_time, "seconds": s.end_time - s.start_time}

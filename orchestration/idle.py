@@ -69,8 +69,13 @@ def check(settings: Settings, as_of: datetime | None = None) -> Verdict:
         return _busy(f"the snapshot is as of {snapshot_as_of}, this run as of {as_of}")
     if _last_write_ns(warehouse) > serving.stat().st_mtime_ns:
         return _busy("the warehouse changed after the snapshot was published")
+    return landed_since_checkpoint(settings, snapshot_as_of)
+
+
+def landed_since_checkpoint(settings: Settings, snapshot_as_of: datetime | None = None) -> Verdict:
+    """Whether the landing zone holds files the checkpoint has not loaded (idle when it does not)."""
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
     except duckdb.Error as exc:  # another process writes it: let the run meet that itself
         return _busy(f"the warehouse cannot be read ({exc})")
     try:
@@ -81,4 +86,6 @@ def check(settings: Settings, as_of: datetime | None = None) -> Verdict:
         con.close()
     if new:
         return _busy(f"{len(new)} new landing files")
+    if snapshot_as_of is None:
+        return Verdict(True, "nothing new has landed")
     return Verdict(True, f"nothing new to load; the snapshot (as of {snapshot_as_of} UTC) is current: no run started")

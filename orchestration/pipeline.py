@@ -31,31 +31,48 @@ def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool =
         if verdict.idle:
             print(verdict.reason)
             return True
-    # Imported here: deciding that there is nothing to do must not pay for Dagster, dbt and the solvers.
-    from orchestration.definitions import FULL_REBUILD_JOB, PIPELINE_JOB, PUBLISH_JOB, build_definitions
-    from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
-    from orchestration.instance import instance_for
+    return Runner(settings).run(given_clock, full=full)
 
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(FULL_REBUILD_JOB if full else PIPELINE_JOB)
-    instance = instance_for(settings)
-    tags = {clock.AS_OF_TAG: clock.format_as_of(given_clock or clock.utc_now())}
-    result = job.execute_in_process(instance=instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
-    report_failed_checks(result.get_asset_check_evaluations())
-    if not result.success:
-        publish = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
-            instance=instance,
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
-            tags={**tags, PUBLISHED_FOR_TAG: result.run_id},
-        )
-        print(
-            "the snapshot was still published, with what this run did not refresh marked stale (table serving_status)"
-            if publish.success
-            else "the snapshot could not be published either: the dashboards show the previous one",
-            file=sys.stderr,
-        )
-    return result.success
+
+class Runner:
+    """The pipeline's jobs loaded once, to run again and again in this process: `run_once` uses one for a
+    single run; `orderhub watch` keeps one for as long as it watches, so a micro-batch does not pay for
+    starting Python, importing Dagster, dbt's adapter and GX and loading the definitions every time."""
+
+    def __init__(self, settings: Settings):
+        # Imported here: deciding that there is nothing to do must not pay for Dagster, dbt and the solvers.
+        from orchestration.definitions import build_definitions
+        from orchestration.instance import instance_for
+
+        self.settings = settings
+        self.defs = build_definitions(settings)
+        self.instance = instance_for(settings)
+
+    def run(self, as_of: datetime | None = None, *, full: bool = False) -> bool:
+        """One run of the micro-batch job (or the nightly job), at clock `as_of` (default now); when it
+        fails, the publish job publishes the snapshot with what it did not refresh marked stale."""
+        from orchestration.definitions import FULL_REBUILD_JOB, PIPELINE_JOB, PUBLISH_JOB
+        from orchestration.defs.serving.assets import PUBLISHED_FOR_TAG
+
+        job = self.defs.resolve_job_def(FULL_REBUILD_JOB if full else PIPELINE_JOB)
+        tags = {clock.AS_OF_TAG: clock.format_as_of(as_of or clock.utc_now())}
+        result = job.execute_in_process(instance=self.instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
+        report_failed_checks(result.get_asset_check_evaluations())
+        if not result.success:
+            publish = self.defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
+                instance=self.instance,
+                run_config=QUIET_LOGS,
+                raise_on_error=False,
+                tags={**tags, PUBLISHED_FOR_TAG: result.run_id},
+            )
+            print(
+                "the snapshot was still published, with what this run did not refresh marked stale (table "
+                "serving_status)"
+                if publish.success
+                else "the snapshot could not be published either: the dashboards show the previous one",
+                file=sys.stderr,
+            )
+        return result.success
 
 
 def report_failed_checks(evaluations) -> None:

@@ -1,6 +1,6 @@
 """The `orderhub` command line (console script `orderhub`, or `python -m orchestration.cli`).
 
-One module per command group: simulate.py (`simulate`), run.py (`run`, `summary`), serve.py (`serve`),
+One module per command group: simulate.py (`simulate`), run.py (`run`, `watch`, `summary`), serve.py (`serve`),
 dispatch.py, dq.py, quarantine.py, recon.py (`recon`), gateway.py (`gateway`: the live intake). A command that runs
 the pipeline builds a Settings from its options and the environment and passes it down; nothing here writes
 `os.environ`.
@@ -19,7 +19,7 @@ def _register_commands() -> None:
     from orchestration.cli.gateway import gateway_app
     from orchestration.cli.quarantine import quarantine_app
     from orchestration.cli.recon import recon_app
-    from orchestration.cli.run import run, summary
+    from orchestration.cli.run import run, summary, watch
     from orchestration.cli.serve import serve
     from orchestration.cli.simulate import simulate
 
@@ -28,7 +28,7 @@ def _register_commands() -> None:
     app.add_typer(dq_app, name="dq")
     app.add_typer(gateway_app, name="gateway")
     app.add_typer(quarantine_app, name="quarantine")
-    for command in (simulate, run, summary, serve):
+    for command in (simulate, run, watch, summary, serve):
         app.command()(command)
 
 

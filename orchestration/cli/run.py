@@ -1,4 +1,5 @@
-"""`orderhub run` (the pipeline once, through Dagster) and `orderhub summary` (what it did)."""
+"""`orderhub run` (the pipeline once, through Dagster), `orderhub watch` (a micro-batch whenever files land, in
+one long-lived process) and `orderhub summary` (what it did)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,32 @@ def run(
         raise typer.Exit(1)
     if not quiet:
         summary(warehouse)
+
+
+def watch(
+    landing: Annotated[Path, typer.Option(help="landing folder to watch")] = Path("landing"),
+    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    serving: Annotated[
+        Path | None, typer.Option(help="serving snapshot (default: serving.duckdb beside the warehouse)")
+    ] = None,
+    poll: Annotated[float, typer.Option(help="seconds between looks at the landing zone")] = 1.0,
+    max_runs: Annotated[int | None, typer.Option(help="stop after this many runs")] = None,
+    max_idle_checks: Annotated[
+        int | None, typer.Option(help="stop after this many looks in a row found nothing new")
+    ] = None,
+) -> None:
+    """Run a micro-batch whenever new files land, in this one process, until Ctrl-C: the low-latency
+    alternative to the Dagster sensor (run one or the other; docs/micro-batches.md)."""
+    from orchestration.settings import Settings
+    from orchestration.worker import watch as watch_landing
+
+    settings = Settings.from_env(
+        landing=landing, warehouse=warehouse, serving=serving or warehouse.with_name("serving.duckdb")
+    )
+    result = watch_landing(settings, poll_seconds=poll, max_runs=max_runs, max_idle_checks=max_idle_checks)
+    typer.echo(f"{result.runs} runs ({result.failed} failed), {result.checks} looks at the landing zone")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def summary(

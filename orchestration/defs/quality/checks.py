@@ -30,7 +30,6 @@ GX is not called through dagster-ge (it does not support GX 1.x): the checks cal
 """
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-
 import dagster as dg
 import duckdb
 import polars as pl
