@@ -98,7 +98,7 @@ if not full and idle.check(settings, None).idle:
     sys.exit(0)
 from orchestration.pipeline import Runner
 runner = Runner(settings)
-ok = runner.run(None, full=full)
+ok = runner.run(None, full=full).success
 store = runner.instance
 run = store.get_run_records(limit=1)[0].dagster_run
 steps = [

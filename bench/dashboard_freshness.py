@@ -101,23 +101,26 @@ def watch_runs(landing: Path, warehouse: Path, log, simulator: subprocess.Popen,
         start_new_session=True,
     )
     runs: list[Run] = []
-    quiet_since: list[float] = [time.time()]
+    state = {"running": False, "quiet_since": time.time()}
 
     def read() -> None:
         for line in watcher.stdout:
             log.write(line)
+            if re.match(r"run \d+ started", line):
+                state["running"] = True
             match = re.match(r"run \d+: (ok|FAILED) in ([0-9.]+) s", line)
             if match:
                 finished = time.time()
                 seconds = float(match.group(2))
                 runs.append(Run(finished - seconds, finished, finished, match.group(1) == "ok"))
                 print(f"run {len(runs)}: {seconds:5.1f} s, ok={match.group(1) == 'ok'}", flush=True)
-                quiet_since[0] = finished
+                state.update(running=False, quiet_since=finished)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    # Done once the simulator has stopped and no run has finished for a while (the last files are loaded).
-    while simulator.poll() is None or time.time() - quiet_since[0] < max(10.0, 4 * poll):
+    # Done once the simulator has stopped, no run is under way and none started for a while: the watcher has
+    # loaded the last files (it looks every `poll` seconds).
+    while simulator.poll() is None or state["running"] or time.time() - state["quiet_since"] < max(10.0, 4 * poll):
         time.sleep(0.5)
     os.killpg(watcher.pid, signal.SIGINT)
     watcher.wait(timeout=300)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 
 from orchestration import clock, idle
@@ -31,7 +32,14 @@ def run_once(settings: Settings, as_of: datetime | None = None, *, force: bool =
         if verdict.idle:
             print(verdict.reason)
             return True
-    return Runner(settings).run(given_clock, full=full)
+    return Runner(settings).run(given_clock, full=full).success
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    # Stopped by SIGINT/SIGTERM: Dagster turns the signal into a failed run, and the caller should stop too.
+    interrupted: bool = False
 
 
 class Runner:
@@ -48,7 +56,7 @@ class Runner:
         self.defs = build_definitions(settings)
         self.instance = instance_for(settings)
 
-    def run(self, as_of: datetime | None = None, *, full: bool = False) -> bool:
+    def run(self, as_of: datetime | None = None, *, full: bool = False) -> RunOutcome:
         """One run of the micro-batch job (or the nightly job), at clock `as_of` (default now); when it
         fails, the publish job publishes the snapshot with what it did not refresh marked stale."""
         from orchestration.definitions import FULL_REBUILD_JOB, PIPELINE_JOB, PUBLISH_JOB
@@ -58,6 +66,9 @@ class Runner:
         tags = {clock.AS_OF_TAG: clock.format_as_of(as_of or clock.utc_now())}
         result = job.execute_in_process(instance=self.instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
         report_failed_checks(result.get_asset_check_evaluations())
+        if _interrupted(result):
+            # Nothing was committed half-way (each step's writes are transactions); the next run redoes it.
+            return RunOutcome(success=False, interrupted=True)
         if not result.success:
             publish = self.defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
                 instance=self.instance,
@@ -72,7 +83,14 @@ class Runner:
                 else "the snapshot could not be published either: the dashboards show the previous one",
                 file=sys.stderr,
             )
-        return result.success
+        return RunOutcome(success=result.success)
+
+
+def _interrupted(result) -> bool:
+    # By name: the enum (RunFailureReason) is not part of Dagster's public API.
+    failure = None if result.success else result.get_run_failure_event()
+    reason = getattr(getattr(failure, "event_specific_data", None), "failure_reason", None)
+    return getattr(reason, "name", None) == "UNEXPECTED_TERMINATION"
 
 
 def report_failed_checks(evaluations) -> None:

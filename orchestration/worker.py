@@ -57,7 +57,7 @@ def watch(
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     summary = WatchSummary()
     try:
-        from orchestration.pipeline import Runner
+        from orchestration.pipeline import Runner, RunOutcome
 
         started = time.monotonic()
         runner = Runner(settings)
@@ -79,17 +79,21 @@ def watch(
                 continue
             quiet = 0
             began = time.monotonic()
+            say(f"run {summary.runs + 1} started: {verdict.reason}")
             try:
-                ok = runner.run(clock.from_env())
+                outcome = runner.run(clock.from_env())
             except Exception as exc:  # the watch outlives a run that could not even start (e.g. a locked file)
                 say(f"the run could not run: {type(exc).__name__}: {exc}")
-                ok = False
+                outcome = RunOutcome(success=False)
+            if outcome.interrupted:
+                # Dagster takes SIGINT/SIGTERM over while a run executes, so the stop arrives as this.
+                say(f"stopped during run {summary.runs + 1}; its batch is redone by the next start")
+                break
+            ok = outcome.success
             summary.runs += 1
             summary.failed += not ok
             failed_at = None if ok else time.monotonic()
-            say(
-                f"run {summary.runs}: {'ok' if ok else 'FAILED'} in {time.monotonic() - began:.1f} s ({verdict.reason})"
-            )
+            say(f"run {summary.runs}: {'ok' if ok else 'FAILED'} in {time.monotonic() - began:.1f} s")
             if max_runs is not None and summary.runs >= max_runs:
                 break
     finally:
