@@ -50,11 +50,19 @@ class Runner:
     def __init__(self, settings: Settings):
         # Imported here: deciding that there is nothing to do must not pay for Dagster, dbt and the solvers.
         from orchestration.definitions import build_definitions
-        from orchestration.instance import instance_for
 
         self.settings = settings
         self.defs = build_definitions(settings)
-        self.instance = instance_for(settings)
+        self.instance = None  # the instance the last run was recorded in
+
+    def _instance(self):
+        """The configured Dagster instance, kept; without one, a fresh ephemeral instance per run: an
+        ephemeral instance keeps every event in memory, which a day of micro-batches would pile up."""
+        from orchestration.instance import instance_for
+
+        if self.instance is None or self.settings.dagster_home is None:
+            self.instance = instance_for(self.settings)
+        return self.instance
 
     def run(self, as_of: datetime | None = None, *, full: bool = False) -> RunOutcome:
         """One run of the micro-batch job (or the nightly job), at clock `as_of` (default now); when it
@@ -64,7 +72,9 @@ class Runner:
 
         job = self.defs.resolve_job_def(FULL_REBUILD_JOB if full else PIPELINE_JOB)
         tags = {clock.AS_OF_TAG: clock.format_as_of(as_of or clock.utc_now())}
-        result = job.execute_in_process(instance=self.instance, run_config=QUIET_LOGS, raise_on_error=False, tags=tags)
+        result = job.execute_in_process(
+            instance=self._instance(), run_config=QUIET_LOGS, raise_on_error=False, tags=tags
+        )
         report_failed_checks(result.get_asset_check_evaluations())
         if _interrupted(result):
             # Nothing was committed half-way (each step's writes are transactions); the next run redoes it.
