@@ -13,6 +13,10 @@ cross-model invariants: every item in one parcel, parcels within limits, merge s
 conservation, ingest accounting). The other tests on raw sources are not: ingestion's own accounting check and
 the GX batch suites cover every batch's rows.
 
+In a micro-batch those tests read only the partitions the batch rebuilt (dbt_project/macros/batch_scope.sql):
+`scoped_to_batches` marks the dbt invocation as a micro-batch's for dbt, with a row in the warehouse rather
+than a var (a var that changes per run makes dbt re-parse the project). Everywhere else they read whole tables.
+
 The source keys also keep a behaviour the micro-batch relies on (orchestration/defs/quality/checks.py): Dagster
 does not gate the dbt step on the raw tables' blocking GX checks while that step runs checks of the same raw
 tables, so a broken channel's orders still reach the marts, flagged, and the run fails naming the check.
@@ -21,7 +25,8 @@ tables, so a broken channel's orders still reach the marts, flagged, and the run
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,8 @@ MICRO_BATCH_TAG = "orderhub/micro_batch"
 # A run with this tag rebuilds every dbt model from scratch (`--full-refresh`): the nightly job, and any run
 # after a rules change, which invalidates every incremental row.
 FULL_REFRESH_TAG = "orderhub/full_refresh"
+# A row here while a dbt invocation runs scopes its tests to what it rebuilt (dbt_project/macros/batch_scope.sql).
+TEST_SCOPE_TABLE = "pipeline.dbt_test_scope"
 
 
 def is_critical(test: Mapping[str, Any]) -> bool:
@@ -69,3 +76,24 @@ def wants_full_refresh(tags: Mapping[str, str]) -> bool:
 
 def is_micro_batch(tags: Mapping[str, str]) -> bool:
     return tags.get(MICRO_BATCH_TAG, "").lower() == "true"
+
+
+@contextmanager
+def scoped_to_batches(connect, scoped: bool) -> Iterator[None]:
+    """Yields while dbt runs with its tests scoped to the batches it consumed (`scoped`) or reading whole tables;
+    whole again afterwards, so a later `dbt build` by hand reads whole tables. `connect` opens a warehouse
+    connection, closed before dbt runs (DuckDB allows one writer process)."""
+    _set_scope(connect, scoped)
+    try:
+        yield
+    finally:
+        _set_scope(connect, False)
+
+
+def _set_scope(connect, scoped: bool) -> None:
+    with connect() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS pipeline")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {TEST_SCOPE_TABLE} (scope VARCHAR)")
+        con.execute(f"DELETE FROM {TEST_SCOPE_TABLE}")
+        if scoped:
+            con.execute(f"INSERT INTO {TEST_SCOPE_TABLE} VALUES ('micro_batch')")
