@@ -8,18 +8,18 @@
   that dbt invocation (as it does the clock: macros/as_of.sql); a var would change every run and make dbt
   re-parse the project. A full refresh is never scoped, whatever the table says.
 
-  What it rebuilt: the batches each incremental model consumed in this invocation (pipeline.model_batches,
-  by invocation_id) give the same partitions the model's pre-hook deleted and rebuilt (macros/incremental.sql):
-  its touched orders or addresses, or for the stock ledger the count periods it wrote down. A raw table, or a
-  staging view over one, reads the rows of every batch this invocation consumed. A model or raw table
-  declares its partition once, as `meta.batch_partition` in its yml:
+  What it rebuilt: each incremental model's pre-hook writes down the partitions it deletes and rebuilds, with
+  the dbt invocation (pipeline.<model>__touched, macros/incremental.sql): its touched orders, addresses or
+  count periods. A raw table's (or staging view's) keys read the orders (or statement days) of the batches this invocation
+  consumed (pipeline.model_batches records the invocation). A model or raw table declares its partition once,
+  as `meta.batch_partition` in its yml:
 
   | batch_partition | the rows a micro-batch's test reads |
   |---|---|
-  | order | order_key among the orders the batches changed |
-  | address | address_key among every address those orders were ever at |
+  | order | order_key among the orders the model rebuilt (a raw table: the batches changed) |
+  | address | address_key among the addresses the model rebuilt |
   | count_period | (store_id, sku_id, snapshot_at) among the count periods the stock ledger rebuilt |
-  | statement_day | (channel, statement_date) among the statement days the batches' lines fall on |
+  | statement_day | (channel, statement_date) among the statement days of the batches' lines (raw only) |
 
   Without the declaration, or for a model this build made whole (not incremental, or the merge chain when it
   cannot be cut by address: merges_by_address()), the test reads the whole table. A key that identifies a row
@@ -48,38 +48,37 @@
     {{ return(rows.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{#- The batches `models` consumed in this invocation (every model's, when none are named). -#}
-{% macro batches_of_this_invocation(models=none) -%}
-    select batch_id from pipeline.model_batches
-    where invocation_id = '{{ invocation_id }}'
-    {%- if models %} and model in {{ sql_string_list(models) }}{% endif %}
+{#- The batches any model consumed in this invocation. -#}
+{% macro batches_of_this_invocation() -%}
+    select batch_id from pipeline.model_batches where invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
 
 {#- A predicate on `relation`'s rows (columns qualified by `alias` when given): in the partitions of kind
-    `partition` that `models` (or, for a raw table, every model) rebuilt in this invocation. -#}
+    `partition` that `models` rebuilt in this invocation (the sets their pre-hooks wrote down), or, for a raw
+    table or staging view (no `models`), that this invocation's batches changed. -#}
 {% macro batch_partition_predicate(partition, models=none, relation=none, alias=none) -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
-    {%- set batches = batches_of_this_invocation(models) -%}
-    {%- if partition == 'order' -%}
-        {{ prefix }}order_key in ({{ changed_orders(batches) }})
-    {%- elif partition == 'address' -%}
-        {{ prefix }}address_key in ({{ touched_addresses(batches) }})
-    {%- elif partition == 'count_period' -%}
-        {%- set periods = [] -%}
+    {%- set columns = {
+        'order': ['order_key'], 'address': ['address_key'], 'count_period': ['store_id', 'sku_id', 'snapshot_at'],
+    }.get(partition) -%}
+    {%- if models and columns -%}
+        {%- set touched = [] -%}
         {%- for model in models -%}
-            {%- do periods.append(
-                "select store_id, sku_id, snapshot_at from pipeline." ~ model ~ "__touched"
+            {%- do touched.append(
+                "select " ~ columns | join(', ') ~ " from pipeline." ~ model ~ "__touched"
                 ~ " where invocation_id = '" ~ invocation_id ~ "'") -%}
         {%- endfor -%}
-        ({{ prefix }}store_id, {{ prefix }}sku_id, {{ prefix }}snapshot_at) in ({{ periods | join(' union ') }})
-    {%- elif partition == 'statement_day' and relation is not none -%}
+        ({{ prefix }}{{ columns | join(', ' ~ prefix) }}) in ({{ touched | join(' union ') }})
+    {%- elif not models and partition == 'order' -%}
+        {{ prefix }}order_key in ({{ changed_orders(batches_of_this_invocation()) }})
+    {%- elif not models and partition == 'statement_day' and relation is not none -%}
         ({{ prefix }}channel, {{ prefix }}statement_date) in (
-            select channel, statement_date from {{ relation }} where batch_id in ({{ batches }})
+            select channel, statement_date from {{ relation }} where batch_id in ({{ batches_of_this_invocation() }})
         )
     {%- else -%}
         {{ exceptions.raise_compiler_error(
-            "meta batch_partition '" ~ partition ~ "' is not one of order, address, count_period, statement_day "
-            ~ "(statement_day only on a raw table): see macros/batch_scope.sql") }}
+            "meta batch_partition '" ~ partition ~ "' is not one of order, address, count_period (a model) or "
+            ~ "order, statement_day (a raw table or staging view): see macros/batch_scope.sql") }}
     {%- endif -%}
 {%- endmacro %}
 
