@@ -3,6 +3,10 @@
 --   * are missing (the line is in no parcel) or appear in more than one parcel per chunk,
 --   * do not add up to the line's quantity, weight or volume (a chunk lost or double-counted),
 --   * sit in a parcel of another merge group than the order's.
+-- In a micro-batch, the addresses it rebuilt (macros/batch_scope.sql): a merge group and its parcels never
+-- leave their address, so both sides of the comparison are whole there.
+{%- set models = ['int_merging__merge_groups', 'fct_parcel_items'] %}
+
 with lines as (
     select
         g.merge_group_id,
@@ -13,7 +17,7 @@ with lines as (
         coalesce(l.volume_ml, 0) as volume_ml
     from {{ ref('stg_raw__order_lines') }} as l
     inner join {{ ref('int_merging__merge_groups') }} as g on g.order_key = l.order_key
-    where l.quantity > 0
+    where l.quantity > 0 and {{ batch_scope('address', models, alias='g') }}
 ),
 
 packed as (
@@ -29,6 +33,7 @@ packed as (
         count(distinct merge_group_id) as merge_groups,
         min(merge_group_id) as merge_group_id
     from {{ ref('fct_parcel_items') }}
+    where {{ batch_scope('address', models) }}
     group by order_key, line_no
 )
 

@@ -8,6 +8,8 @@
 {%- set max_weight = var('parcel_max_weight_g') | int %}
 {%- set max_volume = var('parcel_max_volume_ml') | int %}
 {%- set travel_groups = var('temp_zone_travel_groups') %}
+{#- In a micro-batch, the addresses it rebuilt (macros/batch_scope.sql): a parcel and its items share one. #}
+{%- set models = ['fct_parcels', 'fct_parcel_items'] %}
 
 with items as (
     select
@@ -22,6 +24,7 @@ with items as (
             else 'only:' || coalesce(temp_zone, 'unknown')
         end as rule_travel_group
     from {{ ref('fct_parcel_items') }}
+    where {{ batch_scope('address', models) }}
 ),
 
 by_parcel as (
@@ -58,13 +61,13 @@ select
     end as problem
 from {{ ref('fct_parcels') }} as p
 left join by_parcel as b on b.parcel_id = p.parcel_id
-where b.parcel_id is null
+where {{ batch_scope('address', models, alias='p') }} and (b.parcel_id is null
     or (not p.oversize_unit and (p.weight_g > {{ max_weight }} or p.volume_ml > {{ max_volume }}))
     or (p.oversize_unit and (b.items <> 1 or b.item_units <> 1))
     or b.travel_groups > 1
     or b.rule_travel_group <> p.travel_group
     or b.item_weight_g <> p.weight_g
-    or b.item_volume_ml <> p.volume_ml
+    or b.item_volume_ml <> p.volume_ml)
 
 -- Shown in Dagster as an asset check of fct_parcels (a test with several parents needs to name one).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_parcels'}}}) }}

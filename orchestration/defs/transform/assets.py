@@ -6,7 +6,7 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
-from orchestration.defs.transform.cadence import is_micro_batch, wants_full_refresh
+from orchestration.defs.transform.cadence import is_micro_batch, scoped_to_batches, wants_full_refresh
 from orchestration.defs.transform.dbt import FolderGroups, keep_partial_parse
 from orchestration.defs.transform.dbt_state import (
     build_changed,
@@ -42,15 +42,17 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
         digest = build_digest(load_rules(settings.rules), models)
         full_refresh = wants_full_refresh(context.run.tags) or build_changed(warehouse.connect, digest)
+        micro_batch = bool(context.selected_asset_keys) and is_micro_batch(context.run.tags) and not full_refresh
         if full_refresh and context.selected_asset_keys:
             context.log.info("rebuilding every mart from scratch (nightly rebuild, or the rules or models changed)")
             dbt_args.append("--full-refresh")
-        elif context.selected_asset_keys and is_micro_batch(context.run.tags):
+        elif micro_batch:
             # The views are as the last full build made them (same models, same rules): re-creating them
             # every micro-batch is a second of DDL for nothing. Unit tests test the SQL on fixtures, not the
             # data: CI and the nightly build run them.
             dbt_args += ["--exclude", "config.materialized:view", "--exclude-resource-type", "unit_test"]
-        with clock_for_dbt(warehouse.connect, as_of):
+        # A micro-batch's key and invariant tests read the partitions it rebuilt (cadence.py).
+        with clock_for_dbt(warehouse.connect, as_of), scoped_to_batches(warehouse.connect, micro_batch):
             invocation = dbt.cli(dbt_args, context=context)
             for event in invocation.stream():
                 yield event

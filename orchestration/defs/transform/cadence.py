@@ -8,10 +8,17 @@ something upstream changed: they run on the checks schedule and after the nightl
 results land where they always do (Dagster's check history; `dq.dq_results` for GX).
 
 Critical, by rule rather than by list so a new model gets it without anyone remembering: the uniqueness
-tests (`unique`, `unique_combination`) on models and raw sources, and the singular tests (tests/*.sql: the
+tests (`unique`, `unique_combination`) on tables and raw sources, and the singular tests (tests/*.sql: the
 cross-model invariants: every item in one parcel, parcels within limits, merge savings add up, stock
 conservation, ingest accounting). The other tests on raw sources are not: ingestion's own accounting check and
-the GX batch suites cover every batch's rows.
+the GX batch suites cover every batch's rows. Nor are the keys of views: a micro-batch writes no view's rows
+(it leaves the views as they are), a view computes all of them when read (at 600k orders the merge decisions
+and the stock movements views cost 5-7 s each), and what is built from them is keyed and tested where it is
+written.
+
+In a micro-batch those tests read only the partitions the batch rebuilt (dbt_project/macros/batch_scope.sql):
+`scoped_to_batches` marks the dbt invocation as a micro-batch's for dbt, with a row in the warehouse rather
+than a var (a var that changes per run makes dbt re-parse the project). Everywhere else they read whole tables.
 
 The source keys also keep a behaviour the micro-batch relies on (orchestration/defs/quality/checks.py): Dagster
 does not gate the dbt step on the raw tables' blocking GX checks while that step runs checks of the same raw
@@ -21,7 +28,8 @@ tables, so a broken channel's orders still reach the marts, flagged, and the run
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +42,30 @@ MICRO_BATCH_TAG = "orderhub/micro_batch"
 # A run with this tag rebuilds every dbt model from scratch (`--full-refresh`): the nightly job, and any run
 # after a rules change, which invalidates every incremental row.
 FULL_REFRESH_TAG = "orderhub/full_refresh"
+# A row here while a dbt invocation runs scopes its tests to what it rebuilt (dbt_project/macros/batch_scope.sql).
+TEST_SCOPE_TABLE = "pipeline.dbt_test_scope"
 
 
-def is_critical(test: Mapping[str, Any]) -> bool:
-    """A dbt test node (from the manifest) that must pass on every micro-batch."""
+def is_critical(test: Mapping[str, Any], views: frozenset[str] = frozenset()) -> bool:
+    """A dbt test node (from the manifest) that must pass on every micro-batch; `views`: the unique ids of the
+    models materialized as views."""
     parents = test.get("depends_on", {}).get("nodes", [])
     if not parents:
         return False
     metadata = test.get("test_metadata")
     if metadata is None:
         return not all(parent.startswith("source.") for parent in parents)
-    return metadata.get("name") in KEY_TESTS
+    return metadata.get("name") in KEY_TESTS and not set(parents) & views
 
 
 def critical_test_names(manifest_path: Path) -> frozenset[str]:
-    manifest = json.loads(Path(manifest_path).read_text())
-    return frozenset(
-        node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test" and is_critical(node)
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
+    views = frozenset(
+        node["unique_id"]
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "view"
     )
+    return frozenset(node["name"] for node in nodes if node["resource_type"] == "test" and is_critical(node, views))
 
 
 def split_dbt_checks(
@@ -69,3 +83,24 @@ def wants_full_refresh(tags: Mapping[str, str]) -> bool:
 
 def is_micro_batch(tags: Mapping[str, str]) -> bool:
     return tags.get(MICRO_BATCH_TAG, "").lower() == "true"
+
+
+@contextmanager
+def scoped_to_batches(connect, scoped: bool) -> Iterator[None]:
+    """Yields while dbt runs with its tests scoped to the batches it consumed (`scoped`) or reading whole tables;
+    whole again afterwards, so a later `dbt build` by hand reads whole tables. `connect` opens a warehouse
+    connection, closed before dbt runs (DuckDB allows one writer process)."""
+    _set_scope(connect, scoped)
+    try:
+        yield
+    finally:
+        _set_scope(connect, False)
+
+
+def _set_scope(connect, scoped: bool) -> None:
+    with connect() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS pipeline")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {TEST_SCOPE_TABLE} (scope VARCHAR)")
+        con.execute(f"DELETE FROM {TEST_SCOPE_TABLE}")
+        if scoped:
+            con.execute(f"INSERT INTO {TEST_SCOPE_TABLE} VALUES ('micro_batch')")
