@@ -43,14 +43,16 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     finance = build_finance_assets(project, settings)  # daily partitions: reconciled by their own job
     recon = build_recon_job(finance, WRITER_TAG)
     transform = build_dbt_assets(project, settings)
-    _critical, scheduled_dbt_checks = split_dbt_checks([transform], critical_test_names(project.manifest_path))
+    critical_dbt_checks, scheduled_dbt_checks = split_dbt_checks(
+        [transform], critical_test_names(project.manifest_path)
+    )
     # The day-scoped data-quality checks belong to the daily reconciliation build.
     everything = dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS)
     # Whole-table checks run on their own cadence (orchestration/defs/transform/cadence.py).
-    whole_table_checks = dg.AssetSelection.checks(*scheduled_dbt_checks, *MART_CHECKS)
+    slow_checks = dg.AssetSelection.checks(*scheduled_dbt_checks, *MART_CHECKS)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
-        selection=everything - whole_table_checks,
+        selection=everything - slow_checks,
         executor_def=dg.in_process_executor,
         tags={**WRITER_TAG, MICRO_BATCH_TAG: "true"},
         description="One micro-batch: new landing files → raw → incremental dbt marts (with their key and "
@@ -64,12 +66,15 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         description="Every dbt model rebuilt from scratch with every test and GX suite, then dispatch and the "
         "snapshot: nightly, and after a change to config/rules.yml.",
     )
+    # The key and invariant tests too: a micro-batch runs them on the partitions it rebuilt only, so what it did
+    # not touch (a hand edit, a bug outside the batch) is seen here within the hour, not at the nightly rebuild.
     checks = dg.define_asset_job(
         CHECKS_JOB,
-        selection=whole_table_checks,
+        selection=slow_checks | dg.AssetSelection.checks(*critical_dbt_checks),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,  # DuckDB: the checks read while no run writes
-        description="The dbt tests and GX mart suites the micro-batches leave out, over the whole warehouse.",
+        description="Every dbt test and the GX mart suites over the whole warehouse (micro-batches run the key "
+        "and invariant tests on what they rebuilt, and leave the rest to this job).",
     )
     # A failed pipeline run skips the snapshot; this job publishes it anyway, with the failed parts stale
     # (orchestration/defs/serving/assets.py). It reads the warehouse, so it queues behind any writer.

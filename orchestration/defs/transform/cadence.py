@@ -5,7 +5,8 @@ break there is a key or an invariant the incremental logic must keep: those dbt 
 run every micro-batch, beside the Great Expectations suites on the batch's own rows. Every other dbt test
 and the mart GX suites read whole tables, cost seconds each and say the same thing as an hour ago unless
 something upstream changed: they run on the checks schedule and after the nightly full rebuild, and their
-results land where they always do (Dagster's check history; `dq.dq_results` for GX).
+results land where they always do (Dagster's check history; `dq.dq_results` for GX). The checks job runs the
+critical tests too, over whole tables: a micro-batch runs them on the partitions it rebuilt only.
 
 Critical, by rule rather than by list so a new model gets it without anyone remembering: the uniqueness
 tests (`unique`, `unique_combination`) on tables and raw sources, and the singular tests (tests/*.sql: the
