@@ -26,7 +26,10 @@ CHUNK_MB_DEFAULT = 16
 # A batch commits once per this many MB of landing files (ORDERHUB_COMMIT_MB): DuckDB holds an open
 # transaction's appended rows, their key index entries and the rows they replace in memory until COMMIT,
 # about 7 MB per MB of order files, so the budget bounds that part of the peak (bench/results/ingest_throughput.md).
-COMMIT_MB_DEFAULT = 128
+COMMIT_MB_DEFAULT = 64
+# DuckDB's memory limit while a batch loads (ORDERHUB_LOAD_MEMORY_MB), for the table blocks it caches; the
+# uncommitted rows of a commit group (about 7 times its 64 MB) fit under it.
+LOAD_MEMORY_MB_DEFAULT = 1024
 
 # The columns of quarantine rows before the batch stamps them (channel is the accounting label).
 STAGING_QUARANTINE = {
@@ -137,6 +140,10 @@ def order_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingF
 
 def commit_bytes() -> int:
     return int(float(os.environ.get("ORDERHUB_COMMIT_MB", COMMIT_MB_DEFAULT)) * 1024 * 1024)
+
+
+def load_memory_bytes() -> int:
+    return int(float(os.environ.get("ORDERHUB_LOAD_MEMORY_MB", LOAD_MEMORY_MB_DEFAULT)) * 1024 * 1024)
 
 
 def commit_groups(chunks: list[list[landing.LandingFile]]) -> list[list[list[landing.LandingFile]]]:

@@ -39,6 +39,7 @@ from ingestion.file_reads import (
     commit_groups,
     file_chunks,
     file_rejection,
+    load_memory_bytes,
     order_chunks,
     read_file,
 )
@@ -107,7 +108,8 @@ def run_batch(
     its rows, quarantine, counts and its files' checkpoint together. A crash leaves the groups before it
     committed with their checkpoints and the rerun loads exactly the other files: per file, all or nothing,
     as before. A later group's dedupe and till journals see an earlier group's rows as they see an earlier
-    batch's, and a later chunk's see the earlier chunks' of its own group.
+    batch's, and a later chunk's see the earlier chunks' of its own group. While it loads, DuckDB's cache
+    of table blocks is held to `ORDERHUB_LOAD_MEMORY_MB` (`warehouse.memory_limit`).
     """
     files = landing.pending(con, Path(landing_root))
     if max_files is not None:
@@ -142,19 +144,20 @@ def run_batch(
 
     result = BatchResult(batch_id=None, files=len(files))
     catalogue: Catalogue | None = None
-    for number, group in enumerate(groups):
-        if number:
-            crash_point("ingest.between_commits")
-        reference_items = list(read_items.values()) if number == 0 else []
-        group_id, counts, catalogue = _commit_group(
-            con, group, reference_items, chunk_items, read_items, catalogue, local_tz, progress
-        )
-        result.batch_id = group_id
-        result.batch_ids.append(group_id)
-        for channel, c in counts.items():
-            total = result.counts.setdefault(channel, ChannelCounts())
-            for name in ("files", "landed", "loaded", "quarantined", "duplicate"):
-                setattr(total, name, getattr(total, name) + getattr(c, name))
+    with warehouse.memory_limit(con, load_memory_bytes()):
+        for number, group in enumerate(groups):
+            if number:
+                crash_point("ingest.between_commits")
+            reference_items = list(read_items.values()) if number == 0 else []
+            group_id, counts, catalogue = _commit_group(
+                con, group, reference_items, chunk_items, read_items, catalogue, local_tz, progress
+            )
+            result.batch_id = group_id
+            result.batch_ids.append(group_id)
+            for channel, c in counts.items():
+                total = result.counts.setdefault(channel, ChannelCounts())
+                for name in ("files", "landed", "loaded", "quarantined", "duplicate"):
+                    setattr(total, name, getattr(total, name) + getattr(c, name))
     return result
 
 
