@@ -168,3 +168,18 @@ def test_a_chunk_over_the_commit_budget_is_a_group_of_its_own(monkeypatch):
     assert commit_groups([small, big, last]) == [[small], [big], [last]]
     assert commit_groups([small, last]) == [[small, last]]
     assert commit_groups([]) == []
+
+
+@pytest.mark.parametrize("caller_limit", [None, "3GiB"])
+def test_the_load_memory_limit_is_set_back_to_the_callers(tmp_path, caller_limit):
+    """The loader lowers DuckDB's memory limit only while it loads: the connection is the caller's."""
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    try:
+        if caller_limit:
+            con.execute(f"SET memory_limit = '{caller_limit}'")
+        before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        with warehouse.memory_limit(con, 256 * 1024 * 1024):
+            assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "256.0 MiB"
+        assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == before
+    finally:
+        con.close()
