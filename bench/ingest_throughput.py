@@ -5,10 +5,12 @@ and nothing else (orjson.loads per JSON line, csv.reader per CSV row), so the ra
 time, for the same files) says how close the loader comes to the parse limit (target: at least 1/3). The
 load also reads the day's reference files and statements, which the baseline does not parse (under a tenth
 of the bytes). Peak memory is read from a child process that loads one big batch (`--rss-orders`, e.g.
-1,000,000, simulated as days of `--rss-day-orders`; target < 3 GiB): the child is stopped if it passes
-`--rss-cap-gib`, so the bench cannot take the machine down.
+1,000,000, simulated as days of `--rss-day-orders`; target < 3 GiB), first in one transaction (the baseline)
+and then in commit groups of each `--rss-commit-mb`: the child is stopped if it passes `--rss-cap-gib`, so
+the bench cannot take the machine down.
 
     .venv/bin/python bench/ingest_throughput.py [--orders 100000] [--rss-orders 1000000]
+    .venv/bin/python bench/ingest_throughput.py --rss-only --rss-orders 1000000 --rss-landing /scratch/ingest1m
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 import orjson
 
 from ingestion import addresses, warehouse
+from ingestion.file_reads import COMMIT_MB_DEFAULT
 from ingestion.landing import discover
 from ingestion.loader import run_batch
 from simulator import simulate_day
@@ -115,34 +118,66 @@ def simulate_days(orders: int, per_day: int, seed: int, landing: Path) -> None:
         subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def peak_rss(orders: int, per_day: int, seed: int, cap_gib: float) -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        landing = Path(tmp) / "landing"
-        t0 = time.perf_counter()
-        simulate_days(orders, per_day, seed, landing)
-        simulate_s = time.perf_counter() - t0
-        size_mib = sum(f.stat().st_size for f in (landing / "orders").rglob("*") if f.is_file()) / 1048576
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--child-load", str(landing)], stdout=subprocess.PIPE, text=True
-        )
-        watched = 0.0
-        while child.poll() is None:
-            watched = max(watched, _rss_mib(child.pid))
-            if watched > cap_gib * 1024:
-                child.kill()
-                child.wait()
-                return (
-                    f"{orders:,} orders in one batch ({size_mib:,.0f} MiB of order files): stopped above "
-                    f"{cap_gib} GiB RSS after {time.perf_counter() - t0 - simulate_s:.0f} s of loading"
-                )
-            time.sleep(0.5)
-        out = orjson.loads(child.stdout.read().strip().splitlines()[-1]) if child.stdout else {}
-    return (
-        f"{orders:,} orders in one batch (simulated in {simulate_s:.0f} s as days of {per_day:,}; "
-        f"{size_mib:,.0f} MiB of order files): "
-        f"{out['records']:,} records in {out['seconds']:.1f} s ({out['records'] / out['seconds']:,.0f} records/s), "
-        f"peak RSS {out['peak_mib'] / 1024:.2f} GiB"
+def rss_landing(orders: int, per_day: int, seed: int, keep: Path | None, tmp: Path) -> tuple[Path, str]:
+    """The big batch's landing zone: `keep` when it already holds orders (simulating 1M orders takes
+    minutes: simulate once, reuse), else simulated there (or in `tmp`)."""
+    landing = keep or tmp / "landing"
+    if (landing / "orders").is_dir():
+        return landing, f"reused {landing}"
+    t0 = time.perf_counter()
+    simulate_days(orders, per_day, seed, landing)
+    return landing, f"simulated in {time.perf_counter() - t0:.0f} s as days of {per_day:,}"
+
+
+def child_peak(landing: Path, commit_mb: float, cap_gib: float) -> dict:
+    """Load `landing` as one batch in a fresh process committing every `commit_mb` MB; its peak RSS, watched
+    from outside too, and stopped above `cap_gib` so the bench cannot take the machine down."""
+    env = {**os.environ, "ORDERHUB_COMMIT_MB": str(commit_mb)}
+    t0 = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child-load", str(landing)], stdout=subprocess.PIPE, text=True, env=env
     )
+    watched = 0.0
+    while child.poll() is None:
+        watched = max(watched, _rss_mib(child.pid))
+        if watched > cap_gib * 1024:
+            child.kill()
+            child.wait()
+            return {"stopped_after": time.perf_counter() - t0, "peak_mib": watched}
+        time.sleep(0.5)
+    if child.returncode != 0:
+        raise RuntimeError(f"the loading child failed (exit {child.returncode})")
+    out = orjson.loads(child.stdout.read().strip().splitlines()[-1]) if child.stdout else {}
+    return {**out, "peak_mib": max(out["peak_mib"], watched)}
+
+
+def peak_rss(args: argparse.Namespace) -> str:
+    """The same big batch loaded in one transaction (the baseline: a commit budget no batch reaches) and in
+    commit groups of each `--rss-commit-mb`, one after the other."""
+    with tempfile.TemporaryDirectory() as tmp:
+        landing, how = rss_landing(args.rss_orders, args.rss_day_orders, args.seed, args.rss_landing, Path(tmp))
+        size_mib = sum(f.stat().st_size for f in (landing / "orders").rglob("*") if f.is_file()) / 1048576
+        budgets = [("one transaction (baseline)", 1e9)] if not args.rss_skip_baseline else []
+        budgets += [(f"commit groups of {mb:g} MB", mb) for mb in args.rss_commit_mb]
+        rows = []
+        for name, mb in budgets:
+            run = child_peak(landing, mb, args.rss_cap_gib)
+            if "stopped_after" in run:
+                rows.append(
+                    f"| {name} | stopped above {args.rss_cap_gib:g} GiB after {run['stopped_after']:.0f} s | | |"
+                )
+            else:
+                rate = run["records"] / run["seconds"]
+                rows.append(
+                    f"| {name} | {run['records']:,} records in {run['seconds']:.1f} s | {rate:,.0f} | "
+                    f"{run['peak_mib'] / 1024:.2f} |"
+                )
+            print(rows[-1], flush=True)
+    header = (
+        f"{args.rss_orders:,} orders in one batch ({how}; {size_mib:,.0f} MiB of order files)\n\n"
+        "| load | records | records/s | peak RSS (GiB) |\n|---|---|---:|---:|\n"
+    )
+    return header + "\n".join(rows)
 
 
 def main() -> None:
@@ -152,6 +187,12 @@ def main() -> None:
     parser.add_argument("--rss-orders", type=int, default=0, help="also measure peak RSS loading a day this big")
     parser.add_argument("--rss-day-orders", type=int, default=100_000, help="the big batch is days of this many")
     parser.add_argument("--rss-cap-gib", type=float, default=8.0)
+    parser.add_argument(
+        "--rss-commit-mb", type=float, nargs="+", default=[COMMIT_MB_DEFAULT], help="commit budgets to measure"
+    )
+    parser.add_argument("--rss-landing", type=Path, help="simulate the big batch here once and reuse it")
+    parser.add_argument("--rss-skip-baseline", action="store_true", help="leave out the one-transaction load")
+    parser.add_argument("--rss-only", action="store_true", help="leave out the throughput part")
     parser.add_argument("--child-load", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_load:
@@ -159,6 +200,9 @@ def main() -> None:
         return
 
     print(f"machine: {machine()}")
+    if args.rss_only:
+        print(peak_rss(args), flush=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         landing = root / "landing"
@@ -189,7 +233,7 @@ def main() -> None:
     for name, (hits, misses) in addresses.cache_stats().items():
         print(f"address cache ({name}): {hits:,} hits, {misses:,} misses, hit rate {hits / max(1, hits + misses):.1%}")
     if args.rss_orders:
-        print(peak_rss(args.rss_orders, args.rss_day_orders, args.seed, args.rss_cap_gib), flush=True)
+        print(peak_rss(args), flush=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ POINTS = (
     "ingest.after_read",  # landing files read and parsed, nothing written yet
     "ingest.during_write",  # orders and their lines inserted, settlements / quarantine / checkpoint not yet
     "ingest.before_commit",  # raw rows inserted inside the open transaction
+    "ingest.between_commits",  # the batch's first commit group committed with its checkpoint, the next not begun
     "dbt.during",  # dbt build running: its first result streamed back, the rest not built yet
     "serving.during_write",  # the first table copied into the snapshot's temporary file
     "serving.before_replace",  # snapshot written to its temporary file, not yet moved into place

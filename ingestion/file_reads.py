@@ -1,13 +1,15 @@
-"""Reading landing files into records, and cutting the order files of a batch into chunks.
+"""Reading landing files into records, and cutting the files of a batch into chunks and commit groups.
 
-The loader holds one chunk of order files in memory at a time; a file it cannot split into records is
-kept as a `FileError` so that the file is quarantined whole.
+The loader holds one chunk of order files in memory at a time, and commits once per group of chunks; a file
+it cannot split into records is kept as a `FileError` so that the file is quarantined whole.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+import polars as pl
 
 from ingestion import landing, settlements
 from ingestion.adapters import ADAPTERS
@@ -21,6 +23,23 @@ RAW_SAMPLE_BYTES = 65536  # what raw.quarantine keeps of a file rejected whole
 # decoded JSON, frames) takes about 25 times its bytes, so 16 MB keeps it near 400 MB (48 MB: 1.2 GB).
 # Per-chunk costs (a few DuckDB lookups, polars plans) stay small beside a chunk of this size.
 CHUNK_MB_DEFAULT = 16
+# A batch commits once per this many MB of landing files (ORDERHUB_COMMIT_MB): DuckDB holds an open
+# transaction's appended rows, their key index entries and the rows they replace in memory until COMMIT,
+# about 7 MB per MB of order files, so the budget bounds that part of the peak (bench/results/ingest_throughput.md).
+COMMIT_MB_DEFAULT = 64
+# DuckDB's memory limit while a batch loads (ORDERHUB_LOAD_MEMORY_MB), for the table blocks it caches; the
+# uncommitted rows of a commit group (about 7 times its 64 MB) fit under it.
+LOAD_MEMORY_MB_DEFAULT = 1024
+
+# The columns of quarantine rows before the batch stamps them (channel is the accounting label).
+STAGING_QUARANTINE = {
+    "channel": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "raw": pl.String,
+    "error_code": pl.String,
+    "message": pl.String,
+}
 
 
 @dataclass
@@ -106,14 +125,43 @@ def file_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingFi
 
 
 def order_chunks(files: list[landing.LandingFile]) -> list[list[landing.LandingFile]]:
-    """Order files in landing order, cut into chunks of about `chunk_bytes()`.
+    """Order files in landing order, cut into chunks of about `chunk_bytes()`, till journals last.
 
-    A till journal's ticket may continue in any later file and `till_journal.accumulated` joins it to the
-    rows of earlier records of the same batch, so the files of "accumulate" channels stay in one chunk
-    (tills write small files: a day of them is a few MB).
+    A till journal's ticket may continue in any later file: `till_journal.accumulated` joins a record to the
+    ticket so far, read from `orders` (what earlier chunks, commit groups and batches applied) and from the
+    earlier records of its own chunk, so the journals are cut like any other files (ten days of tills in one
+    chunk took 1.9 GB).
     """
     journals, rest = [], []
     for file in files:
         spec = ADAPTERS.get(file.source)
         (journals if spec is not None and spec.versions == "accumulate" else rest).append(file)
-    return [*file_chunks(rest), journals] if journals else file_chunks(rest)
+    return [*file_chunks(rest), *file_chunks(journals)]
+
+
+def commit_bytes() -> int:
+    return int(float(os.environ.get("ORDERHUB_COMMIT_MB", COMMIT_MB_DEFAULT)) * 1024 * 1024)
+
+
+def load_memory_bytes() -> int:
+    return int(float(os.environ.get("ORDERHUB_LOAD_MEMORY_MB", LOAD_MEMORY_MB_DEFAULT)) * 1024 * 1024)
+
+
+def commit_groups(chunks: list[list[landing.LandingFile]]) -> list[list[list[landing.LandingFile]]]:
+    """Chunks in load order, packed into groups of about `commit_bytes()` that each commit on their own.
+
+    A chunk is never split across groups, so a chunk bigger than the budget is a group of its own: its
+    transaction is bounded by the chunk, at most one file bigger than `ORDERHUB_CHUNK_MB`, and a file bigger
+    than `ORDERHUB_MAX_FILE_MB` is quarantined whole unread.
+    """
+    limit = commit_bytes()
+    groups: list[list[list[landing.LandingFile]]] = [[]]
+    size = 0
+    for chunk in chunks:
+        chunk_size = sum(file.size_bytes for file in chunk)
+        if groups[-1] and size + chunk_size > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(chunk)
+        size += chunk_size
+    return [g for g in groups if g]

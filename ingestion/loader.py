@@ -1,9 +1,10 @@
-"""One micro-batch: new landing files → raw tables, in one transaction with the checkpoint.
+"""One micro-batch: new landing files → raw tables, each commit group in one transaction with its checkpoint.
 
-Crash safety comes from DuckDB's transaction: rows, quarantine, batch counts and the "file done"
-checkpoint commit together or not at all, so a rerun after a crash picks up exactly the files whose
-rows are not there. Idempotency comes from `order_versions`: an identical re-push (same order_key and
-raw_hash) is a duplicate.
+Crash safety comes from DuckDB's transactions: a commit group's rows, quarantine, batch counts and "file
+done" checkpoint commit together or not at all, so a rerun after a crash picks up exactly the files whose
+rows are not there. A large micro-batch is several commit groups (`ORDERHUB_COMMIT_MB`), each a batch of
+its own, so DuckDB holds one group's uncommitted rows in memory, not the whole micro-batch's. Idempotency
+comes from `order_versions`: an identical re-push (same order_key and raw_hash) is a duplicate.
 
 Versions: a changed re-push (a partial refund, an item removed or substituted, new amounts) is a new version
 and is counted as loaded because it is kept, never thrown away: every version's header and lines go to
@@ -16,7 +17,6 @@ instead: a later file's rows of a ticket are more rows of the same journal, join
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import uuid
 from collections import defaultdict
@@ -28,13 +28,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingestion import contract, landing, order_versions, reference, settlements, till_journal, warehouse
+from ingestion import contract, landing, order_versions, reference, till_journal, warehouse
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
-from ingestion.file_reads import FileRecords, file_chunks, file_rejection, order_chunks, read_file
+from ingestion.file_reads import (
+    STAGING_QUARANTINE,
+    FileRecords,
+    commit_groups,
+    file_chunks,
+    file_rejection,
+    load_memory_bytes,
+    order_chunks,
+    read_file,
+)
 from ingestion.records import FileError, RawRecord
+from ingestion.statement_loads import load_statements
 
 RAW = contract.RAW_SCHEMA
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -51,9 +61,13 @@ class ChannelCounts:
 
 @dataclass
 class BatchResult:
+    """What one `run_batch` loaded: `batch_ids` are its commit groups' batches in load order, `batch_id` the
+    last of them (None when nothing was new), `counts` summed over them per channel."""
+
     batch_id: str | None
     files: int
     counts: dict[str, ChannelCounts] = field(default_factory=dict)
+    batch_ids: list[str] = field(default_factory=list)
 
     @property
     def landed(self) -> int:
@@ -77,16 +91,6 @@ def order_label(file: landing.LandingFile) -> str:
     return f"replay/{file.source}" if file.path.name.startswith(landing.REPLAY_PREFIX) else file.source
 
 
-_STAGING_QUARANTINE = {
-    "channel": pl.String,
-    "source_file": pl.String,
-    "source_line": pl.Int64,
-    "raw": pl.String,
-    "error_code": pl.String,
-    "message": pl.String,
-}
-
-
 def run_batch(
     con: duckdb.DuckDBPyConnection,
     landing_root: Path,
@@ -95,13 +99,17 @@ def run_batch(
     local_tz: str = contract.LOCAL_TIMEZONE,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Load every landing file the checkpoint has not seen (up to `max_files`) as one batch.
+    """Load every landing file the checkpoint has not seen (up to `max_files`), a commit group at a time.
 
     Order files are read and normalised a chunk at a time (`ORDERHUB_CHUNK_MB`), so the records, decoded
-    JSON and frames of only one chunk are in memory; every chunk is written inside the batch's one
-    transaction, so the batch still commits whole or not at all, and a later chunk's dedupe sees the
-    earlier chunks' rows. DuckDB keeps the open transaction's rows in memory until the commit, so that
-    part still grows with the batch (bench/results/ingest_throughput.md).
+    JSON and frames of only one chunk are in memory. DuckDB keeps an open transaction's rows in memory until
+    its commit, so the chunks are packed into commit groups of about `ORDERHUB_COMMIT_MB` of files: each
+    group is a batch of its own (its own batch id in `ingest_batches`, on every row it writes) and commits
+    its rows, quarantine, counts and its files' checkpoint together. A crash leaves the groups before it
+    committed with their checkpoints and the rerun loads exactly the other files: per file, all or nothing,
+    as before. A later group's dedupe and till journals see an earlier group's rows as they see an earlier
+    batch's, and a later chunk's see the earlier chunks' of its own group. While it loads, DuckDB's cache
+    of table blocks is held to `ORDERHUB_LOAD_MEMORY_MB` (`warehouse.memory_limit`).
     """
     files = landing.pending(con, Path(landing_root))
     if max_files is not None:
@@ -109,8 +117,6 @@ def run_batch(
     if not files:
         return BatchResult(batch_id=None, files=0)
 
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    batch_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     reads = 0
 
     def read(file: landing.LandingFile) -> FileRecords:
@@ -123,27 +129,66 @@ def run_batch(
             crash_point("ingest.during_read")
         return item
 
-    # Reference files are small and the catalogue needs them first: read up front. Orders and statements
-    # (parsed statement lines take ~20 times their bytes) stream in chunks.
+    # Reference files are small and the catalogue needs them first: read up front and load with the first
+    # group. Orders and statements (parsed statement lines take ~20 times their bytes) stream in chunks.
     streamed = ("orders", "settlements")
     read_items = {file.relative: read(file) for file in files if file.kind not in streamed}
-    chunks = order_chunks([file for file in files if file.kind == "orders"])
-    statement_chunks = file_chunks([file for file in files if file.kind == "settlements"])
-    first_chunk = [read(file) for file in chunks[0]] if chunks else []
+    order_units = order_chunks([file for file in files if file.kind == "orders"])
+    statement_units = file_chunks([file for file in files if file.kind == "settlements"])
+    groups = commit_groups([*order_units, *statement_units]) or [[]]
+    first_chunk = [read(file) for file in order_units[0]] if order_units else []
     crash_point("ingest.after_read")
 
+    def chunk_items(chunk: list[landing.LandingFile]) -> list[FileRecords]:
+        return first_chunk if order_units and chunk is order_units[0] else [read(file) for file in chunk]
+
+    result = BatchResult(batch_id=None, files=len(files))
+    catalogue: Catalogue | None = None
+    with warehouse.memory_limit(con, load_memory_bytes()):
+        for number, group in enumerate(groups):
+            if number:
+                crash_point("ingest.between_commits")
+            reference_items = list(read_items.values()) if number == 0 else []
+            group_id, counts, catalogue = _commit_group(
+                con, group, reference_items, chunk_items, read_items, catalogue, local_tz, progress
+            )
+            result.batch_id = group_id
+            result.batch_ids.append(group_id)
+            for channel, c in counts.items():
+                total = result.counts.setdefault(channel, ChannelCounts())
+                for name in ("files", "landed", "loaded", "quarantined", "duplicate"):
+                    setattr(total, name, getattr(total, name) + getattr(c, name))
+    return result
+
+
+def _commit_group(
+    con: duckdb.DuckDBPyConnection,
+    chunks: list[list[landing.LandingFile]],
+    reference_items: list[FileRecords],
+    chunk_items: Callable[[list[landing.LandingFile]], list[FileRecords]],
+    read_items: dict[str, FileRecords],
+    catalogue: Catalogue | None,
+    local_tz: str,
+    progress: Progress | None,
+) -> tuple[str, dict[str, ChannelCounts], Catalogue]:
+    """One commit group as one batch, in one transaction with its files' checkpoint."""
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    batch_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     counts: dict[str, ChannelCounts] = defaultdict(ChannelCounts)
     con.execute("BEGIN TRANSACTION")
     try:
-        quarantine_frames = [_load_reference(con, list(read_items.values()), counts)]
-        catalogue = _catalogue(con)
+        quarantine_frames = [_load_reference(con, reference_items, counts)]
+        if catalogue is None:
+            catalogue = _catalogue(con)
         # Extraction makes millions of short-lived containers that hold no cycles; the cyclic collector
         # would walk them again and again for nothing.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for number, chunk in enumerate(chunks):
-                items = first_chunk if number == 0 else [read(file) for file in chunk]
+            for chunk in chunks:
+                if chunk[0].kind != "orders":
+                    continue
+                items = chunk_items(chunk)
                 quarantine_frames.append(
                     _load_orders(con, items, counts, catalogue, batch_id, started_at, local_tz, progress)
                 )
@@ -152,10 +197,11 @@ def run_batch(
             if gc_was_enabled:
                 gc.enable()
         crash_point("ingest.during_write")
-        for chunk in statement_chunks:
-            # A line already loaded by an earlier chunk is a duplicate, as a repeat within one chunk is.
-            items = [read(file) for file in chunk]
-            quarantine_frames.append(_load_settlements(con, items, counts, batch_id))
+        for chunk in chunks:
+            if chunk[0].kind != "settlements":
+                continue
+            items = chunk_items(chunk)
+            quarantine_frames.append(load_statements(con, items, counts, batch_id))
             _let_go(items, read_items)
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
@@ -163,13 +209,14 @@ def run_batch(
         warehouse.insert(con, "quarantine", quarantine.select(list(contract.QUARANTINE)), conflict="ignore")
         finished_at = datetime.now(UTC).replace(tzinfo=None)
         _record_batch(con, batch_id, counts, started_at, finished_at)
-        _record_files(con, [read_items[file.relative] for file in files], batch_id, finished_at)
+        done = [item.file.relative for item in reference_items] + [file.relative for c in chunks for file in c]
+        _record_files(con, [read_items[path] for path in done], batch_id, finished_at)
         crash_point("ingest.before_commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return BatchResult(batch_id=batch_id, files=len(files), counts=dict(counts))
+    return batch_id, counts, catalogue
 
 
 def _let_go(items: list[FileRecords], read_items: dict[str, FileRecords]) -> None:
@@ -193,7 +240,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
                 item.file_error = FileError(
                     "unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}"
                 )
-            rejected.append(pl.DataFrame([file_rejection(item, channel)], schema=_STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, channel)], schema=STAGING_QUARANTINE))
             counts[channel].landed += 1
             counts[channel].quarantined += 1
             continue
@@ -208,7 +255,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
         counts[channel].duplicate += len(records) - parsed.quarantine.height - parsed.rows.height
         warehouse.insert(con, table, parsed.rows, conflict="replace")
         rejected.append(parsed.quarantine)
-    return pl.concat(rejected) if rejected else pl.DataFrame(schema=_STAGING_QUARANTINE)
+    return pl.concat(rejected) if rejected else pl.DataFrame(schema=STAGING_QUARANTINE)
 
 
 def _catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
@@ -238,7 +285,7 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         by_channel[(channel, label)].extend(item.records)
 
     orders, lines, events, texts = [], [], [], []
-    quarantined = [pl.DataFrame(rejected, schema=_STAGING_QUARANTINE)]
+    quarantined = [pl.DataFrame(rejected, schema=STAGING_QUARANTINE)]
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         if ADAPTERS[channel].versions == "accumulate":
             records = till_journal.accumulated(con, ADAPTERS[channel], records)
@@ -249,7 +296,7 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         orders.append(result.orders)
         lines.append(result.lines)
         events.append(result.events)
-        quarantined.append(result.quarantine.select(list(_STAGING_QUARANTINE)).with_columns(channel=pl.lit(label)))
+        quarantined.append(result.quarantine.select(list(STAGING_QUARANTINE)).with_columns(channel=pl.lit(label)))
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
@@ -260,86 +307,6 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
             con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
         )
     return pl.concat(quarantined)
-
-
-def _load_settlements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], counts, batch_id: str) -> pl.DataFrame:
-    """Statement lines, counted per statement channel as `settlement/<channel>`. A line already loaded
-    (same channel, statement day and text: a re-delivered statement) is a duplicate."""
-    lines: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = [pl.DataFrame(schema=_STAGING_QUARANTINE)]
-    for item in read:
-        if item.file.kind != "settlements":
-            continue
-        label = f"settlement/{item.file.source}"
-        counts[label].files += 1
-        if item.file_error or item.statement is None:  # the parser rejected the whole file
-            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=_STAGING_QUARANTINE))
-            counts[label].landed += 1
-            counts[label].quarantined += 1
-            continue
-        statement_date = dt.date.fromisoformat(item.file.business_date)
-        try:
-            good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
-        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold
-            item.file_error = FileError(
-                "unreadable_file",
-                f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
-                f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again",
-            )
-            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=_STAGING_QUARANTINE))
-            counts[label].landed += 1
-            counts[label].quarantined += 1
-            continue
-        good, wrong_sign = _contract_signs(good, item, label)
-        bad = pl.concat([bad, wrong_sign])
-        counts[label].landed += len(item.statement)
-        counts[label].quarantined += bad.height
-        lines.append(good)
-        rejected.append(bad)
-    if not lines:
-        return pl.concat(rejected)
-
-    key = ["channel", "statement_date", "raw_hash"]
-    batch = pl.concat(lines).with_columns(batch_id=pl.lit(batch_id))
-    con.register("_statement_keys", batch.select(key).unique().to_arrow())
-    known = con.sql(
-        f"SELECT s.channel, s.statement_date, s.raw_hash FROM {RAW}.settlement_lines s "
-        "JOIN _statement_keys k USING (channel, statement_date, raw_hash)"
-    ).pl()
-    con.unregister("_statement_keys")
-    batch = batch.with_row_index("_seq").join(known.with_columns(_known=pl.lit(True)), on=key, how="left")
-    batch = batch.with_columns(
-        is_duplicate=pl.col("_known").fill_null(False) | (pl.col("_seq").rank("ordinal").over(key) > 1)
-    )
-    for (channel,), frame in batch.group_by("channel"):
-        counts[f"settlement/{channel}"].duplicate += int(frame["is_duplicate"].sum())
-        counts[f"settlement/{channel}"].loaded += int((~frame["is_duplicate"]).sum())
-    fresh = batch.filter(~pl.col("is_duplicate")).select(list(contract.SETTLEMENT_LINES))
-    warehouse.insert(con, "settlement_lines", fresh, conflict=None)
-    return pl.concat(rejected)
-
-
-def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
-    a line that breaks them is quarantined, not loaded as a wrong number."""
-    wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
-    broken = good.filter(wrong)
-    if broken.height == 0:
-        return good, pl.DataFrame(schema=_STAGING_QUARANTINE)
-    texts = {p.record.source_line: p.record.text for p in item.statement or []}
-    rows = [
-        {
-            "channel": label,
-            "source_file": row["source_file"],
-            "source_line": row["source_line"],
-            "raw": texts.get(row["source_line"], ""),
-            "error_code": "bad_value",
-            "message": f"{row['source_file']} line {row['source_line']}: gross {row['gross_amount']} or refund "
-            f"{row['refund_amount']} is negative; statements carry them as positive amounts",
-        }
-        for row in broken.iter_rows(named=True)
-    ]
-    return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=_STAGING_QUARANTINE)
 
 
 def _record_batch(con, batch_id: str, counts: dict[str, ChannelCounts], started_at, finished_at) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -40,3 +42,24 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, conf
         con.execute(f"{verb} INTO {contract.RAW_SCHEMA}.{table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit_bytes: int) -> Iterator[None]:
+    """DuckDB's `memory_limit` held at `limit_bytes` inside the block, then set back to what it was.
+
+    DuckDB keeps the table blocks it has read cached up to its limit (80% of RAM unless set), and a load
+    reads blocks of every table it writes (dedupe, the latest version, till tickets), so without a lower
+    limit a long load's memory grows with the warehouse. The limit evicts that cache; it does not cap an
+    open transaction's own rows, which is why the loader also commits a group of files at a time.
+    """
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{max(1, limit_bytes // 1048576)}MiB'")
+    try:
+        yield
+    finally:
+        # The setting reads back rounded ("18.8 GiB"): the default is restored exactly by RESET, a value set
+        # by the caller to within that rounding.
+        con.execute("RESET memory_limit")
+        if con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != previous:
+            con.execute(f"SET memory_limit = '{previous}'")

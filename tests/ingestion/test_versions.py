@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion import warehouse
 from ingestion.adapters.pos import HEADER
@@ -309,7 +310,11 @@ def test_a_ticket_spanning_two_till_exports_keeps_the_rows_of_both(tmp_path: Pat
     con.close()
 
 
-def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", ["whole", "a chunk and commit group per file"])
+def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path, monkeypatch, cut: str) -> None:
+    if cut != "whole":
+        monkeypatch.setenv("ORDERHUB_CHUNK_MB", "0.00001")
+        monkeypatch.setenv("ORDERHUB_COMMIT_MB", "0.00001")
     landing = tmp_path / "landing"
     write_reference(landing)
     pos = landing / "orders" / "pos" / DAY
@@ -317,7 +322,9 @@ def test_a_ticket_in_two_files_of_one_batch_is_whole(tmp_path: Path) -> None:
     _till_file(pos / "pos-1100.csv", [_till_row("T7", "SKU0002", 3, "20.00")])
     con = warehouse.connect(tmp_path / "wh.duckdb")
     result = run_batch(con, landing)
-    assert channel_counts(con, result.batch_id, "pos") == (2, 2, 0, 0)
+    assert len(result.batch_ids) == (1 if cut == "whole" else 2)
+    per_batch = [channel_counts(con, batch_id, "pos") for batch_id in result.batch_ids]
+    assert tuple(map(sum, zip(*per_batch, strict=True))) == (2, 2, 0, 0)
     assert con.execute("select paid_amount from raw.orders").fetchall() == [(Decimal("70.00"),)]
     assert con.execute("select sku_id, quantity from raw.order_lines order by line_no").fetchall() == [
         ("SKU0001", 1),

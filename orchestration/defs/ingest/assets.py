@@ -34,12 +34,14 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehous
             "WHERE landed <> loaded + quarantined + duplicate"
         ).fetchall()
 
+    # A large run commits a group of files at a time, each group a batch of its own (ingestion/loader.py).
+    batches = ", ".join(result.batch_ids) or "(none)"
     context.log.info(
-        f"batch {result.batch_id}: {result.files} files, {result.landed} records landed, {result.loaded} loaded, "
+        f"batches {batches}: {result.files} files, {result.landed} records landed, {result.loaded} loaded, "
         f"{result.quarantined} quarantined, {result.duplicate} duplicates"
     )
     batch_metadata = {
-        "batch_id": result.batch_id or "(no new files)",
+        "batch_id": batches if result.batch_ids else "(no new files)",
         "files": result.files,
         "landed": result.landed,
         "loaded": result.loaded,

@@ -1,0 +1,99 @@
+"""Settlement statement lines of a batch's statement files: parsed lines to `settlement_lines`, the rest
+to quarantine.
+
+A line already loaded (same channel, statement day and text: a re-delivered statement, in an earlier batch
+or an earlier chunk of this one) is a duplicate, as a repeat within one chunk is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from ingestion import contract, settlements, warehouse
+from ingestion.file_reads import STAGING_QUARANTINE, FileRecords, file_rejection
+from ingestion.records import FileError
+
+RAW = contract.RAW_SCHEMA
+
+
+def load_statements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], counts, batch_id: str) -> pl.DataFrame:
+    """Statement lines, counted per statement channel as `settlement/<channel>`. A line already loaded
+    (same channel, statement day and text: a re-delivered statement) is a duplicate."""
+    lines: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = [pl.DataFrame(schema=STAGING_QUARANTINE)]
+    for item in read:
+        if item.file.kind != "settlements":
+            continue
+        label = f"settlement/{item.file.source}"
+        counts[label].files += 1
+        if item.file_error or item.statement is None:  # the parser rejected the whole file
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=STAGING_QUARANTINE))
+            counts[label].landed += 1
+            counts[label].quarantined += 1
+            continue
+        statement_date = dt.date.fromisoformat(item.file.business_date)
+        try:
+            good, bad = settlements.frames(item.file.source, statement_date, item.statement, label)
+        except Exception as exc:  # noqa: BLE001 - values the contract's types cannot hold
+            item.file_error = FileError(
+                "unreadable_file",
+                f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
+                f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again",
+            )
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=STAGING_QUARANTINE))
+            counts[label].landed += 1
+            counts[label].quarantined += 1
+            continue
+        good, wrong_sign = _contract_signs(good, item, label)
+        bad = pl.concat([bad, wrong_sign])
+        counts[label].landed += len(item.statement)
+        counts[label].quarantined += bad.height
+        lines.append(good)
+        rejected.append(bad)
+    if not lines:
+        return pl.concat(rejected)
+
+    key = ["channel", "statement_date", "raw_hash"]
+    batch = pl.concat(lines).with_columns(batch_id=pl.lit(batch_id))
+    con.register("_statement_keys", batch.select(key).unique().to_arrow())
+    known = con.sql(
+        f"SELECT s.channel, s.statement_date, s.raw_hash FROM {RAW}.settlement_lines s "
+        "JOIN _statement_keys k USING (channel, statement_date, raw_hash)"
+    ).pl()
+    con.unregister("_statement_keys")
+    batch = batch.with_row_index("_seq").join(known.with_columns(_known=pl.lit(True)), on=key, how="left")
+    batch = batch.with_columns(
+        is_duplicate=pl.col("_known").fill_null(False) | (pl.col("_seq").rank("ordinal").over(key) > 1)
+    )
+    for (channel,), frame in batch.group_by("channel"):
+        counts[f"settlement/{channel}"].duplicate += int(frame["is_duplicate"].sum())
+        counts[f"settlement/{channel}"].loaded += int((~frame["is_duplicate"]).sum())
+    fresh = batch.filter(~pl.col("is_duplicate")).select(list(contract.SETTLEMENT_LINES))
+    warehouse.insert(con, "settlement_lines", fresh, conflict=None)
+    return pl.concat(rejected)
+
+
+def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Statement lines against the contract's sign conventions (gross and refund amounts are never negative):
+    a line that breaks them is quarantined, not loaded as a wrong number."""
+    wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
+    broken = good.filter(wrong)
+    if broken.height == 0:
+        return good, pl.DataFrame(schema=STAGING_QUARANTINE)
+    texts = {p.record.source_line: p.record.text for p in item.statement or []}
+    rows = [
+        {
+            "channel": label,
+            "source_file": row["source_file"],
+            "source_line": row["source_line"],
+            "raw": texts.get(row["source_line"], ""),
+            "error_code": "bad_value",
+            "message": f"{row['source_file']} line {row['source_line']}: gross {row['gross_amount']} or refund "
+            f"{row['refund_amount']} is negative; statements carry them as positive amounts",
+        }
+        for row in broken.iter_rows(named=True)
+    ]
+    return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=STAGING_QUARANTINE)
