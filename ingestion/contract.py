@@ -90,13 +90,19 @@ ORDER_EVENTS: dict[str, pl.DataType] = {
     "batch_id": pl.String,
 }
 
-QUARANTINE: dict[str, pl.DataType] = {
+# A quarantine row as the adapters and readers make it, before the batch stamps it (channel is the accounting
+# label).
+QUARANTINE_STAGING: dict[str, pl.DataType] = {
     "channel": pl.String,
     "source_file": pl.String,
     "source_line": pl.Int64,
     "raw": pl.String,
     "error_code": pl.String,
     "message": pl.String,
+}
+
+QUARANTINE: dict[str, pl.DataType] = {
+    **QUARANTINE_STAGING,
     "batch_id": pl.String,
     "quarantined_at": UTC_TS,
 }

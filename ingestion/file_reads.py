@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import polars as pl
-
 from ingestion import landing, settlements
 from ingestion.adapters import ADAPTERS
 from ingestion.records import FileError, RawRecord, csv_records, decode_text, jsonl_records
@@ -30,16 +28,6 @@ COMMIT_MB_DEFAULT = 64
 # DuckDB's memory limit while a batch loads (ORDERHUB_LOAD_MEMORY_MB), for the table blocks it caches; the
 # uncommitted rows of a commit group (about 7 times its 64 MB) fit under it.
 LOAD_MEMORY_MB_DEFAULT = 1024
-
-# The columns of quarantine rows before the batch stamps them (channel is the accounting label).
-STAGING_QUARANTINE = {
-    "channel": pl.String,
-    "source_file": pl.String,
-    "source_line": pl.Int64,
-    "raw": pl.String,
-    "error_code": pl.String,
-    "message": pl.String,
-}
 
 
 @dataclass

@@ -34,7 +34,6 @@ from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
 from ingestion.file_reads import (
-    STAGING_QUARANTINE,
     FileRecords,
     commit_groups,
     file_chunks,
@@ -240,7 +239,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
                 item.file_error = FileError(
                     "unknown_table", f"{item.file.relative}: no reference table named {item.file.source!r}"
                 )
-            rejected.append(pl.DataFrame([file_rejection(item, channel)], schema=STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, channel)], schema=contract.QUARANTINE_STAGING))
             counts[channel].landed += 1
             counts[channel].quarantined += 1
             continue
@@ -255,7 +254,7 @@ def _load_reference(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
         counts[channel].duplicate += len(records) - parsed.quarantine.height - parsed.rows.height
         warehouse.insert(con, table, parsed.rows, conflict="replace")
         rejected.append(parsed.quarantine)
-    return pl.concat(rejected) if rejected else pl.DataFrame(schema=STAGING_QUARANTINE)
+    return pl.concat(rejected) if rejected else pl.DataFrame(schema=contract.QUARANTINE_STAGING)
 
 
 def _catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
@@ -285,7 +284,7 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         by_channel[(channel, label)].extend(item.records)
 
     orders, lines, events, texts = [], [], [], []
-    quarantined = [pl.DataFrame(rejected, schema=STAGING_QUARANTINE)]
+    quarantined = [pl.DataFrame(rejected, schema=contract.QUARANTINE_STAGING)]
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         if ADAPTERS[channel].versions == "accumulate":
             records = till_journal.accumulated(con, ADAPTERS[channel], records)
@@ -296,7 +295,9 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
         orders.append(result.orders)
         lines.append(result.lines)
         events.append(result.events)
-        quarantined.append(result.quarantine.select(list(STAGING_QUARANTINE)).with_columns(channel=pl.lit(label)))
+        quarantined.append(
+            result.quarantine.select(list(contract.QUARANTINE_STAGING)).with_columns(channel=pl.lit(label))
+        )
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:

@@ -93,17 +93,7 @@ def parse(table: str, records: list[RawRecord]) -> ReferenceRows:
     good = good.drop("_row")
     # A later row in the same batch replaces an earlier one with the same key.
     good = good.unique(subset=list(key), keep="last", maintain_order=True)
-    return ReferenceRows(table, good, pl.DataFrame(rejected, schema=_STAGING))
-
-
-_STAGING = {
-    "channel": pl.String,
-    "source_file": pl.String,
-    "source_line": pl.Int64,
-    "raw": pl.String,
-    "error_code": pl.String,
-    "message": pl.String,
-}
+    return ReferenceRows(table, good, pl.DataFrame(rejected, schema=contract.QUARANTINE_STAGING))
 
 
 def _rejection(table: str, record: RawRecord, code: str, message: str) -> dict:

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from ingestion import contract, settlements, warehouse
-from ingestion.file_reads import STAGING_QUARANTINE, FileRecords, file_rejection
+from ingestion.file_reads import FileRecords, file_rejection
 from ingestion.records import FileError
 
 RAW = contract.RAW_SCHEMA
@@ -23,14 +23,14 @@ def load_statements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
     """Statement lines, counted per statement channel as `settlement/<channel>`. A line already loaded
     (same channel, statement day and text: a re-delivered statement) is a duplicate."""
     lines: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = [pl.DataFrame(schema=STAGING_QUARANTINE)]
+    rejected: list[pl.DataFrame] = [pl.DataFrame(schema=contract.QUARANTINE_STAGING)]
     for item in read:
         if item.file.kind != "settlements":
             continue
         label = f"settlement/{item.file.source}"
         counts[label].files += 1
         if item.file_error or item.statement is None:  # the parser rejected the whole file
-            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=contract.QUARANTINE_STAGING))
             counts[label].landed += 1
             counts[label].quarantined += 1
             continue
@@ -43,7 +43,7 @@ def load_statements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
                 f"{item.file.relative}: its lines do not fit the contract ({type(exc).__name__}: "
                 f"{str(exc)[:200]}): the statement is kept in quarantine whole; fetch it again",
             )
-            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=STAGING_QUARANTINE))
+            rejected.append(pl.DataFrame([file_rejection(item, label)], schema=contract.QUARANTINE_STAGING))
             counts[label].landed += 1
             counts[label].quarantined += 1
             continue
@@ -82,7 +82,7 @@ def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[
     wrong = (pl.col("gross_amount") < 0) | (pl.col("refund_amount") < 0)
     broken = good.filter(wrong)
     if broken.height == 0:
-        return good, pl.DataFrame(schema=STAGING_QUARANTINE)
+        return good, pl.DataFrame(schema=contract.QUARANTINE_STAGING)
     texts = {p.record.source_line: p.record.text for p in item.statement or []}
     rows = [
         {
@@ -96,4 +96,4 @@ def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[
         }
         for row in broken.iter_rows(named=True)
     ]
-    return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=STAGING_QUARANTINE)
+    return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=contract.QUARANTINE_STAGING)

@@ -146,7 +146,7 @@ def normalise(
 
     quarantine = pl.concat(
         [
-            pl.DataFrame(early_quarantine, schema=_QUARANTINE_STAGING),
+            pl.DataFrame(early_quarantine, schema=contract.QUARANTINE_STAGING),
             bad.select(
                 pl.lit(spec.channel).alias("channel"),
                 "source_file",
@@ -174,16 +174,6 @@ def normalise(
         events=events.select([*contract.ORDER_EVENTS, "source_file", "source_line"]),
         quarantine=quarantine.select(list(contract.QUARANTINE)),
     )
-
-
-_QUARANTINE_STAGING = {
-    "channel": pl.String,
-    "source_file": pl.String,
-    "source_line": pl.Int64,
-    "raw": pl.String,
-    "error_code": pl.String,
-    "message": pl.String,
-}
 
 
 def _quarantine_row(channel: str, record: RawRecord, code: str, message: str) -> dict[str, Any]:

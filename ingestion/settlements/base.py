@@ -150,14 +150,6 @@ def check_totals(source_file: str, what: str, stated: Decimal | int, counted: De
 # Frames for the loader
 
 _COLUMNS = [f.name for f in fields(StatementLine)]
-QUARANTINE_STAGING = {
-    "channel": pl.String,
-    "source_file": pl.String,
-    "source_line": pl.Int64,
-    "raw": pl.String,
-    "error_code": pl.String,
-    "message": pl.String,
-}
 
 
 def frames(
@@ -191,4 +183,4 @@ def frames(
             }
         )
     schema = {k: v for k, v in contract.SETTLEMENT_LINES.items() if k != "batch_id"}
-    return pl.DataFrame(rows, schema=schema), pl.DataFrame(rejected, schema=QUARANTINE_STAGING)
+    return pl.DataFrame(rows, schema=schema), pl.DataFrame(rejected, schema=contract.QUARANTINE_STAGING)
