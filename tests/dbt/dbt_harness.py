@@ -35,6 +35,24 @@ def rules_vars(as_of: str | None = None) -> str:
     return json.dumps({**rules, "as_of": as_of} if as_of else rules)
 
 
+def in_process_args(workdir: Path, as_of: str) -> list[str]:
+    """The arguments every in-process dbt invocation of a test shares: this project, its target and logs
+    under `workdir`, the rules and clock as vars."""
+    return [
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        rules_vars(as_of),
+        "--quiet",
+    ]
+
+
 def replay_as_of(warehouse: Path) -> str | None:
     """The clock these fixtures are replayed at: their newest order (what they were written against; the
     dataset below says what is late at it). None for a warehouse without orders."""

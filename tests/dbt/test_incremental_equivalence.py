@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import PROJECT_DIR, rules_vars
+from dbt_harness import in_process_args
 
 from ingestion import warehouse
 from ingestion.landing import discover
@@ -51,19 +51,7 @@ class Dbt:
         from dbt.cli.main import dbtRunner
 
         self.monkeypatch = monkeypatch
-        self.common = [
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            rules_vars(AS_OF),
-            "--quiet",
-        ]
+        self.common = in_process_args(workdir, AS_OF)
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.runner = dbtRunner(manifest=parsed.result)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import duckdb
 import pytest
-from dbt_harness import PROJECT_DIR, rules_vars
+from dbt_harness import in_process_args
 
 from ingestion import warehouse
 from ingestion.landing import discover
@@ -141,19 +141,7 @@ class Dbt:
 
         self.monkeypatch = monkeypatch
         self.target = workdir / "target"
-        self.common = [
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(self.target),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            rules_vars(AS_OF),
-            "--quiet",
-        ]
+        self.common = in_process_args(workdir, AS_OF)
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.manifest = parsed.result
