@@ -64,6 +64,7 @@ class Validator:
             gx_suite = gx.ExpectationSuite(name=name, expectations=suite.expectations(params))
             self._suites[name] = self.context.suites.add(gx_suite)
         self._columns: dict[str, set[str]] = {}
+        self._partitionable: set[str] = set()
         # Suites of some of a suite's expectations (those a whole batch failed), built on first use.
         self._partial_suites: dict[tuple[str, tuple[int, ...]], Any] = {}
 
@@ -141,6 +142,9 @@ class Validator:
         return out
 
     def _require_partitionable(self, suite: str) -> None:
+        # Once per suite: reading an expectation's configuration is one of GX's slow paths.
+        if suite in self._partitionable:
+            return
         for expectation in self._suites[suite].expectations:
             kwargs = expectation.configuration.kwargs
             if expectation.expectation_type not in PARTITIONABLE or kwargs.get("mostly", 1) != 1:
@@ -148,6 +152,7 @@ class Validator:
                     f"suite {suite!r} cannot be validated part by part: {expectation.expectation_type} "
                     f"(mostly={kwargs.get('mostly', 1)}) met on a whole frame need not be met on each part"
                 )
+        self._partitionable.add(suite)
 
     def _partial_suite(self, suite: str, keys: tuple[tuple[str, str], ...]):
         """A suite of those of `suite`'s expectations whose (label, rule) is in `keys`."""

@@ -35,9 +35,9 @@ def rules_vars(as_of: str | None = None) -> str:
     return json.dumps({**rules, "as_of": as_of} if as_of else rules)
 
 
-def in_process_args(workdir: Path, as_of: str) -> list[str]:
-    """The arguments every in-process dbt invocation of a test shares: this project, its target and logs
-    under `workdir`, the rules and clock as vars."""
+def dbt_args(workdir: Path, as_of: str | None) -> list[str]:
+    """The arguments every dbt invocation of a test shares: this project, its target and logs under
+    `workdir`, the rules and clock as vars."""
     return [
         "--project-dir",
         str(PROJECT_DIR),
@@ -49,7 +49,6 @@ def in_process_args(workdir: Path, as_of: str) -> list[str]:
         str(workdir / "logs"),
         "--vars",
         rules_vars(as_of),
-        "--quiet",
     ]
 
 
@@ -103,20 +102,7 @@ def run_dbt(args: Sequence[str], warehouse: Path, workdir: Path, as_of: str | No
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "ORDERHUB_WAREHOUSE": str(warehouse),
     }
-    cmd = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(workdir / "logs"),
-        "--vars",
-        rules_vars(as_of),
-    ]
+    cmd = [dbt_executable(), *args, *dbt_args(workdir, as_of)]
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600
     )

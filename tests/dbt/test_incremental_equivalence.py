@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import in_process_args
+from dbt_harness import dbt_args
 
 from ingestion import warehouse
 from ingestion.landing import discover
@@ -51,7 +51,7 @@ class Dbt:
         from dbt.cli.main import dbtRunner
 
         self.monkeypatch = monkeypatch
-        self.common = in_process_args(workdir, AS_OF)
+        self.common = [*dbt_args(workdir, AS_OF), "--quiet"]
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.runner = dbtRunner(manifest=parsed.result)

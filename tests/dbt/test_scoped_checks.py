@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import duckdb
 import pytest
-from dbt_harness import in_process_args
+from dbt_harness import dbt_args
 
 from ingestion import warehouse
 from ingestion.landing import discover
@@ -141,7 +141,7 @@ class Dbt:
 
         self.monkeypatch = monkeypatch
         self.target = workdir / "target"
-        self.common = in_process_args(workdir, AS_OF)
+        self.common = [*dbt_args(workdir, AS_OF), "--quiet"]
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.manifest = parsed.result
