@@ -29,8 +29,11 @@ def dedupe_and_insert(
 ) -> None:
     origin = ["source_file", "source_line"]
     con.register("_batch_keys", orders.select("order_key", "raw_hash").to_arrow())
+    # Every lookup into a history table filters that table by the batch's keys itself: DuckDB pushes such a
+    # filter into the scan, where a join alone reads the whole table (a month of history: seconds per batch).
     known_versions = con.sql(
-        f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v JOIN _batch_keys b USING (order_key, raw_hash)"
+        f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v "
+        "WHERE (v.order_key, v.raw_hash) IN (SELECT (order_key, raw_hash) FROM _batch_keys)"
     ).pl()
     con.unregister("_batch_keys")
 
@@ -84,7 +87,8 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
         current = con.sql(
             f"SELECT o.order_key, o.raw_hash, o.updated_at, v.received_at, o.source_file, o.source_line "
             f"FROM {RAW}.orders o JOIN _fresh_keys k USING (order_key) "
-            f"LEFT JOIN {RAW}.order_versions v USING (order_key, raw_hash)"
+            f"LEFT JOIN (SELECT * FROM {RAW}.order_versions WHERE order_key IN (SELECT order_key FROM _fresh_keys)) v "
+            "USING (order_key, raw_hash)"
         ).pl()
     finally:
         con.unregister("_fresh_keys")
@@ -101,15 +105,23 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
         return
     con.register("_winners", winners.to_arrow())
     try:
-        # An order loaded before history was kept has its applied version only in `orders`: keep it first.
-        con.execute(
-            f"INSERT OR IGNORE INTO {RAW}.order_history BY NAME SELECT o.* FROM {RAW}.orders o "
-            "WHERE o.order_key IN (SELECT order_key FROM _winners)"
-        )
-        con.execute(
-            f"INSERT OR IGNORE INTO {RAW}.order_line_history BY NAME SELECT l.*, o.raw_hash FROM {RAW}.order_lines l "
-            f"JOIN {RAW}.orders o USING (order_key) WHERE o.order_key IN (SELECT order_key FROM _winners)"
-        )
+        # An order loaded before history was kept has its applied version only in `orders`: keep it (and its
+        # lines) first. Found by an anti-join on the winners' own history rows, not INSERT OR IGNORE, whose
+        # conflict check against the whole primary-key index costs half a second at a month of history; and
+        # the lines are copied only for those orders, which are none once history is kept.
+        legacy = con.execute(
+            f"INSERT INTO {RAW}.order_history BY NAME SELECT o.* FROM {RAW}.orders o "
+            "WHERE o.order_key IN (SELECT order_key FROM _winners) AND (o.order_key, o.raw_hash) NOT IN ("
+            f"  SELECT (order_key, raw_hash) FROM {RAW}.order_history WHERE order_key IN (SELECT order_key FROM _winners)) "
+            "RETURNING order_key"
+        ).fetchall()
+        if legacy:
+            con.execute(
+                f"INSERT OR IGNORE INTO {RAW}.order_line_history BY NAME SELECT l.*, o.raw_hash "
+                f"FROM {RAW}.order_lines l JOIN {RAW}.orders o USING (order_key) "
+                "WHERE o.order_key IN (SELECT unnest(?)) AND l.order_key IN (SELECT unnest(?))",
+                [[k for (k,) in legacy]] * 2,
+            )
         con.execute(f"DELETE FROM {RAW}.order_lines WHERE order_key IN (SELECT order_key FROM _winners)")
         con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _winners)")
     finally:

@@ -60,8 +60,10 @@ def load_statements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
     batch = pl.concat(lines).with_columns(batch_id=pl.lit(batch_id))
     con.register("_statement_keys", batch.select(key).unique().to_arrow())
     known = con.sql(
+        # Filtered by the batch's statement days first, so DuckDB reads those days, not every statement line.
         f"SELECT s.channel, s.statement_date, s.raw_hash FROM {RAW}.settlement_lines s "
-        "JOIN _statement_keys k USING (channel, statement_date, raw_hash)"
+        "JOIN _statement_keys k USING (channel, statement_date, raw_hash) "
+        "WHERE s.statement_date IN (SELECT statement_date FROM _statement_keys)"
     ).pl()
     con.unregister("_statement_keys")
     batch = batch.with_row_index("_seq").join(known.with_columns(_known=pl.lit(True)), on=key, how="left")
