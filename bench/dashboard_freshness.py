@@ -6,8 +6,11 @@ would run it (one run at a time; the next run starts as soon as the previous one
 are there, else the loop looks again every `--poll` seconds; the sensor itself ticks every 5 s). For every
 order file the pipeline loaded, the latency is the snapshot publish time of the run that loaded it (snapshot_meta)
 minus the file's write time (its mtime: files are written under a temporary name and renamed into place).
-Latencies are weighted by the records in each file. The dashboard itself re-reads a new snapshot within
-ORDERHUB_REFRESH_SECONDS (5 s by default) of its publish; that is added as a bound, not measured here.
+Latencies are weighted by the records in each file. The quantiles are of the files written after the first
+run had finished: that run starts cold (imports, a first full build of an empty warehouse), which a runner
+that has been up all day does not pay again; the p95 with those files is in the table too. The dashboard
+itself re-reads a new snapshot within ORDERHUB_REFRESH_SECONDS (5 s by default) of its publish; that is added
+as a bound, not measured here.
 
 Two runners, one after the other in the same command, each on its own fresh landing zone and warehouse:
 `run` (the baseline: `orderhub run` re-run as the landing sensor would, a new process per micro-batch; also a
@@ -181,6 +184,9 @@ def weighted_quantile(values: list[tuple[float, int]], q: float) -> float:
 @dataclass
 class Measured:
     latencies: list[tuple[float, int]]  # (seconds, records) per order file
+    # The same for the files written after the first run (the cold start: imports, a first full build) had
+    # finished: what a runner that has been up for a while gives, which is what the operations screen sees.
+    steady: list[tuple[float, int]]
     runs: list[Run]
     files: int
     idle_seconds: float | None  # a forced run with nothing new (per-process runner only)
@@ -233,6 +239,8 @@ def measure(runner: str, args) -> Measured:
     # Which run loaded each file: the run whose time span holds the batch's start.
     starts = batch_started(warehouse)
     latencies: list[tuple[float, int]] = []
+    steady: list[tuple[float, int]] = []
+    cold_start_over = runs[0].finished if runs else 0.0
     for path, batch_id, records in loaded_files(warehouse):
         batch_at = starts.get(batch_id)
         run = next((r for r in runs if batch_at is not None and r.started - 1 <= batch_at <= r.finished), None)
@@ -240,32 +248,37 @@ def measure(runner: str, args) -> Measured:
             continue
         written = (landing / path).stat().st_mtime
         latencies.append((run.published_at - written, max(1, int(records))))
+        if written > cold_start_over:
+            steady.append(latencies[-1])
     if not latencies:
         raise SystemExit("no order file was loaded: see " + str(work / "pipeline.log"))
-    return Measured(latencies, runs, len(latencies), idle_seconds)
+    return Measured(latencies, steady or latencies, runs, len(latencies), idle_seconds)
 
 
 def table(results: dict[str, Measured]) -> list[tuple[str, ...]]:
     def column(m: Measured) -> list[str]:
-        p50, p95 = weighted_quantile(m.latencies, 0.5), weighted_quantile(m.latencies, 0.95)
+        p50, p95 = weighted_quantile(m.steady, 0.5), weighted_quantile(m.steady, 0.95)
         durations = [r.finished - r.started for r in m.runs]
         warm = durations[1:] or durations
         return [
             f"{p50:.1f} s",
             f"{p95:.1f} s",
-            f"{max(v for v, _ in m.latencies):.1f} s",
+            f"{max(v for v, _ in m.steady):.1f} s",
             f"≤ {p95 + REFRESH_SECONDS:.1f} s",
+            f"{weighted_quantile(m.latencies, 0.95):.1f} s",
             f"{durations[0]:.1f} s",
             f"{statistics.median(warm):.1f} s",
             f"{m.idle_seconds:.1f} s" if m.idle_seconds is not None else "–",
-            f"{len(m.runs)} / {m.files:,} / {sum(w for _, w in m.latencies):,}",
+            f"{len(m.runs)} / {m.files:,} / {sum(w for _, w in m.latencies):,} "
+            f"({sum(w for _, w in m.steady):,} after the cold start)",
         ]
 
     names = [
-        "order written → in snapshot, p50",
-        "order written → in snapshot, p95",
-        "order written → in snapshot, max",
+        "order written → in snapshot, p50 (after the cold start)",
+        "order written → in snapshot, p95 (after the cold start)",
+        "order written → in snapshot, max (after the cold start)",
         "… → on the dashboard at p95 (adds ≤ refresh)",
+        "p95 with the orders written during the cold start",
         "micro-batch run (first, cold)",
         "micro-batch run (later, median)",
         "forced run with nothing new",
