@@ -3,7 +3,7 @@ a page reads is published, with the columns the pages query (as in the marts' ym
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -169,3 +169,37 @@ def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
     finally:
         con.close()
     assert "L-old" not in ids and {"L1", "L5", "L6"} <= ids
+
+
+def test_what_grows_with_history_is_cut_to_what_the_pages_read(tmp_path: Path):
+    """The snapshot is republished every micro-batch: exceptions closed more than 14 days before the newest one
+    and minutes of business days before yesterday stay in the warehouse; an old exception still open is
+    copied (the exceptions page lists every open one)."""
+    from orchestration.defs.serving import publish as serving_module
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_warehouse(warehouse)
+    con = duckdb.connect(str(warehouse))
+    newest = con.execute("SELECT max(raised_at) FROM marts.fct_exceptions").fetchone()[0]
+    template = (
+        "SELECT * REPLACE (? AS exception_id, ? AS raised_at, ? AS resolved_at) FROM marts.fct_exceptions LIMIT 1"
+    )
+    old = newest.replace(year=newest.year - 1)
+    for exception_id, resolved in (("X-old-closed", old), ("X-old-open", None)):
+        con.execute(f"INSERT INTO marts.fct_exceptions {template}", [exception_id, old, resolved])
+    last_day = con.execute("SELECT max(business_date) FROM marts.fct_channel_orders_minutely").fetchone()[0]
+    con.execute(
+        "INSERT INTO marts.fct_channel_orders_minutely SELECT * REPLACE (business_date - 30 AS business_date) "
+        "FROM marts.fct_channel_orders_minutely"
+    )
+    con.close()
+    serving = tmp_path / "serving.duckdb"
+    serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        ids = {r[0] for r in con.execute("SELECT exception_id FROM fct_exceptions").fetchall()}
+        days = {r[0] for r in con.execute("SELECT DISTINCT business_date FROM fct_channel_orders_minutely").fetchall()}
+    finally:
+        con.close()
+    assert "X-old-open" in ids and "X-old-closed" not in ids
+    assert days and min(days) >= last_day - timedelta(days=1)

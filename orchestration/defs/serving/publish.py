@@ -26,20 +26,30 @@ from ingestion.faults import crash_point
 from orchestration import refreshes
 
 MARTS_SCHEMA = "marts"
-# The marts the dashboards need; each is copied whole (they are aggregates or bounded lists).
-SERVING_TABLES = (
-    "fct_channel_kpis_hourly",
-    "fct_channel_orders_minutely",
-    "fct_daily_channel_summary",
-    "fct_ingest_accounting",
-    "fct_quarantine_summary",
-    "fct_exceptions",
+# The marts the dashboards need, each with the rows they read: the snapshot is republished every micro-batch,
+# so what grows with history is cut to what a page shows (most are aggregates, copied whole).
+# - fct_channel_orders_minutely: the live page's recent minutes of the latest business day; the day before
+#   too, for a page opened just after midnight.
+# - fct_exceptions: the open ones (the exceptions page, the map) and those raised in the last 14 days (the
+#   live page's day counts and newest list); a month of closed exceptions is not shown anywhere.
+SERVING_TABLES: dict[str, str] = {
+    "fct_channel_kpis_hourly": "true",
+    "fct_channel_orders_minutely": (
+        f"business_date >= (SELECT max(business_date) FROM warehouse.{MARTS_SCHEMA}.fct_channel_orders_minutely) - 1"
+    ),
+    "fct_daily_channel_summary": "true",
+    "fct_ingest_accounting": "true",
+    "fct_quarantine_summary": "true",
+    "fct_exceptions": (
+        "resolved_at IS NULL "
+        f"OR raised_at >= (SELECT max(raised_at) FROM warehouse.{MARTS_SCHEMA}.fct_exceptions) - INTERVAL 14 DAY"
+    ),
     # Stock: positions per store and SKU, oversells, and what each channel may sell.
-    "fct_stock_positions",
-    "fct_oversell_events",
-    "fct_channel_stock_feed",
-    "fct_merge_savings_daily",
-)
+    "fct_stock_positions": "true",
+    "fct_oversell_events": "true",
+    "fct_channel_stock_feed": "true",
+    "fct_merge_savings_daily": "true",
+}
 # Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
 DISPATCH_SCHEMA = "dispatch"
 DISPATCH_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
@@ -121,12 +131,12 @@ def publish(
                 [MARTS_SCHEMA],
             ).fetchall()
         }
-        for number, table in enumerate(SERVING_TABLES):
+        for number, (table, where) in enumerate(SERVING_TABLES.items()):
             # A mart is missing only when dbt never built it (the first run failed): the pages say so, and the
             # snapshot still tells what failed.
             if table not in built_marts:
                 continue
-            con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table}")
+            con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM warehouse.{MARTS_SCHEMA}.{table} WHERE {where}")
             counts[table] = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
             if number == 0:
                 crash_point("serving.during_write")
