@@ -79,12 +79,6 @@ def parse_count() -> int:
     return _KEPT.parses
 
 
-def forget_manifest() -> None:
-    """Drop the kept manifest: the next invocation parses (benchmarks comparing cold and warm runs)."""
-    with _LOCK:
-        _KEPT.key, _KEPT.manifest = "", None
-
-
 def project_fingerprint(project_dir: Path) -> str:
     """What dbt parses the project from, as paths, sizes and modification times: a few milliseconds for
     the project's files, where hashing their contents would read every one of them every run."""
