@@ -241,6 +241,8 @@ def _manifest(dbt: OrderhubDbtCli, project_dir: Path, target_path: Path, dbt_var
         shutil.copyfile(seed, target_path / PARTIAL_PARSE)
     profile = [*(["--profile", dbt.profile] if dbt.profile else []), *(["--target", dbt.target] if dbt.target else [])]
     parsed = dbtRunner().invoke(["parse", "--vars", dbt_vars, *profile, *common])
+    if parsed.exception is not None and not isinstance(parsed.exception, Exception):
+        raise parsed.exception  # interrupted (dbt hands every exception back, Dagster's interrupt included)
     if not parsed.success:
         raise DagsterDbtCliRuntimeError(
             description=f"dbt could not parse {project_dir}: {parsed.exception}", metadata={}
