@@ -49,9 +49,11 @@ def opens_from_another_process(warehouse: Path) -> str:
 
 def dbt_events(runner: Runner) -> tuple[set[str], list]:
     """The dbt step's materialized asset keys and its asset check evaluations, in the runner's last run."""
-    instance = runner.instance
-    run_id = instance.get_run_records(limit=1)[0].dagster_run.run_id
-    records = instance.get_records_for_run(run_id).records
+    return dbt_events_of(runner, runner.instance.get_run_records(limit=1)[0].dagster_run.run_id)
+
+
+def dbt_events_of(runner: Runner, run_id: str) -> tuple[set[str], list]:
+    records = runner.instance.get_records_for_run(run_id).records
     events = [record.event_log_entry.dagster_event for record in records if record.event_log_entry.dagster_event]
     materialized = {
         "/".join(event.asset_key.path)
@@ -99,4 +101,34 @@ def test_runs_in_one_runner_parse_once_until_a_rule_changes(tmp_path):
     assert parse_count() == after_first + 1, "a rules edit did not re-parse the dbt project"
     new_digest, _ = full_build_digest(warehouse)
     assert new_digest != digest, "a rules edit did not rebuild every mart"
+    assert opens_from_another_process(warehouse) == "opened"
+
+
+def test_a_failed_model_fails_the_step_after_reporting_what_ran(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "orderhub.duckdb"
+    runner = Runner(Settings.from_env(landing=landing, warehouse=warehouse))
+    simulate_day(DAYS[0], orders=150, seed=11, out=landing)
+    assert runner.run(end_of(DAYS[0])).success
+
+    # A micro-batch leaves the views as they are: the models reading a missing one fail, the others build.
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("DROP VIEW staging.stg_raw__products")
+    finally:
+        con.close()
+    simulate_day(DAYS[1], orders=150, seed=12, out=landing)
+    outcome = runner.run(end_of(DAYS[1]))
+
+    assert not outcome.success and not outcome.interrupted
+    instance = runner.instance
+    dbt_run = next(
+        record.dagster_run
+        for record in instance.get_run_records(limit=5)
+        if record.dagster_run.job_name == "orderhub_pipeline"
+    )
+    failure = [stats for stats in instance.get_run_step_stats(dbt_run.run_id) if stats.step_key == "orderhub_dbt"][0]
+    assert failure.status.value == "FAILURE"
+    materialized, checks = dbt_events_of(runner, dbt_run.run_id)
+    assert "marts/fct_orders" in materialized and checks, "what dbt built before the failure was not reported"
+    assert "marts/fct_sku_channel_prices" not in materialized
     assert opens_from_another_process(warehouse) == "opened"
