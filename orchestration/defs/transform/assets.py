@@ -1,13 +1,14 @@
 """The dbt project as assets: staging, intermediate and marts, with dbt tests as asset checks."""
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import is_micro_batch, scoped_to_batches, wants_full_refresh
-from orchestration.defs.transform.dbt import FolderGroups, keep_partial_parse
+from orchestration.defs.transform.dbt import FolderGroups, OrderhubDbtCli, keep_partial_parse
+from orchestration.defs.transform.dbt_inproc import invoke
 from orchestration.defs.transform.dbt_state import (
     build_changed,
     build_digest,
@@ -34,7 +35,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         exclude=FINANCE_DBT_SELECT,
         dagster_dbt_translator=translator,
     )
-    def orderhub_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    def orderhub_dbt(context: dg.AssetExecutionContext, dbt: OrderhubDbtCli, warehouse: Warehouse):
         # The rules file is read at run time, so an edited rule applies on the next run without a reload.
         # as_of is the run's clock, the same one dispatch and the snapshot use; dbt reads it from the warehouse
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
@@ -52,14 +53,15 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
             # data: CI and the nightly build run them.
             dbt_args += ["--exclude", "config.materialized:view", "--exclude-resource-type", "unit_test"]
         # A micro-batch's key and invariant tests read the partitions it rebuilt (cadence.py).
+        # dbt runs in this process with the manifest kept between runs (dbt_inproc.py); the warehouse
+        # connections above are closed before it opens the file, and dbt closes its own when it is done.
         with clock_for_dbt(warehouse.connect, as_of), scoped_to_batches(warehouse.connect, micro_batch):
-            invocation = dbt.cli(dbt_args, context=context)
-            for event in invocation.stream():
-                yield event
-                crash_point("dbt.during", with_children=True)  # fault tests: killed mid-build, dbt included
-        keep_partial_parse(invocation.target_path, project)
-        # Reached only when the whole build succeeded (a failed node raises out of the stream above); a run of
-        # the tests alone (the checks job) refreshed no mart.
+            # Fault tests: killed on dbt's first result, the rest of the build not done yet.
+            run = invoke(context, dbt, dbt_args, on_result=lambda: crash_point("dbt.during"))
+        keep_partial_parse(run.target_path, project)
+        yield from run.stream(context)
+        # Reached only when the whole build succeeded (a failed node raises out of the stream above, after
+        # what did run is reported); a run of the tests alone (the checks job) refreshed no mart.
         if context.selected_asset_keys:
             with warehouse.connect() as con:
                 refreshes.record(con, "marts", context.run_id, as_of)

@@ -52,6 +52,9 @@ def dbt_project(settings: Settings) -> DbtProject:
     return project
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
 def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
     """Keep a finished invocation's parse state as the project's, for the next invocation to start from.
 
@@ -61,10 +64,10 @@ def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
     (another warehouse, another process). The run's own state matches the next run on the same warehouse.
     Replaced atomically: parallel processes each read a whole file (dbt checks it and re-parses on a mismatch).
     """
-    state = Path(run_target) / "partial_parse.msgpack"
+    state = Path(run_target) / PARTIAL_PARSE
     if not state.exists():
         return
-    kept = project.manifest_path.parent / "partial_parse.msgpack"
+    kept = project.manifest_path.parent / PARTIAL_PARSE
     staging = kept.with_name(f".{kept.name}.{os.getpid()}")
     shutil.copyfile(state, staging)
     os.replace(staging, kept)

@@ -1,0 +1,52 @@
+"""The parts of dbt_inproc.py that do not need a dbt run: the libraries' internals it relies on are the ones
+it was checked against, and the project fingerprint moves when a file dbt parses moves, and only then. A run
+through the pipeline: tests/e2e/test_dbt_in_process.py."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+
+from orchestration.defs.transform.dbt_inproc import RESULT_EVENTS, project_fingerprint
+
+
+def test_the_library_internals_it_relies_on_are_those_it_was_checked_against():
+    # dbt_inproc.py uses dagster-dbt's selection builder and event class, dagster's interrupt helper and
+    # dbt-duckdb's connection manager: none of them public API. A new version needs its code read again.
+    assert version("dagster-dbt") == "0.29.27"
+    assert version("dagster") == "1.13.27"
+    assert version("dbt-duckdb").startswith("1.11.")
+    assert version("dbt-core").startswith("1.11.")
+    from dagster._utils.interrupts import raise_interrupts_as  # noqa: F401
+    from dagster_dbt.asset_utils import get_subset_selection_for_context  # noqa: F401
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    assert hasattr(DuckDBConnectionManager, "_ENV") and hasattr(DuckDBConnectionManager, "_LOCK")
+    assert hasattr(DbtCoreCliEventMessage, "to_default_asset_events")
+    # The events dagster-dbt's Core event class turns into Dagster events are the ones kept.
+    constants = DbtCoreCliEventMessage.is_result_event.fget.__code__.co_consts
+    names = {c for c in constants if isinstance(c, str)}
+    names |= {n for c in constants if isinstance(c, tuple) for n in c}
+    assert RESULT_EVENTS <= names
+
+
+def test_the_fingerprint_moves_with_what_dbt_parses_and_nothing_else(tmp_path):
+    (tmp_path / "models" / "marts").mkdir(parents=True)
+    (tmp_path / "target").mkdir()
+    (tmp_path / "dbt_project.yml").write_text("name: p\n")
+    model = tmp_path / "models" / "marts" / "m.sql"
+    model.write_text("select 1")
+    before = project_fingerprint(tmp_path)
+
+    (tmp_path / "target" / "run_results.json").write_text("{}")  # dbt's own output
+    assert project_fingerprint(tmp_path) == before
+
+    model.write_text("select 2")
+    os.utime(model, ns=(model.stat().st_atime_ns, model.stat().st_mtime_ns + 1_000_000))
+    edited = project_fingerprint(tmp_path)
+    assert edited != before
+
+    (tmp_path / "macros").mkdir()
+    (tmp_path / "macros" / "new.sql").write_text("{% macro x() %}1{% endmacro %}")
+    assert project_fingerprint(tmp_path) != edited
