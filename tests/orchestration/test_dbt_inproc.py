@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import version
+from pathlib import Path
 
 from orchestration.defs.transform.dbt_inproc import RESULT_EVENTS, project_fingerprint
 
@@ -50,3 +51,28 @@ def test_the_fingerprint_moves_with_what_dbt_parses_and_nothing_else(tmp_path):
     (tmp_path / "macros").mkdir()
     (tmp_path / "macros" / "new.sql").write_text("{% macro x() %}1{% endmacro %}")
     assert project_fingerprint(tmp_path) != edited
+
+
+def test_old_run_folders_are_pruned_recent_ones_never(tmp_path: Path) -> None:
+    """A day of micro-batches writes a run folder each: beyond the newest RUN_TARGETS_KEPT, folders older than
+    a day go; a recent one stays whatever the count (another process may be running in it)."""
+    import time
+
+    from orchestration.defs.transform.dbt import RUN_TARGETS_KEPT, prune_run_targets
+
+    now = time.time()
+    for n in range(RUN_TARGETS_KEPT + 5):
+        folder = tmp_path / f"orderhub_dbt-{n:03d}"
+        folder.mkdir()
+        age = 2 * 86400 + n if n < 5 else 60  # five old ones (and the oldest of all), the rest recent
+        os.utime(folder, (now - age, now - age))
+    for n in range(3):
+        (tmp_path / f"orderhub_dbt-recent-{n}").mkdir()
+    (tmp_path / "other_asset-old").mkdir()
+    os.utime(tmp_path / "other_asset-old", (now - 5 * 86400, now - 5 * 86400))
+
+    assert prune_run_targets(tmp_path, prefix="orderhub_dbt-") == 5
+    left = {p.name for p in tmp_path.iterdir()}
+    assert not any(f"orderhub_dbt-{n:03d}" in left for n in range(5))
+    assert len([name for name in left if name.startswith("orderhub_dbt-")]) == RUN_TARGETS_KEPT + 3
+    assert "other_asset-old" in left

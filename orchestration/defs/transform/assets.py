@@ -7,7 +7,7 @@ from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
 from orchestration.defs.transform.cadence import is_micro_batch, scoped_to_batches, wants_full_refresh
-from orchestration.defs.transform.dbt import FolderGroups, OrderhubDbtCli, keep_partial_parse
+from orchestration.defs.transform.dbt import FolderGroups, OrderhubDbtCli, keep_partial_parse, prune_run_targets
 from orchestration.defs.transform.dbt_inproc import invoke
 from orchestration.defs.transform.dbt_state import (
     build_changed,
@@ -59,6 +59,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
             # Fault tests: killed on dbt's first result, the rest of the build not done yet.
             run = invoke(context, dbt, dbt_args, on_result=lambda: crash_point("dbt.during"))
         keep_partial_parse(run.target_path, project)
+        prune_run_targets(run.target_path.parent, prefix=f"{context.op_execution_context.op.name}-")
         yield from run.stream(context)
         # Reached only when the whole build succeeded (a failed node raises out of the stream above, after
         # what did run is reported); a run of the tests alone (the checks job) refreshed no mart.

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,27 @@ def keep_partial_parse(run_target: Path, project: DbtProject) -> None:
     staging = kept.with_name(f".{kept.name}.{os.getpid()}")
     shutil.copyfile(state, staging)
     os.replace(staging, kept)
+
+
+# The run folders kept under target/ (run_results.json, dbt.log, compiled SQL: what to read after a failed
+# run). A day of micro-batches in `orderhub watch` writes a thousand of them; folders older than a day beyond
+# the newest RUN_TARGETS_KEPT go, never a recent one (another process may be running in it).
+RUN_TARGETS_KEPT = 50
+RUN_TARGET_MAX_AGE_SECONDS = 24 * 3600
+
+
+def prune_run_targets(target_dir: Path, prefix: str) -> int:
+    """Remove old invocation folders `<prefix>*` under `target_dir`; returns how many went."""
+    now = time.time()
+    folders = sorted(
+        (p for p in Path(target_dir).glob(f"{prefix}*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    removed = 0
+    for folder in folders[RUN_TARGETS_KEPT:]:
+        if now - folder.stat().st_mtime > RUN_TARGET_MAX_AGE_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 # dbt is installed in the same environment as orderhub, which need not be on PATH (make runs .venv/bin/…).
