@@ -34,12 +34,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingestion.contract import raw_schema_ddl  # noqa: E402
+from orchestration.defs.transform.dbt import location_flags  # noqa: E402
+from orchestration.rules import dbt_vars  # noqa: E402
 from simulator.shape import LINES_PER_ORDER_WEIGHTS, QUANTITY_WEIGHTS  # noqa: E402
 from simulator.world import (  # noqa: E402
     MASTER_SEED,
@@ -258,20 +259,12 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 
 def dbt_cmd(args: list[str], workdir: Path, project_dir: Path = PROJECT_DIR) -> list[str]:
-    rules = json.dumps(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
     return [
         str(Path(sys.executable).parent / "dbt"),
         *args,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
+        *location_flags(project_dir, PROJECT_DIR, workdir / "target", workdir / "logs"),
         "--vars",
-        rules,
+        dbt_vars(RULES_FILE),
     ]
 
 

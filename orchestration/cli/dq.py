@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from orchestration.cli.options import DEFAULT_WAREHOUSE, WAREHOUSE
+
 dq_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
@@ -17,7 +19,7 @@ dq_app = typer.Typer(
 
 @dq_app.command("report")
 def report(
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     date: Annotated[str, typer.Option(help="business day YYYY-MM-DD: the batches that loaded its files")] = "",
     batch: Annotated[str, typer.Option(help="one ingest batch id instead of a day")] = "",
     truth: Annotated[

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from orchestration.cli.options import DEFAULT_WAREHOUSE, WAREHOUSE
+
 quarantine_app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Quarantined records: list them, show one, replay it once fixed."
 )
-
-WAREHOUSE = Annotated[Path, typer.Option(help="DuckDB warehouse file")]
 
 
 def _open(warehouse: Path):
@@ -31,7 +31,7 @@ def _open(warehouse: Path):
 
 @quarantine_app.command("list")
 def list_(
-    warehouse: WAREHOUSE = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     channel: Annotated[str, typer.Option(help="sales channel (its replays included), or e.g. settlement/alipay")] = "",
     code: Annotated[str, typer.Option(help="error code, e.g. unknown_sku")] = "",
     status: Annotated[str, typer.Option(help="open, resolved, replay_failed or all")] = "open",
@@ -71,7 +71,7 @@ def list_(
 def show(
     source_file: Annotated[str, typer.Option(help="landing path of the record, as listed")],
     line: Annotated[int, typer.Option(help="its line (0: the whole file)")],
-    warehouse: WAREHOUSE = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
 ) -> None:
     """Print a quarantined record's raw text (to stdout, to edit) and its reason (to stderr)."""
     from data_quality.quarantine import get_record
@@ -97,7 +97,7 @@ def replay(
         typer.Option(exists=True, dir_okay=False, help="the corrected record (default: replay the raw text as it was)"),
     ] = None,
     landing: Annotated[Path, typer.Option(help="landing folder")] = Path("landing"),
-    warehouse: WAREHOUSE = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     run: Annotated[bool, typer.Option(help="run the pipeline now (--no-run: leave it to the landing sensor)")] = True,
 ) -> None:
     """Re-deliver a quarantined record (fixed, or as it was after adding the missing mapping) and load it through

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from orchestration.cli.options import DEFAULT_WAREHOUSE, WAREHOUSE
 from orchestration.settings import Settings
 
 recon_app = typer.Typer(
@@ -66,7 +67,7 @@ def run(
     date: Annotated[str, typer.Option(help="first day to reconcile, YYYY-MM-DD")],
     to: Annotated[str, typer.Option(help="last day of a range (a backfill in one run); default: --date")] = "",
     landing: Annotated[Path, typer.Option(help="landing folder: new files are loaded first")] = Path("landing"),
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
 ) -> None:
     """Load new landing files and rebuild the reconciliation of a day (or each day of a range) through Dagster."""
     first = _day(date, "--date")
@@ -110,7 +111,7 @@ def _print_days(warehouse: Path, first: dt.date, last: dt.date) -> None:
 def report(
     date: Annotated[str, typer.Option(help="recon day, YYYY-MM-DD")],
     out: Annotated[Path, typer.Option(help="workbook to write (.xlsx)")],
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
 ) -> None:
     """Write the day's reconciliation as an Excel workbook: a summary sheet and one sheet per channel."""
     from orchestration.defs.reconciliation.report import ReportError, write_report

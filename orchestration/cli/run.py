@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
+from orchestration.cli.options import DEFAULT_WAREHOUSE, SERVING, WAREHOUSE
+
 
 def run(
     landing: Annotated[Path, typer.Option(help="landing folder to load")] = Path("landing"),
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
-    serving: Annotated[
-        Path | None, typer.Option(help="serving snapshot (default: serving.duckdb beside the warehouse)")
-    ] = None,
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
+    serving: SERVING = None,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
     as_of: Annotated[
         str,
@@ -75,10 +75,8 @@ def run(
 
 def watch(
     landing: Annotated[Path, typer.Option(help="landing folder to watch")] = Path("landing"),
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
-    serving: Annotated[
-        Path | None, typer.Option(help="serving snapshot (default: serving.duckdb beside the warehouse)")
-    ] = None,
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
+    serving: SERVING = None,
     poll: Annotated[float, typer.Option(help="seconds between looks at the landing zone")] = 1.0,
     max_runs: Annotated[int | None, typer.Option(help="stop after this many runs")] = None,
     max_idle_checks: Annotated[
@@ -100,7 +98,7 @@ def watch(
 
 
 def summary(
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
 ) -> None:
     """Print orders per channel, loaded / quarantined, parcels and the top exceptions."""
     from orchestration.cli import summary as summary_module

@@ -20,12 +20,13 @@ from typing import Annotated
 
 import typer
 
+from orchestration.cli.options import DEFAULT_WAREHOUSE, WAREHOUSE
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
 def serve(
     landing: Annotated[Path, typer.Option(help="landing folder the sensor watches")] = Path("landing"),
-    warehouse: Annotated[Path, typer.Option(help="DuckDB warehouse file")] = Path("warehouse/orderhub.duckdb"),
+    warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     dagster_port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
     dashboard_port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
 ) -> None:

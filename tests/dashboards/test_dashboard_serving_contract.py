@@ -148,26 +148,41 @@ def test_serving_derives_fulfilment_and_the_recent_recon_lines(publish_from_ware
     assert (headline.due_orders, headline.on_time_orders, headline.overdue_orders) == (4, 2, 1)
 
 
-def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
-    """Only the lines of the latest 7 recon days are copied whole (the snapshot is republished every
-    micro-batch): a line 15 days older stays in the warehouse."""
+def publish_altered(tmp_path: Path, alter) -> Path:
+    """The contract warehouse, changed by `alter(connection)`, published; the snapshot's path."""
     from orchestration.defs.serving import publish as serving_module
 
     warehouse = tmp_path / "warehouse.duckdb"
     build_warehouse(warehouse)
     con = duckdb.connect(str(warehouse))
-    con.execute(
-        "INSERT INTO marts.fct_reconciliation_lines SELECT * REPLACE (DATE '2026-11-10' AS recon_date,"
-        " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'"
-    )
-    con.close()
-    serving = tmp_path / "serving.duckdb"
-    serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
-    con = duckdb.connect(str(serving), read_only=True)
     try:
-        ids = {r[0] for r in con.execute("SELECT recon_line_id FROM reconciliation_lines_recent").fetchall()}
+        alter(con)
     finally:
         con.close()
+    serving = tmp_path / "serving.duckdb"
+    serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
+    return serving
+
+
+def column_values(serving: Path, sql: str) -> set:
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        return {r[0] for r in con.execute(sql).fetchall()}
+    finally:
+        con.close()
+
+
+def test_recent_recon_lines_keep_the_latest_seven_days(tmp_path: Path):
+    """Only the lines of the latest 7 recon days are copied whole (the snapshot is republished every
+    micro-batch): a line 15 days older stays in the warehouse."""
+    serving = publish_altered(
+        tmp_path,
+        lambda con: con.execute(
+            "INSERT INTO marts.fct_reconciliation_lines SELECT * REPLACE (DATE '2026-11-10' AS recon_date,"
+            " 'L-old' AS recon_line_id) FROM marts.fct_reconciliation_lines WHERE recon_line_id = 'L5'"
+        ),
+    )
+    ids = column_values(serving, "SELECT recon_line_id FROM reconciliation_lines_recent")
     assert "L-old" not in ids and {"L1", "L5", "L6"} <= ids
 
 
@@ -175,31 +190,24 @@ def test_what_grows_with_history_is_cut_to_what_the_pages_read(tmp_path: Path):
     """The snapshot is republished every micro-batch: exceptions closed more than 14 days before the newest one
     and minutes of business days before yesterday stay in the warehouse; an old exception still open is
     copied (the exceptions page lists every open one)."""
-    from orchestration.defs.serving import publish as serving_module
+    seen: dict[str, object] = {}
 
-    warehouse = tmp_path / "warehouse.duckdb"
-    build_warehouse(warehouse)
-    con = duckdb.connect(str(warehouse))
-    newest = con.execute("SELECT max(raised_at) FROM marts.fct_exceptions").fetchone()[0]
-    template = (
-        "SELECT * REPLACE (? AS exception_id, ? AS raised_at, ? AS resolved_at) FROM marts.fct_exceptions LIMIT 1"
-    )
-    old = newest.replace(year=newest.year - 1)
-    for exception_id, resolved in (("X-old-closed", old), ("X-old-open", None)):
-        con.execute(f"INSERT INTO marts.fct_exceptions {template}", [exception_id, old, resolved])
-    last_day = con.execute("SELECT max(business_date) FROM marts.fct_channel_orders_minutely").fetchone()[0]
-    con.execute(
-        "INSERT INTO marts.fct_channel_orders_minutely SELECT * REPLACE (business_date - 30 AS business_date) "
-        "FROM marts.fct_channel_orders_minutely"
-    )
-    con.close()
-    serving = tmp_path / "serving.duckdb"
-    serving_module.publish(warehouse, serving, "run-contract", as_of=AS_OF)
-    con = duckdb.connect(str(serving), read_only=True)
-    try:
-        ids = {r[0] for r in con.execute("SELECT exception_id FROM fct_exceptions").fetchall()}
-        days = {r[0] for r in con.execute("SELECT DISTINCT business_date FROM fct_channel_orders_minutely").fetchall()}
-    finally:
-        con.close()
+    def add_old_rows(con) -> None:
+        newest = con.execute("SELECT max(raised_at) FROM marts.fct_exceptions").fetchone()[0]
+        template = (
+            "SELECT * REPLACE (? AS exception_id, ? AS raised_at, ? AS resolved_at) FROM marts.fct_exceptions LIMIT 1"
+        )
+        old = newest.replace(year=newest.year - 1)
+        for exception_id, resolved in (("X-old-closed", old), ("X-old-open", None)):
+            con.execute(f"INSERT INTO marts.fct_exceptions {template}", [exception_id, old, resolved])
+        seen["last_day"] = con.execute("SELECT max(business_date) FROM marts.fct_channel_orders_minutely").fetchone()[0]
+        con.execute(
+            "INSERT INTO marts.fct_channel_orders_minutely SELECT * REPLACE (business_date - 30 AS business_date) "
+            "FROM marts.fct_channel_orders_minutely"
+        )
+
+    serving = publish_altered(tmp_path, add_old_rows)
+    ids = column_values(serving, "SELECT exception_id FROM fct_exceptions")
+    days = column_values(serving, "SELECT DISTINCT business_date FROM fct_channel_orders_minutely")
     assert "X-old-open" in ids and "X-old-closed" not in ids
-    assert days and min(days) >= last_day - timedelta(days=1)
+    assert days and min(days) >= seen["last_day"] - timedelta(days=1)

@@ -19,36 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from ingestion.contract import all_tables, raw_schema_ddl
+from orchestration.defs.transform.dbt import location_flags
+from orchestration.rules import dbt_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = ROOT / "dbt_project"
 RULES_FILE = ROOT / "config" / "rules.yml"
 
 
-def rules_vars(as_of: str | None = None) -> str:
-    """The --vars argument: config/rules.yml as JSON plus the run's clock, as the orchestrator passes them."""
-    with RULES_FILE.open(encoding="utf-8") as fh:
-        rules = yaml.safe_load(fh)
-    return json.dumps({**rules, "as_of": as_of} if as_of else rules)
-
-
 def dbt_args(workdir: Path, as_of: str | None) -> list[str]:
     """The arguments every dbt invocation of a test shares: this project, its target and logs under
-    `workdir`, the rules and clock as vars."""
+    `workdir`, the rules and clock as vars (as the orchestrator passes them)."""
+    clock = {"as_of": as_of} if as_of else {}
     return [
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
+        *location_flags(PROJECT_DIR, PROJECT_DIR, workdir / "target", workdir / "logs"),
         "--vars",
-        rules_vars(as_of),
+        dbt_vars(RULES_FILE, **clock),
     ]
 
 

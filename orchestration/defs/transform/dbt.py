@@ -95,6 +95,21 @@ def prune_run_targets(target_dir: Path, prefix: str) -> int:
     return removed
 
 
+def location_flags(project_dir: Path, profiles_dir: Path, target_path: Path, log_path: Path) -> list[str]:
+    """Where a dbt invocation finds the project and profile and writes its target and logs: the same four flags
+    for the pipeline's in-process runs, the dbt tests' harness and the benches."""
+    return [
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(profiles_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+    ]
+
+
 # dbt is installed in the same environment as orderhub, which need not be on PATH (make runs .venv/bin/…).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 

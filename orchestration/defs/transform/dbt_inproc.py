@@ -53,7 +53,7 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from orchestration.defs.transform.dbt import PARTIAL_PARSE, OrderhubDbtCli, with_warehouse_var
+from orchestration.defs.transform.dbt import PARTIAL_PARSE, OrderhubDbtCli, location_flags, with_warehouse_var
 
 # The events dagster-dbt turns into Dagster events; converting every other event (dbt fires hundreds of debug
 # events per build) to a dict would cost more than some models.
@@ -265,17 +265,8 @@ def _release_warehouse() -> None:
 
 
 def _common_flags(dbt: OrderhubDbtCli, project_dir: Path, target_path: Path) -> list[str]:
-    return [
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(dbt.profiles_dir or project_dir),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(target_path),
-        "--no-send-anonymous-usage-stats",
-    ]
+    profiles_dir = Path(dbt.profiles_dir) if dbt.profiles_dir else project_dir
+    return [*location_flags(project_dir, profiles_dir, target_path, target_path), "--no-send-anonymous-usage-stats"]
 
 
 def _vars_of(command: list[str]) -> str:
