@@ -56,7 +56,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         executor_def=dg.in_process_executor,
         tags={**WRITER_TAG, MICRO_BATCH_TAG: "true"},
         description="One micro-batch: new landing files → raw → incremental dbt marts (with their key and "
-        "invariant tests) → dispatch → serving snapshot.",
+        "invariant tests) → dispatch (re-planned when the plan is due) → serving snapshot.",
     )
     full_rebuild = dg.define_asset_job(
         FULL_REBUILD_JOB,

@@ -10,18 +10,22 @@ Nothing to do means all of:
 - the checkpoint has loaded every file in the landing zone.
 
 Without a given clock a quiet zone is not re-run just because time moved on: late risk and the dispatch
-horizon then stay as of the last run until a file lands or a run is forced (`orderhub run --force`).
+horizon then stay as of the last run until a file lands or a run is forced (`orderhub run --force`). One
+exception: the dispatch plan re-plans on its own cadence (orchestration/defs/dispatch/cadence.py), so the last
+micro-batches of a burst may have been kept out of it; once the plan is due, a run plans them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from ingestion import landing
+from orchestration import clock, refreshes
+from orchestration.rules import load as load_rules
 from orchestration.settings import Settings
 
 
@@ -69,7 +73,27 @@ def check(settings: Settings, as_of: datetime | None = None) -> Verdict:
         return _busy(f"the snapshot is as of {snapshot_as_of}, this run as of {as_of}")
     if _last_write_ns(warehouse) > serving.stat().st_mtime_ns:
         return _busy("the warehouse changed after the snapshot was published")
-    return landed_since_checkpoint(settings, snapshot_as_of)
+    verdict = landed_since_checkpoint(settings, snapshot_as_of)
+    if verdict.idle and as_of is None:
+        return _plan_due(settings, clock.utc_now()) or verdict
+    return verdict
+
+
+def _plan_due(settings: Settings, now: datetime) -> Verdict | None:
+    """Busy when the dispatch plan is older than the marts and due for re-planning by the wall clock `now`."""
+    every = timedelta(seconds=float(load_rules(settings.rules)["dispatch"].get("replan_every_seconds", 0)))
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return None  # another process writes it, so a run is under way
+    try:
+        as_of = refreshes.as_of_by_part(con)
+    finally:
+        con.close()
+    plan, marts = as_of.get("dispatch"), as_of.get("marts")
+    if marts is not None and (plan is None or (plan < marts and now - plan >= every)):
+        return _busy(f"the dispatch plan (as of {plan} UTC) does not include the orders up to {marts} UTC")
+    return None
 
 
 def landed_since_checkpoint(settings: Settings, snapshot_as_of: datetime | None = None) -> Verdict:

@@ -1,7 +1,8 @@
 """Three consecutive business days loaded into one warehouse, batch by batch, through `orderhub run`: every run
 succeeds with dispatch included (route ids carry the wave's date, and a day replanned later in the day keeps
 its earlier waves without writing any twice), and each publishes a snapshot whose parts are all fresh at that
-run's clock. Then a run whose dispatch fails still publishes, with dispatch marked stale and the marts fresh.
+run's clock. Then a run whose dispatch fails still publishes, with dispatch marked stale and the marts fresh; and
+a run within the re-plan interval keeps the plan, published as current.
 
 Small days (a hundred-odd orders) keep each run at the pipeline's fixed cost (dbt build and checks)."""
 
@@ -147,3 +148,25 @@ def test_a_failing_dispatch_still_publishes_the_snapshot_with_dispatch_stale(thr
     assert dispatch_stale and dispatch_as_of == before["meta"][0] and dispatch_run == before["meta"][3]
     assert "dispatch" in problem and "injected failure at dispatch.plan" in problem, problem
     assert snap["routes"] == before["routes"], "the previous plan stays on the dashboard, marked stale"
+
+
+def test_a_run_within_the_replan_interval_keeps_the_plan_and_publishes_it_fresh(three_days, tmp_path):
+    """Dispatch re-plans on its own cadence (`dispatch.replan_every_seconds`, 60 s): a run 30 s after the last
+    plan keeps it without reaching the planner (the injected planner failure is never hit), and the snapshot
+    shows it current, as of the run that made it, beside marts as of this run."""
+    landing, warehouse, snapshots = three_days
+    copy = tmp_path / "orderhub.duckdb"
+    shutil.copyfile(warehouse, copy)
+    before = snapshots[-1]
+    plan_as_of = before["meta"][0]  # 2026-11-22 23:59:59 local
+    thirty_seconds_later = "2026-11-23T00:00:29+08:00"
+
+    result = run_at(landing, copy, thirty_seconds_later, env={"ORDERHUB_FAIL_AT": "dispatch.plan"})
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    snap = _snapshot(copy)
+    as_of, pipeline_ok, pipeline_run, run_id = snap["meta"]
+    assert pipeline_ok and as_of == plan_as_of + dt.timedelta(seconds=30)
+    assert snap["status"]["marts"][:3] == (as_of, run_id, False)
+    assert snap["status"]["dispatch"][:4] == (plan_as_of, before["meta"][3], False, None)
+    assert snap["routes"] == before["routes"]

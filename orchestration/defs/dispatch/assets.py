@@ -1,4 +1,5 @@
-"""The dispatch plan: routes for the day's parcels, planned in waves, after the marts are built."""
+"""The dispatch plan: routes for the day's parcels, planned in waves, after the marts are built, on its own
+cadence (cadence.py)."""
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
 import dagster as dg
@@ -6,6 +7,8 @@ import dagster as dg
 from ingestion.faults import fail_point
 from orchestration import clock, refreshes
 from orchestration.defs.dispatch import plan as dispatch_plan
+from orchestration.defs.dispatch.cadence import replan_reason
+from orchestration.defs.transform.cadence import wants_full_refresh
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.rules import load as load_rules
 
@@ -28,6 +31,15 @@ def dispatch_plan_asset(
     rules = dispatch_plan.DispatchRules.from_rules(load_rules(paths.rules))
     as_of = clock.run_as_of(context)
     with warehouse.connect() as con:
+        last_plan = refreshes.as_of_by_part(con).get("dispatch")
+        why = replan_reason(last_plan, as_of, rules.replan_every, forced=wants_full_refresh(context.run.tags))
+        if why is None:
+            refreshes.confirm(con, "dispatch", context.run_id)
+            context.log.info(f"dispatch: the plan as of {last_plan} is kept (re-planned every {rules.replan_every})")
+            return dg.MaterializeResult(
+                metadata={"as_of": clock.format_as_of(as_of), "replanned": False, "plan_as_of": str(last_plan)}
+            )
+        context.log.info(f"dispatch: re-planning: {why}")
         inputs = dispatch_plan.read_inputs(con, rules, as_of)
         plans = dispatch_plan.plan(inputs, rules)
         fail_point("dispatch.plan")
@@ -36,6 +48,7 @@ def dispatch_plan_asset(
     pyvrp, greedy = plans.get("pyvrp"), plans.get("greedy")
     metadata = {
         "as_of": clock.format_as_of(as_of),
+        "replanned": True,
         "business_date": str(inputs.business_date),
         "parcels": len(inputs.parcels),
         "riders": len(inputs.riders),

@@ -71,6 +71,8 @@ class DispatchRules:
     rider_speed_kmh: float
     local_timezone: str
     replan_dispatched: bool
+    # How old the plan may get, by the run's clock, before a micro-batch re-makes it (cadence.py).
+    replan_every: timedelta = timedelta(0)
 
     @classmethod
     def from_rules(cls, rules: dict[str, Any]) -> DispatchRules:
@@ -86,6 +88,7 @@ class DispatchRules:
             float(d["rider_speed_kmh"]),
             rules["local_timezone"],
             bool(d.get("replan_dispatched", False)),
+            timedelta(seconds=float(d.get("replan_every_seconds", 0))),
         )
 
     def routing(self) -> RoutingConfig:

@@ -220,21 +220,32 @@ def _status_table(
     for_run: str,
     problem: str | None,
 ) -> int:
-    """serving_status: one row per part, fresh when the run published for refreshed it, else stale (as of the
-    run that last did, if any) with what failed (`problem`). A part never refreshed is stale with no as_of."""
+    """serving_status: one row per part, fresh when the run published for refreshed it or judged it current
+    (dispatch keeps a recent plan), else stale (as of the run that last refreshed it, if any) with what failed
+    (`problem`). A part never refreshed is stale with no as_of."""
     refreshed: dict[str, tuple] = {}
     schema, table = refreshes.TABLE.split(".")
     if (schema, table) in present_in:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'warehouse' AND schema_name = ? "
+                "AND table_name = ?",
+                [schema, table],
+            ).fetchall()
+        }
+        # A warehouse last written before parts could be confirmed has no such column.
+        confirmed = "confirmed_run_id" if "confirmed_run_id" in columns else "NULL"
         refreshed = {
             row[0]: row[1:]
             for row in con.execute(
-                f"SELECT part, run_id, as_of, refreshed_at FROM warehouse.{refreshes.TABLE}"
+                f"SELECT part, run_id, as_of, refreshed_at, {confirmed} FROM warehouse.{refreshes.TABLE}"
             ).fetchall()
         }
     rows = []
     for part in refreshes.PARTS:
-        part_run, part_as_of, refreshed_at = refreshed.get(part, (None, None, None))
-        stale = part_run != for_run
+        part_run, part_as_of, refreshed_at, confirmed_run = refreshed.get(part, (None, None, None, None))
+        stale = for_run not in (part_run, confirmed_run)
         rows.append(
             (
                 part,
