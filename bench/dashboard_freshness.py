@@ -12,10 +12,11 @@ that has been up all day does not pay again; the p95 with those files is in the 
 itself re-reads a new snapshot within ORDERHUB_REFRESH_SECONDS (5 s by default) of its publish; that is added
 as a bound, not measured here.
 
-Two runners, one after the other in the same command, each on its own fresh landing zone and warehouse:
-`run` (the baseline: `orderhub run` re-run as the landing sensor would, a new process per micro-batch; also a
-forced run with nothing new, the fixed cost every such run pays) and `watch` (`orderhub watch`, one long-lived
-process). The results go in a new dated section at the top of the results file.
+Runners, one after the other in the same command, each on its own fresh landing zone and warehouse: `run` (the
+baseline: `orderhub run` re-run as the landing sensor would, a new process per micro-batch; also a forced run
+with nothing new, the fixed cost every such run pays), `watch` (`orderhub watch`, one long-lived process) and
+`watch-replan-each` (the same with the dispatch plan re-made at every micro-batch: the baseline for the plan's
+own cadence). The results go in a new dated section at the top of the results file.
 
     .venv/bin/python bench/dashboard_freshness.py [--duration 150] [--rate 5] [--runners run,watch]
 """
@@ -89,11 +90,13 @@ def run_pipeline(landing: Path, warehouse: Path, log, *extra: str) -> Run:
     return Run(started, finished, published_at(warehouse.with_name("serving.duckdb")), result.returncode == 0)
 
 
-def watch_runs(landing: Path, warehouse: Path, log, simulator: subprocess.Popen, poll: float) -> list[Run]:
+def watch_runs(
+    landing: Path, warehouse: Path, log, simulator: subprocess.Popen, poll: float, extra_env: dict[str, str]
+) -> list[Run]:
     """`orderhub watch` (one long-lived process) over the live landing zone until the simulator has stopped
     and the watcher has loaded what it wrote. A run's end is read from the watcher's own line as it is
     printed (the snapshot is published just before; the latency is over-stated by that gap, not under)."""
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | extra_env
     watcher = subprocess.Popen(
         orderhub("watch", "--landing", str(landing), "--warehouse", str(warehouse), "--poll", str(poll)),
         cwd=ROOT,
@@ -210,8 +213,8 @@ def measure(runner: str, args) -> Measured:
     idle_seconds = None
     try:
         time.sleep(3)  # reference data and the first orders
-        if runner == "watch":
-            runs = watch_runs(landing, warehouse, log, simulator, args.poll)
+        if runner.startswith("watch"):
+            runs = watch_runs(landing, warehouse, log, simulator, args.poll, runner_env(runner, work))
         else:
             runs, last_seen = [], 0.0
             while True:
@@ -291,7 +294,23 @@ def table(results: dict[str, Measured]) -> list[tuple[str, ...]]:
 RUNNERS = {
     "run": "`orderhub run` per micro-batch (a new process each, as the sensor's runs are)",
     "watch": "`orderhub watch` (one long-lived process)",
+    "watch-replan-each": "`orderhub watch` with `dispatch.replan_every_seconds: 0`, the dispatch plan re-made at "
+    "every micro-batch (as before the plan had its own cadence)",
 }
+
+
+def runner_env(runner: str, work: Path) -> dict[str, str]:
+    """The environment a runner adds: `watch-replan-each` reads a copy of config/rules.yml that re-plans at
+    every micro-batch."""
+    if runner != "watch-replan-each":
+        return {}
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "config" / "rules.yml").read_text(encoding="utf-8"))
+    rules["dispatch"]["replan_every_seconds"] = 0
+    path = work / "rules-replan-each.yml"
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    return {"ORDERHUB_RULES": str(path)}
 
 
 def main() -> None:
@@ -299,11 +318,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=150.0, help="seconds of live order writing")
     parser.add_argument("--rate", type=float, default=5.0, help="orders per second written")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between looks for new files")
-    parser.add_argument("--runners", default="run,watch", help="run (baseline), watch, or both, in that order")
+    parser.add_argument(
+        "--runners", default="run,watch", help=f"a comma-separated list of {', '.join(RUNNERS)}, run in that order"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dashboard_freshness.md")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    results = {runner: measure(runner, args) for runner in args.runners.split(",")}
+    runners = args.runners.split(",")
+    unknown = [r for r in runners if r not in RUNNERS]
+    if unknown:
+        parser.error(f"unknown runners {unknown}; known: {', '.join(RUNNERS)}")
+    results = {runner: measure(runner, args) for runner in runners}
     load_after = os.getloadavg()[0]
     rows = table(results)
     header = ("measure", *results)

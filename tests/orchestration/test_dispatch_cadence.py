@@ -80,7 +80,10 @@ def test_a_warehouse_without_the_confirmation_column_still_publishes(warehouse, 
             "CREATE TABLE pipeline.part_refreshes (part VARCHAR PRIMARY KEY, run_id VARCHAR, as_of TIMESTAMP, "
             "refreshed_at TIMESTAMP)"
         )
-        con.execute("INSERT INTO pipeline.part_refreshes VALUES ('marts', 'run-1', ?, ?), ('dispatch', 'run-0', ?, ?)", [T, T, T, T])
+        con.execute(
+            "INSERT INTO pipeline.part_refreshes VALUES ('marts', 'run-1', ?, ?), ('dispatch', 'run-0', ?, ?)",
+            [T, T, T, T],
+        )
     finally:
         con.close()
     serving = tmp_path / "serving.duckdb"
