@@ -5,6 +5,11 @@ folder changed. Adding, renaming or removing an entry moves the folder's ctime (
 part, so a file copied in with an old mtime is still seen), and nothing can set a ctime back. The checkpoint
 remembers, per folder, the signature at which every file in it was done (`ingest_folders`), so `pending`
 lists only folders that changed since and asks the warehouse about their files only.
+
+Files are immutable once they appear (docs/landing-formats.md): a path is loaded once. A file loaded before
+that is found again with another size (a bill downloaded again into the same name, a writer appending after
+the rename) is not loaded again, but it is not ignored in silence either: it is recorded once per size seen in
+`ingest_file_changes`, and the batch reports it (`look`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ FOLDERS_TABLE = f"{RAW_SCHEMA}.ingest_folders"
 FOLDERS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {FOLDERS_TABLE} "
     "(folder VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL, files INTEGER NOT NULL, checked_at TIMESTAMP)"
+)
+CHANGES_TABLE = f"{RAW_SCHEMA}.ingest_file_changes"
+CHANGES_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {CHANGES_TABLE} (path VARCHAR NOT NULL, size_loaded BIGINT, "
+    "size_seen BIGINT NOT NULL, seen_at TIMESTAMP, PRIMARY KEY (path, size_seen))"
 )
 
 
@@ -133,6 +143,27 @@ def discover(root: Path) -> list[LandingFile]:
     return _ordered([folder.file(name) for folder in folders(root) for name in folder.names()])
 
 
+@dataclass(frozen=True)
+class ChangedFile:
+    """A file loaded before, found with another size than it was loaded at: its new content is not loaded."""
+
+    relative: str
+    size_loaded: int
+    size_seen: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.relative} changed after it was loaded ({self.size_loaded:,} → {self.size_seen:,} bytes); "
+            "landing files are immutable, so its new content was not loaded: land it under a new name"
+        )
+
+
+@dataclass(frozen=True)
+class Look:
+    files: list[LandingFile]  # not loaded yet, in load order
+    changed: list[ChangedFile]  # loaded before and changed since, not reported before
+
+
 def done_paths(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute(f"SELECT path FROM {RAW_SCHEMA}.ingest_files").fetchall()}
 
@@ -146,29 +177,36 @@ def _known_folders(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def pending(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True) -> list[LandingFile]:
-    """The visible files the checkpoint has not seen, in load order.
+    """The visible files the checkpoint has not seen, in load order (`look`)."""
+    return look(con, root, remember=remember).files
+
+
+def look(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True) -> Look:
+    """The visible files the checkpoint has not seen, in load order, and the files it has seen that changed.
 
     Folders whose signature matches the one at which all their files were last found done are not listed;
     the others are, and only their files are looked up in the checkpoint. Folders found all done (and
     settled) are remembered at their new signature. Rows of `ingest_folders` are facts about files already
-    committed as done, so writing them outside the batch's transaction cannot lose a file. With `remember`
-    false nothing is written (a read-only connection)."""
+    committed as done, so writing them outside the batch's transaction cannot lose a file; so are the rows of
+    `ingest_file_changes`, written for the changed files not recorded before. With `remember` false nothing
+    is written (a read-only connection)."""
     if remember:
         con.execute(FOLDERS_DDL)
+        con.execute(CHANGES_DDL)
     known = _known_folders(con)
     now_ns = time.time_ns()
     changed = [(folder, folder.names()) for folder in folders(root) if known.get(folder.relative) != folder.signature]
     candidates = [f"{folder.relative}/{name}" for folder, names in changed for name in names]
-    done: set[str] = set()
+    done: dict[str, int | None] = {}
     if candidates:
-        done = {
-            row[0]
-            for row in con.execute(
-                f"SELECT path FROM {RAW_SCHEMA}.ingest_files WHERE path IN (SELECT unnest(?::VARCHAR[]))",
+        done = dict(
+            con.execute(
+                f"SELECT path, size_bytes FROM {RAW_SCHEMA}.ingest_files WHERE path IN (SELECT unnest(?::VARCHAR[]))",
                 [candidates],
             ).fetchall()
-        }
+        )
     files: list[LandingFile] = []
+    rewritten: list[ChangedFile] = []
     all_done: list[tuple[str, str, int]] = []
     for folder, names in changed:
         new = [name for name in names if f"{folder.relative}/{name}" not in done]
@@ -177,8 +215,16 @@ def pending(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True
                 files.append(folder.file(name))
             except FileNotFoundError:  # removed since it was listed: nothing to load
                 continue
+        rewritten += _changed_since_loaded(folder, names, done)
         if not new and folder.settled(now_ns):
             all_done.append((folder.relative, folder.signature, len(names)))
+    rewritten = _not_reported(con, rewritten)
+    if remember and rewritten:
+        con.execute(
+            f"INSERT OR IGNORE INTO {CHANGES_TABLE} SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
+            "unnest(?::BIGINT[]), now()::TIMESTAMP",
+            [[c.relative for c in rewritten], [c.size_loaded for c in rewritten], [c.size_seen for c in rewritten]],
+        )
     if all_done and remember:
         folder_names, signatures, counts = (list(column) for column in zip(*all_done, strict=True))
         # One statement for all rows: the first batch over a long history remembers every folder at once.
@@ -187,4 +233,39 @@ def pending(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True
             "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), now()::TIMESTAMP",
             [folder_names, signatures, counts],
         )
-    return _ordered(files)
+    return Look(_ordered(files), rewritten)
+
+
+def _changed_since_loaded(folder: Folder, names: list[str], done: dict[str, int | None]) -> list[ChangedFile]:
+    """The files of a changed folder that were loaded at another size than they have now (one stat each)."""
+    out = []
+    for name in names:
+        relative = f"{folder.relative}/{name}"
+        size_loaded = done.get(relative)
+        if size_loaded is None:
+            continue
+        try:
+            size_seen = (folder.path / name).stat().st_size
+        except FileNotFoundError:
+            continue
+        if size_seen != size_loaded:
+            out.append(ChangedFile(relative, size_loaded, size_seen))
+    return out
+
+
+def _not_reported(con: duckdb.DuckDBPyConnection, changed: list[ChangedFile]) -> list[ChangedFile]:
+    if not changed:
+        return []
+    schema, table = CHANGES_TABLE.split(".")
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0]
+    if not present:
+        return changed
+    reported = set(
+        con.execute(
+            f"SELECT path, size_seen FROM {CHANGES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))",
+            [[c.relative for c in changed]],
+        ).fetchall()
+    )
+    return [c for c in changed if (c.relative, c.size_seen) not in reported]

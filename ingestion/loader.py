@@ -67,6 +67,8 @@ class BatchResult:
     files: int
     counts: dict[str, ChannelCounts] = field(default_factory=dict)
     batch_ids: list[str] = field(default_factory=list)
+    # Files loaded by an earlier batch that have changed since (not loaded again; landing.look).
+    changed_files: list[landing.ChangedFile] = field(default_factory=list)
 
     @property
     def landed(self) -> int:
@@ -110,11 +112,12 @@ def run_batch(
     batch's, and a later chunk's see the earlier chunks' of its own group. While it loads, DuckDB's cache
     of table blocks is held to `ORDERHUB_LOAD_MEMORY_MB` (`warehouse.memory_limit`).
     """
-    files = landing.pending(con, Path(landing_root))
+    look = landing.look(con, Path(landing_root))
+    files = look.files
     if max_files is not None:
         files = files[:max_files]
     if not files:
-        return BatchResult(batch_id=None, files=0)
+        return BatchResult(batch_id=None, files=0, changed_files=look.changed)
 
     reads = 0
 
@@ -141,7 +144,7 @@ def run_batch(
     def chunk_items(chunk: list[landing.LandingFile]) -> list[FileRecords]:
         return first_chunk if order_units and chunk is order_units[0] else [read(file) for file in chunk]
 
-    result = BatchResult(batch_id=None, files=len(files))
+    result = BatchResult(batch_id=None, files=len(files), changed_files=look.changed)
     catalogue: Catalogue | None = None
     with warehouse.memory_limit(con, load_memory_bytes()):
         for number, group in enumerate(groups):

@@ -103,13 +103,16 @@ def landed_since_checkpoint(settings: Settings, snapshot_as_of: datetime | None 
     except duckdb.Error as exc:  # another process writes it: let the run meet that itself
         return _busy(f"the warehouse cannot be read ({exc})")
     try:
-        new = landing.pending(con, settings.landing, remember=False)
+        look = landing.look(con, settings.landing, remember=False)
     except duckdb.Error as exc:
         return _busy(f"the checkpoint cannot be read ({exc})")
     finally:
         con.close()
-    if new:
-        return _busy(f"{len(new)} new landing files")
+    if look.files:
+        return _busy(f"{len(look.files)} new landing files")
+    if look.changed:
+        # Not loaded again, but a run records and reports them (landing.look).
+        return _busy(f"{len(look.changed)} landing files changed after they were loaded")
     if snapshot_as_of is None:
         return Verdict(True, "nothing new has landed")
     return Verdict(True, f"nothing new to load; the snapshot (as of {snapshot_as_of} UTC) is current: no run started")

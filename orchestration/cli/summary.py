@@ -16,6 +16,7 @@ class Summary:
     dispatch: tuple | None  # routes, km (PyVRP), km (greedy), parcels unassigned — None before any plan
     exceptions: list[tuple]  # exception_type, severity, action, count
     unbalanced_batches: int
+    changed_files: list[tuple] = ()  # path, size loaded, size seen: landing files rewritten after their load
 
 
 def collect(warehouse: Path) -> Summary:
@@ -71,9 +72,19 @@ def collect(warehouse: Path) -> Summary:
         unbalanced = con.execute(
             "select count(*) from raw.ingest_batches where landed <> loaded + quarantined + duplicate"
         ).fetchone()[0]
+        has_changes = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'ingest_file_changes'"
+        ).fetchone()[0]
+        changed = (
+            con.execute(
+                "select path, size_loaded, size_seen from raw.ingest_file_changes order by seen_at desc, path limit 10"
+            ).fetchall()
+            if has_changes
+            else []
+        )
     finally:
         con.close()
-    return Summary(channels, reasons, parcels, dispatch, exceptions, unbalanced)
+    return Summary(channels, reasons, parcels, dispatch, exceptions, unbalanced, changed)
 
 
 def render(summary: Summary) -> None:
@@ -119,3 +130,8 @@ def render(summary: Summary) -> None:
         "all batches balance" if summary.unbalanced_batches == 0 else f"{summary.unbalanced_batches} UNBALANCED batches"
     )
     console.print(f"Row accounting (landed = loaded + quarantined + duplicate): {balance}")
+    for path, size_loaded, size_seen in summary.changed_files:
+        console.print(
+            f"[bold]Landing file changed after it was loaded[/bold]: {path} ({size_loaded:,} → {size_seen:,} bytes); "
+            "its new content was not loaded: land it under a new name"
+        )

@@ -52,3 +52,31 @@ def test_discover_skips_hidden_and_temporary_names_and_the_watch_state(tmp_path)
     (root / "orders/app/.hidden-day").mkdir()
     (root / "orders/app/.hidden-day/x.jsonl").write_text("{}\n")
     assert [f.relative for f in landing.discover(root)] == ["orders/app/2026-11-01/app-000001.jsonl"]
+
+
+def test_a_loaded_file_rewritten_under_its_name_is_reported_once_not_loaded_again(tmp_path):
+    """Landing files are immutable: a bill downloaded again into the same name is not loaded twice, but it is
+    not ignored in silence either: the batch reports it (and the record keeps it) once per size seen."""
+    root = tmp_path / "landing"
+    land(root, "orders/app/2026-11-01/app-000001.jsonl")
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    try:
+        first = run_batch(con, root)
+        assert (first.files, first.changed_files) == (1, [])
+        path = root / "orders/app/2026-11-01/app-000001.jsonl"
+        size_loaded = path.stat().st_size
+        rewritten = path.with_name(".app-000001.jsonl")
+        rewritten.write_text('{"order_no": "A1"}\n{"order_no": "A2"}\n')
+        rewritten.rename(path)  # written whole and renamed into place, as writers do
+
+        again = run_batch(con, root)
+        assert again.files == 0, "its new content is not loaded under a name already done"
+        assert [(c.relative, c.size_loaded, c.size_seen) for c in again.changed_files] == [
+            ("orders/app/2026-11-01/app-000001.jsonl", size_loaded, path.stat().st_size)
+        ]
+        assert "changed after it was loaded" in again.changed_files[0].describe()
+        assert run_batch(con, root).changed_files == [], "reported once"
+        recorded = con.execute(f"SELECT path, size_loaded, size_seen FROM {landing.CHANGES_TABLE}").fetchall()
+        assert recorded == [("orders/app/2026-11-01/app-000001.jsonl", size_loaded, path.stat().st_size)]
+    finally:
+        con.close()

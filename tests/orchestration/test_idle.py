@@ -125,3 +125,23 @@ def test_no_snapshot_or_no_warehouse_needs_a_run(published, tmp_path):
     assert idle.check(published).reason == "no snapshot published yet"
     fresh = Settings.from_env({}, landing=published.landing, warehouse=tmp_path / "none" / "wh.duckdb")
     assert idle.check(fresh).reason == "no warehouse yet"
+
+
+def test_a_loaded_file_rewritten_under_its_name_needs_one_run_to_report_it(published):
+    """Its new content is not loaded (files are immutable), but the run records and reports it; then idle."""
+    path = published.landing / "orders/app/2026-11-26/app-000001.jsonl"
+    temporary = path.with_name(".rewrite")
+    temporary.write_text('{"order_no": "A1"}\n{"order_no": "A2"}\n')
+    temporary.rename(path)
+    verdict = idle.check(published)
+    assert not verdict.idle and verdict.reason == "1 landing files changed after they were loaded"
+
+    con = contract_warehouse.connect(published.warehouse)
+    try:
+        assert [c.relative for c in run_batch(con, published.landing).changed_files] == [
+            "orders/app/2026-11-26/app-000001.jsonl"
+        ]
+    finally:
+        con.close()
+    publish(published.warehouse, published.serving, "run-2", as_of=AS_OF)
+    assert idle.check(published).idle

@@ -40,8 +40,11 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehous
         f"batches {batches}: {result.files} files, {result.landed} records landed, {result.loaded} loaded, "
         f"{result.quarantined} quarantined, {result.duplicate} duplicates"
     )
+    for changed in result.changed_files:
+        context.log.warning(changed.describe())
     batch_metadata = {
         "batch_id": batches if result.batch_ids else "(no new files)",
+        "changed_files": len(result.changed_files),
         "files": result.files,
         "landed": result.landed,
         "loaded": result.loaded,
