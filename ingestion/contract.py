@@ -264,7 +264,9 @@ REFERENCE_TABLES: dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]] = {
     "stores": (STORES, ("store_id",)),
     "products": (PRODUCTS, ("sku_id",)),
     "riders": (RIDERS, ("rider_id",)),
-    "promotions": (PROMOTIONS, ("promo_id",)),
+    # A promotion restated with another start is another window of it, kept beside the earlier ones: the
+    # orders sold in an earlier window are priced against it (stg_raw__promotions).
+    "promotions": (PROMOTIONS, ("promo_id", "starts_at")),
     "stock_snapshots": (STOCK_SNAPSHOTS, ("snapshot_at", "store_id", "sku_id")),
     "stock_movements": (STOCK_MOVEMENTS, ("movement_id",)),
 }
@@ -305,9 +307,10 @@ def duckdb_type(dtype: pl.DataType) -> str:
     raise TypeError(f"no DuckDB type declared for {dtype!r}")
 
 
-def create_table_sql(name: str, columns: dict[str, pl.DataType]) -> str:
+def create_table_sql(name: str, columns: dict[str, pl.DataType], key: tuple[str, ...] | None = None) -> str:
+    """The table's DDL, with its primary key (`key`, by default the contract's key of `name`)."""
     cols = [f'"{col}" {duckdb_type(dtype)}' for col, dtype in columns.items()]
-    key = PRIMARY_KEYS.get(name)
+    key = key or PRIMARY_KEYS.get(name)
     if key:
         cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in key) + ")")
     return f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  " + ",\n  ".join(cols) + "\n)"

@@ -19,7 +19,39 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     for statement in contract.raw_schema_ddl():
         con.execute(statement)
     _add_new_columns(con)
+    _rekey_tables(con)
     return con
+
+
+def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made by an older version gets the contract's newer primary keys. DuckDB cannot alter a key,
+    so such a table is rebuilt under the new one with its rows (an older key is stricter than its successors:
+    the rows are unique under the new one too)."""
+    current = {
+        table: tuple(columns)
+        for table, columns in con.execute(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+            "WHERE database_name = current_database() AND schema_name = ? AND constraint_type = 'PRIMARY KEY'",
+            [contract.RAW_SCHEMA],
+        ).fetchall()
+    }
+    for table, columns in contract.all_tables().items():
+        wanted = contract.PRIMARY_KEYS.get(table)
+        if wanted is None or current.get(table, wanted) == wanted:
+            continue
+        rebuilt = f"{table}__rekeyed"
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(contract.create_table_sql(rebuilt, columns, wanted))
+            con.execute(
+                f"INSERT INTO {contract.RAW_SCHEMA}.{rebuilt} BY NAME SELECT * FROM {contract.RAW_SCHEMA}.{table}"
+            )
+            con.execute(f"DROP TABLE {contract.RAW_SCHEMA}.{table}")
+            con.execute(f"ALTER TABLE {contract.RAW_SCHEMA}.{rebuilt} RENAME TO {table}")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:

@@ -233,6 +233,18 @@ PROMOTIONS = [
         "platform_share": 0.5,
         **WINDOW,
     },
+    # A later calendar restates P1 with richer terms from the 28th (local), overlapping its first window: the
+    # orders of the 26th are still priced by the first window (A1, A2: 满50减10).
+    {
+        "promo_id": "P1",
+        "channel": "app",
+        "kind": "full_reduction",
+        "threshold": money("50.00"),
+        "amount": money("15.00"),
+        "platform_share": 0.0,
+        "starts_at": ts("2026-11-27 16:00:00"),
+        "ends_at": ts("2026-12-04 16:00:00"),
+    },
 ]
 
 
@@ -333,8 +345,9 @@ def test_channel_feed_holds_back_safety_stock_and_ring_fences_groupbuy(built: Pa
 
 def test_price_checks_and_cross_channel_consistency(built: Path) -> None:
     """Orders priced by the catalogue and the calendar pass (full reduction, an optional coupon, the
-    group-buy price, an item discount); Meituan's 12.00 listing and Eleme's unexplained 5.00 off are
-    mismatches; S1 is inconsistent across channels and Meituan is the channel off the catalogue."""
+    group-buy price, an item discount), also where a later window of the same promotion with other terms
+    overlaps theirs; Meituan's 12.00 listing and Eleme's unexplained 5.00 off are mismatches; S1 is
+    inconsistent across channels and Meituan is the channel off the catalogue."""
     rows = query(
         built,
         """select order_key, check_status, expected_paid_amount, applied_promotions
@@ -348,6 +361,15 @@ def test_price_checks_and_cross_channel_consistency(built: Path) -> None:
         ("groupbuy:G1", "ok", D("14.00"), None),
         ("meituan:M1", "mismatch", D("20.00"), None),
         ("pos:T1", "ok", D("7.00"), "P3"),
+    ]
+    # The later window takes over from its start; the earlier one keeps its stated end beside.
+    assert query(
+        built,
+        "select starts_at, ends_at, stated_ends_at, reduce_amount from staging.stg_raw__promotions "
+        "where promo_id = 'P1' order by starts_at",
+    ) == [
+        (ts("2026-11-23 16:00:00"), ts("2026-11-27 16:00:00"), ts("2026-11-30 16:00:00"), D("10.00")),
+        (ts("2026-11-27 16:00:00"), ts("2026-12-04 16:00:00"), ts("2026-12-04 16:00:00"), D("15.00")),
     ]
     flagged = query(
         built,
