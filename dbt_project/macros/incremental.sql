@@ -35,8 +35,13 @@
     select batch_id from pipeline.model_batches where model = '{{ this.identifier }}'
 {%- endmacro %}
 
-{#- `batches`: a query of batch ids; by default the batches this model has not consumed yet. -#}
+{#- `batches`: a query or literal list of batch ids; by default the batches this model has not consumed yet,
+    read from the invocation's key list when there is one (macros/batch_keys.sql). -#}
 {% macro changed_orders(batches=none) -%}
+    {%- set literals = batch_keys()['orders'] if batches is none and is_incremental() else none -%}
+    {%- if literals is not none -%}
+        {{ return(keys_query('order_key', literals)) }}
+    {%- endif -%}
     {%- set batches = batches or pending_batches() -%}
     select order_key from {{ source('raw', 'order_history') }} where batch_id in ({{ batches }})
     union
@@ -44,6 +49,10 @@
 {%- endmacro %}
 
 {% macro touched_addresses(batches=none) -%}
+    {%- set literals = batch_keys()['addresses'] if batches is none and is_incremental() else none -%}
+    {%- if literals is not none -%}
+        {{ return(keys_query('address_key', literals)) }}
+    {%- endif -%}
     select distinct address_key
     from {{ source('raw', 'order_history') }}
     where address_key is not null and order_key in ({{ changed_orders(batches) }})
@@ -52,7 +61,7 @@
 {% macro touched_business_days() -%}
     select distinct {{ business_date('created_at') }}
     from {{ source('raw', 'order_history') }}
-    where order_key in ({{ changed_orders() }})
+    where {{ in_batch_keys('order_key', 'orders') }}
 {%- endmacro %}
 
 {#- The partitions a run rebuilds, written down once (with the dbt invocation) where the delete and the
@@ -79,8 +88,17 @@
 {% macro delete_touched(partition_column, touched) -%}
     {%- if is_incremental() -%}
         {{ record_touched(partition_column, touched) }};
+        {%- set kind = {'order_key': 'orders', 'address_key': 'addresses'}.get(partition_column) -%}
+        {%- set literals = batch_keys()[kind] if kind else none %}
         delete from {{ this }}
-        where {{ partition_column }} in (select {{ partition_column }} from {{ touched_table() }})
+        where
+        {%- if literals is none %}
+            {{ partition_column }} in (select {{ partition_column }} from {{ touched_table() }})
+        {%- elif literals == '' %}
+            false
+        {%- else %}
+            {{ partition_column }} in ({{ literals }})
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -122,7 +140,7 @@
         select orders.store_id, lines.sku_id, orders.created_at
         from {{ ref('stg_raw__orders') }} as orders
         inner join {{ ref('stg_raw__order_lines') }} as lines on lines.order_key = orders.order_key
-        where orders.order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('orders.order_key', 'orders') }}
     ),
 
     order_periods as (
@@ -135,7 +153,7 @@
         union
         select store_id, sku_id, snapshot_at
         from {{ this }}
-        where order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('order_key', 'orders') }}
     ),
 
     built_counts as (

@@ -19,3 +19,9 @@ class exceptions:  # noqa: N801 - dbt's name for its exceptions namespace
     @staticmethod
     def raise_compiler_error(message):
         raise RuntimeError(message)
+
+
+# dbt's graph of the project's nodes and the invocation's selection (macros/batch_keys.sql reads them): none
+# here, so the models lint with the key lists' subquery form.
+graph: dict = {"nodes": {}, "sources": {}}
+selected_resources: list = []

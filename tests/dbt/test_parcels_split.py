@@ -3,8 +3,9 @@ fct_parcels, fct_parcel_items and fct_merge_savings_daily, on a small hand-writt
 right answer is known.
 
 The packer's algorithm is tested directly (fast, not marked); everything else builds a private warehouse
-once per module with `dbt build --select +fct_parcels+ +fct_parcel_items+` (the merge models of the lead
-included, so the parcels come from real merge groups) and is marked slow.
+once per module with `dbt build --select +fct_parcels+ +fct_parcel_items+ +fct_merge_savings_daily` (the merge
+models of the lead included, so the parcels come from real merge groups; the savings mart named, since it sums
+int_parcels__merge_savings rather than fct_parcels) and is marked slow.
 
 Scenarios (all delivery, paid, 2026-11-26 local; one customer and address per scenario):
   SH001  Z  two orders 10 min apart: rice (ambient) then dumplings (frozen) -> 1 merge group, 2 parcels
@@ -38,7 +39,7 @@ RULES = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
 MAX_W = RULES["parcel_max_weight_g"]
 MAX_V = RULES["parcel_max_volume_ml"]
 DAY = date(2026, 11, 26)
-SELECT = ["--select", "+fct_parcels+", "+fct_parcel_items+"]
+SELECT = ["--select", "+fct_parcels+", "+fct_parcel_items+", "+fct_merge_savings_daily"]
 
 # ----------------------------------------------------------------------------------------------------
 # The packer, imported straight from the dbt Python model file (its helpers have no dbt dependency).

@@ -42,7 +42,7 @@ with orders as (
     from {{ ref('stg_raw__orders') }}
     where address_key is not null
     {% if is_incremental() %}
-        and address_key in ({{ touched_addresses() }})
+        and {{ in_batch_keys('address_key', 'addresses') }}
     {% endif %}
 ),
 

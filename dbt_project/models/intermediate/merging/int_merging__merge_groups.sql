@@ -55,7 +55,7 @@ with recursive orders as (
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
         {% if is_incremental() %}
-            and o.address_key in ({{ touched_addresses() }})
+            and {{ in_batch_keys('o.address_key', 'addresses') }}
         {% endif %}
 ),
 

@@ -171,13 +171,17 @@ def _parcels_needed(w: list[int], v: list[int], oversize: list[bool], keys: list
     return max(pack_group(w, v, oversize, keys, cap_w, cap_v)[0])
 
 
-def _touched_addresses(model_name: str) -> str:
-    """The addresses this model owes a rebuild: macros/incremental.sql's touched_addresses(), which a Python
-    model cannot call; tests/dbt/test_incremental_equivalence.py holds both to a full rebuild."""
-    pending = (
+def _pending(model_name: str) -> str:
+    return (
         "select batch_id from raw.ingest_batches "
         f"except select batch_id from pipeline.model_batches where model = '{model_name}'"
     )
+
+
+def _touched_addresses(model_name: str) -> str:
+    """The addresses this model owes a rebuild: macros/incremental.sql's touched_addresses(), which a Python
+    model cannot call; tests/dbt/test_incremental_equivalence.py holds both to a full rebuild."""
+    pending = _pending(model_name)
     return f"""
         select distinct address_key from raw.order_history
         where address_key is not null and order_key in (
@@ -185,6 +189,30 @@ def _touched_addresses(model_name: str) -> str:
             union
             select order_key from raw.order_events where batch_id in ({pending}))
     """
+
+
+def _items_touched_literals(session, model_name: str) -> str | None:
+    """The addresses int_parcels__items rebuilt in its latest run, as a SQL literal list ('' for none), when
+    that run consumed every batch this model still owes, as it does whenever both run in one invocation; else
+    None. DuckDB pushes a literal list into the scans of the delete and of the items, where the subquery of
+    _touched_addresses reads all of history (macros/batch_keys.sql)."""
+    touched = "pipeline.int_parcels__items__touched"
+    exists = session.execute(
+        "select count(*) from duckdb_tables() "
+        "where schema_name = 'pipeline' and table_name = 'int_parcels__items__touched'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    uncovered, literals = session.execute(f"""
+        select
+            (select count(*) from ({_pending(model_name)}) as owed where batch_id not in (
+                select batch_id from pipeline.model_batches
+                where model = 'int_parcels__items'
+                    and invocation_id = (select any_value(invocation_id) from {touched}))),
+            (select coalesce(string_agg('''' || replace(address_key, '''', '''''') || '''', ', '), '')
+             from {touched})
+    """).fetchone()
+    return literals if uncovered == 0 else None
 
 
 def model(dbt, session):
@@ -210,12 +238,16 @@ def model(dbt, session):
         by_address = str(dbt.config.meta_get("merges_by_address")).lower() == "true"
         touched = None
         if by_address:
-            # Once, not per use: the set is read by the delete and by the filter.
-            session.execute(f"create or replace temp table __touched as {_touched_addresses(dbt.this.identifier)}")
-            touched = "select address_key from __touched"
-        session.execute(f"delete from {dbt.this}" + (f" where address_key in ({touched})" if touched else ""))
+            literals = _items_touched_literals(session, dbt.this.identifier)
+            if literals is not None:
+                touched = f"address_key in ({literals})" if literals else "false"
+            else:
+                # Once, not per use: the set is read by the delete and by the filter.
+                session.execute(f"create or replace temp table __touched as {_touched_addresses(dbt.this.identifier)}")
+                touched = "address_key in (select address_key from __touched)"
+        session.execute(f"delete from {dbt.this}" + (f" where {touched}" if touched else ""))
         if touched:
-            items = items.filter(f"address_key in ({touched})")
+            items = items.filter(touched)
     items.create_view("__parcel_items", replace=True)
     session.execute(f"""
         create or replace temp table __parcel_groups as

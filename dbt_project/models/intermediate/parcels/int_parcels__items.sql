@@ -54,7 +54,7 @@ with groups as (
         arg_max(merge_reason, group_seq) over by_group as merge_reason
     from {{ ref('int_merging__merge_groups') }}
     {% if is_incremental() %}
-        where address_key in ({{ touched_addresses() }})
+        where {{ in_batch_keys('address_key', 'addresses') }}
     {% endif %}
     window by_group as (partition by merge_group_id)
 ),

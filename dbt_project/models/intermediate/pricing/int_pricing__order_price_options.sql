@@ -40,7 +40,7 @@ with orders as (
         packaging_fee
     from {{ ref('stg_raw__orders') }}
     {% if is_incremental() %}
-        where order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('order_key', 'orders') }}
     {% endif %}
 ),
 

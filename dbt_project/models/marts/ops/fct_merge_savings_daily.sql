@@ -16,57 +16,27 @@
 -- A merge group whose orders have no lines makes no parcel (a data guard; ingestion writes lines for
 -- every order).
 
-with merge_groups as (
-    select
-        merge_group_id,
-        arg_min(business_date, group_seq) as business_date,
-        arg_min(store_id, group_seq) as store_id,
-        count(*) as orders,
-        count(*) > 1 as is_merged
-    from {{ ref('int_merging__merge_groups') }}
-    group by merge_group_id
-),
-
-alone as (
-    select merge_group_id, sum(order_alone_parcels) as parcels_alone
-    from (
-        select distinct merge_group_id, order_key, travel_group, order_alone_parcels
-        from {{ ref('int_parcels__assignments') }}
-    ) as per_order
-    group by merge_group_id
-),
-
-parcels as (
-    select
-        merge_group_id,
-        count(*) as parcels,
-        count(distinct travel_group) as travel_groups,
-        count(*) filter (where oversize_unit) as oversize_parcels,
-        max(parcels_in_travel_group) > 1 as split_by_limits
-    from {{ ref('fct_parcels') }}
-    group by merge_group_id
-)
+-- Summed from int_parcels__merge_savings (one row per merge group, rebuilt per touched address), not from the
+-- merge groups and parcels of all history.
 
 select
-    g.business_date,
-    g.store_id,
-    cast(sum(g.orders) as bigint) as delivery_orders,
-    cast(sum(g.orders) as bigint) as parcels_without_merge,
-    cast(sum(g.orders) filter (where g.is_merged) as bigint) as merged_orders,
+    business_date,
+    store_id,
+    cast(sum(orders) as bigint) as delivery_orders,
+    cast(sum(orders) as bigint) as parcels_without_merge,
+    cast(sum(orders) filter (where orders > 1) as bigint) as merged_orders,
     count(*) as merge_groups,
-    count(*) filter (where g.is_merged) as merge_groups_of_two_or_more,
-    count(*) filter (where p.merge_group_id is null) as merge_groups_without_lines,
-    cast(coalesce(sum(p.parcels), 0) as bigint) as parcels_after_split,
-    count(*) filter (where p.parcels > 1) as split_merge_groups,
-    count(*) filter (where p.travel_groups > 1) as split_by_zone_merge_groups,
-    count(*) filter (where p.split_by_limits) as split_by_limits_merge_groups,
-    cast(coalesce(sum(greatest(p.parcels - 1, 0)), 0) as bigint) as split_extra_parcels,
-    cast(coalesce(sum(p.oversize_parcels), 0) as bigint) as oversize_parcels,
-    cast(sum(g.orders) - coalesce(sum(p.parcels), 0) as bigint) as parcels_saved,
-    round(100.0 * (sum(g.orders) - coalesce(sum(p.parcels), 0)) / sum(g.orders), 2) as parcels_saved_pct,
-    cast(coalesce(sum(a.parcels_alone), 0) as bigint) as parcels_split_without_merge,
-    cast(coalesce(sum(a.parcels_alone), 0) - coalesce(sum(p.parcels), 0) as bigint) as parcels_saved_by_merge
-from merge_groups as g
-left join parcels as p on p.merge_group_id = g.merge_group_id
-left join alone as a on a.merge_group_id = g.merge_group_id
-group by g.business_date, g.store_id
+    count(*) filter (where orders > 1) as merge_groups_of_two_or_more,
+    count(*) filter (where parcels is null) as merge_groups_without_lines,
+    cast(coalesce(sum(parcels), 0) as bigint) as parcels_after_split,
+    count(*) filter (where parcels > 1) as split_merge_groups,
+    count(*) filter (where travel_groups > 1) as split_by_zone_merge_groups,
+    count(*) filter (where split_by_limits) as split_by_limits_merge_groups,
+    cast(coalesce(sum(greatest(parcels - 1, 0)), 0) as bigint) as split_extra_parcels,
+    cast(coalesce(sum(oversize_parcels), 0) as bigint) as oversize_parcels,
+    cast(sum(orders) - coalesce(sum(parcels), 0) as bigint) as parcels_saved,
+    round(100.0 * (sum(orders) - coalesce(sum(parcels), 0)) / sum(orders), 2) as parcels_saved_pct,
+    cast(coalesce(sum(parcels_alone), 0) as bigint) as parcels_split_without_merge,
+    cast(coalesce(sum(parcels_alone), 0) - coalesce(sum(parcels), 0) as bigint) as parcels_saved_by_merge
+from {{ ref('int_parcels__merge_savings') }}
+group by business_date, store_id

@@ -24,7 +24,7 @@
 with orders as (
     select * from {{ ref('stg_raw__orders') }}
     {% if is_incremental() %}
-        where order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('order_key', 'orders') }}
     {% endif %}
 ),
 
@@ -32,7 +32,7 @@ lines as (
     select order_key, sum(original_price * quantity) as lines_goods_total
     from {{ ref('stg_raw__order_lines') }}
     {% if is_incremental() %}
-        where order_key in (select order_key from orders)
+        where {{ in_batch_keys('order_key', 'orders') }}
     {% endif %}
     group by order_key
 ),

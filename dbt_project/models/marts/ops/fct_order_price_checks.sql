@@ -29,7 +29,7 @@
 with options as (
     select * from {{ ref('int_pricing__order_price_options') }}
     {% if is_incremental() %}
-        where order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('order_key', 'orders') }}
     {% endif %}
 ),
 
@@ -52,7 +52,7 @@ orders as (
     left join {{ ref('int_orders__current_status') }} as status
         on status.order_key = orders.order_key
     {% if is_incremental() %}
-        where orders.order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('orders.order_key', 'orders') }}
     {% endif %}
 ),
 

@@ -23,14 +23,14 @@ orders as (
     select *
     from {{ ref('stg_raw__orders') }}
     {% if is_incremental() %}
-        where order_key in ({{ changed_orders() }})
+        where {{ in_batch_keys('order_key', 'orders') }}
     {% endif %}
 ),
 
 status as (
     select *
     from {{ ref('int_orders__current_status') }}
-    where order_key in (select order_key from orders)
+    where {{ in_batch_keys('order_key', 'orders') }}
 ),
 
 -- weight_g / volume_ml on a line are already line totals (unit x quantity, filled by ingestion from the
@@ -45,7 +45,7 @@ baskets as (
         string_agg(distinct temp_zone, ',' order by temp_zone) as temp_zones,
         bool_or(temp_zone = 'frozen') as has_frozen
     from {{ ref('stg_raw__order_lines') }}
-    where order_key in (select order_key from orders)
+    where {{ in_batch_keys('order_key', 'orders') }}
     group by order_key
 )
 

@@ -1,0 +1,109 @@
+"""Warm micro-batches in the long-lived runner, one code tree against another on copies of one warehouse.
+
+For each code tree (`--code NAME=DIR`, e.g. a `git archive` of main beside this work tree), one Python process
+with that tree first on its path copies the base warehouse and landing zone (`--base`: a folder holding
+`landing/` and `wh/orderhub.duckdb`, kept read-only), keeps one `orchestration.pipeline.Runner` as
+`orderhub watch` does, and runs `--batches` micro-batches, each of `--orders` simulated orders of a business
+day the warehouse has not seen (`--first-date`, then a day later each time). The first run pays the process's
+imports and dbt's parse (cold); the others are what a warm runner pays. Per run it prints the Dagster steps'
+seconds and, from that run's dbt `run_results.json`, dbt's elapsed time, the models' summed time and the
+tests' summed time, and the slowest models. The trees run one after the other in the same command, so the
+machine's load is as alike as it gets; the load average is printed beside each.
+
+    .venv/bin/python bench/warm_batches.py --base /work/scratch/h30/base --work /work/scratch/run \
+        --code main=/work/scratch/code-main --code branch=. [--batches 4] [--orders 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import datetime as dt, json, os, subprocess, sys, time
+from pathlib import Path
+from orchestration.settings import Settings
+from orchestration.pipeline import Runner
+
+work, batches, orders, first = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+landing, warehouse = work / "landing", work / "wh" / "orderhub.duckdb"
+settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=warehouse.with_name("serving.duckdb"))
+runner = Runner(settings)
+targets = settings.dbt_project / "target"
+for n in range(batches):
+    day = dt.date.fromisoformat(first) + dt.timedelta(days=n)
+    subprocess.run([sys.executable, "-m", "orchestration.cli", "simulate", "--out", str(landing), "--orders",
+                    str(orders), "--seed", str(500 + n), "--date", day.isoformat()], check=True,
+                   stdout=subprocess.DEVNULL)
+    before = {p.name for p in targets.glob("*")} if targets.exists() else set()
+    started = time.perf_counter()
+    ok = runner.run(None).success
+    seconds = time.perf_counter() - started
+    store = runner.instance
+    run = store.get_run_records(limit=1)[0].dagster_run
+    steps = {s.step_key: round(s.end_time - s.start_time, 2)
+             for s in store.get_run_step_stats(run.run_id) if s.start_time and s.end_time}
+    dbt = {}
+    new = sorted((p for p in targets.glob("*") if p.name not in before and (p / "run_results.json").exists()),
+                 key=lambda p: p.stat().st_mtime)
+    if new:
+        results = json.loads((new[-1] / "run_results.json").read_text())
+        nodes = results["results"]
+        models = [(r["unique_id"].split(".")[-1], r["execution_time"]) for r in nodes if r["unique_id"].startswith("model.")]
+        tests = [r["execution_time"] for r in nodes if r["unique_id"].startswith("test.")]
+        dbt = {"elapsed": round(results["elapsed_time"], 2), "models": round(sum(t for _, t in models), 2),
+               "tests": round(sum(tests), 2), "n_models": len(models), "n_tests": len(tests),
+               "slowest": [(m, round(t, 2)) for m, t in sorted(models, key=lambda x: -x[1])[:8]]}
+    print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
+                      "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--code", action="append", required=True, help="NAME=DIR, in the order to run them")
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--first-date", default="2026-11-20")
+    parser.add_argument("--out", type=Path, default=None, help="append the JSON lines here")
+    args = parser.parse_args()
+    for spec in args.code:
+        name, code = spec.split("=", 1)
+        code_dir = Path(code).resolve()
+        run_dir = args.work / name
+        shutil.rmtree(run_dir, ignore_errors=True)
+        (run_dir / "wh").mkdir(parents=True)
+        subprocess.run(["cp", "-a", str(args.base / "landing"), str(run_dir / "landing")], check=True)
+        shutil.copyfile(args.base / "wh" / "orderhub.duckdb", run_dir / "wh" / "orderhub.duckdb")
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        env["PYTHONPATH"] = str(code_dir)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(run_dir), str(args.batches), str(args.orders), args.first_date],
+            cwd=code_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{proc.stderr[-4000:]}")
+        for line in proc.stdout.splitlines():
+            if line.startswith("{"):
+                row = {"code": name, **json.loads(line)}
+                print(json.dumps(row), flush=True)
+                if args.out:
+                    with args.out.open("a") as out:
+                        out.write(json.dumps(row) + "\n")
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

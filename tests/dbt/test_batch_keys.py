@@ -1,0 +1,153 @@
+"""The micro-batch's keys as literal lists (dbt_project/macros/batch_keys.sql): read once per dbt invocation,
+empty when nothing is pending, carrying orders (and their addresses) first seen in an earlier batch, and
+replaced by the subqueries they stand for when the set is larger than `batch_keys_max_literal`; the marts
+equal a full rebuild in each case.
+
+A smaller day than the equivalence test's (tests/dbt/test_incremental_equivalence.py, whose harness this
+reuses), cut into 10 batches: later batches carry status events and re-pushes of orders loaded before.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_harness import PROJECT_DIR, RULES_FILE
+from test_incremental_equivalence import AS_OF, DAY, MICRO_BATCH, Dbt, _copy, differences, load_in_batches
+
+from ingestion import warehouse
+from ingestion.loader import run_batch
+from orchestration.defs.transform.dbt import location_flags
+from orchestration.rules import dbt_vars
+from simulator import simulate_day
+
+pytestmark = pytest.mark.slow
+
+ORDERS = 150
+KEY_QUERY = "select count(*), case when count(*) <="
+
+
+class KeyedDbt(Dbt):
+    """The harness's in-process dbt with extra vars, and the folder its runs write their SQL to."""
+
+    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, **extra):
+        self.workdir = workdir
+        super().__init__(workdir, monkeypatch)
+        if extra:
+            from dbt.cli.main import dbtRunner
+
+            self.common = [
+                *location_flags(PROJECT_DIR, PROJECT_DIR, workdir / "target", workdir / "logs"),
+                "--vars",
+                dbt_vars(RULES_FILE, as_of=AS_OF, **extra),
+                "--quiet",
+            ]
+            parsed = dbtRunner().invoke(["parse", *self.common])
+            assert parsed.success, parsed.exception
+            self.runner = dbtRunner(manifest=parsed.result)
+
+    def compiled_sql(self, model: str) -> str:
+        return next((self.workdir / "target" / "compiled").rglob(f"{model}.sql")).read_text(encoding="utf-8")
+
+    def key_queries(self) -> int:
+        """Key-list look-ups in the newest invocation's log."""
+        log = (self.workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
+        newest = log.rsplit("Running with dbt=", 1)[-1]
+        return newest.count(KEY_QUERY)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("day") / "landing"
+    simulate_day(DAY, ORDERS, seed=41, out=root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    yield KeyedDbt(tmp_path_factory.mktemp("dbt"), patch)
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def whole(day, keyed, tmp_path_factory) -> Path:
+    warehouse_file = tmp_path_factory.mktemp("full") / "orderhub.duckdb"
+    con = warehouse.connect(warehouse_file)
+    try:
+        run_batch(con, day)
+    finally:
+        con.close()
+    keyed(warehouse_file, [*MICRO_BATCH, "--full-refresh"])
+    return warehouse_file
+
+
+def listed_orders(sql: str) -> set[str]:
+    found = re.search(r"order_key in \(('[^)]*')\)", sql)
+    return set(re.findall(r"'([^']*)'", found.group(1))) if found else set()
+
+
+def test_batches_list_their_keys_once_per_invocation_and_old_orders_among_them(day, keyed, whole, tmp_path):
+    warehouse_file = tmp_path / "orderhub.duckdb"
+    seen: list[tuple[set[str], int]] = []
+
+    def look(_landing: Path) -> None:
+        if (keyed.workdir / "target" / "compiled").exists():
+            seen.append((listed_orders(keyed.compiled_sql("fct_orders")), keyed.key_queries()))
+
+    load_in_batches(day, warehouse_file, 10, keyed, arrivals={n: look for n in range(2, 12)})
+    assert differences(whole, warehouse_file) == {}
+
+    # Three look-ups (batches, orders, addresses) per invocation, whatever the number of models; none in the
+    # first, which builds every model whole.
+    assert len(seen) >= 8 and seen[0][1] == 0 and {queries for _, queries in seen[1:]} == {3}
+    con = duckdb.connect(str(_copy(warehouse_file)), read_only=True)
+    try:
+        first_batch = dict(
+            con.execute("select order_key, min(batch_id) from raw.order_history group by order_key").fetchall()
+        )
+        batches = [
+            b
+            for (b,) in con.execute(
+                "select batch_id from raw.ingest_batches group by batch_id order by min(started_at), batch_id"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    # A later batch's list holds orders whose first version came in an earlier batch (their status events or
+    # re-pushes): the list is every order the batch changed, not only its new ones. Run n consumed batch n.
+    old = [
+        key
+        for n, (keys, _) in enumerate(seen, start=1)
+        for key in keys
+        if key in first_batch and batches.index(first_batch[key]) < n - 1
+    ]
+    assert old, "no batch listed an order first loaded by an earlier batch"
+
+
+def test_an_empty_micro_batch_lists_nothing_and_changes_nothing(keyed, whole, tmp_path):
+    warehouse_file = tmp_path / "orderhub.duckdb"
+    # Not the fixture's own file: the comparison below reads that one.
+    copy = _copy(whole)
+    for suffix in ("", ".wal"):
+        if Path(f"{copy}{suffix}").exists():
+            shutil.copyfile(f"{copy}{suffix}", f"{warehouse_file}{suffix}")
+    keyed(warehouse_file, MICRO_BATCH)
+    assert "where false" in keyed.compiled_sql("fct_orders")
+    assert differences(whole, warehouse_file) == {}
+
+
+def test_above_the_limit_the_models_read_their_pending_partitions(day, whole, tmp_path):
+    patch = pytest.MonkeyPatch()
+    try:
+        capped = KeyedDbt(tmp_path / "dbt", patch, batch_keys_max_literal=0)
+        warehouse_file = tmp_path / "orderhub.duckdb"
+        load_in_batches(day, warehouse_file, 3, capped)
+        sql = capped.compiled_sql("fct_orders")
+        assert "pipeline.model_batches" in sql and not listed_orders(sql)
+        assert differences(whole, warehouse_file) == {}
+    finally:
+        patch.undo()
