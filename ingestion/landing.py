@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contract import RAW_SCHEMA
+from ingestion.warehouse import has_table
 
 # A quarantined record re-delivered by `orderhub quarantine replay` (data_quality/quarantine.py) lands beside
 # its original as `replay-<original stem>-L<line>-<hash>.<ext>`; it is counted as `replay/<channel>`, so a
@@ -169,11 +170,9 @@ def done_paths(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _known_folders(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    schema, table = FOLDERS_TABLE.split(".")
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0]
-    return dict(con.execute(f"SELECT folder, signature FROM {FOLDERS_TABLE}").fetchall()) if present else {}
+    if not has_table(con, FOLDERS_TABLE):
+        return {}
+    return dict(con.execute(f"SELECT folder, signature FROM {FOLDERS_TABLE}").fetchall())
 
 
 def pending(con: duckdb.DuckDBPyConnection, root: Path, *, remember: bool = True) -> list[LandingFile]:
@@ -255,13 +254,7 @@ def _changed_since_loaded(folder: Folder, names: list[str], done: dict[str, int 
 
 
 def _not_reported(con: duckdb.DuckDBPyConnection, changed: list[ChangedFile]) -> list[ChangedFile]:
-    if not changed:
-        return []
-    schema, table = CHANGES_TABLE.split(".")
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0]
-    if not present:
+    if not changed or not has_table(con, CHANGES_TABLE):
         return changed
     reported = set(
         con.execute(

@@ -23,6 +23,18 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether `schema.table` exists in the connection's own database (read-only connections will do)."""
+    schema, table = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+            "AND table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
 def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse made by an older version gets the contract's newer primary keys. DuckDB cannot alter a key,
     so such a table is rebuilt under the new one with its rows (an older key is stricter than its successors:

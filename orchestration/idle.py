@@ -18,13 +18,14 @@ micro-batches of a burst may have been kept out of it; once the plan is due, a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from ingestion import landing
 from orchestration import clock, refreshes
+from orchestration.defs.dispatch.cadence import replan_interval, replan_reason
 from orchestration.rules import load as load_rules
 from orchestration.settings import Settings
 
@@ -73,37 +74,34 @@ def check(settings: Settings, as_of: datetime | None = None) -> Verdict:
         return _busy(f"the snapshot is as of {snapshot_as_of}, this run as of {as_of}")
     if _last_write_ns(warehouse) > serving.stat().st_mtime_ns:
         return _busy("the warehouse changed after the snapshot was published")
-    verdict = landed_since_checkpoint(settings, snapshot_as_of)
-    if verdict.idle and as_of is None:
-        return _plan_due(settings, clock.utc_now()) or verdict
-    return verdict
+    # Without a given clock, a quiet zone may still owe the dispatch plan the last batches of a burst.
+    return landed_since_checkpoint(settings, snapshot_as_of, plan_clock=clock.utc_now() if as_of is None else None)
 
 
-def _plan_due(settings: Settings, now: datetime) -> Verdict | None:
-    """Busy when the dispatch plan is older than the marts and due for re-planning by the wall clock `now`."""
-    every = timedelta(seconds=float(load_rules(settings.rules)["dispatch"].get("replan_every_seconds", 0)))
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.Error:
-        return None  # another process writes it, so a run is under way
-    try:
-        as_of = refreshes.as_of_by_part(con)
-    finally:
-        con.close()
+def _plan_due(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime) -> Verdict | None:
+    """Busy when the dispatch plan is older than the marts and a run at clock `now` would re-plan it."""
+    as_of = refreshes.as_of_by_part(con)
     plan, marts = as_of.get("dispatch"), as_of.get("marts")
-    if marts is not None and (plan is None or (plan < marts and now - plan >= every)):
-        return _busy(f"the dispatch plan (as of {plan} UTC) does not include the orders up to {marts} UTC")
-    return None
+    if marts is None or (plan is not None and plan >= marts):
+        return None
+    if replan_reason(plan, now, replan_interval(load_rules(settings.rules)), forced=False) is None:
+        return None
+    return _busy(f"the dispatch plan (as of {plan} UTC) does not include the orders up to {marts} UTC")
 
 
-def landed_since_checkpoint(settings: Settings, snapshot_as_of: datetime | None = None) -> Verdict:
-    """Whether the landing zone holds files the checkpoint has not loaded (idle when it does not)."""
+def landed_since_checkpoint(
+    settings: Settings, snapshot_as_of: datetime | None = None, *, plan_clock: datetime | None = None
+) -> Verdict:
+    """Whether the landing zone holds files the checkpoint has not loaded (idle when it does not); with
+    `plan_clock`, also whether the dispatch plan is due at that clock (`_plan_due`)."""
     try:
         con = duckdb.connect(str(settings.warehouse), read_only=True)
     except duckdb.Error as exc:  # another process writes it: let the run meet that itself
         return _busy(f"the warehouse cannot be read ({exc})")
     try:
         look = landing.look(con, settings.landing, remember=False)
+        quiet = not (look.files or look.changed)
+        plan_due = _plan_due(con, settings, plan_clock) if quiet and plan_clock is not None else None
     except duckdb.Error as exc:
         return _busy(f"the checkpoint cannot be read ({exc})")
     finally:
@@ -113,6 +111,8 @@ def landed_since_checkpoint(settings: Settings, snapshot_as_of: datetime | None 
     if look.changed:
         # Not loaded again, but a run records and reports them (landing.look).
         return _busy(f"{len(look.changed)} landing files changed after they were loaded")
+    if plan_due is not None:
+        return plan_due
     if snapshot_as_of is None:
         return Verdict(True, "nothing new has landed")
     return Verdict(True, f"nothing new to load; the snapshot (as of {snapshot_as_of} UTC) is current: no run started")

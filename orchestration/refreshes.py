@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ingestion.warehouse import has_table
+
 SCHEMA = "pipeline"
 TABLE = f"{SCHEMA}.part_refreshes"
 # Every part the snapshot reports on, in the order a dashboard lists them.
@@ -52,11 +54,6 @@ def confirm(con: duckdb.DuckDBPyConnection, part: str, run_id: str) -> None:
 def as_of_by_part(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
     """The clock each part was last refreshed at (parts never refreshed are absent). Reads only, so a
     read-only connection will do."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
-        "AND table_name = ?",
-        [SCHEMA, TABLE.split(".")[1]],
-    ).fetchone()[0]
-    if not exists:
+    if not has_table(con, TABLE):
         return {}
     return dict(con.execute(f"SELECT part, as_of FROM {TABLE} WHERE as_of IS NOT NULL").fetchall())

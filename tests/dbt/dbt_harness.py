@@ -29,14 +29,14 @@ PROJECT_DIR = ROOT / "dbt_project"
 RULES_FILE = ROOT / "config" / "rules.yml"
 
 
-def dbt_args(workdir: Path, as_of: str | None) -> list[str]:
+def dbt_args(workdir: Path, as_of: str | None, **extra_vars) -> list[str]:
     """The arguments every dbt invocation of a test shares: this project, its target and logs under
-    `workdir`, the rules and clock as vars (as the orchestrator passes them)."""
+    `workdir`, the rules and clock as vars (as the orchestrator passes them), and any `extra_vars`."""
     clock = {"as_of": as_of} if as_of else {}
     return [
         *location_flags(PROJECT_DIR, PROJECT_DIR, workdir / "target", workdir / "logs"),
         "--vars",
-        dbt_vars(RULES_FILE, **clock),
+        dbt_vars(RULES_FILE, **clock, **extra_vars),
     ]
 
 

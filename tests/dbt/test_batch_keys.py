@@ -15,13 +15,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import PROJECT_DIR, RULES_FILE
-from test_incremental_equivalence import AS_OF, DAY, MICRO_BATCH, Dbt, _copy, differences, load_in_batches
+from test_incremental_equivalence import DAY, MICRO_BATCH, Dbt, _copy, differences, load_in_batches
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from orchestration.defs.transform.dbt import location_flags
-from orchestration.rules import dbt_vars
 from simulator import simulate_day
 
 pytestmark = pytest.mark.slow
@@ -31,23 +28,11 @@ KEY_QUERY = "select count(*), case when count(*) <="
 
 
 class KeyedDbt(Dbt):
-    """The harness's in-process dbt with extra vars, and the folder its runs write their SQL to."""
+    """The harness's in-process dbt (with extra vars, if any), and the folder its runs write their SQL to."""
 
-    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, **extra):
+    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, **extra_vars):
         self.workdir = workdir
-        super().__init__(workdir, monkeypatch)
-        if extra:
-            from dbt.cli.main import dbtRunner
-
-            self.common = [
-                *location_flags(PROJECT_DIR, PROJECT_DIR, workdir / "target", workdir / "logs"),
-                "--vars",
-                dbt_vars(RULES_FILE, as_of=AS_OF, **extra),
-                "--quiet",
-            ]
-            parsed = dbtRunner().invoke(["parse", *self.common])
-            assert parsed.success, parsed.exception
-            self.runner = dbtRunner(manifest=parsed.result)
+        super().__init__(workdir, monkeypatch, **extra_vars)
 
     def compiled_sql(self, model: str) -> str:
         return next((self.workdir / "target" / "compiled").rglob(f"{model}.sql")).read_text(encoding="utf-8")

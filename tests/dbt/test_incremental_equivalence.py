@@ -45,13 +45,14 @@ LOADING_TIMES = {"fct_quarantine_summary": {"first_at", "last_at"}}  # when reco
 
 
 class Dbt:
-    """dbt in this process, parsed once; the warehouse comes from ORDERHUB_WAREHOUSE per invocation."""
+    """dbt in this process, parsed once; the warehouse comes from ORDERHUB_WAREHOUSE per invocation. `extra_vars`
+    are passed to dbt beside the rules and the clock."""
 
-    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, **extra_vars):
         from dbt.cli.main import dbtRunner
 
         self.monkeypatch = monkeypatch
-        self.common = [*dbt_args(workdir, AS_OF), "--quiet"]
+        self.common = [*dbt_args(workdir, AS_OF, **extra_vars), "--quiet"]
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.runner = dbtRunner(manifest=parsed.result)

@@ -12,6 +12,7 @@ going back over a day).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 
 def replan_reason(last_plan_as_of: datetime | None, as_of: datetime, every: timedelta, *, forced: bool) -> str | None:
@@ -25,3 +26,8 @@ def replan_reason(last_plan_as_of: datetime | None, as_of: datetime, every: time
     if as_of - last_plan_as_of >= every:
         return f"the plan (as of {last_plan_as_of:%Y-%m-%d %H:%M:%S} UTC) is {as_of - last_plan_as_of} old"
     return None
+
+
+def replan_interval(rules: dict[str, Any]) -> timedelta:
+    """`dispatch.replan_every_seconds` of the rules file (0, re-plan at every micro-batch, when absent)."""
+    return timedelta(seconds=float(rules["dispatch"].get("replan_every_seconds", 0)))

@@ -24,6 +24,7 @@ import polars as pl
 
 from dispatch.model import Parcel, Rider, RoutingConfig, Store
 from dispatch.waves import DayPlan, plan_day
+from orchestration.defs.dispatch.cadence import replan_interval
 
 SCHEMA = "dispatch"
 COLDEST_FIRST = ("frozen", "chilled", "ambient")
@@ -88,7 +89,7 @@ class DispatchRules:
             float(d["rider_speed_kmh"]),
             rules["local_timezone"],
             bool(d.get("replan_dispatched", False)),
-            timedelta(seconds=float(d.get("replan_every_seconds", 0))),
+            replan_interval(rules),
         )
 
     def routing(self) -> RoutingConfig:
