@@ -7,7 +7,8 @@ with that tree first on its path copies the base warehouse and landing zone (`--
 day the warehouse has not seen (`--first-date`, then a day later each time). The first run pays the process's
 imports and dbt's parse (cold); the others are what a warm runner pays. Per run it prints the Dagster steps'
 seconds and, from that run's dbt `run_results.json`, dbt's elapsed time, the models' summed time and the
-tests' summed time, and the slowest models. The trees run one after the other in the same command, so the
+tests' summed time, the slowest models, and the process's CPU seconds and the bytes it wrote (measures of work that
+other load moves less than wall time, or not at all). The trees run one after the other in the same command, so the
 machine's load is as alike as it gets; the load average is printed beside each. With `--turns` the trees'
 processes run side by side and take turns batch by batch (one runs while the others wait), so a machine whose
 load changes over minutes (other sessions' tests) loads every tree alike.
@@ -38,6 +39,16 @@ work, batches, orders, first = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv
 landing, warehouse = work / "landing", work / "wh" / "orderhub.duckdb"
 settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=warehouse.with_name("serving.duckdb"))
 runner = Runner(settings)
+
+
+def written_bytes():
+    # What this process (the run, dbt in it) had the kernel write: unlike seconds, not moved by other load.
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("write_bytes"):
+            return int(line.split()[1])
+    return 0
+
+
 targets = settings.dbt_project / "target"
 for n in range(batches):
     sys.stdin.readline()  # the parent's go (with --turns: the other trees have run their batch n)
@@ -46,9 +57,11 @@ for n in range(batches):
                     str(orders), "--seed", str(500 + n), "--date", day.isoformat()], check=True,
                    stdout=subprocess.DEVNULL)
     before = {p.name for p in targets.glob("*")} if targets.exists() else set()
+    written, cpu = written_bytes(), time.process_time()
     started = time.perf_counter()
     ok = runner.run(None).success
     seconds = time.perf_counter() - started
+    written, cpu = written_bytes() - written, time.process_time() - cpu
     store = runner.instance
     run = store.get_run_records(limit=1)[0].dagster_run
     steps = {s.step_key: round(s.end_time - s.start_time, 2)
@@ -65,6 +78,7 @@ for n in range(batches):
                "tests": round(sum(tests), 2), "n_models": len(models), "n_tests": len(tests),
                "slowest": [(m, round(t, 2)) for m, t in sorted(models, key=lambda x: -x[1])[:8]]}
     print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
+                      "cpu_s": round(cpu, 2), "written_mb": round(written / 2**20, 1),
                       "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)
 """
 
