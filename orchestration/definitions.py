@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.dispatch.assets import dispatch_plan_asset
+from orchestration.defs.history.serving import build_serving_copy_asset
 from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.ingest.sensors import build_landing_sensor
 from orchestration.defs.quality.checks import DAILY_CHECKS, MART_CHECKS, QUALITY_CHECKS
@@ -76,17 +77,19 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         description="Every dbt test and the GX mart suites over the whole warehouse (micro-batches run the key "
         "and invariant tests on what they rebuilt, and leave the rest to this job).",
     )
+    # With ClickHouse, the snapshot is also copied there for the dashboards (after it, so it cannot stop it).
+    serving_copy = [build_serving_copy_asset(settings.clickhouse_dsn)] if settings.clickhouse_dsn else []
     # A failed pipeline run skips the snapshot; this job publishes it anyway, with the failed parts stale
     # (orchestration/defs/serving/assets.py). It reads the warehouse, so it queues behind any writer.
     publish = dg.define_asset_job(
         PUBLISH_JOB,
-        selection=dg.AssetSelection.assets(serving_snapshot),
+        selection=dg.AssetSelection.assets(serving_snapshot, *serving_copy),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
         description="Publish the serving snapshot for a failed pipeline run, marking what it did not refresh as stale.",
     )
     return dg.Definitions(
-        assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance],
+        assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance, *serving_copy],
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, full_rebuild, checks, recon, publish],
         schedules=[
