@@ -8,13 +8,14 @@ publish job runs this asset too, so a run whose dbt or dispatch step failed stil
 readers with its stale parts marked.
 """
 
-from __future__ import annotations
-
 import time
+import traceback
+from pathlib import Path
 
 import dagster as dg
 
 from history import serving as serving_copy
+from history.client import DsnError, parse_dsn
 from orchestration.resources import OrderhubPaths
 
 KEY = ["history", "serving"]
@@ -26,14 +27,14 @@ def build_serving_copy_asset(dsn: str) -> dg.AssetsDefinition:
     @dg.asset(key=KEY, deps=[dg.AssetKey(["serving", "snapshot"])], group_name="history", kinds={"clickhouse"})
     def history_serving(context: dg.AssetExecutionContext, paths: OrderhubPaths) -> dg.MaterializeResult:
         started = time.monotonic()
-        client = serving_copy.connect_when_free(dsn)
         try:
-            counts = serving_copy.publish_snapshot(client, paths.serving_path)
-            publish = serving_copy.latest_publish(client)
-        finally:
-            # chdb hosts one engine per process and locks its folder: the dashboards' process opens it between
-            # runs, so it is released as soon as the copy is done.
-            client.close()
+            counts, publish = _copy(dsn, paths.serving_path)
+        except Exception as exc:
+            # The run's failure text (and the republished snapshot's run_problems) shows the innermost cause,
+            # which for a server that is down is a bare "Connection refused": say what failed and where, and
+            # keep the whole traceback in the step's log.
+            context.log.error(traceback.format_exc())
+            raise ServingCopyFailed(f"copy of the serving snapshot to ClickHouse {_where(dsn)} failed: {exc}") from None
         seconds = round(time.monotonic() - started, 3)
         context.log.info(f"serving copy version {publish.version if publish else '?'}: {sum(counts.values())} rows")
         return dg.MaterializeResult(
@@ -45,3 +46,26 @@ def build_serving_copy_asset(dsn: str) -> dg.AssetsDefinition:
         )
 
     return history_serving
+
+
+class ServingCopyFailed(RuntimeError):
+    """The snapshot could not be copied to ClickHouse; the dashboards reading there keep the previous copy."""
+
+
+def _copy(dsn: str, snapshot: Path) -> tuple[dict[str, int], serving_copy.Publish | None]:
+    client = serving_copy.connect_when_free(dsn)
+    try:
+        return serving_copy.publish_snapshot(client, snapshot), serving_copy.latest_publish(client)
+    finally:
+        # chdb hosts one engine per process and locks its folder: the dashboards' process opens it between
+        # runs, so it is released as soon as the copy is done.
+        client.close()
+
+
+def _where(dsn: str) -> str:
+    """The DSN without credentials, for messages."""
+    try:
+        target = parse_dsn(dsn)
+    except DsnError:
+        return "(DSN not readable)"
+    return f"{target.scheme}://{target.location} ({serving_copy.DATABASE})"
