@@ -58,30 +58,43 @@ BOOKKEEPING_DDL = (
 _EPOCH = datetime(1970, 1, 1)
 
 
-def sync(duck: duckdb.DuckDBPyConnection, client: Client, *, chunk_rows: int = CHUNK_ROWS) -> dict[str, int]:
+def sync(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    *,
+    tables: Iterable[str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, int]:
     """Write to ClickHouse what the warehouse has that it does not; returns rows written per table
-    (retractions included). Safe to repeat, and to run after a sync that failed half-way."""
+    (retractions included). Safe to repeat, and to run after a sync that failed half-way. `tables` limits it
+    to some of the tables (default: every table of history/schema.py)."""
+    wanted = set(schema.SPECS) if tables is None else set(tables)
+    unknown = wanted - set(schema.SPECS)
+    if unknown:
+        raise ValueError(f"no ClickHouse table {', '.join(sorted(unknown))}; known: {', '.join(schema.SPECS)}")
+    raw = [spec for spec in RAW if spec.name in wanted]
+    marts = [spec for spec in MARTS if spec.name in wanted]
     for statement in BOOKKEEPING_DDL:
         client.command(statement)
     version = _start(client)
     written: dict[str, int] = {}
     batches_done = 0
-    columns = {spec.name: schema.source_columns(duck, spec) for spec in (*RAW, *MARTS)}
-    for spec in RAW:
+    columns = {spec.name: schema.source_columns(duck, spec) for spec in (*raw, *marts)}
+    for spec in raw:
         change = schema.migrate(client, spec, columns[spec.name])
         if change and change != "created":
             # Rows already copied lack the new columns: copy the table again from its first batch.
             _advance(client, spec.name, (_EPOCH, ""), version)
-    for spec in MARTS:
+    for spec in marts:
         # A mart's day fingerprints include the table's shape: a new column makes every day differ.
         schema.migrate(client, spec, columns[spec.name])
-    for spec in RAW:
+    for spec in raw:
         batches = new_batches(duck, client, spec.name)
         written[spec.name] = _sync_raw(duck, client, spec, columns[spec.name], batches, version, chunk_rows)
         if batches:
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
-    for spec in MARTS:
+    for spec in marts:
         written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows)
     _finish(client, version, batches_done, written)
     return written
