@@ -180,8 +180,8 @@ def _sync_raw(
             scope = f"src.order_key IN ({changed})"
             # Only an order with more than one version can have left something behind in ClickHouse.
             retract = (
-                f"{changed} AND order_key IN "
-                "(SELECT order_key FROM raw.order_versions GROUP BY order_key HAVING count(*) > 1)"
+                f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
+                f"WHERE order_key IN ({changed}) GROUP BY order_key HAVING count(*) > 1)"
             )
         rows = _select_rows(spec, columns, scope)
         written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
