@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     args = parser.parse_args()
     shutil.rmtree(args.store, ignore_errors=True)
-    print(f"| sync | seconds | rows | rows/s | peak RSS MB | load avg |\n|---|---|---|---|---|---|")
+    print("| sync | seconds | rows | rows/s | peak RSS MB | load avg |\n|---|---|---|---|---|---|")
     for label in ("first (everything)", "nothing new"):
         result = run(args.warehouse, args.store, args.chunk_rows)
         rate = round(result["rows"] / result["seconds"]) if result["rows"] else 0
