@@ -39,7 +39,10 @@ print(json.dumps({"seconds": round(seconds, 2), "rows": sum(written.values()), "
 
 def run(warehouse: Path, store: Path, chunk: int) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(warehouse), str(store), str(chunk)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", CHILD, str(warehouse), str(store), str(chunk)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
