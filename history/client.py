@@ -8,6 +8,7 @@ and is created when missing: the platform owns its schema, nobody has to prepare
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import clickhouse_connect
@@ -99,3 +100,21 @@ def _redact(dsn: str) -> str:
         return dsn
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# chdb: another process has the engine's folder open (the engine locks it); that process lets go within a sync, a
+# publish or a dashboard read, so it is worth waiting for. Any other error is not.
+_FOLDER_BUSY = "Error initializing EmbeddedServer"
+
+
+def connect_when_free(dsn: str, wait_seconds: float = 10.0) -> Client:
+    """:func:`connect`, retried for up to ``wait_seconds`` while a ``chdb://`` folder is held by another process
+    (the pipeline and the dashboards take turns on it); a server DSN never waits."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return connect(dsn)
+        except Exception as exc:
+            if _FOLDER_BUSY not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.1)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,8 +34,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
-
-from history.client import connect
 
 DATABASE = "orderhub_serving"
 POINTER = f"{DATABASE}.publishes"
@@ -105,26 +102,6 @@ class Publish:
 
 def versioned(table: str, version: int) -> str:
     return f"{DATABASE}.`{table}__v{version}`"
-
-
-# --- connecting -----------------------------------------------------------------------------------------------
-
-# chdb: another process has the engine's folder open (it locks it); that process lets go within a read or a
-# publish, so it is worth waiting for. Any other error is not.
-_FOLDER_BUSY = "Error initializing EmbeddedServer"
-
-
-def connect_when_free(dsn: str, wait_seconds: float = 10.0) -> Client:
-    """``history.client.connect(dsn)``, retried for up to ``wait_seconds`` while a chdb folder is held by another
-    process (the pipeline and the dashboards take turns on it; a server DSN never waits)."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return connect(dsn)
-        except Exception as exc:
-            if _FOLDER_BUSY not in str(exc) or time.monotonic() >= deadline:
-                raise
-        time.sleep(0.1)
 
 
 # --- publishing -------------------------------------------------------------------------------------------------
@@ -289,7 +266,8 @@ def latest_publish(client: Client) -> Publish | None:
 
 
 class VersionGone(RuntimeError):
-    """A version's tables were dropped while it was being read (two newer publishes came in between)."""
+    """A version's tables were dropped while it was being read (two newer publishes came in between), or are
+    not whole on the replica read."""
 
 
 def read_tables(client: Client, publish: Publish, tables: Iterable[str] | None = None) -> dict[str, pa.Table]:
@@ -304,6 +282,13 @@ def read_tables(client: Client, publish: Publish, tables: Iterable[str] | None =
             if "UNKNOWN_TABLE" in str(exc) or "doesn't exist" in str(exc) or "does not exist" in str(exc):
                 raise VersionGone(f"serving copy version {publish.version} was replaced while being read") from exc
             raise
+        if result.num_rows != publish.rows.get(table, result.num_rows):
+            # Only where replicas lag (a cluster read from another replica than was written): the version is
+            # not whole there yet, so it is not to be shown as it is.
+            raise VersionGone(
+                f"serving copy version {publish.version}: {table} has {result.num_rows} rows here, "
+                f"{publish.rows[table]} were published"
+            )
         out[table] = _naive_times(result)
     return out
 

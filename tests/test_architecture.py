@@ -10,7 +10,8 @@ packages it wires know nothing of it, nor of the dashboards:
 - `data_quality` imports only `ingestion` (the contract, the adapters a replay goes through);
 - `history` (the ClickHouse store) imports only `ingestion` (the contract of the tables it copies);
 - `dashboards` read the serving snapshot only: they import nothing of ours but `history.serving`, the one
-  statement of how the snapshot's copy in ClickHouse is laid out (its writer and its reader);
+  statement of how the snapshot's copy in ClickHouse is laid out (its writer and its reader), and
+  `history.client`, the one way to reach ClickHouse;
 - `orchestration` imports the simulator only in the CLI (`simulate`, and `dq report --truth`, which compares
   a simulated day's accounting with its ground truth), and of the dashboards only
   `dashboards.workbook` (the finance workbook writer, which needs nothing of the app: `orderhub recon report`
@@ -42,7 +43,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 # What the simulator may take from ingestion: the contract, and nothing of the pipeline.
 SIMULATOR_MAY_IMPORT_FROM_INGESTION = ("ingestion.contract",)
 # What the dashboards may take from the ClickHouse store: the serving copy's reader, nothing of the history sink.
-DASHBOARDS_MAY_IMPORT_FROM_HISTORY = ("history.serving",)
+DASHBOARDS_MAY_IMPORT_FROM_HISTORY = ("history.client", "history.serving")
 # What orchestration may take from the dashboards: the workbook writer, never the app or its queries.
 ORCHESTRATION_MAY_IMPORT_FROM_DASHBOARDS = ("dashboards.workbook",)
 # The only orchestration folder that may import the simulator: the command line that fronts it.

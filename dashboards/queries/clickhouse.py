@@ -21,11 +21,13 @@ from urllib.parse import urlsplit
 import duckdb
 
 from history import serving
+from history.client import connect_when_free
 
 T = TypeVar("T")
 
 # A version can be dropped between reading its pointer and its tables only when two more are published in
-# between; reading again takes the newer one. More attempts than that mean something else is wrong.
+# between (or, on a cluster, not be whole yet on the replica read); reading again takes the newer pointer.
+# More attempts than that mean something else is wrong.
 _ATTEMPTS = 3
 
 
@@ -87,6 +89,7 @@ def read(store: ClickHouseStore, fetch: Callable[..., T], **params: Any) -> T:
 
 def _current(store: ClickHouseStore) -> duckdb.DuckDBPyConnection:
     client = _connect(store)
+    gone: serving.VersionGone | None = None
     try:
         for _ in range(_ATTEMPTS):
             publish = serving.latest_publish(client)
@@ -97,7 +100,8 @@ def _current(store: ClickHouseStore) -> duckdb.DuckDBPyConnection:
                 return loaded.con
             try:
                 tables = serving.read_tables(client, publish)
-            except serving.VersionGone:
+            except serving.VersionGone as exc:
+                gone = exc
                 continue
             con = duckdb.connect(":memory:")
             serving.load_into_duckdb(con, publish, tables)
@@ -105,7 +109,7 @@ def _current(store: ClickHouseStore) -> duckdb.DuckDBPyConnection:
                 loaded.con.close()
             _LOADED[store.dsn] = _Loaded(publish.version, con)
             return con
-        raise StoreUnreadable(f"{store}: the serving copy was replaced {_ATTEMPTS} times while being read")
+        raise StoreUnreadable(f"{store}: no whole version of the serving copy after {_ATTEMPTS} tries ({gone})")
     except StoreUnreadable:
         raise
     except Exception as exc:
@@ -116,6 +120,6 @@ def _current(store: ClickHouseStore) -> duckdb.DuckDBPyConnection:
 
 def _connect(store: ClickHouseStore):
     try:
-        return serving.connect_when_free(store.dsn, wait_seconds=3.0)
+        return connect_when_free(store.dsn, wait_seconds=3.0)
     except Exception as exc:
         raise StoreUnreadable(f"{store}: {exc}") from exc

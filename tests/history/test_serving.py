@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from history import serving
-from history.client import connect
+from history.client import connect, connect_when_free
 
 # Every column type a snapshot holds (and HUGEINT, which DuckDB's sum() of BIGINTs gives, at 38 digits), NULLs, text that
 # needs no less care than a phone number and a Chinese name, a value at the edge of DECIMAL(18,2).
@@ -147,8 +147,8 @@ def test_a_publish_that_dies_before_its_pointer_leaves_the_previous_version_curr
 
 def test_republishing_keeps_the_newest_versions_and_follows_the_snapshots_tables(client, tmp_path):
     """Every publish is a new version; the newest KEEP_VERSIONS stay, older ones are dropped (a reader still
-    holding one is told so, and reads the current one); a table the snapshot no longer has is not in the new
-    version, nor left as a view."""
+    holding one is told so, and reads the current one; so is a reader of a version that is not whole where it
+    reads); a table the snapshot no longer has is not in the new version, nor left as a view."""
     for number in range(1, 6):
         serving.publish_snapshot(client, write_snapshot(tmp_path / f"{number}.duckdb", f"run-00{number}"))
     names = {
@@ -161,6 +161,11 @@ def test_republishing_keeps_the_newest_versions_and_follows_the_snapshots_tables
     old = serving.Publish(1, serving.latest_publish(client).published_at, "", {"snapshot_meta": ()}, {})
     with pytest.raises(serving.VersionGone):
         serving.read_tables(client, old)
+
+    # A version whose tables do not hold what was published (a replica behind, on a cluster) is not read as it is.
+    client.command("INSERT INTO orderhub_serving.snapshot_meta__v5 (run_id) VALUES ('half-replicated')")
+    with pytest.raises(serving.VersionGone, match="snapshot_meta has 2 rows here, 1 were published"):
+        serving.read_tables(client, serving.latest_publish(client))
 
     fewer = {table: spec for table, spec in TABLES.items() if table != "dispatch_unassigned"}
     serving.publish_snapshot(client, write_snapshot(tmp_path / "6.duckdb", "run-006", tables=fewer))
@@ -191,7 +196,7 @@ def test_a_missing_snapshot_is_a_clear_error(client, tmp_path):
 
 HOLD_FOLDER = """
 import sys, time
-from history.client import connect
+from history.client import connect, connect_when_free
 client = connect(sys.argv[1])
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))
@@ -210,9 +215,9 @@ def test_connecting_waits_while_another_process_holds_the_chdb_folder(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(Exception, match="EmbeddedServer"):
-            serving.connect_when_free(dsn, wait_seconds=0)
+            connect_when_free(dsn, wait_seconds=0)
         started = time.monotonic()
-        client = serving.connect_when_free(dsn, wait_seconds=15)
+        client = connect_when_free(dsn, wait_seconds=15)
         waited = time.monotonic() - started
         client.close()
     finally:

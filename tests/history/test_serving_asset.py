@@ -13,9 +13,9 @@ import pytest
 from history import serving as serving_copy
 from history.client import connect
 from ingestion import warehouse
-from orchestration.defs.history.serving import KEY, build_serving_copy_asset
+from orchestration.defs.history.serving import KEY, history_serving
 from orchestration.defs.serving.assets import serving_snapshot
-from orchestration.resources import OrderhubPaths
+from orchestration.resources import ClickHouse, OrderhubPaths
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -33,7 +33,9 @@ def paths(tmp_path: Path) -> OrderhubPaths:
 
 def materialize(paths: OrderhubPaths, dsn: str):
     return dg.materialize(
-        [serving_snapshot, build_serving_copy_asset(dsn)], resources={"paths": paths}, raise_on_error=False
+        [serving_snapshot, history_serving],
+        resources={"paths": paths, "clickhouse": ClickHouse(dsn=dsn)},
+        raise_on_error=False,
     )
 
 

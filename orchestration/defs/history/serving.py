@@ -15,37 +15,42 @@ from pathlib import Path
 import dagster as dg
 
 from history import serving as serving_copy
-from history.client import DsnError, parse_dsn
-from orchestration.resources import OrderhubPaths
+from history.client import DsnError, connect_when_free, parse_dsn
+from orchestration.resources import ClickHouse, OrderhubPaths
 
 KEY = ["history", "serving"]
 
 
-def build_serving_copy_asset(dsn: str) -> dg.AssetsDefinition:
-    """The asset copying the published snapshot into ClickHouse at ``dsn`` (a closure: the DSN is not shown)."""
-
-    @dg.asset(key=KEY, deps=[dg.AssetKey(["serving", "snapshot"])], group_name="history", kinds={"clickhouse"})
-    def history_serving(context: dg.AssetExecutionContext, paths: OrderhubPaths) -> dg.MaterializeResult:
-        started = time.monotonic()
-        try:
-            counts, publish = _copy(dsn, paths.serving_path)
-        except Exception as exc:
-            # The run's failure text (and the republished snapshot's run_problems) shows the innermost cause,
-            # which for a server that is down is a bare "Connection refused": say what failed and where, and
-            # keep the whole traceback in the step's log.
-            context.log.error(traceback.format_exc())
-            raise ServingCopyFailed(f"copy of the serving snapshot to ClickHouse {_where(dsn)} failed: {exc}") from None
-        seconds = round(time.monotonic() - started, 3)
-        context.log.info(f"serving copy version {publish.version if publish else '?'}: {sum(counts.values())} rows")
-        return dg.MaterializeResult(
-            metadata={
-                "version": publish.version if publish else -1,
-                "seconds": seconds,
-                **{f"rows.{table}": rows for table, rows in counts.items()},
-            }
-        )
-
-    return history_serving
+@dg.asset(
+    key=KEY,
+    deps=[dg.AssetKey(["serving", "snapshot"])],
+    group_name="history",
+    kinds={"clickhouse"},
+    description="The serving snapshot copied into ClickHouse (orderhub_serving) for dashboards that read there "
+    "(history/serving.py).",
+)
+def history_serving(
+    context: dg.AssetExecutionContext, paths: OrderhubPaths, clickhouse: ClickHouse
+) -> dg.MaterializeResult:
+    started = time.monotonic()
+    try:
+        counts, publish = _copy(clickhouse.dsn, paths.serving_path)
+    except Exception as exc:
+        # The run's failure text (and the republished snapshot's run_problems) shows the innermost cause, which
+        # for a server that is down is a bare "Connection refused": say what failed and where, and keep the
+        # whole traceback in the step's log.
+        context.log.error(traceback.format_exc())
+        where = _where(clickhouse.dsn)
+        raise ServingCopyFailed(f"copy of the serving snapshot to ClickHouse {where} failed: {exc}") from None
+    seconds = round(time.monotonic() - started, 3)
+    context.log.info(f"serving copy version {publish.version if publish else '?'}: {sum(counts.values())} rows")
+    return dg.MaterializeResult(
+        metadata={
+            "version": publish.version if publish else -1,
+            "seconds": seconds,
+            **{f"rows.{table}": rows for table, rows in counts.items()},
+        }
+    )
 
 
 class ServingCopyFailed(RuntimeError):
@@ -53,7 +58,8 @@ class ServingCopyFailed(RuntimeError):
 
 
 def _copy(dsn: str, snapshot: Path) -> tuple[dict[str, int], serving_copy.Publish | None]:
-    client = serving_copy.connect_when_free(dsn)
+    # Not the resource's connect(): this one waits while the dashboards' process holds a chdb folder.
+    client = connect_when_free(dsn)
     try:
         return serving_copy.publish_snapshot(client, snapshot), serving_copy.latest_publish(client)
     finally:
