@@ -13,6 +13,7 @@ No Streamlit here: :mod:`dashboards.snapshot` caches each page's result per vers
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -62,10 +63,20 @@ class _Loaded:
 # is never swapped while a page is reading it.
 _LOCK = threading.Lock()
 _LOADED: dict[str, _Loaded] = {}
+# Asking for the version means starting the engine on a chdb folder (0.1-0.3 s measured, and the folder is
+# the pipeline's meanwhile): every wall screen and browser tab refreshing every few seconds would add up. A
+# publish takes seconds to arrive anyway.
+VERSION_TTL_SECONDS = 2.0
+_CHECKED: dict[str, tuple[float, int | None]] = {}
 
 
 def current_version(store: ClickHouseStore) -> int | None:
-    """The version readers are pointed at, or None when nothing has been published to ClickHouse yet."""
+    """The version readers are pointed at, or None when nothing has been published to ClickHouse yet; asked
+    at most once per :data:`VERSION_TTL_SECONDS` in this process, whatever the number of sessions refreshing."""
+    with _LOCK:
+        checked = _CHECKED.get(store.dsn)
+        if checked is not None and time.monotonic() - checked[0] < VERSION_TTL_SECONDS:
+            return checked[1]
     client = _connect(store)
     try:
         publish = serving.latest_publish(client)
@@ -73,7 +84,10 @@ def current_version(store: ClickHouseStore) -> int | None:
         raise StoreUnreadable(f"{store}: {exc}") from exc
     finally:
         client.close()
-    return publish.version if publish else None
+    version = publish.version if publish else None
+    with _LOCK:
+        _CHECKED[store.dsn] = (time.monotonic(), version)
+    return version
 
 
 def read(store: ClickHouseStore, fetch: Callable[..., T], **params: Any) -> T:

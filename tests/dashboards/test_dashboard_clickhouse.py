@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard_snapshots import Snapshot, publish
 from test_dashboard_pages import PAGES, open_page, rerun, tiles
 
+from dashboards.queries import clickhouse as clickhouse_reader
 from history import serving as serving_copy
 from history.client import connect
 
@@ -96,6 +97,7 @@ def test_a_new_publish_is_read_on_the_next_refresh_and_each_version_once(
         return real_read_tables(client, publish, tables)
 
     monkeypatch.setattr(serving_copy, "read_tables", counting)
+    monkeypatch.setattr(clickhouse_reader, "VERSION_TTL_SECONDS", 0.0)  # the next run asks again at once
     monkeypatch.setenv(DSN_ENV, clickhouse)
     at = open_page("exceptions")
     at = open_page("stock", at)
@@ -127,3 +129,24 @@ def test_a_store_that_cannot_be_read_is_named_in_an_error(monkeypatch: pytest.Mo
     at = open_page("live")
     assert len(at.error) == 1
     assert "scheme must be one of http, https, chdb" in at.error[0].value
+
+
+def test_sessions_refreshing_together_ask_clickhouse_once(clickhouse: str, monkeypatch: pytest.MonkeyPatch):
+    """Several pages (tabs, wall screens) refreshing within the version's time to live: one look at the
+    pointer, not one per page run (each is an engine start on a chdb folder the pipeline needs)."""
+    asked = []
+    real_latest = serving_copy.latest_publish
+
+    def counting(client):
+        asked.append(1)
+        return real_latest(client)
+
+    monkeypatch.setattr(serving_copy, "latest_publish", counting)
+    monkeypatch.setattr(clickhouse_reader, "VERSION_TTL_SECONDS", 60.0)
+    monkeypatch.setenv(DSN_ENV, clickhouse)
+    at = open_page("exceptions")
+    first = len(asked)  # the version check, and the load's own look at the pointer
+    for _ in range(3):
+        rerun(at)
+    at = open_page("stock", at)
+    assert len(asked) == first + 1  # the stock page's first read (loaded once); its version came from the cache
