@@ -102,6 +102,16 @@ def read(store: ClickHouseStore, fetch: Callable[..., T], **params: Any) -> T:
 
 
 def _current(store: ClickHouseStore) -> duckdb.DuckDBPyConnection:
+    loaded = _LOADED.get(store.dsn)
+    checked = _CHECKED.get(store.dsn)
+    if (
+        loaded is not None
+        and checked is not None
+        and checked[1] == loaded.version
+        and time.monotonic() - checked[0] < VERSION_TTL_SECONDS
+    ):
+        # Another page or filter on the version just checked: it is loaded, no need to start the engine.
+        return loaded.con
     client = _connect(store)
     gone: serving.VersionGone | None = None
     try:
