@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
@@ -21,15 +20,16 @@ from dashboards import settings, snapshot
 from dashboards.formatting import format_age, format_count, format_time
 from dashboards.i18n import Lang, t
 from dashboards.masking import mask_cell
+from dashboards.queries.clickhouse import ClickHouseStore, StoreUnreadable
 from dashboards.queries.live import LiveData
-from dashboards.queries.reader import LOCAL_OFFSET, Row, SnapshotMeta
+from dashboards.queries.reader import LOCAL_OFFSET, Row, SnapshotMeta, Source
 from dashboards.ui import current_lang, wall_mode
 
 T = TypeVar("T")
 
 
-def run_page(title_key: str, body: Callable[[Path, Lang, float], None]) -> None:
-    """The frame of a page: title, settings check, then ``body(path, lang, refresh)`` re-run every
+def run_page(title_key: str, body: Callable[[Source, Lang, float], None]) -> None:
+    """The frame of a page: title, settings check, then ``body(source, lang, refresh)`` re-run every
     ``ORDERHUB_REFRESH_SECONDS`` (filters live inside the body, so picking one reruns only the body)."""
     lang = current_lang()
     st.title(t(title_key, lang))
@@ -39,34 +39,41 @@ def run_page(title_key: str, body: Callable[[Path, Lang, float], None]) -> None:
     except settings.SettingsError as exc:
         st.error(str(exc))
         return
-    path = settings.serving_path()
+    source = serving_source()
 
     @st.fragment(run_every=refresh)
     def panel() -> None:
-        body(path, lang, refresh)
+        body(source, lang, refresh)
 
     panel()
 
 
-def load(path: Path, page: str, lang: Lang, **params: Any) -> Any | None:
+def serving_source() -> Source:
+    """Where the pages read: the snapshot's copy in ClickHouse when ``ORDERHUB_CLICKHOUSE_DSN`` is set, else the
+    snapshot file."""
+    dsn = settings.clickhouse_dsn()
+    return ClickHouseStore(dsn) if dsn else settings.serving_path()
+
+
+def load(source: Source, page: str, lang: Lang, **params: Any) -> Any | None:
     """The page's data from the snapshot, or None after telling the user why there is none (no snapshot yet:
-    info; unreadable file: error naming it)."""
-    return _loaded(lambda: snapshot.load_page(path, page, **params), path, lang)
+    info; unreadable file or store: error naming it)."""
+    return _loaded(lambda: snapshot.load_page(source, page, **params), source, lang)
 
 
-def load_live(path: Path, lang: Lang) -> LiveData | None:
+def load_live(source: Source, lang: Lang) -> LiveData | None:
     """The live page's data, or None after saying why, as :func:`load`."""
-    return _loaded(lambda: snapshot.load_live(path), path, lang)
+    return _loaded(lambda: snapshot.load_live(source), source, lang)
 
 
-def _loaded(read: Callable[[], T | None], path: Path, lang: Lang) -> T | None:
+def _loaded(read: Callable[[], T | None], source: Source, lang: Lang) -> T | None:
     try:
         data = read()
-    except duckdb.Error as exc:
-        st.error(t("snapshot.unreadable", lang, path=path, error=exc))
+    except (duckdb.Error, StoreUnreadable) as exc:
+        st.error(t("snapshot.unreadable", lang, path=source, error=exc))
         return None
     if data is None:
-        st.info(t("snapshot.missing", lang, path=path))
+        st.info(t("snapshot.missing", lang, path=source))
     return data
 
 

@@ -8,6 +8,7 @@ script run and tests can set variables with ``monkeypatch.setenv``.
 | ``ORDERHUB_SERVING``            | ``warehouse/serving.duckdb`` | the serving snapshot (relative to the current dir) |
 | ``ORDERHUB_REFRESH_SECONDS``    | ``5``                      | how often the live page refreshes itself          |
 | ``ORDERHUB_STALE_AFTER_SECONDS``| ``60``                     | snapshot age after which "last updated" turns red |
+| ``ORDERHUB_CLICKHOUSE_DSN``     | (unset)                    | read the snapshot's copy in ClickHouse instead    |
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 from pathlib import Path
 
 SERVING_ENV = "ORDERHUB_SERVING"
+CLICKHOUSE_ENV = "ORDERHUB_CLICKHOUSE_DSN"
 REFRESH_ENV = "ORDERHUB_REFRESH_SECONDS"
 STALE_AFTER_ENV = "ORDERHUB_STALE_AFTER_SECONDS"
 
@@ -34,6 +36,12 @@ def serving_path() -> Path:
     raw = os.environ.get(SERVING_ENV, "").strip()
     path = Path(raw).expanduser() if raw else DEFAULT_SERVING_PATH
     return path if path.is_absolute() else Path.cwd() / path
+
+
+def clickhouse_dsn() -> str | None:
+    """``$ORDERHUB_CLICKHOUSE_DSN`` when set: the pages then read the snapshot's copy in ClickHouse (the same
+    setting the pipeline writes it with), not the file."""
+    return os.environ.get(CLICKHOUSE_ENV, "").strip() or None
 
 
 def refresh_seconds() -> float:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.dispatch.assets import dispatch_plan_asset
+from orchestration.defs.history.assets import clickhouse_history
+from orchestration.defs.history.serving import history_serving
 from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.ingest.sensors import build_landing_sensor
 from orchestration.defs.quality.checks import DAILY_CHECKS, MART_CHECKS, QUALITY_CHECKS
@@ -25,7 +27,7 @@ from orchestration.defs.transform.cadence import (
 )
 from orchestration.defs.transform.dbt import dbt_project, dbt_resource
 from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
-from orchestration.resources import OrderhubPaths, Warehouse
+from orchestration.resources import ClickHouse, OrderhubPaths, Warehouse
 from orchestration.settings import Settings
 
 PIPELINE_JOB = "orderhub_pipeline"
@@ -76,17 +78,30 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         description="Every dbt test and the GX mart suites over the whole warehouse (micro-batches run the key "
         "and invariant tests on what they rebuilt, and leave the rest to this job).",
     )
+    clickhouse = ClickHouse.from_settings(settings)
+    # With ClickHouse, the snapshot is also copied there for the dashboards (after it, so it cannot stop it).
+    serving_copy = [history_serving] if clickhouse is not None else []
     # A failed pipeline run skips the snapshot; this job publishes it anyway, with the failed parts stale
     # (orchestration/defs/serving/assets.py). It reads the warehouse, so it queues behind any writer.
     publish = dg.define_asset_job(
         PUBLISH_JOB,
-        selection=dg.AssetSelection.assets(serving_snapshot),
+        selection=dg.AssetSelection.assets(serving_snapshot, *serving_copy),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,
         description="Publish the serving snapshot for a failed pipeline run, marking what it did not refresh as stale.",
     )
+    assets = [raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance, *serving_copy]
+    resources = {
+        "paths": OrderhubPaths.from_settings(settings),
+        "warehouse": Warehouse.from_settings(settings),
+        "dbt": dbt_resource(project, settings),
+    }
+    if clickhouse is not None:
+        # In the pipeline and full rebuild jobs through their selections (everything but finance and checks).
+        assets.append(clickhouse_history)
+        resources["clickhouse"] = clickhouse
     return dg.Definitions(
-        assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance],
+        assets=assets,
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, full_rebuild, checks, recon, publish],
         schedules=[
@@ -98,11 +113,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             build_landing_sensor(pipeline, settings.sensor_seconds),
             build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds),
         ],
-        resources={
-            "paths": OrderhubPaths.from_settings(settings),
-            "warehouse": Warehouse.from_settings(settings),
-            "dbt": dbt_resource(project, settings),
-        },
+        resources=resources,
     )
 
 

@@ -1,4 +1,5 @@
-"""The resources every domain shares: the paths a run works on, and the warehouse as one typed resource.
+"""The resources every domain shares: the paths a run works on, the warehouse as one typed resource, and the
+ClickHouse store when one is configured.
 
 Assets get DuckDB connections from `Warehouse.connect()` rather than opening the file themselves, so the
 contract's DDL (raw schema, newer columns) is applied in one place, once per process and warehouse file.
@@ -16,6 +17,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from history.client import connect_when_free
 from ingestion import warehouse as contract_warehouse
 from orchestration import compaction
 from orchestration.defs.transform.cadence import is_micro_batch
@@ -109,3 +111,26 @@ class Warehouse(dg.ConfigurableResource):
             )
         contract_warehouse.defer_compaction(con, self._defer_compaction)
         return con
+
+
+class ClickHouse(dg.ConfigurableResource):
+    """The ClickHouse store (ORDERHUB_CLICKHOUSE_DSN: `http(s)://…` or `chdb://PATH`): `with clickhouse.connect()
+    as client:` hands out a clickhouse-connect client on the `orderhub` database and closes it.
+
+    Closed after each use: the in-process engine behind `chdb://` holds one data folder per process at a time,
+    and a client left open would keep any other folder from opening in this process (history/client.py)."""
+
+    dsn: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClickHouse | None:
+        return cls(dsn=settings.clickhouse_dsn) if settings.clickhouse_dsn else None
+
+    @contextmanager
+    def connect(self) -> Iterator:
+        # Waits while the dashboards' process holds a chdb folder (they read it between runs).
+        client = connect_when_free(self.dsn)
+        try:
+            yield client
+        finally:
+            client.close()

@@ -8,7 +8,10 @@ packages it wires know nothing of it, nor of the dashboards:
   must stay independent of the pipeline it checks;
 - `ingestion` imports nothing of ours (in particular not the simulator);
 - `data_quality` imports only `ingestion` (the contract, the adapters a replay goes through);
-- `dashboards` read the serving snapshot only: they import nothing of ours;
+- `history` (the ClickHouse store) imports only `ingestion` (the contract of the tables it copies);
+- `dashboards` read the serving snapshot only: they import nothing of ours but `history.serving`, the one
+  statement of how the snapshot's copy in ClickHouse is laid out (its writer and its reader), and
+  `history.client`, the one way to reach ClickHouse;
 - `orchestration` imports the simulator only in the CLI (`simulate`, and `dq report --truth`, which compares
   a simulated day's accounting with its ground truth), and of the dashboards only
   `dashboards.workbook` (the finance workbook writer, which needs nothing of the app: `orderhub recon report`
@@ -25,7 +28,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("simulator", "ingestion", "data_quality", "dispatch", "orchestration", "dashboards")
+PACKAGES = ("simulator", "ingestion", "data_quality", "dispatch", "history", "orchestration", "dashboards")
 
 # package -> the packages it may import.
 MAY_IMPORT: dict[str, frozenset[str]] = {
@@ -33,11 +36,14 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "simulator": frozenset({"ingestion"}),
     "ingestion": frozenset(),
     "data_quality": frozenset({"ingestion"}),
-    "dashboards": frozenset(),
-    "orchestration": frozenset({"ingestion", "data_quality", "dispatch", "simulator", "dashboards"}),
+    "history": frozenset({"ingestion"}),
+    "dashboards": frozenset({"history"}),
+    "orchestration": frozenset({"ingestion", "data_quality", "dispatch", "history", "simulator", "dashboards"}),
 }
 # What the simulator may take from ingestion: the contract, and nothing of the pipeline.
 SIMULATOR_MAY_IMPORT_FROM_INGESTION = ("ingestion.contract",)
+# What the dashboards may take from the ClickHouse store: the serving copy's reader, nothing of the history sink.
+DASHBOARDS_MAY_IMPORT_FROM_HISTORY = ("history.client", "history.serving")
 # What orchestration may take from the dashboards: the workbook writer, never the app or its queries.
 ORCHESTRATION_MAY_IMPORT_FROM_DASHBOARDS = ("dashboards.workbook",)
 # The only orchestration folder that may import the simulator: the command line that fronts it.
@@ -93,6 +99,8 @@ def _violations(package: str) -> set[tuple[str, str, str]]:
                 allowed = any(module == m or module.startswith(m + ".") for m in SIMULATOR_MAY_IMPORT_FROM_INGESTION)
             if package == "orchestration" and target == "simulator":
                 allowed = relative.startswith(SIMULATOR_IMPORTERS)
+            if package == "dashboards" and target == "history":
+                allowed = any(module == m or module.startswith(m + ".") for m in DASHBOARDS_MAY_IMPORT_FROM_HISTORY)
             if package == "orchestration" and target == "dashboards":
                 allowed = any(
                     module == m or module.startswith(m + ".") for m in ORCHESTRATION_MAY_IMPORT_FROM_DASHBOARDS

@@ -5,25 +5,36 @@
 - one module per page under ``views/`` (``live``, ``exceptions``, ``parcels``, ``stock``, ``dispatch``,
   ``reconciliation``, ``quality``): its SQL, the dataclass the page renders, and ``fetch_<page>(con, **filters)``.
 
-:func:`read_live` and :func:`read_page` run a page's fetcher on one short-lived read-only connection;
-:mod:`dashboards.snapshot` caches their results per published snapshot.
+:func:`read_live` and :func:`read_page` run a page's fetcher on one short-lived read-only connection to the
+snapshot file, or with ``ORDERHUB_CLICKHOUSE_DSN`` set on the snapshot's copy in ClickHouse
+(:mod:`~dashboards.queries.clickhouse`); :mod:`dashboards.snapshot` caches their results per published version.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from dashboards.queries import reader
+from dashboards.queries.clickhouse import ClickHouseStore, StoreUnreadable
 from dashboards.queries.dispatch import fetch_dispatch
 from dashboards.queries.exceptions import fetch_exceptions
 from dashboards.queries.live import LiveData, fetch_live
 from dashboards.queries.parcels import fetch_parcels
 from dashboards.queries.quality import fetch_quality
+from dashboards.queries.reader import Source
 from dashboards.queries.reconciliation import fetch_recon_export, fetch_reconciliation
 from dashboards.queries.stock import fetch_stock
 
-__all__ = ["PAGE_FETCHERS", "LiveData", "fetch_live", "read_live", "read_page"]
+__all__ = [
+    "PAGE_FETCHERS",
+    "ClickHouseStore",
+    "LiveData",
+    "Source",
+    "StoreUnreadable",
+    "fetch_live",
+    "read_live",
+    "read_page",
+]
 
 # The pages read with read_page, by the name the views pass. Each reports the tables it lacks (``missing``). The
 # live page is read with read_live instead: it reads only tables every snapshot has, and a tile whose table is
@@ -39,12 +50,12 @@ PAGE_FETCHERS: dict[str, Any] = {
 }
 
 
-def read_live(path: Path) -> LiveData:
-    """Open the snapshot at ``path`` read-only, read the live page's data, close it."""
+def read_live(source: Source) -> LiveData:
+    """The live page's data from ``source`` (the snapshot file, or its ClickHouse copy)."""
     # fetch_live is looked up here at call time, so a test can stand in for it on this module.
-    return reader.read(path, lambda con: fetch_live(con))
+    return reader.read(source, lambda con: fetch_live(con))
 
 
-def read_page(path: Path, page: str, **params: Any) -> Any:
-    """Open the snapshot at ``path`` read-only, run the page's fetcher with ``params``, close it."""
-    return reader.read(path, PAGE_FETCHERS[page], **params)
+def read_page(source: Source, page: str, **params: Any) -> Any:
+    """Run the page's fetcher with ``params`` on ``source`` (the snapshot file, or its ClickHouse copy)."""
+    return reader.read(source, PAGE_FETCHERS[page], **params)

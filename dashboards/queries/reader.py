@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from dashboards.queries import clickhouse
+from dashboards.queries.clickhouse import ClickHouseStore
+
 T = TypeVar("T")
+
+# Where the pages read: the snapshot file, or its copy in ClickHouse when ORDERHUB_CLICKHOUSE_DSN is set.
+Source = Path | ClickHouseStore
 
 Row = dict[str, Any]
 
@@ -105,8 +111,15 @@ class SnapshotMeta:
 _READ_LOCK = threading.Lock()
 
 
-def read(path: Path, fetch: Callable[..., T], **params: Any) -> T:
-    """Open the snapshot at ``path`` read-only, run ``fetch(con, **params)`` on it, close it."""
+def read(source: Source, fetch: Callable[..., T], **params: Any) -> T:
+    """Run ``fetch(con, **params)`` on the snapshot at ``source`` (opened read-only, then closed) or, for a
+    ClickHouse store, on its current version (dashboards/queries/clickhouse.py)."""
+    if isinstance(source, ClickHouseStore):
+        return clickhouse.read(source, fetch, **params)
+    return _read_file(source, fetch, **params)
+
+
+def _read_file(path: Path, fetch: Callable[..., T], **params: Any) -> T:
     with _READ_LOCK:
         con = duckdb.connect(str(path), read_only=True)
         try:

@@ -7,7 +7,6 @@ are masked. The map itself is built in :mod:`dashboards.maps` (the live page sho
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +17,7 @@ from dashboards.i18n import Lang, label, t
 from dashboards.maps import format_km, hhmm, route_map
 from dashboards.masking import mask_name
 from dashboards.queries.dispatch import DispatchData
-from dashboards.queries.reader import LIST_LIMIT, Row
+from dashboards.queries.reader import LIST_LIMIT, Row, Source
 
 SOLVERS = ("pyvrp", "greedy")
 
@@ -27,7 +26,7 @@ def render() -> None:
     ui.run_page("page.dispatch", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
+def body(source: Source, lang: Lang, refresh: float) -> None:
     solver_col, store_col, wave_col = st.columns(3)
     with solver_col:
         solver = (
@@ -42,11 +41,13 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
         )
     store_id = st.session_state.get("dispatch_store")
     wave_local = st.session_state.get("dispatch_wave")
-    data: DispatchData | None = ui.load(path, "dispatch", lang, solver=solver, store_id=store_id, wave_local=wave_local)
+    data: DispatchData | None = ui.load(
+        source, "dispatch", lang, solver=solver, store_id=store_id, wave_local=wave_local
+    )
     if data is not None and wave_local is not None and wave_local not in data.waves:
         # The chosen wave is not in this plan (another solver, a newer day): show all waves instead.
         st.session_state.pop("dispatch_wave", None)
-        data = ui.load(path, "dispatch", lang, solver=solver, store_id=store_id, wave_local=None)
+        data = ui.load(source, "dispatch", lang, solver=solver, store_id=store_id, wave_local=None)
     if data is None:
         return
     with store_col:

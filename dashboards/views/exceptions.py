@@ -4,7 +4,6 @@ and the list to work through, filtered by type and store. Details are masked (ph
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,14 +12,14 @@ from dashboards import components as ui
 from dashboards.formatting import format_count, format_time
 from dashboards.i18n import Lang, label, t
 from dashboards.queries.exceptions import ExceptionData
-from dashboards.queries.reader import LIST_LIMIT, Row
+from dashboards.queries.reader import LIST_LIMIT, Row, Source
 
 
 def render() -> None:
     ui.run_page("page.exceptions", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
+def body(source: Source, lang: Lang, refresh: float) -> None:
     filter_col, store_col = st.columns(2)
     with filter_col:
         exception_type = ui.choose(
@@ -32,7 +31,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
             format_option=lambda code: label("exception_type", code, lang),
         )
     store_id = st.session_state.get("exc_store")
-    data: ExceptionData | None = ui.load(path, "exceptions", lang, exception_type=exception_type, store_id=store_id)
+    data: ExceptionData | None = ui.load(source, "exceptions", lang, exception_type=exception_type, store_id=store_id)
     if data is None:
         return
     with store_col:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +24,7 @@ from dashboards.formatting import format_count, format_money, format_pct, format
 from dashboards.i18n import Lang, label, t
 from dashboards.queries.intake_counters import SHOWN, IntakeCounters, fetch_intake_counters
 from dashboards.queries.live import RECENT_MINUTES, DayTotals, Headline, LiveMap
-from dashboards.queries.reader import KNOWN_CHANNELS, Row
+from dashboards.queries.reader import KNOWN_CHANNELS, Row, Source
 from dashboards.ui import wall_mode
 
 # The live page's tiles are read from across the room: larger than Streamlit's default on every screen.
@@ -45,9 +44,9 @@ def render() -> None:
     ui.run_page("page.live", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
+def body(source: Source, lang: Lang, refresh: float) -> None:
     """Everything below the title; re-rendered on every refresh."""
-    data = ui.load_live(path, lang)
+    data = ui.load_live(source, lang)
     if data is None:
         return
     ui.live_stamp(data.meta, lang, refresh)

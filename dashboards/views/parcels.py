@@ -4,7 +4,6 @@ store, and over the last days (from ``fct_merge_savings_daily``; the parcels the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,15 +12,15 @@ from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, ratio
 from dashboards.i18n import Lang, t
 from dashboards.queries.parcels import ParcelData
-from dashboards.queries.reader import TREND_DAYS, Row
+from dashboards.queries.reader import TREND_DAYS, Row, Source
 
 
 def render() -> None:
     ui.run_page("page.parcels", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
-    data: ParcelData | None = ui.load(path, "parcels", lang)
+def body(source: Source, lang: Lang, refresh: float) -> None:
+    data: ParcelData | None = ui.load(source, "parcels", lang)
     if data is None:
         return
     ui.stamp(data.meta, lang, refresh)

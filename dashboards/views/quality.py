@@ -7,7 +7,6 @@ snapshot holds."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -16,15 +15,15 @@ from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, format_time, ratio
 from dashboards.i18n import Lang, label, t
 from dashboards.queries.quality import DQ_RECENT_VALIDATIONS, QualityData
-from dashboards.queries.reader import LIST_LIMIT, Row
+from dashboards.queries.reader import LIST_LIMIT, Row, Source
 
 
 def render() -> None:
     ui.run_page("page.quality", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
-    data: QualityData | None = ui.load(path, "quality", lang)
+def body(source: Source, lang: Lang, refresh: float) -> None:
+    data: QualityData | None = ui.load(source, "quality", lang)
     if data is None:
         return
     ui.stamp(data.meta, lang, refresh)

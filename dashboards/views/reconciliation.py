@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +17,7 @@ from dashboards import export, queries
 from dashboards.formatting import format_count, format_money
 from dashboards.i18n import Lang, label, t
 from dashboards.masking import looks_like_name, mask_name
-from dashboards.queries.reader import LIST_LIMIT, TREND_DAYS, Row
+from dashboards.queries.reader import LIST_LIMIT, TREND_DAYS, Row, Source
 from dashboards.queries.reconciliation import SETTLEMENT_CHANNELS, ReconData, ReconExport
 
 
@@ -26,17 +25,17 @@ def render() -> None:
     ui.run_page("page.reconciliation", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
+def body(source: Source, lang: Lang, refresh: float) -> None:
     recon_date = st.session_state.get("recon_date")
     channel = st.session_state.get("recon_channel")
     category = st.session_state.get("recon_category")
     data: ReconData | None = ui.load(
-        path, "reconciliation", lang, recon_date=recon_date, channel=channel, category=category
+        source, "reconciliation", lang, recon_date=recon_date, channel=channel, category=category
     )
     if data is not None and category is not None and category not in data.categories:
         # The chosen category has no variance on this day or channel: show all categories instead.
         st.session_state.pop("recon_category", None)
-        data = ui.load(path, "reconciliation", lang, recon_date=recon_date, channel=channel, category=None)
+        data = ui.load(source, "reconciliation", lang, recon_date=recon_date, channel=channel, category=None)
     if data is None:
         return
     ui.stamp(data.meta, lang, refresh)
@@ -49,7 +48,7 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
     with date_col:
         ui.choose("filter.recon_date", data.dates, lang, key="recon_date", format_option=lambda d: d.isoformat())
     with export_col:
-        render_export(path, data.recon_date, lang)
+        render_export(source, data.recon_date, lang)
     if not data.export_complete:
         st.caption(t("recon.export_partial", lang, date=data.recon_date.isoformat()))
     st.subheader(t("recon.day", lang, date=data.recon_date.isoformat()))
@@ -99,12 +98,12 @@ def body(path: Path, lang: Lang, refresh: float) -> None:
         ui.bar_chart(trend_frame(data.trend, lang), lang)
 
 
-def render_export(path: Path, day: date, lang: Lang) -> None:
+def render_export(source: Source, day: date, lang: Lang) -> None:
     """The download button for the day's workbook. It is built when clicked (a callable), from the snapshot
     published at that moment; a day whose lines the snapshot no longer holds in full gets a note."""
     st.download_button(
         t("recon.export", lang),
-        data=workbook_builder(path, day),
+        data=workbook_builder(source, day),
         file_name=export.file_name(day),
         mime=export.MIME,
         help=t("recon.export_help", lang),
@@ -114,12 +113,12 @@ def render_export(path: Path, day: date, lang: Lang) -> None:
     )
 
 
-def workbook_builder(path: Path, day: date) -> Callable[[], bytes]:
-    """A callable returning the workbook of ``day`` from the snapshot at ``path`` (read when called)."""
+def workbook_builder(source: Source, day: date) -> Callable[[], bytes]:
+    """A callable returning the workbook of ``day`` from ``source`` (read when called)."""
 
     def build() -> bytes:
-        rows: ReconExport = queries.read_page(path, "recon_export", recon_date=day)
-        return workbook_bytes(rows, path.name)
+        rows: ReconExport = queries.read_page(source, "recon_export", recon_date=day)
+        return workbook_bytes(rows, source.name)
 
     return build
 

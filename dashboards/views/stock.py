@@ -5,7 +5,6 @@ each channel is told it may sell."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +12,7 @@ import streamlit as st
 from dashboards import components as ui
 from dashboards.formatting import format_count, format_pct, format_time
 from dashboards.i18n import Lang, label, t
-from dashboards.queries.reader import LIST_LIMIT, Row
+from dashboards.queries.reader import LIST_LIMIT, Row, Source
 from dashboards.queries.stock import RISK_COVER_HOURS, StockData
 
 
@@ -21,9 +20,9 @@ def render() -> None:
     ui.run_page("page.stock", body)
 
 
-def body(path: Path, lang: Lang, refresh: float) -> None:
+def body(source: Source, lang: Lang, refresh: float) -> None:
     store_id = st.session_state.get("stock_store")
-    data: StockData | None = ui.load(path, "stock", lang, store_id=store_id)
+    data: StockData | None = ui.load(source, "stock", lang, store_id=store_id)
     if data is None:
         return
     ui.stamp(data.meta, lang, refresh)

@@ -118,14 +118,17 @@ class DevTools:
         self._ws.close()
 
 
-def _serve(folder: Path, serving: Path, refresh_seconds: str) -> tuple[subprocess.Popen, str, Any]:
+def _serve(
+    folder: Path, serving: Path, refresh_seconds: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Any]:
     """`streamlit run dashboards/app.py` on a free loopback port reading ``serving``: (process, url, log)."""
     port = _free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "ORDERHUB_CLICKHOUSE_DSN"},
         "ORDERHUB_SERVING": str(serving),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "ORDERHUB_REFRESH_SECONDS": refresh_seconds,
+        **(extra_env or {}),
     }
     log = (folder / "streamlit.log").open("w")
     server = subprocess.Popen(
@@ -365,6 +368,59 @@ def test_live_page_shows_a_new_publish_without_reload(browser: DevTools, tmp_pat
         assert time.monotonic() - published < 10
         browser.evaluate("1")  # flush pending DevTools events into browser.events
         assert sum(1 for e in browser.events if e.get("method") == "Page.frameNavigated") == navigations
+    finally:
+        _stop(server)
+        log.close()
+
+
+def _copy_to_clickhouse(serving: Path, dsn: str) -> None:
+    """What the pipeline's history/serving asset does, from this process (the dashboard's has the same folder)."""
+    from history import serving as serving_copy
+    from history.client import connect_when_free
+
+    client = connect_when_free(dsn)
+    try:
+        serving_copy.publish_snapshot(client, serving)
+    finally:
+        client.close()
+
+
+def test_live_page_reads_clickhouse_and_follows_its_publishes(
+    browser: DevTools, tmp_path_factory: pytest.TempPathFactory
+):
+    """The app served with ORDERHUB_CLICKHOUSE_DSN (chdb): it shows the ClickHouse copy's figures, not the file's
+    (the file is published with other numbers), and a version published to ClickHouse from another process shows
+    within seconds without a reload: the two processes take turns on the chdb folder."""
+    builder = _load_snapshot_builder()
+    folder = tmp_path_factory.mktemp("browser-clickhouse")
+    dsn = f"chdb://{folder / 'ch'}"
+    serving = folder / "serving.duckdb"
+    builder.publish(serving, builder.Snapshot())
+    _copy_to_clickhouse(serving, dsn)
+    file_only = builder.Snapshot(run_id="run-file")
+    file_only.daily[0] = ("2026-11-26", "app", 1120, 6, "5567.80", 200, 20, 0)
+    builder.publish(serving, file_only)  # what a page reading the file would show: 1,500 orders
+
+    server, url, log = _serve(folder, serving, "1", {"ORDERHUB_CLICKHOUSE_DSN": dsn})
+    try:
+        browser.call("Page.navigate", url=url)
+        state = _wait_page(browser, "营业日 2026-11-26")
+        assert state["exceptions"] == 0 and not state["errors"], state
+        assert browser.evaluate(TILE % json.dumps("订单数")) == "500"
+
+        newer = builder.Snapshot(run_id="run-002")
+        newer.daily[0] = ("2026-11-26", "app", 220, 6, "5567.80", 200, 20, 0)
+        copy = folder / "newer.duckdb"
+        builder.publish(copy, newer)
+        _copy_to_clickhouse(copy, dsn)
+        published = time.monotonic()
+        shown = None
+        while time.monotonic() - published < 15:
+            shown = browser.evaluate(TILE % json.dumps("订单数"))
+            if shown == "600":
+                break
+            time.sleep(0.2)
+        assert shown == "600", shown
     finally:
         _stop(server)
         log.close()
