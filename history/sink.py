@@ -9,11 +9,11 @@ retracted by writing their sorting key with `_deleted = 1` (history/schema.py).
   table, which advances only after the batches' rows are in. An order re-pushed since it was copied has its
   old lines and, should its store or creation time have changed, its old row retracted.
 - The marts by day: per mart and business day (the partition column's date) a fingerprint of its rows
-  (count and a sum of row hashes) is kept in ClickHouse; the days whose fingerprint differs from the
-  warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer does is
-  retracted. A micro-batch changes today's rows and those of the days its orders belong to, so that is what
-  it rewrites, whatever the mart; an aggregate's day is written in one INSERT with its retractions, so a
-  reader never sees it half-written.
+  (count and a sum of row hashes) is kept in ClickHouse; of the days the new batches can have changed
+  (history/scope.py; every day after a full rebuild or when the mart is new), those whose fingerprint differs
+  from the warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer
+  does is retracted. An aggregate's day is written in one INSERT with its retractions, so a reader never sees
+  it half-written.
 
 Rows are read from DuckDB as Arrow record batches of at most `chunk_rows` rows and inserted one batch at a
 time: a replay of a million orders never holds all of them in memory.
@@ -22,7 +22,6 @@ time: a replay of a million orders never holds all of them in memory.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
@@ -30,7 +29,7 @@ import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
-from history import schema
+from history import schema, scope
 from history.schema import DELETED, MARTS, RAW, VERSION, Column, TableSpec
 
 CHUNK_ROWS = 100_000
@@ -43,6 +42,8 @@ LOOKUP_SETTINGS = {"max_query_size": 64 * 1024 * 1024}
 SYNCS = "_syncs"
 WATERMARKS = "_sync_watermarks"
 BUCKETS = "_sync_buckets"
+# The watermark row that holds the label of the marts' full build every day was last compared after.
+MARTS_BUILD = "_marts_build"
 BOOKKEEPING_DDL = (
     f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
   version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
@@ -63,11 +64,15 @@ def sync(
     client: Client,
     *,
     tables: Iterable[str] | None = None,
+    every_day: bool = False,
+    marts_build: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> dict[str, int]:
     """Write to ClickHouse what the warehouse has that it does not; returns rows written per table
     (retractions included). Safe to repeat, and to run after a sync that failed half-way. `tables` limits it
-    to some of the tables (default: every table of history/schema.py)."""
+    to some of the tables (default: every table of history/schema.py). A mart's days are compared where the
+    new batches can have changed it (history/scope.py), or all of them: with `every_day`, and when
+    `marts_build` (a label of the marts' last full build) differs from the one the last sync was given."""
     wanted = set(schema.SPECS) if tables is None else set(tables)
     unknown = wanted - set(schema.SPECS)
     if unknown:
@@ -85,9 +90,13 @@ def sync(
         if change and change != "created":
             # Rows already copied lack the new columns: copy the table again from its first batch.
             _advance(client, spec.name, (_EPOCH, ""), version)
+    if marts_build is not None and watermark(client, MARTS_BUILD)[1] != marts_build:
+        every_day = True
+    every_day_of = set()
     for spec in marts:
         # A mart's day fingerprints include the table's shape: a new column makes every day differ.
-        schema.migrate(client, spec, columns[spec.name])
+        if schema.migrate(client, spec, columns[spec.name]) or every_day or not _has_buckets(client, spec):
+            every_day_of.add(spec.name)
     for spec in raw:
         batches = new_batches(duck, client, spec.name)
         written[spec.name] = _sync_raw(duck, client, spec, columns[spec.name], batches, version, chunk_rows)
@@ -95,7 +104,13 @@ def sync(
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
     for spec in marts:
-        written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows)
+        batches = new_batches(duck, client, spec.name)
+        days = None if spec.name in every_day_of else _mart_days(duck, client, spec, columns[spec.name], batches)
+        written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows, days)
+        if batches:
+            _advance(client, spec.name, batches[-1], version)
+    if marts and marts_build is not None:
+        _advance(client, MARTS_BUILD, (_EPOCH, marts_build), version)
     _finish(client, version, batches_done, written)
     return written
 
@@ -211,13 +226,17 @@ def _sync_mart(
     columns: list[Column],
     version: int,
     chunk_rows: int,
+    days: set[date] | None,
 ) -> int:
+    """Rewrite the days (of `days`, None: of every day) whose fingerprint differs from ClickHouse's."""
     signature = schema.signature(spec, columns)
-    everything = _select_rows(spec, columns, "true")
+    day_expression = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE)"
+    within = "true" if days is None else f"{day_expression} IN ({_day_list(days)})"
     have = {
         bucket: (rows, _fingerprint(signature, rows, digest))
         for bucket, rows, digest in duck.execute(
-            f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) FROM ({everything}) r GROUP BY 1"
+            f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) "
+            f"FROM ({_select_rows(spec, columns, within)}) r GROUP BY 1"
         ).fetchall()
     }
     copied = {
@@ -226,22 +245,46 @@ def _sync_mart(
             f"SELECT bucket, rows, fingerprint FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}",
             parameters={"t": spec.name},
         ).result_rows
+        if days is None or bucket in days
     }
     changed = sorted(bucket for bucket in have.keys() | copied.keys() if have.get(bucket) != copied.get(bucket))
     written = 0
     for start in range(0, len(changed), DAYS_PER_PASS):
-        days = changed[start : start + DAYS_PER_PASS]
-        day_list = ", ".join(f"DATE '{day.isoformat()}'" for day in days)
+        part = changed[start : start + DAYS_PER_PASS]
         found = client.query_arrow(
             f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
-            f"({', '.join(f'toDate32({day.isoformat()!r})' for day in days)})"
+            f"({', '.join(f'toDate32({day.isoformat()!r})' for day in part)})"
         )
-        current = _select_rows(
-            spec, columns, f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({day_list})"
-        )
+        current = _select_rows(spec, columns, f"{day_expression} IN ({_day_list(part)})")
         written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
-        _record_buckets(client, spec, days, have, version)
+        _record_buckets(client, spec, part, have, version)
     return written
+
+
+def _mart_days(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    batches: Sequence[tuple[datetime, str]],
+) -> set[date]:
+    """The days a micro-batch can have changed in this mart (history/scope.py)."""
+    day_expression = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE)"
+    joins = " ".join(e.join for e in spec.extras)
+    newest = duck.execute(f"SELECT max({day_expression}) FROM {spec.source} src {joins}").fetchone()[0]
+    return scope.touched_days(duck, batches) | scope.newest_days(newest)
+
+
+def _has_buckets(client: Client, spec: TableSpec) -> bool:
+    return bool(
+        client.query(
+            f"SELECT count() FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}", parameters={"t": spec.name}
+        ).result_rows[0][0]
+    )
+
+
+def _day_list(days: Iterable[date]) -> str:
+    return ", ".join(f"DATE '{day.isoformat()}'" for day in sorted(days)) or "NULL"
 
 
 def _fingerprint(signature: str, rows: int, digest: str | None) -> str:
@@ -341,7 +384,3 @@ def _insert(client: Client, spec: TableSpec, relation: duckdb.DuckDBPyRelation, 
             client.insert_arrow(spec.name, pa.Table.from_batches([batch]))
             written += batch.num_rows
     return written
-
-
-def seconds_since(start: float) -> float:
-    return round(time.perf_counter() - start, 3)

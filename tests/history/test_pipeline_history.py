@@ -2,7 +2,9 @@
 `chdb://` DSN leaves the orders, lines, events and marts in ClickHouse; then, on copies of that warehouse and
 store, a mart row the warehouse no longer has (a re-formed parcel, a resolved exception) is gone from
 ClickHouse, a changed aggregate shows its new values once, a row moved to another month leaves no copy
-behind, and a sync with nothing new writes nothing."""
+behind, and a sync with nothing new writes nothing. The marts are edited by hand here, on the run's newest
+days (which every sync compares) or with every day compared, as after a full rebuild; which days a micro-batch
+compares is tested in test_sink_raw.py and below."""
 
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ def test_a_mart_row_moved_to_another_month_leaves_no_copy_behind(copies):
     duck.execute(
         "UPDATE marts.fct_orders SET created_at = TIMESTAMP '2026-10-31 06:00:00' WHERE order_key = ?", [order_key]
     )
-    sink.sync(duck, client)
+    sink.sync(duck, client, every_day=True)  # October is no day a batch touched: as after a full rebuild
     client.command("OPTIMIZE TABLE fct_orders FINAL")
     assert client.query(
         "SELECT _partition_id, created_at FROM fct_orders FINAL WHERE order_key = {k:String}",
@@ -130,3 +132,20 @@ def test_marts_copied_again_from_scratch_keep_one_row_per_key(copies):
         if name.startswith("fct_"):
             assert written[name] == duck_count(duck, spec.source)
             assert final_count(client, name) == duck_count(duck, spec.source)
+
+
+def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(copies):
+    """A change on a day no new batch touched (a hand edit, a rules change) is not looked for by a plain sync:
+    it would cost a scan of every mart each micro-batch. A full rebuild (or a new build label) compares every
+    day and finds it."""
+    duck, client = copies
+    duck.execute(
+        "INSERT INTO marts.fct_daily_channel_summary (business_date, channel, orders) VALUES (DATE '2026-11-01', 'app', 7)"
+    )
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 1  # a new label
+    duck.execute("UPDATE marts.fct_daily_channel_summary SET orders = 8 WHERE business_date = DATE '2026-11-01'")
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 0
+    assert sink.sync(duck, client, every_day=True)["fct_daily_channel_summary"] == 1
+    assert client.query(
+        "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = '2026-11-01'"
+    ).result_rows == [(8,)]

@@ -24,7 +24,7 @@ from history_harness import (
     write_reference,
 )
 
-from history import sink
+from history import scope, sink
 from history.schema import RAW
 from ingestion import warehouse
 from ingestion.loader import run_batch
@@ -141,6 +141,11 @@ def test_a_repush_into_another_month_leaves_no_copy_in_the_old_partition(tmp_pat
         ]
         assert client.query("SELECT DISTINCT _partition_id FROM order_lines FINAL").result_rows == [("202610",)]
         assert final_count(client, "order_lines") == 2
+        # The marts' days this batch can have changed: the order's new day and its old one, each with its
+        # neighbours (Shanghai days against UTC times).
+        last = sink.new_batches(duck, client, "fct_orders")[-1:]
+        assert {dt.date(2026, 10, 31), dt.date(2026, 11, 26)} <= scope.touched_days(duck, last)
+        assert dt.date(2026, 11, 15) not in scope.touched_days(duck, last)
     duck.close()
 
 
