@@ -65,3 +65,13 @@ def test_chdb_connect_creates_the_database(tmp_path):
         assert again.query("SELECT a FROM t").result_rows == [(1,)]
     finally:
         again.close()
+
+
+def test_child_processes_get_the_dsn_and_lose_an_inherited_one():
+    from orchestration.settings import Settings
+
+    with_dsn = Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "chdb:///var/ch"})
+    assert with_dsn.child_env({})["ORDERHUB_CLICKHOUSE_DSN"] == "chdb:///var/ch"
+    # Settings built without a DSN mean no ClickHouse, whatever the parent's environment held.
+    without = Settings.from_env({})
+    assert "ORDERHUB_CLICKHOUSE_DSN" not in without.child_env({"ORDERHUB_CLICKHOUSE_DSN": "http://old:8123"})
