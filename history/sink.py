@@ -271,7 +271,7 @@ def _mart_days(
     """The days a micro-batch can have changed in this mart (history/scope.py)."""
     day_expression = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE)"
     joins = " ".join(e.join for e in spec.extras)
-    newest = duck.execute(f"SELECT max({day_expression}) FROM {spec.source} src {joins}").fetchone()[0]
+    newest = duck.execute(f"SELECT max({day_expression}) FROM {spec.source} src {joins}").fetchall()[0][0]
     return scope.touched_days(duck, batches) | scope.newest_days(newest)
 
 

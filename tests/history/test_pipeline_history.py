@@ -28,16 +28,20 @@ AS_OF = dt.datetime(2026, 11, 26, 15, 59, 59)
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory) -> Settings:
+    """Two micro-batches through the real pipeline with a chdb:// DSN: a day, then the next day's orders and
+    status updates (the second sync finds marts ClickHouse already has, and compares the days it touched)."""
     from simulator import simulate_day
 
     root = tmp_path_factory.mktemp("history_run")
-    simulate_day(dt.date(2026, 11, 26), orders=400, seed=9, out=root / "landing")
     settings = Settings.from_env(
         {"ORDERHUB_CLICKHOUSE_DSN": f"chdb://{root / 'ch'}"},
         landing=root / "landing",
         warehouse=root / "wh" / "orderhub.duckdb",
     )
+    simulate_day(dt.date(2026, 11, 26), orders=400, seed=9, out=settings.landing)
     assert run_once(settings, AS_OF)
+    simulate_day(dt.date(2026, 11, 27), orders=120, seed=10, out=settings.landing)
+    assert run_once(settings, AS_OF + dt.timedelta(days=1))
     return settings
 
 
@@ -56,12 +60,28 @@ def copies(pipeline_run: Settings, tmp_path: Path):
 def test_the_pipeline_leaves_the_orders_and_marts_in_clickhouse(pipeline_run):
     duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
     expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    statuses = duck.execute(
+        "SELECT current_status, count(*), sum(paid_amount) FROM marts.fct_orders GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    open_exceptions = duck.execute("SELECT count(*) FROM marts.fct_exceptions WHERE resolved_at IS NULL").fetchall()
+    days = duck.execute("SELECT count(DISTINCT CAST(created_at AS DATE)) FROM raw.orders").fetchall()[0][0]
     duck.close()
-    assert expected["orders"] > 300 and expected["fct_parcels"] > 0 and expected["fct_exceptions"] > 0
+    assert expected["orders"] > 400 and expected["fct_parcels"] > 0 and expected["fct_exceptions"] > 0 and days >= 2
     with clickhouse(Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))) as client:
         assert {name: final_count(client, name) for name in SPECS} == expected
+        # The values too: an order whose status moved, an exception that was resolved, shows as it is now.
+        assert (
+            client.query(
+                "SELECT current_status, count(), sum(paid_amount) FROM fct_orders FINAL GROUP BY 1 ORDER BY 1"
+            ).result_rows
+            == statuses
+        )
+        assert (
+            client.query("SELECT count() FROM fct_exceptions FINAL WHERE resolved_at IS NULL").result_rows
+            == open_exceptions
+        )
         syncs = client.query(f"SELECT count(), countIf(finished_at IS NOT NULL) FROM {sink.SYNCS} FINAL").result_rows
-        assert syncs == [(1, 1)]
+        assert syncs == [(2, 2)]
 
 
 def test_a_sync_with_nothing_new_writes_nothing(copies):
@@ -71,8 +91,8 @@ def test_a_sync_with_nothing_new_writes_nothing(copies):
 
 def test_rows_a_mart_no_longer_has_are_gone(copies):
     duck, client = copies
-    exception_id = duck.execute("SELECT min(exception_id) FROM marts.fct_exceptions").fetchone()[0]
-    parcel_id = duck.execute("SELECT min(parcel_id) FROM marts.fct_parcels").fetchone()[0]
+    exception_id = duck.execute("SELECT arg_max(exception_id, raised_at) FROM marts.fct_exceptions").fetchone()[0]
+    parcel_id = duck.execute("SELECT arg_max(parcel_id, business_date) FROM marts.fct_parcels").fetchone()[0]
     duck.execute("DELETE FROM marts.fct_exceptions WHERE exception_id = ?", [exception_id])
     duck.execute("DELETE FROM marts.fct_parcel_items WHERE parcel_id = ?", [parcel_id])
     duck.execute("DELETE FROM marts.fct_parcels WHERE parcel_id = ?", [parcel_id])
@@ -93,7 +113,7 @@ def test_rows_a_mart_no_longer_has_are_gone(copies):
 def test_a_changed_aggregate_shows_its_new_values_once(copies):
     duck, client = copies
     date, channel, orders = duck.execute(
-        "SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY orders DESC LIMIT 1"
+        "SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY business_date DESC, orders DESC LIMIT 1"
     ).fetchone()
     duck.execute(
         "UPDATE marts.fct_daily_channel_summary SET orders = orders + 5 WHERE business_date = ? AND channel = ?",

@@ -52,7 +52,7 @@ def last_full_build(duck) -> str:
     """A label of the marts' last full build (orchestration/defs/transform/dbt_state.py), '' if none."""
     if not has_table(duck, RULES_TABLE):
         return ""
-    row = duck.execute(
+    rows = duck.execute(
         f"SELECT digest || '@' || CAST(built_at AS VARCHAR) FROM {RULES_TABLE} ORDER BY built_at DESC LIMIT 1"
-    ).fetchone()
-    return row[0] if row else ""
+    ).fetchall()
+    return rows[0][0] if rows else ""
