@@ -167,8 +167,10 @@ def new_batches(duck: duckdb.DuckDBPyConnection, client: Client, table: str) -> 
 
 
 def _advance(client: Client, table: str, last: tuple[datetime, str], version: int) -> None:
+    # The warehouse's times are naive UTC; handed over naive, a client could read them in the host's zone.
+    finished = last[0].replace(tzinfo=UTC)
     client.insert(
-        WATERMARKS, [[table, last[0], last[1], version]], column_names=["table", "finished_at", "batch_id", VERSION]
+        WATERMARKS, [[table, finished, last[1], version]], column_names=["table", "finished_at", "batch_id", VERSION]
     )
 
 
@@ -187,18 +189,18 @@ def _sync_raw(
     try:
         in_batches = "batch_id IN (SELECT batch_id FROM _sink_batches)"
         if spec.name == "order_events":
-            scope = f"src.{in_batches}"
+            where = f"src.{in_batches}"
             retract = None  # events are only ever added: an event's key is all of it
         else:
             # A line belongs to the batch that loaded its order's current version.
             changed = f"SELECT order_key FROM raw.orders WHERE {in_batches}"
-            scope = f"src.order_key IN ({changed})"
+            where = f"src.order_key IN ({changed})"
             # Only an order with more than one version can have left something behind in ClickHouse.
             retract = (
                 f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
                 f"WHERE order_key IN ({changed}) GROUP BY order_key HAVING count(*) > 1)"
             )
-        rows = _select_rows(spec, columns, scope)
+        rows = _select_rows(spec, columns, where)
         written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
         if retract is not None:
             keys = [row[0] for row in duck.execute(retract).fetchall()]

@@ -4,6 +4,7 @@ refused with what to do, and the engine fact the partition choice rests on. Real
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -83,6 +84,7 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
             column_names=[*(c.name for c in older), "_version", "_deleted"],
         )
         finished, batch = duck.execute("SELECT max(finished_at), max(batch_id) FROM raw.ingest_batches").fetchone()
+        finished = finished.replace(tzinfo=dt.UTC)
         client.insert(
             sink.WATERMARKS,
             [["orders", finished, batch, 1]],

@@ -5,7 +5,10 @@ a sync that fails half-way is made good by the next. Real chdb, real DuckDB fill
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -166,3 +169,28 @@ def test_a_sync_that_fails_before_its_watermark_moves_is_made_good_by_the_next(s
         last = duck.execute("SELECT max(finished_at) FROM raw.ingest_batches").fetchone()[0]
         assert sink.watermark(client, "orders")[0] == last
     duck.close()
+
+
+def test_the_watermark_is_kept_in_utc_whatever_the_hosts_zone(tmp_path):
+    """The warehouse's times are naive UTC; a naive time handed to clickhouse-connect is read in the host's
+    zone. Under Asia/Shanghai that would put the watermark 8 hours early (batches copied again and again) or,
+    west of Greenwich, late (batches skipped). Run in a process of its own, with TZ set."""
+    script = (
+        "import datetime as dt, sys\n"
+        "from history.client import connect\n"
+        "from history import sink\n"
+        "client = connect(sys.argv[1])\n"
+        "for statement in sink.BOOKKEEPING_DDL: client.command(statement)\n"
+        "mark = dt.datetime(2026, 11, 26, 3, 0, 0, 123456)\n"
+        "sink._advance(client, 'orders', (mark, 'b1'), 1)\n"
+        "assert sink.watermark(client, 'orders') == (mark, 'b1'), sink.watermark(client, 'orders')\n"
+    )
+    for zone in ("Asia/Shanghai", "America/Los_Angeles"):
+        env = {**os.environ, "TZ": zone}
+        done = subprocess.run(
+            [sys.executable, "-c", script, f"chdb://{tmp_path / zone.replace('/', '-')}"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
