@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -232,8 +232,7 @@ def _sync_mart(
 ) -> int:
     """Rewrite the days (of `days`, None: of every day) whose fingerprint differs from ClickHouse's."""
     signature = schema.signature(spec, columns)
-    day_expression = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE)"
-    within = "true" if days is None else f"{day_expression} IN ({_day_list(days)})"
+    within = "true" if days is None else _on_days(spec, columns, days)
     have = {
         bucket: (rows, _fingerprint(signature, rows, digest))
         for bucket, rows, digest in duck.execute(
@@ -257,7 +256,7 @@ def _sync_mart(
             f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
             f"({', '.join(f'toDate32({day.isoformat()!r})' for day in part)})"
         )
-        current = _select_rows(spec, columns, f"{day_expression} IN ({_day_list(part)})")
+        current = _select_rows(spec, columns, _on_days(spec, columns, part))
         written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
         _record_buckets(client, spec, part, have, version)
     return written
@@ -271,9 +270,11 @@ def _mart_days(
     batches: Sequence[tuple[datetime, str]],
 ) -> set[date]:
     """The days a micro-batch can have changed in this mart (history/scope.py)."""
-    day_expression = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE)"
     joins = " ".join(e.join for e in spec.extras)
-    newest = duck.execute(f"SELECT max({day_expression}) FROM {spec.source} src {joins}").fetchall()[0][0]
+    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {spec.source} src {joins}")
+    newest = newest.fetchall()[0][0]
+    if isinstance(newest, datetime):
+        newest = newest.date()
     return scope.touched_days(duck, batches) | scope.newest_days(newest)
 
 
@@ -306,12 +307,31 @@ def _record_buckets(
 # --- SQL over the warehouse -------------------------------------------------------------------------------
 
 
-def _sort_value(spec: TableSpec, columns: list[Column], name: str) -> str:
+def _source_value(spec: TableSpec, name: str) -> str:
     """The DuckDB expression for column `name` of the source rows (alias src, extras by their join)."""
     extra = next((e for e in spec.extras if e.name == name), None)
-    expression = extra.sql if extra else f'src."{name}"'
+    return extra.sql if extra else f'src."{name}"'
+
+
+def _sort_value(spec: TableSpec, columns: list[Column], name: str) -> str:
+    """`_source_value`, with a NULL in a sorting-key column as its zero value."""
     column = next(c for c in columns if c.name == name)
+    expression = _source_value(spec, name)
     return f"coalesce({expression}, {column.zero})" if column.in_sort_key else expression
+
+
+def _on_days(spec: TableSpec, columns: list[Column], days: Iterable[date]) -> str:
+    """The source rows on `days` (of the partition column). The range on the bare column lets DuckDB skip row
+    groups by their min/max; the coalesced value alone would make it read every row."""
+    days = sorted(days)
+    if not days:
+        return "false"
+    exact = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({_day_list(days)})"
+    if days[0] <= _EPOCH.date():
+        return exact  # NULLs are written as the epoch: they are not in any range of the column
+    bare = _source_value(spec, spec.partition_by)
+    last = days[-1] + timedelta(days=1)
+    return f"{bare} >= DATE '{days[0].isoformat()}' AND {bare} < DATE '{last.isoformat()}' AND {exact}"
 
 
 def _select_rows(spec: TableSpec, columns: list[Column], where: str) -> str:
