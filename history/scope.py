@@ -1,8 +1,9 @@
 """Which days of a mart a sync compares with ClickHouse: the days the new batches can have changed.
 
 A micro-batch changes the marts' rows of the orders it touched (every version of them: an order re-pushed into
-another day leaves the old day changed too), on the days of those orders and of their status events, and the
-rows the run's clock moves (late risk: the newest days). Each such day is taken with the day before and after:
+another day leaves the old day changed too), on the days of those orders and of all their status events (a new
+event changes the time spent in the status before it), and the rows the run's clock moves (late risk: the newest
+days). Each such day is taken with the day before and after:
 the marts' business days are Shanghai days, their times UTC, and a merge group or a promise may cross midnight.
 Anything else (a full rebuild, a hand edit, a change of rules) is found by comparing every day, which the sink
 does on the first sync of a mart, after its shape changed, and when asked (the nightly full rebuild).
@@ -21,7 +22,8 @@ NEWEST_DAYS = 2
 
 
 def touched_days(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[datetime, str]]) -> set[date]:
-    """The days of the orders (every version) and status events the batches loaded, each ±1 day."""
+    """The days of the orders the batches touched (every version's creation, every status event: a new event
+    changes the row of the status before it too, whatever its day), each ±1 day."""
     if not batches:
         return set()
     duck.register("_scope_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
@@ -36,7 +38,7 @@ def touched_days(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[dateti
             SELECT DISTINCT CAST(created_at AS DATE) FROM raw.order_history
             WHERE order_key IN (SELECT order_key FROM touched) AND created_at IS NOT NULL
             UNION SELECT DISTINCT CAST(event_time AS DATE) FROM raw.order_events
-            WHERE batch_id IN (SELECT batch_id FROM batch) AND event_time IS NOT NULL
+            WHERE order_key IN (SELECT order_key FROM touched) AND event_time IS NOT NULL
             """
         ).fetchall()
     finally:
