@@ -1,5 +1,7 @@
-"""The ClickHouse sink on a large warehouse, each sync in a child process of its own (its peak RSS is its own):
+"""The ClickHouse sink on a large warehouse, each step in a child process of its own (its peak RSS is its own):
 
+0. baseline: every row the first sync copies, read from DuckDB as Arrow record batches and dropped (the sink's
+   floor: what reading costs without ClickHouse), with the Arrow bytes read;
 1. first: everything, into a fresh chdb folder (rows per second, peak memory);
 2. nothing new: what every micro-batch pays before it writes a row (the batch list, the newest days' fingerprints);
 3. the last batch again: every watermark moved back one batch, as if that batch had just been loaded: its rows
@@ -30,6 +32,20 @@ from history import sink
 warehouse, store, chunk, step = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 duck = duckdb.connect(warehouse, read_only=True)
 client = connect(f"chdb://{store}")
+if step == "baseline":
+    from history import schema
+    started = time.perf_counter()
+    rows = nbytes = 0
+    for spec in (*schema.RAW, *schema.MARTS):
+        columns = schema.source_columns(duck, spec)
+        for batch in duck.sql(sink._select_rows(spec, columns, "true")).to_arrow_reader(chunk):
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": round(seconds, 2), "rows": rows, "written": {"arrow_mb": round(nbytes / 2**20)},
+                      "batch_orders": None,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+    sys.exit(0)
 if step == "last batch again":
     batches = duck.execute(
         "SELECT max(finished_at), batch_id FROM raw.ingest_batches GROUP BY batch_id ORDER BY 1 DESC, 2 DESC LIMIT 2"
@@ -50,7 +66,7 @@ print(json.dumps({"seconds": round(seconds, 2), "rows": sum(written.values()), "
                   "batch_orders": batch_orders,
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 """
-STEPS = ("first (everything)", "nothing new", "last batch again")
+STEPS = ("baseline", "first (everything)", "nothing new", "last batch again")
 
 
 def run(warehouse: Path, store: Path, chunk: int, step: str) -> dict:
@@ -72,8 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_first:
         shutil.rmtree(args.store, ignore_errors=True)
-    print("| sync | seconds | rows written | rows/s | peak RSS MB | load avg |\n|---|---|---|---|---|---|")
-    for step in STEPS[1:] if args.skip_first else STEPS:
+    print("| step | seconds | rows | rows/s | peak RSS MB | load avg |\n|---|---|---|---|---|---|")
+    for step in STEPS[2:] if args.skip_first else STEPS:
         result = run(args.warehouse, args.store, args.chunk_rows, step)
         rate = round(result["rows"] / result["seconds"]) if result["rows"] else 0
         label = step if result["batch_orders"] is None else f"{step} ({result['batch_orders']} orders)"
