@@ -28,6 +28,8 @@ class Settings:
     clickhouse_dsn: str | None
     # How often the sensors look for new work (the landing folder, failed runs to publish for).
     sensor_seconds: int = 5
+    # How often micro-batches merge the warehouse's small row groups (orchestration/compaction.py).
+    compact_every_seconds: int = 600
     # The Dagster instance runs in this process are recorded in (`orderhub run`, `make demo`); None: ephemeral.
     dagster_home: Path | None = None
 
@@ -58,6 +60,7 @@ class Settings:
             dbt_project=PROJECT_ROOT / "dbt_project",
             clickhouse_dsn=env.get("ORDERHUB_CLICKHOUSE_DSN") or None,
             sensor_seconds=int(env.get("ORDERHUB_SENSOR_SECONDS", "5")),
+            compact_every_seconds=int(env.get("ORDERHUB_COMPACT_EVERY_SECONDS", "600")),
             dagster_home=Path(home) if home else None,
         )
 
@@ -71,6 +74,7 @@ class Settings:
             ORDERHUB_SERVING=str(self.serving),
             ORDERHUB_RULES=str(self.rules),
             ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds),
+            ORDERHUB_COMPACT_EVERY_SECONDS=str(self.compact_every_seconds),
         )
         if self.dagster_home is not None:
             env["DAGSTER_HOME"] = str(self.dagster_home)
