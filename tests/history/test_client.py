@@ -75,3 +75,13 @@ def test_child_processes_get_the_dsn_and_lose_an_inherited_one():
     # Settings built without a DSN mean no ClickHouse, whatever the parent's environment held.
     without = Settings.from_env({})
     assert "ORDERHUB_CLICKHOUSE_DSN" not in without.child_env({"ORDERHUB_CLICKHOUSE_DSN": "http://old:8123"})
+
+
+def test_a_relative_chdb_folder_is_made_absolute_once(tmp_path, monkeypatch):
+    """Child processes (the Dagster code location, the dashboard) start elsewhere: they get the absolute folder."""
+    from orchestration.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "chdb://store/ch?database=sales"})
+    assert settings.clickhouse_dsn == f"chdb://{tmp_path.resolve() / 'store' / 'ch'}?database=sales"
+    assert Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "http://ch:8123"}).clickhouse_dsn == "http://ch:8123"
