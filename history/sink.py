@@ -400,9 +400,21 @@ def _naive(column: Column, expression: str) -> str:
 
 
 def _insert(client: Client, spec: TableSpec, relation: duckdb.DuckDBPyRelation, chunk_rows: int) -> int:
+    """Insert the relation's rows, up to `chunk_rows` per INSERT. DuckDB hands a UNION ALL's parts over as
+    separate record batches however small: they are gathered, so a day of an aggregate and its retractions
+    go in one INSERT (one part per partition: a reader sees all of it or none)."""
     written = 0
+    pending: list[pa.RecordBatch] = []
+    held = 0
     for batch in relation.to_arrow_reader(chunk_rows):
+        if held and held + batch.num_rows > chunk_rows:
+            client.insert_arrow(spec.name, pa.Table.from_batches(pending))
+            written += held
+            pending, held = [], 0
         if batch.num_rows:
-            client.insert_arrow(spec.name, pa.Table.from_batches([batch]))
-            written += batch.num_rows
+            pending.append(batch)
+            held += batch.num_rows
+    if held:
+        client.insert_arrow(spec.name, pa.Table.from_batches(pending))
+        written += held
     return written

@@ -169,3 +169,30 @@ def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(co
     assert client.query(
         "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = '2026-11-01'"
     ).result_rows == [(8,)]
+
+
+def test_a_day_of_an_aggregate_and_its_retractions_go_in_one_insert(copies):
+    """One INSERT into one partition makes one part, which a reader sees whole or not at all: the changed row
+    and the removed one of a day arrive together (DuckDB hands them over as separate Arrow batches)."""
+    duck, client = copies
+    day, first, second = duck.execute(
+        "SELECT business_date, min(channel), max(channel) FROM marts.fct_daily_channel_summary "
+        "GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC LIMIT 1"
+    ).fetchall()[0]
+    duck.execute(
+        "UPDATE marts.fct_daily_channel_summary SET orders = 999 WHERE business_date = ? AND channel = ?", [day, first]
+    )
+    duck.execute("DELETE FROM marts.fct_daily_channel_summary WHERE business_date = ? AND channel = ?", [day, second])
+    client.command("SYSTEM STOP MERGES fct_daily_channel_summary")
+    parts = (
+        "SELECT count() FROM system.parts "
+        "WHERE database = currentDatabase() AND table = 'fct_daily_channel_summary' AND active"
+    )
+    before = client.query(parts).result_rows[0][0]
+    assert sink.sync(duck, client)["fct_daily_channel_summary"] >= 2
+    assert client.query(parts).result_rows[0][0] == before + 1
+    assert client.query(
+        "SELECT channel, orders FROM fct_daily_channel_summary FINAL "
+        "WHERE business_date = {d:Date32} AND channel IN ({a:String}, {b:String})",
+        parameters={"d": day, "a": first, "b": second},
+    ).result_rows == [(first, 999)]
