@@ -196,3 +196,41 @@ def test_a_day_of_an_aggregate_and_its_retractions_go_in_one_insert(copies):
         "WHERE business_date = {d:Date32} AND channel IN ({a:String}, {b:String})",
         parameters={"d": day, "a": first, "b": second},
     ).result_rows == [(first, 999)]
+
+
+def test_the_full_rebuild_job_compares_every_day(pipeline_run):
+    """Last in this module (it runs the shared pipeline once more): the nightly job's run compares every day,
+    here the oldest, whose copy in ClickHouse was made wrong (a stray row, its day's fingerprint stale), which
+    no micro-batch would look at."""
+    store = Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))
+    with clickhouse(store) as client:
+        oldest = client.query(f"SELECT min(bucket) FROM {sink.BUCKETS} FINAL WHERE table = 'fct_daily_channel_summary'")
+        oldest = oldest.result_rows[0][0]
+        client.command(
+            "INSERT INTO fct_daily_channel_summary (business_date, channel, orders, _version, _deleted) "
+            f"VALUES ('{oldest.isoformat()}', 'ghost', 1, 1, 0)"
+        )
+        last = client.query(f"SELECT max(version) FROM {sink.SYNCS}").result_rows[0][0]
+        client.command(
+            f"INSERT INTO {sink.BUCKETS} (table, bucket, rows, fingerprint, _version, _deleted) "
+            f"VALUES ('fct_daily_channel_summary', '{oldest.isoformat()}', 0, 'stale', {last}, 0)"
+        )
+    assert run_once(pipeline_run, AS_OF + dt.timedelta(days=1), full=True)
+    duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
+    expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    summary = duck.execute("SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY 1, 2")
+    summary = summary.fetchall()
+    duck.close()
+    with clickhouse(store) as client:
+        assert {name: final_count(client, name) for name in SPECS} == expected
+        assert (
+            client.query(
+                "SELECT business_date, channel, orders FROM fct_daily_channel_summary FINAL ORDER BY 1, 2"
+            ).result_rows
+            == summary
+        )
+        fingerprint = client.query(
+            f"SELECT fingerprint FROM {sink.BUCKETS} FINAL "
+            f"WHERE table = 'fct_daily_channel_summary' AND bucket = '{oldest.isoformat()}'"
+        )
+        assert fingerprint.result_rows[0][0] != "stale"
