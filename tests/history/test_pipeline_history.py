@@ -2,7 +2,9 @@
 `chdb://` DSN leaves the orders, lines, events and marts in ClickHouse; then, on copies of that warehouse and
 store, a mart row the warehouse no longer has (a re-formed parcel, a resolved exception) is gone from
 ClickHouse, a changed aggregate shows its new values once, a row moved to another month leaves no copy
-behind, and a sync with nothing new writes nothing."""
+behind, and a sync with nothing new writes nothing. The marts are edited by hand here, on the run's newest
+days (which every sync compares) or with every day compared, as after a full rebuild; which days a micro-batch
+compares is tested in test_sink_raw.py and below."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from history_harness import clickhouse, duck_count, final_count
+from history_harness import clickhouse, duck_count, final_count, stored_count
 
 from history import sink
 from history.schema import SPECS
@@ -26,16 +28,20 @@ AS_OF = dt.datetime(2026, 11, 26, 15, 59, 59)
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory) -> Settings:
+    """Two micro-batches through the real pipeline with a chdb:// DSN: a day, then the next day's orders and
+    status updates (the second sync finds marts ClickHouse already has, and compares the days it touched)."""
     from simulator import simulate_day
 
     root = tmp_path_factory.mktemp("history_run")
-    simulate_day(dt.date(2026, 11, 26), orders=400, seed=9, out=root / "landing")
     settings = Settings.from_env(
         {"ORDERHUB_CLICKHOUSE_DSN": f"chdb://{root / 'ch'}"},
         landing=root / "landing",
         warehouse=root / "wh" / "orderhub.duckdb",
     )
+    simulate_day(dt.date(2026, 11, 26), orders=400, seed=9, out=settings.landing)
     assert run_once(settings, AS_OF)
+    simulate_day(dt.date(2026, 11, 27), orders=120, seed=10, out=settings.landing)
+    assert run_once(settings, AS_OF + dt.timedelta(days=1))
     return settings
 
 
@@ -54,12 +60,28 @@ def copies(pipeline_run: Settings, tmp_path: Path):
 def test_the_pipeline_leaves_the_orders_and_marts_in_clickhouse(pipeline_run):
     duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
     expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    statuses = duck.execute(
+        "SELECT current_status, count(*), sum(paid_amount) FROM marts.fct_orders GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    open_exceptions = duck.execute("SELECT count(*) FROM marts.fct_exceptions WHERE resolved_at IS NULL").fetchall()
+    days = duck.execute("SELECT count(DISTINCT CAST(created_at AS DATE)) FROM raw.orders").fetchall()[0][0]
     duck.close()
-    assert expected["orders"] > 300 and expected["fct_parcels"] > 0 and expected["fct_exceptions"] > 0
+    assert expected["orders"] > 400 and expected["fct_parcels"] > 0 and expected["fct_exceptions"] > 0 and days >= 2
     with clickhouse(Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))) as client:
         assert {name: final_count(client, name) for name in SPECS} == expected
+        # The values too: an order whose status moved, an exception that was resolved, shows as it is now.
+        assert (
+            client.query(
+                "SELECT current_status, count(), sum(paid_amount) FROM fct_orders FINAL GROUP BY 1 ORDER BY 1"
+            ).result_rows
+            == statuses
+        )
+        assert (
+            client.query("SELECT count() FROM fct_exceptions FINAL WHERE resolved_at IS NULL").result_rows
+            == open_exceptions
+        )
         syncs = client.query(f"SELECT count(), countIf(finished_at IS NOT NULL) FROM {sink.SYNCS} FINAL").result_rows
-        assert syncs == [(1, 1)]
+        assert syncs == [(2, 2)]
 
 
 def test_a_sync_with_nothing_new_writes_nothing(copies):
@@ -69,8 +91,8 @@ def test_a_sync_with_nothing_new_writes_nothing(copies):
 
 def test_rows_a_mart_no_longer_has_are_gone(copies):
     duck, client = copies
-    exception_id = duck.execute("SELECT min(exception_id) FROM marts.fct_exceptions").fetchone()[0]
-    parcel_id = duck.execute("SELECT min(parcel_id) FROM marts.fct_parcels").fetchone()[0]
+    exception_id = duck.execute("SELECT arg_max(exception_id, raised_at) FROM marts.fct_exceptions").fetchone()[0]
+    parcel_id = duck.execute("SELECT arg_max(parcel_id, business_date) FROM marts.fct_parcels").fetchone()[0]
     duck.execute("DELETE FROM marts.fct_exceptions WHERE exception_id = ?", [exception_id])
     duck.execute("DELETE FROM marts.fct_parcel_items WHERE parcel_id = ?", [parcel_id])
     duck.execute("DELETE FROM marts.fct_parcels WHERE parcel_id = ?", [parcel_id])
@@ -91,7 +113,7 @@ def test_rows_a_mart_no_longer_has_are_gone(copies):
 def test_a_changed_aggregate_shows_its_new_values_once(copies):
     duck, client = copies
     date, channel, orders = duck.execute(
-        "SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY orders DESC LIMIT 1"
+        "SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY business_date DESC, orders DESC LIMIT 1"
     ).fetchone()
     duck.execute(
         "UPDATE marts.fct_daily_channel_summary SET orders = orders + 5 WHERE business_date = ? AND channel = ?",
@@ -111,7 +133,7 @@ def test_a_mart_row_moved_to_another_month_leaves_no_copy_behind(copies):
     duck.execute(
         "UPDATE marts.fct_orders SET created_at = TIMESTAMP '2026-10-31 06:00:00' WHERE order_key = ?", [order_key]
     )
-    sink.sync(duck, client)
+    sink.sync(duck, client, every_day=True)  # October is no day a batch touched: as after a full rebuild
     client.command("OPTIMIZE TABLE fct_orders FINAL")
     assert client.query(
         "SELECT _partition_id, created_at FROM fct_orders FINAL WHERE order_key = {k:String}",
@@ -120,13 +142,98 @@ def test_a_mart_row_moved_to_another_month_leaves_no_copy_behind(copies):
     assert final_count(client, "fct_orders") == duck_count(duck, "marts.fct_orders")
 
 
-def test_marts_copied_again_from_scratch_keep_one_row_per_key(copies):
-    """A mart rewritten whole (its day fingerprints lost, as after a failed sync): every row stored twice,
-    one per key after FINAL."""
+def test_everything_copied_again_keeps_one_row_per_key(copies):
+    """The sink's bookkeeping lost (watermarks and day fingerprints): every table is copied again whole, every
+    row stored twice, one per key after FINAL."""
     duck, client = copies
     client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
+    client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
+    for name in SPECS:
+        client.command(f"SYSTEM STOP MERGES {name}")  # a background merge would collapse the copies early
     written = sink.sync(duck, client)
     for name, spec in SPECS.items():
-        if name.startswith("fct_"):
-            assert written[name] == duck_count(duck, spec.source)
-            assert final_count(client, name) == duck_count(duck, spec.source)
+        assert written[name] == duck_count(duck, spec.source), name
+        assert final_count(client, name) == duck_count(duck, spec.source), name
+        assert stored_count(client, name) == 2 * duck_count(duck, spec.source), name
+
+
+def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(copies):
+    """A change on a day no new batch touched (a hand edit, a rules change) is not looked for by a plain sync:
+    it would cost a scan of every mart each micro-batch. A full rebuild (or a new build label) compares every
+    day and finds it."""
+    duck, client = copies
+    duck.execute(
+        "INSERT INTO marts.fct_daily_channel_summary (business_date, channel, orders) VALUES (DATE '2026-11-01', 'app', 7)"
+    )
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 1  # a new label
+    duck.execute("UPDATE marts.fct_daily_channel_summary SET orders = 8 WHERE business_date = DATE '2026-11-01'")
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 0
+    assert sink.sync(duck, client, every_day=True)["fct_daily_channel_summary"] == 1
+    assert client.query(
+        "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = '2026-11-01'"
+    ).result_rows == [(8,)]
+
+
+def test_a_day_of_an_aggregate_and_its_retractions_go_in_one_insert(copies):
+    """One INSERT into one partition makes one part, which a reader sees whole or not at all: the changed row
+    and the removed one of a day arrive together (DuckDB hands them over as separate Arrow batches)."""
+    duck, client = copies
+    day, first, second = duck.execute(
+        "SELECT business_date, min(channel), max(channel) FROM marts.fct_daily_channel_summary "
+        "GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC LIMIT 1"
+    ).fetchall()[0]
+    duck.execute(
+        "UPDATE marts.fct_daily_channel_summary SET orders = 999 WHERE business_date = ? AND channel = ?", [day, first]
+    )
+    duck.execute("DELETE FROM marts.fct_daily_channel_summary WHERE business_date = ? AND channel = ?", [day, second])
+    client.command("SYSTEM STOP MERGES fct_daily_channel_summary")
+    parts = (
+        "SELECT count() FROM system.parts "
+        "WHERE database = currentDatabase() AND table = 'fct_daily_channel_summary' AND active"
+    )
+    before = client.query(parts).result_rows[0][0]
+    assert sink.sync(duck, client)["fct_daily_channel_summary"] >= 2
+    assert client.query(parts).result_rows[0][0] == before + 1
+    assert client.query(
+        "SELECT channel, orders FROM fct_daily_channel_summary FINAL "
+        "WHERE business_date = {d:Date32} AND channel IN ({a:String}, {b:String})",
+        parameters={"d": day, "a": first, "b": second},
+    ).result_rows == [(first, 999)]
+
+
+def test_the_full_rebuild_job_compares_every_day(pipeline_run):
+    """Last in this module (it runs the shared pipeline once more): the nightly job's run compares every day,
+    here the oldest, whose copy in ClickHouse was made wrong (a stray row, its day's fingerprint stale), which
+    no micro-batch would look at."""
+    store = Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))
+    with clickhouse(store) as client:
+        oldest = client.query(f"SELECT min(bucket) FROM {sink.BUCKETS} FINAL WHERE table = 'fct_daily_channel_summary'")
+        oldest = oldest.result_rows[0][0]
+        client.command(
+            "INSERT INTO fct_daily_channel_summary (business_date, channel, orders, _version, _deleted) "
+            f"VALUES ('{oldest.isoformat()}', 'ghost', 1, 1, 0)"
+        )
+        last = client.query(f"SELECT max(version) FROM {sink.SYNCS}").result_rows[0][0]
+        client.command(
+            f"INSERT INTO {sink.BUCKETS} (table, bucket, rows, fingerprint, _version, _deleted) "
+            f"VALUES ('fct_daily_channel_summary', '{oldest.isoformat()}', 0, 'stale', {last}, 0)"
+        )
+    assert run_once(pipeline_run, AS_OF + dt.timedelta(days=1), full=True)
+    duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
+    expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    summary = duck.execute("SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY 1, 2")
+    summary = summary.fetchall()
+    duck.close()
+    with clickhouse(store) as client:
+        assert {name: final_count(client, name) for name in SPECS} == expected
+        assert (
+            client.query(
+                "SELECT business_date, channel, orders FROM fct_daily_channel_summary FINAL ORDER BY 1, 2"
+            ).result_rows
+            == summary
+        )
+        fingerprint = client.query(
+            f"SELECT fingerprint FROM {sink.BUCKETS} FINAL "
+            f"WHERE table = 'fct_daily_channel_summary' AND bucket = '{oldest.isoformat()}'"
+        )
+        assert fingerprint.result_rows[0][0] != "stale"

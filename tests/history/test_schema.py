@@ -4,6 +4,7 @@ refused with what to do, and the engine fact the partition choice rests on. Real
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -83,6 +84,7 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
             column_names=[*(c.name for c in older), "_version", "_deleted"],
         )
         finished, batch = duck.execute("SELECT max(finished_at), max(batch_id) FROM raw.ingest_batches").fetchone()
+        finished = finished.replace(tzinfo=dt.UTC)
         client.insert(
             sink.WATERMARKS,
             [["orders", finished, batch, 1]],
@@ -114,18 +116,32 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
     duck.close()
 
 
-def test_a_mart_that_gains_a_column_is_copied_again_whole(tmp_path):
+def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sync(tmp_path, monkeypatch):
+    """Every day, not only the newest a micro-batch compares; and a sync that fails after adding the column
+    leaves that for the next."""
     duck = one_order_warehouse(tmp_path)
     duck.execute("CREATE SCHEMA marts")
-    duck.execute("CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-26' AS business_date, "
-                 "'meituan' AS channel, 3::BIGINT AS orders")  # fmt: skip
+    duck.execute(
+        "CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-01' + CAST(i AS INTEGER) AS business_date, "
+        "'meituan' AS channel, 3::BIGINT AS orders FROM range(10) t(i)"
+    )
+    mart = ["fct_daily_channel_summary"]
     with clickhouse(tmp_path / "ch") as client:
-        assert sink.sync(duck, client, tables=["fct_daily_channel_summary"]) == {"fct_daily_channel_summary": 1}
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
         duck.execute("ALTER TABLE marts.fct_daily_channel_summary ADD COLUMN cancelled_orders BIGINT DEFAULT 1")
-        assert sink.sync(duck, client, tables=["fct_daily_channel_summary"]) == {"fct_daily_channel_summary": 1}
-        assert client.query("SELECT orders, cancelled_orders FROM fct_daily_channel_summary FINAL").result_rows == [
-            (3, 1)
-        ]
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("ClickHouse went away")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(sink, "_sync_mart", fail)
+            with pytest.raises(RuntimeError, match="went away"):
+                sink.sync(duck, client, tables=mart)
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
+        assert client.query(
+            "SELECT count(), countIf(cancelled_orders = 1) FROM fct_daily_channel_summary FINAL"
+        ).result_rows == [(10, 10)]
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 0}
     duck.close()
 
 
@@ -160,3 +176,18 @@ def test_merges_collapse_a_key_only_within_its_partition(tmp_path):
         client.command("INSERT INTO u VALUES ('a', '2026-11-26 00:00:00', 1, 0)")
         client.command("INSERT INTO u VALUES ('a', '2026-10-31 00:00:00', 2, 0)")
         assert final_count(client, "u") == 2
+
+
+def test_an_empty_warehouse_syncs_nothing_and_a_missing_mart_is_named(tmp_path):
+    duck = warehouse.connect(tmp_path / "wh.duckdb")
+    with clickhouse(tmp_path / "ch") as client:
+        assert sink.sync(duck, client, tables=["orders", "order_lines", "order_events"]) == {
+            "orders": 0,
+            "order_lines": 0,
+            "order_events": 0,
+        }
+        with pytest.raises(schema.SchemaError, match="no table marts.fct_orders"):
+            sink.sync(duck, client, tables=["fct_orders"])
+        with pytest.raises(ValueError, match="no ClickHouse table fct_nope"):
+            sink.sync(duck, client, tables=["fct_nope"])
+    duck.close()
