@@ -27,3 +27,25 @@ def vrplib(
         raise typer.BadParameter(f"unknown solver {solver!r}: use pyvrp, ortools or greedy")
     result = solve_instance(file, time_limit_s=time_limit, seed=seed, solver=solver)
     typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@dispatch_app.command("mdrp")
+def mdrp(
+    instance_dir: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="a Grubhub MDRP instance folder (orders.txt, …)")
+    ],
+    policy: Annotated[str, typer.Option(help="greedy or rolling")] = "rolling",
+    capacity: Annotated[int, typer.Option(min=1, help="orders a courier carries per trip")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line instead of indented JSON")] = False,
+) -> None:
+    """Replay one meal-delivery instance under a dispatch policy; print the MDRP metrics as JSON."""
+    from dispatch.mdrp import POLICIES, MdrpFormatError, run_instance
+
+    if policy not in POLICIES:
+        raise typer.BadParameter(f"unknown policy {policy!r}: use {' or '.join(POLICIES)}")
+    try:
+        result = run_instance(instance_dir, policy=policy, capacity=capacity)
+    except MdrpFormatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))

@@ -49,3 +49,21 @@ def test_dispatch_vrplib_prints_cost_and_routes():
     assert solved["cost"] <= 450 * 1.02
     served = sorted(c for route in solved["routes"] for c in route)
     assert served == list(range(1, 16))
+
+
+def test_dispatch_mdrp_prints_the_metrics_as_json():
+    """`orderhub dispatch mdrp` replays a Grubhub instance and accounts for every order."""
+    instance = SHARED.parents[1] / "delivery" / "grubhub_mdrp" / "0o100t100s1p100"
+    if not instance.exists():
+        pytest.skip(f"Grubhub MDRP data not found at {instance} (../shared/data is not part of the project)")
+    result = runner.invoke(app, ["dispatch", "mdrp", str(instance), "--policy", "greedy", "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["policy"] == "greedy" and metrics["delivered"] + metrics["undelivered"] == metrics["orders"] == 505
+
+
+def test_dispatch_mdrp_names_what_is_wrong_with_a_folder(tmp_path):
+    """A folder that is not an MDRP instance gets a clear error, not a traceback."""
+    result = runner.invoke(app, ["dispatch", "mdrp", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "missing" in result.output
