@@ -30,12 +30,13 @@ class GreedyPolicy:
         free = list(idle)
         decisions = []
         for order in sorted((o for o in open_orders if o.ready <= now), key=lambda o: (o.ready, o.id)):
-            best, best_arrival = None, math.inf
+            best, best_key = None, (math.inf, math.inf)
             restaurant = sim.instance.restaurants[order.restaurant].at
             for state in free:
                 arrival = now + sim.instance.minutes(state.at, restaurant)
-                if arrival <= state.courier.off and arrival < best_arrival:
-                    best, best_arrival = state, arrival
+                key = (arrival, sim.instance.metres(state.at, restaurant))
+                if max(arrival, order.ready) <= state.courier.off and key < best_key:
+                    best, best_key = state, key
             if best is None:
                 continue
             free.remove(best)
@@ -58,7 +59,7 @@ class RollingPolicy:
         # order a few minutes later beats that order waiting for a courier that is not there.
         due = sum(1 for o in open_orders if o.ready <= horizon)
         overloaded = due > len(idle)
-        for bundle in sorted(self._bundles(open_orders, horizon, sim, overloaded), key=self._urgency(sim)):
+        for bundle in sorted(self._bundles(open_orders, horizon, sim, overloaded), key=self._urgency):
             choice = self._match(bundle, free, now, sim)
             if choice is None:
                 continue
@@ -70,8 +71,9 @@ class RollingPolicy:
             decisions.append((state.courier.id, [o.id for o in bundle]))
         return decisions
 
-    def _urgency(self, sim: Simulation):
-        return lambda bundle: (min(o.placement for o in bundle), bundle[0].id)
+    @staticmethod
+    def _urgency(bundle: list[Order]) -> tuple[int, str]:
+        return min(o.placement for o in bundle), bundle[0].id
 
     def _late(self, bundle: list[Order], now: int, sim: Simulation) -> bool:
         return any(now - o.placement >= sim.instance.params.target_click_to_door // 2 for o in bundle)

@@ -182,8 +182,34 @@ def check_run(run: Run) -> list[str]:
         for a, b in zip(trips, trips[1:]):
             if b.assigned_at < a.end_at:
                 problems.append(f"{courier_id}: trip at {b.assigned_at} starts before the previous ends {a.end_at}")
+        problems += _replay_courier(run, courier_id, trips)
     for order_id in inst.orders:
         delivered, reported = seen.get(order_id, 0), order_id in run.unassigned
         if delivered + int(reported) != 1:
             problems.append(f"{order_id}: delivered {delivered} times, reported {reported}")
+    return problems
+
+
+def _replay_courier(run: Run, courier_id: str, trips: list[Trip]) -> list[str]:
+    """Recompute each trip's times and metres from the instance alone, starting where the courier starts."""
+    inst, problems = run.instance, []
+    p = inst.params
+    here = inst.couriers[courier_id].at
+    for trip in trips:
+        orders = [inst.orders[o] for o in trip.orders]
+        restaurant = inst.restaurants[orders[0].restaurant].at
+        arrive = trip.assigned_at + inst.minutes(here, restaurant)
+        metres = inst.metres(here, restaurant)
+        t = max(arrive, *(o.ready for o in orders)) + p.pickup_service
+        dropoffs, here = [], restaurant
+        for order in orders:
+            t += inst.minutes(here, order.at)
+            metres += inst.metres(here, order.at)
+            dropoffs.append(t)
+            t += p.dropoff_service
+            here = order.at
+        if (arrive, tuple(dropoffs), t) != (trip.arrive_restaurant, trip.dropoffs, trip.end_at) or abs(
+            metres - trip.metres
+        ) > 1e-6:
+            problems.append(f"{courier_id}: trip at {trip.assigned_at} does not match its recomputed timeline")
     return problems

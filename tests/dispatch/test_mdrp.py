@@ -148,3 +148,9 @@ def test_a_real_grubhub_instance_is_fully_accounted(policy) -> None:
     assert m["delivered"] + m["undelivered"] == len(inst.orders) == 505
     assert m["paid_courier_hours"] == 303.0  # instance_characteristics.txt: total courier hours 303.00
     assert 0 < m["on_time_pct"] <= 100 and m["km_per_order"] > 0
+
+
+def test_check_run_catches_a_trip_whose_times_do_not_add_up(two_orders: Path) -> None:
+    run = Simulation(read_instance(two_orders)).run(GreedyPolicy())
+    run.trips[1] = replace(run.trips[1], dropoffs=(27,))  # one minute faster than the drive allows
+    assert any("recomputed timeline" in p for p in check_run(run))
