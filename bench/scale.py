@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from batch_cost import ROOT, machine, orderhub, timed_run  # noqa: E402
+from batch_cost import machine, simulate, timed_run  # noqa: E402
 
 FIRST_DAY = dt.date(2026, 9, 1)
 
@@ -48,22 +48,7 @@ def done(work: Path) -> list[dict]:
 def simulate_day(work: Path, day: dt.date, orders: int, seed: int) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run(
-        orderhub(
-            "simulate",
-            "--out",
-            str(work / "landing"),
-            "--orders",
-            str(orders),
-            "--seed",
-            str(seed),
-            "--date",
-            day.isoformat(),
-        ),
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    simulate(work, day, orders, seed)
     # ru_maxrss of waited-for children is their largest ever: it says something only when it grew.
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"seconds": time.perf_counter() - started, "peak_gib": peak / 2**20}
@@ -114,22 +99,7 @@ def replay(args: argparse.Namespace, engine: str, dsn: str | None) -> None:
     for n in range(args.live_batches):
 
         def batch(n=n) -> dict:
-            subprocess.run(
-                orderhub(
-                    "simulate",
-                    "--out",
-                    str(target / "landing"),
-                    "--orders",
-                    str(args.live_orders),
-                    "--seed",
-                    str(9000 + n),
-                    "--date",
-                    (live_day + dt.timedelta(days=n)).isoformat(),
-                ),
-                cwd=ROOT,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            simulate(target, live_day + dt.timedelta(days=n), args.live_orders, seed=9000 + n)
             os.environ["ORDERHUB_AS_OF"] = f"{live_day + dt.timedelta(days=n)}T12:00:00"
             return timed_run(target)
 

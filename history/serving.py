@@ -35,6 +35,8 @@ import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
+from history import schema
+
 DATABASE = "orderhub_serving"
 POINTER = f"{DATABASE}.publishes"
 # Three: a reader holding the previous pointer keeps its tables through the next two publishes (a
@@ -48,29 +50,9 @@ CHUNK_ROWS = 100_000
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VERSIONED = re.compile(r"^(?P<table>[A-Za-z_][A-Za-z0-9_]*)__v(?P<version>\d+)$")
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-# DuckDB type -> ClickHouse type (wrapped in Nullable: every snapshot column may hold NULL).
-_TYPES = {
-    "VARCHAR": "String",
-    "BOOLEAN": "Bool",
-    "TINYINT": "Int8",
-    "SMALLINT": "Int16",
-    "INTEGER": "Int32",
-    "BIGINT": "Int64",
-    "UTINYINT": "UInt8",
-    "USMALLINT": "UInt16",
-    "UINTEGER": "UInt32",
-    "UBIGINT": "UInt64",
-    # ClickHouse's Int128 comes back through Arrow as 16 raw bytes; Decimal(38, 0) holds every value a sum
-    # of BIGINTs gives and comes back as a number.
-    "HUGEINT": "Decimal(38, 0)",
-    "FLOAT": "Float32",
-    "DOUBLE": "Float64",
-    # Date32: DuckDB dates before 1970 fit too (ClickHouse's Date starts there).
-    "DATE": "Date32",
-    # The snapshot's times are naive UTC; stated as UTC so no server time zone shifts them.
-    "TIMESTAMP": "DateTime64(6, 'UTC')",
-}
+# ClickHouse's Int128 comes back through Arrow as 16 raw bytes; Decimal(38, 0) holds every value a sum of BIGINTs
+# gives and comes back as a number. Every other type as the history tables have it (history/schema.py).
+_OVERRIDES = {"HUGEINT": "Decimal(38, 0)"}
 # What DuckDB must be handed for a type the ClickHouse column holds differently.
 _DUCK_SELECT = {"HUGEINT": "CAST({column} AS DECIMAL(38, 0))"}
 
@@ -150,16 +132,15 @@ def snapshot_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[tuple[str
 
 
 def clickhouse_type(duck_type: str, *, where: str = "column") -> str:
-    """The ClickHouse column type holding a DuckDB type exactly."""
-    decimal = _DECIMAL.match(duck_type)
-    if decimal:
-        return f"Nullable(Decimal({decimal[1]}, {decimal[2]}))"
-    if duck_type not in _TYPES:
+    """The ClickHouse column type holding a DuckDB type exactly (every snapshot column may hold NULL)."""
+    if duck_type in _OVERRIDES:
+        return f"Nullable({_OVERRIDES[duck_type]})"
+    try:
+        return schema.clickhouse_type(duck_type, nullable=True)
+    except TypeError as unsupported:
         raise ServingCopyError(
-            f"{where}: DuckDB type {duck_type} has no exact ClickHouse counterpart in the serving copy "
-            f"(supported: {', '.join(sorted(_TYPES))}, DECIMAL(p,s))"
-        )
-    return f"Nullable({_TYPES[duck_type]})"
+            f"{where}: DuckDB type {duck_type} has no exact ClickHouse counterpart in the serving copy ({unsupported})"
+        ) from None
 
 
 def ensure_schema(client: Client) -> None:
