@@ -1,0 +1,57 @@
+"""Where DuckDB and ClickHouse SQL differ for the analytics questions, side by side.
+
+Every question is written once (history/analytics/questions.py) with a few placeholders; a Dialect fills
+them. Everything not listed here is SQL both engines read the same way (`count(*) filter (where …)`,
+`any_value`, `argMin`, window functions, `cast(… as date)`, `nullif`, `||`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# The marts and raw tables the questions read, by their shared name (the same on both engines).
+TABLES = ("fct_orders", "fct_parcels", "fct_exceptions")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    # table name -> its qualified name
+    tables: dict[str, str]
+    # the local hour (0-23) of a local wall-clock timestamp column
+    local_hour: Callable[[str], str]
+    # one row per element of a comma-separated text column (in a select list)
+    explode_csv: Callable[[str], str]
+    # appended to every query
+    suffix: str = ""
+    # the tables read with FINAL (ClickHouse's ReplacingMergeTree: one row per key)
+    final: frozenset[str] = frozenset()
+
+    def table(self, name: str, alias: str) -> str:
+        """What follows FROM: ClickHouse wants the alias before FINAL (`t AS o FINAL`)."""
+        return f"{self.tables[name]} as {alias}" + (" FINAL" if name in self.final else "")
+
+
+def duckdb_dialect(schema: str = "marts") -> Dialect:
+    return Dialect(
+        name="duckdb",
+        tables={name: f"{schema}.{name}" for name in TABLES},
+        local_hour=lambda column: f"hour({column})",
+        explode_csv=lambda column: f"unnest(string_split({column}, ','))",
+    )
+
+
+def clickhouse_dialect(database: str, replacing: set[str]) -> Dialect:
+    """`replacing`: the tables that are ReplacingMergeTree (read with FINAL, one row per key)."""
+    return Dialect(
+        name="clickhouse",
+        tables={name: f"{database}.{name}" for name in TABLES},
+        final=frozenset(replacing),
+        # created_at_local holds local wall-clock digits; read them in UTC so the server's own time zone
+        # (Asia/Shanghai on a production server) is not applied a second time.
+        local_hour=lambda column: f"toHour({column}, 'UTC')",
+        explode_csv=lambda column: f"arrayJoin(splitByChar(',', {column}))",
+        # An outer join's missing side reads as NULL, as in DuckDB, not as the type's default ('' / 0).
+        suffix=" SETTINGS join_use_nulls = 1",
+    )
