@@ -74,4 +74,9 @@ class Settings:
         )
         if self.dagster_home is not None:
             env["DAGSTER_HOME"] = str(self.dagster_home)
+        if self.clickhouse_dsn:
+            env["ORDERHUB_CLICKHOUSE_DSN"] = self.clickhouse_dsn
+        else:
+            # Unset means "no ClickHouse": a DSN left in the parent's environment must not switch it on.
+            env.pop("ORDERHUB_CLICKHOUSE_DSN", None)
         return env

@@ -8,6 +8,7 @@ packages it wires know nothing of it, nor of the dashboards:
   must stay independent of the pipeline it checks;
 - `ingestion` imports nothing of ours (in particular not the simulator);
 - `data_quality` imports only `ingestion` (the contract, the adapters a replay goes through);
+- `history` (the ClickHouse store) imports only `ingestion` (the contract of the tables it copies);
 - `dashboards` read the serving snapshot only: they import nothing of ours;
 - `orchestration` imports the simulator only in the CLI (`simulate`, and `dq report --truth`, which compares
   a simulated day's accounting with its ground truth), and of the dashboards only
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("simulator", "ingestion", "data_quality", "dispatch", "orchestration", "dashboards")
+PACKAGES = ("simulator", "ingestion", "data_quality", "dispatch", "history", "orchestration", "dashboards")
 
 # package -> the packages it may import.
 MAY_IMPORT: dict[str, frozenset[str]] = {
@@ -33,8 +34,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "simulator": frozenset({"ingestion"}),
     "ingestion": frozenset(),
     "data_quality": frozenset({"ingestion"}),
+    "history": frozenset({"ingestion"}),
     "dashboards": frozenset(),
-    "orchestration": frozenset({"ingestion", "data_quality", "dispatch", "simulator", "dashboards"}),
+    "orchestration": frozenset({"ingestion", "data_quality", "dispatch", "history", "simulator", "dashboards"}),
 }
 # What the simulator may take from ingestion: the contract, and nothing of the pipeline.
 SIMULATOR_MAY_IMPORT_FROM_INGESTION = ("ingestion.contract",)
