@@ -220,7 +220,7 @@ order by {s.dim_name}"""
 
 
 def repeat(s: Sql) -> str:
-    """Repeat rate: an order is a repeat when its customer (the cross-channel identity, see the module) placed an
+    """Repeat rate: an order is a repeat when its customer (the cross-channel identity: docs/analytics.md) placed an
     earlier order in the date range, on any channel (ties in time broken by order_key). repeat_order_pct is of
     the identified orders; a repeat customer of a group placed a repeat order in it; customers and repeat
     customers are counted per group, so a customer of two channels counts once in each."""
@@ -252,7 +252,7 @@ order by dim"""
 
 
 def cross_channel(s: Sql) -> str:
-    """Customers on more than one channel: of the customers (cross-channel identity, see the module) who ordered
+    """Customers on more than one channel: of the customers (the cross-channel identity: docs/analytics.md) who ordered
     in a group, how many ordered on two or more channels within the date range, and how many orders those
     multi-channel customers placed in the group."""
     return f"""

@@ -20,11 +20,18 @@ TABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def copy_warehouse(duck: duckdb.DuckDBPyConnection, client, database: str, workdir: Path) -> dict[str, int]:
+def copy_warehouse(
+    duck: duckdb.DuckDBPyConnection,
+    client,
+    database: str,
+    workdir: Path,
+    tables: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, int]:
+    """Copy `tables` (default TABLES) from DuckDB into a fresh ClickHouse `database`; rows per table."""
     client.command(f"DROP DATABASE IF EXISTS {database}")
     client.command(f"CREATE DATABASE {database}")
     counts = {}
-    for table, (source, key) in TABLES.items():
+    for table, (source, key) in (tables or TABLES).items():
         path = workdir / f"{database}.{table}.parquet"
         duck.execute(f"COPY (SELECT * FROM {source}) TO '{path}' (FORMAT parquet)")
         client.command(
