@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.dispatch.assets import dispatch_plan_asset
+from orchestration.defs.history.assets import clickhouse_history
 from orchestration.defs.ingest.assets import raw_tables
 from orchestration.defs.ingest.sensors import build_landing_sensor
 from orchestration.defs.quality.checks import DAILY_CHECKS, MART_CHECKS, QUALITY_CHECKS
@@ -25,7 +26,7 @@ from orchestration.defs.transform.cadence import (
 )
 from orchestration.defs.transform.dbt import dbt_project, dbt_resource
 from orchestration.defs.transform.schedules import build_checks_schedule, build_full_rebuild_schedule
-from orchestration.resources import OrderhubPaths, Warehouse
+from orchestration.resources import ClickHouse, OrderhubPaths, Warehouse
 from orchestration.settings import Settings
 
 PIPELINE_JOB = "orderhub_pipeline"
@@ -85,8 +86,19 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         tags=WRITER_TAG,
         description="Publish the serving snapshot for a failed pipeline run, marking what it did not refresh as stale.",
     )
+    assets = [raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance]
+    resources = {
+        "paths": OrderhubPaths.from_settings(settings),
+        "warehouse": Warehouse.from_settings(settings),
+        "dbt": dbt_resource(project, settings),
+    }
+    clickhouse = ClickHouse.from_settings(settings)
+    if clickhouse is not None:
+        # In the pipeline and full rebuild jobs through their selections (everything but finance and checks).
+        assets.append(clickhouse_history)
+        resources["clickhouse"] = clickhouse
     return dg.Definitions(
-        assets=[raw_tables, transform, dispatch_plan_asset, serving_snapshot, finance],
+        assets=assets,
         asset_checks=list(QUALITY_CHECKS),
         jobs=[pipeline, full_rebuild, checks, recon, publish],
         schedules=[
@@ -98,11 +110,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             build_landing_sensor(pipeline, settings.sensor_seconds),
             build_publish_after_failure_sensor(pipeline, publish, settings.sensor_seconds),
         ],
-        resources={
-            "paths": OrderhubPaths.from_settings(settings),
-            "warehouse": Warehouse.from_settings(settings),
-            "dbt": dbt_resource(project, settings),
-        },
+        resources=resources,
     )
 
 

@@ -1,4 +1,5 @@
-"""The resources every domain shares: the paths a run works on, and the warehouse as one typed resource.
+"""The resources every domain shares: the paths a run works on, the warehouse as one typed resource, and the
+ClickHouse store when one is configured.
 
 Assets get DuckDB connections from `Warehouse.connect()` rather than opening the file themselves, so the
 contract's DDL (raw schema, newer columns) is applied in one place, once per process and warehouse file.
@@ -14,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from history.client import connect as connect_clickhouse
 from ingestion import warehouse as contract_warehouse
 from orchestration.settings import Settings
 
@@ -86,3 +88,25 @@ class Warehouse(dg.ConfigurableResource):
             con = contract_warehouse.connect(key)  # creates the file and applies the contract DDL
             _READY.add(key)
             return con
+
+
+class ClickHouse(dg.ConfigurableResource):
+    """The ClickHouse store (ORDERHUB_CLICKHOUSE_DSN: `http(s)://…` or `chdb://PATH`): `with clickhouse.connect()
+    as client:` hands out a clickhouse-connect client on the `orderhub` database and closes it.
+
+    Closed after each use: the in-process engine behind `chdb://` holds one data folder per process at a time,
+    and a client left open would keep any other folder from opening in this process (history/client.py)."""
+
+    dsn: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClickHouse | None:
+        return cls(dsn=settings.clickhouse_dsn) if settings.clickhouse_dsn else None
+
+    @contextmanager
+    def connect(self) -> Iterator:
+        client = connect_clickhouse(self.dsn)
+        try:
+            yield client
+        finally:
+            client.close()

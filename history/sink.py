@@ -1,0 +1,347 @@
+"""Copy what the DuckDB warehouse has and ClickHouse does not yet: `sync(duck, client)`.
+
+Every row a sync writes carries the sync's number as `_version`, so a later sync's copy of a row replaces an
+earlier one, and a sync that repeats an earlier one's work (a failed run's batches, a replayed batch) writes
+rows identical but for their version: one row per key after `FINAL`. Rows the warehouse no longer has are
+retracted by writing their sorting key with `_deleted = 1` (history/schema.py).
+
+- The raw order tables by batch: the batches of `raw.ingest_batches` past a watermark kept in ClickHouse per
+  table, which advances only after the batches' rows are in. An order re-pushed since it was copied has its
+  old lines and, should its store or creation time have changed, its old row retracted.
+- The marts by day: per mart and business day (the partition column's date) a fingerprint of its rows
+  (count and a sum of row hashes) is kept in ClickHouse; the days whose fingerprint differs from the
+  warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer does is
+  retracted. A micro-batch changes today's rows and those of the days its orders belong to, so that is what
+  it rewrites, whatever the mart; an aggregate's day is written in one INSERT with its retractions, so a
+  reader never sees it half-written.
+
+Rows are read from DuckDB as Arrow record batches of at most `chunk_rows` rows and inserted one batch at a
+time: a replay of a million orders never holds all of them in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+from clickhouse_connect.driver.client import Client
+
+from history import schema
+from history.schema import DELETED, MARTS, RAW, VERSION, Column, TableSpec
+
+CHUNK_ROWS = 100_000
+# Keys asked of ClickHouse per query when looking for rows to retract, and days rewritten per pass.
+KEYS_PER_LOOKUP = 5_000
+DAYS_PER_PASS = 7
+# A list of a few thousand keys is a long query: ClickHouse's default limit on a query's text is 256 KiB.
+LOOKUP_SETTINGS = {"max_query_size": 64 * 1024 * 1024}
+
+SYNCS = "_syncs"
+WATERMARKS = "_sync_watermarks"
+BUCKETS = "_sync_buckets"
+BOOKKEEPING_DDL = (
+    f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
+  version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
+  batches UInt64, rows Map(String, UInt64)
+) ENGINE = ReplacingMergeTree ORDER BY version""",
+    f"""CREATE TABLE IF NOT EXISTS `{WATERMARKS}` (
+  table String, finished_at DateTime64(6, 'UTC'), batch_id String, {VERSION} UInt64
+) ENGINE = ReplacingMergeTree({VERSION}) ORDER BY table""",
+    f"""CREATE TABLE IF NOT EXISTS `{BUCKETS}` (
+  table String, bucket Date32, rows UInt64, fingerprint String, {VERSION} UInt64, {DELETED} UInt8
+) ENGINE = ReplacingMergeTree({VERSION}, {DELETED}) ORDER BY (table, bucket)""",
+)
+_EPOCH = datetime(1970, 1, 1)
+
+
+def sync(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    *,
+    tables: Iterable[str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, int]:
+    """Write to ClickHouse what the warehouse has that it does not; returns rows written per table
+    (retractions included). Safe to repeat, and to run after a sync that failed half-way. `tables` limits it
+    to some of the tables (default: every table of history/schema.py)."""
+    wanted = set(schema.SPECS) if tables is None else set(tables)
+    unknown = wanted - set(schema.SPECS)
+    if unknown:
+        raise ValueError(f"no ClickHouse table {', '.join(sorted(unknown))}; known: {', '.join(schema.SPECS)}")
+    raw = [spec for spec in RAW if spec.name in wanted]
+    marts = [spec for spec in MARTS if spec.name in wanted]
+    for statement in BOOKKEEPING_DDL:
+        client.command(statement)
+    version = _start(client)
+    written: dict[str, int] = {}
+    batches_done = 0
+    columns = {spec.name: schema.source_columns(duck, spec) for spec in (*raw, *marts)}
+    for spec in raw:
+        change = schema.migrate(client, spec, columns[spec.name])
+        if change and change != "created":
+            # Rows already copied lack the new columns: copy the table again from its first batch.
+            _advance(client, spec.name, (_EPOCH, ""), version)
+    for spec in marts:
+        # A mart's day fingerprints include the table's shape: a new column makes every day differ.
+        schema.migrate(client, spec, columns[spec.name])
+    for spec in raw:
+        batches = new_batches(duck, client, spec.name)
+        written[spec.name] = _sync_raw(duck, client, spec, columns[spec.name], batches, version, chunk_rows)
+        if batches:
+            _advance(client, spec.name, batches[-1], version)
+        batches_done = max(batches_done, len(batches))
+    for spec in marts:
+        written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows)
+    _finish(client, version, batches_done, written)
+    return written
+
+
+# --- the sync's number and its record --------------------------------------------------------------------
+
+
+def _start(client: Client) -> int:
+    latest = client.query(f"SELECT max(version) FROM `{SYNCS}`").result_rows[0][0] or 0
+    version = int(latest) + 1
+    # Recorded before anything is written, so a sync that fails half-way never gives its number to the next.
+    client.insert(
+        SYNCS,
+        [[version, _utcnow(), None, 0, {}]],
+        column_names=["version", "started_at", "finished_at", "batches", "rows"],
+    )
+    return version
+
+
+def _finish(client: Client, version: int, batches: int, written: dict[str, int]) -> None:
+    started = client.query(f"SELECT started_at FROM `{SYNCS}` FINAL WHERE version = {version}").result_rows[0][0]
+    client.insert(
+        SYNCS,
+        [[version, started, _utcnow(), batches, written]],
+        column_names=["version", "started_at", "finished_at", "batches", "rows"],
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- raw tables by batch ---------------------------------------------------------------------------------
+
+
+def watermark(client: Client, table: str) -> tuple[datetime, str]:
+    """(finished_at, batch_id) of the last batch copied into `table`; the epoch when none was."""
+    rows = client.query(
+        f"SELECT finished_at, batch_id FROM `{WATERMARKS}` FINAL WHERE table = {{t:String}}", parameters={"t": table}
+    ).result_rows
+    if not rows:
+        return _EPOCH, ""
+    finished, batch = rows[0]
+    return finished.replace(tzinfo=None), batch
+
+
+def new_batches(duck: duckdb.DuckDBPyConnection, client: Client, table: str) -> list[tuple[datetime, str]]:
+    """The warehouse's batches past `table`'s watermark, oldest first, as (finished_at, batch_id)."""
+    mark = watermark(client, table)
+    rows = duck.execute(
+        "SELECT max(finished_at) AS finished_at, batch_id FROM raw.ingest_batches GROUP BY batch_id ORDER BY 1, 2"
+    ).fetchall()
+    return [(finished, batch) for finished, batch in rows if (finished, batch) > mark]
+
+
+def _advance(client: Client, table: str, last: tuple[datetime, str], version: int) -> None:
+    client.insert(
+        WATERMARKS, [[table, last[0], last[1], version]], column_names=["table", "finished_at", "batch_id", VERSION]
+    )
+
+
+def _sync_raw(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    batches: Sequence[tuple[datetime, str]],
+    version: int,
+    chunk_rows: int,
+) -> int:
+    if not batches:
+        return 0
+    duck.register("_sink_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
+    try:
+        in_batches = "batch_id IN (SELECT batch_id FROM _sink_batches)"
+        if spec.name == "order_events":
+            scope = f"src.{in_batches}"
+            retract = None  # events are only ever added: an event's key is all of it
+        else:
+            # A line belongs to the batch that loaded its order's current version.
+            changed = f"SELECT order_key FROM raw.orders WHERE {in_batches}"
+            scope = f"src.order_key IN ({changed})"
+            # Only an order with more than one version can have left something behind in ClickHouse.
+            retract = (
+                f"{changed} AND order_key IN "
+                "(SELECT order_key FROM raw.order_versions GROUP BY order_key HAVING count(*) > 1)"
+            )
+        rows = _select_rows(spec, columns, scope)
+        written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
+        if retract is not None:
+            keys = [row[0] for row in duck.execute(retract).fetchall()]
+            for start in range(0, len(keys), KEYS_PER_LOOKUP):
+                part = keys[start : start + KEYS_PER_LOOKUP]
+                found = client.query_arrow(
+                    f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE order_key IN {{keys:Array(String)}}",
+                    parameters={"keys": part},
+                    settings=LOOKUP_SETTINGS,
+                )
+                current = _select_rows(spec, columns, "src.order_key IN (SELECT unnest($keys))")
+                written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, {"keys": part})
+        return written
+    finally:
+        duck.unregister("_sink_batches")
+
+
+# --- marts by day ------------------------------------------------------------------------------------------
+
+
+def _sync_mart(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    version: int,
+    chunk_rows: int,
+) -> int:
+    signature = schema.signature(spec, columns)
+    everything = _select_rows(spec, columns, "true")
+    have = {
+        bucket: (rows, _fingerprint(signature, rows, digest))
+        for bucket, rows, digest in duck.execute(
+            f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) FROM ({everything}) r GROUP BY 1"
+        ).fetchall()
+    }
+    copied = {
+        bucket: (rows, fingerprint)
+        for bucket, rows, fingerprint in client.query(
+            f"SELECT bucket, rows, fingerprint FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}",
+            parameters={"t": spec.name},
+        ).result_rows
+    }
+    changed = sorted(bucket for bucket in have.keys() | copied.keys() if have.get(bucket) != copied.get(bucket))
+    written = 0
+    for start in range(0, len(changed), DAYS_PER_PASS):
+        days = changed[start : start + DAYS_PER_PASS]
+        day_list = ", ".join(f"DATE '{day.isoformat()}'" for day in days)
+        found = client.query_arrow(
+            f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
+            f"({', '.join(f'toDate32({day.isoformat()!r})' for day in days)})"
+        )
+        current = _select_rows(
+            spec, columns, f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({day_list})"
+        )
+        written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
+        _record_buckets(client, spec, days, have, version)
+    return written
+
+
+def _fingerprint(signature: str, rows: int, digest: str | None) -> str:
+    return hashlib.sha256(f"{signature}|{rows}|{digest}".encode()).hexdigest()[:32]
+
+
+def _record_buckets(
+    client: Client, spec: TableSpec, days: Iterable[date], have: dict[date, tuple[int, str]], version: int
+) -> None:
+    rows = []
+    for day in days:
+        count, fingerprint = have.get(day, (0, ""))
+        rows.append([spec.name, day, count, fingerprint, version, 0 if day in have else 1])
+    client.insert(BUCKETS, rows, column_names=["table", "bucket", "rows", "fingerprint", VERSION, DELETED])
+
+
+# --- SQL over the warehouse -------------------------------------------------------------------------------
+
+
+def _sort_value(spec: TableSpec, columns: list[Column], name: str) -> str:
+    """The DuckDB expression for column `name` of the source rows (alias src, extras by their join)."""
+    extra = next((e for e in spec.extras if e.name == name), None)
+    expression = extra.sql if extra else f'src."{name}"'
+    column = next(c for c in columns if c.name == name)
+    return f"coalesce({expression}, {column.zero})" if column.in_sort_key else expression
+
+
+def _select_rows(spec: TableSpec, columns: list[Column], where: str) -> str:
+    """The source rows in ClickHouse's column order, sorting-key NULLs written as zero values."""
+    select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
+    joins = " ".join(e.join for e in spec.extras)
+    return f"SELECT {select} FROM {spec.source} src {joins} WHERE {where}"
+
+
+def _versioned(columns: list[Column], rows_sql: str, version: int) -> str:
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    return (
+        f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED} FROM ({rows_sql})"
+    )
+
+
+def _sort_list(spec: TableSpec) -> str:
+    return ", ".join(f"`{name}`" for name in spec.order_by)
+
+
+def _retract(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    found: pa.Table,
+    current_sql: str,
+    version: int,
+    chunk_rows: int,
+    params: dict | None = None,
+    *,
+    with_rows: bool = False,
+) -> int:
+    """Retract the sorting keys ClickHouse has (`found`) that the warehouse's current rows in the same scope
+    do not; with `with_rows`, write those current rows too, in the same stream (one INSERT when it fits)."""
+    duck.register("_sink_found", found)
+    try:
+        # ClickHouse hands times back zoned (UTC); the warehouse's are naive UTC.
+        found_cols = ", ".join(_naive(c, f'f."{c.name}"') + f' AS "{c.name}"' for c in columns if c.in_sort_key)
+        key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
+        gone = f"SELECT {key_cols} FROM (SELECT {found_cols} FROM _sink_found f) EXCEPT SELECT {key_cols} FROM current"
+        tombstones = ", ".join(
+            f'"{c.name}"' if c.in_sort_key else f'CAST(NULL AS {c.duck_type}) AS "{c.name}"' for c in columns
+        )
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        parts = [
+            f"SELECT {tombstones}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(1 AS UTINYINT) AS {DELETED} FROM gone"
+        ]
+        if with_rows:
+            parts.insert(
+                0,
+                f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED} FROM current",
+            )
+        query = f"WITH current AS ({current_sql}), gone AS ({gone}) " + " UNION ALL ".join(parts)
+        return _insert(client, spec, duck.sql(query, params=params), chunk_rows)
+    finally:
+        duck.unregister("_sink_found")
+
+
+def _naive(column: Column, expression: str) -> str:
+    if column.duck_type.upper().startswith("TIMESTAMP"):
+        return f"make_timestamp(epoch_us({expression}))"
+    if column.duck_type.upper() == "DATE":
+        return f"CAST({expression} AS DATE)"
+    return expression
+
+
+def _insert(client: Client, spec: TableSpec, relation: duckdb.DuckDBPyRelation, chunk_rows: int) -> int:
+    written = 0
+    for batch in relation.to_arrow_reader(chunk_rows):
+        if batch.num_rows:
+            client.insert_arrow(spec.name, pa.Table.from_batches([batch]))
+            written += batch.num_rows
+    return written
+
+
+def seconds_since(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
