@@ -158,14 +158,16 @@ order by {s.dim_name}"""
 def basket(s: Sql) -> str:
     """Average basket of kept (not cancelled) orders: mean paid amount (what the customer paid, yuan), mean goods
     amount (before discounts and fees), mean items (units) and mean lines per order."""
+    # Exact sums divided once, not avg(): a float avg sums in an engine-specific order, and the last bit it
+    # changes can flip the rounding of a tie (118.075) between the engines.
     return f"""
 select
     {s.dim} as {s.dim_name},
     count(*) as kept_orders,
-    avg(cast(o.paid_amount as double)) as avg_paid_amount,
-    avg(cast(o.goods_amount as double)) as avg_goods_amount,
-    avg(cast(o.items_quantity as double)) as avg_items,
-    avg(cast(o.line_count as double)) as avg_lines
+    cast(sum(o.paid_amount) as double) / count(*) as avg_paid_amount,
+    cast(sum(o.goods_amount) as double) / count(*) as avg_goods_amount,
+    cast(sum(o.items_quantity) as double) / count(*) as avg_items,
+    cast(sum(o.line_count) as double) / count(*) as avg_lines
 from {s.t('fct_orders', 'o')}
 where {s.where} and not o.is_cancelled
 group by {s.dim_name}

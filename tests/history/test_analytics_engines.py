@@ -1,5 +1,6 @@
 """Every question gives the same answer on DuckDB and on ClickHouse (chdb) for the same data: a warehouse built by
-the real pipeline (`orderhub run` over two simulated days), its tables copied into ClickHouse."""
+the real pipeline (`orderhub run` over two simulated days), written to ClickHouse by the real sink
+(history.sink.sync, twice: a repeated sync must not double anything the questions count)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import sys
 
 import duckdb
 import pytest
-from chdb_copy import copy_warehouse
 
 from history.analytics import DIMENSIONS, QUESTIONS, ClickHouseStore, DuckDBStore, Scope
 from history.client import connect
+from history.sink import sync
 
 DAYS = (dt.date(2026, 11, 20), dt.date(2026, 11, 21))
 
@@ -37,7 +38,8 @@ def stores(tmp_path_factory):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     duck = duckdb.connect(str(warehouse), read_only=True)
     client = connect(f"chdb://{workdir / 'ch'}?database=analytics_engines")
-    copy_warehouse(duck, client, "analytics_engines", workdir)
+    sync(duck, client)
+    sync(duck, client)
     try:
         yield DuckDBStore(duck), ClickHouseStore(client, "analytics_engines")
     finally:
