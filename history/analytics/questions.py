@@ -79,14 +79,29 @@ def _range(column: str, date_from: dt.date | None, date_to: dt.date | None) -> s
     return " and ".join(parts) or "1 = 1"
 
 
+def _created_range(date_from: dt.date | None, date_to: dt.date | None) -> str:
+    """A looser filter on the UTC creation time (a local day lies within a day of its UTC date), beside the exact
+    one on business_date: the tables are partitioned and sorted by created_at, not business_date, so only this
+    one lets ClickHouse skip partitions and granules. The literal is read in the server's time zone, which
+    the day of slack also covers."""
+    parts = []
+    if date_from:
+        parts.append(f"o.created_at >= cast('{date_from - dt.timedelta(days=1)} 00:00:00' as timestamp)")
+    if date_to:
+        parts.append(f"o.created_at < cast('{date_to + dt.timedelta(days=2)} 00:00:00' as timestamp)")
+    return " and ".join(parts)
+
+
 def placeholders(d: Dialect, scope: Scope) -> Sql:
     dim_name, dim = DIMENSIONS[scope.by]
     one_day = dt.timedelta(days=1)
+    exact = _range("o.business_date", scope.date_from, scope.date_to)
+    loose = _created_range(scope.date_from, scope.date_to)
     return Sql(
         d=d,
         dim=dim(d),
         dim_name=dim_name,
-        where=_range("o.business_date", scope.date_from, scope.date_to),
+        where=f"{loose} and {exact}" if loose else exact,
         parcel_where=_range(
             "business_date",
             scope.date_from - one_day if scope.date_from else None,
@@ -260,25 +275,27 @@ def cross_channel(s: Sql) -> str:
     return f"""
 with {_identified_orders(s)},
 
-per_customer as (
-    select customer_id, count(distinct channel) as channels
+-- A window, not a second pass joined back: ClickHouse would compute ident_orders (its join) once per reference.
+flagged as (
+    select
+        dim,
+        customer_id,
+        customer_id is not null
+            and min(channel) over (partition by customer_id) <> max(channel) over (partition by customer_id) as multi
     from ident_orders
-    where customer_id is not null
-    group by customer_id
 )
 
 select
-    i.dim as {s.dim_name},
+    dim as {s.dim_name},
     count(*) as orders,
-    count(distinct i.customer_id) as customers,
-    count(distinct i.customer_id) filter (where c.channels > 1) as multi_channel_customers,
-    {_pct("count(distinct i.customer_id) filter (where c.channels > 1)", "count(distinct i.customer_id)")}
+    count(distinct customer_id) as customers,
+    count(distinct customer_id) filter (where multi) as multi_channel_customers,
+    {_pct("count(distinct customer_id) filter (where multi)", "count(distinct customer_id)")}
         as multi_channel_customer_pct,
-    count(*) filter (where c.channels > 1) as orders_of_multi_channel_customers
-from ident_orders as i
-left join per_customer as c on c.customer_id = i.customer_id
-group by i.dim
-order by i.dim"""
+    count(*) filter (where multi) as orders_of_multi_channel_customers
+from flagged
+group by dim
+order by dim"""
 
 
 def merges(s: Sql) -> str:
@@ -289,26 +306,29 @@ def merges(s: Sql) -> str:
     return f"""
 with {_identified_orders(s)},
 
-groups as (
-    select merge_group_id, count(distinct channel) as channels
+flagged as (
+    select
+        dim,
+        merge_group_id,
+        group_size,
+        merge_group_id is not null
+            and min(channel) over (partition by merge_group_id) <> max(channel) over (partition by merge_group_id)
+            as cross_channel
     from ident_orders
-    where merge_group_id is not null
-    group by merge_group_id
 )
 
 select
-    i.dim as {s.dim_name},
+    dim as {s.dim_name},
     count(*) as orders,
-    count(i.merge_group_id) as parcelled_orders,
-    count(*) filter (where i.group_size > 1) as merged_orders,
-    {_pct("count(*) filter (where i.group_size > 1)", "count(i.merge_group_id)")} as merged_pct,
-    count(distinct i.merge_group_id) filter (where i.group_size > 1) as merge_groups,
-    count(*) filter (where g.channels > 1) as cross_channel_merged_orders,
-    count(distinct i.merge_group_id) filter (where g.channels > 1) as cross_channel_merge_groups
-from ident_orders as i
-left join groups as g on g.merge_group_id = i.merge_group_id
-group by i.dim
-order by i.dim"""
+    count(merge_group_id) as parcelled_orders,
+    count(*) filter (where group_size > 1) as merged_orders,
+    {_pct("count(*) filter (where group_size > 1)", "count(merge_group_id)")} as merged_pct,
+    count(distinct merge_group_id) filter (where group_size > 1) as merge_groups,
+    count(*) filter (where cross_channel) as cross_channel_merged_orders,
+    count(distinct merge_group_id) filter (where cross_channel) as cross_channel_merge_groups
+from flagged
+group by dim
+order by dim"""
 
 
 QUESTIONS: dict[str, Callable[[Sql], str]] = {
