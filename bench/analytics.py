@@ -66,7 +66,9 @@ def main() -> None:
 
         start = time.perf_counter()
         written = sync(duck, client)
-        sync_note = f"; the sink wrote it to ClickHouse in {time.perf_counter() - start:.1f} s ({sum(written.values()):,} rows)"
+        sync_note = (
+            f"; the sink wrote it to ClickHouse in {time.perf_counter() - start:.1f} s ({sum(written.values()):,} rows)"
+        )
     on_duckdb, on_clickhouse = DuckDBStore(duck), ClickHouseStore(client)
     orders = duck.execute("select count(*), min(business_date), max(business_date) from marts.fct_orders").fetchone()
     ch_orders = client.query(f"SELECT count() FROM {on_clickhouse.database}.fct_orders FINAL").result_rows[0][0]

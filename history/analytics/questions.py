@@ -33,7 +33,14 @@ DIMENSIONS: dict[str, tuple[str, Callable[[Dialect], str]]] = {
     "store": ("store_id", lambda d: "o.store_id"),
     "hour": ("hour_local", lambda d: d.local_hour("o.created_at_local")),
 }
-EXCEPTION_TYPES = ("bad_address", "payment_missing", "late_risk", "out_of_stock", "price_mismatch", "amounts_inconsistent")
+EXCEPTION_TYPES = (
+    "bad_address",
+    "payment_missing",
+    "late_risk",
+    "out_of_stock",
+    "price_mismatch",
+    "amounts_inconsistent",
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +129,8 @@ merge_orders as (
         any_value(group_size) as group_size
     from (
         -- A split merge group has several parcels listing the same orders: one row per order after grouping.
-        select {s.d.explode_csv('order_keys')} as order_key, merge_group_id, customer_id, group_size
-        from {s.t('fct_parcels', 'p')}
+        select {s.d.explode_csv("order_keys")} as order_key, merge_group_id, customer_id, group_size
+        from {s.t("fct_parcels", "p")}
         where {s.parcel_where}
     ) as exploded
     group by order_key
@@ -143,7 +150,7 @@ ident_orders as (
             when o.phone_kind = 'mobile' and o.phone <> '' then 'm:' || o.phone
             when o.channel_user_id <> '' then 'u:' || o.channel || ':' || o.channel_user_id
         end as customer_id
-    from {s.t('fct_orders', 'o')}
+    from {s.t("fct_orders", "o")}
     left join merge_orders as m on m.order_key = o.order_key
     where {s.where}
 )"""
@@ -164,7 +171,7 @@ select
     100.0 * count(*) / sum(count(*)) over () as pct_of_orders,
     count(*) filter (where not o.is_cancelled) as kept_orders,
     cast(coalesce(sum(o.paid_amount) filter (where not o.is_cancelled), 0) as double) as revenue
-from {s.t('fct_orders', 'o')}
+from {s.t("fct_orders", "o")}
 where {s.where}
 group by {s.dim_name}
 order by {s.dim_name}"""
@@ -183,7 +190,7 @@ select
     cast(sum(o.goods_amount) as double) / count(*) as avg_goods_amount,
     cast(sum(o.items_quantity) as double) / count(*) as avg_items,
     cast(sum(o.line_count) as double) / count(*) as avg_lines
-from {s.t('fct_orders', 'o')}
+from {s.t("fct_orders", "o")}
 where {s.where} and not o.is_cancelled
 group by {s.dim_name}
 order by {s.dim_name}"""
@@ -199,7 +206,7 @@ select
     count(*) filter (where o.is_cancelled) as cancelled_orders,
     {_pct("count(*) filter (where o.is_cancelled)", "count(*)")} as cancel_rate_pct,
     count(*) filter (where o.is_cancelled and o.dispatched_at is not null) as cancelled_after_dispatch
-from {s.t('fct_orders', 'o')}
+from {s.t("fct_orders", "o")}
 where {s.where}
 group by {s.dim_name}
 order by {s.dim_name}"""
@@ -218,7 +225,7 @@ with per_order as (
     order_key,
     {per_type},
     count(*) filter (where resolved_at is null) as open_exceptions
-    from {s.t('fct_exceptions', 'x')}
+    from {s.t("fct_exceptions", "x")}
     group by order_key
 )
 
@@ -229,7 +236,7 @@ select
     {_pct("count(e.order_key)", "count(*)")} as exception_rate_pct,
     {type_cols},
     count(*) filter (where e.open_exceptions > 0) as orders_with_open_exceptions
-from {s.t('fct_orders', 'o')}
+from {s.t("fct_orders", "o")}
 left join per_order as e on e.order_key = o.order_key
 where {s.where}
 group by {s.dim_name}

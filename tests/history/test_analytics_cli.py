@@ -66,8 +66,14 @@ def test_warehouse_and_clickhouse_print_the_same_csv(known):
     assert on_duckdb.output == on_clickhouse.output
     rows = list(csv.DictReader(io.StringIO(on_duckdb.output)))
     assert rows[0] == {
-        "channel": "app", "orders": "3", "identified_orders": "3", "repeat_orders": "2", "repeat_order_pct": "66.67",
-        "customers": "1", "repeat_customers": "1", "repeat_customer_pct": "100.0",
+        "channel": "app",
+        "orders": "3",
+        "identified_orders": "3",
+        "repeat_orders": "2",
+        "repeat_order_pct": "66.67",
+        "customers": "1",
+        "repeat_customers": "1",
+        "repeat_customer_pct": "100.0",
     }
 
 
@@ -76,7 +82,11 @@ def test_json_and_table(known):
     result = _run(["volume", "--by", "store", "--format", "json"], dsn=dsn)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0] == {
-        "store_id": "S1", "orders": 5, "pct_of_orders": 62.5, "kept_orders": 4, "revenue": 220.0,
+        "store_id": "S1",
+        "orders": 5,
+        "pct_of_orders": 62.5,
+        "kept_orders": 4,
+        "revenue": 220.0,
     }
     table = _run(["merges", "--by", "hour", "--warehouse", str(warehouse)])
     assert table.exit_code == 0, table.output
@@ -117,9 +127,14 @@ def test_a_warehouse_being_written_is_named_not_crashed_on(known, tmp_path):
     warehouse = tmp_path / "busy.duckdb"
     _build(warehouse)
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); "
-         "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -31,9 +31,23 @@ def stores(tmp_path_factory):
         simulate_day(day, orders=600, seed=31 + i, out=landing)
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "ORDERHUB_CLICKHOUSE_DSN")}
     run = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse),
-         "--as-of", DAYS[-1].isoformat(), "--quiet"],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--as-of",
+            DAYS[-1].isoformat(),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     duck = duckdb.connect(str(warehouse), read_only=True)

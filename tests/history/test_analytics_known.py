@@ -40,7 +40,7 @@ ORDERS = [
     ("eleme:2", "eleme", "S2", "2026-11-21 10:00", False, "40.00", "40.00", 1, 1, None, "privacy", "17000000000", "el9"),
     ("meituan:2", "meituan", "S1", "2026-11-21 09:40", False, "60.00", "60.00", 2, 2, None, "mobile", "13900000002", "mtB"),
     ("app:3", "app", "S1", "2026-11-22 00:30", False, "10.00", "10.00", 1, 1, None, "mobile", M1, "u1"),
-]
+]  # fmt: skip
 PARCELS = [
     # parcel_id, merge_group_id, customer_id, group_size, business_date, order_keys
     ("G1/0/1", "G1", f"m:{M1}", 2, "2026-11-20", "app:1,meituan:1"),
@@ -73,8 +73,23 @@ def _build(path) -> None:
         dispatched_utc = dt.datetime.fromisoformat(dispatched) - dt.timedelta(hours=8) if dispatched else None
         con.execute(
             "insert into marts.fct_orders values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [key, channel, store, user, phone, kind, created_local - dt.timedelta(hours=8), created_local,
-             created_local.date(), cancelled, dispatched_utc, goods, paid, items, lines],
+            [
+                key,
+                channel,
+                store,
+                user,
+                phone,
+                kind,
+                created_local - dt.timedelta(hours=8),
+                created_local,
+                created_local.date(),
+                cancelled,
+                dispatched_utc,
+                goods,
+                paid,
+                items,
+                lines,
+            ],
         )
     con.execute(
         """create table marts.fct_parcels (parcel_id varchar, merge_group_id varchar, customer_id varchar,
@@ -213,8 +228,10 @@ def test_repeat_looks_only_inside_the_window(stores, engine):
         ("app", 1, 1, 0, 0.0, 1, 0, 0.0),
     ]
     # On 11-21 (local) app:3 is out (its UTC date is 11-21, its business day 11-22).
-    assert [tuple(r.values()) for r in _ask(stores, engine, "repeat", date_from=_day("2026-11-21"),
-                                            date_to=_day("2026-11-21"))] == [
+    assert [
+        tuple(r.values())
+        for r in _ask(stores, engine, "repeat", date_from=_day("2026-11-21"), date_to=_day("2026-11-21"))
+    ] == [
         ("eleme", 2, 2, 1, 50.0, 1, 1, 100.0),
         ("meituan", 1, 1, 0, 0.0, 1, 0, 0.0),
     ]
