@@ -251,26 +251,40 @@ def repeat(s: Sql) -> str:
     return f"""
 with {_identified_orders(s)},
 
-ranked as (
+-- One row per group and customer before any window: far fewer rows than orders, and no count(distinct).
+pairs as (
     select
         dim,
         customer_id,
-        customer_id is not null
-            and row_number() over (partition by customer_id order by created_at, order_key) > 1 as is_repeat
+        count(*) as n,
+        min((created_at, order_key)) as first_here
     from ident_orders
+    group by dim, customer_id
+),
+
+flagged as (
+    select
+        dim,
+        customer_id,
+        n,
+        -- This group holds the customer's first order in the range.
+        customer_id is not null and first_here = min(first_here) over (partition by customer_id) as has_first
+    from pairs
 )
 
 select
     dim as {s.dim_name},
-    count(*) as orders,
-    count(customer_id) as identified_orders,
-    count(*) filter (where is_repeat) as repeat_orders,
-    {_pct("count(*) filter (where is_repeat)", "count(customer_id)")} as repeat_order_pct,
-    count(distinct customer_id) as customers,
-    count(distinct customer_id) filter (where is_repeat) as repeat_customers,
-    {_pct("count(distinct customer_id) filter (where is_repeat)", "count(distinct customer_id)")}
+    sum(n) as orders,
+    coalesce(sum(n) filter (where customer_id is not null), 0) as identified_orders,
+    coalesce(sum(n) filter (where customer_id is not null), 0) - count(*) filter (where has_first)
+        as repeat_orders,
+    {_pct("coalesce(sum(n) filter (where customer_id is not null), 0) - count(*) filter (where has_first)",
+          "sum(n) filter (where customer_id is not null)")} as repeat_order_pct,
+    count(customer_id) as customers,
+    count(*) filter (where customer_id is not null and (n > 1 or not has_first)) as repeat_customers,
+    {_pct("count(*) filter (where customer_id is not null and (n > 1 or not has_first))", "count(customer_id)")}
         as repeat_customer_pct
-from ranked
+from flagged
 group by dim
 order by dim"""
 
@@ -282,24 +296,32 @@ def cross_channel(s: Sql) -> str:
     return f"""
 with {_identified_orders(s)},
 
--- A window, not a second pass joined back: ClickHouse would compute ident_orders (its join) once per reference.
+-- One row per group and customer, then a window over those (not over orders): a second pass joined back would
+-- make ClickHouse compute ident_orders (its join) again, since it inlines a CTE at every reference.
+pairs as (
+    select dim, customer_id, count(*) as n, min(channel) as first_channel, max(channel) as last_channel
+    from ident_orders
+    group by dim, customer_id
+),
+
 flagged as (
     select
         dim,
         customer_id,
+        n,
         customer_id is not null
-            and min(channel) over (partition by customer_id) <> max(channel) over (partition by customer_id) as multi
-    from ident_orders
+            and min(first_channel) over (partition by customer_id)
+                <> max(last_channel) over (partition by customer_id) as multi
+    from pairs
 )
 
 select
     dim as {s.dim_name},
-    count(*) as orders,
-    count(distinct customer_id) as customers,
-    count(distinct customer_id) filter (where multi) as multi_channel_customers,
-    {_pct("count(distinct customer_id) filter (where multi)", "count(distinct customer_id)")}
-        as multi_channel_customer_pct,
-    count(*) filter (where multi) as orders_of_multi_channel_customers
+    sum(n) as orders,
+    count(customer_id) as customers,
+    count(*) filter (where multi) as multi_channel_customers,
+    {_pct("count(*) filter (where multi)", "count(customer_id)")} as multi_channel_customer_pct,
+    coalesce(sum(n) filter (where multi), 0) as orders_of_multi_channel_customers
 from flagged
 group by dim
 order by dim"""
