@@ -39,22 +39,24 @@ SHIFTS = {
 }
 
 
-def _duck_replace(table: str, k: int, days: int) -> str:
+def _duck_replace(table: str, days: int) -> str:
     keys, stamps, dates = SHIFTS[table]
-    parts = [f"{c} || '#{k}' as {c}" for c in keys]
-    parts += [f"{c} + interval {k * days} day as {c}" for c in stamps]
-    parts += [f"cast({c} + interval {k * days} day as date) as {c}" for c in dates]
+    parts = [f"{c} || '#' || k as {c}" for c in keys]
+    parts += [f"{c} + to_days(cast(k * {days} as integer)) as {c}" for c in stamps]
+    parts += [f"cast({c} + to_days(cast(k * {days} as integer)) as date) as {c}" for c in dates]
     if table == "fct_parcels":
-        parts.append(f"replace(order_keys, ',', '#{k},') || '#{k}' as order_keys")
+        parts.append("replace(order_keys, ',', '#' || k || ',') || '#' || k as order_keys")
     return ", ".join(parts)
 
 
-def _ch_replace(table: str, k: int, days: int) -> str:
+def _ch_replace(table: str, days: int) -> str:
     keys, stamps, dates = SHIFTS[table]
-    parts = [f"concat({c}, '#{k}') AS {c}" for c in keys]
-    parts += [f"{c} + toIntervalDay({k * days}) AS {c}" for c in (*stamps, *dates)]
+    parts = [f"concat({c}, '#', toString(k)) AS {c}" for c in keys]
+    parts += [f"{c} + toIntervalDay(k * {days}) AS {c}" for c in (*stamps, *dates)]
     if table == "fct_parcels":
-        parts.append(f"concat(replaceAll(order_keys, ',', '#{k},'), '#{k}') AS order_keys")
+        parts.append(
+            "concat(replaceAll(order_keys, ',', concat('#', toString(k), ',')), '#', toString(k)) AS order_keys"
+        )
     return ", ".join(parts)
 
 
@@ -77,19 +79,20 @@ def main() -> None:
     for table in SHIFTS:
         start = time.perf_counter()
         out.execute(f"create table marts.{table} as select * from src.marts.{table}")
-        for k in range(1, args.copies + 1):
-            out.execute(
-                f"insert into marts.{table} select * replace ({_duck_replace(table, k, days)}) from src.marts.{table}"
-            )
-            # Copies of the original only (the source as the sink wrote it, keys without '#'), one row per key.
-            # The filter sits in a subquery: ClickHouse lets WHERE see the SELECT's aliases, which would be the
-            # suffixed keys here.
-            key = SHIFTS[table][0][0]
-            client.command(
-                f"INSERT INTO {table} SELECT * REPLACE ({_ch_replace(table, k, days)}) "
-                f"FROM (SELECT * FROM {table} FINAL WHERE position({key}, '#') = 0)",
-                settings={"max_partitions_per_insert_block": 1000},
-            )
+        # One statement per table and engine (copy number k from a range), so each engine runs it in parallel.
+        out.execute(
+            f"insert into marts.{table} select * exclude (k) replace ({_duck_replace(table, days)}) "
+            f"from src.marts.{table}, range(1, {args.copies + 1}) as copies(k)"
+        )
+        # Copies of the original only (the source as the sink wrote it, keys without '#'), one row per key. The
+        # filter sits in a subquery: ClickHouse lets WHERE see the SELECT's aliases, the suffixed keys here.
+        key = SHIFTS[table][0][0]
+        client.command(
+            f"INSERT INTO {table} SELECT * EXCEPT (k) REPLACE ({_ch_replace(table, days)}) "
+            f"FROM (SELECT * FROM {table} FINAL WHERE position({key}, '#') = 0) AS src "
+            f"CROSS JOIN (SELECT number AS k FROM numbers(1, {args.copies})) AS copies",
+            settings={"max_partitions_per_insert_block": 10000},
+        )
         rows = out.execute(f"select count(*) from marts.{table}").fetchone()[0]
         print(f"{table}: {rows:,} rows in {time.perf_counter() - start:.1f} s", flush=True)
     out.execute("detach src")
