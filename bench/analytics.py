@@ -54,6 +54,11 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--clickhouse", required=True, help="DSN, e.g. chdb:///path")
     parser.add_argument("--sync", action="store_true", help="write the warehouse to ClickHouse first (the sink)")
+    parser.add_argument(
+        "--optimize",
+        action="store_true",
+        help="OPTIMIZE … FINAL the tables first: the state once ClickHouse's background merges have caught up",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, help="also write the markdown here")
     args = parser.parse_args()
@@ -71,21 +76,35 @@ def main() -> None:
         sync_note = (
             f"; the sink wrote it to ClickHouse in {time.perf_counter() - start:.1f} s ({sum(written.values()):,} rows)"
         )
+    if args.optimize:
+        start = time.perf_counter()
+        for table in TABLES:
+            client.command(f"OPTIMIZE TABLE {table} FINAL")
+        sync_note += f"; OPTIMIZE … FINAL of its {len(TABLES)} tables took {time.perf_counter() - start:.1f} s"
     on_duckdb, on_clickhouse = DuckDBStore(duck), ClickHouseStore(client)
     orders = duck.execute("select count(*), min(business_date), max(business_date) from marts.fct_orders").fetchone()
     ch_orders = client.query(f"SELECT count() FROM {on_clickhouse.database}.fct_orders FINAL").result_rows[0][0]
     chdb_version = client.query("SELECT version()").result_rows[0][0]
+    parts = ", ".join(
+        f"{table} {count}"
+        for table, count in client.query(
+            "SELECT table, count() FROM system.parts WHERE active AND database = currentDatabase() "
+            "AND table IN ('fct_orders', 'fct_parcels', 'fct_exceptions') GROUP BY table ORDER BY table"
+        ).result_rows
+    )
     lines += [
         "# Analytics questions: ClickHouse (chDB) beside DuckDB",
         "",
         f"Measured with `bench/analytics.py --warehouse {args.warehouse} --clickhouse {args.clickhouse}"
-        f"{' --sync' if args.sync else ''} --repeat {args.repeat}` on {machine()}; DuckDB {duckdb.__version__}, "
+        f"{' --sync' if args.sync else ''}{' --optimize' if args.optimize else ''} --repeat {args.repeat}` "
+        f"on {machine()}; DuckDB {duckdb.__version__}, "
         f"ClickHouse {chdb_version} (chDB, in-process).",
         "",
         f"Data: {orders[0]:,} orders in the warehouse ({orders[1]} to {orders[2]}), {ch_orders:,} in ClickHouse"
         f"{sync_note}.",
         "",
-        f"Seconds per question: the first run (cold) and the median of {args.repeat}; ClickHouse reads with FINAL.",
+        f"Seconds per question: the first run (cold) and the median of {args.repeat}; ClickHouse reads with FINAL. "
+        f"Parts per table in ClickHouse: {parts}.",
         "",
         "| question | scope | rows | ClickHouse first | ClickHouse median | DuckDB first | DuckDB median | same answer |",
         "|---|---|---:|---:|---:|---:|---:|---|",
