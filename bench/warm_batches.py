@@ -8,7 +8,9 @@ day the warehouse has not seen (`--first-date`, then a day later each time). The
 imports and dbt's parse (cold); the others are what a warm runner pays. Per run it prints the Dagster steps'
 seconds and, from that run's dbt `run_results.json`, dbt's elapsed time, the models' summed time and the
 tests' summed time, and the slowest models. The trees run one after the other in the same command, so the
-machine's load is as alike as it gets; the load average is printed beside each.
+machine's load is as alike as it gets; the load average is printed beside each. With `--turns` the trees'
+processes run side by side and take turns batch by batch (one runs while the others wait), so a machine whose
+load changes over minutes (other sessions' tests) loads every tree alike.
 
     .venv/bin/python bench/warm_batches.py --base /work/scratch/h30/base --work /work/scratch/run \
         --code main=/work/scratch/code-main --code branch=. [--batches 4] [--orders 1000]
@@ -38,6 +40,7 @@ settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=wareh
 runner = Runner(settings)
 targets = settings.dbt_project / "target"
 for n in range(batches):
+    sys.stdin.readline()  # the parent's go (with --turns: the other trees have run their batch n)
     day = dt.date.fromisoformat(first) + dt.timedelta(days=n)
     subprocess.run([sys.executable, "-m", "orchestration.cli", "simulate", "--out", str(landing), "--orders",
                     str(orders), "--seed", str(500 + n), "--date", day.isoformat()], check=True,
@@ -75,34 +78,68 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--first-date", default="2026-11-20")
     parser.add_argument("--out", type=Path, default=None, help="append the JSON lines here")
+    parser.add_argument("--turns", action="store_true", help="the trees take turns batch by batch")
     args = parser.parse_args()
-    for spec in args.code:
-        name, code = spec.split("=", 1)
-        code_dir = Path(code).resolve()
-        run_dir = args.work / name
-        shutil.rmtree(run_dir, ignore_errors=True)
-        (run_dir / "wh").mkdir(parents=True)
-        subprocess.run(["cp", "-a", str(args.base / "landing"), str(run_dir / "landing")], check=True)
-        shutil.copyfile(args.base / "wh" / "orderhub.duckdb", run_dir / "wh" / "orderhub.duckdb")
-        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-        env["PYTHONPATH"] = str(code_dir)
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(run_dir), str(args.batches), str(args.orders), args.first_date],
-            cwd=code_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"{name} failed:\n{proc.stderr[-4000:]}")
-        for line in proc.stdout.splitlines():
-            if line.startswith("{"):
-                row = {"code": name, **json.loads(line)}
-                print(json.dumps(row), flush=True)
-                if args.out:
-                    with args.out.open("a") as out:
-                        out.write(json.dumps(row) + "\n")
-        shutil.rmtree(run_dir, ignore_errors=True)
+    if not args.turns:
+        for spec in args.code:
+            _run_trees([spec], args)
+        return
+    _run_trees(args.code, args)
+
+
+def _run_trees(specs: list[str], args: argparse.Namespace) -> None:
+    """The trees' processes side by side, taking turns batch by batch (one tree: its batches in a row)."""
+    children = [_start(spec, args) for spec in specs]
+    try:
+        for _ in range(args.batches):
+            for name, proc, _run_dir in children:
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                _report(name, _next_row(name, proc), args.out)
+        for _name, proc, _run_dir in children:
+            proc.stdin.close()
+            proc.wait()
+    finally:
+        for _name, proc, run_dir in children:
+            proc.kill()
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, Path]:
+    """A tree's process on its own copy of the base (the landing zone hard-linked: its files are never
+    rewritten, each batch lands under a new date)."""
+    name, code = spec.split("=", 1)
+    code_dir = Path(code).resolve()
+    run_dir = args.work / name
+    shutil.rmtree(run_dir, ignore_errors=True)
+    (run_dir / "wh").mkdir(parents=True)
+    subprocess.run(["cp", "-al", str(args.base / "landing"), str(run_dir / "landing")], check=True)
+    shutil.copyfile(args.base / "wh" / "orderhub.duckdb", run_dir / "wh" / "orderhub.duckdb")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["PYTHONPATH"] = str(code_dir)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(run_dir), str(args.batches), str(args.orders), args.first_date],
+        cwd=code_dir,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return name, proc, run_dir
+
+
+def _next_row(name: str, proc: subprocess.Popen) -> dict:
+    for line in proc.stdout:
+        if line.startswith("{"):
+            return {"code": name, **json.loads(line)}
+    raise SystemExit(f"{name} failed (exit {proc.wait()}); its errors are above")
+
+
+def _report(name: str, row: dict, out: Path | None) -> None:
+    print(json.dumps(row), flush=True)
+    if out:
+        with out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

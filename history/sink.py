@@ -9,11 +9,11 @@ retracted by writing their sorting key with `_deleted = 1` (history/schema.py).
   table, which advances only after the batches' rows are in. An order re-pushed since it was copied has its
   old lines and, should its store or creation time have changed, its old row retracted.
 - The marts by day: per mart and business day (the partition column's date) a fingerprint of its rows
-  (count and a sum of row hashes) is kept in ClickHouse; the days whose fingerprint differs from the
-  warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer does is
-  retracted. A micro-batch changes today's rows and those of the days its orders belong to, so that is what
-  it rewrites, whatever the mart; an aggregate's day is written in one INSERT with its retractions, so a
-  reader never sees it half-written.
+  (count and a sum of row hashes) is kept in ClickHouse; of the days the new batches can have changed
+  (history/scope.py; every day after a full rebuild or when the mart is new), those whose fingerprint differs
+  from the warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer
+  does is retracted. An aggregate's day is written in one INSERT with its retractions, so a reader never sees
+  it half-written.
 
 Rows are read from DuckDB as Arrow record batches of at most `chunk_rows` rows and inserted one batch at a
 time: a replay of a million orders never holds all of them in memory.
@@ -22,15 +22,14 @@ time: a replay of a million orders never holds all of them in memory.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
-from history import schema
+from history import schema, scope
 from history.schema import DELETED, MARTS, RAW, VERSION, Column, TableSpec
 
 CHUNK_ROWS = 100_000
@@ -43,6 +42,8 @@ LOOKUP_SETTINGS = {"max_query_size": 64 * 1024 * 1024}
 SYNCS = "_syncs"
 WATERMARKS = "_sync_watermarks"
 BUCKETS = "_sync_buckets"
+# The watermark row that holds the label of the marts' full build every day was last compared after.
+MARTS_BUILD = "_marts_build"
 BOOKKEEPING_DDL = (
     f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
   version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
@@ -63,11 +64,15 @@ def sync(
     client: Client,
     *,
     tables: Iterable[str] | None = None,
+    every_day: bool = False,
+    marts_build: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> dict[str, int]:
     """Write to ClickHouse what the warehouse has that it does not; returns rows written per table
     (retractions included). Safe to repeat, and to run after a sync that failed half-way. `tables` limits it
-    to some of the tables (default: every table of history/schema.py)."""
+    to some of the tables (default: every table of history/schema.py). A mart's days are compared where the
+    new batches can have changed it (history/scope.py), or all of them: with `every_day`, and when
+    `marts_build` (a label of the marts' last full build) differs from the one the last sync was given."""
     wanted = set(schema.SPECS) if tables is None else set(tables)
     unknown = wanted - set(schema.SPECS)
     if unknown:
@@ -85,9 +90,13 @@ def sync(
         if change and change != "created":
             # Rows already copied lack the new columns: copy the table again from its first batch.
             _advance(client, spec.name, (_EPOCH, ""), version)
+    if marts_build is not None and watermark(client, MARTS_BUILD)[1] != marts_build:
+        every_day = True
+    every_day_of = set()
     for spec in marts:
         # A mart's day fingerprints include the table's shape: a new column makes every day differ.
-        schema.migrate(client, spec, columns[spec.name])
+        if schema.migrate(client, spec, columns[spec.name]) or every_day or not _has_buckets(client, spec):
+            every_day_of.add(spec.name)
     for spec in raw:
         batches = new_batches(duck, client, spec.name)
         written[spec.name] = _sync_raw(duck, client, spec, columns[spec.name], batches, version, chunk_rows)
@@ -95,7 +104,13 @@ def sync(
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
     for spec in marts:
-        written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows)
+        batches = new_batches(duck, client, spec.name)
+        days = None if spec.name in every_day_of else _mart_days(duck, client, spec, columns[spec.name], batches)
+        written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows, days)
+        if batches:
+            _advance(client, spec.name, batches[-1], version)
+    if marts and marts_build is not None:
+        _advance(client, MARTS_BUILD, (_EPOCH, marts_build), version)
     _finish(client, version, batches_done, written)
     return written
 
@@ -152,8 +167,10 @@ def new_batches(duck: duckdb.DuckDBPyConnection, client: Client, table: str) -> 
 
 
 def _advance(client: Client, table: str, last: tuple[datetime, str], version: int) -> None:
+    # The warehouse's times are naive UTC; handed over naive, a client could read them in the host's zone.
+    finished = last[0].replace(tzinfo=UTC)
     client.insert(
-        WATERMARKS, [[table, last[0], last[1], version]], column_names=["table", "finished_at", "batch_id", VERSION]
+        WATERMARKS, [[table, finished, last[1], version]], column_names=["table", "finished_at", "batch_id", VERSION]
     )
 
 
@@ -172,18 +189,18 @@ def _sync_raw(
     try:
         in_batches = "batch_id IN (SELECT batch_id FROM _sink_batches)"
         if spec.name == "order_events":
-            scope = f"src.{in_batches}"
+            where = f"src.{in_batches}"
             retract = None  # events are only ever added: an event's key is all of it
         else:
             # A line belongs to the batch that loaded its order's current version.
             changed = f"SELECT order_key FROM raw.orders WHERE {in_batches}"
-            scope = f"src.order_key IN ({changed})"
+            where = f"src.order_key IN ({changed})"
             # Only an order with more than one version can have left something behind in ClickHouse.
             retract = (
-                f"{changed} AND order_key IN "
-                "(SELECT order_key FROM raw.order_versions GROUP BY order_key HAVING count(*) > 1)"
+                f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
+                f"WHERE order_key IN ({changed}) GROUP BY order_key HAVING count(*) > 1)"
             )
-        rows = _select_rows(spec, columns, scope)
+        rows = _select_rows(spec, columns, where)
         written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
         if retract is not None:
             keys = [row[0] for row in duck.execute(retract).fetchall()]
@@ -211,13 +228,16 @@ def _sync_mart(
     columns: list[Column],
     version: int,
     chunk_rows: int,
+    days: set[date] | None,
 ) -> int:
+    """Rewrite the days (of `days`, None: of every day) whose fingerprint differs from ClickHouse's."""
     signature = schema.signature(spec, columns)
-    everything = _select_rows(spec, columns, "true")
+    within = "true" if days is None else _on_days(spec, columns, days)
     have = {
         bucket: (rows, _fingerprint(signature, rows, digest))
         for bucket, rows, digest in duck.execute(
-            f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) FROM ({everything}) r GROUP BY 1"
+            f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) "
+            f"FROM ({_select_rows(spec, columns, within)}) r GROUP BY 1"
         ).fetchall()
     }
     copied = {
@@ -226,22 +246,48 @@ def _sync_mart(
             f"SELECT bucket, rows, fingerprint FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}",
             parameters={"t": spec.name},
         ).result_rows
+        if days is None or bucket in days
     }
     changed = sorted(bucket for bucket in have.keys() | copied.keys() if have.get(bucket) != copied.get(bucket))
     written = 0
     for start in range(0, len(changed), DAYS_PER_PASS):
-        days = changed[start : start + DAYS_PER_PASS]
-        day_list = ", ".join(f"DATE '{day.isoformat()}'" for day in days)
+        part = changed[start : start + DAYS_PER_PASS]
         found = client.query_arrow(
             f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
-            f"({', '.join(f'toDate32({day.isoformat()!r})' for day in days)})"
+            f"({', '.join(f'toDate32({day.isoformat()!r})' for day in part)})"
         )
-        current = _select_rows(
-            spec, columns, f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({day_list})"
-        )
+        current = _select_rows(spec, columns, _on_days(spec, columns, part))
         written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
-        _record_buckets(client, spec, days, have, version)
+        _record_buckets(client, spec, part, have, version)
     return written
+
+
+def _mart_days(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    batches: Sequence[tuple[datetime, str]],
+) -> set[date]:
+    """The days a micro-batch can have changed in this mart (history/scope.py)."""
+    joins = " ".join(e.join for e in spec.extras)
+    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {spec.source} src {joins}")
+    newest = newest.fetchall()[0][0]
+    if isinstance(newest, datetime):
+        newest = newest.date()
+    return scope.touched_days(duck, batches) | scope.newest_days(newest)
+
+
+def _has_buckets(client: Client, spec: TableSpec) -> bool:
+    return bool(
+        client.query(
+            f"SELECT count() FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}", parameters={"t": spec.name}
+        ).result_rows[0][0]
+    )
+
+
+def _day_list(days: Iterable[date]) -> str:
+    return ", ".join(f"DATE '{day.isoformat()}'" for day in sorted(days)) or "NULL"
 
 
 def _fingerprint(signature: str, rows: int, digest: str | None) -> str:
@@ -261,12 +307,31 @@ def _record_buckets(
 # --- SQL over the warehouse -------------------------------------------------------------------------------
 
 
-def _sort_value(spec: TableSpec, columns: list[Column], name: str) -> str:
+def _source_value(spec: TableSpec, name: str) -> str:
     """The DuckDB expression for column `name` of the source rows (alias src, extras by their join)."""
     extra = next((e for e in spec.extras if e.name == name), None)
-    expression = extra.sql if extra else f'src."{name}"'
+    return extra.sql if extra else f'src."{name}"'
+
+
+def _sort_value(spec: TableSpec, columns: list[Column], name: str) -> str:
+    """`_source_value`, with a NULL in a sorting-key column as its zero value."""
     column = next(c for c in columns if c.name == name)
+    expression = _source_value(spec, name)
     return f"coalesce({expression}, {column.zero})" if column.in_sort_key else expression
+
+
+def _on_days(spec: TableSpec, columns: list[Column], days: Iterable[date]) -> str:
+    """The source rows on `days` (of the partition column). The range on the bare column lets DuckDB skip row
+    groups by their min/max; the coalesced value alone would make it read every row."""
+    days = sorted(days)
+    if not days:
+        return "false"
+    exact = f"CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({_day_list(days)})"
+    if days[0] <= _EPOCH.date():
+        return exact  # NULLs are written as the epoch: they are not in any range of the column
+    bare = _source_value(spec, spec.partition_by)
+    last = days[-1] + timedelta(days=1)
+    return f"{bare} >= DATE '{days[0].isoformat()}' AND {bare} < DATE '{last.isoformat()}' AND {exact}"
 
 
 def _select_rows(spec: TableSpec, columns: list[Column], where: str) -> str:
@@ -341,7 +406,3 @@ def _insert(client: Client, spec: TableSpec, relation: duckdb.DuckDBPyRelation, 
             client.insert_arrow(spec.name, pa.Table.from_batches([batch]))
             written += batch.num_rows
     return written
-
-
-def seconds_since(start: float) -> float:
-    return round(time.perf_counter() - start, 3)

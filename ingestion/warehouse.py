@@ -23,6 +23,14 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def defer_compaction(con: duckdb.DuckDBPyConnection, deferred: bool) -> None:
+    """Whether this database's checkpoints merge small row groups (DuckDB's checkpoint vacuum) or leave them
+    to a later checkpoint: when to do which is the orchestrator's call (orchestration/compaction.py). The
+    setting is the database's, not the connection's: every connection to the file in this process shares it
+    until the last one closes."""
+    con.execute("SET max_vacuum_tasks = 0" if deferred else "RESET max_vacuum_tasks")
+
+
 def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     """Whether `schema.table` exists in the connection's own database (read-only connections will do)."""
     schema, table = qualified.split(".")

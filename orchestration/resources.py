@@ -10,13 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from history.client import connect as connect_clickhouse
 from ingestion import warehouse as contract_warehouse
+from orchestration import compaction
+from orchestration.defs.transform.cadence import is_micro_batch
 from orchestration.settings import Settings
 
 
@@ -63,10 +67,20 @@ class Warehouse(dg.ConfigurableResource):
     (orchestration/definitions.py), so each asset opens its connection for its own step only."""
 
     path: str
+    # How often micro-batches merge small row groups (orchestration/compaction.py); 0: every micro-batch.
+    compact_every_seconds: int = 600
+    _micro_batch: bool = PrivateAttr(default=False)
+    # Decided on the run's first connection, kept for the others.
+    _defer_compaction: bool | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:
-        return cls(path=str(settings.warehouse))
+        return cls(path=str(settings.warehouse), compact_every_seconds=settings.compact_every_seconds)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        self._micro_batch = run is not None and is_micro_batch(run.tags)
+        self._defer_compaction = None
 
     @property
     def file(self) -> Path:
@@ -84,10 +98,19 @@ class Warehouse(dg.ConfigurableResource):
         key = self.file.resolve()
         with _READY_LOCK:
             if key in _READY and key.exists():
-                return duckdb.connect(str(key))
-            con = contract_warehouse.connect(key)  # creates the file and applies the contract DDL
-            _READY.add(key)
-            return con
+                con = duckdb.connect(str(key))
+            else:
+                con = contract_warehouse.connect(key)  # creates the file and applies the contract DDL
+                _READY.add(key)
+        if self._defer_compaction is None:
+            self._defer_compaction = compaction.defer_this_run(
+                con,
+                micro_batch=self._micro_batch,
+                every=timedelta(seconds=self.compact_every_seconds),
+                now=datetime.now(UTC).replace(tzinfo=None),
+            )
+        contract_warehouse.defer_compaction(con, self._defer_compaction)
+        return con
 
 
 class ClickHouse(dg.ConfigurableResource):

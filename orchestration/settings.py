@@ -28,6 +28,8 @@ class Settings:
     clickhouse_dsn: str | None
     # How often the sensors look for new work (the landing folder, failed runs to publish for).
     sensor_seconds: int = 5
+    # How often micro-batches merge the warehouse's small row groups (orchestration/compaction.py).
+    compact_every_seconds: int = 600
     # The Dagster instance runs in this process are recorded in (`orderhub run`, `make demo`); None: ephemeral.
     dagster_home: Path | None = None
 
@@ -56,8 +58,9 @@ class Settings:
             serving=Path(serving or env.get("ORDERHUB_SERVING", "warehouse/serving.duckdb")).resolve(),
             rules=Path(env.get("ORDERHUB_RULES", PROJECT_ROOT / "config" / "rules.yml")).resolve(),
             dbt_project=PROJECT_ROOT / "dbt_project",
-            clickhouse_dsn=env.get("ORDERHUB_CLICKHOUSE_DSN") or None,
+            clickhouse_dsn=_absolute_chdb(env.get("ORDERHUB_CLICKHOUSE_DSN") or None),
             sensor_seconds=int(env.get("ORDERHUB_SENSOR_SECONDS", "5")),
+            compact_every_seconds=int(env.get("ORDERHUB_COMPACT_EVERY_SECONDS", "600")),
             dagster_home=Path(home) if home else None,
         )
 
@@ -71,6 +74,7 @@ class Settings:
             ORDERHUB_SERVING=str(self.serving),
             ORDERHUB_RULES=str(self.rules),
             ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds),
+            ORDERHUB_COMPACT_EVERY_SECONDS=str(self.compact_every_seconds),
         )
         if self.dagster_home is not None:
             env["DAGSTER_HOME"] = str(self.dagster_home)
@@ -80,3 +84,15 @@ class Settings:
             # Unset means "no ClickHouse": a DSN left in the parent's environment must not switch it on.
             env.pop("ORDERHUB_CLICKHOUSE_DSN", None)
         return env
+
+
+def _absolute_chdb(dsn: str | None) -> str | None:
+    """A `chdb://` DSN's folder made absolute, like the other paths here: the Dagster code location and the
+    dashboard run in other working directories, and must open the same folder."""
+    prefix = "chdb://"
+    if not dsn or not dsn.startswith(prefix):
+        return dsn
+    location, mark, query = dsn[len(prefix) :].partition("?")
+    if not location or location.startswith(":memory:"):
+        return dsn
+    return f"{prefix}{Path(location).resolve()}{mark}{query}"

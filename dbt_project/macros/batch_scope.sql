@@ -30,7 +30,27 @@
 
 {% macro create_test_scope() -%}
     create schema if not exists pipeline;
-    create table if not exists pipeline.dbt_test_scope (scope varchar)
+    create table if not exists pipeline.dbt_test_scope (scope varchar);
+    create table if not exists pipeline.compaction (merged_at timestamp, deferred boolean)
+{%- endmacro %}
+
+{#-
+  Whether this invocation's checkpoints merge small row groups: the orchestrator decides once per run
+  (orchestration/compaction.py) and keeps it in pipeline.compaction; a micro-batch between merging runs
+  leaves them. DuckDB's setting is the database's, so it holds for every connection until dbt closes the
+  file. Anything else (a full refresh, a build by hand, the checks job) merges.
+-#}
+{% macro compaction_for_invocation() -%}
+    {%- if execute and not flags.FULL_REFRESH -%}
+        {%- set deferred = run_query(
+            "select count(*) from pipeline.dbt_test_scope where scope = 'micro_batch'"
+            ~ " and exists (select 1 from pipeline.compaction where deferred)"
+        ) -%}
+        {%- if deferred.columns[0].values()[0] > 0 -%}
+            {{ return("set max_vacuum_tasks = 0") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return("reset max_vacuum_tasks") }}
 {%- endmacro %}
 
 {#- Read when a test is compiled, which dbt does as the test runs, so after the models it follows. -#}

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.landing import ChangedFile
+from ingestion.warehouse import has_table
+
 
 @dataclass
 class Summary:
@@ -16,7 +19,7 @@ class Summary:
     dispatch: tuple | None  # routes, km (PyVRP), km (greedy), parcels unassigned — None before any plan
     exceptions: list[tuple]  # exception_type, severity, action, count
     unbalanced_batches: int
-    changed_files: list[tuple] = ()  # path, size loaded, size seen: landing files rewritten after their load
+    changed_files: list[ChangedFile] = ()  # landing files rewritten after their load
 
 
 def collect(warehouse: Path) -> Summary:
@@ -45,9 +48,7 @@ def collect(warehouse: Path) -> Summary:
             "coalesce(sum(parcels_after_split), 0), coalesce(sum(parcels_saved_by_merge), 0) "
             "from marts.fct_merge_savings_daily where business_date = (select max(business_date) from marts.fct_merge_savings_daily)"
         ).fetchall()[0]
-        has_dispatch = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'dispatch' and table_name = 'dispatch_routes'"
-        ).fetchall()[0][0]
+        has_dispatch = has_table(con, "dispatch.dispatch_routes")
         dispatch = (
             con.execute(
                 "select count(*) filter (where solver = 'pyvrp'), "
@@ -72,14 +73,14 @@ def collect(warehouse: Path) -> Summary:
         unbalanced = con.execute(
             "select count(*) from raw.ingest_batches where landed <> loaded + quarantined + duplicate"
         ).fetchone()[0]
-        has_changes = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'ingest_file_changes'"
-        ).fetchone()[0]
         changed = (
-            con.execute(
-                "select path, size_loaded, size_seen from raw.ingest_file_changes order by seen_at desc, path limit 10"
-            ).fetchall()
-            if has_changes
+            [
+                ChangedFile(*row)
+                for row in con.execute(
+                    "select path, size_loaded, size_seen from raw.ingest_file_changes order by seen_at desc, path limit 10"
+                ).fetchall()
+            ]
+            if has_table(con, "raw.ingest_file_changes")
             else []
         )
     finally:
@@ -130,8 +131,5 @@ def render(summary: Summary) -> None:
         "all batches balance" if summary.unbalanced_batches == 0 else f"{summary.unbalanced_batches} UNBALANCED batches"
     )
     console.print(f"Row accounting (landed = loaded + quarantined + duplicate): {balance}")
-    for path, size_loaded, size_seen in summary.changed_files:
-        console.print(
-            f"[bold]Landing file changed after it was loaded[/bold]: {path} ({size_loaded:,} → {size_seen:,} bytes); "
-            "its new content was not loaded: land it under a new name"
-        )
+    for changed in summary.changed_files:
+        console.print(f"[bold]Landing file changed after it was loaded[/bold]: {changed.describe()}")

@@ -65,3 +65,23 @@ def test_chdb_connect_creates_the_database(tmp_path):
         assert again.query("SELECT a FROM t").result_rows == [(1,)]
     finally:
         again.close()
+
+
+def test_child_processes_get_the_dsn_and_lose_an_inherited_one():
+    from orchestration.settings import Settings
+
+    with_dsn = Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "chdb:///var/ch"})
+    assert with_dsn.child_env({})["ORDERHUB_CLICKHOUSE_DSN"] == "chdb:///var/ch"
+    # Settings built without a DSN mean no ClickHouse, whatever the parent's environment held.
+    without = Settings.from_env({})
+    assert "ORDERHUB_CLICKHOUSE_DSN" not in without.child_env({"ORDERHUB_CLICKHOUSE_DSN": "http://old:8123"})
+
+
+def test_a_relative_chdb_folder_is_made_absolute_once(tmp_path, monkeypatch):
+    """Child processes (the Dagster code location, the dashboard) start elsewhere: they get the absolute folder."""
+    from orchestration.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "chdb://store/ch?database=sales"})
+    assert settings.clickhouse_dsn == f"chdb://{tmp_path.resolve() / 'store' / 'ch'}?database=sales"
+    assert Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "http://ch:8123"}).clickhouse_dsn == "http://ch:8123"

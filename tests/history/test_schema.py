@@ -4,6 +4,7 @@ refused with what to do, and the engine fact the partition choice rests on. Real
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -83,6 +84,7 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
             column_names=[*(c.name for c in older), "_version", "_deleted"],
         )
         finished, batch = duck.execute("SELECT max(finished_at), max(batch_id) FROM raw.ingest_batches").fetchone()
+        finished = finished.replace(tzinfo=dt.UTC)
         client.insert(
             sink.WATERMARKS,
             [["orders", finished, batch, 1]],
@@ -160,3 +162,18 @@ def test_merges_collapse_a_key_only_within_its_partition(tmp_path):
         client.command("INSERT INTO u VALUES ('a', '2026-11-26 00:00:00', 1, 0)")
         client.command("INSERT INTO u VALUES ('a', '2026-10-31 00:00:00', 2, 0)")
         assert final_count(client, "u") == 2
+
+
+def test_an_empty_warehouse_syncs_nothing_and_a_missing_mart_is_named(tmp_path):
+    duck = warehouse.connect(tmp_path / "wh.duckdb")
+    with clickhouse(tmp_path / "ch") as client:
+        assert sink.sync(duck, client, tables=["orders", "order_lines", "order_events"]) == {
+            "orders": 0,
+            "order_lines": 0,
+            "order_events": 0,
+        }
+        with pytest.raises(schema.SchemaError, match="no table marts.fct_orders"):
+            sink.sync(duck, client, tables=["fct_orders"])
+        with pytest.raises(ValueError, match="no ClickHouse table fct_nope"):
+            sink.sync(duck, client, tables=["fct_nope"])
+    duck.close()

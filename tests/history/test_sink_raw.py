@@ -5,7 +5,10 @@ a sync that fails half-way is made good by the next. Real chdb, real DuckDB fill
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from history_harness import (
     write_reference,
 )
 
-from history import sink
+from history import scope, sink
 from history.schema import RAW
 from ingestion import warehouse
 from ingestion.loader import run_batch
@@ -141,6 +144,11 @@ def test_a_repush_into_another_month_leaves_no_copy_in_the_old_partition(tmp_pat
         ]
         assert client.query("SELECT DISTINCT _partition_id FROM order_lines FINAL").result_rows == [("202610",)]
         assert final_count(client, "order_lines") == 2
+        # The marts' days this batch can have changed: the order's new day and its old one, each with its
+        # neighbours (Shanghai days against UTC times).
+        last = sink.new_batches(duck, client, "fct_orders")[-1:]
+        assert {dt.date(2026, 10, 31), dt.date(2026, 11, 26)} <= scope.touched_days(duck, last)
+        assert dt.date(2026, 11, 15) not in scope.touched_days(duck, last)
     duck.close()
 
 
@@ -161,3 +169,28 @@ def test_a_sync_that_fails_before_its_watermark_moves_is_made_good_by_the_next(s
         last = duck.execute("SELECT max(finished_at) FROM raw.ingest_batches").fetchone()[0]
         assert sink.watermark(client, "orders")[0] == last
     duck.close()
+
+
+def test_the_watermark_is_kept_in_utc_whatever_the_hosts_zone(tmp_path):
+    """The warehouse's times are naive UTC; a naive time handed to clickhouse-connect is read in the host's
+    zone. Under Asia/Shanghai that would put the watermark 8 hours early (batches copied again and again) or,
+    west of Greenwich, late (batches skipped). Run in a process of its own, with TZ set."""
+    script = (
+        "import datetime as dt, sys\n"
+        "from history.client import connect\n"
+        "from history import sink\n"
+        "client = connect(sys.argv[1])\n"
+        "for statement in sink.BOOKKEEPING_DDL: client.command(statement)\n"
+        "mark = dt.datetime(2026, 11, 26, 3, 0, 0, 123456)\n"
+        "sink._advance(client, 'orders', (mark, 'b1'), 1)\n"
+        "assert sink.watermark(client, 'orders') == (mark, 'b1'), sink.watermark(client, 'orders')\n"
+    )
+    for zone in ("Asia/Shanghai", "America/Los_Angeles"):
+        env = {**os.environ, "TZ": zone}
+        done = subprocess.run(
+            [sys.executable, "-c", script, f"chdb://{tmp_path / zone.replace('/', '-')}"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]

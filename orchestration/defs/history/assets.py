@@ -13,6 +13,9 @@ import dagster as dg
 
 from history.schema import MARTS, RAW
 from history.sink import sync
+from ingestion.warehouse import has_table
+from orchestration.defs.transform.cadence import wants_full_refresh
+from orchestration.defs.transform.dbt_state import RULES_TABLE
 from orchestration.resources import ClickHouse, Warehouse
 
 HISTORY_KEY = ["history", "clickhouse"]
@@ -35,9 +38,21 @@ def clickhouse_history(
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
     with warehouse.connect() as duck, clickhouse.connect() as client:
-        written = sync(duck, client)
+        # A micro-batch compares the days its batches can have changed; a full rebuild (the nightly job, or a
+        # micro-batch that rebuilt everything after a change of rules or models) every day of every mart.
+        written = sync(duck, client, every_day=wants_full_refresh(context.run.tags), marts_build=last_full_build(duck))
     seconds = round(time.perf_counter() - started, 3)
     context.log.info(f"ClickHouse: {sum(written.values())} rows written in {seconds} s")
     return dg.MaterializeResult(
         metadata={"seconds": seconds, **{f"rows.{table}": rows for table, rows in written.items()}}
     )
+
+
+def last_full_build(duck) -> str:
+    """A label of the marts' last full build (orchestration/defs/transform/dbt_state.py), '' if none."""
+    if not has_table(duck, RULES_TABLE):
+        return ""
+    rows = duck.execute(
+        f"SELECT digest || '@' || CAST(built_at AS VARCHAR) FROM {RULES_TABLE} ORDER BY built_at DESC LIMIT 1"
+    ).fetchall()
+    return rows[0][0] if rows else ""

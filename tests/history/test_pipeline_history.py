@@ -1,0 +1,171 @@
+"""The ClickHouse sink in the real pipeline and on real marts: `orchestration.pipeline.run_once` with a
+`chdb://` DSN leaves the orders, lines, events and marts in ClickHouse; then, on copies of that warehouse and
+store, a mart row the warehouse no longer has (a re-formed parcel, a resolved exception) is gone from
+ClickHouse, a changed aggregate shows its new values once, a row moved to another month leaves no copy
+behind, and a sync with nothing new writes nothing. The marts are edited by hand here, on the run's newest
+days (which every sync compares) or with every day compared, as after a full rebuild; which days a micro-batch
+compares is tested in test_sink_raw.py and below."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from history_harness import clickhouse, duck_count, final_count
+
+from history import sink
+from history.schema import SPECS
+from orchestration.pipeline import run_once
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.slow  # one real pipeline run (dbt, dispatch, snapshot) over a simulated day
+
+AS_OF = dt.datetime(2026, 11, 26, 15, 59, 59)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory) -> Settings:
+    """Two micro-batches through the real pipeline with a chdb:// DSN: a day, then the next day's orders and
+    status updates (the second sync finds marts ClickHouse already has, and compares the days it touched)."""
+    from simulator import simulate_day
+
+    root = tmp_path_factory.mktemp("history_run")
+    settings = Settings.from_env(
+        {"ORDERHUB_CLICKHOUSE_DSN": f"chdb://{root / 'ch'}"},
+        landing=root / "landing",
+        warehouse=root / "wh" / "orderhub.duckdb",
+    )
+    simulate_day(dt.date(2026, 11, 26), orders=400, seed=9, out=settings.landing)
+    assert run_once(settings, AS_OF)
+    simulate_day(dt.date(2026, 11, 27), orders=120, seed=10, out=settings.landing)
+    assert run_once(settings, AS_OF + dt.timedelta(days=1))
+    return settings
+
+
+@pytest.fixture
+def copies(pipeline_run: Settings, tmp_path: Path):
+    """(DuckDB connection, ClickHouse client): a private copy of the run's warehouse, synced into a store of
+    its own (a chdb folder cannot be copied: its tables are attached by absolute paths)."""
+    shutil.copytree(pipeline_run.warehouse.parent, tmp_path / "wh")
+    duck = duckdb.connect(str(tmp_path / "wh" / pipeline_run.warehouse.name))
+    with clickhouse(tmp_path / "ch") as client:
+        sink.sync(duck, client)
+        yield duck, client
+    duck.close()
+
+
+def test_the_pipeline_leaves_the_orders_and_marts_in_clickhouse(pipeline_run):
+    duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
+    expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    statuses = duck.execute(
+        "SELECT current_status, count(*), sum(paid_amount) FROM marts.fct_orders GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    open_exceptions = duck.execute("SELECT count(*) FROM marts.fct_exceptions WHERE resolved_at IS NULL").fetchall()
+    days = duck.execute("SELECT count(DISTINCT CAST(created_at AS DATE)) FROM raw.orders").fetchall()[0][0]
+    duck.close()
+    assert expected["orders"] > 400 and expected["fct_parcels"] > 0 and expected["fct_exceptions"] > 0 and days >= 2
+    with clickhouse(Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))) as client:
+        assert {name: final_count(client, name) for name in SPECS} == expected
+        # The values too: an order whose status moved, an exception that was resolved, shows as it is now.
+        assert (
+            client.query(
+                "SELECT current_status, count(), sum(paid_amount) FROM fct_orders FINAL GROUP BY 1 ORDER BY 1"
+            ).result_rows
+            == statuses
+        )
+        assert (
+            client.query("SELECT count() FROM fct_exceptions FINAL WHERE resolved_at IS NULL").result_rows
+            == open_exceptions
+        )
+        syncs = client.query(f"SELECT count(), countIf(finished_at IS NOT NULL) FROM {sink.SYNCS} FINAL").result_rows
+        assert syncs == [(2, 2)]
+
+
+def test_a_sync_with_nothing_new_writes_nothing(copies):
+    duck, client = copies
+    assert sink.sync(duck, client) == dict.fromkeys(SPECS, 0)
+
+
+def test_rows_a_mart_no_longer_has_are_gone(copies):
+    duck, client = copies
+    exception_id = duck.execute("SELECT arg_max(exception_id, raised_at) FROM marts.fct_exceptions").fetchone()[0]
+    parcel_id = duck.execute("SELECT arg_max(parcel_id, business_date) FROM marts.fct_parcels").fetchone()[0]
+    duck.execute("DELETE FROM marts.fct_exceptions WHERE exception_id = ?", [exception_id])
+    duck.execute("DELETE FROM marts.fct_parcel_items WHERE parcel_id = ?", [parcel_id])
+    duck.execute("DELETE FROM marts.fct_parcels WHERE parcel_id = ?", [parcel_id])
+
+    written = sink.sync(duck, client)
+    assert written["fct_orders"] == 0 and written["orders"] == 0  # untouched tables are not rewritten
+    assert client.query(
+        "SELECT count() FROM fct_exceptions FINAL WHERE exception_id = {e:String}", parameters={"e": exception_id}
+    ).result_rows == [(0,)]
+    for table in ("fct_parcels", "fct_parcel_items"):
+        assert client.query(
+            f"SELECT count() FROM {table} FINAL WHERE parcel_id = {{p:String}}", parameters={"p": parcel_id}
+        ).result_rows == [(0,)]
+    for table in ("fct_exceptions", "fct_parcels", "fct_parcel_items"):
+        assert final_count(client, table) == duck_count(duck, SPECS[table].source)
+
+
+def test_a_changed_aggregate_shows_its_new_values_once(copies):
+    duck, client = copies
+    date, channel, orders = duck.execute(
+        "SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY business_date DESC, orders DESC LIMIT 1"
+    ).fetchone()
+    duck.execute(
+        "UPDATE marts.fct_daily_channel_summary SET orders = orders + 5 WHERE business_date = ? AND channel = ?",
+        [date, channel],
+    )
+    assert sink.sync(duck, client)["fct_daily_channel_summary"] >= 1
+    assert client.query(
+        "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = {d:Date32} AND channel = {c:String}",
+        parameters={"d": date, "c": channel},
+    ).result_rows == [(orders + 5,)]
+    assert final_count(client, "fct_daily_channel_summary") == duck_count(duck, "marts.fct_daily_channel_summary")
+
+
+def test_a_mart_row_moved_to_another_month_leaves_no_copy_behind(copies):
+    duck, client = copies
+    order_key = duck.execute("SELECT min(order_key) FROM marts.fct_orders").fetchone()[0]
+    duck.execute(
+        "UPDATE marts.fct_orders SET created_at = TIMESTAMP '2026-10-31 06:00:00' WHERE order_key = ?", [order_key]
+    )
+    sink.sync(duck, client, every_day=True)  # October is no day a batch touched: as after a full rebuild
+    client.command("OPTIMIZE TABLE fct_orders FINAL")
+    assert client.query(
+        "SELECT _partition_id, created_at FROM fct_orders FINAL WHERE order_key = {k:String}",
+        parameters={"k": order_key},
+    ).result_rows == [("202610", dt.datetime(2026, 10, 31, 6, 0))]
+    assert final_count(client, "fct_orders") == duck_count(duck, "marts.fct_orders")
+
+
+def test_marts_copied_again_from_scratch_keep_one_row_per_key(copies):
+    """A mart rewritten whole (its day fingerprints lost, as after a failed sync): every row stored twice,
+    one per key after FINAL."""
+    duck, client = copies
+    client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
+    written = sink.sync(duck, client)
+    for name, spec in SPECS.items():
+        if name.startswith("fct_"):
+            assert written[name] == duck_count(duck, spec.source)
+            assert final_count(client, name) == duck_count(duck, spec.source)
+
+
+def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(copies):
+    """A change on a day no new batch touched (a hand edit, a rules change) is not looked for by a plain sync:
+    it would cost a scan of every mart each micro-batch. A full rebuild (or a new build label) compares every
+    day and finds it."""
+    duck, client = copies
+    duck.execute(
+        "INSERT INTO marts.fct_daily_channel_summary (business_date, channel, orders) VALUES (DATE '2026-11-01', 'app', 7)"
+    )
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 1  # a new label
+    duck.execute("UPDATE marts.fct_daily_channel_summary SET orders = 8 WHERE business_date = DATE '2026-11-01'")
+    assert sink.sync(duck, client, marts_build="build-1")["fct_daily_channel_summary"] == 0
+    assert sink.sync(duck, client, every_day=True)["fct_daily_channel_summary"] == 1
+    assert client.query(
+        "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = '2026-11-01'"
+    ).result_rows == [(8,)]
