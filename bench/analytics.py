@@ -1,19 +1,21 @@
 """Every analytics question on ClickHouse (chDB, in-process) beside the same question on DuckDB, in one run.
 
-On one warehouse (`--warehouse`, opened read-only) and the ClickHouse store holding the same data (`--clickhouse`,
-a DSN as ORDERHUB_CLICKHOUSE_DSN takes it; `--sync` first writes the warehouse's tables the questions read there with the sink,
-history.sink.sync, and reports how long that took), each question is asked per channel, per store, per local
-hour (all days) and per channel for the last day alone (the date filter), `--repeat` times per engine. The
-table gives the first (cold) and the median time per engine, the rows, and whether both engines answered the
-same. The target: each question under 2 s on ClickHouse at 10M orders.
+On one warehouse (`--warehouse`, opened read-only) and the ClickHouse store holding the same data
+(`--clickhouse`, a DSN as ORDERHUB_CLICKHOUSE_DSN takes it; `--sync` first writes there, with the sink
+(history.sink.sync), the warehouse's tables the questions read; `--optimize` merges them to one part per
+partition, the state once ClickHouse's background merges have caught up), each question is asked per channel,
+per store, per local hour (all days), per channel for the last day and for the last 30 days (`--scopes`),
+`--repeat` times per engine. The table gives the first (cold) and the median time per engine, the rows, and
+whether both engines answered the same. The target: each question under 2 s on ClickHouse at 10M orders.
 
     .venv/bin/python bench/analytics.py --warehouse wh/orderhub.duckdb --clickhouse chdb:///tmp/ch [--sync]
-        [--repeat 3] [--out bench/results/analytics.md]
+        [--optimize] [--repeat 3] [--scopes channel,store,hour,day,month] [--out bench/results/analytics.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import statistics
 import sys
 import time
@@ -39,14 +41,17 @@ def _timed(store, question: str, scope: Scope, repeat: int):
     return times, answer
 
 
-def _scopes(duck: duckdb.DuckDBPyConnection) -> list[tuple[str, Scope]]:
+def _scopes(duck: duckdb.DuckDBPyConnection, wanted: list[str]) -> list[tuple[str, Scope]]:
     last = duck.execute("select max(business_date) from marts.fct_orders").fetchone()[0]
-    return [
-        ("by channel", Scope(by="channel")),
-        ("by store", Scope(by="store")),
-        ("by hour", Scope(by="hour")),
-        (f"by channel, {last}", Scope(by="channel", date_from=last, date_to=last)),
-    ]
+    month = last - dt.timedelta(days=29)
+    scopes = {
+        "channel": ("by channel", Scope(by="channel")),
+        "store": ("by store", Scope(by="store")),
+        "hour": ("by hour", Scope(by="hour")),
+        "day": (f"by channel, {last}", Scope(by="channel", date_from=last, date_to=last)),
+        "month": (f"by channel, {month} to {last}", Scope(by="channel", date_from=month, date_to=last)),
+    }
+    return [scopes[name] for name in wanted]
 
 
 def main() -> None:
@@ -60,6 +65,11 @@ def main() -> None:
         help="OPTIMIZE … FINAL the tables first: the state once ClickHouse's background merges have caught up",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--scopes",
+        default="channel,store,hour,day,month",
+        help="which of: channel, store, hour (all days); day (the last day), month (its last 30 days), by channel",
+    )
     parser.add_argument("--out", type=Path, help="also write the markdown here")
     args = parser.parse_args()
 
@@ -111,7 +121,7 @@ def main() -> None:
     ]
     worst = 0.0
     for question in QUESTIONS:
-        for label, scope in _scopes(duck):
+        for label, scope in _scopes(duck, args.scopes.split(",")):
             ch_times, ch_answer = _timed(on_clickhouse, question, scope, args.repeat)
             dk_times, dk_answer = _timed(on_duckdb, question, scope, args.repeat)
             worst = max(worst, statistics.median(ch_times))
