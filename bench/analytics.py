@@ -65,6 +65,7 @@ def main() -> None:
         help="OPTIMIZE … FINAL the tables first: the state once ClickHouse's background merges have caught up",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--questions", default=",".join(QUESTIONS), help="which questions (default: all)")
     parser.add_argument(
         "--scopes",
         default="channel,store,hour,day,month",
@@ -120,7 +121,7 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     worst = 0.0
-    for question in QUESTIONS:
+    for question in args.questions.split(","):
         for label, scope in _scopes(duck, args.scopes.split(",")):
             ch_times, ch_answer = _timed(on_clickhouse, question, scope, args.repeat)
             dk_times, dk_answer = _timed(on_duckdb, question, scope, args.repeat)

@@ -241,29 +241,55 @@ def exceptions(s: Sql) -> str:
     already resolved: it happened), of all orders placed; then orders per exception type, and orders with an
     exception still open. Dispatch's own exceptions (unassigned parcels) are not order exceptions and are not
     counted."""
-    per_type = ",\n    ".join(f"count(*) filter (where exception_type = '{t}') as {t}" for t in EXCEPTION_TYPES)
-    type_cols = ",\n    ".join(f"count(*) filter (where e.{t} > 0) as {t}" for t in EXCEPTION_TYPES)
+    per_type = ",\n        ".join(f"count(*) filter (where exception_type = '{t}') as n_{t}" for t in EXCEPTION_TYPES)
+    type_cols = ",\n        ".join(f"count(*) filter (where n_{t} > 0) as {t}" for t in EXCEPTION_TYPES)
+    type_out = ",\n    ".join(f"coalesce(x.{t}, 0) as {t}" for t in EXCEPTION_TYPES)
+    # per_order's counts are named n_*, not like the aggregates below: ClickHouse resolves a name to a SELECT
+    # alias first, and `count(*) filter (where late_risk > 0) as late_risk` would read itself.
+    # Orders are counted in one pass and the few with an exception joined in another: a join of every order to
+    # the exceptions probed 10M orders (2-4 s on ClickHouse at 10M); the IN filter narrows the probe to the
+    # orders that have one.
     return f"""
 with per_order as (
     select
-    order_key,
-    {per_type},
-    count(*) filter (where resolved_at is null) as open_exceptions
+        order_key,
+        {per_type},
+        count(*) filter (where resolved_at is null) as n_open
     from {s.t("fct_exceptions", "x")}
     group by order_key
+),
+
+totals as (
+    select {s.dim} as dim, count(*) as orders
+    from {s.t("fct_orders", "o")}
+    where {s.where}
+    group by dim
+),
+
+excepted as (
+    select
+        dim,
+        count(*) as orders_with_exceptions,
+        {type_cols},
+        count(*) filter (where n_open > 0) as orders_with_open_exceptions
+    from (
+        select {s.dim} as dim, e.*
+        from {s.t("fct_orders", "o")}
+        inner join per_order as e on e.order_key = o.order_key
+        where {s.where} and o.order_key in (select order_key from per_order)
+    ) as joined
+    group by dim
 )
 
 select
-    {s.dim} as {s.dim_name},
-    count(*) as orders,
-    count(e.order_key) as orders_with_exceptions,
-    {_pct("count(e.order_key)", "count(*)")} as exception_rate_pct,
-    {type_cols},
-    count(*) filter (where e.open_exceptions > 0) as orders_with_open_exceptions
-from {s.t("fct_orders", "o")}
-left join per_order as e on e.order_key = o.order_key
-where {s.where}
-group by {s.dim_name}
+    t.dim as {s.dim_name},
+    t.orders as orders,
+    coalesce(x.orders_with_exceptions, 0) as orders_with_exceptions,
+    {_pct("coalesce(x.orders_with_exceptions, 0)", "t.orders")} as exception_rate_pct,
+    {type_out},
+    coalesce(x.orders_with_open_exceptions, 0) as orders_with_open_exceptions
+from totals as t
+left join excepted as x on x.dim = t.dim
 order by {s.dim_name}"""
 
 
