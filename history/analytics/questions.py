@@ -247,8 +247,8 @@ def exceptions(s: Sql) -> str:
     # per_order's counts are named n_*, not like the aggregates below: ClickHouse resolves a name to a SELECT
     # alias first, and `count(*) filter (where late_risk > 0) as late_risk` would read itself.
     # Orders are counted in one pass and the few with an exception joined in another: a join of every order to
-    # the exceptions probed 10M orders (2-4 s on ClickHouse at 10M); the IN filter narrows the probe to the
-    # orders that have one.
+    # the exceptions probed 10M orders (2-4 s on ClickHouse at 10M); the IN filter (on a key hash in ClickHouse:
+    # 1.3-1.6 s instead of 1.8-2.1 s) narrows the probe to the orders that have one.
     return f"""
 with per_order as (
     select
@@ -276,7 +276,8 @@ excepted as (
         select {s.dim} as dim, e.*
         from {s.t("fct_orders", "o")}
         inner join per_order as e on e.order_key = o.order_key
-        where {s.where} and o.order_key in (select order_key from per_order)
+        where {s.where}
+            and {s.d.key_hash("o.order_key")} in (select {s.d.key_hash("order_key")} from per_order)
     ) as joined
     group by dim
 )
