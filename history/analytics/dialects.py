@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# The marts and raw tables the questions read, by their shared name (the same on both engines).
+# The marts the questions read, by their shared name (the same on both engines).
 TABLES = ("fct_orders", "fct_parcels", "fct_exceptions")
 
 
