@@ -44,6 +44,8 @@ WATERMARKS = "_sync_watermarks"
 BUCKETS = "_sync_buckets"
 # The watermark row that holds the label of the marts' full build every day was last compared after.
 MARTS_BUILD = "_marts_build"
+# Watermark rows (prefix + mart) holding the shape every day of the mart was last compared under.
+_SHAPE = "_shape:"
 BOOKKEEPING_DDL = (
     f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
   version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
@@ -94,8 +96,11 @@ def sync(
         every_day = True
     every_day_of = set()
     for spec in marts:
-        # A mart's day fingerprints include the table's shape: a new column makes every day differ.
-        if schema.migrate(client, spec, columns[spec.name]) or every_day or not _has_buckets(client, spec):
+        schema.migrate(client, spec, columns[spec.name])
+        # A mart new to ClickHouse, or whose shape changed since its days were last all compared (a column
+        # added, and maybe a sync that failed before it got through them): every day. Kept in ClickHouse, not
+        # taken from what migrate did, so a failed sync leaves it for the next.
+        if every_day or watermark(client, _SHAPE + spec.name)[1] != schema.signature(spec, columns[spec.name]):
             every_day_of.add(spec.name)
     for spec in raw:
         batches = new_batches(duck, client, spec.name)
@@ -105,10 +110,12 @@ def sync(
         batches_done = max(batches_done, len(batches))
     for spec in marts:
         batches = new_batches(duck, client, spec.name)
-        days = None if spec.name in every_day_of else _mart_days(duck, client, spec, columns[spec.name], batches)
+        days = None if spec.name in every_day_of else _mart_days(duck, spec, columns[spec.name], batches)
         written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows, days)
         if batches:
             _advance(client, spec.name, batches[-1], version)
+        if days is None:
+            _advance(client, _SHAPE + spec.name, (_EPOCH, schema.signature(spec, columns[spec.name])), version)
     if marts and marts_build is not None:
         _advance(client, MARTS_BUILD, (_EPOCH, marts_build), version)
     _finish(client, version, batches_done, written)
@@ -264,7 +271,6 @@ def _sync_mart(
 
 def _mart_days(
     duck: duckdb.DuckDBPyConnection,
-    client: Client,
     spec: TableSpec,
     columns: list[Column],
     batches: Sequence[tuple[datetime, str]],
@@ -276,14 +282,6 @@ def _mart_days(
     if isinstance(newest, datetime):
         newest = newest.date()
     return scope.touched_days(duck, batches) | scope.newest_days(newest)
-
-
-def _has_buckets(client: Client, spec: TableSpec) -> bool:
-    return bool(
-        client.query(
-            f"SELECT count() FROM `{BUCKETS}` FINAL WHERE table = {{t:String}}", parameters={"t": spec.name}
-        ).result_rows[0][0]
-    )
 
 
 def _day_list(days: Iterable[date]) -> str:
@@ -400,9 +398,21 @@ def _naive(column: Column, expression: str) -> str:
 
 
 def _insert(client: Client, spec: TableSpec, relation: duckdb.DuckDBPyRelation, chunk_rows: int) -> int:
+    """Insert the relation's rows, up to `chunk_rows` per INSERT. DuckDB hands a UNION ALL's parts over as
+    separate record batches however small: they are gathered, so a day of an aggregate and its retractions
+    go in one INSERT (one part per partition: a reader sees all of it or none)."""
     written = 0
+    pending: list[pa.RecordBatch] = []
+    held = 0
     for batch in relation.to_arrow_reader(chunk_rows):
+        if held and held + batch.num_rows > chunk_rows:
+            client.insert_arrow(spec.name, pa.Table.from_batches(pending))
+            written += held
+            pending, held = [], 0
         if batch.num_rows:
-            client.insert_arrow(spec.name, pa.Table.from_batches([batch]))
-            written += batch.num_rows
+            pending.append(batch)
+            held += batch.num_rows
+    if held:
+        client.insert_arrow(spec.name, pa.Table.from_batches(pending))
+        written += held
     return written

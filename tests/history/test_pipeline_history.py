@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from history_harness import clickhouse, duck_count, final_count
+from history_harness import clickhouse, duck_count, final_count, stored_count
 
 from history import sink
 from history.schema import SPECS
@@ -142,16 +142,19 @@ def test_a_mart_row_moved_to_another_month_leaves_no_copy_behind(copies):
     assert final_count(client, "fct_orders") == duck_count(duck, "marts.fct_orders")
 
 
-def test_marts_copied_again_from_scratch_keep_one_row_per_key(copies):
-    """A mart rewritten whole (its day fingerprints lost, as after a failed sync): every row stored twice,
-    one per key after FINAL."""
+def test_everything_copied_again_keeps_one_row_per_key(copies):
+    """The sink's bookkeeping lost (watermarks and day fingerprints): every table is copied again whole, every
+    row stored twice, one per key after FINAL."""
     duck, client = copies
     client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
+    client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
+    for name in SPECS:
+        client.command(f"SYSTEM STOP MERGES {name}")  # a background merge would collapse the copies early
     written = sink.sync(duck, client)
     for name, spec in SPECS.items():
-        if name.startswith("fct_"):
-            assert written[name] == duck_count(duck, spec.source)
-            assert final_count(client, name) == duck_count(duck, spec.source)
+        assert written[name] == duck_count(duck, spec.source), name
+        assert final_count(client, name) == duck_count(duck, spec.source), name
+        assert stored_count(client, name) == 2 * duck_count(duck, spec.source), name
 
 
 def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(copies):
@@ -169,3 +172,68 @@ def test_an_old_day_is_compared_after_a_full_rebuild_not_by_every_micro_batch(co
     assert client.query(
         "SELECT orders FROM fct_daily_channel_summary FINAL WHERE business_date = '2026-11-01'"
     ).result_rows == [(8,)]
+
+
+def test_a_day_of_an_aggregate_and_its_retractions_go_in_one_insert(copies):
+    """One INSERT into one partition makes one part, which a reader sees whole or not at all: the changed row
+    and the removed one of a day arrive together (DuckDB hands them over as separate Arrow batches)."""
+    duck, client = copies
+    day, first, second = duck.execute(
+        "SELECT business_date, min(channel), max(channel) FROM marts.fct_daily_channel_summary "
+        "GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC LIMIT 1"
+    ).fetchall()[0]
+    duck.execute(
+        "UPDATE marts.fct_daily_channel_summary SET orders = 999 WHERE business_date = ? AND channel = ?", [day, first]
+    )
+    duck.execute("DELETE FROM marts.fct_daily_channel_summary WHERE business_date = ? AND channel = ?", [day, second])
+    client.command("SYSTEM STOP MERGES fct_daily_channel_summary")
+    parts = (
+        "SELECT count() FROM system.parts "
+        "WHERE database = currentDatabase() AND table = 'fct_daily_channel_summary' AND active"
+    )
+    before = client.query(parts).result_rows[0][0]
+    assert sink.sync(duck, client)["fct_daily_channel_summary"] >= 2
+    assert client.query(parts).result_rows[0][0] == before + 1
+    assert client.query(
+        "SELECT channel, orders FROM fct_daily_channel_summary FINAL "
+        "WHERE business_date = {d:Date32} AND channel IN ({a:String}, {b:String})",
+        parameters={"d": day, "a": first, "b": second},
+    ).result_rows == [(first, 999)]
+
+
+def test_the_full_rebuild_job_compares_every_day(pipeline_run):
+    """Last in this module (it runs the shared pipeline once more): the nightly job's run compares every day,
+    here the oldest, whose copy in ClickHouse was made wrong (a stray row, its day's fingerprint stale), which
+    no micro-batch would look at."""
+    store = Path(pipeline_run.clickhouse_dsn.removeprefix("chdb://"))
+    with clickhouse(store) as client:
+        oldest = client.query(f"SELECT min(bucket) FROM {sink.BUCKETS} FINAL WHERE table = 'fct_daily_channel_summary'")
+        oldest = oldest.result_rows[0][0]
+        client.command(
+            "INSERT INTO fct_daily_channel_summary (business_date, channel, orders, _version, _deleted) "
+            f"VALUES ('{oldest.isoformat()}', 'ghost', 1, 1, 0)"
+        )
+        last = client.query(f"SELECT max(version) FROM {sink.SYNCS}").result_rows[0][0]
+        client.command(
+            f"INSERT INTO {sink.BUCKETS} (table, bucket, rows, fingerprint, _version, _deleted) "
+            f"VALUES ('fct_daily_channel_summary', '{oldest.isoformat()}', 0, 'stale', {last}, 0)"
+        )
+    assert run_once(pipeline_run, AS_OF + dt.timedelta(days=1), full=True)
+    duck = duckdb.connect(str(pipeline_run.warehouse), read_only=True)
+    expected = {name: duck_count(duck, spec.source) for name, spec in SPECS.items()}
+    summary = duck.execute("SELECT business_date, channel, orders FROM marts.fct_daily_channel_summary ORDER BY 1, 2")
+    summary = summary.fetchall()
+    duck.close()
+    with clickhouse(store) as client:
+        assert {name: final_count(client, name) for name in SPECS} == expected
+        assert (
+            client.query(
+                "SELECT business_date, channel, orders FROM fct_daily_channel_summary FINAL ORDER BY 1, 2"
+            ).result_rows
+            == summary
+        )
+        fingerprint = client.query(
+            f"SELECT fingerprint FROM {sink.BUCKETS} FINAL "
+            f"WHERE table = 'fct_daily_channel_summary' AND bucket = '{oldest.isoformat()}'"
+        )
+        assert fingerprint.result_rows[0][0] != "stale"

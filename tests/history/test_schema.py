@@ -116,18 +116,32 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
     duck.close()
 
 
-def test_a_mart_that_gains_a_column_is_copied_again_whole(tmp_path):
+def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sync(tmp_path, monkeypatch):
+    """Every day, not only the newest a micro-batch compares; and a sync that fails after adding the column
+    leaves that for the next."""
     duck = one_order_warehouse(tmp_path)
     duck.execute("CREATE SCHEMA marts")
-    duck.execute("CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-26' AS business_date, "
-                 "'meituan' AS channel, 3::BIGINT AS orders")  # fmt: skip
+    duck.execute(
+        "CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-01' + CAST(i AS INTEGER) AS business_date, "
+        "'meituan' AS channel, 3::BIGINT AS orders FROM range(10) t(i)"
+    )
+    mart = ["fct_daily_channel_summary"]
     with clickhouse(tmp_path / "ch") as client:
-        assert sink.sync(duck, client, tables=["fct_daily_channel_summary"]) == {"fct_daily_channel_summary": 1}
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
         duck.execute("ALTER TABLE marts.fct_daily_channel_summary ADD COLUMN cancelled_orders BIGINT DEFAULT 1")
-        assert sink.sync(duck, client, tables=["fct_daily_channel_summary"]) == {"fct_daily_channel_summary": 1}
-        assert client.query("SELECT orders, cancelled_orders FROM fct_daily_channel_summary FINAL").result_rows == [
-            (3, 1)
-        ]
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("ClickHouse went away")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(sink, "_sync_mart", fail)
+            with pytest.raises(RuntimeError, match="went away"):
+                sink.sync(duck, client, tables=mart)
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
+        assert client.query(
+            "SELECT count(), countIf(cancelled_orders = 1) FROM fct_daily_channel_summary FINAL"
+        ).result_rows == [(10, 10)]
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 0}
     duck.close()
 
 
