@@ -1,7 +1,8 @@
 """The `orderhub` command line (console script `orderhub`, or `python -m orchestration.cli`).
 
 One module per command group: simulate.py (`simulate`), run.py (`run`, `watch`, `summary`), serve.py (`serve`),
-dispatch.py, dq.py, quarantine.py, recon.py (`recon`), gateway.py (`gateway`: the live intake). A command that runs
+dispatch.py, dq.py, quarantine.py, recon.py (`recon`), gateway.py (`gateway`: the live intake), analytics.py
+(`analytics`: the channel and customer questions on ClickHouse or the warehouse). A command that runs
 the pipeline builds a Settings from its options and the environment and passes it down; nothing here writes
 `os.environ`.
 """
@@ -14,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="orderhub: mu
 
 
 def _register_commands() -> None:
+    from orchestration.cli.analytics import analytics_app
     from orchestration.cli.dispatch import dispatch_app
     from orchestration.cli.dq import dq_app
     from orchestration.cli.gateway import gateway_app
@@ -28,6 +30,7 @@ def _register_commands() -> None:
     app.add_typer(dq_app, name="dq")
     app.add_typer(gateway_app, name="gateway")
     app.add_typer(quarantine_app, name="quarantine")
+    app.add_typer(analytics_app, name="analytics")
     for command in (simulate, run, watch, summary, serve):
         app.command()(command)
 

@@ -1,0 +1,43 @@
+"""A stand-in for the sink in the analytics tests: copies the DuckDB warehouse's tables into a chdb database.
+
+Each table goes through a Parquet file into a ReplacingMergeTree keyed as the real sink keys it (so readers
+need FINAL, as in production), with every row inserted twice to prove the queries see one row per key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# ClickHouse table -> (DuckDB table, key columns)
+TABLES: dict[str, tuple[str, str]] = {
+    "orders": ("raw.orders", "order_key"),
+    "order_lines": ("raw.order_lines", "order_key, line_no"),
+    "fct_orders": ("marts.fct_orders", "order_key"),
+    "fct_parcels": ("marts.fct_parcels", "parcel_id"),
+    "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
+}
+
+
+def copy_warehouse(
+    duck: duckdb.DuckDBPyConnection,
+    client,
+    database: str,
+    workdir: Path,
+    tables: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, int]:
+    """Copy `tables` (default TABLES) from DuckDB into a fresh ClickHouse `database`; rows per table."""
+    client.command(f"DROP DATABASE IF EXISTS {database}")
+    client.command(f"CREATE DATABASE {database}")
+    counts = {}
+    for table, (source, key) in (tables or TABLES).items():
+        path = workdir / f"{database}.{table}.parquet"
+        duck.execute(f"COPY (SELECT * FROM {source}) TO '{path}' (FORMAT parquet)")
+        client.command(
+            f"CREATE TABLE {database}.{table} ENGINE = ReplacingMergeTree ORDER BY ({key}) "
+            f"SETTINGS allow_nullable_key = 1 AS SELECT * FROM file('{path}', Parquet)"
+        )
+        client.command(f"INSERT INTO {database}.{table} SELECT * FROM file('{path}', Parquet)")
+        counts[table] = duck.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    return counts
