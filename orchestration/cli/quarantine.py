@@ -96,7 +96,7 @@ def replay(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="the corrected record (default: replay the raw text as it was)"),
     ] = None,
-    landing: Annotated[Path, typer.Option(help="landing folder")] = Path("landing"),
+    landing: Annotated[Path, typer.Option(help="landing folder", envvar="ORDERHUB_LANDING")] = Path("landing"),
     warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     run: Annotated[bool, typer.Option(help="run the pipeline now (--no-run: leave it to the landing sensor)")] = True,
 ) -> None:

@@ -66,7 +66,9 @@ def run_days(first: dt.date, last: dt.date, settings: Settings | None = None) ->
 def run(
     date: Annotated[str, typer.Option(help="first day to reconcile, YYYY-MM-DD")],
     to: Annotated[str, typer.Option(help="last day of a range (a backfill in one run); default: --date")] = "",
-    landing: Annotated[Path, typer.Option(help="landing folder: new files are loaded first")] = Path("landing"),
+    landing: Annotated[
+        Path, typer.Option(help="landing folder: new files are loaded first", envvar="ORDERHUB_LANDING")
+    ] = Path("landing"),
     warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
 ) -> None:
     """Load new landing files and rebuild the reconciliation of a day (or each day of a range) through Dagster."""

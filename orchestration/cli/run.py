@@ -12,7 +12,7 @@ from orchestration.cli.options import DEFAULT_WAREHOUSE, SERVING, WAREHOUSE
 
 
 def run(
-    landing: Annotated[Path, typer.Option(help="landing folder to load")] = Path("landing"),
+    landing: Annotated[Path, typer.Option(help="landing folder to load", envvar="ORDERHUB_LANDING")] = Path("landing"),
     warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     serving: SERVING = None,
     quiet: Annotated[bool, typer.Option(help="no summary")] = False,
@@ -74,7 +74,7 @@ def run(
 
 
 def watch(
-    landing: Annotated[Path, typer.Option(help="landing folder to watch")] = Path("landing"),
+    landing: Annotated[Path, typer.Option(help="landing folder to watch", envvar="ORDERHUB_LANDING")] = Path("landing"),
     warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     serving: SERVING = None,
     poll: Annotated[float, typer.Option(help="seconds between looks at the landing zone")] = 1.0,

@@ -25,7 +25,9 @@ from orchestration.settings import PROJECT_ROOT, Settings
 
 
 def serve(
-    landing: Annotated[Path, typer.Option(help="landing folder the sensor watches")] = Path("landing"),
+    landing: Annotated[Path, typer.Option(help="landing folder the sensor watches", envvar="ORDERHUB_LANDING")] = Path(
+        "landing"
+    ),
     warehouse: WAREHOUSE = DEFAULT_WAREHOUSE,
     dagster_port: Annotated[int, typer.Option(help="Dagster UI port")] = 3000,
     dashboard_port: Annotated[int, typer.Option(help="dashboard port")] = 8501,

@@ -37,6 +37,17 @@ def test_summary_without_warehouse_says_what_to_do(tmp_path):
     assert "run `orderhub run` first" in result.output
 
 
+def test_the_warehouse_and_landing_come_from_the_environment_when_not_given(tmp_path):
+    """README: settings come from ORDERHUB_* variables, then the embedded defaults; an option given wins."""
+    from_env = tmp_path / "from_env.duckdb"
+    result = runner.invoke(app, ["summary"], env={"ORDERHUB_WAREHOUSE": str(from_env)})
+    assert result.exit_code == 1 and f"no warehouse at {from_env}" in result.output
+    given = tmp_path / "given.duckdb"
+    result = runner.invoke(app, ["summary", "--warehouse", str(given)], env={"ORDERHUB_WAREHOUSE": str(from_env)})
+    assert f"no warehouse at {given}" in result.output
+    assert "ORDERHUB_LANDING" in runner.invoke(app, ["run", "--help"], terminal_width=200).output
+
+
 def test_dispatch_vrplib_prints_cost_and_routes():
     """`orderhub dispatch vrplib` solves P-n16-k8 feasibly within 2% of its best-known 450 in 1 s."""
     instance = SHARED / "P-n16-k8.vrp"
