@@ -8,17 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from history_harness import (
-    CTIME,
-    DAY,
-    RICE,
-    SPINACH,
-    clickhouse,
-    final_count,
-    meituan_push,
-    write_jsonl,
-    write_reference,
-)
+from history_harness import clickhouse, final_count
+from meituan_pushes import CTIME, DAY, RICE, SPINACH, meituan_push, write_jsonl, write_reference
 
 from history import schema, sink
 from ingestion import warehouse

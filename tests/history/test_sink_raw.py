@@ -13,19 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from history_harness import (
-    CTIME,
-    DAY,
-    RICE,
-    SPINACH,
-    clickhouse,
-    duck_count,
-    final_count,
-    meituan_push,
-    stored_count,
-    write_jsonl,
-    write_reference,
-)
+from history_harness import clickhouse, duck_count, final_count, stored_count
+from meituan_pushes import CTIME, DAY, RICE, SPINACH, meituan_push, write_jsonl, write_reference
 
 from history import scope, sink
 from history.schema import RAW

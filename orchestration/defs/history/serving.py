@@ -10,12 +10,11 @@ readers with its stale parts marked.
 
 import time
 import traceback
-from pathlib import Path
 
 import dagster as dg
 
 from history import serving as serving_copy
-from history.client import DsnError, connect_when_free, parse_dsn
+from history.client import DsnError, parse_dsn
 from orchestration.resources import ClickHouse, OrderhubPaths
 
 KEY = ["history", "serving"]
@@ -34,7 +33,11 @@ def history_serving(
 ) -> dg.MaterializeResult:
     started = time.monotonic()
     try:
-        counts, publish = _copy(clickhouse.dsn, paths.serving_path)
+        # The resource's client waits while the dashboards' process holds a chdb folder, and is closed right
+        # after: chdb hosts one engine per process and locks its folder.
+        with clickhouse.connect() as client:
+            counts = serving_copy.publish_snapshot(client, paths.serving_path)
+            publish = serving_copy.latest_publish(client)
     except Exception as exc:
         # The run's failure text (and the republished snapshot's run_problems) shows the innermost cause, which
         # for a server that is down is a bare "Connection refused": say what failed and where, and keep the
@@ -55,17 +58,6 @@ def history_serving(
 
 class ServingCopyFailed(RuntimeError):
     """The snapshot could not be copied to ClickHouse; the dashboards reading there keep the previous copy."""
-
-
-def _copy(dsn: str, snapshot: Path) -> tuple[dict[str, int], serving_copy.Publish | None]:
-    # Not the resource's connect(): this one waits while the dashboards' process holds a chdb folder.
-    client = connect_when_free(dsn)
-    try:
-        return serving_copy.publish_snapshot(client, snapshot), serving_copy.latest_publish(client)
-    finally:
-        # chdb hosts one engine per process and locks its folder: the dashboards' process opens it between
-        # runs, so it is released as soon as the copy is done.
-        client.close()
 
 
 def _where(dsn: str) -> str:
