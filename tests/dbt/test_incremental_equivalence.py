@@ -115,6 +115,20 @@ def built_tables(warehouse_file: Path) -> list[tuple[str, str]]:
         con.close()
 
 
+def leftover_relations(warehouse_file: Path) -> list[str]:
+    """Tables dbt built for one step and should have dropped (an incremental Python model's new rows)."""
+    con = duckdb.connect(str(warehouse_file))
+    try:
+        return [
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables() where table_name like '%\\_\\_dbt\\_%' escape '\\'"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
 def _copy(warehouse_file: Path) -> Path:
     copy = warehouse_file.with_name(f"compare-{warehouse_file.name}")
     for suffix in ("", ".wal"):
@@ -175,6 +189,7 @@ def test_micro_batches_build_what_a_full_rebuild_builds(landing, dbt, full_rebui
     loaded = load_in_batches(landing, warehouse_file, batches, dbt)
     assert loaded >= 0.8 * batches, f"the day was cut into {loaded} batches, not about {batches}"
     assert built_tables(warehouse_file) == built_tables(full_rebuild)
+    assert leftover_relations(warehouse_file) == []
     assert differences(full_rebuild, warehouse_file) == {}
 
 
