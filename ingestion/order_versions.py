@@ -28,14 +28,7 @@ def dedupe_and_insert(
     received_at: datetime,
 ) -> None:
     origin = ["source_file", "source_line"]
-    con.register("_batch_keys", orders.select("order_key", "raw_hash").to_arrow())
-    # Every lookup into a history table filters that table by the batch's keys itself: DuckDB pushes such a
-    # filter into the scan, where a join alone reads the whole table (a month of history: seconds per batch).
-    known_versions = con.sql(
-        f"SELECT v.order_key, v.raw_hash FROM {RAW}.order_versions v "
-        "WHERE (v.order_key, v.raw_hash) IN (SELECT (order_key, raw_hash) FROM _batch_keys)"
-    ).pl()
-    con.unregister("_batch_keys")
+    known_versions, applied = _history_of(con, orders.select("order_key").unique())
 
     # Batch order is file then line: the first arrival of a version wins, later copies are duplicates.
     versions = orders.with_row_index("_seq").with_columns(
@@ -68,7 +61,34 @@ def dedupe_and_insert(
         events.join(fresh.select(origin), on=origin, how="semi").select(list(contract.ORDER_EVENTS)),
         conflict="ignore",
     )
-    _apply_latest(con, fresh, fresh_lines)
+    _apply_latest(con, fresh, fresh_lines, applied)
+
+
+def _history_of(con, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the warehouse holds of these orders: every version loaded (order_key, raw_hash, received_at), and
+    the version each one applies now (`orders`, with that version's received_at; null for an order loaded
+    before received times were kept).
+
+    Each table is read once per chunk, filtered on order_key alone: DuckDB pushes such a filter into the scan
+    of that one column, where a join, or a filter on (order_key, raw_hash) pairs, reads more of a table that
+    grows with all of history (at 1M orders the chunk's lookups took three to five times as long). What the
+    loader needs of these rows is decided in polars."""
+    con.register("_batch_keys", keys.to_arrow())
+    try:
+        versions = con.sql(
+            f"SELECT order_key, raw_hash, received_at FROM {RAW}.order_versions "
+            "WHERE order_key IN (SELECT order_key FROM _batch_keys)"
+        ).pl()
+        applied = con.sql(
+            f"SELECT order_key, raw_hash, updated_at, source_file, source_line FROM {RAW}.orders "
+            "WHERE order_key IN (SELECT order_key FROM _batch_keys)"
+        ).pl()
+    finally:
+        con.unregister("_batch_keys")
+    applied = applied.join(versions, on=["order_key", "raw_hash"], how="left").select(
+        "order_key", "raw_hash", "updated_at", "received_at", "source_file", "source_line"
+    )
+    return versions.select("order_key", "raw_hash"), applied
 
 
 # Which version is newer: the channel's own update time first (a delayed retry of an old push carries its
@@ -78,24 +98,11 @@ def dedupe_and_insert(
 _VERSION_ORDER = ["updated_at", "received_at", "source_file", "source_line"]
 
 
-def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
+def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame, applied: pl.DataFrame) -> None:
     """Make `orders` / `order_lines` hold each order's latest version among the applied one and this batch's."""
     if fresh.height == 0:
         return
-    con.register("_fresh_keys", fresh.select("order_key").unique().to_arrow())
-    try:
-        # Each side filtered by the keys and materialized before the join: left to itself DuckDB plans the
-        # join over the filters and takes twice as long at a month of history (116 → 54 ms, 1,000 keys).
-        current = con.sql(
-            f"WITH o AS MATERIALIZED (SELECT order_key, raw_hash, updated_at, source_file, source_line FROM {RAW}.orders "
-            "WHERE order_key IN (SELECT order_key FROM _fresh_keys)), "
-            f"v AS MATERIALIZED (SELECT order_key, raw_hash, received_at FROM {RAW}.order_versions "
-            "WHERE order_key IN (SELECT order_key FROM _fresh_keys)) "
-            "SELECT o.order_key, o.raw_hash, o.updated_at, v.received_at, o.source_file, o.source_line "
-            "FROM o LEFT JOIN v USING (order_key, raw_hash)"
-        ).pl()
-    finally:
-        con.unregister("_fresh_keys")
+    current = applied.join(fresh.select("order_key").unique(), on="order_key", how="semi")
     candidates = pl.concat(
         [
             current.with_columns(_applied=pl.lit(True)),
@@ -107,29 +114,16 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame) -> None:
     winners = latest.filter(~pl.col("_applied")).select("order_key", "raw_hash")
     if winners.height == 0:
         return
-    con.register("_winners", winners.to_arrow())
-    try:
-        # An order loaded before history was kept has its applied version only in `orders`: keep it (and its
-        # lines) first. Found by an anti-join on the winners' own history rows, not INSERT OR IGNORE, whose
-        # conflict check against the whole primary-key index costs half a second at a month of history; and
-        # the lines are copied only for those orders, which are none once history is kept.
-        legacy = con.execute(
-            f"INSERT INTO {RAW}.order_history BY NAME SELECT o.* FROM {RAW}.orders o "
-            "WHERE o.order_key IN (SELECT order_key FROM _winners) AND (o.order_key, o.raw_hash) NOT IN ("
-            f"  SELECT (order_key, raw_hash) FROM {RAW}.order_history WHERE order_key IN (SELECT order_key FROM _winners)) "
-            "RETURNING order_key"
-        ).fetchall()
-        if legacy:
-            con.execute(
-                f"INSERT OR IGNORE INTO {RAW}.order_line_history BY NAME SELECT l.*, o.raw_hash "
-                f"FROM {RAW}.order_lines l JOIN {RAW}.orders o USING (order_key) "
-                "WHERE o.order_key IN (SELECT unnest(?)) AND l.order_key IN (SELECT unnest(?))",
-                [[k for (k,) in legacy]] * 2,
-            )
-        con.execute(f"DELETE FROM {RAW}.order_lines WHERE order_key IN (SELECT order_key FROM _winners)")
-        con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _winners)")
-    finally:
-        con.unregister("_winners")
+    # Only an order that had an applied version has rows to replace: most winners of a day's load are new
+    # orders, and a chunk of them needs no scan of `orders` / `order_lines` at all.
+    replaced = winners.join(current, on="order_key", how="semi").select("order_key")
+    if replaced.height:
+        con.register("_replaced", replaced.to_arrow())
+        try:
+            con.execute(f"DELETE FROM {RAW}.order_lines WHERE order_key IN (SELECT order_key FROM _replaced)")
+            con.execute(f"DELETE FROM {RAW}.orders WHERE order_key IN (SELECT order_key FROM _replaced)")
+        finally:
+            con.unregister("_replaced")
     warehouse.insert(
         con,
         "orders",

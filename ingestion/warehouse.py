@@ -20,6 +20,7 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
         con.execute(statement)
     _add_new_columns(con)
     _rekey_tables(con)
+    _keep_history_of_older_orders(con)
     return con
 
 
@@ -72,6 +73,42 @@ def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
         except Exception:
             con.execute("ROLLBACK")
             raise
+
+
+# Migrations that run once per warehouse, recorded by name in this table (not a contract table: no channel
+# data).
+MIGRATIONS = f"{contract.RAW_SCHEMA}.migrations"
+
+
+def _keep_history_of_older_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made before every version was kept has orders whose applied version is only in `orders` /
+    `order_lines`: copy those into `order_history` / `order_line_history` once, so a later version that
+    replaces them leaves the old one in the history. Once done, no load needs to look for such orders again
+    (each chunk used to, which read the whole history at every chunk)."""
+    name = "order_history_of_older_orders"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    if con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchone()[0]:
+        return
+    raw = contract.RAW_SCHEMA
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE _older AS SELECT order_key, raw_hash FROM {raw}.orders "
+            f"ANTI JOIN {raw}.order_history USING (order_key, raw_hash)"
+        )
+        con.execute(
+            f"INSERT INTO {raw}.order_history BY NAME SELECT o.* FROM {raw}.orders o SEMI JOIN _older USING (order_key)"
+        )
+        con.execute(
+            f"INSERT INTO {raw}.order_line_history BY NAME SELECT l.*, o.raw_hash FROM {raw}.order_lines l "
+            f"JOIN _older o USING (order_key) ANTI JOIN {raw}.order_line_history h USING (order_key, raw_hash, line_no)"
+        )
+        con.execute("DROP TABLE _older")
+        con.execute(f"INSERT INTO {MIGRATIONS} VALUES (?, now()::timestamp)", [name])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:

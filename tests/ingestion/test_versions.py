@@ -145,7 +145,8 @@ def test_same_update_time_the_later_arrival_wins(tmp_path: Path) -> None:
 
 def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_path: Path) -> None:
     """A warehouse from before versions were kept has the order in raw.orders only (no history, no
-    received_at): a changed re-push applies, and the old version is copied into history first."""
+    received_at): opening it copies the applied version into history, once, so a changed re-push applies and
+    the old version is kept."""
     landing = tmp_path / "landing"
     write_reference(landing)
     mt = landing / "orders" / "meituan" / DAY
@@ -156,6 +157,10 @@ def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_pat
         con.execute(f"delete from raw.{table}")
     con.execute("update raw.order_versions set received_at = null, updated_at = null")
     con.execute("update raw.orders set updated_at = null")
+    con.execute("drop table raw.migrations")  # that warehouse had run none
+    con.close()
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    assert con.execute("select count(*) from raw.order_history").fetchone() == (1,)
 
     write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT4", [SPINACH], CTIME + 600)])
     run_batch(con, landing)
