@@ -307,9 +307,19 @@ def duckdb_type(dtype: pl.DataType) -> str:
     raise TypeError(f"no DuckDB type declared for {dtype!r}")
 
 
+# A record's text as it arrived, kept for audit and read rarely (a till ticket's rows, a quarantine review):
+# zstd keeps it in about a sixth of the space of DuckDB's default string compression, which analyses every
+# string for dictionary/FSST encoding and took twice as long to write it (docs/decisions.md). A warehouse
+# made before keeps its columns as they were.
+RECORD_TEXT_COLUMNS = frozenset({"raw"})
+
+
 def create_table_sql(name: str, columns: dict[str, pl.DataType], key: tuple[str, ...] | None = None) -> str:
     """The table's DDL, with its primary key (`key`, by default the contract's key of `name`)."""
-    cols = [f'"{col}" {duckdb_type(dtype)}' for col, dtype in columns.items()]
+    cols = [
+        f'"{col}" {duckdb_type(dtype)}' + (" USING COMPRESSION zstd" if col in RECORD_TEXT_COLUMNS else "")
+        for col, dtype in columns.items()
+    ]
     key = key or PRIMARY_KEYS.get(name)
     if key:
         cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in key) + ")")
