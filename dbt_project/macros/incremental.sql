@@ -59,7 +59,7 @@
 {%- endmacro %}
 
 {% macro touched_business_days() -%}
-    select distinct {{ business_date('created_at') }}
+    select distinct {{ business_date('created_at') }} as business_date
     from {{ source('raw', 'order_history') }}
     where {{ in_batch_keys('order_key', 'orders') }}
 {%- endmacro %}

@@ -1,9 +1,19 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('business_date', touched_business_days()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 -- Order KPIs per local hour and channel, for the operations screen. Only hours with orders have rows.
 --
 -- The hour is taken from the UTC created_at through to_local_ts (the one definition of local time), so
 -- an order at 16:30 UTC lands in 00:00 of the NEXT local business day. Orders count when placed,
 -- whatever happened to them later: `orders` and `goods_amount` include cancelled orders (demand),
 -- `paid_amount` and `avg_order_value` only the orders that were not cancelled (revenue).
+--
+-- Incremental by local business day (macros/incremental.sql, touched_business_days): a day's rows depend only
+-- on the orders placed that day, so a micro-batch rebuilds the days of the orders it changed, whole.
 
 with orders as (
     select
@@ -14,6 +24,9 @@ with orders as (
         goods_amount,
         paid_amount
     from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where business_date in (select business_date from {{ touched_table() }})
+    {% endif %}
 ),
 
 hourly as (

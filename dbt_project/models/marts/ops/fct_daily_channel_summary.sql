@@ -1,6 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('business_date', touched_business_days()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 -- One row per local business day and channel. `orders` counts every order placed that day; paid_amount
 -- is the revenue of the orders that were not cancelled. Fulfilment counts include cancelled orders,
 -- so delivery + self_pickup + in_store = orders (when fulfilment_type is set).
+--
+-- Incremental by local business day (macros/incremental.sql, touched_business_days): a day's rows depend only
+-- on the orders placed that day, so a micro-batch rebuilds the days of the orders it changed, whole.
 
 with orders as (
     select
@@ -10,6 +20,9 @@ with orders as (
         fulfilment_type,
         paid_amount
     from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where business_date in (select business_date from {{ touched_table() }})
+    {% endif %}
 )
 
 select

@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched('business_date', touched_business_days()) }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 -- Is a SKU listed at the same price on every channel? One row per business day, SKU and channel that
 -- sold it, with the list price the channel showed (original_price on the order lines: the shelf price
 -- before any discount; the most common one that day, ties to the lower price), the catalogue price and
@@ -7,6 +14,9 @@
 -- var cross_channel_price_tolerance_pct percent of the lowest; the channels whose price is off the
 -- catalogue by more than that are the outliers to fix. Discounts are not compared here (group-buy sells
 -- below list by design); whether an order paid the right amount is fct_order_price_checks' job.
+--
+-- Incremental by local business day (macros/incremental.sql, touched_business_days): a day's rows depend only
+-- on the orders placed that day, so a micro-batch rebuilds the days of the orders it changed, whole.
 
 {%- set tolerance_pct = var('cross_channel_price_tolerance_pct') %}
 
@@ -19,6 +29,9 @@ with observed as (
         count(*) as lines_at_price
     from {{ ref('stg_raw__order_lines') }} as lines
     inner join {{ ref('stg_raw__orders') }} as orders on orders.order_key = lines.order_key
+    {% if is_incremental() %}
+        where orders.business_date in (select business_date from {{ touched_table() }})
+    {% endif %}
     group by all
 ),
 
