@@ -48,11 +48,11 @@ class Dbt:
     """dbt in this process, parsed once; the warehouse comes from ORDERHUB_WAREHOUSE per invocation. `extra_vars`
     are passed to dbt beside the rules and the clock."""
 
-    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, **extra_vars):
+    def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, as_of: str = AS_OF, **extra_vars):
         from dbt.cli.main import dbtRunner
 
         self.monkeypatch = monkeypatch
-        self.common = [*dbt_args(workdir, AS_OF, **extra_vars), "--quiet"]
+        self.common = [*dbt_args(workdir, as_of, **extra_vars), "--quiet"]
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.runner = dbtRunner(manifest=parsed.result)
@@ -191,6 +191,35 @@ def test_micro_batches_build_what_a_full_rebuild_builds(landing, dbt, full_rebui
     assert built_tables(warehouse_file) == built_tables(full_rebuild)
     assert leftover_relations(warehouse_file) == []
     assert differences(full_rebuild, warehouse_file) == {}
+
+
+LATER = "2026-11-26 19:00:00"  # four hours on: orders still open run into their promises
+
+
+def _exceptions(warehouse_file: Path) -> set[tuple]:
+    con = duckdb.connect(str(_copy(warehouse_file)), read_only=True)
+    try:
+        return set(con.execute("select * from marts.fct_exceptions").fetchall())
+    finally:
+        con.close()
+
+
+def test_exceptions_follow_the_clock_with_nothing_new(landing, dbt, full_rebuild, tmp_path, tmp_path_factory):
+    """fct_exceptions is rebuilt for the orders a batch changed and every order still open: when the clock moves
+    on with no new batch, the open orders' late risk moves with it, as a full rebuild at the new clock has it."""
+    warehouse_file = tmp_path / "orderhub.duckdb"
+    load_in_batches(landing, warehouse_file, 10, dbt)
+    patch = pytest.MonkeyPatch()
+    try:
+        later = Dbt(tmp_path_factory.mktemp("later"), patch, as_of=LATER)
+        later(warehouse_file, MICRO_BATCH)
+        rebuilt = tmp_path_factory.mktemp("later_full") / full_rebuild.name  # dbt's catalog is the file's name
+        shutil.copyfile(full_rebuild, rebuilt)
+        later(rebuilt, [*MICRO_BATCH, "--full-refresh"])
+    finally:
+        patch.undo()
+    assert _exceptions(rebuilt) != _exceptions(full_rebuild), "the later clock changes no exception: no test"
+    assert _exceptions(warehouse_file) == _exceptions(rebuilt)
 
 
 # Stock reference data arriving mid-day: a second WMS count of every other store/SKU at 13:00 local (the

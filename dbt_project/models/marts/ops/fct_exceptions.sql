@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_exception_partitions() }}",
+    post_hook="{{ mark_batches_consumed() }}"
+) }}
 -- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
 -- resolved, with when each was raised and resolved.
 --
@@ -22,6 +29,11 @@
 --   amounts_inconsistent  the order's own amounts do not add up (fct_order_amount_checks: paid ≠ goods −
 --                    discounts + fees, or Σ lines ≠ goods): loaded and delivered, finance reviews the money;
 --                    resolved by cancellation
+--
+-- Incremental (macros/exceptions.sql): an order's rows depend on its own order, checks and the clock; the
+-- clock changes only the rows of orders still open (a closed order's rows are fixed once it closed). So a
+-- micro-batch rebuilds the orders it changed and every open order, and out_of_stock whole (an oversell is
+-- resolved by a WMS count, which names no order).
 
 with orders as (
     select
@@ -29,6 +41,9 @@ with orders as (
         current_status in {{ sql_string_list(var('closed_statuses')) }} as is_closed,
         case when current_status in {{ sql_string_list(var('closed_statuses')) }} then status_at end as closed_at
     from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where order_key in (select order_key from {{ touched_table() }})
+    {% endif %}
 ),
 
 data_now as (
@@ -157,6 +172,9 @@ price_mismatch as (
         case when is_cancelled then cancelled_at end as resolved_at
     from {{ ref('fct_order_price_checks') }}
     where is_price_mismatch
+    {% if is_incremental() %}
+        and order_key in (select order_key from {{ touched_table() }})
+    {% endif %}
 ),
 
 amounts_inconsistent as (
