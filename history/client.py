@@ -93,6 +93,16 @@ def _database(name: str, dsn: str) -> str:
     return name
 
 
+def describe_dsn(dsn: str, database: str | None = None) -> str:
+    """Where a DSN points, without credentials, for messages and pages: `scheme://host:port` (or the chdb
+    folder) and the database (`database` names another one than the DSN's, such as the serving copy's)."""
+    try:
+        target = parse_dsn(dsn)
+    except DsnError:
+        return "(DSN not readable)"
+    return f"{target.scheme}://{target.location} ({database or target.database})"
+
+
 def _redact(dsn: str) -> str:
     """The DSN without its password, for error messages that end up in logs."""
     parts = urlsplit(dsn)

@@ -17,12 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import duckdb
 
 from history import serving
-from history.client import connect_when_free
+from history.client import connect_when_free, describe_dsn
 
 T = TypeVar("T")
 
@@ -48,9 +47,7 @@ class ClickHouseStore:
         return f"ClickHouse {serving.DATABASE}"
 
     def __str__(self) -> str:
-        parts = urlsplit(self.dsn)
-        host = parts.netloc.rpartition("@")[2]
-        return f"{parts.scheme}://{host}{parts.path} ({serving.DATABASE})"
+        return describe_dsn(self.dsn, serving.DATABASE)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from history.client import DEFAULT_DATABASE, DsnError, connect, parse_dsn
+from history.client import DEFAULT_DATABASE, DsnError, connect, describe_dsn, parse_dsn
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,9 @@ def test_a_relative_chdb_folder_is_made_absolute_once(tmp_path, monkeypatch):
     settings = Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "chdb://store/ch?database=sales"})
     assert settings.clickhouse_dsn == f"chdb://{tmp_path.resolve() / 'store' / 'ch'}?database=sales"
     assert Settings.from_env({"ORDERHUB_CLICKHOUSE_DSN": "http://ch:8123"}).clickhouse_dsn == "http://ch:8123"
+
+
+def test_a_dsn_is_described_without_its_credentials() -> None:
+    assert describe_dsn("http://reader:s3cret@ch.internal:8123/sales") == "http://ch.internal:8123 (sales)"
+    assert describe_dsn("chdb:///data/ch", "orderhub_serving") == "chdb:///data/ch (orderhub_serving)"
+    assert describe_dsn("ftp://nowhere") == "(DSN not readable)"

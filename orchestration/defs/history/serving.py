@@ -14,7 +14,7 @@ import traceback
 import dagster as dg
 
 from history import serving as serving_copy
-from history.client import DsnError, parse_dsn
+from history.client import describe_dsn
 from orchestration.resources import ClickHouse, OrderhubPaths
 
 KEY = ["history", "serving"]
@@ -43,7 +43,7 @@ def history_serving(
         # for a server that is down is a bare "Connection refused": say what failed and where, and keep the
         # whole traceback in the step's log.
         context.log.error(traceback.format_exc())
-        where = _where(clickhouse.dsn)
+        where = describe_dsn(clickhouse.dsn, serving_copy.DATABASE)
         raise ServingCopyFailed(f"copy of the serving snapshot to ClickHouse {where} failed: {exc}") from None
     seconds = round(time.monotonic() - started, 3)
     context.log.info(f"serving copy version {publish.version if publish else '?'}: {sum(counts.values())} rows")
@@ -58,12 +58,3 @@ def history_serving(
 
 class ServingCopyFailed(RuntimeError):
     """The snapshot could not be copied to ClickHouse; the dashboards reading there keep the previous copy."""
-
-
-def _where(dsn: str) -> str:
-    """The DSN without credentials, for messages."""
-    try:
-        target = parse_dsn(dsn)
-    except DsnError:
-        return "(DSN not readable)"
-    return f"{target.scheme}://{target.location} ({serving_copy.DATABASE})"
