@@ -171,3 +171,17 @@ class Plan:
     @property
     def assigned_ids(self) -> list[str]:
         return [stop.parcel_id for route in self.routes for stop in route.stops]
+
+
+def stores_by_id(parcels: list[Parcel], riders: list[Rider], stores: list[Store]) -> dict[str, Store]:
+    """The stores by id, once the input is one a planner can take: every parcel and rider at a known store, no
+    parcel or rider twice (a ValueError naming what is wrong otherwise)."""
+    by_id = {s.store_id: s for s in stores}
+    unknown = sorted({x.store_id for x in [*parcels, *riders]} - by_id.keys())
+    if unknown:
+        raise ValueError(f"parcels or riders of unknown stores: {unknown}")
+    if len({p.parcel_id for p in parcels}) != len(parcels):
+        raise ValueError("duplicate parcel_id in input")
+    if len({r.rider_id for r in riders}) != len(riders):
+        raise ValueError("duplicate rider_id in input")
+    return by_id

@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 
 from dispatch.encoding import StoreProblem, decode, encode
-from dispatch.model import NOT_SELECTED, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store
+from dispatch.model import NOT_SELECTED, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store, stores_by_id
 from dispatch.problem import RawSolution, check_solution
 
 SOLVERS: tuple[str, ...] = ("pyvrp", "ortools", "greedy")
@@ -46,14 +46,7 @@ def plan_routes(
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; expected one of {SOLVERS}")
     started = time.perf_counter()
-    by_id = {s.store_id: s for s in stores}
-    unknown = sorted({x.store_id for x in [*parcels, *riders]} - by_id.keys())
-    if unknown:
-        raise ValueError(f"parcels or riders of unknown stores: {unknown}")
-    if len({p.parcel_id for p in parcels}) != len(parcels):
-        raise ValueError("duplicate parcel_id in input")
-    if len({r.rider_id for r in riders}) != len(riders):
-        raise ValueError("duplicate rider_id in input")
+    by_id = stores_by_id(parcels, riders, stores)
     times = [p.ready_at for p in parcels] + [r.shift_start for r in riders]
     origin = min(times) if times else None
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.encoding import decode, encode, rider_ready_at_store
-from dispatch.model import NO_RIDER, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store
+from dispatch.model import NO_RIDER, Parcel, Plan, Rider, Route, RoutingConfig, SolverName, Store, stores_by_id
 from dispatch.planner import SOLVERS, run_backend
 from dispatch.problem import check_solution
 from dispatch.validate import validate_plan
@@ -214,14 +214,7 @@ def plan_day_rolling(
     parcel no rider could deliver, with its reason. Same return type as `waves.plan_day`. `on_tick`, if
     given, sees every store's decision (held routes, timings) as it is made."""
     config = config or RoutingConfig()
-    store_by_id = {s.store_id: s for s in stores}
-    unknown = sorted({x.store_id for x in [*parcels, *riders]} - store_by_id.keys())
-    if unknown:
-        raise ValueError(f"parcels or riders of unknown stores: {unknown}")
-    if len({p.parcel_id for p in parcels}) != len(parcels):
-        raise ValueError("duplicate parcel_id in input")
-    if len({r.rider_id for r in riders}) != len(riders):
-        raise ValueError("duplicate rider_id in input")
+    store_by_id = stores_by_id(parcels, riders, stores)
     day = DayPlan()
     grid = wave_times(parcels, tick_minutes)
     if not grid:
