@@ -19,6 +19,7 @@
   | order | order_key among the orders the model rebuilt (a raw table: the batches changed) |
   | address | address_key among the addresses the model rebuilt |
   | count_period | (store_id, sku_id, snapshot_at) among the count periods the stock ledger rebuilt |
+  | business_day | business_date among the local business days the model rebuilt |
   | statement_day | (channel, statement_date) among the statement days of the batches' lines (raw only) |
 
   Without the declaration, or for a model this build made whole (not incremental, or the merge chain when it
@@ -80,6 +81,7 @@
     {%- set prefix = alias ~ '.' if alias else '' -%}
     {%- set columns = {
         'order': ['order_key'], 'address': ['address_key'], 'count_period': ['store_id', 'sku_id', 'snapshot_at'],
+        'business_day': ['business_date'],
     }.get(partition) -%}
     {%- if models and columns -%}
         {%- set touched = [] -%}
@@ -97,7 +99,7 @@
         )
     {%- else -%}
         {{ exceptions.raise_compiler_error(
-            "meta batch_partition '" ~ partition ~ "' is not one of order, address, count_period (a model) or "
+            "meta batch_partition '" ~ partition ~ "' is not one of order, address, count_period, business_day (a model) or "
             ~ "order, statement_day (a raw table or staging view): see macros/batch_scope.sql") }}
     {%- endif -%}
 {%- endmacro %}

@@ -321,7 +321,7 @@ def test_every_incremental_model_declares_the_partition_its_pre_hook_rebuilds(db
     """A model that records the batches it consumed (mark_batches_consumed) declares meta.batch_partition, and a
     SQL model's declaration names the partition its pre-hook deletes: a new incremental model cannot slip by
     with its tests reading whole tables, nor read another partition than the one it rebuilt."""
-    hook_partition = {"order_key": "order", "address_key": "address"}
+    hook_partition = {"order_key": "order", "address_key": "address", "business_date": "business_day"}
     wrong = {}
     for node in dbt.manifest.nodes.values():
         if node.resource_type != "model":

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_exception_partitions() }}",
+    pre_hook=["{{ record_touched('order_key', exception_orders()) }}", "{{ delete_exception_partitions() }}"],
     post_hook="{{ mark_batches_consumed() }}"
 ) }}
 -- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
