@@ -100,7 +100,7 @@ def main() -> None:
         f"{table} {count}"
         for table, count in client.query(
             "SELECT table, count() FROM system.parts WHERE active AND database = currentDatabase() "
-            "AND table IN ('fct_orders', 'fct_parcels', 'fct_exceptions') GROUP BY table ORDER BY table"
+            "AND table IN ('fct_orders', 'fct_exceptions', 'order_customers') GROUP BY table ORDER BY table"
         ).result_rows
     )
     lines += [

@@ -28,6 +28,7 @@ from chdb_copy import copy_warehouse
 
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.client import connect
+from history.identity import order_customers_sql
 
 M1 = "13800000001"
 ORDERS = [
@@ -121,6 +122,8 @@ def stores(tmp_path_factory):
             "fct_orders": ("marts.fct_orders", "order_key"),
             "fct_parcels": ("marts.fct_parcels", "parcel_id"),
             "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
+            # What the sink stores (history/identity.py): the identity each order resolves to.
+            "order_customers": (f"({order_customers_sql()})", "order_key"),
         },
     )
     try:
