@@ -253,14 +253,26 @@ def repeat(s: Sql) -> str:
     the identified orders; a repeat customer of a group placed a repeat order in it; customers and repeat
     customers are counted per group, so a customer of two channels counts once in each."""
     # Of a customer's orders in a group all are repeats but the customer's first in the range, if it is there:
-    # the group holding the smallest (created_at, order_key) of the customer's rows.
+    # the group holding the smallest (created_at, order_key) of the customer's rows: compared as a time, then as
+    # a key among the groups tied at that time (numbers and text, not tuples: ClickHouse compares tuples
+    # generically, seconds more at 10M orders).
     return f"""
 with {_identified_orders(s)},
 
 per_customer as (
-    select dim, customer_id, count(*) as n, min((created_at, order_key)) as first_here
+    select
+        dim,
+        customer_id,
+        count(*) as n,
+        min(created_at) as first_at,
+        {s.d.first_key("order_key", "created_at")} as first_key
     from ident_orders
     group by dim, customer_id
+),
+
+timed as (
+    select dim, customer_id, n, first_at, first_key, min(first_at) over (partition by customer_id) as customer_first_at
+    from per_customer
 ),
 
 flagged as (
@@ -268,8 +280,11 @@ flagged as (
         dim,
         customer_id,
         n,
-        customer_id is not null and first_here = min(first_here) over (partition by customer_id) as has_first
-    from per_customer
+        customer_id is not null
+            and first_at = customer_first_at
+            and first_key = min(case when first_at = customer_first_at then first_key end)
+                over (partition by customer_id) as has_first
+    from timed
 ),
 
 counted as (

@@ -24,11 +24,10 @@ import datetime as dt
 
 import duckdb
 import pytest
-from chdb_copy import copy_warehouse
+from chdb_copy import ORDER_CUSTOMERS, copy_warehouse
 
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.client import connect
-from history.identity import order_customers_sql
 
 M1 = "13800000001"
 ORDERS = [
@@ -122,8 +121,7 @@ def stores(tmp_path_factory):
             "fct_orders": ("marts.fct_orders", "order_key"),
             "fct_parcels": ("marts.fct_parcels", "parcel_id"),
             "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
-            # What the sink stores (history/identity.py): the identity each order resolves to.
-            "order_customers": (f"({order_customers_sql()})", "order_key"),
+            **ORDER_CUSTOMERS,
         },
     )
     try:
