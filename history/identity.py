@@ -18,8 +18,10 @@ from __future__ import annotations
 NAME = "order_customers"
 
 
-def order_customers_sql(schema: str = "marts") -> str:
-    """The relation as DuckDB SQL over the warehouse's marts in `schema`.
+def order_customers_sql(schema: str = "marts", parcels_where: str = "true") -> str:
+    """The relation as DuckDB SQL over the warehouse's marts in `schema`. `parcels_where` narrows the parcels
+    read (a condition on fct_parcels' own columns) when the reader wants only some orders: an order's parcel is
+    of its business day or the day before (a merge group keeps its first order's day).
 
     A split merge group has several parcels listing the same order, each with the same group values, so any one
     of them will do."""
@@ -48,6 +50,7 @@ LEFT JOIN (
     FROM (
         SELECT unnest(string_split(order_keys, ',')) AS order_key, merge_group_id, customer_id, group_size
         FROM {schema}.fct_parcels
+        WHERE {parcels_where}
     ) AS exploded
     GROUP BY order_key
 ) AS m ON m.order_key = o.order_key"""

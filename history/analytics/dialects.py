@@ -34,23 +34,26 @@ class Dialect:
     # keeps the nested min() to those rows and compares only times per row; its argMin over a (time, key) tuple
     # compares the tuple generically, 6 s more for repeat at 10M orders
     first_key: Callable[[str, str], str] = lambda key, time: f"arg_min({key}, ({time}, {key}))"
+    # order_customers' FROM text for a filter on the parcels (DuckDB: its definition, reading only the parcels
+    # that can hold the range's orders); None: a stored table like the others (ClickHouse)
+    identity: Callable[[str], str] | None = None
     # appended to every query
     suffix: str = ""
     # the tables read with FINAL (ClickHouse's ReplacingMergeTree: one row per key)
     final: frozenset[str] = frozenset()
 
-    def table(self, name: str, alias: str) -> str:
+    def table(self, name: str, alias: str, parcels_where: str = "true") -> str:
         """What follows FROM: ClickHouse wants the alias before FINAL (`t AS o FINAL`)."""
+        if name == ORDER_CUSTOMERS and self.identity is not None:
+            return f"{self.identity(parcels_where)} as {alias}"
         return f"{self.tables[name]} as {alias}" + (" FINAL" if name in self.final else "")
 
 
 def duckdb_dialect(schema: str = "marts") -> Dialect:
     return Dialect(
         name="duckdb",
-        tables={
-            **{name: f"{schema}.{name}" for name in DUCKDB_TABLES},
-            ORDER_CUSTOMERS: f"({order_customers_sql(schema)})",
-        },
+        tables={name: f"{schema}.{name}" for name in DUCKDB_TABLES},
+        identity=lambda parcels_where: f"({order_customers_sql(schema, parcels_where)})",
         local_hour=lambda column: f"hour({column})",
     )
 

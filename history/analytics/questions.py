@@ -66,9 +66,10 @@ class Sql:
     dim: str  # the dimension's SQL over fct_orders `o`
     dim_name: str
     where: str  # the business-day filter on `o`
+    parcels_where: str  # the same range on fct_parcels, a day wider (a merge group keeps its first order's day)
 
     def t(self, name: str, alias: str) -> str:
-        return self.d.table(name, alias)
+        return self.d.table(name, alias, self.parcels_where)
 
 
 def _day(value: dt.date) -> str:
@@ -100,6 +101,7 @@ def _created_range(date_from: dt.date | None, date_to: dt.date | None) -> str:
 
 def placeholders(d: Dialect, scope: Scope) -> Sql:
     dim_name, dim = DIMENSIONS[scope.by]
+    one_day = dt.timedelta(days=1)
     exact = _range("o.business_date", scope.date_from, scope.date_to)
     loose = _created_range(scope.date_from, scope.date_to)
     return Sql(
@@ -107,13 +109,19 @@ def placeholders(d: Dialect, scope: Scope) -> Sql:
         dim=dim(d),
         dim_name=dim_name,
         where=f"{loose} and {exact}" if loose else exact,
+        parcels_where=_range(
+            "business_date",
+            scope.date_from - one_day if scope.date_from else None,
+            scope.date_to + one_day if scope.date_to else None,
+        ),
     )
 
 
 def _identified_orders(s: Sql) -> str:
     """The CTE `ident_orders`: every order in scope with its dimension value, channel, merge group, group size
     and customer (NULL when it has none), read from `order_customers` (history/identity.py), which holds them
-    resolved: the sink stores it in ClickHouse, DuckDB reads it as a view of its marts."""
+    resolved: the sink stores it in ClickHouse, DuckDB reads its definition over the marts (only the parcels
+    of the range's days and the day around, so a day's question does not split every parcel's order keys)."""
     return f"""ident_orders as (
     select
         {s.dim} as dim,
