@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import duckdb
 from clickhouse_connect.driver.client import Client
 
+from history import identity
+
 VERSION = "_version"
 DELETED = "_deleted"
 SCHEMA_VERSIONS = "_schema_versions"
@@ -49,6 +51,14 @@ class TableSpec:
     order_by: tuple[str, ...]
     partition_by: str  # a date or time column; partitions are its months
     extras: tuple[Extra, ...] = field(default=())
+    # A table derived from the warehouse rather than copied: its rows as DuckDB SQL. `source` then names the
+    # warehouse table it has one row per (what it is counted against).
+    query: str | None = None
+
+    @property
+    def relation(self) -> str:
+        """What the sink reads FROM in DuckDB: the source table, or the derived rows."""
+        return f"({self.query})" if self.query else self.source
 
     def __post_init__(self) -> None:
         if self.partition_by not in self.order_by or not set(self.key) <= set(self.order_by):
@@ -135,6 +145,17 @@ MARTS = (
         ("store_id", "business_date"),
         "business_date",
     ),
+    # Each order's cross-channel customer and merge group (history/identity.py), stored so the customer
+    # questions need no join at query time. Partitioned and sorted as fct_orders, so a date range prunes the
+    # same partitions and a change of customer or merge group replaces the row in place.
+    TableSpec(
+        identity.NAME,
+        "marts.fct_orders",
+        ("order_key",),
+        ("channel", "store_id", "created_at", "order_key"),
+        "created_at",
+        query=identity.order_customers_sql("marts"),
+    ),
 )
 
 SPECS: dict[str, TableSpec] = {spec.name: spec for spec in (*RAW, *MARTS)}
@@ -210,6 +231,12 @@ def source_columns(duck: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[Col
     ).fetchall()
     if not rows:
         raise SchemaError(f"the warehouse has no table {spec.source} to copy to ClickHouse table {spec.name}")
+    if spec.query:
+        try:
+            described = duck.execute(f"DESCRIBE {spec.query}").fetchall()
+        except duckdb.CatalogException as error:
+            raise SchemaError(f"the warehouse cannot give ClickHouse table {spec.name}: {error}") from None
+        rows = [(name, duck_type) for name, duck_type, *_ in described]
     types = dict(rows)
     for extra in spec.extras:
         types[extra.name] = _extra_type(duck, spec, extra)
@@ -228,7 +255,7 @@ def source_columns(duck: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[Col
 
 
 def _extra_type(duck: duckdb.DuckDBPyConnection, spec: TableSpec, extra: Extra) -> str:
-    rows = duck.execute(f"DESCRIBE SELECT {extra.sql} AS {extra.name} FROM {spec.source} src {extra.join}").fetchall()
+    rows = duck.execute(f"DESCRIBE SELECT {extra.sql} AS {extra.name} FROM {spec.relation} src {extra.join}").fetchall()
     return rows[0][1]
 
 

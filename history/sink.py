@@ -277,7 +277,7 @@ def _mart_days(
 ) -> set[date]:
     """The days a micro-batch can have changed in this mart (history/scope.py)."""
     joins = " ".join(e.join for e in spec.extras)
-    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {spec.source} src {joins}")
+    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {spec.relation} src {joins}")
     newest = newest.fetchall()[0][0]
     if isinstance(newest, datetime):
         newest = newest.date()
@@ -336,7 +336,7 @@ def _select_rows(spec: TableSpec, columns: list[Column], where: str) -> str:
     """The source rows in ClickHouse's column order, sorting-key NULLs written as zero values."""
     select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
     joins = " ".join(e.join for e in spec.extras)
-    return f"SELECT {select} FROM {spec.source} src {joins} WHERE {where}"
+    return f"SELECT {select} FROM {spec.relation} src {joins} WHERE {where}"
 
 
 def _versioned(columns: list[Column], rows_sql: str, version: int) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from history.analytics.dialects import TABLES, Dialect, clickhouse_dialect, duckdb_dialect
+from history.analytics.dialects import DUCKDB_TABLES, TABLES, Dialect, clickhouse_dialect, duckdb_dialect
 from history.analytics.questions import Scope, question_sql
 
 
@@ -50,7 +50,7 @@ class DuckDBStore:
                     [self.schema, self.schema],
                 ).fetchall()
             }
-            missing = [t for t in TABLES if t not in present]
+            missing = [t for t in DUCKDB_TABLES if t not in present]
             if missing:
                 raise AnalyticsError(
                     f"the warehouse has no {', '.join(f'{self.schema}.{t}' for t in missing)}: "

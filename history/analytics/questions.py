@@ -66,10 +66,10 @@ class Sql:
     dim: str  # the dimension's SQL over fct_orders `o`
     dim_name: str
     where: str  # the business-day filter on `o`
-    parcel_where: str  # the same range on fct_parcels, a day wider (a merge group keeps its first order's day)
+    parcels_where: str  # the same range on fct_parcels, a day wider (a merge group keeps its first order's day)
 
     def t(self, name: str, alias: str) -> str:
-        return self.d.table(name, alias)
+        return self.d.table(name, alias, self.parcels_where)
 
 
 def _day(value: dt.date) -> str:
@@ -109,7 +109,7 @@ def placeholders(d: Dialect, scope: Scope) -> Sql:
         dim=dim(d),
         dim_name=dim_name,
         where=f"{loose} and {exact}" if loose else exact,
-        parcel_where=_range(
+        parcels_where=_range(
             "business_date",
             scope.date_from - one_day if scope.date_from else None,
             scope.date_to + one_day if scope.date_to else None,
@@ -117,65 +117,21 @@ def placeholders(d: Dialect, scope: Scope) -> Sql:
     )
 
 
-def _merge_orders(s: Sql) -> tuple[str, str]:
-    """The CTE `merge_orders` (order -> merge group, its size, the merge's customer, from fct_parcels) and how
-    fct_orders `o` joins it as `m`. A split merge group has several parcels listing the same order, each with the
-    same group values, so any one of them will do.
-
-    DuckDB groups the exploded rows by order key and joins on it. ClickHouse joins the exploded rows as they are
-    with ANY LEFT JOIN (one match per order, no grouping) on a 64-bit hash of the key, which it hashes and
-    compares far faster than the text (0.30 s of CPU against 0.56 s at 600k orders); `m.order_key = o.order_key`
-    then confirms the match, so a hash collision can only lose an order's merge identity (to its fallback),
-    never give it another order's."""
-    exploded = f"""
-        select {s.d.explode_csv("order_keys")} as order_key, merge_group_id, customer_id, group_size
-        from {s.t("fct_parcels", "p")}
-        where {s.parcel_where}"""
-    if s.d.name == "clickhouse":
-        cte = f"""
-merge_orders as (
-    select order_key, cityHash64(order_key) as key_hash, merge_group_id, customer_id, group_size
-    from ({exploded}
-    ) as exploded
-)"""
-        return cte, "any left join merge_orders as m on m.key_hash = cityHash64(o.order_key)"
-    cte = f"""
-merge_orders as (
-    select
-        order_key,
-        any_value(merge_group_id) as merge_group_id,
-        any_value(customer_id) as customer_id,
-        any_value(group_size) as group_size
-    from ({exploded}
-    ) as exploded
-    group by order_key
-)"""
-    return cte, "left join merge_orders as m on m.order_key = o.order_key"
-
-
 def _identified_orders(s: Sql) -> str:
-    """CTEs `merge_orders` and `ident_orders`: every order in scope with its dimension value, its merge group and
-    its customer (NULL when it has no identity)."""
-    merge_orders, join = _merge_orders(s)
-    matched = "m.order_key = o.order_key"
-    return f"""{merge_orders},
-
-ident_orders as (
+    """The CTE `ident_orders`: every order in scope with its dimension value, channel, merge group, group size
+    and customer (NULL when it has none), read from `order_customers` (history/identity.py), which holds them
+    resolved: the sink stores it in ClickHouse, DuckDB reads its definition over the marts (only the parcels
+    of the range's days and the day around, so a day's question does not split every parcel's order keys)."""
+    return f"""ident_orders as (
     select
-        o.order_key as order_key,
-        o.channel as channel,
         {s.dim} as dim,
+        o.channel as channel,
         o.created_at as created_at,
-        case when {matched} then m.merge_group_id end as merge_group_id,
-        case when {matched} then m.group_size end as group_size,
-        case
-            when {matched} and m.customer_id like 'order:%' then null
-            when {matched} and m.customer_id is not null then m.customer_id
-            when o.phone_kind = 'mobile' and o.phone <> '' then 'm:' || o.phone
-            when o.channel_user_id <> '' then 'u:' || o.channel || ':' || o.channel_user_id
-        end as customer_id
-    from {s.t("fct_orders", "o")}
-    {join}
+        o.order_key as order_key,
+        o.merge_group_id as merge_group_id,
+        o.group_size as group_size,
+        o.customer_id as customer_id
+    from {s.t("order_customers", "o")}
     where {s.where}
 )"""
 
@@ -294,35 +250,74 @@ left join excepted as x on x.dim = t.dim
 order by {s.dim_name}"""
 
 
+# The three questions below first collapse the orders to one row per group and customer (or merge group) with
+# a hash aggregation, then compare a customer's rows across groups with a window over those few rows: a window
+# over every order would sort all of them by customer (10-18 s at 10M orders, against about a second).
+
+
 def repeat(s: Sql) -> str:
     """Repeat rate: an order is a repeat when its customer (the cross-channel identity: docs/analytics.md) placed an
     earlier order in the date range, on any channel (ties in time broken by order_key). repeat_order_pct is of
     the identified orders; a repeat customer of a group placed a repeat order in it; customers and repeat
     customers are counted per group, so a customer of two channels counts once in each."""
+    # Of a customer's orders in a group all are repeats but the customer's first in the range, if it is there:
+    # the group holding the smallest (created_at, order_key) of the customer's rows: compared as a time, then as
+    # a key among the groups tied at that time (numbers and text, not tuples: ClickHouse compares tuples
+    # generically, seconds more at 10M orders).
     return f"""
 with {_identified_orders(s)},
 
-ranked as (
+per_customer as (
     select
         dim,
         customer_id,
-        customer_id is not null
-            and row_number() over (partition by customer_id order by created_at, order_key) > 1 as is_repeat
+        count(*) as n,
+        min(created_at) as first_at,
+        {s.d.first_key("order_key", "created_at")} as first_key
     from ident_orders
+    group by dim, customer_id
+),
+
+timed as (
+    select dim, customer_id, n, first_at, first_key, min(first_at) over (partition by customer_id) as customer_first_at
+    from per_customer
+),
+
+flagged as (
+    select
+        dim,
+        customer_id,
+        n,
+        customer_id is not null
+            and first_at = customer_first_at
+            and first_key = min(case when first_at = customer_first_at then first_key end)
+                over (partition by customer_id) as has_first
+    from timed
+),
+
+counted as (
+    select
+        dim,
+        sum(n) as orders,
+        coalesce(sum(n) filter (where customer_id is not null), 0) as identified_orders,
+        coalesce(sum(n) filter (where customer_id is not null), 0) - count(*) filter (where has_first)
+            as repeat_orders,
+        count(customer_id) as customers,
+        count(*) filter (where customer_id is not null and (n > 1 or not has_first)) as repeat_customers
+    from flagged
+    group by dim
 )
 
 select
     dim as {s.dim_name},
-    count(*) as orders,
-    count(customer_id) as identified_orders,
-    count(*) filter (where is_repeat) as repeat_orders,
-    {_pct("count(*) filter (where is_repeat)", "count(customer_id)")} as repeat_order_pct,
-    count(distinct customer_id) as customers,
-    count(distinct customer_id) filter (where is_repeat) as repeat_customers,
-    {_pct("count(distinct customer_id) filter (where is_repeat)", "count(distinct customer_id)")}
-        as repeat_customer_pct
-from ranked
-group by dim
+    orders,
+    identified_orders,
+    repeat_orders,
+    {_pct("repeat_orders", "identified_orders")} as repeat_order_pct,
+    customers,
+    repeat_customers,
+    {_pct("repeat_customers", "customers")} as repeat_customer_pct
+from counted
 order by dim"""
 
 
@@ -333,26 +328,42 @@ def cross_channel(s: Sql) -> str:
     return f"""
 with {_identified_orders(s)},
 
--- A window, not a second pass joined back: ClickHouse would compute ident_orders (its join) once per reference.
+per_customer as (
+    select dim, customer_id, count(*) as n, min(channel) as first_channel, max(channel) as last_channel
+    from ident_orders
+    group by dim, customer_id
+),
+
 flagged as (
     select
         dim,
         customer_id,
+        n,
         customer_id is not null
-            and min(channel) over (partition by customer_id) <> max(channel) over (partition by customer_id) as multi
-    from ident_orders
+            and min(first_channel) over (partition by customer_id) <> max(last_channel) over (partition by customer_id)
+            as multi
+    from per_customer
+),
+
+counted as (
+    select
+        dim,
+        sum(n) as orders,
+        count(customer_id) as customers,
+        count(*) filter (where multi) as multi_channel_customers,
+        coalesce(sum(n) filter (where multi), 0) as orders_of_multi_channel_customers
+    from flagged
+    group by dim
 )
 
 select
     dim as {s.dim_name},
-    count(*) as orders,
-    count(distinct customer_id) as customers,
-    count(distinct customer_id) filter (where multi) as multi_channel_customers,
-    {_pct("count(distinct customer_id) filter (where multi)", "count(distinct customer_id)")}
-        as multi_channel_customer_pct,
-    count(*) filter (where multi) as orders_of_multi_channel_customers
-from flagged
-group by dim
+    orders,
+    customers,
+    multi_channel_customers,
+    {_pct("multi_channel_customers", "customers")} as multi_channel_customer_pct,
+    orders_of_multi_channel_customers
+from counted
 order by dim"""
 
 
@@ -361,31 +372,58 @@ def merges(s: Sql) -> str:
     orders in a parcel, fct_parcels), how many were merged with another order (their merge group has two or
     more orders, fct_parcels.group_size), in how many merge groups, and how many of those merges joined orders
     from more than one channel (counted from the group's orders placed within the date range)."""
+    # Only merged orders (a group of two or more) keep their group in the first aggregation; the rest, most
+    # orders, collapse to one row per group of the answer.
     return f"""
 with {_identified_orders(s)},
+
+per_group as (
+    select
+        dim,
+        case when group_size > 1 then merge_group_id end as merged_group,
+        count(*) as n,
+        count(merge_group_id) as parcelled,
+        min(channel) as first_channel,
+        max(channel) as last_channel
+    from ident_orders
+    group by dim, merged_group
+),
 
 flagged as (
     select
         dim,
-        merge_group_id,
-        group_size,
-        merge_group_id is not null
-            and min(channel) over (partition by merge_group_id) <> max(channel) over (partition by merge_group_id)
+        merged_group,
+        n,
+        parcelled,
+        merged_group is not null
+            and min(first_channel) over (partition by merged_group) <> max(last_channel) over (partition by merged_group)
             as cross_channel
-    from ident_orders
+    from per_group
+),
+
+counted as (
+    select
+        dim,
+        sum(n) as orders,
+        sum(parcelled) as parcelled_orders,
+        coalesce(sum(n) filter (where merged_group is not null), 0) as merged_orders,
+        count(merged_group) as merge_groups,
+        coalesce(sum(n) filter (where cross_channel), 0) as cross_channel_merged_orders,
+        count(*) filter (where cross_channel) as cross_channel_merge_groups
+    from flagged
+    group by dim
 )
 
 select
     dim as {s.dim_name},
-    count(*) as orders,
-    count(merge_group_id) as parcelled_orders,
-    count(*) filter (where group_size > 1) as merged_orders,
-    {_pct("count(*) filter (where group_size > 1)", "count(merge_group_id)")} as merged_pct,
-    count(distinct merge_group_id) filter (where group_size > 1) as merge_groups,
-    count(*) filter (where cross_channel) as cross_channel_merged_orders,
-    count(distinct merge_group_id) filter (where cross_channel) as cross_channel_merge_groups
-from flagged
-group by dim
+    orders,
+    parcelled_orders,
+    merged_orders,
+    {_pct("merged_orders", "parcelled_orders")} as merged_pct,
+    merge_groups,
+    cross_channel_merged_orders,
+    cross_channel_merge_groups
+from counted
 order by dim"""
 
 

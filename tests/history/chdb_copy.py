@@ -10,13 +10,18 @@ from pathlib import Path
 
 import duckdb
 
-# ClickHouse table -> (DuckDB table, key columns)
+from history.identity import NAME, order_customers_sql
+
+# What the sink stores besides the copied tables: each order's identity (history/identity.py), from its SQL.
+ORDER_CUSTOMERS: dict[str, tuple[str, str]] = {NAME: (f"({order_customers_sql()})", "order_key")}
+# ClickHouse table -> (DuckDB table or parenthesised query, key columns)
 TABLES: dict[str, tuple[str, str]] = {
     "orders": ("raw.orders", "order_key"),
     "order_lines": ("raw.order_lines", "order_key, line_no"),
     "fct_orders": ("marts.fct_orders", "order_key"),
     "fct_parcels": ("marts.fct_parcels", "parcel_id"),
     "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
+    **ORDER_CUSTOMERS,
 }
 
 

@@ -9,7 +9,7 @@ import json
 
 import duckdb
 import pytest
-from chdb_copy import copy_warehouse
+from chdb_copy import ORDER_CUSTOMERS, copy_warehouse
 from test_analytics_known import _build
 from typer.testing import CliRunner
 
@@ -20,6 +20,7 @@ KNOWN = {
     "fct_orders": ("marts.fct_orders", "order_key"),
     "fct_parcels": ("marts.fct_parcels", "parcel_id"),
     "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
+    **ORDER_CUSTOMERS,
 }
 
 

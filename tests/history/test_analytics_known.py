@@ -24,7 +24,7 @@ import datetime as dt
 
 import duckdb
 import pytest
-from chdb_copy import copy_warehouse
+from chdb_copy import ORDER_CUSTOMERS, copy_warehouse
 
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.client import connect
@@ -121,6 +121,7 @@ def stores(tmp_path_factory):
             "fct_orders": ("marts.fct_orders", "order_key"),
             "fct_parcels": ("marts.fct_parcels", "parcel_id"),
             "fct_exceptions": ("marts.fct_exceptions", "exception_id"),
+            **ORDER_CUSTOMERS,
         },
     )
     try:

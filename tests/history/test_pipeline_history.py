@@ -17,6 +17,8 @@ import pytest
 from history_harness import clickhouse, duck_count, final_count, stored_count
 
 from history import sink
+from history.analytics import ClickHouseStore, DuckDBStore, Scope
+from history.identity import order_customers_sql
 from history.schema import SPECS
 from orchestration.pipeline import run_once
 from orchestration.settings import Settings
@@ -237,3 +239,72 @@ def test_the_full_rebuild_job_compares_every_day(pipeline_run):
             f"WHERE table = 'fct_daily_channel_summary' AND bucket = '{oldest.isoformat()}'"
         )
         assert fingerprint.result_rows[0][0] != "stale"
+
+
+# --- order_customers: each order's identity, stored ---------------------------------------------------------
+
+IDENTITY_COLUMNS = "order_key, customer_id, merge_group_id, group_size, channel, business_date"
+
+
+def _identity(duck, client) -> tuple[list, list]:
+    """order_customers as DuckDB defines it and as ClickHouse holds it, ordered by key."""
+    in_duck = duck.execute(f"SELECT {IDENTITY_COLUMNS} FROM ({order_customers_sql()}) ORDER BY order_key").fetchall()
+    in_clickhouse = client.query(f"SELECT {IDENTITY_COLUMNS} FROM order_customers FINAL ORDER BY order_key")
+    return in_duck, in_clickhouse.result_rows
+
+
+def _answers(store, questions=("repeat", "cross-channel", "merges")) -> list:
+    return [store.ask(q, Scope(by="channel")).rows for q in questions]
+
+
+def test_the_sink_stores_every_orders_customer_and_merge_group(copies):
+    duck, client = copies
+    in_duck, in_clickhouse = _identity(duck, client)
+    assert in_clickhouse == in_duck
+    assert len(in_duck) == duck_count(duck, "marts.fct_orders")
+    # Not vacuous: merged orders, merge customers, phone and channel-user fallbacks, orders with no identity.
+    kinds = {(row[2] is not None and row[3] > 1, (row[1] or "none")[:2]) for row in in_duck}
+    assert {(True, "m:"), (False, "m:"), (False, "u:"), (False, "no")} <= kinds, kinds
+
+
+def test_a_replayed_batch_leaves_the_identity_unchanged(copies):
+    """Its bookkeeping lost, the sink writes every order's identity again: stored twice, one row per order after
+    FINAL, and the questions that read it answer as before."""
+    duck, client = copies
+    before = _answers(ClickHouseStore(client))
+    client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
+    client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
+    client.command("SYSTEM STOP MERGES order_customers")
+    orders = duck_count(duck, "marts.fct_orders")
+    assert sink.sync(duck, client, tables=["order_customers"]) == {"order_customers": orders}
+    assert (final_count(client, "order_customers"), stored_count(client, "order_customers")) == (orders, 2 * orders)
+    assert _answers(ClickHouseStore(client)) == before
+
+
+def test_an_order_whose_merge_changed_moves_to_its_new_group(copies):
+    """A re-pushed order that no longer merges (its address changed): the marts' next build gives it a parcel
+    of its own and leaves its old group one order smaller. Edited by hand here on the newest day (which every
+    sync compares): the sink replaces its row and its old group mates', and both engines answer alike."""
+    duck, client = copies
+    group, keys, day, store = duck.execute(
+        "SELECT merge_group_id, any_value(order_keys), max(business_date), any_value(store_id) FROM marts.fct_parcels "
+        "WHERE group_size = 2 GROUP BY merge_group_id HAVING count(*) = 1 ORDER BY max(business_date) DESC LIMIT 1"
+    ).fetchone()
+    moved, stays = keys.split(",")
+    duck.execute("UPDATE marts.fct_parcels SET order_keys = ?, group_size = 1 WHERE merge_group_id = ?", [stays, group])
+    duck.execute(
+        "INSERT INTO marts.fct_parcels (parcel_id, merge_group_id, customer_id, group_size, business_date, store_id, "
+        "order_keys) VALUES ('moved/0/1', 'moved', 'm:19900000000', 1, ?, ?, ?)",
+        [day, store, moved],
+    )
+    assert sink.sync(duck, client)["order_customers"] >= 2
+    rows = client.query(
+        "SELECT order_key, merge_group_id, group_size, customer_id FROM order_customers FINAL "
+        "WHERE order_key IN ({a:String}, {b:String}) ORDER BY order_key = {a:String} DESC",
+        parameters={"a": moved, "b": stays},
+    ).result_rows
+    assert rows[0] == (moved, "moved", 1, "m:19900000000")
+    assert rows[1][:3] == (stays, group, 1)
+    in_duck, in_clickhouse = _identity(duck, client)
+    assert in_clickhouse == in_duck
+    assert _answers(ClickHouseStore(client)) == _answers(DuckDBStore(duck))
