@@ -148,7 +148,10 @@ ORDER BY p.wave_at DESC, p.store_id
 # The plan as of now: written by the dispatch step since it plans the day rolling; older snapshots lack them.
 DISPATCH_NOW_TABLES = ("dispatch_riders", "dispatch_waiting", "dispatch_skipped")
 
-DISPATCH_AS_OF = "SELECT max(as_of) AS as_of FROM dispatch_riders WHERE business_date = $business_date"
+DISPATCH_AS_OF = f"""
+SELECT max(as_of) AS as_of, max(as_of) + {TO_LOCAL} AS as_of_local
+FROM dispatch_riders WHERE business_date = $business_date
+"""
 
 
 def dispatch_riders_now_sql(with_riders: bool) -> str:
@@ -233,6 +236,7 @@ class DispatchNow:
     """The plan as of its clock (`as_of`, UTC), for the chosen solver and store."""
 
     as_of: datetime | None
+    as_of_local: datetime | None = None
     counts: Row | None = None
     riders: tuple[Row, ...] = ()
     waiting: tuple[Row, ...] = ()
@@ -247,12 +251,14 @@ def fetch_now(
     if any(table not in present for table in DISPATCH_NOW_TABLES):
         return None
     day = {"business_date": business_date}
-    as_of = rows(con, DISPATCH_AS_OF, day)[0]["as_of"]
+    clock = rows(con, DISPATCH_AS_OF, day)[0]
+    as_of = clock["as_of"]
     if as_of is None:
         return DispatchNow(None)
     now = {**day, "solver": solver, "as_of": as_of}
     return DispatchNow(
         as_of=as_of,
+        as_of_local=clock["as_of_local"],
         counts=rows(con, DISPATCH_NOW_COUNTS, now)[0],
         riders=rows(con, dispatch_riders_now_sql("riders" in present), {**now, "store_id": store_id}),
         waiting=rows(con, DISPATCH_WAITING_NOW, {**now, "store_id": store_id, "limit": LIST_LIMIT}),
