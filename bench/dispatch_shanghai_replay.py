@@ -35,11 +35,12 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dispatch import NOT_SELECTED, Parcel, Rider, RoutingConfig, Store, plan_routes, validate_plan
 from dispatch.geo import haversine_m, road_distance_m, travel_s
+from dispatch.rolling import TickDecision, plan_day_rolling, validate_day
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dispatch_common import SHARED_DATA, machine, versions  # noqa: E402
@@ -171,6 +172,82 @@ def replay(
             else:
                 pending = []
             wave_end += WAVE
+    return out
+
+
+@dataclass(frozen=True)
+class RollingRule:
+    name: str
+    tick_minutes: int = 5
+    commit_slack_minutes: float = 0.0
+    commit_when_short: bool = True
+    full_ratio: float = 0.9
+    unit_duration_cost: int = 0
+    trip_cap_min: int | None = None
+    trip_overtime_cost: int | None = None
+
+    def config(self, base: RoutingConfig) -> RoutingConfig:
+        cap = self.trip_cap_min * 60 if self.trip_cap_min is not None else None
+        return replace(
+            base, unit_duration_cost=self.unit_duration_cost, trip_cap_s=cap, trip_overtime_cost=self.trip_overtime_cost
+        )
+
+
+def replay_rolling(
+    sites: dict[str, Store], orders: list[Order], site_ids: list[str], rule: RollingRule, config: RoutingConfig
+) -> Outcome:
+    """The same sites, orders and rider pool through `plan_day_rolling`; each site is its own store."""
+    out = Outcome(f"rolling {rule.name}")
+    config = rule.config(config)
+    shift_start, shift_end = (dt.datetime.combine(DAY, t) for t in SHIFT)
+    for site_id in site_ids:
+        store = sites[site_id]
+        site_orders = [o for o in orders if o.site == site_id]
+        packages = {o.order_id: o.packages for o in site_orders}
+        out.orders += len(site_orders)
+        out.packages += sum(packages.values())
+        n_riders = max(2, math.ceil(len(site_orders) / ORDERS_PER_RIDER))
+        riders = [
+            Rider(
+                f"{site_id}-r{j}",
+                site_id,
+                store.lat,
+                store.lng,
+                shift_start,
+                shift_end,
+                RIDER_CAPACITY_G,
+                COLD_BOX_ML if j % 2 == 0 else 0,
+            )
+            for j in range(n_riders)
+        ]
+        parcels = [to_parcel(o) for o in site_orders]
+
+        def seen(decision: TickDecision) -> None:
+            out.waves += 1
+            out.plan_s += decision.runtime_s
+            out.max_wave_s = max(out.max_wave_s, decision.runtime_s)
+
+        day = plan_day_rolling(
+            parcels,
+            riders,
+            [store],
+            rule.tick_minutes,
+            config,
+            "pyvrp",
+            commit_slack_minutes=rule.commit_slack_minutes,
+            full_ratio=rule.full_ratio,
+            commit_when_short=rule.commit_when_short,
+            on_tick=seen,
+        )
+        out.violations += len(validate_day(day, parcels, riders, config, [store]))
+        for _, route in day.routes:
+            out.routes += 1
+            out.distance_m += route.distance_m
+            out.busy_s += route.duration_s
+            out.delivered_orders += len(route.stops)
+            out.delivered_packages += sum(packages[s.parcel_id] for s in route.stops)
+        for _, reason in day.unassigned:
+            out.missed[reason] += 1
     return out
 
 

@@ -111,7 +111,15 @@ def encode(
         tw_late[i] = needs.tw_late
         release[i] = needs.release
     vehicles = [
-        VehicleSpec(capacity=(o.capacity_g, o.cold_ml), tw_early=o.available, tw_late=o.shift_end, name=r.rider_id)
+        VehicleSpec(
+            capacity=(o.capacity_g, o.cold_ml),
+            tw_early=o.available,
+            tw_late=o.shift_end,
+            name=r.rider_id,
+            unit_duration_cost=config.unit_duration_cost,
+            trip_cap=config.trip_cap_s if config.trip_cap_s is not None else HORIZON,
+            overtime_cost=config.trip_overtime_cost,
+        )
         for r, o in zip(usable, offers)
     ]
     problem = RoutingProblem(

@@ -97,6 +97,13 @@ class RoutingConfig:
     parcel out, so the default (1,000 km) makes serving every servable parcel the first goal and distance
     the second. `time_limit_s` applies to each store's model separately. `no_improvement_iters` (PyVRP
     only) stops a search early once that many iterations brought nothing, which keeps tiny waves cheap.
+
+    Punctuality terms (PyVRP only; the greedy and OR-Tools baselines ignore them): `unit_duration_cost`
+    is metres of cost per second a rider is out, so time on the road weighs beside distance;
+    `trip_cap_s` is a trip length a rider should be back within — a hard cap when `trip_overtime_cost`
+    is None, else each second beyond it costs that many metres (a soft cap, so a lone far parcel can
+    still go). `workers` > 1 runs that many independent PyVRP searches (different seeds) in parallel
+    processes within the same time limit and keeps the best.
     """
 
     detour_factor: float = 1.3
@@ -105,12 +112,22 @@ class RoutingConfig:
     time_limit_s: float = 2.0
     seed: int = 1
     no_improvement_iters: int | None = None
+    unit_duration_cost: int = 0
+    trip_cap_s: int | None = None
+    trip_overtime_cost: int | None = None
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.detour_factor < 1.0:
             raise ValueError("detour_factor must be >= 1 (roads are never shorter than the great circle)")
         if self.speed_kmh <= 0 or self.time_limit_s <= 0:
             raise ValueError("speed_kmh and time_limit_s must be positive")
+        if self.unit_duration_cost < 0 or (self.trip_overtime_cost or 0) < 0:
+            raise ValueError("unit_duration_cost and trip_overtime_cost must be >= 0")
+        if self.trip_cap_s is not None and self.trip_cap_s <= 0:
+            raise ValueError("trip_cap_s must be positive (or None for no cap)")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
 
 
 @dataclass(frozen=True)

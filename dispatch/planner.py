@@ -21,7 +21,7 @@ def run_backend(sp: StoreProblem, config: RoutingConfig, solver: str) -> RawSolu
     if solver == "pyvrp":
         from dispatch.solver_pyvrp import solve_pyvrp
 
-        return solve_pyvrp(sp.problem, config.time_limit_s, config.seed, config.no_improvement_iters)
+        return solve_pyvrp(sp.problem, config.time_limit_s, config.seed, config.no_improvement_iters, config.workers)
     if solver == "ortools":
         from dispatch.solver_ortools import solve_ortools
 

@@ -22,13 +22,18 @@ HORIZON = 10**9
 
 @dataclass(frozen=True)
 class VehicleSpec:
-    """`num_available` identical vehicles. `name` is carried through to the solution (rider id)."""
+    """`num_available` identical vehicles. `name` is carried through to the solution (rider id).
+    `unit_duration_cost`, `trip_cap` and `overtime_cost` shape the objective (see `RoutingConfig`); they are
+    preferences of the plan, not rules of the domain, so `check_solution` does not check them."""
 
     capacity: tuple[int, ...]
     tw_early: int = 0
     tw_late: int = HORIZON
     num_available: int = 1
     name: str = ""
+    unit_duration_cost: int = 0
+    trip_cap: int = HORIZON
+    overtime_cost: int | None = None  # None: trip_cap is hard
 
 
 @dataclass(frozen=True)
