@@ -35,7 +35,8 @@ def dispatch_plan_asset(
     as_of = clock.run_as_of(context)
     with warehouse.connect() as con:
         last_plan = refreshes.as_of_by_part(con).get("dispatch")
-        why = replan_reason(last_plan, as_of, rules.replan_every, forced=wants_full_refresh(context.run.tags))
+        forced = wants_full_refresh(context.run.tags)
+        why = replan_reason(last_plan, as_of, rules.replan_every, forced=forced)
         if why is None:
             refreshes.confirm(con, "dispatch", context.run_id)
             context.log.info(f"dispatch: the plan as of {last_plan} is kept (re-planned every {rules.replan_every})")
@@ -43,7 +44,7 @@ def dispatch_plan_asset(
                 metadata={"as_of": clock.format_as_of(as_of), "replanned": False, "plan_as_of": str(last_plan)}
             )
         context.log.info(f"dispatch: re-planning: {why}")
-        inputs, plans, counts = replan(con, rules, as_of)
+        inputs, plans, counts = replan(con, rules, as_of, forced=forced)
         refreshes.record(con, "dispatch", context.run_id, as_of)
     pyvrp, greedy = plans.get("pyvrp"), plans.get("greedy")
     metadata = {

@@ -24,8 +24,10 @@ import duckdb
 import polars as pl
 
 from dispatch.model import Parcel, Rider, RoutingConfig, Store
-from dispatch.waves import DayPlan, plan_day
+from dispatch.rolling import plan_day_rolling
+from dispatch.waves import DayPlan
 from orchestration.defs.dispatch.cadence import replan_interval
+from orchestration.defs.dispatch.resume import Resume, still_open
 
 COLDEST_FIRST = ("frozen", "chilled", "ambient")
 # Why a parcel is not ours to plan (dispatch_skipped.reason).
@@ -222,10 +224,30 @@ def _utc_on(day: date, hhmm: str, tz: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def plan(inputs: PlanInputs, rules: DispatchRules) -> dict[str, DayPlan]:
-    """The day's plan by the chosen solver and by the greedy baseline."""
+def plan(inputs: PlanInputs, rules: DispatchRules, resume: Resume | None = None) -> dict[str, DayPlan]:
+    """The rest of the day from the resume point (resume.py), tick by tick (dispatch.rolling), by the chosen
+    solver and by the greedy baseline."""
     config = rules.routing()
-    return {
-        solver: plan_day(inputs.parcels, inputs.riders, inputs.stores, rules.tick_minutes, config, solver)
-        for solver in ("pyvrp", "greedy")
-    }
+    resume = resume or Resume(None, {})
+    plans = {}
+    for solver in ("pyvrp", "greedy"):
+        parcels, riders = still_open(
+            inputs.parcels,
+            inputs.riders,
+            resume.kept.get(solver, []),
+            resume.base,
+            inputs.as_of,
+            {s.store_id: s for s in inputs.stores},
+            config,
+            timedelta(minutes=rules.tick_minutes),
+        )
+        plans[solver] = plan_day_rolling(
+            parcels,
+            riders,
+            inputs.stores,
+            rules.tick_minutes,
+            config,
+            solver,
+            commit_slack_minutes=rules.commit_slack_minutes,
+        )
+    return plans

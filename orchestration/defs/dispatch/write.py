@@ -18,6 +18,7 @@ from dispatch.waves import DayPlan
 from ingestion.faults import fail_point
 from orchestration.defs.dispatch import plan as planning
 from orchestration.defs.dispatch.plan import DispatchRules, PlanInputs
+from orchestration.defs.dispatch.resume import Resume, record, resume_point
 from orchestration.defs.dispatch.status import rider_states, waiting_parcels
 
 SCHEMA = "dispatch"
@@ -79,15 +80,16 @@ def route_id(solver: str, store_id: str, wave_at: datetime, rider_id: str) -> st
     return f"{solver}/{store_id}/{wave_at:%Y%m%dT%H%M}/{rider_id}"
 
 
-def rows_for(inputs: PlanInputs, plans: dict[str, DayPlan]) -> dict[str, list[tuple]]:
-    """Every table's rows for the day, in each table's column order."""
+def rows_for(inputs: PlanInputs, plans: dict[str, DayPlan], resume: Resume) -> dict[str, list[tuple]]:
+    """The rows the run writes, in each table's column order: the new trips and their stops (kept ones stay in
+    place), and the whole day's rows of the other tables, the riders' and parcels' states counting kept trips."""
     out: dict[str, list[tuple]] = {table: [] for table in TABLES}
     day, as_of = inputs.business_date, inputs.as_of
     parcel_by_id = {p.parcel_id: p for p in inputs.parcels}
     times = {p.parcel_id: (p.ready_at, p.promised_to) for p in inputs.parcels}
     times |= {pid: (ready, promised) for pid, _, ready, promised in inputs.no_coordinates}
     for solver, plan in plans.items():
-        trips = []
+        trips = list(resume.kept.get(solver, []))
         for wave, route in plan.routes:
             rid = route_id(solver, wave.store_id, wave.wave_at, route.rider_id)
             trips.append((rid, route))
@@ -219,17 +221,26 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def write(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, DayPlan]) -> dict[str, int]:
-    """Replace the business day's plan in every dispatch table in one transaction."""
+def write(
+    con: duckdb.DuckDBPyConnection, inputs: PlanInputs, plans: dict[str, DayPlan], resume: Resume | None = None
+) -> dict[str, int]:
+    """Replace the business day's plan after the resume point in one transaction: trips and stops from
+    `resume.base` on (all of them when planning from scratch), every other table's rows for the day."""
     ensure_tables(con)
+    resume = resume or Resume(None, {})
     if inputs.business_date is None:
         return {table.removeprefix("dispatch_"): 0 for table in TABLES}
-    rows = rows_for(inputs, plans)
+    rows = rows_for(inputs, plans, resume)
+    day = inputs.business_date
     con.execute("BEGIN TRANSACTION")
     try:
         for table in TABLES:
-            con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ?", [inputs.business_date])
+            if table in ("dispatch_routes", "dispatch_stops") and resume.base is not None:
+                con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ? AND wave_at > ?", [day, resume.base])
+            else:
+                con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ?", [day])
             _insert(con, table, rows[table])
+        record(con, day, inputs.as_of, resume.base)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -249,11 +260,15 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
 
 
 def replan(
-    con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: datetime
+    con: duckdb.DuckDBPyConnection, rules: DispatchRules, as_of: datetime, *, forced: bool = False
 ) -> tuple[PlanInputs, dict[str, DayPlan], dict[str, int]]:
-    """One dispatch tick, as the asset runs it and a replay repeats it: read the day as of `as_of`, plan it
-    with both solvers, write it."""
+    """One dispatch run, as the asset runs it and a replay repeats it: read the day as of `as_of`, plan what is
+    still open since the last run (both solvers), write it. `forced` plans the day from scratch."""
+    ensure_tables(con)
     inputs = planning.read_inputs(con, rules, as_of)
-    plans = planning.plan(inputs, rules)
+    resume = Resume(None, {})
+    if inputs.business_date is not None:
+        resume = resume_point(con, inputs.business_date, as_of, forced=forced)
+    plans = planning.plan(inputs, rules, resume)
     fail_point("dispatch.plan")
-    return inputs, plans, write(con, inputs, plans)
+    return inputs, plans, write(con, inputs, plans, resume)
