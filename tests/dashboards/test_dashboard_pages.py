@@ -93,7 +93,8 @@ def test_masked_values_are_shown(serving: Path):
     at = open_page("exceptions")
     assert "138****5678" in "\n".join(at.dataframe[1].value["详情"])
     at = open_page("dispatch", at)
-    assert "张*" in list(at.dataframe[1].value["骑手"])
+    assert "张*" in list(at.dataframe[3].value["骑手"])
+    assert "张*" in list(at.dataframe[0].value["骑手"])
     assert "SH001 · 张*" in [route["title"] for route in deck_spec(at)["layers"][0]["data"]]
     at = open_page("reconciliation", at)
     variances = at.dataframe[1].value
