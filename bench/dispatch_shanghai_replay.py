@@ -1,7 +1,7 @@
-"""Replay a real Shanghai O2O delivery day through the dispatch planner: PyVRP against the greedy
-dispatcher, in rolling 10-minute waves, with a synthetic rider pool.
+"""Replay a real Shanghai O2O delivery day through the dispatch planner: the rolling-horizon dispatcher
+(`dispatch/rolling.py`) against PyVRP and greedy in 10-minute waves, with a synthetic rider pool.
 
-    .venv/bin/python bench/dispatch_shanghai_replay.py [--sites 8] [--time-limit 1] [--out FILE]
+    .venv/bin/python bench/dispatch_shanghai_replay.py [--sites 8] [--time-limit 1] [--sweep] [--out FILE]
 
 Data: shared/data/delivery/tianchi_lastmile_shanghai (Cainiao/Tianchi last-mile competition; see
 shared/data/SOURCES.md). O2O_orders.csv has no header: order_id, spot_id, shop_id, pickup HH:MM,
@@ -19,10 +19,16 @@ Mapping (decided from the data, documented in the report):
   40-litre cold box, 25 kg capacity, shift 10:50-21:00, all starting at the site.
 * Subset: the N busiest sites (default 8, ~40 % of all orders) over the whole day (pickups 11:00-18:59).
 
-Rolling horizon: every 10 minutes of pickup time a wave is planned per site with the orders picked up in
+Waves: every 10 minutes of pickup time a wave is planned per site with the orders picked up in
 that window plus any left over ('not selected by solver') from earlier waves. A rider who is out is
 offered from the moment it is back. Orders no rider could ever deliver in time are counted as missed.
 Both solvers replay the same day independently; every plan is checked with `validate_plan`.
+
+Rolling (`replay_rolling`): the same orders and riders through `plan_day_rolling`: every tick (RULES[0]: 10
+min) PyVRP plans all waiting orders with every rider as it is then (at the site, or back at a known time),
+only the routes that must leave now go out, the rest wait for the next tick. Checked with `validate_day`
+(each committed tick by `validate_plan`, no rider's trips overlapping, every order accounted for once).
+`--sweep` replays every variant in RULES too.
 """
 
 from __future__ import annotations
@@ -32,13 +38,25 @@ import csv
 import datetime as dt
 import math
 import random
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dispatch import NOT_SELECTED, Parcel, Rider, RoutingConfig, Store, plan_routes, validate_plan
+from dispatch import (
+    NO_COLD_BOX,
+    NOT_SELECTED,
+    OVERWEIGHT,
+    Parcel,
+    Rider,
+    Route,
+    RoutingConfig,
+    Store,
+    plan_routes,
+    validate_plan,
+)
 from dispatch.geo import haversine_m, road_distance_m, travel_s
 from dispatch.rolling import TickDecision, plan_day_rolling, validate_day
 
@@ -116,6 +134,10 @@ class Outcome:
     max_wave_s: float = 0.0
     violations: int = 0
     missed: Counter = field(default_factory=Counter)
+    margins_min: list[float] = field(default_factory=list)  # minutes from each drop to its deadline
+
+    def margin(self, route: Route, deadline: dict[str, dt.datetime]) -> None:
+        self.margins_min += [(deadline[s.parcel_id] - s.arrival).total_seconds() / 60 for s in route.stops]
 
 
 def replay(
@@ -129,6 +151,7 @@ def replay(
     for site_id in site_ids:
         store, site_orders = sites[site_id], sorted(by_site[site_id], key=lambda o: o.pickup)
         packages = {o.order_id: o.packages for o in site_orders}
+        deadline = {o.order_id: o.deadline for o in site_orders}
         out.orders += len(site_orders)
         out.packages += sum(packages.values())
         n_riders = max(2, math.ceil(len(site_orders) / ORDERS_PER_RIDER))
@@ -164,6 +187,7 @@ def replay(
                     out.busy_s += route.duration_s
                     out.delivered_orders += len(route.stops)
                     out.delivered_packages += sum(packages[s.parcel_id] for s in route.stops)
+                    out.margin(route, deadline)
                 by_id = {p.parcel_id: p for p in batch}
                 pending = [by_id[pid] for pid, reason in plan.unassigned if reason == NOT_SELECTED]
                 for _, reason in plan.unassigned:
@@ -193,33 +217,53 @@ class RollingRule:
         )
 
 
+# The first rule is the default rolling dispatcher of the main table; the others are the variants measured
+# with --sweep (docs/decisions.md says which were rejected and why).
+RULES: list[RollingRule] = [
+    RollingRule("10-min ticks", tick_minutes=10),
+    RollingRule("5-min ticks"),
+    RollingRule("5-min, no commit when short", commit_when_short=False),
+    RollingRule("5-min, commit slack 5 min", commit_slack_minutes=5),
+    RollingRule("5-min, duration cost 1/s", unit_duration_cost=1),
+    RollingRule("5-min, trip cap 60 min", trip_cap_min=60),
+    RollingRule("5-min, soft cap 45 min", trip_cap_min=45, trip_overtime_cost=10),
+    RollingRule("15-min ticks", tick_minutes=15),
+    RollingRule("10-min, no commit when short", tick_minutes=10, commit_when_short=False),
+]
+
+
+def site_riders(site_id: str, store: Store, n_orders: int) -> list[Rider]:
+    """The synthetic rider pool of a site, as the wave replay builds it (same ids, cold boxes, shifts)."""
+    shift_start, shift_end = (dt.datetime.combine(DAY, t) for t in SHIFT)
+    return [
+        Rider(
+            f"{site_id}-r{j}",
+            site_id,
+            store.lat,
+            store.lng,
+            shift_start,
+            shift_end,
+            RIDER_CAPACITY_G,
+            COLD_BOX_ML if j % 2 == 0 else 0,
+        )
+        for j in range(max(2, math.ceil(n_orders / ORDERS_PER_RIDER)))
+    ]
+
+
 def replay_rolling(
     sites: dict[str, Store], orders: list[Order], site_ids: list[str], rule: RollingRule, config: RoutingConfig
 ) -> Outcome:
     """The same sites, orders and rider pool through `plan_day_rolling`; each site is its own store."""
     out = Outcome(f"rolling {rule.name}")
     config = rule.config(config)
-    shift_start, shift_end = (dt.datetime.combine(DAY, t) for t in SHIFT)
     for site_id in site_ids:
         store = sites[site_id]
         site_orders = [o for o in orders if o.site == site_id]
         packages = {o.order_id: o.packages for o in site_orders}
+        deadline = {o.order_id: o.deadline for o in site_orders}
         out.orders += len(site_orders)
         out.packages += sum(packages.values())
-        n_riders = max(2, math.ceil(len(site_orders) / ORDERS_PER_RIDER))
-        riders = [
-            Rider(
-                f"{site_id}-r{j}",
-                site_id,
-                store.lat,
-                store.lng,
-                shift_start,
-                shift_end,
-                RIDER_CAPACITY_G,
-                COLD_BOX_ML if j % 2 == 0 else 0,
-            )
-            for j in range(n_riders)
-        ]
+        riders = site_riders(site_id, store, len(site_orders))
         parcels = [to_parcel(o) for o in site_orders]
 
         def seen(decision: TickDecision) -> None:
@@ -246,19 +290,24 @@ def replay_rolling(
             out.busy_s += route.duration_s
             out.delivered_orders += len(route.stops)
             out.delivered_packages += sum(packages[s.parcel_id] for s in route.stops)
+            out.margin(route, deadline)
         for _, reason in day.unassigned:
             out.missed[reason] += 1
     return out
 
 
 def main() -> int:
+    global ORDERS_PER_RIDER
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=8, help="replay the N busiest sites")
     ap.add_argument("--time-limit", type=float, default=1.0, help="PyVRP seconds per site wave")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", type=Path, default=SHARED_DATA / "delivery" / "tianchi_lastmile_shanghai")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--sweep", action="store_true", help="also replay every rolling variant in RULES")
+    ap.add_argument("--orders-per-rider", type=int, default=ORDERS_PER_RIDER, help="fleet size (sensitivity runs only)")
     args = ap.parse_args()
+    ORDERS_PER_RIDER = args.orders_per_rider  # read by replay() and site_riders()
     if not args.data.exists():
         print(f"Shanghai data not found at {args.data} (expected ../shared/data beside the project)")
         return 1
@@ -286,12 +335,18 @@ def main() -> int:
     for solver in ("pyvrp", "greedy"):
         started = time.perf_counter()
         res = replay(sites, orders, site_ids, solver, config)
+        res.solver = f"{solver} waves"
         print(f"{solver}: replayed in {time.perf_counter() - started:.1f} s", flush=True)
         results.append(res)
+    rules = RULES if args.sweep else RULES[:1]
+    for rule in rules:
+        started = time.perf_counter()
+        results.append(replay_rolling(sites, orders, site_ids, rule, config))
+        print(f"rolling {rule.name}: replayed in {time.perf_counter() - started:.1f} s", flush=True)
 
     riders_total = sum(max(2, math.ceil(counts[s] / ORDERS_PER_RIDER)) for s in site_ids)
     lines = [
-        f"# Shanghai O2O replay: PyVRP vs greedy dispatch — {dt.date.today().isoformat()}",
+        f"# Shanghai O2O replay: rolling horizon vs PyVRP and greedy waves — {dt.date.today().isoformat()}",
         "",
         f"Machine: {machine()}; {versions()}.",
         f"Subset: the {len(site_ids)} busiest distribution sites ({', '.join(site_ids)}), whole day (pickups",
@@ -303,10 +358,14 @@ def main() -> int:
         " every other one with a 40 l cold box, shift 10:50-21:00.",
         "Synthetic parcels: 0.3-2.5 kg and 2.5 l per package; 65 % ambient / 25 % chilled / 10 % frozen.",
         "Orders are served from the site nearest their delivery spot (the extract has no shop coordinates).",
+        f"Rolling: PyVRP every {RULES[0].tick_minutes} min per site over every waiting order and every rider's state,"
+        " only routes that must leave now sent out (`dispatch/rolling.py`); same limit and early stop per tick;"
+        " 'waves' counts its ticks.",
         "",
-        "| solver | orders | on time | on-time % | packages / busy rider-hour | total km | km / delivered order"
-        " | routes | waves | plan s total | max wave s | validator violations | missed by reason |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| policy | orders | on time | on-time % | packages / busy rider-hour | total km | km / delivered order"
+        " | min before deadline (median / p10) | routes | waves | plan s total | max wave s | validator violations"
+        " | missed by reason |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         busy_h = r.busy_s / 3600
@@ -314,11 +373,16 @@ def main() -> int:
         lines.append(
             f"| {r.solver} | {r.orders} | {r.delivered_orders} | {100 * r.delivered_orders / r.orders:.1f} |"
             f" {r.delivered_packages / busy_h:.2f} | {r.distance_m / 1000:.1f} |"
-            f" {r.distance_m / 1000 / max(1, r.delivered_orders):.2f} | {r.routes} | {r.waves} | {r.plan_s:.1f} |"
+            f" {r.distance_m / 1000 / max(1, r.delivered_orders):.2f} |"
+            f" {statistics.median(r.margins_min):.0f} / {statistics.quantiles(r.margins_min, n=10)[0]:.0f} |"
+            f" {r.routes} | {r.waves} | {r.plan_s:.1f} |"
             f" {r.max_wave_s:.2f} | {r.violations} | {missed} |"
         )
+    screened = sum(v for k, v in results[0].missed.items() if k in (NO_COLD_BOX, OVERWEIGHT))
     lines += [
         "",
+        f"At best {len(subset) - hopeless - screened} orders can be on time: {hopeless} are out of reach and"
+        f" {screened} fit no rider (cold box, weight).",
         f"{hopeless} of the {len(subset)} orders are beyond reach even for an idle rider leaving at pickup time"
         " (more than ~17 km from their site).",
         "On time = delivered by the deadline: every planned stop is on time by construction (late arrivals are",
