@@ -612,6 +612,7 @@ CODE_LABELS: dict[str, dict[str, dict[Lang, str]]] = {
     "skipped_reason": {
         "platform_delivers": {"zh": "平台骑手配送", "en": "the platform's riders deliver"},
         "not_delivery": {"zh": "非配送订单", "en": "not a delivery"},
+        "before_plan_start": {"zh": "计划开始前已备好", "en": "ready before the plan began"},
     },
     "vehicle": {
         "ebike": {"zh": "电动车", "en": "E-bike"},

@@ -33,6 +33,7 @@ COLDEST_FIRST = ("frozen", "chilled", "ambient")
 # Why a parcel is not ours to plan (dispatch_skipped.reason).
 PLATFORM_DELIVERS = "platform_delivers"
 NOT_DELIVERY = "not_delivery"
+BEFORE_PLAN_START = "before_plan_start"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class DispatchRules:
     asap_promise_minutes: int
     # A parcel is committed to a trip only when it must leave within this many minutes to keep its promise.
     commit_slack_minutes: int
+    # A run that starts the day over plans from this long before its clock (resume.py).
+    cold_start_minutes: int
     time_limit_seconds: float
     cold_box_ml: int
     detour_factor: float
@@ -59,6 +62,7 @@ class DispatchRules:
             int(d["pick_minutes"]),
             int(d["asap_promise_minutes"]),
             int(d.get("commit_slack_minutes", 5)),
+            int(d.get("cold_start_minutes", 120)),
             float(d["time_limit_seconds"]),
             int(d["cold_box_ml"]),
             float(d["detour_factor"]),
@@ -236,6 +240,7 @@ def plan(inputs: PlanInputs, rules: DispatchRules, resume: Resume | None = None)
             inputs.riders,
             resume.kept.get(solver, []),
             resume.base,
+            resume.plan_start,
             inputs.as_of,
             {s.store_id: s for s in inputs.stores},
             config,

@@ -7,9 +7,13 @@ parcel not on a kept trip, released no earlier than `base`, with each rider from
 return from its last kept trip. So a run costs the ticks since the last run (plus the open tail), not the whole
 day again, and each tick is decided only with the orders placed by then, as live.
 
-A run starts the day from scratch when there is no earlier run of the day, when every part is rebuilt, or when
-its clock is before the last run's (a replay going back over the day). Rerunning at the last run's clock resumes
-from the same base as that run did, so it gives the same rows.
+A run starts over when there is no earlier run of the day, when every part is rebuilt, or when its clock is
+before the last run's (a replay going back over the day). It then plans from `cold_start_minutes` before its
+clock (or the day's start, if later): the plan's start, kept by the day's later runs. Parcels ready before it
+are left out and listed as such: a run starting over at the end of a day would otherwise replay the whole day
+tick by tick (minutes of solver time for a 5,000-order day), and a live day's first run is at its start anyway.
+Rerunning at the last run's clock resumes from the same base (or starts over the same way), so it gives the
+same rows.
 """
 
 from __future__ import annotations
@@ -27,34 +31,54 @@ SCHEMA = "dispatch"
 # A late parcel's planning promise: a straight ride from the tick it must leave at, plus this much, so that
 # leaving one tick later is out of the question (ticks are minutes apart; the planner rounds legs to seconds).
 LATE_GRACE = timedelta(minutes=1)
-CLOCK_DDL = f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.dispatch_clock (
-    business_date DATE PRIMARY KEY, as_of TIMESTAMP, resumed_from TIMESTAMP)"""
+CLOCK_DDL = (
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.dispatch_clock (
+    business_date DATE PRIMARY KEY, as_of TIMESTAMP, resumed_from TIMESTAMP)""",
+    f"ALTER TABLE {SCHEMA}.dispatch_clock ADD COLUMN IF NOT EXISTS plan_start TIMESTAMP",
+)
 
 
 @dataclass(frozen=True)
 class Resume:
-    base: datetime | None  # None: plan the day from scratch
+    base: datetime | None  # None: the run starts over
     kept: dict[str, list[tuple[str, Route]]]  # solver -> (route_id, route) sent out by `base`
+    plan_start: datetime = datetime.min  # parcels ready before it are not planned
 
 
-def resume_point(con: duckdb.DuckDBPyConnection, business_date: date, as_of: datetime, *, forced: bool) -> Resume:
-    con.execute(CLOCK_DDL)
+def resume_point(
+    con: duckdb.DuckDBPyConnection,
+    business_date: date,
+    as_of: datetime,
+    *,
+    forced: bool,
+    day_start: datetime,
+    cold_start: timedelta,
+) -> Resume:
+    for statement in CLOCK_DDL:
+        con.execute(statement)
     last = con.execute(
-        f"SELECT as_of, resumed_from FROM {SCHEMA}.dispatch_clock WHERE business_date = ?", [business_date]
+        f"SELECT as_of, resumed_from, plan_start FROM {SCHEMA}.dispatch_clock WHERE business_date = ?",
+        [business_date],
     ).fetchone()
+    starting_over = Resume(None, {}, max(day_start, as_of - cold_start))
     if forced or last is None or as_of < last[0]:
-        return Resume(None, {})
+        return starting_over
     base = last[1] if as_of == last[0] else last[0]
     if base is None:
-        return Resume(None, {})
-    return Resume(base, _kept_routes(con, business_date, base))
+        return starting_over
+    return Resume(base, _kept_routes(con, business_date, base), last[2] or day_start)
 
 
-def record(con: duckdb.DuckDBPyConnection, business_date: date, as_of: datetime, base: datetime | None) -> None:
-    """The run's clock and base; called inside the write's transaction."""
-    con.execute(CLOCK_DDL)
+def record(con: duckdb.DuckDBPyConnection, business_date: date, as_of: datetime, resume: Resume) -> None:
+    """The run's clock, base and plan start; called inside the write's transaction."""
+    for statement in CLOCK_DDL:
+        con.execute(statement)
     con.execute(f"DELETE FROM {SCHEMA}.dispatch_clock WHERE business_date = ?", [business_date])
-    con.execute(f"INSERT INTO {SCHEMA}.dispatch_clock VALUES (?, ?, ?)", [business_date, as_of, base])
+    con.execute(
+        f"INSERT INTO {SCHEMA}.dispatch_clock BY NAME SELECT ? AS business_date, ? AS as_of, ? AS resumed_from, "
+        "? AS plan_start",
+        [business_date, as_of, resume.base, resume.plan_start],
+    )
 
 
 def _kept_routes(con: duckdb.DuckDBPyConnection, business_date: date, base: datetime) -> dict:
@@ -82,14 +106,15 @@ def still_open(
     riders: list[Rider],
     kept: list[tuple[str, Route]],
     base: datetime | None,
+    plan_start: datetime,
     as_of: datetime,
     store_by_id: dict[str, Store],
     config: RoutingConfig,
     tick: timedelta,
 ) -> tuple[list[Parcel], list[Rider]]:
-    """The parcels and riders the planner gets when it resumes at `base`: parcels not on a kept trip, never
-    ready before `base`; riders free from the later of `base` and their last kept trip's return, dropped when
-    that is the end of their shift.
+    """The parcels and riders the planner gets when it resumes at `base`: parcels not on a kept trip, ready at
+    or after the plan's start, never released before `base`; riders free from the later of `base` and their
+    last kept trip's return, dropped when that is the end of their shift.
 
     A parcel whose promise has passed by the run's clock is re-promised for the planner: late already, it is
     to leave with the first rider free. Its planning promise is a ride straight to the door from the run's
@@ -108,7 +133,7 @@ def still_open(
     start = base + timedelta(seconds=1) if base is not None else datetime.min
     open_parcels = []
     for p in parcels:
-        if p.parcel_id in out:
+        if p.parcel_id in out or p.ready_at < plan_start:
             continue
         ready = max(p.ready_at, start)
         promised = p.promised_to

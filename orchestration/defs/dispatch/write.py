@@ -9,7 +9,7 @@ rows, and route ids carry the trip's tick date and time, so one day's trips neve
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -17,7 +17,7 @@ import polars as pl
 from dispatch.waves import DayPlan
 from ingestion.faults import fail_point
 from orchestration.defs.dispatch import plan as planning
-from orchestration.defs.dispatch.plan import DispatchRules, PlanInputs
+from orchestration.defs.dispatch.plan import BEFORE_PLAN_START, DispatchRules, PlanInputs
 from orchestration.defs.dispatch.resume import Resume, record, resume_point
 from orchestration.defs.dispatch.status import rider_states, waiting_parcels
 
@@ -153,7 +153,8 @@ def rows_for(inputs: PlanInputs, plans: dict[str, DayPlan], resume: Resume) -> d
                 )
             )
         no_coordinates = [(pid, store) for pid, store, *_ in inputs.no_coordinates]
-        for w in waiting_parcels(inputs.parcels, trips, plan.unassigned, no_coordinates, states, as_of):
+        planned = [p for p in inputs.parcels if p.ready_at >= resume.plan_start]
+        for w in waiting_parcels(planned, trips, plan.unassigned, no_coordinates, states, as_of):
             p = parcel_by_id.get(w.parcel_id)
             ready, promised = times[w.parcel_id]
             out["dispatch_waiting"].append(
@@ -173,6 +174,18 @@ def rows_for(inputs: PlanInputs, plans: dict[str, DayPlan], resume: Resume) -> d
                 )
             )
     out["dispatch_skipped"] = [(day, as_of, store, pid, reason, keys) for pid, store, reason, keys in inputs.skipped]
+    out["dispatch_skipped"] += [
+        (
+            day,
+            as_of,
+            p.store_id,
+            p.parcel_id,
+            BEFORE_PLAN_START,
+            ",".join(k for k, _ in inputs.parcel_orders.get(p.parcel_id, [])),
+        )
+        for p in inputs.parcels
+        if p.ready_at < resume.plan_start
+    ]
     return out
 
 
@@ -240,7 +253,7 @@ def write(
             else:
                 con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE business_date = ?", [day])
             _insert(con, table, rows[table])
-        record(con, day, inputs.as_of, resume.base)
+        record(con, day, inputs.as_of, resume)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -268,7 +281,14 @@ def replan(
     inputs = planning.read_inputs(con, rules, as_of)
     resume = Resume(None, {})
     if inputs.business_date is not None:
-        resume = resume_point(con, inputs.business_date, as_of, forced=forced)
+        resume = resume_point(
+            con,
+            inputs.business_date,
+            as_of,
+            forced=forced,
+            day_start=inputs.planned_from,
+            cold_start=timedelta(minutes=rules.cold_start_minutes),
+        )
     plans = planning.plan(inputs, rules, resume)
     fail_point("dispatch.plan")
     return inputs, plans, write(con, inputs, plans, resume)
