@@ -116,13 +116,14 @@ def still_open(
     or after the plan's start, never released before `base`; riders free from the later of `base` and their
     last kept trip's return, dropped when that is the end of their shift.
 
-    A parcel whose promise has passed by the run's clock is re-promised for the planner: late already, it is
-    to leave with the first rider free. Its planning promise is a ride straight to the door from the run's
-    clock (its last tick; or the parcel's first tick, if later), plus a minute, so that it must leave then.
-    Without this the planner's screening gives it up as "cannot reach within promise" and it waits at the
-    store beside idle riders. The run's clock rather than an earlier tick since the last run: the riders free
-    then are known for sure only now (a rider back early, a shift begun); runs are a minute apart live. Its
-    stops are still judged against the real promise (write.py)."""
+    A parcel whose promise has passed (by the run's clock; when starting over, by the plan's start) is
+    re-promised for the planner: late already, it is to leave with the first rider free. Its planning promise
+    is a ride straight to the door from the run's clock (its last tick; or the parcel's first tick, if later;
+    when starting over, the parcel's first tick), plus a minute, so that it must leave then. Without this the
+    planner's screening gives it up as "cannot reach within promise" and it waits at the store beside idle
+    riders. The run's clock rather than an earlier tick since the last run: the riders free then are known
+    for sure only now (a rider back early, a shift begun); runs are a minute apart live. Its stops are still
+    judged against the real promise (write.py)."""
     out = {stop.parcel_id for _, route in kept for stop in route.stops}
     back: dict[str, datetime] = {}
     for _, route in kept:
@@ -131,14 +132,19 @@ def still_open(
     # ready time, and a release exactly on a tick (the base usually is one) would give it no tick at all
     # when every open parcel shares it (dispatch.waves.wave_times) — the parcels would be silently dropped.
     start = base + timedelta(seconds=1) if base is not None else datetime.min
+    # Late by the run's clock when resuming (runs are a minute apart live); when starting over, late by the
+    # plan's start: a parcel that was still on time at its own ticks is planned against its real promise.
+    late_by = as_of if base is not None else plan_start
     open_parcels = []
     for p in parcels:
         if p.parcel_id in out or p.ready_at < plan_start:
             continue
         ready = max(p.ready_at, start)
         promised = p.promised_to
-        if promised is not None and promised <= as_of:
-            first_tick = max(_tick_after(ready, tick), _tick_before(as_of, tick))
+        if promised is not None and promised <= late_by:
+            first_tick = _tick_after(ready, tick)
+            if base is not None:
+                first_tick = max(first_tick, _tick_before(as_of, tick))
             store = store_by_id[p.store_id]
             ride = geo.travel_s(geo.road_distance_m(store.lat, store.lng, p.lat, p.lng, config), config)
             promised = first_tick + timedelta(seconds=ride + p.service_s) + LATE_GRACE
