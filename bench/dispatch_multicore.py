@@ -3,7 +3,7 @@ searches with different seeds run at once (`RoutingConfig.workers`), with the sa
 
     .venv/bin/python bench/dispatch_multicore.py [--sites 8] [--largest 40] [--budgets 0.25 1.0] [--out FILE]
 
-The problems are the ticks of the rolling replay (`bench/dispatch_shanghai_replay.py`, default rule): every
+The problems are the ticks of the rolling replay (`bench/dispatch_shanghai_replay.py`, 5-minute ticks): every
 tick's waiting parcels and riders, encoded as the dispatcher encodes them. The largest ones (by parcels)
 are solved again with a fixed time budget and no early stop, once with 1 worker and once with 2, for
 several seeds; reported: the objective reached (PyVRP cost: metres plus the prize of every parcel left out)

@@ -5,6 +5,8 @@ Public API:
     Parcel, Rider, Store, RoutingConfig, Plan, Route, Stop   (dispatch.model)
     plan_routes, plan_pyvrp, plan_ortools, plan_greedy        (dispatch.planner)
     validate_plan                                             (dispatch.validate)
+    dispatch.waves.plan_day (fixed waves), dispatch.rolling.plan_day_rolling / plan_tick / RiderState
+    (rolling horizon; same DayPlan), dispatch.rolling.validate_day
     dispatch.vrplib_runner.solve_instance, read_best_known    (VRPLIB / Solomon benchmarks)
 """
 
