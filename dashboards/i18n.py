@@ -435,6 +435,33 @@ TEXT: dict[str, dict[Lang, str]] = {
     "col.greedy_distance_km": {"zh": "贪心里程(公里)", "en": "Greedy (km)"},
     "col.saving": {"zh": "里程节省", "en": "Shorter by"},
     "col.greedy_on_time_rate": {"zh": "贪心准时率", "en": "Greedy on time"},
+    # dispatch page: the plan as of now
+    "dispatch.now": {"zh": "当前（计划时刻 {time}）", "en": "Now (plan as of {time})"},
+    "tile.riders_out": {"zh": "在途骑手", "en": "Riders out"},
+    "tile.riders_idle": {"zh": "门店待命骑手", "en": "Riders idle at stores"},
+    "tile.waiting": {"zh": "门店待发包裹", "en": "Parcels waiting"},
+    "help.waiting_late": {"zh": "其中 {n} 个已过承诺时间", "en": "{n} of them past their promise"},
+    "tile.on_time_so_far": {"zh": "今日至今准时率", "en": "On time so far today"},
+    "tile.km_so_far": {"zh": "今日至今里程", "en": "Distance so far today"},
+    "help.so_far_vs_greedy": {
+        "zh": "已出发趟次；贪心基线：准时率 {on_time}，里程 {km}",
+        "en": "Trips already out; greedy baseline: {on_time} on time, {km}",
+    },
+    "dispatch.riders_now": {"zh": "骑手状态", "en": "Riders now"},
+    "dispatch.waiting_now": {"zh": "待发包裹及原因", "en": "Parcels waiting, and why"},
+    "dispatch.skipped": {
+        "zh": "不由我方骑手配送、未排入计划：{parts}",
+        "en": "Not planned, not ours to deliver: {parts}",
+    },
+    "dispatch.no_now": {
+        "zh": "快照中没有“当前”视图（旧版调度计划）。",
+        "en": "The snapshot has no view of now (a plan made before riders' states were kept).",
+    },
+    "col.until": {"zh": "至", "en": "Until"},
+    "col.stops_left": {"zh": "剩余包裹", "en": "Stops left"},
+    "col.next_eta": {"zh": "下一站预计", "en": "Next stop ETA"},
+    "col.last_eta": {"zh": "末站预计", "en": "Last stop ETA"},
+    "col.late": {"zh": "已超时", "en": "Past promise"},
     # stock page: SKUs at risk
     "tile.at_risk": {"zh": "缺货风险商品", "en": "SKUs at risk"},
     "help.at_risk": {
@@ -567,6 +594,25 @@ CODE_LABELS: dict[str, dict[str, dict[Lang, str]]] = {
         "not selected by solver": {"zh": "运力不足未排入", "en": "Not enough riders"},
         "no rider at store": {"zh": "门店无骑手", "en": "No rider at the store"},
         "no coordinates": {"zh": "地址无坐标", "en": "Address has no coordinates"},
+    },
+    "rider_status": {
+        "idle": {"zh": "门店待命", "en": "Idle at the store"},
+        "out": {"zh": "配送中", "en": "Out"},
+        "off_shift": {"zh": "不在班", "en": "Off shift"},
+    },
+    "waiting_reason": {
+        "picking": {"zh": "拣货打包中", "en": "Being picked"},
+        "held_for_bundling": {"zh": "等待合单同行", "en": "Held for bundling"},
+        "no_rider_free": {"zh": "暂无空闲骑手", "en": "No rider free"},
+        "no_cold_box": {"zh": "无带冷箱骑手", "en": "No rider with a cold box"},
+        "overweight": {"zh": "超过所有骑手载重", "en": "Over every rider's capacity"},
+        "cannot_reach": {"zh": "承诺时间内无法送达", "en": "Cannot arrive in time"},
+        "no_coordinates": {"zh": "地址无坐标", "en": "Address has no coordinates"},
+    },
+    "skipped_reason": {
+        "platform_delivers": {"zh": "平台骑手配送", "en": "the platform's riders deliver"},
+        "not_delivery": {"zh": "非配送订单", "en": "not a delivery"},
+        "before_plan_start": {"zh": "计划开始前已备好", "en": "ready before the plan began"},
     },
     "vehicle": {
         "ebike": {"zh": "电动车", "en": "E-bike"},

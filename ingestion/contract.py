@@ -11,6 +11,8 @@ import polars as pl
 CHANNELS: tuple[str, ...] = ("app", "miniprogram", "meituan", "eleme", "pos", "groupbuy")
 ORDER_STATUSES: tuple[str, ...] = ("created", "paid", "picking", "dispatched", "delivered", "cancelled")
 FULFILMENT_TYPES: tuple[str, ...] = ("delivery", "self_pickup", "in_store")
+# Who takes a delivery order to the door: the merchant's own riders, or the platform's (Meituan 专送/快送).
+DELIVERED_BY: tuple[str, ...] = ("merchant", "platform")
 TEMP_ZONES: tuple[str, ...] = ("ambient", "chilled", "frozen")
 PHONE_KINDS: tuple[str, ...] = ("mobile", "masked", "privacy", "landline", "missing")
 LOCAL_TIMEZONE = "Asia/Shanghai"
@@ -55,6 +57,9 @@ ORDERS: dict[str, pl.DataType] = {
     "merchant_receivable": MONEY,
     "payment_method": pl.String,
     "fulfilment_type": pl.String,
+    # 'merchant' | 'platform', null where the channel does not say (every channel but Meituan): dispatch plans
+    # only parcels our riders carry (orchestration/defs/dispatch/plan.py).
+    "delivered_by": pl.String,
     # The channel's own time of this version of the order (Meituan utime, Eleme push timestamp, the apps'
     # updated_at, the till's transaction time): which of two versions is newer (ingestion/loader.py).
     "updated_at": UTC_TS,

@@ -18,6 +18,11 @@ JSON_CHANNELS: tuple[str, ...] = ("app", "miniprogram", "meituan", "eleme")
 CSV_CHANNELS: tuple[str, ...] = ("pos", "groupbuy")
 
 # Share of orders picked up by the customer (the rest are delivered); POS is always in_store.
+# Who carries a Meituan delivery order, as the push's logistics_code: most go with Meituan's own riders (1001
+# 专送 franchise, 2002 快送, 3001 混合送), the rest with the store's riders (0000 商家自配) — stores call
+# their own riders in for nearby orders and when Meituan's are short. Weights per order.
+MEITUAN_LOGISTICS_CODES: dict[str, float] = {"0000": 0.35, "1001": 0.40, "2002": 0.10, "3001": 0.15}
+
 SELF_PICKUP_SHARE: dict[str, float] = {
     "app": 0.08,
     "miniprogram": 0.10,

@@ -1,5 +1,7 @@
-"""The dispatch page's queries: the latest planned day per solver, its waves, routes, stops and parcels not
-dispatched, and the chosen solver's plans next to the greedy baseline's."""
+"""The dispatch page's queries: the plan as of its clock (riders' states, trips on the road with their ETAs,
+parcels waiting and why, the day so far against the greedy baseline, what was not ours to plan), then the
+latest planned day per solver, its ticks, routes, stops and parcels not dispatched, and the chosen solver's
+plans next to the greedy baseline's."""
 
 from __future__ import annotations
 
@@ -143,6 +145,128 @@ ORDER BY p.wave_at DESC, p.store_id
 """
 
 
+# The plan as of now: written by the dispatch step since it plans the day rolling; older snapshots lack them.
+DISPATCH_NOW_TABLES = ("dispatch_riders", "dispatch_waiting", "dispatch_skipped")
+
+DISPATCH_AS_OF = f"""
+SELECT max(as_of) AS as_of, max(as_of) + {TO_LOCAL} AS as_of_local
+FROM dispatch_riders WHERE business_date = $business_date
+"""
+
+
+def dispatch_riders_now_sql(with_riders: bool) -> str:
+    """Each rider at the plan's clock; a rider out has the trip's stops still to do and their ETAs."""
+    rider = "rd.name AS rider_name, rd.vehicle AS vehicle" if with_riders else "NULL AS rider_name, NULL AS vehicle"
+    join = (
+        "LEFT JOIN (SELECT rider_id, any_value(name) AS name, any_value(vehicle) AS vehicle FROM riders "
+        "GROUP BY rider_id) AS rd USING (rider_id)"
+        if with_riders
+        else ""
+    )
+    return f"""
+WITH ahead AS (
+    SELECT route_id, count(*) AS stops_left, min(arrival) AS next_eta, max(arrival) AS last_eta
+    FROM dispatch_stops
+    WHERE business_date = $business_date AND solver = $solver AND arrival > $as_of
+    GROUP BY route_id
+)
+SELECT r.rider_id, {rider}, r.store_id, r.status, r.until_at + {TO_LOCAL} AS until_local, r.route_id,
+       coalesce(a.stops_left, 0)::BIGINT AS stops_left, a.next_eta + {TO_LOCAL} AS next_eta_local,
+       a.last_eta + {TO_LOCAL} AS last_eta_local
+FROM dispatch_riders AS r
+LEFT JOIN ahead AS a USING (route_id)
+{join}
+WHERE r.business_date = $business_date AND r.solver = $solver AND r.as_of = $as_of
+  AND ($store_id IS NULL OR r.store_id = $store_id)
+ORDER BY r.status = 'out' DESC, r.status = 'idle' DESC, r.store_id, r.rider_id
+"""
+
+
+DISPATCH_WAITING_NOW = f"""
+SELECT store_id, parcel_id, reason, until_at + {TO_LOCAL} AS until_local, rider_id,
+       ready_at + {TO_LOCAL} AS ready_local, promised_to + {TO_LOCAL} AS promised_local,
+       coalesce(promised_to < as_of, false) AS late
+FROM dispatch_waiting
+WHERE business_date = $business_date AND solver = $solver AND as_of = $as_of
+  AND ($store_id IS NULL OR store_id = $store_id)
+ORDER BY promised_to NULLS LAST, parcel_id
+LIMIT $limit
+"""
+
+# Counts over every store (the tiles), not only the listed rows.
+DISPATCH_NOW_COUNTS = """
+SELECT
+    (SELECT count(*) FROM dispatch_riders WHERE business_date = $business_date AND solver = $solver
+        AND as_of = $as_of AND status = 'out')::BIGINT AS riders_out,
+    (SELECT count(*) FROM dispatch_riders WHERE business_date = $business_date AND solver = $solver
+        AND as_of = $as_of AND status = 'idle')::BIGINT AS riders_idle,
+    (SELECT count(*) FROM dispatch_waiting WHERE business_date = $business_date AND solver = $solver
+        AND as_of = $as_of)::BIGINT AS waiting,
+    (SELECT count(*) FROM dispatch_waiting WHERE business_date = $business_date AND solver = $solver
+        AND as_of = $as_of AND promised_to < as_of)::BIGINT AS waiting_late
+"""
+
+# The day so far, per solver: the trips that left by the plan's clock, their distance and on-time stops.
+DISPATCH_SO_FAR = """
+WITH gone AS (
+    SELECT route_id, solver, distance_m FROM dispatch_routes
+    WHERE business_date = $business_date AND depart_at <= $as_of
+),
+stops AS (
+    SELECT s.solver, count(*) AS stops, count(*) FILTER (WHERE s.on_time) AS on_time_stops
+    FROM dispatch_stops AS s JOIN gone AS g USING (route_id)
+    WHERE s.business_date = $business_date
+    GROUP BY s.solver
+)
+SELECT g.solver, count(*)::BIGINT AS routes, sum(g.distance_m)::BIGINT AS distance_m,
+       coalesce(any_value(st.stops), 0)::BIGINT AS stops, coalesce(any_value(st.on_time_stops), 0)::BIGINT AS on_time_stops
+FROM gone AS g LEFT JOIN stops AS st USING (solver)
+GROUP BY g.solver
+ORDER BY g.solver = 'pyvrp' DESC, g.solver
+"""
+
+DISPATCH_SKIPPED = """
+SELECT reason, count(*)::BIGINT AS parcels FROM dispatch_skipped WHERE business_date = $business_date
+GROUP BY reason ORDER BY parcels DESC, reason
+"""
+
+
+@dataclass(frozen=True)
+class DispatchNow:
+    """The plan as of its clock (`as_of`, UTC), for the chosen solver and store."""
+
+    as_of: datetime | None
+    as_of_local: datetime | None = None
+    counts: Row | None = None
+    riders: tuple[Row, ...] = ()
+    waiting: tuple[Row, ...] = ()
+    so_far: tuple[Row, ...] = ()
+    skipped: tuple[Row, ...] = ()
+
+
+def fetch_now(
+    con: duckdb.DuckDBPyConnection, present: set[str], business_date: date, solver: str, store_id: str | None
+) -> DispatchNow | None:
+    """None for a snapshot made before the plan kept its view of now."""
+    if any(table not in present for table in DISPATCH_NOW_TABLES):
+        return None
+    day = {"business_date": business_date}
+    clock = rows(con, DISPATCH_AS_OF, day)[0]
+    as_of = clock["as_of"]
+    if as_of is None:
+        return DispatchNow(None)
+    now = {**day, "solver": solver, "as_of": as_of}
+    return DispatchNow(
+        as_of=as_of,
+        as_of_local=clock["as_of_local"],
+        counts=rows(con, DISPATCH_NOW_COUNTS, now)[0],
+        riders=rows(con, dispatch_riders_now_sql("riders" in present), {**now, "store_id": store_id}),
+        waiting=rows(con, DISPATCH_WAITING_NOW, {**now, "store_id": store_id, "limit": LIST_LIMIT}),
+        so_far=rows(con, DISPATCH_SO_FAR, {**day, "as_of": as_of}),
+        skipped=rows(con, DISPATCH_SKIPPED, day),
+    )
+
+
 @dataclass(frozen=True)
 class DispatchData:
     """The dispatch page for one business day and solver (routes, their stops for the map, unassigned
@@ -159,6 +283,7 @@ class DispatchData:
     unassigned: tuple[Row, ...] = ()
     stores: tuple[Row, ...] = ()
     plans: tuple[Row, ...] = ()
+    now: DispatchNow | None = None
 
 
 def fetch_dispatch(
@@ -187,4 +312,5 @@ def fetch_dispatch(
         unassigned=rows(con, DISPATCH_UNASSIGNED, {**day, "solver": solver, "store_id": store_id, "limit": LIST_LIMIT}),
         stores=rows(con, STORE_LOCATIONS) if "stores" in present else (),
         plans=rows(con, DISPATCH_PLANS, chosen),
+        now=fetch_now(con, present, business_date, solver, store_id),
     )

@@ -1,7 +1,10 @@
-"""Rider dispatch page: the latest planned day's routes on a map (stores, each rider's path from the store
-through its stops in delivery order, the destinations coloured by on-time), the plan against the greedy
-baseline (whole day, and per store and wave), the routes and the parcels no rider could take. Rider names
-are masked. The map itself is built in :mod:`dashboards.maps` (the live page shows it too).
+"""Rider dispatch page. First the plan as of its clock: riders out (their stops left and ETAs), idle or off
+shift; the parcels still at the store and why; the day so far (trips already out) on time and in km against
+the greedy baseline; and what was not ours to plan (the platform's riders deliver it). Then the latest planned
+day's routes on a map (stores, each rider's path from the store through its stops in delivery order, the
+destinations coloured by on-time), the plan against the greedy baseline (whole day, and per store and tick),
+the routes and the parcels no rider could take. Rider names are masked. The map itself is built in
+:mod:`dashboards.maps` (the live page shows it too).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dashboards.formatting import MISSING, format_count, format_pct, ratio
 from dashboards.i18n import Lang, label, t
 from dashboards.maps import format_km, hhmm, route_map
 from dashboards.masking import mask_name
-from dashboards.queries.dispatch import DispatchData
+from dashboards.queries.dispatch import DispatchData, DispatchNow
 from dashboards.queries.reader import LIST_LIMIT, Row, Source
 
 SOLVERS = ("pyvrp", "greedy")
@@ -67,6 +70,7 @@ def body(source: Source, lang: Lang, refresh: float) -> None:
     if data.business_date is None:
         st.info(t("no_data", lang))
         return
+    render_now(data.now, solver, lang)
     st.subheader(t("dispatch.day", lang, date=data.business_date.isoformat()))
     render_tiles(data.solvers, solver, lang)
 
@@ -88,6 +92,48 @@ def body(source: Source, lang: Lang, refresh: float) -> None:
         ui.table(unassigned_table(data.unassigned, lang), lang, limit=LIST_LIMIT)
     st.subheader(t("dispatch.plans", lang))
     ui.table(plan_table(data.plans, lang), lang)
+
+
+def render_now(now: DispatchNow | None, solver: str, lang: Lang) -> None:
+    """The plan as of its clock: tiles, riders, waiting parcels, and what was skipped."""
+    if now is None or now.as_of is None or now.counts is None:
+        st.caption(t("dispatch.no_now", lang))
+        return
+    st.subheader(t("dispatch.now", lang, time=hhmm(now.as_of_local)))
+    counts = now.counts
+    cols = st.columns(5)
+    cols[0].metric(t("tile.riders_out", lang), format_count(counts["riders_out"]))
+    cols[1].metric(t("tile.riders_idle", lang), format_count(counts["riders_idle"]))
+    cols[2].metric(
+        t("tile.waiting", lang),
+        format_count(counts["waiting"]),
+        help=t("help.waiting_late", lang, n=format_count(counts["waiting_late"])),
+    )
+    by_solver = {r["solver"]: r for r in now.so_far}
+    chosen, greedy = by_solver.get(solver), by_solver.get("greedy")
+    help_so_far = None
+    if greedy is not None and solver != "greedy":
+        help_so_far = t(
+            "help.so_far_vs_greedy",
+            lang,
+            on_time=format_pct(ratio(greedy["on_time_stops"], greedy["stops"])),
+            km=format_km(greedy["distance_m"]),
+        )
+    on_time = format_pct(ratio(chosen["on_time_stops"], chosen["stops"])) if chosen else MISSING
+    cols[3].metric(t("tile.on_time_so_far", lang), on_time, help=help_so_far)
+    cols[4].metric(t("tile.km_so_far", lang), format_km(chosen["distance_m"]) if chosen else MISSING, help=help_so_far)
+    if now.skipped:
+        parts = ", ".join(
+            f"{format_count(r['parcels'])} × {label('skipped_reason', r['reason'], lang)}" for r in now.skipped
+        )
+        st.caption(t("dispatch.skipped", lang, parts=parts))
+    riders_col, waiting_col = st.columns([3, 2])
+    with riders_col:
+        st.subheader(t("dispatch.riders_now", lang))
+        ui.table(riders_now_table(now.riders, lang), lang)
+    with waiting_col:
+        st.subheader(t("dispatch.waiting_now", lang))
+        ui.table(waiting_table(now.waiting, lang), lang, limit=LIST_LIMIT)
 
 
 def render_tiles(solvers: Sequence[Row], solver: str, lang: Lang) -> None:
@@ -133,6 +179,41 @@ def solver_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
             "col.duration": lambda r: f"{r['duration_s'] / 60:,.0f}",
             "col.on_time_rate": lambda r: format_pct(ratio(r["on_time_stops"], r["stops"])),
             "col.unassigned": lambda r: format_count(r["unassigned"]),
+        },
+    )
+
+
+def riders_now_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
+    """Each rider at the plan's clock: out (back at, stops left, next and last ETA), idle (next planned
+    departure, if any) or off shift (next shift start, if later today)."""
+    return ui.frame(
+        rows,
+        lang,
+        {
+            "col.store": lambda r: r["store_id"],
+            "col.rider": lambda r: mask_name(r["rider_name"]) or r["rider_id"],
+            "col.status": lambda r: label("rider_status", r["status"], lang),
+            "col.until": lambda r: hhmm(r["until_local"]),
+            "col.stops_left": lambda r: format_count(r["stops_left"]) if r["status"] == "out" else MISSING,
+            "col.next_eta": lambda r: hhmm(r["next_eta_local"]),
+            "col.last_eta": lambda r: hhmm(r["last_eta_local"]),
+        },
+    )
+
+
+def waiting_table(rows: Iterable[Row], lang: Lang) -> pd.DataFrame:
+    """Parcels still at the store at the plan's clock, soonest promise first, with why and until when."""
+    return ui.frame(
+        rows,
+        lang,
+        {
+            "col.store": lambda r: r["store_id"],
+            "col.parcel": lambda r: r["parcel_id"],
+            "col.reason": lambda r: label("waiting_reason", r["reason"], lang),
+            "col.until": lambda r: hhmm(r["until_local"]),
+            "col.ready_at": lambda r: hhmm(r["ready_local"]),
+            "col.promised": lambda r: hhmm(r["promised_local"]),
+            "col.late": lambda r: "●" if r["late"] else "",
         },
     )
 

@@ -50,6 +50,8 @@ ORDER_FIELDS = (
     "merchant_receivable",
     "payment_method",
     "fulfilment",
+    # Already one of contract.DELIVERED_BY (or None): the adapter knows its channel's codes.
+    "delivered_by",
 )
 LINE_FIELDS = (
     "sku_id",

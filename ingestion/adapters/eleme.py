@@ -9,6 +9,13 @@ merchant's and the platform's shares of the activities (negative), `hongbao` a p
 An order may hold several `normal` baskets (one per person in a group order): every one of them is goods.
 Packaging becomes `packaging_fee`, never a product line, whether it comes as the `extra` group or as an item
 named like a box or bag that carries no merchant item code.
+
+Who delivers (`delivered_by`) stays null: the order push (OOrder in github.com/dllen/eleme-openapi-java-sdk,
+commit 8f7ef6c, `entity/order/OOrder.java`; both real pushes in ../shared/real-samples/eleme) carries no
+delivery-type field. Eleme states it only after the fact, as `actualDeliveryType` on the settlement line
+(`entity/finance/FinanceOrder.java`, ../shared/channel-formats.md §2b), too late for dispatch. Dispatch treats
+an unstated party as the merchant's (orderhub would rather plan a parcel a platform rider takes than leave one
+of its own waiting).
 """
 
 from __future__ import annotations

@@ -6,6 +6,14 @@ What each field means, with sources, is in docs/channel-semantics.md ("Meituan")
 `mt_charge` (platform) and `poi_charge` (merchant); `poi_receive_detail.wmPoiReceiveCent` is what Meituan says
 the merchant receives, in fen.
 
+`logistics_code` says who carries a delivery order (`delivered_by`): "0000" is 商家自配 (the merchant's own
+riders, which orderhub dispatches); every other code is one of Meituan's own delivery products — 1001 美团专送
+(加盟), 1002 美团专送 (自建), 1004 城市代理, 1007 新快送, 2002 快送, 2010 全城送, 3001 混合送 (专送+快送) — whose
+riders Meituan dispatches. Source: the carrier table of ShopeX's open-source OMS, github.com/willio1690/OMS,
+`app/ome/resource/carriers/tongcheng.php` ("美团外卖配送方式配置": 0000 商家自配, model 'seller'; the others
+'instatnt'), and go-meituan's field list (../shared/channel-formats.md §1a; `order/arrived` is "自配订单已送达",
+for merchants whose 配送方式 is 自配送 only). A push without the field says nothing: null.
+
 Accepted as they really arrive: values still URL-encoded (integrations that store the raw form), values
 already decoded, JSON fields as text or as JSON, and the ERP (聚宝盆) dialect in camelCase (`orderIdView`,
 `ePoiId`, `poiReceiveDetail`) with typed values.
@@ -109,6 +117,14 @@ def _discounts(extras: list[Any]) -> tuple[float, float]:
     return merchant, platform
 
 
+def _delivered_by(code: str | None) -> str | None:
+    """'merchant' for 商家自配 (0000, or 0 from typed ERP values), 'platform' for any other numeric logistics
+    code, None when the push does not say or says something that is not a code."""
+    if code is None or not code.isdigit():
+        return None
+    return "merchant" if int(code) == 0 else "platform"
+
+
 def _phone(fields: dict[str, Any]) -> str | None:
     phone = pick(fields, "recipient_phone")
     if phone:
@@ -205,6 +221,7 @@ def extract(record: RawRecord) -> Extracted:
         "merchant_receivable": _money_text(_receivable(fields)),
         "payment_method": pick(fields, "pay_type"),
         "fulfilment": pick_type,
+        "delivered_by": _delivered_by(pick(fields, "logistics_code")),
     }
     return Extracted(order, lines)
 

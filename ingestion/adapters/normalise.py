@@ -313,6 +313,11 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
             pl.lit("fulfilment '") + pl.coalesce("fulfilment", pl.lit("")) + pl.lit("' is not a known type"),
         ),
         (
+            pl.col("delivered_by").is_not_null() & ~pl.col("delivered_by").is_in(contract.DELIVERED_BY),
+            "bad_value",
+            pl.lit("delivered_by '") + pl.coalesce("delivered_by", pl.lit("")) + pl.lit("' is not a known party"),
+        ),
+        (
             pl.col("paid_amount_m").is_null(),
             "bad_value",
             pl.lit("paid amount '") + pl.coalesce("paid_amount", pl.lit("")) + pl.lit("' is not a number"),

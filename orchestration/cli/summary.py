@@ -118,7 +118,7 @@ def render(summary: Summary) -> None:
     if summary.dispatch:
         routes, km, km_greedy, unassigned = summary.dispatch
         console.print(
-            f"Dispatch (planned horizon): {routes:,} rider trips, {km or 0:,} km with PyVRP vs {km_greedy or 0:,} km greedy; "
+            f"Dispatch (the day as of the run's clock): {routes:,} rider trips, {km or 0:,} km with PyVRP vs {km_greedy or 0:,} km greedy; "
             f"{unassigned:,} parcels waiting that no rider can take in time (see exceptions)"
         )
     exceptions = Table(title="Top exceptions")

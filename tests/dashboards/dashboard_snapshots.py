@@ -21,7 +21,10 @@ The pages beyond the live page (columns as in the marts' yml files; numbers the 
   merging: 15 saved by merging (7.0%); 55 merge groups split (53 by zone, 2 over limits, 1 oversize unit).
 - dispatch, business day, PyVRP: 3 trips, 5 stops, 12.0 km (greedy 15.0 km: 20.0% shorter), 4 of 5 on time
   (80.0%), 1 parcel not dispatched (greedy: 2). A PyVRP route of the day before (99 km) must not count.
-  Riders 张伟, 李娜, 王芳 show as 张*, 李*, 王*.
+  Riders 张伟, 李娜, 王芳 show as 张*, 李*, 王*. As of 10:40 (the plan's clock): 2 riders out (R2 back 11:00,
+  1 stop left at 10:45; R3 back 11:10, 2 left, 10:45 and 11:05), 1 idle (R1, next trip 10:50); 2 parcels
+  waiting, 1 past its promise (P8, held for the 10:50 trip; P9, no cold box); so far (trips out by 10:40)
+  PyVRP 80.0% on time over 12.0 km, greedy 60.0% over 15.0 km; 2 parcels skipped (Meituan's riders).
 - reconciliation, latest day 2026-11-25: balanced 2 (eleme, wechatpay), variances 3 (meituan, pos,
   groupbuy), no statement 1 (alipay); at stake ¥75.46 (net -¥15.46); settled ¥11,300.00. Variance lines,
   largest first: amount_mismatch -¥35.50, unknown_order ¥25.00 (group-buy leader 王秀英 -> 王**, a phone in
@@ -103,6 +106,14 @@ TABLES: dict[str, str] = {
     "dispatch_exceptions": """exception_id VARCHAR, exception_type VARCHAR, severity VARCHAR,
         order_key VARCHAR, channel VARCHAR, store_id VARCHAR, raised_at TIMESTAMP, detail VARCHAR, action VARCHAR,
         business_date DATE""",
+    "dispatch_riders": """business_date DATE, as_of TIMESTAMP, solver VARCHAR, rider_id VARCHAR, store_id VARCHAR,
+        status VARCHAR, until_at TIMESTAMP, route_id VARCHAR, shift_start TIMESTAMP, shift_end TIMESTAMP,
+        capacity_g BIGINT, cold_box_ml BIGINT""",
+    "dispatch_waiting": """business_date DATE, as_of TIMESTAMP, solver VARCHAR, store_id VARCHAR, parcel_id VARCHAR,
+        reason VARCHAR, until_at TIMESTAMP, rider_id VARCHAR, ready_at TIMESTAMP, promised_to TIMESTAMP,
+        weight_g BIGINT, cold_ml BIGINT""",
+    "dispatch_skipped": """business_date DATE, as_of TIMESTAMP, store_id VARCHAR, parcel_id VARCHAR, reason VARCHAR,
+        order_keys VARCHAR""",
     "stores": "store_id VARCHAR, name VARCHAR, kind VARCHAR, district VARCHAR, lat DOUBLE, lng DOUBLE",
     "riders": "rider_id VARCHAR, store_id VARCHAR, name VARCHAR, vehicle VARCHAR, cold_box BOOLEAN",
     "fct_reconciliation_daily": """recon_date DATE, settlement_channel VARCHAR, statement_received BOOLEAN,
@@ -148,7 +159,17 @@ DQ_TABLES = ("dq_results_summary", "dq_validations_recent", "dq_quarantine_statu
 PAGE_TABLES = {
     "stock": ("fct_stock_positions", "fct_oversell_events", "fct_channel_stock_feed"),
     "parcels": ("fct_merge_savings_daily",),
-    "dispatch": ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions", "stores", "riders"),
+    "dispatch": (
+        "dispatch_routes",
+        "dispatch_stops",
+        "dispatch_unassigned",
+        "dispatch_exceptions",
+        "dispatch_riders",
+        "dispatch_waiting",
+        "dispatch_skipped",
+        "stores",
+        "riders",
+    ),
     "reconciliation": ("fct_reconciliation_daily", "fct_reconciliation_lines", "fct_settlement_t1"),
 }
 
@@ -328,6 +349,38 @@ class Snapshot:
              "parcel P9 not dispatched: no rider with cold box (customer 13912345678)", "assign_cold_box_rider", DAY),
         ]
     )
+    # The plan as of 02:40 UTC (10:40 Shanghai): R1 is back and idle, R2 and R3 are out; P8 waits for a later
+    # trip though its promise (10:30) has passed, P9 has no cold-box rider; two parcels Meituan delivers.
+    dispatch_riders: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "2026-11-26 02:40:00", solver, rider, store, status, until, route and f"{solver}/{route}",
+             "2026-11-26 00:00:00", "2026-11-26 08:00:00", 15000, 30000 if rider != "R3" else 0)
+            for solver in ("pyvrp", "greedy")
+            for rider, store, status, until, route in [
+                ("R1", "SH001", "idle", "2026-11-26 02:50:00", None),
+                ("R2", "SH001", "out", "2026-11-26 03:00:00", "SH001/1030/R2"),
+                ("R3", "SH002", "out", "2026-11-26 03:10:00" if solver == "pyvrp" else "2026-11-26 03:15:00",
+                 "SH002/1030/R3"),
+            ]
+        ]
+    )
+    dispatch_waiting: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "2026-11-26 02:40:00", solver, store, parcel, reason, until, rider, ready, promised, weight, cold)
+            for solver in ("pyvrp", "greedy")
+            for store, parcel, reason, until, rider, ready, promised, weight, cold in [
+                ("SH001", "P8", "held_for_bundling", "2026-11-26 02:50:00", "R1", "2026-11-26 02:20:00",
+                 "2026-11-26 02:30:00", 2000, 0),
+                ("SH002", "P9", "no_cold_box", None, None, "2026-11-26 02:40:00", "2026-11-26 03:20:00", 3000, 3000),
+            ]
+        ]
+    )
+    dispatch_skipped: list[tuple] = field(
+        default_factory=lambda: [
+            (DAY, "2026-11-26 02:40:00", "SH001", "P20", "platform_delivers", "meituan:M20"),
+            (DAY, "2026-11-26 02:40:00", "SH002", "P21", "platform_delivers", "meituan:M21"),
+        ]
+    )
     stores: list[tuple] = field(
         default_factory=lambda: [
             ("SH001", "鲜到家张江前置仓", "dark_store", "浦东新区", 31.2035, 121.5903),
@@ -456,6 +509,9 @@ def write_snapshot(path: Path, snap: Snapshot) -> None:
             "dispatch_stops": snap.stops,
             "dispatch_unassigned": snap.unassigned,
             "dispatch_exceptions": snap.dispatch_exceptions,
+            "dispatch_riders": snap.dispatch_riders,
+            "dispatch_waiting": snap.dispatch_waiting,
+            "dispatch_skipped": snap.dispatch_skipped,
             "stores": snap.stores,
             "riders": snap.riders,
             "fct_reconciliation_daily": snap.recon_daily,

@@ -93,7 +93,8 @@ def test_masked_values_are_shown(serving: Path):
     at = open_page("exceptions")
     assert "138****5678" in "\n".join(at.dataframe[1].value["详情"])
     at = open_page("dispatch", at)
-    assert "张*" in list(at.dataframe[1].value["骑手"])
+    assert "张*" in list(at.dataframe[3].value["骑手"])
+    assert "张*" in list(at.dataframe[0].value["骑手"])
     assert "SH001 · 张*" in [route["title"] for route in deck_spec(at)["layers"][0]["data"]]
     at = open_page("reconciliation", at)
     variances = at.dataframe[1].value
@@ -215,17 +216,66 @@ def test_dispatch_tiles_compare_with_the_greedy_baseline(serving: Path):
     """The latest planned day for PyVRP: trips, stops, distance (with the greedy baseline and the saving),
     on-time rate and parcels not dispatched; a route of the day before is not counted."""
     at = open_page("dispatch")
-    assert tiles(at) == {"骑手趟次": "3", "配送包裹": "5", "总里程": "12.0 km", "准时率": "80.0%", "未派出包裹": "1"}
+    assert tiles(at) == {
+        "在途骑手": "2",
+        "门店待命骑手": "1",
+        "门店待发包裹": "2",
+        "今日至今准时率": "80.0%",
+        "今日至今里程": "12.0 km",
+        "骑手趟次": "3",
+        "配送包裹": "5",
+        "总里程": "12.0 km",
+        "准时率": "80.0%",
+        "未派出包裹": "1",
+    }
     helps = {m.label: m.proto.help for m in at.metric}
     assert helps["总里程"] == "贪心基线 15.0 km；节省 20.0%"
     assert helps["准时率"] == "预计迟到 1 单"
-    solvers = at.dataframe[0].value
+    solvers = at.dataframe[2].value
     assert list(solvers["求解器"]) == ["PyVRP 优化", "贪心基线"]
     assert list(solvers["未派出"]) == ["1", "2"]
-    unassigned = at.dataframe[2].value
+    unassigned = at.dataframe[4].value
     assert unassigned.to_dict("records") == [
         {"门店": "SH002", "包裹": "P9", "原因": "无带冷箱骑手", "可出库": "10:40", "承诺送达": "11:20"}
     ]
+
+
+def test_dispatch_shows_the_plan_as_of_now(serving: Path):
+    """As of the plan's clock: riders out with their stops left and ETAs, the idle one with its next trip; the
+    parcels waiting with why, the late one marked; the day so far against greedy; the parcels Meituan's riders
+    deliver named as skipped."""
+    at = open_page("dispatch")
+    assert any("10:40" in h.value for h in at.subheader)
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert helps["门店待发包裹"] == "其中 1 个已过承诺时间"
+    assert helps["今日至今准时率"] == "已出发趟次；贪心基线：准时率 60.0%，里程 15.0 km"
+    riders = at.dataframe[0].value
+    assert riders.to_dict("records") == [
+        {"门店": "SH001", "骑手": "李*", "状态": "配送中", "至": "11:00", "剩余包裹": "1", "下一站预计": "10:45",
+         "末站预计": "10:45"},
+        {"门店": "SH002", "骑手": "王*", "状态": "配送中", "至": "11:10", "剩余包裹": "2", "下一站预计": "10:45",
+         "末站预计": "11:05"},
+        {"门店": "SH001", "骑手": "张*", "状态": "门店待命", "至": "10:50", "剩余包裹": "—", "下一站预计": "—",
+         "末站预计": "—"},
+    ]  # fmt: skip
+    waiting = at.dataframe[1].value
+    assert waiting.to_dict("records") == [
+        {"门店": "SH001", "包裹": "P8", "原因": "等待合单同行", "至": "10:50", "可出库": "10:20", "承诺送达": "10:30",
+         "已超时": "●"},
+        {"门店": "SH002", "包裹": "P9", "原因": "无带冷箱骑手", "至": "—", "可出库": "10:40", "承诺送达": "11:20",
+         "已超时": ""},
+    ]  # fmt: skip
+    assert any("2 × 平台骑手配送" in c.value for c in at.caption)
+
+
+def test_dispatch_page_without_the_view_of_now(serving: Path):
+    """A snapshot from before the plan kept riders' states still shows the day's plan, and says why there is
+    no view of now."""
+    publish(serving, Snapshot(omit=("dispatch_riders", "dispatch_waiting", "dispatch_skipped")))
+    at = open_page("dispatch")
+    assert not at.exception
+    assert tiles(at)["总里程"] == "12.0 km"
+    assert any("没有“当前”视图" in c.value for c in at.caption)
 
 
 def test_dispatch_map_draws_routes_from_the_store_in_stop_order(serving: Path):
@@ -259,12 +309,12 @@ def test_dispatch_filters_solver_wave_and_store(serving: Path):
     wave = next(w for w in at.selectbox(key="dispatch_wave").options if w == "10:00")
     at.selectbox(key="dispatch_wave").select(wave)
     rerun(at)
-    assert list(at.dataframe[1].value["波次"]) == ["10:00"]
+    assert list(at.dataframe[3].value["波次"]) == ["10:00"]
     assert [p["route_id"] for p in deck_spec(at)["layers"][0]["data"]] == ["pyvrp/SH001/1000/R1"]
     at.selectbox(key="dispatch_wave").select(None)
     at.selectbox(key="dispatch_store").set_value("SH002")
     rerun(at)
-    assert list(at.dataframe[1].value["骑手"]) == ["王*"]
+    assert list(at.dataframe[3].value["骑手"]) == ["王*"]
 
 
 def test_dispatch_page_in_english(serving: Path):
@@ -275,7 +325,8 @@ def test_dispatch_page_in_english(serving: Path):
     at = open_page("dispatch", at)
     assert at.title[0].value == "Rider dispatch map"
     assert tiles(at)["Distance"] == "12.0 km"
-    assert list(at.dataframe[2].value["Reason"]) == ["No rider with a cold box"]
+    assert list(at.dataframe[4].value["Reason"]) == ["No rider with a cold box"]
+    assert list(at.dataframe[1].value["Reason"]) == ["Held for bundling", "No rider with a cold box"]
 
 
 # --- reconciliation -------------------------------------------------------------------------------------------
@@ -350,11 +401,11 @@ def test_dispatch_wave_no_longer_planned_falls_back_to_all_waves(serving: Path):
     at = open_page("dispatch")
     at.selectbox(key="dispatch_wave").select(datetime(2026, 11, 26, 10, 0))
     rerun(at)
-    assert list(at.dataframe[1].value["波次"]) == ["10:00"]
+    assert list(at.dataframe[3].value["波次"]) == ["10:00"]
     snap = Snapshot()
     snap.routes = [r for r in snap.routes if not r[0].startswith("pyvrp/SH001/1000/")]
     snap.stops = [s for s in snap.stops if not s[0].startswith("pyvrp/SH001/1000/")]
     publish(serving, snap)
     rerun(at)
-    assert list(at.dataframe[1].value["波次"]) == ["10:30", "10:30"]
+    assert list(at.dataframe[3].value["波次"]) == ["10:30", "10:30"]
     assert len(deck_spec(at)["layers"][0]["data"]) == 2

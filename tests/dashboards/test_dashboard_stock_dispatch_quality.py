@@ -71,7 +71,7 @@ def test_dispatch_plans_per_store_and_wave_against_greedy(serving: Path):
     the greedy baseline's distance and on-time rate, and how much shorter the plan is; the wave filter
     applies."""
     at = open_page("dispatch")
-    plans = at.dataframe[3].value
+    plans = at.dataframe[5].value
     assert plans.to_dict("records") == [
         {
             "门店": "SH001",
@@ -109,7 +109,7 @@ def test_dispatch_plans_per_store_and_wave_against_greedy(serving: Path):
     ]
     at.selectbox(key="dispatch_wave").select(next(w for w in at.selectbox(key="dispatch_wave").options if w == "10:00"))
     rerun(at)
-    assert list(at.dataframe[3].value["门店"]) == ["SH001"]
+    assert list(at.dataframe[5].value["门店"]) == ["SH001"]
 
 
 # --- data quality: validation results (the dq_* tables) ------------------------------------------------------

@@ -135,6 +135,7 @@ def test_meituan_erp_camelcase_dialect_with_free_text() -> None:
     assert order["address_raw"] == "色金拉 (123号( )(1+2=3))"
     assert "\t" not in order["address_raw"] and "&nbsp;" not in order["address_raw"]
     assert (order["lat"], order["lng"]) == (29.77449, 95.369272)
+    assert order["delivered_by"] == "merchant"  # logisticsCode "0000": 商家自配
 
 
 def test_eleme_envelope_with_mapped_items() -> None:

@@ -41,6 +41,7 @@ select
     cast(merchant_receivable as decimal(18, 2)) as merchant_receivable,
     payment_method,
     fulfilment_type,
+    delivered_by,
     batch_id,
     source_file,
     source_line,

@@ -1,13 +1,13 @@
-"""The dispatch plan: routes for the day's parcels, planned in waves, after the marts are built, on its own
-cadence (cadence.py)."""
+"""The dispatch plan: the day's trips as of the run's clock, with the riders' states and the parcels still
+waiting, after the marts are built, on its own cadence (cadence.py)."""
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
 import dagster as dg
 
-from ingestion.faults import fail_point
 from orchestration import clock, refreshes
 from orchestration.defs.dispatch import plan as dispatch_plan
 from orchestration.defs.dispatch.cadence import replan_reason
+from orchestration.defs.dispatch.write import replan
 from orchestration.defs.transform.cadence import wants_full_refresh
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.rules import load as load_rules
@@ -23,7 +23,10 @@ from orchestration.rules import load as load_rules
     ],
     group_name="dispatch",
     kinds={"duckdb", "pyvrp"},
-    description="Rider routes per store and wave (PyVRP), with the greedy baseline and late-risk exceptions.",
+    description=(
+        "The day's rider trips as of the run's clock (PyVRP), riders' states and waiting parcels, the greedy "
+        "baseline, late-risk exceptions and the parcels platforms deliver."
+    ),
 )
 def dispatch_plan_asset(
     context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse
@@ -32,7 +35,8 @@ def dispatch_plan_asset(
     as_of = clock.run_as_of(context)
     with warehouse.connect() as con:
         last_plan = refreshes.as_of_by_part(con).get("dispatch")
-        why = replan_reason(last_plan, as_of, rules.replan_every, forced=wants_full_refresh(context.run.tags))
+        forced = wants_full_refresh(context.run.tags)
+        why = replan_reason(last_plan, as_of, rules.replan_every, forced=forced)
         if why is None:
             refreshes.confirm(con, "dispatch", context.run_id)
             context.log.info(f"dispatch: the plan as of {last_plan} is kept (re-planned every {rules.replan_every})")
@@ -40,10 +44,7 @@ def dispatch_plan_asset(
                 metadata={"as_of": clock.format_as_of(as_of), "replanned": False, "plan_as_of": str(last_plan)}
             )
         context.log.info(f"dispatch: re-planning: {why}")
-        inputs = dispatch_plan.read_inputs(con, rules, as_of)
-        plans = dispatch_plan.plan(inputs, rules)
-        fail_point("dispatch.plan")
-        counts = dispatch_plan.write(con, inputs, plans)
+        inputs, plans, counts = replan(con, rules, as_of, forced=forced)
         refreshes.record(con, "dispatch", context.run_id, as_of)
     pyvrp, greedy = plans.get("pyvrp"), plans.get("greedy")
     metadata = {
@@ -52,7 +53,6 @@ def dispatch_plan_asset(
         "business_date": str(inputs.business_date),
         "parcels": len(inputs.parcels),
         "riders": len(inputs.riders),
-        "planned_from": str(inputs.planned_from),
         **counts,
     }
     if pyvrp and greedy:

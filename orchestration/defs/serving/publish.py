@@ -52,7 +52,15 @@ SERVING_TABLES: dict[str, str] = {
 }
 # Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
 DISPATCH_SCHEMA = "dispatch"
-DISPATCH_TABLES = ("dispatch_routes", "dispatch_stops", "dispatch_unassigned", "dispatch_exceptions")
+DISPATCH_TABLES = (
+    "dispatch_routes",
+    "dispatch_stops",
+    "dispatch_unassigned",
+    "dispatch_exceptions",
+    "dispatch_riders",
+    "dispatch_waiting",
+    "dispatch_skipped",
+)
 # For the dashboards: marts built outside the micro-batch job (the daily reconciliation), copied when present,
 # each with a row filter that keeps it bounded: the snapshot is republished every micro-batch.
 OPTIONAL_MART_TABLES: dict[str, str] = {

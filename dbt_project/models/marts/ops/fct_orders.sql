@@ -95,6 +95,7 @@ select
     orders.paid_amount,
     orders.payment_method,
     orders.fulfilment_type,
+    orders.delivered_by,
     coalesce(baskets.line_count, 0) as line_count,
     coalesce(baskets.items_quantity, 0) as items_quantity,
     baskets.total_weight_g,
