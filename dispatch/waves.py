@@ -44,7 +44,8 @@ def wave_times(parcels: list[Parcel], wave_minutes: int) -> list[datetime]:
     last = max(p.ready_at for p in parcels)
     grid_start = first.replace(minute=(first.minute // wave_minutes) * wave_minutes, second=0, microsecond=0)
     times, t = [], grid_start + step
-    while t < last + step:
+    # At least one wave: parcels all ready exactly on a grid point would otherwise get none, and vanish.
+    while not times or t < last + step:
         times.append(t)
         t += step
     return times

@@ -39,6 +39,13 @@ def test_wave_grid_starts_after_the_first_parcel():
     assert times == [T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), T0 + timedelta(minutes=30)]
 
 
+def test_parcels_all_ready_on_a_grid_point_get_a_wave():
+    """Every parcel ready at 03:00 sharp (a grid point): one wave, the next one, releases them."""
+    assert wave_times([parcel("a", 0, 500), parcel("b", 0, 800)], 10) == [T0 + timedelta(minutes=10)]
+    day = plan_day([parcel("a", 0, 500)], [rider("r1")], [STORE], 10, CONFIG)
+    assert [stop.parcel_id for _, route in day.routes for stop in route.stops] == ["a"]
+
+
 def test_busy_rider_waits_for_return_and_overflow_carries_to_next_wave():
     """One rider, 8 kg capacity: wave 1 has two 5 kg parcels, so one rides and one waits. The rider is
     back only after the trip, so the waiting parcel goes on a later wave with the same rider, never on a
