@@ -129,8 +129,9 @@ def leftover_relations(warehouse_file: Path) -> list[str]:
         con.close()
 
 
-def _copy(warehouse_file: Path) -> Path:
-    copy = warehouse_file.with_name(f"compare-{warehouse_file.name}")
+def _copy(warehouse_file: Path, copy: Path | None = None) -> Path:
+    """The file and its write-ahead log, copied (beside it unless `copy` names where)."""
+    copy = copy or warehouse_file.with_name(f"compare-{warehouse_file.name}")
     for suffix in ("", ".wal"):
         source = Path(f"{warehouse_file}{suffix}")
         if source.exists():
@@ -204,17 +205,17 @@ def _exceptions(warehouse_file: Path) -> set[tuple]:
         con.close()
 
 
-def test_exceptions_follow_the_clock_with_nothing_new(landing, dbt, full_rebuild, tmp_path, tmp_path_factory):
+def test_exceptions_follow_the_clock_with_nothing_new(full_rebuild, tmp_path, tmp_path_factory):
     """fct_exceptions is rebuilt for the orders a batch changed and every order still open: when the clock moves
     on with no new batch, the open orders' late risk moves with it, as a full rebuild at the new clock has it."""
-    warehouse_file = tmp_path / "orderhub.duckdb"
-    load_in_batches(landing, warehouse_file, 10, dbt)
+    # The day as built at AS_OF (every batch consumed), then a micro-batch at LATER with nothing new; dbt's
+    # catalog is the file's name, so each copy keeps it in a folder of its own.
+    warehouse_file = _copy(full_rebuild, tmp_path / full_rebuild.name)
+    rebuilt = _copy(full_rebuild, tmp_path_factory.mktemp("later_full") / full_rebuild.name)
     patch = pytest.MonkeyPatch()
     try:
         later = Dbt(tmp_path_factory.mktemp("later"), patch, as_of=LATER)
         later(warehouse_file, MICRO_BATCH)
-        rebuilt = tmp_path_factory.mktemp("later_full") / full_rebuild.name  # dbt's catalog is the file's name
-        shutil.copyfile(full_rebuild, rebuilt)
         later(rebuilt, [*MICRO_BATCH, "--full-refresh"])
     finally:
         patch.undo()
