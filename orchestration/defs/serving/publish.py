@@ -24,6 +24,8 @@ from data_quality.results import serving_queries as dq_serving_queries
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.faults import crash_point
 from orchestration import refreshes
+from orchestration.defs.dispatch.write import SCHEMA as DISPATCH_SCHEMA
+from orchestration.defs.dispatch.write import TABLES as DISPATCH_TABLES
 
 MARTS_SCHEMA = "marts"
 # The marts the dashboards need, each with the rows they read: the snapshot is republished every micro-batch,
@@ -50,17 +52,7 @@ SERVING_TABLES: dict[str, str] = {
     "fct_channel_stock_feed": "true",
     "fct_merge_savings_daily": "true",
 }
-# Written by the dispatch asset (not dbt), copied when present: a warehouse that never planned has none.
-DISPATCH_SCHEMA = "dispatch"
-DISPATCH_TABLES = (
-    "dispatch_routes",
-    "dispatch_stops",
-    "dispatch_unassigned",
-    "dispatch_exceptions",
-    "dispatch_riders",
-    "dispatch_waiting",
-    "dispatch_skipped",
-)
+# The dispatch asset's tables (not dbt's) are copied when present: a warehouse that never planned has none.
 # For the dashboards: marts built outside the micro-batch job (the daily reconciliation), copied when present,
 # each with a row filter that keeps it bounded: the snapshot is republished every micro-batch.
 OPTIONAL_MART_TABLES: dict[str, str] = {
