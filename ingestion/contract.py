@@ -282,9 +282,12 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "order_events": ("order_key", "status", "event_time"),
     "ingest_batches": ("batch_id", "channel"),
     "ingest_files": ("path",),
-    "order_versions": ("order_key", "raw_hash"),
-    "order_history": ("order_key", "raw_hash"),
-    "order_line_history": ("order_key", "raw_hash", "line_no"),
+    # Not keyed: the append-only history (order_versions, order_history, order_line_history). Each holds one
+    # row per version (order_versions.py writes only versions it has not seen), but DuckDB keeps a primary
+    # key's index in memory once the table is touched and adds to it on every insert, these tables grow with
+    # all of history (at 1M orders their indexes were about 1.4 GB of the file), and nothing looks a row up by
+    # it: the loader reads them by order_key alone. Each batch's rows are checked against their keys instead
+    # (order_versions.history_key_duplicates, an asset check of the raw load).
     "quarantine": ("source_file", "source_line"),
     # The same line text on the same channel's statement of the same day is one line (a re-delivered file).
     "settlement_lines": ("channel", "statement_date", "raw_hash"),

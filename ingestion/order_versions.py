@@ -136,3 +136,35 @@ def _apply_latest(con, fresh: pl.DataFrame, fresh_lines: pl.DataFrame, applied: 
         fresh_lines.join(winners, on=["order_key", "raw_hash"], how="semi").select(list(contract.ORDER_LINES)),
         conflict=None,
     )
+
+
+# The history tables' keys, not declared in the warehouse (contract.PRIMARY_KEYS says why): checked here.
+HISTORY_KEYS = {
+    "order_versions": ("order_key", "raw_hash"),
+    "order_history": ("order_key", "raw_hash"),
+    "order_line_history": ("order_key", "raw_hash", "line_no"),
+}
+
+
+def history_key_duplicates(con, batch_ids: list[str]) -> dict[str, int]:
+    """Per history table, how many keys have more than one row among the orders these batches loaded (a
+    duplicate shares its order with the batch row that made it, so checking every batch as it lands checks
+    the whole table). Empty when there is none."""
+    if not batch_ids:
+        return {}
+    con.register("_checked_batches", pl.DataFrame({"batch_id": batch_ids}).to_arrow())
+    try:
+        found = {}
+        for table, key in HISTORY_KEYS.items():
+            columns = ", ".join(key)
+            count = con.execute(
+                f"SELECT count(*) FROM (SELECT {columns} FROM {RAW}.{table} WHERE order_key IN ("
+                f"SELECT order_key FROM {RAW}.order_versions WHERE batch_id IN (SELECT batch_id FROM _checked_batches)"
+                f") GROUP BY {columns} HAVING count(*) > 1)"
+            ).fetchall()[0][0]
+            if count:
+                found[table] = count
+        return found
+    finally:
+        con.unregister("_checked_batches")
+

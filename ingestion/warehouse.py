@@ -45,9 +45,10 @@ def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 
 def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """A warehouse made by an older version gets the contract's newer primary keys. DuckDB cannot alter a key,
-    so such a table is rebuilt under the new one with its rows (an older key is stricter than its successors:
-    the rows are unique under the new one too)."""
+    """A warehouse made by an older version gets the contract's newer primary keys, or loses a key the contract
+    no longer declares (the history tables). DuckDB cannot alter a key, so such a table is rebuilt under the
+    new one with its rows (an older key is stricter than its successors: the rows are unique under the new one
+    too). A table without a key that the contract keys is left as it is."""
     current = {
         table: tuple(columns)
         for table, columns in con.execute(
@@ -58,7 +59,7 @@ def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
     }
     for table, columns in contract.all_tables().items():
         wanted = contract.PRIMARY_KEYS.get(table)
-        if wanted is None or current.get(table, wanted) == wanted:
+        if table not in current or current[table] == wanted:
             continue
         rebuilt = f"{table}__rekeyed"
         con.execute("BEGIN TRANSACTION")

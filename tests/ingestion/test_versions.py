@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from meituan_pushes import CTIME, DAY, RICE, SPINACH, meituan_push, write_jsonl, write_reference
 
-from ingestion import warehouse
+from ingestion import contract, order_versions, warehouse
 from ingestion.adapters.pos import HEADER
 from ingestion.loader import run_batch
 from ingestion.records import csv_records
@@ -279,3 +279,65 @@ def test_a_ticket_voided_in_a_later_export_is_cancelled_not_doubled(tmp_path: Pa
     assert con.execute("select count(*) from raw.order_lines").fetchone() == (2,)
     assert ("cancelled",) in con.execute("select status from raw.order_events").fetchall()
     con.close()
+
+
+def test_an_older_warehouse_keeps_its_history_rows_without_the_history_keys(tmp_path: Path) -> None:
+    """A warehouse made when the history tables declared primary keys is rebuilt without them on connect, with
+    every row; the next changed re-push is kept beside them and an identical one is still a duplicate (the
+    loader, not the key, decides)."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT9", [SPINACH, RICE], CTIME)])
+    path = tmp_path / "wh.duckdb"
+    con = warehouse.connect(path)
+    run_batch(con, landing)
+    for table, key in OLDER_HISTORY_KEYS.items():  # as an older release made them
+        columns = ", ".join(f'"{c}"' for c in contract.all_tables()[table])
+        con.execute(f"CREATE TABLE raw.{table}__old AS SELECT * FROM raw.{table}")
+        con.execute(f"DROP TABLE raw.{table}")
+        con.execute(contract.create_table_sql(table, contract.all_tables()[table], key))
+        con.execute(f"INSERT INTO raw.{table} ({columns}) SELECT {columns} FROM raw.{table}__old")
+        con.execute(f"DROP TABLE raw.{table}__old")
+    keyed = con.execute(KEYED_HISTORY).fetchall()
+    con.close()
+    assert sorted(table for (table,) in keyed) == sorted(OLDER_HISTORY_KEYS)
+
+    con = warehouse.connect(path)
+    try:
+        assert con.execute(KEYED_HISTORY).fetchall() == []
+        assert [con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in OLDER_HISTORY_KEYS] == [1, 1, 2]
+        write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT9", [SPINACH], CTIME + 600)])
+        write_jsonl(mt / "meituan-120500-00003.jsonl", [meituan_push("MT9", [SPINACH], CTIME + 600)])
+        later = run_batch(con, landing)
+        assert channel_counts(con, later.batch_id, "meituan") == (2, 1, 0, 1)
+        assert [con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in OLDER_HISTORY_KEYS] == [2, 2, 3]
+    finally:
+        con.close()
+
+
+OLDER_HISTORY_KEYS = order_versions.HISTORY_KEYS  # the keys an older release declared
+KEYED_HISTORY = (
+    "select table_name from duckdb_constraints() where schema_name = 'raw' and constraint_type = 'PRIMARY KEY' "
+    "and table_name in ('order_versions', 'order_history', 'order_line_history')"
+)
+
+
+def test_a_duplicated_history_key_is_found_among_the_batch_orders(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    write_jsonl(landing / "orders" / "meituan" / DAY / "meituan-1.jsonl", [meituan_push("MT7", [SPINACH], CTIME)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    try:
+        batch = run_batch(con, landing)
+        assert order_versions.history_key_duplicates(con, batch.batch_ids) == {}
+        # What a loader bug would leave without the key: the same version written twice.
+        con.execute("INSERT INTO raw.order_line_history SELECT * FROM raw.order_line_history")
+        con.execute("INSERT INTO raw.order_versions SELECT * FROM raw.order_versions")
+        assert order_versions.history_key_duplicates(con, batch.batch_ids) == {
+            "order_versions": 1,
+            "order_line_history": 1,
+        }
+        assert order_versions.history_key_duplicates(con, ["another-batch"]) == {}
+    finally:
+        con.close()
