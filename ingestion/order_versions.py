@@ -167,4 +167,3 @@ def history_key_duplicates(con, batch_ids: list[str]) -> dict[str, int]:
         return found
     finally:
         con.unregister("_checked_batches")
-
