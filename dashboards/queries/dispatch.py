@@ -71,14 +71,19 @@ _ROUTE_FILTER = f"""
 """
 
 
-def dispatch_routes_sql(with_riders: bool) -> str:
-    rider = "rd.name AS rider_name, rd.vehicle AS vehicle" if with_riders else "NULL AS rider_name, NULL AS vehicle"
-    join = (
+def _rider_names(with_riders: bool) -> tuple[str, str]:
+    """(columns, join) naming each rider from the riders reference table; nulls when the snapshot has none."""
+    if not with_riders:
+        return "NULL AS rider_name, NULL AS vehicle", ""
+    return (
+        "rd.name AS rider_name, rd.vehicle AS vehicle",
         "LEFT JOIN (SELECT rider_id, any_value(name) AS name, any_value(vehicle) AS vehicle FROM riders "
-        "GROUP BY rider_id) AS rd USING (rider_id)"
-        if with_riders
-        else ""
+        "GROUP BY rider_id) AS rd USING (rider_id)",
     )
+
+
+def dispatch_routes_sql(with_riders: bool) -> str:
+    rider, join = _rider_names(with_riders)
     return f"""
 WITH late AS (
     SELECT route_id, count(*) FILTER (WHERE NOT on_time) AS late_stops
@@ -156,13 +161,7 @@ FROM dispatch_riders WHERE business_date = $business_date
 
 def dispatch_riders_now_sql(with_riders: bool) -> str:
     """Each rider at the plan's clock; a rider out has the trip's stops still to do and their ETAs."""
-    rider = "rd.name AS rider_name, rd.vehicle AS vehicle" if with_riders else "NULL AS rider_name, NULL AS vehicle"
-    join = (
-        "LEFT JOIN (SELECT rider_id, any_value(name) AS name, any_value(vehicle) AS vehicle FROM riders "
-        "GROUP BY rider_id) AS rd USING (rider_id)"
-        if with_riders
-        else ""
-    )
+    rider, join = _rider_names(with_riders)
     return f"""
 WITH ahead AS (
     SELECT route_id, count(*) AS stops_left, min(arrival) AS next_eta, max(arrival) AS last_eta

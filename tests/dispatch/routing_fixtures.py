@@ -74,3 +74,42 @@ def rider(
         cold_ml,
         load_g,
     )
+
+
+# The wave and rolling planners' tests: one store, parcels due north of it by metres, times from WAVE_T0, and a
+# short solver budget (their plans are small).
+WAVE_STORE = Store("S1", 31.2000, 121.5900)
+WAVE_T0 = datetime(2026, 11, 26, 3, 0)
+
+
+def parcel_north(
+    pid: str, minutes: float, north_m: float, *, weight_g: int = 2000, zone: str = "ambient", promise_min: int = 60
+) -> Parcel:
+    """A parcel ready `minutes` after WAVE_T0, `north_m` metres north of WAVE_STORE, promised `promise_min`
+    minutes after it is ready."""
+    ready = WAVE_T0 + timedelta(minutes=minutes)
+    return Parcel(
+        pid,
+        WAVE_STORE.store_id,
+        WAVE_STORE.lat + north_m / 111_000,
+        WAVE_STORE.lng,
+        weight_g,
+        3000,
+        zone,  # type: ignore[arg-type]
+        ready,
+        promised_to=ready + timedelta(minutes=promise_min),
+    )
+
+
+def rider_at_store(rid: str, *, capacity_g: int = 10_000, cold_ml: int = 0, hours: float = 4) -> Rider:
+    """A rider at WAVE_STORE from WAVE_T0 for `hours`."""
+    return Rider(
+        rid,
+        WAVE_STORE.store_id,
+        WAVE_STORE.lat,
+        WAVE_STORE.lng,
+        WAVE_T0,
+        WAVE_T0 + timedelta(hours=hours),
+        capacity_g,
+        cold_ml,
+    )

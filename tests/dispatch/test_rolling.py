@@ -4,40 +4,20 @@ who are out, cold box / capacity / shift, and every parcel accounted for in a pl
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from routing_fixtures import WAVE_STORE, WAVE_T0, parcel_north, rider_at_store
 
 from dispatch.encoding import encode
-from dispatch.model import NO_COLD_BOX, OVERWEIGHT, UNREACHABLE, Parcel, Rider, RoutingConfig, Store
+from dispatch.model import NO_COLD_BOX, OVERWEIGHT, UNREACHABLE, Rider, RoutingConfig
 from dispatch.rolling import RiderState, plan_day_rolling, plan_tick, validate_day
 from dispatch.solver_pyvrp import solve_pyvrp
 from dispatch.waves import plan_day
 
-STORE = Store("S1", 31.2000, 121.5900)
-T0 = datetime(2026, 11, 26, 3, 0)
+STORE, T0 = WAVE_STORE, WAVE_T0
 CONFIG = RoutingConfig(time_limit_s=0.3, no_improvement_iters=200)
-
-
-def parcel(
-    pid: str, minutes: float, north_m: float, *, weight_g: int = 2000, zone: str = "ambient", promise_min: int = 60
-) -> Parcel:
-    ready = T0 + timedelta(minutes=minutes)
-    return Parcel(
-        pid,
-        "S1",
-        STORE.lat + north_m / 111_000,
-        STORE.lng,
-        weight_g,
-        3000,
-        zone,  # type: ignore[arg-type]
-        ready,
-        promised_to=ready + timedelta(minutes=promise_min),
-    )
-
-
-def rider(rid: str, *, capacity_g: int = 10_000, cold_ml: int = 0, hours: float = 4) -> Rider:
-    return Rider(rid, "S1", STORE.lat, STORE.lng, T0, T0 + timedelta(hours=hours), capacity_g, cold_ml)
+parcel, rider = parcel_north, rider_at_store
 
 
 def state(r: Rider, free_in_min: float = 0) -> RiderState:

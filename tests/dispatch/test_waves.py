@@ -3,34 +3,24 @@ the riders could not take wait for the next wave, and every wave's plan is valid
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from dispatch.model import Parcel, Rider, RoutingConfig, Store
+from routing_fixtures import WAVE_STORE, WAVE_T0, parcel_north, rider_at_store
+
+from dispatch.model import Parcel, Rider, RoutingConfig
 from dispatch.validate import validate_plan
 from dispatch.waves import plan_day, wave_times
 
-STORE = Store("S1", 31.2000, 121.5900)
-T0 = datetime(2026, 11, 26, 3, 0)
+STORE, T0 = WAVE_STORE, WAVE_T0
 CONFIG = RoutingConfig(time_limit_s=0.3, no_improvement_iters=200)
 
 
 def parcel(pid: str, minutes: int, north_m: float, weight_g: int = 2000, zone: str = "ambient") -> Parcel:
-    ready = T0 + timedelta(minutes=minutes)
-    return Parcel(
-        pid,
-        "S1",
-        STORE.lat + north_m / 111_000,
-        STORE.lng,
-        weight_g,
-        3000,
-        zone,
-        ready,
-        promised_to=ready + timedelta(minutes=90),
-    )
+    return parcel_north(pid, minutes, north_m, weight_g=weight_g, zone=zone, promise_min=90)
 
 
 def rider(rid: str, capacity_g: int = 10_000) -> Rider:
-    return Rider(rid, "S1", STORE.lat, STORE.lng, T0, T0 + timedelta(hours=8), capacity_g, cold_box_capacity_ml=0)
+    return rider_at_store(rid, capacity_g=capacity_g, hours=8)
 
 
 def test_wave_grid_starts_after_the_first_parcel():
