@@ -15,6 +15,9 @@ windows (repeat within the range, channels within the range) stay in the questio
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 NAME = "order_customers"
 
 
@@ -54,3 +57,13 @@ LEFT JOIN (
     ) AS exploded
     GROUP BY order_key
 ) AS m ON m.order_key = o.order_key"""
+
+
+def order_customers_on_days(days: Sequence[dt.date]) -> str:
+    """The relation for the orders created on `days` (UTC dates of `created_at`, as the sink partitions it),
+    reading only the parcels those orders can be in: an order created on UTC day D is of local business day D or
+    D+1, and its parcel of that day or the day before. Rows of other orders come out too (unfiltered); their
+    merge columns may then be missing, so the caller keeps only the orders of `days`."""
+    near = sorted({day + dt.timedelta(days=k) for day in days for k in (-1, 0, 1)})
+    listed = ", ".join(f"DATE '{day.isoformat()}'" for day in near) or "NULL"
+    return order_customers_sql("marts", parcels_where=f"business_date IN ({listed})")

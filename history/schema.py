@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 from clickhouse_connect.driver.client import Client
@@ -52,13 +54,22 @@ class TableSpec:
     partition_by: str  # a date or time column; partitions are its months
     extras: tuple[Extra, ...] = field(default=())
     # A table derived from the warehouse rather than copied: its rows as DuckDB SQL. `source` then names the
-    # warehouse table it has one row per (what it is counted against).
+    # warehouse table it has one row per (what it is counted against), and carries its partition column.
     query: str | None = None
+    # The derived rows of some days of the partition column only, reading no more of the warehouse than those
+    # rows need (`query` filtered afterwards would compute every row first: linear in history per sync).
+    query_on_days: Callable[[Sequence[date]], str] | None = None
 
     @property
     def relation(self) -> str:
         """What the sink reads FROM in DuckDB: the source table, or the derived rows."""
         return f"({self.query})" if self.query else self.source
+
+    def relation_on(self, days: Sequence[date] | None) -> str:
+        """`relation` for reading the rows of `days` (None: of every day); still to be filtered to them."""
+        if days is None or self.query_on_days is None:
+            return self.relation
+        return f"({self.query_on_days(days)})"
 
     def __post_init__(self) -> None:
         if self.partition_by not in self.order_by or not set(self.key) <= set(self.order_by):
@@ -155,6 +166,7 @@ MARTS = (
         ("channel", "store_id", "created_at", "order_key"),
         "created_at",
         query=identity.order_customers_sql("marts"),
+        query_on_days=identity.order_customers_on_days,
     ),
 )
 

@@ -244,7 +244,7 @@ def _sync_mart(
         bucket: (rows, _fingerprint(signature, rows, digest))
         for bucket, rows, digest in duck.execute(
             f"SELECT CAST({spec.partition_by} AS DATE), count(*), CAST(sum(hash(r)) AS VARCHAR) "
-            f"FROM ({_select_rows(spec, columns, within)}) r GROUP BY 1"
+            f"FROM ({_select_rows(spec, columns, within, None if days is None else sorted(days))}) r GROUP BY 1"
         ).fetchall()
     }
     copied = {
@@ -263,7 +263,7 @@ def _sync_mart(
             f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
             f"({', '.join(f'toDate32({day.isoformat()!r})' for day in part)})"
         )
-        current = _select_rows(spec, columns, _on_days(spec, columns, part))
+        current = _select_rows(spec, columns, _on_days(spec, columns, part), part)
         written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
         _record_buckets(client, spec, part, have, version)
     return written
@@ -277,7 +277,10 @@ def _mart_days(
 ) -> set[date]:
     """The days a micro-batch can have changed in this mart (history/scope.py)."""
     joins = " ".join(e.join for e in spec.extras)
-    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {spec.relation} src {joins}")
+    # A derived table's partition column is its source's (one row per source row): read it there, not by
+    # computing every derived row.
+    relation = spec.source if spec.query else spec.relation
+    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {relation} src {joins}")
     newest = newest.fetchall()[0][0]
     if isinstance(newest, datetime):
         newest = newest.date()
@@ -332,11 +335,12 @@ def _on_days(spec: TableSpec, columns: list[Column], days: Iterable[date]) -> st
     return f"{bare} >= DATE '{days[0].isoformat()}' AND {bare} < DATE '{last.isoformat()}' AND {exact}"
 
 
-def _select_rows(spec: TableSpec, columns: list[Column], where: str) -> str:
-    """The source rows in ClickHouse's column order, sorting-key NULLs written as zero values."""
+def _select_rows(spec: TableSpec, columns: list[Column], where: str, days: Sequence[date] | None = None) -> str:
+    """The source rows in ClickHouse's column order, sorting-key NULLs written as zero values; `days`: `where`
+    keeps only rows of those days (a derived table then computes only what they need)."""
     select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
     joins = " ".join(e.join for e in spec.extras)
-    return f"SELECT {select} FROM {spec.relation} src {joins} WHERE {where}"
+    return f"SELECT {select} FROM {spec.relation_on(days)} src {joins} WHERE {where}"
 
 
 def _versioned(columns: list[Column], rows_sql: str, version: int) -> str:

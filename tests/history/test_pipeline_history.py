@@ -18,7 +18,7 @@ from history_harness import clickhouse, duck_count, final_count, stored_count
 
 from history import sink
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
-from history.identity import order_customers_sql
+from history.identity import order_customers_on_days, order_customers_sql
 from history.schema import SPECS
 from orchestration.pipeline import run_once
 from orchestration.settings import Settings
@@ -265,6 +265,21 @@ def test_the_sink_stores_every_orders_customer_and_merge_group(copies):
     # Not vacuous: merged orders, merge customers, phone and channel-user fallbacks, orders with no identity.
     kinds = {(row[2] is not None and row[3] > 1, (row[1] or "none")[:2]) for row in in_duck}
     assert {(True, "m:"), (False, "m:"), (False, "u:"), (False, "no")} <= kinds, kinds
+
+
+def test_the_identity_of_some_days_reads_only_their_parcels_and_gives_the_same_rows(copies):
+    """What the sink reads per day (history.identity.order_customers_on_days, the parcels of the day and its
+    neighbours only) is, for the orders of those days, what the whole relation gives."""
+    duck, _ = copies
+    days = [day for (day,) in duck.execute("SELECT DISTINCT CAST(created_at AS DATE) FROM marts.fct_orders").fetchall()]
+    assert len(days) >= 2, days  # orders of both simulated days, and the UTC days they straddle
+    on = "WHERE CAST(created_at AS DATE) = ? ORDER BY order_key"
+    for day in days:
+        narrowed = duck.execute(f"SELECT * FROM ({order_customers_on_days([day])}) {on}", [day]).fetchall()
+        whole = duck.execute(f"SELECT * FROM ({order_customers_sql()}) {on}", [day]).fetchall()
+        assert narrowed == whole and whole, day
+    merged = duck.execute(f"SELECT count(merge_group_id) FROM ({order_customers_on_days(days)})").fetchall()[0][0]
+    assert merged > 0
 
 
 def test_a_replayed_batch_leaves_the_identity_unchanged(copies):
