@@ -43,6 +43,50 @@ print(f"{ingestion.__file__}\\t{len(result.batch_ids)}\\t{seconds:.2f}")
 """
 
 
+# Every order record's extraction (what the gateway hashes too: ingestion/gateway/reading.py), as one digest
+# per channel: the dicts' keys and values, or the RecordError's code and message.
+_EXTRACT_CHILD = """
+import hashlib, json, sys
+from pathlib import Path
+from ingestion.adapters import ADAPTERS
+from ingestion.file_reads import read_file
+from ingestion.landing import discover
+from ingestion.records import RecordError
+digests, counts = {}, {}
+for file in discover(Path(sys.argv[1])):
+    if file.kind != "orders" or file.source not in ADAPTERS:
+        continue
+    digest = digests.setdefault(file.source, hashlib.blake2b())
+    for record in read_file(file).records:
+        counts[file.source] = counts.get(file.source, 0) + 1
+        try:
+            out = ADAPTERS[file.source].extract(record)
+            seen = [out.order, out.lines]
+        except RecordError as err:
+            seen = [err.code, err.message]
+        digest.update(json.dumps(seen, sort_keys=True, ensure_ascii=False).encode() + b"\\n")
+for source in sorted(digests):
+    print(f"{source}\t{counts[source]}\t{digests[source].hexdigest()}")
+"""
+
+
+def extraction_digests(code: Path, landing: Path) -> dict[str, tuple[str, str]]:
+    """Per channel: records extracted and the digest of what extraction made of them, with the code in `code`."""
+    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+    out = subprocess.run(
+        [sys.executable, "-c", _EXTRACT_CHILD, str(landing.resolve())],
+        env=env,
+        cwd=code.resolve(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"extracting {landing} with {code} failed:\n{out.stderr[-4000:]}")
+    rows = [line.split("\t") for line in out.stdout.strip().splitlines()]
+    return {channel: (records, digest) for channel, records, digest in rows}
+
+
 def load(code: Path, landing: Path, db: Path, chunk_mb: float | None) -> tuple[str, int, float]:
     """Load `landing` into `db` with the loader found in `code`; (module file, commit groups, seconds)."""
     env = {**os.environ, "PYTHONPATH": str(code.resolve())}
@@ -128,6 +172,11 @@ def main() -> None:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         for n, landing in enumerate(args.landing):
+            digests = [extraction_digests(code, landing) for code in (args.code_a, args.code_b)]
+            for channel in sorted(set(digests[0]) | set(digests[1])):
+                a, b = (d.get(channel, ("0", "missing")) for d in digests)
+                print(f"{'same' if a == b else 'DIFF':<5} extraction of {channel}: {a[0]} records vs {b[0]}")
+                all_same &= a == b
             for chunk_mb in args.chunk_mb or [None]:
                 how = f"{landing} (chunks of {chunk_mb:g} MB)" if chunk_mb else str(landing)
                 dbs = []

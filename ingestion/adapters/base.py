@@ -125,6 +125,17 @@ def text(value: Any) -> str | None:
     return out or None
 
 
+def money_text(value: float | None) -> str | None:
+    """An amount rounded to the fen, as `text` writes it: `text(round(value, 2))`, None for None."""
+    if value is None:
+        return None
+    value = round(value, 2)
+    # text()'s own checks, in the order they answer for a float (most amounts of a batch).
+    if type(value) is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    return text(value)
+
+
 def pick(obj: Mapping[str, Any], *path: str) -> str | None:
     """obj[path[0]][path[1]]… as text, None where any step is missing or not a mapping."""
     current: Any = obj
