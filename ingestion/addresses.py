@@ -367,7 +367,9 @@ def parse_addresses(
         rows[i] = parsed or empty
         point_read = own[5] == -1 and own[6] == -1  # _row's same-name district lookup
         _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])
-    return pl.DataFrame(rows, schema={c: pl.String for c in PARSED_COLUMNS}, orient="row")
+    # Column by column: polars converts a list of strings it infers several times faster than typed rows.
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(PARSED_COLUMNS)
+    return pl.DataFrame([pl.Series(c, values).cast(pl.String) for c, values in zip(PARSED_COLUMNS, columns, strict=True)])
 
 
 def _with_fallback_admin(raw: str, own: tuple, other: tuple, lat: float | None, lng: float | None) -> tuple | None:

@@ -31,7 +31,7 @@ import polars as pl
 from ingestion import contract, landing, order_versions, reference, till_journal, warehouse
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
-from ingestion.adapters.normalise import normalise
+from ingestion.adapters.normalise import normalise, strings
 from ingestion.faults import crash_point
 from ingestion.file_reads import (
     FileRecords,
@@ -286,12 +286,18 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
             continue
         by_channel[(channel, label)].extend(item.records)
 
-    orders, lines, events, texts = [], [], [], []
+    orders, lines, events = [], [], []
+    text_files: list[str] = []
+    text_lines: list[int] = []
+    texts: list[str] = []
     quarantined = [pl.DataFrame(rejected, schema=contract.QUARANTINE_STAGING)]
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         if ADAPTERS[channel].versions == "accumulate":
             records = till_journal.accumulated(con, ADAPTERS[channel], records)
-        texts.extend((r.source_file, r.source_line, r.text) for r in records)
+        for r in records:
+            text_files.append(r.source_file)
+            text_lines.append(r.source_line)
+            texts.append(r.text)
         result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
         counts[label].landed += len(records)
         counts[label].quarantined += result.quarantine.height
@@ -305,7 +311,11 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
             progress("normalise", done, len(by_channel))
     if orders:
         raw = pl.DataFrame(
-            texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row"
+            [
+                strings("source_file", text_files),
+                pl.Series("source_line", text_lines, dtype=pl.Int64),
+                strings("raw", texts),
+            ]
         )
         order_versions.dedupe_and_insert(
             con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
