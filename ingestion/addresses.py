@@ -369,7 +369,9 @@ def parse_addresses(
         _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])
     # Column by column: polars converts a list of strings it infers several times faster than typed rows.
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(PARSED_COLUMNS)
-    return pl.DataFrame([pl.Series(c, values).cast(pl.String) for c, values in zip(PARSED_COLUMNS, columns, strict=True)])
+    return pl.DataFrame(
+        [pl.Series(c, values).cast(pl.String) for c, values in zip(PARSED_COLUMNS, columns, strict=True)]
+    )
 
 
 def _with_fallback_admin(raw: str, own: tuple, other: tuple, lat: float | None, lng: float | None) -> tuple | None:

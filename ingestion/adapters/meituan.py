@@ -201,6 +201,7 @@ def extract(record: RawRecord) -> Extracted:
     if pick_type is None:
         # pick_type is only pushed when subscribed; the caution then still says 到店自取.
         pick_type = "1" if caution and "到店自取" in caution else "0"
+    paid_at = text(fields.get("order_send_time")) or text(fields.get("ctime"))
     typed, reverse = addresses.split_reverse_geocoded(text(fields.get("recipient_address")) or "")
     order = {
         "channel_order_id": text(fields.get("order_id")) or text(fields.get("wm_order_id_view")),
@@ -214,7 +215,7 @@ def extract(record: RawRecord) -> Extracted:
         "lat": _degrees(fields.get("latitude")),
         "lng": _degrees(fields.get("longitude")),
         "created_at": text(fields.get("ctime")),
-        "paid_at": (text(fields.get("order_send_time")) or text(fields.get("ctime"))) if online and status != "1" else None,
+        "paid_at": paid_at if online and status != "1" else None,
         "promised_to": delivery_time if delivery_time not in (None, "0") else text(fields.get("estimate_arrival_time")),
         "status_time": text(fields.get("utime")),
         "status": status,

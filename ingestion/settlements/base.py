@@ -117,7 +117,12 @@ def local_time(text: str | None, what: str, fmt: str = _DEFAULT_TIME) -> dt.date
         value = required(text, what)
         if fmt == _DEFAULT_TIME and _PLAIN_TIME.fullmatch(value):
             local = dt.datetime(
-                int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]), int(value[17:19])
+                int(value[0:4]),
+                int(value[5:7]),
+                int(value[8:10]),
+                int(value[11:13]),
+                int(value[14:16]),
+                int(value[17:19]),
             )
         else:
             local = dt.datetime.strptime(value, fmt)
