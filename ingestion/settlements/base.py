@@ -106,16 +106,20 @@ def required(value: object, what: str) -> str:
 
 
 _DEFAULT_TIME = "%Y-%m-%d %H:%M:%S"
-# That format with two-digit fields in ASCII digits (nearly every statement time): read by hand, since
+# These formats with two-digit fields in ASCII digits (nearly every statement time) are read by hand, since
 # strptime costs several microseconds a line; a value out of range fails in datetime() as it does in strptime.
-_PLAIN_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_PLAIN_TIMES = {
+    _DEFAULT_TIME: re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"),
+    "%Y-%m-%dT%H:%M:%S": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"),
+}
 
 
 def local_time(text: str | None, what: str, fmt: str = _DEFAULT_TIME) -> dt.datetime:
     """A local (Asia/Shanghai) wall-clock time as naive UTC, the contract's representation."""
     try:
         value = required(text, what)
-        if fmt == _DEFAULT_TIME and _PLAIN_TIME.fullmatch(value):
+        plain = _PLAIN_TIMES.get(fmt)
+        if plain is not None and plain.fullmatch(value):
             local = dt.datetime(
                 int(value[0:4]),
                 int(value[5:7]),
