@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import polars as pl
@@ -117,6 +118,8 @@ def text(value: Any) -> str | None:
         return value.strip() or None
     if value is None:
         return None
+    if kind is float or kind is int:
+        return _number_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -125,15 +128,28 @@ def text(value: Any) -> str | None:
     return out or None
 
 
+# Prices, quantities and amounts repeat across a batch, and writing a float is slow (its shortest repr).
+# `typed`: an int and an equal float are kept apart (they write the same, but a cache need not rely on it).
+@lru_cache(maxsize=65536, typed=True)
+def _number_text(value: float | int) -> str:
+    """What `text` writes for a JSON number: an integral float without its .0."""
+    if type(value) is float and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _money_of_float(value: float) -> str:
+    return _number_text(round(value, 2))
+
+
 def money_text(value: float | None) -> str | None:
     """An amount rounded to the fen, as `text` writes it: `text(round(value, 2))`, None for None."""
     if value is None:
         return None
-    value = round(value, 2)
-    # text()'s own checks, in the order they answer for a float (most amounts of a batch).
     if type(value) is float:
-        return str(int(value)) if value.is_integer() else repr(value)
-    return text(value)
+        return _money_of_float(value)
+    return text(round(value, 2))
 
 
 def pick(obj: Mapping[str, Any], *path: str) -> str | None:
