@@ -32,7 +32,7 @@ import polars as pl
 from ingestion import contract, landing, order_versions, reference, till_journal, warehouse
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
-from ingestion.adapters.normalise import normalise, strings
+from ingestion.adapters.normalise import normalise
 from ingestion.faults import crash_point
 from ingestion.file_reads import (
     FileRecords,
@@ -295,39 +295,27 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
             continue
         by_channel[(channel, label)].extend(item.records)
 
-    orders, lines, events = [], [], []
-    text_files: list[str] = []
-    text_lines: list[int] = []
-    texts: list[str] = []
+    orders, lines, events, texts = [], [], [], []
     quarantined = [pl.DataFrame(rejected, schema=contract.QUARANTINE_STAGING)]
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         if ADAPTERS[channel].versions == "accumulate":
             records = till_journal.accumulated(con, ADAPTERS[channel], records)
-        for r in records:
-            text_files.append(r.source_file)
-            text_lines.append(r.source_line)
-            texts.append(r.text)
         result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
         counts[label].landed += len(records)
         counts[label].quarantined += result.quarantine.height
         orders.append(result.orders)
         lines.append(result.lines)
         events.append(result.events)
+        texts.append(result.texts)
         quarantined.append(
             result.quarantine.select(list(contract.QUARANTINE_STAGING)).with_columns(channel=pl.lit(label))
         )
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
-        raw = pl.DataFrame(
-            [
-                strings("source_file", text_files),
-                pl.Series("source_line", text_lines, dtype=pl.Int64),
-                strings("raw", texts),
-            ]
-        )
+        # The texts come with the orders normalise loaded: a record it quarantined has no history row.
         order_versions.dedupe_and_insert(
-            con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
+            con, pl.concat(orders), pl.concat(lines), pl.concat(events), pl.concat(texts), counts, batch_id, received_at
         )
     return pl.concat(quarantined)
 

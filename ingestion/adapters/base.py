@@ -180,6 +180,8 @@ class NormalisedBatch:
     lines: pl.DataFrame
     events: pl.DataFrame
     quarantine: pl.DataFrame
+    # The loaded orders' record texts (source_file, source_line, raw), for their history rows.
+    texts: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ def normalise(
         lines=good_lines.select([*contract.ORDER_LINES, "source_file", "source_line"]),
         events=events.select([*contract.ORDER_EVENTS, "source_file", "source_line"]),
         quarantine=quarantine.select(list(contract.QUARANTINE)),
+        texts=good.select("source_file", "source_line", "raw"),
     )
 
 
