@@ -9,8 +9,15 @@ of the bytes). Peak memory is read from a child process that loads one big batch
 and then in commit groups of each `--rss-commit-mb`: the child is stopped if it passes `--rss-cap-gib`, so
 the bench cannot take the machine down.
 
+`--landing DIR` loads an existing landing folder instead of simulating one. `--baseline-code DIR` (a source
+tree, e.g. a `git archive` of an older commit) compares two versions of the loader on it: each run is a fresh
+process per tree (PYTHONPATH=the tree), alternating `--runs` times, each timing the plain parse and the load
+in the same process, with the machine's load average beside it (on a shared machine only runs side by side
+compare).
+
     .venv/bin/python bench/ingest_throughput.py [--orders 100000] [--rss-orders 1000000]
     .venv/bin/python bench/ingest_throughput.py --rss-only --rss-orders 1000000 --rss-landing /scratch/ingest1m
+    .venv/bin/python bench/ingest_throughput.py --landing /work/scratch/d20/landing --baseline-code /tmp/before --runs 3
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from pathlib import Path
 
 import orjson
 
+import ingestion
 from ingestion import addresses, warehouse
 from ingestion.file_reads import COMMIT_MB_DEFAULT
 from ingestion.landing import discover
@@ -92,6 +100,70 @@ def child_load(landing: Path) -> None:
             {"records": sum(c.landed for c in counts.values()), "seconds": seconds, "peak_mib": peak_mib}
         ).decode()
     )
+
+
+def child_throughput(landing: Path) -> None:
+    """Runs in a child: plain parse and load of `landing` in one fresh process; prints one JSON line."""
+    parse_records, parse_s = plain_parse(landing)
+    with tempfile.TemporaryDirectory() as tmp:
+        con = warehouse.connect(Path(tmp) / "orderhub.duckdb")
+        cpu0, thread0, wall0 = time.process_time(), time.thread_time(), time.perf_counter()
+        result = run_batch(con, landing)
+        load_s, load_cpu_s = time.perf_counter() - wall0, time.process_time() - cpu0
+        main_cpu_s = time.thread_time() - thread0
+        con.close()
+    out = {
+        "code": str(Path(ingestion.__file__).resolve().parents[1]),
+        "parse_records": parse_records,
+        "parse_s": parse_s,
+        "records": sum(c.landed for ch, c in result.counts.items() if not ch.startswith(("reference/", "settlement/"))),
+        "load_s": load_s,
+        "load_cpu_s": load_cpu_s,
+        # The loader's own thread: Python, polars and what DuckDB runs on the caller's thread.
+        "main_cpu_s": main_cpu_s,
+        "loadavg": os.getloadavg()[0],
+    }
+    print(orjson.dumps(out).decode())
+
+
+def compare_trees(landing: Path, baseline: Path, runs: int) -> str:
+    """This tree and `baseline` alternately, `runs` times each, one fresh process per run."""
+    here = Path(__file__).resolve().parents[1]
+    rows, ratios = [], {"before": [], "after": []}
+    for run in range(runs):
+        for name, code in (("before", baseline.resolve()), ("after", here)):
+            env = {**os.environ, "PYTHONPATH": str(code)}
+            out = subprocess.run(
+                [sys.executable, __file__, "--child-throughput", str(landing.resolve())],
+                env=env,
+                cwd=code,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            result = orjson.loads(out.stdout.strip().splitlines()[-1])
+            if Path(result["code"]) != code:
+                raise SystemExit(f"the {name} run imported the loader from {result['code']}, not {code}")
+            ratio = result["parse_s"] / result["load_s"]
+            ratios[name].append(ratio)
+            rows.append(
+                f"| {run + 1} | {name} | {result['parse_s']:.2f} | {result['load_s']:.2f} | {result['load_cpu_s']:.2f} | "
+                f"{result['main_cpu_s']:.2f} | "
+                f"{ratio:.3f} | {result['loadavg']:.1f} |"
+            )
+            print(rows[-1], flush=True)
+    header = (
+        f"{landing}: {result['parse_records']:,} order records parsed, {result['records']:,} records loaded\n"
+        f"before = {baseline.resolve()}, after = {here}\n\n"
+        "| run | tree | plain parse (s) | run_batch (s) | its CPU, all threads (s) | its CPU, loader thread (s) | "
+        "parse / load | load avg (1 min) |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|\n"
+    )
+    summary = "\n".join(
+        f"{name}: parse / load median {sorted(r)[len(r) // 2]:.3f} (runs: {', '.join(f'{x:.3f}' for x in r)})"
+        for name, r in ratios.items()
+    )
+    return header + "\n".join(rows) + "\n\n" + summary
 
 
 def _rss_mib(pid: int) -> float:
@@ -193,22 +265,35 @@ def main() -> None:
     parser.add_argument("--rss-landing", type=Path, help="simulate the big batch here once and reuse it")
     parser.add_argument("--rss-skip-baseline", action="store_true", help="leave out the one-transaction load")
     parser.add_argument("--rss-only", action="store_true", help="leave out the throughput part")
+    parser.add_argument("--landing", type=Path, help="load this landing folder instead of simulating a day")
+    parser.add_argument("--baseline-code", type=Path, help="a source tree to compare with, run by run")
+    parser.add_argument("--runs", type=int, default=2, help="runs per tree with --baseline-code")
     parser.add_argument("--child-load", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-throughput", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_load:
         child_load(args.child_load)
+        return
+    if args.child_throughput:
+        child_throughput(args.child_throughput)
         return
 
     print(f"machine: {machine()}")
     if args.rss_only:
         print(peak_rss(args), flush=True)
         return
+    if args.baseline_code:
+        if not args.landing:
+            parser.error("--baseline-code needs --landing (both trees load the same files)")
+        print(compare_trees(args.landing, args.baseline_code, args.runs), flush=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        landing = root / "landing"
-        t0 = time.perf_counter()
-        simulate_day(DAY, orders=args.orders, seed=args.seed, out=landing)
-        print(f"simulated {args.orders:,} orders in {time.perf_counter() - t0:.1f} s")
+        landing = args.landing or root / "landing"
+        if not args.landing:
+            t0 = time.perf_counter()
+            simulate_day(DAY, orders=args.orders, seed=args.seed, out=landing)
+            print(f"simulated {args.orders:,} orders in {time.perf_counter() - t0:.1f} s")
         parse_records, parse_s = plain_parse(landing)
         addresses.clear_caches()
         counts, ours_s = load(landing, root / "orderhub.duckdb")

@@ -20,7 +20,8 @@ from __future__ import annotations
 import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,11 +135,12 @@ def run_batch(
     # Reference files are small and the catalogue needs them first: read up front and load with the first
     # group. Orders and statements (parsed statement lines take ~20 times their bytes) stream in chunks.
     streamed = ("orders", "settlements")
-    read_items = {file.relative: read(file) for file in files if file.kind not in streamed}
     order_units = order_chunks([file for file in files if file.kind == "orders"])
     statement_units = file_chunks([file for file in files if file.kind == "settlements"])
     groups = commit_groups([*order_units, *statement_units]) or [[]]
-    first_chunk = [read(file) for file in order_units[0]] if order_units else []
+    with _without_cyclic_gc():
+        read_items = {file.relative: read(file) for file in files if file.kind not in streamed}
+        first_chunk = [read(file) for file in order_units[0]] if order_units else []
     crash_point("ingest.after_read")
 
     def chunk_items(chunk: list[landing.LandingFile]) -> list[FileRecords]:
@@ -182,11 +184,7 @@ def _commit_group(
         quarantine_frames = [_load_reference(con, reference_items, counts)]
         if catalogue is None:
             catalogue = _catalogue(con)
-        # Extraction makes millions of short-lived containers that hold no cycles; the cyclic collector
-        # would walk them again and again for nothing.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _without_cyclic_gc():
             for chunk in chunks:
                 if chunk[0].kind != "orders":
                     continue
@@ -195,16 +193,13 @@ def _commit_group(
                     _load_orders(con, items, counts, catalogue, batch_id, started_at, local_tz, progress)
                 )
                 _let_go(items, read_items)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        crash_point("ingest.during_write")
-        for chunk in chunks:
-            if chunk[0].kind != "settlements":
-                continue
-            items = chunk_items(chunk)
-            quarantine_frames.append(load_statements(con, items, counts, batch_id))
-            _let_go(items, read_items)
+            crash_point("ingest.during_write")
+            for chunk in chunks:
+                if chunk[0].kind != "settlements":
+                    continue
+                items = chunk_items(chunk)
+                quarantine_frames.append(load_statements(con, items, counts, batch_id))
+                _let_go(items, read_items)
         quarantine = pl.concat(quarantine_frames).with_columns(
             batch_id=pl.lit(batch_id), quarantined_at=pl.lit(started_at).cast(contract.UTC_TS)
         )
@@ -219,6 +214,20 @@ def _commit_group(
         con.execute("ROLLBACK")
         raise
     return batch_id, counts, catalogue
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Reading, extraction and statement parsing make millions of short-lived containers that hold no
+    cycles; the cyclic collector would walk them, and everything the process holds, again and again for
+    nothing (about 0.3 s of a 20,000-order day). Reference counting still frees them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _let_go(items: list[FileRecords], read_items: dict[str, FileRecords]) -> None:
@@ -291,24 +300,22 @@ def _load_orders(con, read, counts, catalogue, batch_id, received_at, local_tz, 
     for done, ((channel, label), records) in enumerate(by_channel.items(), start=1):
         if ADAPTERS[channel].versions == "accumulate":
             records = till_journal.accumulated(con, ADAPTERS[channel], records)
-        texts.extend((r.source_file, r.source_line, r.text) for r in records)
         result = normalise(ADAPTERS[channel], records, catalogue, batch_id, received_at, local_tz)
         counts[label].landed += len(records)
         counts[label].quarantined += result.quarantine.height
         orders.append(result.orders)
         lines.append(result.lines)
         events.append(result.events)
+        texts.append(result.texts)
         quarantined.append(
             result.quarantine.select(list(contract.QUARANTINE_STAGING)).with_columns(channel=pl.lit(label))
         )
         if progress:
             progress("normalise", done, len(by_channel))
     if orders:
-        raw = pl.DataFrame(
-            texts, schema={"source_file": pl.String, "source_line": pl.Int64, "raw": pl.String}, orient="row"
-        )
+        # The texts come with the orders normalise loaded: a record it quarantined has no history row.
         order_versions.dedupe_and_insert(
-            con, pl.concat(orders), pl.concat(lines), pl.concat(events), raw, counts, batch_id, received_at
+            con, pl.concat(orders), pl.concat(lines), pl.concat(events), pl.concat(texts), counts, batch_id, received_at
         )
     return pl.concat(quarantined)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import polars as pl
@@ -111,12 +112,14 @@ class ChannelSpec:
 def text(value: Any) -> str | None:
     """A JSON value as text, the one representation extraction hands on; blanks become None."""
     # Exact types first: extraction calls this millions of times a batch, and isinstance against the
-    # Mapping ABC in `pick` was a sixth of extraction; subclasses still take the general path.
+    # Mapping ABC was a sixth of extraction; subclasses still take the general path.
     kind = type(value)
     if kind is str:
         return value.strip() or None
     if value is None:
         return None
+    if kind is float or kind is int:
+        return _number_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -125,14 +128,28 @@ def text(value: Any) -> str | None:
     return out or None
 
 
-def pick(obj: Mapping[str, Any], *path: str) -> str | None:
-    """obj[path[0]][path[1]]… as text, None where any step is missing or not a mapping."""
-    current: Any = obj
-    for key in path:
-        if type(current) is not dict and not isinstance(current, Mapping):
-            return None
-        current = current.get(key)
-    return text(current)
+# Prices, quantities and amounts repeat across a batch, and writing a float is slow (its shortest repr).
+# `typed`: an int and an equal float are kept apart (they write the same, but a cache need not rely on it).
+@lru_cache(maxsize=65536, typed=True)
+def _number_text(value: float | int) -> str:
+    """What `text` writes for a JSON number: an integral float without its .0."""
+    if type(value) is float and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _money_of_float(value: float) -> str:
+    return _number_text(round(value, 2))
+
+
+def money_text(value: float | None) -> str | None:
+    """An amount rounded to the fen, as `text` writes it: `text(round(value, 2))`, None for None."""
+    if value is None:
+        return None
+    if type(value) is float:
+        return _money_of_float(value)
+    return text(round(value, 2))
 
 
 def require_mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -153,6 +170,8 @@ class NormalisedBatch:
     lines: pl.DataFrame
     events: pl.DataFrame
     quarantine: pl.DataFrame
+    # The loaded orders' record texts (source_file, source_line, raw), for their history rows.
+    texts: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingestion.adapters.base import ChannelSpec, Extracted, pick, text
+from ingestion.adapters.base import ChannelSpec, Extracted, money_text, text
 from ingestion.adapters.free_text import cleaned
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.contract import LOCAL_TIMEZONE
@@ -45,21 +45,12 @@ def _number(value: object) -> float | None:
     return number if number == number else None
 
 
-def _money_text(value: float | None) -> str | None:
-    return text(round(value, 2)) if value is not None else None
-
-
 def _local_from_epoch_ms(value: object) -> str | None:
     try:
         moment = datetime.fromtimestamp(int(value) / 1000, tz=_LOCAL)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError, OSError):
         return None
     return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _is_packaging(item: dict[str, Any]) -> bool:
-    name = (pick(item, "name") or "").strip()
-    return not pick(item, "extendCode") and bool(_PACKAGING_NAME.match(name))
 
 
 def _item_total(item: dict[str, Any]) -> float:
@@ -122,24 +113,27 @@ def extract(record: RawRecord) -> Extracted:
         items = [item for item in group.get("items") or [] if isinstance(item, dict)]
         if group_type == "extra":
             # The platform's 其它费用 basket: packaging (餐盒, negative id), already in the order's fees.
-            extra_packaging += sum(_item_total(item) for item in items if not pick(item, "extendCode"))
+            extra_packaging += sum(_item_total(item) for item in items if not text(item.get("extendCode")))
             continue
         if group_type != "normal":
             continue  # discount groups repeat what shopPart / elemePart already say
         for item in items:
-            if _is_packaging(item):
+            code, name = text(item.get("extendCode")), text(item.get("name"))
+            # Packaging sold as an item: named like a box or bag, and no merchant item code.
+            if not code and _PACKAGING_NAME.match(name or ""):
                 item_packaging += _item_total(item)
                 continue
             normal_total += _item_total(item)
+            price = text(item.get("price"))
             lines.append(
                 {
-                    "sku_id": pick(item, "extendCode"),
-                    "channel_sku": pick(item, "skuId"),
-                    "name": cleaned(pick(item, "name")),
-                    "quantity": pick(item, "quantity"),
-                    "unit_price": pick(item, "price"),
-                    "original_price": pick(item, "price"),
-                    "paid_amount": pick(item, "total"),
+                    "sku_id": code,
+                    "channel_sku": text(item.get("skuId")),
+                    "name": cleaned(name),
+                    "quantity": text(item.get("quantity")),
+                    "unit_price": price,
+                    "original_price": price,
+                    "paid_amount": text(item.get("total")),
                 }
             )
 
@@ -154,34 +148,34 @@ def extract(record: RawRecord) -> Extracted:
     platform += _platform_reductions(order_obj, merchant, platform)
 
     lng, lat = (None, None)
-    geo = pick(order_obj, "deliveryGeo")
+    geo = text(order_obj.get("deliveryGeo"))
     if geo and "," in geo:
         lng, lat = (part.strip() for part in geo.split(",", 1))
     online = order_obj.get("onlinePaid") is True
-    description = cleaned(pick(order_obj, "description"))
+    description = cleaned(text(order_obj.get("description")))
     self_pickup = "到店自取" in (description or "")
     order = {
-        "channel_order_id": pick(order_obj, "id") or pick(order_obj, "orderId"),
-        "store_id": pick(order_obj, "openId"),
-        "channel_user_id": pick(order_obj, "userIdStr") or pick(order_obj, "userId"),
-        "recipient_name": cleaned(pick(order_obj, "consignee")),
+        "channel_order_id": text(order_obj.get("id")) or text(order_obj.get("orderId")),
+        "store_id": text(order_obj.get("openId")),
+        "channel_user_id": text(order_obj.get("userIdStr")) or text(order_obj.get("userId")),
+        "recipient_name": cleaned(text(order_obj.get("consignee"))),
         "phone": _phone(order_obj),
         "phone_hint": description,
-        "address_raw": cleaned(pick(order_obj, "address")),
+        "address_raw": cleaned(text(order_obj.get("address"))),
         "lat": lat,
         "lng": lng,
-        "created_at": pick(order_obj, "createdAt"),
-        "paid_at": pick(order_obj, "activeAt") if online else None,
-        "promised_to": pick(order_obj, "deliverTime"),
+        "created_at": text(order_obj.get("createdAt")),
+        "paid_at": text(order_obj.get("activeAt")) if online else None,
+        "promised_to": text(order_obj.get("deliverTime")),
         "status_time": pushed_at,
-        "status": pick(order_obj, "status"),
-        "goods_amount": _money_text(goods),
-        "merchant_discount": _money_text(merchant),
-        "platform_discount": _money_text(platform),
-        "delivery_fee": _money_text(deliver_fee),
-        "packaging_fee": _money_text(packaging),
-        "paid_amount": pick(order_obj, "totalPrice"),
-        "merchant_receivable": _money_text(_number(order_obj.get("income"))),
+        "status": text(order_obj.get("status")),
+        "goods_amount": money_text(goods),
+        "merchant_discount": money_text(merchant),
+        "platform_discount": money_text(platform),
+        "delivery_fee": money_text(deliver_fee),
+        "packaging_fee": money_text(packaging),
+        "paid_amount": text(order_obj.get("totalPrice")),
+        "merchant_receivable": money_text(_number(order_obj.get("income"))),
         "payment_method": "eleme_pay" if online else "cash_on_delivery",
         "fulfilment": "self_pickup" if self_pickup else "delivery",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 # What an x-www-form-urlencoded value may contain after encoding: anything else means it was never encoded
@@ -20,6 +21,8 @@ def form_decoded(value: str, max_rounds: int = 3) -> str:
     Some integrations store the push exactly as received (values still URL-encoded, `+` for spaces), some
     decode it first; a value re-encoded by a relay decodes in a second round (`%255B` → `%5B` → `[`).
     """
+    if "%" not in value:  # nearly every value: no escape to look for
+        return value
     for _ in range(max_rounds):
         if not _PERCENT_ESCAPE.search(value) or not _ENCODED_VALUE.fullmatch(value):
             break
@@ -27,6 +30,8 @@ def form_decoded(value: str, max_rounds: int = 3) -> str:
     return value
 
 
+# Names of goods, recipients and remarks repeat across a day's orders; the result depends on the text alone.
+@lru_cache(maxsize=65536)
 def cleaned(value: str | None) -> str | None:
     """Free text for display and parsing: HTML entities resolved, tabs and odd spaces made plain spaces.
 

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from ingestion import addresses
-from ingestion.adapters.base import ChannelSpec, Extracted, pick, text
+from ingestion.adapters.base import ChannelSpec, Extracted, money_text, text
 from ingestion.adapters.free_text import cleaned, form_decoded
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.records import RawRecord, RecordError
@@ -57,15 +57,25 @@ def _snake(key: str) -> str:
     return _ERP_ALIASES.get(snake, snake)
 
 
+@lru_cache(maxsize=256)  # pushes of one integration all carry the same keys in the same order
+def _spelling(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(field, key of the push it is read from): snake_case keys, and snake_case wins over camelCase."""
+    source: dict[str, str] = {}
+    for key in keys:
+        source.setdefault(_snake(key), key)
+    for key in keys:
+        if "_" in key or key.islower():
+            source[key] = key
+    return tuple(source.items())
+
+
 def _fields(push: dict[str, Any]) -> dict[str, Any]:
     """One spelling of the push: snake_case keys, form values decoded; snake_case wins over camelCase."""
     out: dict[str, Any] = {}
-    for key, value in push.items():
-        out.setdefault(_snake(key), value)
-    for key, value in push.items():
-        if "_" in key or key.islower():
-            out[key] = value
-    return {k: form_decoded(v) if isinstance(v, str) else v for k, v in out.items()}
+    for name, key in _spelling(tuple(push)):
+        value = push[key]
+        out[name] = form_decoded(value) if isinstance(value, str) and "%" in value else value
+    return out
 
 
 def _number(value: object) -> float | None:
@@ -74,10 +84,6 @@ def _number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number == number else None
-
-
-def _money_text(value: float | None) -> str | None:
-    return text(round(value, 2)) if value is not None else None
 
 
 def _degrees(value: object) -> str | None:
@@ -126,7 +132,7 @@ def _delivered_by(code: str | None) -> str | None:
 
 
 def _phone(fields: dict[str, Any]) -> str | None:
-    phone = pick(fields, "recipient_phone")
+    phone = text(fields.get("recipient_phone"))
     if phone:
         return phone
     backups = _json(fields, "backup_recipient_phone", default=[])
@@ -160,13 +166,13 @@ def extract(record: RawRecord) -> Extracted:
         box_total += (_number(item.get("box_num")) or 0.0) * (_number(item.get("box_price")) or 0.0)
         lines.append(
             {
-                "sku_id": pick(item, "app_food_code") or pick(item, "app_medicine_code"),
-                "channel_sku": pick(item, "sku_id"),
-                "name": cleaned(pick(item, "food_name")),
-                "quantity": pick(item, "quantity"),
-                "unit_price": pick(item, "price"),
-                "original_price": _money_text(original),
-                "line_discount": _money_text(line_discount),
+                "sku_id": text(item.get("app_food_code")) or text(item.get("app_medicine_code")),
+                "channel_sku": text(item.get("sku_id")),
+                "name": cleaned(text(item.get("food_name"))),
+                "quantity": text(item.get("quantity")),
+                "unit_price": text(item.get("price")),
+                "original_price": money_text(original),
+                "line_discount": money_text(line_discount),
             }
         )
 
@@ -187,41 +193,42 @@ def extract(record: RawRecord) -> Extracted:
         if abs(unexplained - item_discounts) < _CENT:
             merchant += item_discounts
 
-    status = pick(fields, "status")
-    caution = cleaned(pick(fields, "caution"))
-    online = pick(fields, "pay_type") != "1"
-    delivery_time = pick(fields, "delivery_time")
-    pick_type = pick(fields, "pick_type")
+    status = text(fields.get("status"))
+    caution = cleaned(text(fields.get("caution")))
+    online = text(fields.get("pay_type")) != "1"
+    delivery_time = text(fields.get("delivery_time"))
+    pick_type = text(fields.get("pick_type"))
     if pick_type is None:
         # pick_type is only pushed when subscribed; the caution then still says 到店自取.
         pick_type = "1" if caution and "到店自取" in caution else "0"
-    typed, reverse = addresses.split_reverse_geocoded(pick(fields, "recipient_address") or "")
+    paid_at = text(fields.get("order_send_time")) or text(fields.get("ctime"))
+    typed, reverse = addresses.split_reverse_geocoded(text(fields.get("recipient_address")) or "")
     order = {
-        "channel_order_id": pick(fields, "order_id") or pick(fields, "wm_order_id_view"),
-        "store_id": pick(fields, "app_poi_code"),
-        "channel_user_id": pick(fields, "user_id"),
-        "recipient_name": cleaned(pick(fields, "recipient_name")),
+        "channel_order_id": text(fields.get("order_id")) or text(fields.get("wm_order_id_view")),
+        "store_id": text(fields.get("app_poi_code")),
+        "channel_user_id": text(fields.get("user_id")),
+        "recipient_name": cleaned(text(fields.get("recipient_name"))),
         "phone": _phone(fields),
         "phone_hint": caution,
         "address_raw": cleaned(typed) or cleaned(reverse),
         "address_fallback": cleaned(reverse),
         "lat": _degrees(fields.get("latitude")),
         "lng": _degrees(fields.get("longitude")),
-        "created_at": pick(fields, "ctime"),
-        "paid_at": (pick(fields, "order_send_time") or pick(fields, "ctime")) if online and status != "1" else None,
-        "promised_to": delivery_time if delivery_time not in (None, "0") else pick(fields, "estimate_arrival_time"),
-        "status_time": pick(fields, "utime"),
+        "created_at": text(fields.get("ctime")),
+        "paid_at": paid_at if online and status != "1" else None,
+        "promised_to": delivery_time if delivery_time not in (None, "0") else text(fields.get("estimate_arrival_time")),
+        "status_time": text(fields.get("utime")),
         "status": status,
-        "goods_amount": _money_text(goods),
-        "merchant_discount": _money_text(merchant),
-        "platform_discount": _money_text(platform),
-        "delivery_fee": _money_text(shipping),
-        "packaging_fee": _money_text(packaging),
-        "paid_amount": pick(fields, "total"),
-        "merchant_receivable": _money_text(_receivable(fields)),
-        "payment_method": pick(fields, "pay_type"),
+        "goods_amount": money_text(goods),
+        "merchant_discount": money_text(merchant),
+        "platform_discount": money_text(platform),
+        "delivery_fee": money_text(shipping),
+        "packaging_fee": money_text(packaging),
+        "paid_amount": text(fields.get("total")),
+        "merchant_receivable": money_text(_receivable(fields)),
+        "payment_method": text(fields.get("pay_type")),
         "fulfilment": pick_type,
-        "delivered_by": _delivered_by(pick(fields, "logistics_code")),
+        "delivered_by": _delivered_by(text(fields.get("logistics_code"))),
     }
     return Extracted(order, lines)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestion.adapters.base import ChannelSpec, Extracted, pick, require_list, text
+from ingestion.adapters.base import ChannelSpec, Extracted, require_list, text
 from ingestion.adapters.json_lines import record_object
 from ingestion.records import RawRecord
 
@@ -13,39 +13,42 @@ OWN_FULFILMENT = {"delivery": "delivery", "self_pickup": "self_pickup"}
 def _extractor(user_id_field: str):
     def extract(record: RawRecord) -> Extracted:
         obj = record_object(record)
+        # Decoded JSON holds plain dicts only: a missing or non-object part reads as empty, as `pick` reads it.
         amounts = obj.get("amounts") if isinstance(obj.get("amounts"), dict) else {}
+        receiver = obj.get("receiver") if isinstance(obj.get("receiver"), dict) else {}
+        window = obj.get("delivery_window") if isinstance(obj.get("delivery_window"), dict) else {}
         order = {
-            "channel_order_id": pick(obj, "order_no"),
-            "store_id": pick(obj, "store_code"),
-            "channel_user_id": pick(obj, user_id_field),
-            "recipient_name": pick(obj, "receiver", "name"),
-            "phone": pick(obj, "receiver", "phone"),
-            "address_raw": pick(obj, "receiver", "address"),
-            "lat": pick(obj, "receiver", "lat"),
-            "lng": pick(obj, "receiver", "lng"),
-            "created_at": pick(obj, "created_at"),
-            "paid_at": pick(obj, "paid_at"),
-            "promised_from": pick(obj, "delivery_window", "from"),
-            "promised_to": pick(obj, "delivery_window", "to"),
-            "status_time": pick(obj, "updated_at"),
-            "status": pick(obj, "status"),
+            "channel_order_id": text(obj.get("order_no")),
+            "store_id": text(obj.get("store_code")),
+            "channel_user_id": text(obj.get(user_id_field)),
+            "recipient_name": text(receiver.get("name")),
+            "phone": text(receiver.get("phone")),
+            "address_raw": text(receiver.get("address")),
+            "lat": text(receiver.get("lat")),
+            "lng": text(receiver.get("lng")),
+            "created_at": text(obj.get("created_at")),
+            "paid_at": text(obj.get("paid_at")),
+            "promised_from": text(window.get("from")),
+            "promised_to": text(window.get("to")),
+            "status_time": text(obj.get("updated_at")),
+            "status": text(obj.get("status")),
             "goods_amount": text(amounts.get("goods")),
             "merchant_discount": text(amounts.get("merchant_discount")),
             "platform_discount": text(amounts.get("platform_discount")),
             "delivery_fee": text(amounts.get("delivery_fee")),
             "packaging_fee": text(amounts.get("packaging_fee")),
             "paid_amount": text(amounts.get("paid")),
-            "payment_method": pick(obj, "payment_method"),
-            "fulfilment": pick(obj, "fulfilment"),
+            "payment_method": text(obj.get("payment_method")),
+            "fulfilment": text(obj.get("fulfilment")),
         }
         lines = [
             {
-                "sku_id": pick(item, "sku"),
-                "name": pick(item, "name"),
-                "quantity": pick(item, "qty"),
-                "unit_price": pick(item, "unit_price"),
-                "original_price": pick(item, "original_price"),
-                "line_discount": pick(item, "discount"),
+                "sku_id": text(item.get("sku")),
+                "name": text(item.get("name")),
+                "quantity": text(item.get("qty")),
+                "unit_price": text(item.get("unit_price")),
+                "original_price": text(item.get("original_price")),
+                "line_discount": text(item.get("discount")),
             }
             for item in require_list(obj.get("items"), "items")
             if isinstance(item, dict)
