@@ -30,6 +30,9 @@ from history import identity
 
 VERSION = "_version"
 DELETED = "_deleted"
+# Each mart row's hash as the sink computed it from the warehouse's row (0: not known, e.g. written before the
+# column existed, or a tombstone): a changed day is compared row by row and only rows that differ are written.
+ROW_HASH = "_row_hash"
 SCHEMA_VERSIONS = "_schema_versions"
 
 
@@ -274,7 +277,8 @@ def _extra_type(duck: duckdb.DuckDBPyConnection, spec: TableSpec, extra: Extra) 
 def create_sql(spec: TableSpec, columns: list[Column]) -> str:
     body = ",\n  ".join(f"`{c.name}` {c.clickhouse_type}" for c in columns)
     return (
-        f"CREATE TABLE IF NOT EXISTS `{spec.name}` (\n  {body},\n  `{VERSION}` UInt64,\n  `{DELETED}` UInt8\n)\n"
+        f"CREATE TABLE IF NOT EXISTS `{spec.name}` (\n  {body},\n  `{VERSION}` UInt64,\n  `{DELETED}` UInt8,\n"
+        f"  `{ROW_HASH}` UInt64 DEFAULT 0\n)\n"
         f"ENGINE = ReplacingMergeTree({VERSION}, {DELETED})\n"
         f"PARTITION BY toYYYYMM({spec.partition_by})\n"
         f"ORDER BY ({', '.join(spec.order_by)})"
@@ -310,6 +314,8 @@ def migrate(client: Client, spec: TableSpec, columns: list[Column]) -> str | Non
         change = "created"
     else:
         _check_keys(client, spec)
+        if ROW_HASH not in existing:  # a table made before rows were compared one by one
+            client.command(f"ALTER TABLE `{spec.name}` ADD COLUMN IF NOT EXISTS `{ROW_HASH}` UInt64 DEFAULT 0")
         for column in columns:
             have = existing.get(column.name)
             if have is not None and have != column.clickhouse_type:

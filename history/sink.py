@@ -11,9 +11,11 @@ retracted by writing their sorting key with `_deleted = 1` (history/schema.py).
 - The marts by day: per mart and business day (the partition column's date) a fingerprint of its rows
   (count and a sum of row hashes) is kept in ClickHouse; of the days the new batches can have changed
   (history/scope.py; every day after a full rebuild or when the mart is new), those whose fingerprint differs
-  from the warehouse's are rewritten, and what ClickHouse holds for those days that the warehouse no longer
-  does is retracted. An aggregate's day is written in one INSERT with its retractions, so a reader never sees
-  it half-written.
+  from the warehouse's are compared row by row: the rows ClickHouse does not hold as they are (by sorting key
+  and the row's hash, kept in `_row_hash`) are written, and what ClickHouse holds for those days that the
+  warehouse no longer does is retracted. A micro-batch's changes to a day of 300k orders write its rows, not the
+  day's. An aggregate's day is written in one INSERT with its retractions, so a reader never sees it
+  half-written.
 
 Rows are read from DuckDB as Arrow record batches of at most `chunk_rows` rows and inserted one batch at a
 time: a replay of a million orders never holds all of them in memory.
@@ -30,7 +32,7 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
 from history import schema, scope
-from history.schema import DELETED, MARTS, RAW, VERSION, Column, TableSpec
+from history.schema import DELETED, MARTS, RAW, ROW_HASH, VERSION, Column, TableSpec
 
 CHUNK_ROWS = 100_000
 # Keys asked of ClickHouse per query when looking for rows to retract, and days rewritten per pass.
@@ -108,9 +110,10 @@ def sync(
         if batches:
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
+    touched: dict[tuple[str, ...], set[date]] = {}  # the marts share their batches: their orders' days once
     for spec in marts:
         batches = new_batches(duck, client, spec.name)
-        days = None if spec.name in every_day_of else _mart_days(duck, spec, columns[spec.name], batches)
+        days = None if spec.name in every_day_of else _mart_days(duck, spec, columns[spec.name], batches, touched)
         written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows, days)
         if batches:
             _advance(client, spec.name, batches[-1], version)
@@ -260,11 +263,11 @@ def _sync_mart(
     for start in range(0, len(changed), DAYS_PER_PASS):
         part = changed[start : start + DAYS_PER_PASS]
         found = client.query_arrow(
-            f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
+            f"SELECT {_sort_list(spec)}, `{ROW_HASH}` FROM `{spec.name}` FINAL WHERE toDate32({spec.partition_by}) IN "
             f"({', '.join(f'toDate32({day.isoformat()!r})' for day in part)})"
         )
         current = _select_rows(spec, columns, _on_days(spec, columns, part), part)
-        written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, with_rows=True)
+        written += _write_changed(duck, client, spec, columns, found, current, version, chunk_rows)
         _record_buckets(client, spec, part, have, version)
     return written
 
@@ -274,8 +277,10 @@ def _mart_days(
     spec: TableSpec,
     columns: list[Column],
     batches: Sequence[tuple[datetime, str]],
+    touched: dict[tuple[str, ...], set[date]],
 ) -> set[date]:
-    """The days a micro-batch can have changed in this mart (history/scope.py)."""
+    """The days a micro-batch can have changed in this mart (history/scope.py); `touched` keeps the batches'
+    days for the next mart (a scan of the order history and events)."""
     joins = " ".join(e.join for e in spec.extras)
     # A derived table's partition column is its source's (one row per source row): read it there, not by
     # computing every derived row.
@@ -284,7 +289,10 @@ def _mart_days(
     newest = newest.fetchall()[0][0]
     if isinstance(newest, datetime):
         newest = newest.date()
-    return scope.touched_days(duck, batches) | scope.newest_days(newest)
+    key = tuple(batch for _, batch in batches)
+    if key not in touched:
+        touched[key] = scope.touched_days(duck, batches)
+    return touched[key] | scope.newest_days(newest)
 
 
 def _day_list(days: Iterable[date]) -> str:
@@ -364,33 +372,67 @@ def _retract(
     version: int,
     chunk_rows: int,
     params: dict | None = None,
-    *,
-    with_rows: bool = False,
 ) -> int:
     """Retract the sorting keys ClickHouse has (`found`) that the warehouse's current rows in the same scope
-    do not; with `with_rows`, write those current rows too, in the same stream (one INSERT when it fits)."""
+    do not."""
     duck.register("_sink_found", found)
     try:
-        # ClickHouse hands times back zoned (UTC); the warehouse's are naive UTC.
-        found_cols = ", ".join(_naive(c, f'f."{c.name}"') + f' AS "{c.name}"' for c in columns if c.in_sort_key)
-        key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
-        gone = f"SELECT {key_cols} FROM (SELECT {found_cols} FROM _sink_found f) EXCEPT SELECT {key_cols} FROM current"
-        tombstones = ", ".join(
-            f'"{c.name}"' if c.in_sort_key else f'CAST(NULL AS {c.duck_type}) AS "{c.name}"' for c in columns
-        )
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        parts = [
-            f"SELECT {tombstones}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(1 AS UTINYINT) AS {DELETED} FROM gone"
-        ]
-        if with_rows:
-            parts.insert(
-                0,
-                f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED} FROM current",
-            )
-        query = f"WITH current AS ({current_sql}), gone AS ({gone}) " + " UNION ALL ".join(parts)
+        query = f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}) {_tombstones(columns, version)}"
         return _insert(client, spec, duck.sql(query, params=params), chunk_rows)
     finally:
         duck.unregister("_sink_found")
+
+
+def _write_changed(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    found: pa.Table,
+    current_sql: str,
+    version: int,
+    chunk_rows: int,
+) -> int:
+    """Write the warehouse's current rows that ClickHouse (`found`: sorting keys and row hashes) does not have as
+    they are, and retract the keys it has that the warehouse no longer does, in one stream (one INSERT when it
+    fits). A micro-batch changes a few rows of a day: the rest of the day is not written again."""
+    duck.register("_sink_found", found)
+    try:
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
+        query = (
+            f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}), "
+            f"hashed AS (SELECT c.*, hash(c) AS {ROW_HASH} FROM current c), "
+            f"kept AS (SELECT {_found_keys(columns)}, f.{ROW_HASH} FROM _sink_found f) "
+            f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED}, {ROW_HASH} "
+            f"FROM hashed ANTI JOIN kept USING ({key_cols}, {ROW_HASH}) "
+            f"UNION ALL {_tombstones(columns, version)}"
+        )
+        return _insert(client, spec, duck.sql(query), chunk_rows)
+    finally:
+        duck.unregister("_sink_found")
+
+
+def _found_keys(columns: list[Column]) -> str:
+    # ClickHouse hands times back zoned (UTC); the warehouse's are naive UTC.
+    return ", ".join(_naive(c, f'f."{c.name}"') + f' AS "{c.name}"' for c in columns if c.in_sort_key)
+
+
+def _gone(spec: TableSpec, columns: list[Column]) -> str:
+    """The sorting keys in `_sink_found` that `current` lacks."""
+    key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
+    return f"SELECT {key_cols} FROM (SELECT {_found_keys(columns)} FROM _sink_found f) EXCEPT SELECT {key_cols} FROM current"
+
+
+def _tombstones(columns: list[Column], version: int) -> str:
+    """A row per key of `gone` that deletes it (ReplacingMergeTree's `_deleted`)."""
+    values = ", ".join(
+        f'"{c.name}"' if c.in_sort_key else f'CAST(NULL AS {c.duck_type}) AS "{c.name}"' for c in columns
+    )
+    return (
+        f"SELECT {values}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(1 AS UTINYINT) AS {DELETED}, "
+        f"CAST(0 AS UBIGINT) AS {ROW_HASH} FROM gone"
+    )
 
 
 def _naive(column: Column, expression: str) -> str:
