@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,21 @@ import duckdb
 import polars as pl
 
 from ingestion import contract
+
+# DuckDB keeps the table blocks it has read cached up to its `memory_limit`, 80% of RAM unless set: a process that
+# reads the warehouse (a dbt build, the sink) then grows with the warehouse, not with its work (the 10M-order
+# replay's dbt step: +0.35 GiB a day). The pipeline's connections and dbt's (dbt_project/profiles.yml, which has
+# the same default) are held to this; work larger than it spills to disk.
+MEMORY_LIMIT_ENV = "ORDERHUB_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "6GB"
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+def checked_memory_limit(value: str) -> str:
+    """`value` if DuckDB reads it as a memory size ("6GB", "512MiB"); ValueError naming the setting otherwise."""
+    if not _MEMORY_SIZE.match(value.strip()):
+        raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r}: give a size such as 6GB or 512MiB")
+    return value.strip()
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:

@@ -69,13 +69,19 @@ class Warehouse(dg.ConfigurableResource):
     path: str
     # How often micro-batches merge small row groups (orchestration/compaction.py); 0: every micro-batch.
     compact_every_seconds: int = 600
+    # DuckDB's memory_limit on each connection (ingestion/warehouse.py says why).
+    memory_limit: str = contract_warehouse.DEFAULT_MEMORY_LIMIT
     _micro_batch: bool = PrivateAttr(default=False)
     # Decided on the run's first connection, kept for the others.
     _defer_compaction: bool | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Warehouse:
-        return cls(path=str(settings.warehouse), compact_every_seconds=settings.compact_every_seconds)
+        return cls(
+            path=str(settings.warehouse),
+            compact_every_seconds=settings.compact_every_seconds,
+            memory_limit=settings.duckdb_memory_limit,
+        )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.dagster_run
@@ -110,6 +116,7 @@ class Warehouse(dg.ConfigurableResource):
                 now=datetime.now(UTC).replace(tzinfo=None),
             )
         contract_warehouse.defer_compaction(con, self._defer_compaction)
+        con.execute(f"SET memory_limit = '{contract_warehouse.checked_memory_limit(self.memory_limit)}'")
         return con
 
 

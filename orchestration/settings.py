@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, checked_memory_limit
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,6 +34,8 @@ class Settings:
     compact_every_seconds: int = 600
     # The Dagster instance runs in this process are recorded in (`orderhub run`, `make demo`); None: ephemeral.
     dagster_home: Path | None = None
+    # DuckDB's memory_limit for the pipeline's connections and dbt's (ingestion/warehouse.py says why).
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @classmethod
     def from_env(
@@ -62,6 +66,7 @@ class Settings:
             sensor_seconds=int(env.get("ORDERHUB_SENSOR_SECONDS", "5")),
             compact_every_seconds=int(env.get("ORDERHUB_COMPACT_EVERY_SECONDS", "600")),
             dagster_home=Path(home) if home else None,
+            duckdb_memory_limit=checked_memory_limit(env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT),
         )
 
     def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -75,6 +80,7 @@ class Settings:
             ORDERHUB_RULES=str(self.rules),
             ORDERHUB_SENSOR_SECONDS=str(self.sensor_seconds),
             ORDERHUB_COMPACT_EVERY_SECONDS=str(self.compact_every_seconds),
+            **{MEMORY_LIMIT_ENV: self.duckdb_memory_limit},
         )
         if self.dagster_home is not None:
             env["DAGSTER_HOME"] = str(self.dagster_home)

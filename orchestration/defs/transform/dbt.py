@@ -19,6 +19,7 @@ from typing import Any
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
 from filelock import FileLock
 
+from ingestion.warehouse import DEFAULT_MEMORY_LIMIT
 from orchestration.rules import dbt_vars
 from orchestration.settings import Settings
 
@@ -115,30 +116,39 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
 WAREHOUSE_VAR = "orderhub_warehouse"
+MEMORY_LIMIT_VAR = "orderhub_memory_limit"
 
 
 class OrderhubDbtCli(DbtCliResource):
-    """dbt, building the warehouse at `warehouse`: the path is merged into the invocation's --vars (added when
-    the invocation has none)."""
+    """dbt, building the warehouse at `warehouse` with DuckDB held to `memory_limit`: both are merged into the
+    invocation's --vars (added when the invocation has none)."""
 
     warehouse: str
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     def cli(self, args: Sequence[str], **kwargs):
-        return super().cli(with_warehouse_var(args, self.warehouse), **kwargs)
+        return super().cli(with_warehouse_var(args, self.warehouse, self.memory_limit), **kwargs)
 
 
-def with_warehouse_var(args: Sequence[str], warehouse: str) -> list[str]:
+def with_warehouse_var(args: Sequence[str], warehouse: str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> list[str]:
+    """`args` with the warehouse's vars (dbt_project/profiles.yml reads them): its file and DuckDB's memory limit."""
     args = list(args)
+    ours = {WAREHOUSE_VAR: warehouse, MEMORY_LIMIT_VAR: memory_limit}
     if "--vars" in args:
         at = args.index("--vars") + 1
-        args[at] = json.dumps({**json.loads(args[at]), WAREHOUSE_VAR: warehouse}, ensure_ascii=False)
+        args[at] = json.dumps({**json.loads(args[at]), **ours}, ensure_ascii=False)
     else:
-        args += ["--vars", json.dumps({WAREHOUSE_VAR: warehouse}, ensure_ascii=False)]
+        args += ["--vars", json.dumps(ours, ensure_ascii=False)]
     return args
 
 
 def dbt_resource(project: DbtProject, settings: Settings) -> OrderhubDbtCli:
-    return OrderhubDbtCli(project_dir=project, dbt_executable=DBT_EXECUTABLE, warehouse=str(settings.warehouse))
+    return OrderhubDbtCli(
+        project_dir=project,
+        dbt_executable=DBT_EXECUTABLE,
+        warehouse=str(settings.warehouse),
+        memory_limit=settings.duckdb_memory_limit,
+    )
 
 
 class FolderGroups(DagsterDbtTranslator):

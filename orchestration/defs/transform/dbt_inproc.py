@@ -150,7 +150,9 @@ def build_args(context: dg.AssetExecutionContext, dbt: OrderhubDbtCli, args: Seq
     """`args` with the warehouse var and the selection of the context's subset, as `DbtCliResource.cli`
     builds them (dagster-dbt's own selection builder), plus the profile and target of the resource."""
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
-    cleaned, selects, excludes = extract_runtime_selection_from_args(with_warehouse_var(args, _warehouse(dbt)))
+    cleaned, selects, excludes = extract_runtime_selection_from_args(
+        with_warehouse_var(args, _warehouse(dbt), dbt.memory_limit)
+    )
     tags = context.op.tags
     selection, indirect = get_subset_selection_for_context(
         context=context,
