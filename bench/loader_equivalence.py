@@ -70,42 +70,38 @@ for source in sorted(digests):
 """
 
 
-def extraction_digests(code: Path, landing: Path) -> dict[str, tuple[str, str]]:
-    """Per channel: records extracted and the digest of what extraction made of them, with the code in `code`."""
-    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+def _run_with(code: Path, script: str, paths: list[Path], env: dict[str, str], what: str) -> str:
+    """`script` in a child whose imports come from `code`; its stdout. The child starts in `code`: `python -c`
+    puts its working directory first on sys.path."""
     out = subprocess.run(
-        [sys.executable, "-c", _EXTRACT_CHILD, str(landing.resolve())],
-        env=env,
+        [sys.executable, "-c", script, *(str(path.resolve()) for path in paths)],
+        env={**os.environ, "PYTHONPATH": str(code.resolve()), **env},
         cwd=code.resolve(),
         capture_output=True,
         text=True,
         check=False,
     )
     if out.returncode != 0:
-        raise SystemExit(f"extracting {landing} with {code} failed:\n{out.stderr[-4000:]}")
-    rows = [line.split("\t") for line in out.stdout.strip().splitlines()]
+        raise SystemExit(f"{what} with {code} failed:\n{out.stderr[-4000:]}")
+    return out.stdout
+
+
+def extraction_digests(code: Path, landing: Path) -> dict[str, tuple[str, str]]:
+    """Per channel: records extracted and the digest of what extraction made of them, with the code in `code`."""
+    out = _run_with(code, _EXTRACT_CHILD, [landing], {}, f"extracting {landing}")
+    rows = [line.split("\t") for line in out.strip().splitlines()]
     return {channel: (records, digest) for channel, records, digest in rows}
 
 
 def load(code: Path, landing: Path, db: Path, chunk_mb: float | None) -> tuple[str, int, float]:
     """Load `landing` into `db` with the loader found in `code`; (module file, commit groups, seconds)."""
-    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+    env = {}
     if chunk_mb is not None:
         env["ORDERHUB_CHUNK_MB"] = str(chunk_mb)
         # Several commit groups too, so a later group's dedupe and till journals read an earlier group's rows.
         env["ORDERHUB_COMMIT_MB"] = str(chunk_mb * 4)
-    # The child starts in `code`: `python -c` puts its working directory first on sys.path.
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(db.resolve()), str(landing.resolve())],
-        env=env,
-        cwd=code.resolve(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"loading {landing} with {code} failed:\n{out.stderr[-4000:]}")
-    module, groups, seconds = out.stdout.strip().splitlines()[-1].split("\t")
+    out = _run_with(code, _CHILD, [db, landing], env, f"loading {landing}")
+    module, groups, seconds = out.strip().splitlines()[-1].split("\t")
     if not Path(module).resolve().is_relative_to(code.resolve()):
         raise SystemExit(f"the child imported {module}, not the code under {code}: is PYTHONPATH overridden?")
     return module, int(groups), float(seconds)
