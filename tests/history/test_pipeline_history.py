@@ -315,9 +315,11 @@ def test_a_micro_batch_writes_the_rows_it_changed_not_their_whole_day(copies):
     assert on_day[0] > 10, "a day of one order would prove nothing"
     duck.execute("UPDATE marts.fct_orders SET line_count = line_count + 1 WHERE order_key = ?", [key])
     assert sink.sync(duck, client, tables=["fct_orders"]) == {"fct_orders": 1}
-    assert client.query(
-        "SELECT line_count FROM fct_orders FINAL WHERE order_key = {k:String}", parameters={"k": key}
-    ).result_rows == duck.execute("SELECT line_count FROM marts.fct_orders WHERE order_key = ?", [key]).fetchall()
+    stored = client.query("SELECT line_count FROM fct_orders FINAL WHERE order_key = {k:String}", parameters={"k": key})
+    assert (
+        stored.result_rows
+        == duck.execute("SELECT line_count FROM marts.fct_orders WHERE order_key = ?", [key]).fetchall()
+    )
 
 
 def test_an_order_whose_merge_changed_moves_to_its_new_group(copies):
