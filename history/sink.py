@@ -24,7 +24,8 @@ time: a replay of a million orders never holds all of them in memory.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -375,12 +376,9 @@ def _retract(
 ) -> int:
     """Retract the sorting keys ClickHouse has (`found`) that the warehouse's current rows in the same scope
     do not."""
-    duck.register("_sink_found", found)
-    try:
-        query = f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}) {_tombstones(columns, version)}"
+    query = f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}) {_tombstones(columns, version)}"
+    with _found_rows(duck, found):
         return _insert(client, spec, duck.sql(query, params=params), chunk_rows)
-    finally:
-        duck.unregister("_sink_found")
 
 
 def _write_changed(
@@ -396,19 +394,26 @@ def _write_changed(
     """Write the warehouse's current rows that ClickHouse (`found`: sorting keys and row hashes) does not have as
     they are, and retract the keys it has that the warehouse no longer does, in one stream (one INSERT when it
     fits). A micro-batch changes a few rows of a day: the rest of the day is not written again."""
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
+    query = (
+        f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}), "
+        f"hashed AS (SELECT c.*, hash(c) AS {ROW_HASH} FROM current c), "
+        f"kept AS (SELECT {_found_keys(columns)}, f.{ROW_HASH} FROM _sink_found f) "
+        f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED}, {ROW_HASH} "
+        f"FROM hashed ANTI JOIN kept USING ({key_cols}, {ROW_HASH}) "
+        f"UNION ALL {_tombstones(columns, version)}"
+    )
+    with _found_rows(duck, found):
+        return _insert(client, spec, duck.sql(query), chunk_rows)
+
+
+@contextmanager
+def _found_rows(duck: duckdb.DuckDBPyConnection, found: pa.Table) -> Iterator[None]:
+    """What ClickHouse holds of the scope, readable by the queries above as `_sink_found` while they run."""
     duck.register("_sink_found", found)
     try:
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        key_cols = ", ".join(f'"{name}"' for name in spec.order_by)
-        query = (
-            f"WITH current AS ({current_sql}), gone AS ({_gone(spec, columns)}), "
-            f"hashed AS (SELECT c.*, hash(c) AS {ROW_HASH} FROM current c), "
-            f"kept AS (SELECT {_found_keys(columns)}, f.{ROW_HASH} FROM _sink_found f) "
-            f"SELECT {names}, CAST({version} AS UBIGINT) AS {VERSION}, CAST(0 AS UTINYINT) AS {DELETED}, {ROW_HASH} "
-            f"FROM hashed ANTI JOIN kept USING ({key_cols}, {ROW_HASH}) "
-            f"UNION ALL {_tombstones(columns, version)}"
-        )
-        return _insert(client, spec, duck.sql(query), chunk_rows)
+        yield
     finally:
         duck.unregister("_sink_found")
 
