@@ -59,10 +59,13 @@ with recursive orders as (
         {% endif %}
 ),
 
+-- Only the candidates' events: grouping every order's events costs seconds per micro-batch at millions of
+-- orders (bench/results/scale.md), and only these orders are walked.
 sealed as (
     select order_key, min(event_time) as sealed_at
     from {{ ref('stg_raw__order_events') }}
     where status in {{ sql_string_list(var('merge_sealing_statuses')) }}
+        and order_key in (select order_key from orders)
     group by order_key
 ),
 
