@@ -209,6 +209,7 @@ def test_exceptions_follow_the_clock_with_nothing_new(full_rebuild, dbt, tmp_pat
     """fct_exceptions is rebuilt for the orders a batch changed and the orders whose late-risk window the clock
     crossed since its last build: when the clock moves with no new batch, forwards or back (a replay), late risk
     moves with it, as a full rebuild at the new clock has it."""
+
     # dbt's catalog is the file's name, so each copy keeps it in a folder of its own.
     def copy(folder: str) -> Path:
         return _copy(full_rebuild, tmp_path_factory.mktemp(folder) / full_rebuild.name)
