@@ -38,8 +38,8 @@ DAY = dt.date(2026, 11, 26)
 ORDERS = 400
 AS_OF = "2026-11-26 15:00:00"  # the day's end in Asia/Shanghai is 16:00 UTC: late risk is still live
 MICRO_BATCH = ["run", "--exclude", "path:models/intermediate/finance", "path:models/marts/finance"]
-# Facts about the loading, not about the orders.
-BATCH_COLUMNS = {"batch_id", "received_at", "last_received_at", "quarantined_at"}
+# Facts about the loading, not about the orders; rebuilt_seq: which dbt invocation wrote the row.
+BATCH_COLUMNS = {"batch_id", "received_at", "last_received_at", "quarantined_at", "rebuilt_seq"}
 BATCH_TABLES = {"fct_ingest_accounting"}
 LOADING_TIMES = {"fct_quarantine_summary": {"first_at", "last_at"}}  # when records were quarantined
 

@@ -185,5 +185,6 @@ select
         else 'same customer (' || identity_evidence || '), same address, same store; placed '
             || round(seconds_after_first / 60.0, 1) || ' min after the group''s first order (window '
             || window_minutes || ' min)'
-    end as merge_reason
+    end as merge_reason,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from grouped
