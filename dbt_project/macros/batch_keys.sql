@@ -56,7 +56,7 @@
     {%- if kept and kept['invocation_id'] == invocation_id -%}
         {{ return(kept) }}
     {%- endif -%}
-    {%- set keys = {'invocation_id': invocation_id, 'orders': none, 'addresses': none} -%}
+    {%- set keys = {'invocation_id': invocation_id, 'orders': none, 'addresses': none, 'batches': none, 'batch_count': 0} -%}
     {%- set models = ledger_models() -%}
     {%- if execute and models -%}
         {%- set batches = _literal_list('batch_id',
@@ -64,6 +64,7 @@
             ~ " except select batch_id from pipeline.model_batches where model in " ~ sql_string_list(models)
             ~ " group by batch_id having count(distinct model) = " ~ models | length) -%}
         {%- if batches['literals'] is not none -%}
+            {%- do keys.update({'batches': batches['literals'], 'batch_count': batches['count']}) -%}
             {%- set orders = _literal_list('order_key', changed_orders(batches['literals'] or 'null')) -%}
             {%- do keys.update({'orders': orders['literals']}) -%}
         {%- endif -%}
@@ -82,8 +83,10 @@
 {%- endmacro %}
 
 {#- `column in (<the batch's keys of kind 'orders' or 'addresses'>)`: a literal list when there is one, else
-    the model's own pending partitions as a subquery; `true` when the model is built whole. -#}
-{% macro in_batch_keys(column, kind) -%}
+    the model's own pending partitions as a subquery; `true` when the model is built whole. `rebuilt_by`: the
+    model the rows are read from carries rebuilt_seq, so the rows it rebuilt before can be skipped
+    (macros/rebuilt_seq.sql). -#}
+{% macro in_batch_keys(column, kind, rebuilt_by=none) -%}
     {%- set literals = batch_keys()[kind] if is_incremental() else none -%}
     {%- if not is_incremental() -%}
         true
@@ -93,6 +96,7 @@
         false
     {%- else -%}
         {{ column }} in ({{ literals }})
+        {%- if rebuilt_by %} and rebuilt_seq >= {{ rebuilt_since(rebuilt_by) }}{% endif -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -71,6 +71,15 @@
     pipeline.{{ this.identifier }}__touched
 {%- endmacro %}
 
+{#- A bound on a raw UTC timestamp that holds every instant of the touched business days (the touched table
+    written): business_date is computed, so a filter on it reads every order's created_at, while this one lets
+    DuckDB skip the row groups of other days (rows arrive roughly in time order). A day either side covers any
+    time zone's offset from UTC; business_date itself still decides. -#}
+{% macro created_within_touched_days(column) -%}
+    {{ column }} >= (select min(business_date) from {{ touched_table() }}) - interval 1 day
+    and {{ column }} < (select max(business_date) from {{ touched_table() }}) + interval 2 day
+{%- endmacro %}
+
 {#- Write down the partitions this run rebuilds: delete_touched's first step; a hook of its own for a Python
     model, which deletes in its own code (a post-hook, before mark_batches_consumed: until then the batches are
     still pending). -#}
@@ -238,4 +247,42 @@
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- fct_oversell_events rebuilds the count periods the stock ledger rebuilt in this invocation (the ledger's
+    touched table, by invocation id). An invocation that builds the oversells without the ledger cannot know
+    which periods the ledger changed since it last ran, so it rebuilds them all. -#}
+{% macro record_oversell_periods() -%}
+    {%- if is_incremental() -%}
+        {%- set ledger = ref('fct_stock_position_history') -%}
+        create or replace table {{ touched_table() }} as
+        {%- if _built_in_this_invocation('fct_stock_position_history') %}
+        select store_id, sku_id, snapshot_at, '{{ invocation_id }}' as invocation_id
+        from pipeline.{{ ledger.identifier }}__touched
+        where invocation_id = '{{ invocation_id }}'
+        {%- else %}
+        select distinct store_id, sku_id, snapshot_at, '{{ invocation_id }}' as invocation_id
+        from {{ ledger }}
+        {%- endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_oversell_periods() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where (store_id, sku_id, snapshot_at) in (select store_id, sku_id, snapshot_at from {{ touched_table() }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _built_in_this_invocation(model_name) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.name == model_name -%}
+            {{ return(not selected_resources or node.unique_id in selected_resources) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
 {%- endmacro %}

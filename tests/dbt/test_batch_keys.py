@@ -9,6 +9,7 @@ reuses), cut into 10 batches: later batches carry status events and re-pushes of
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from test_incremental_equivalence import DAY, MICRO_BATCH, Dbt, _copy, differences, load_in_batches
 
 from ingestion import warehouse
+from ingestion.landing import discover
 from ingestion.loader import run_batch
 from simulator import simulate_day
 
@@ -136,3 +138,52 @@ def test_above_the_limit_the_models_read_their_pending_partitions(day, whole, tm
         assert differences(whole, warehouse_file) == {}
     finally:
         patch.undo()
+
+
+def rebuilt_bound(sql: str) -> str:
+    """The lower bound a model's read of its upstream puts on rebuilt_seq (macros/rebuilt_seq.sql), as SQL."""
+    found = re.search(r"rebuilt_seq >= (coalesce\(\(.*?\), 0\))", sql, re.S)
+    assert found, "the read carries no rebuilt_seq bound"
+    return found.group(1)
+
+
+def test_the_merge_chain_reads_the_rows_its_upstream_rebuilt_since_it_consumed_the_batches(day, whole, tmp_path):
+    """fct_parcels reads int_parcels__assignments from the run in which that consumed the batch on: its own run
+    when both run together; an earlier run when the upstream chain ran alone and the rest catches up later (a
+    downstream model that failed, or was not selected). Either way the marts equal a full rebuild."""
+    patch = pytest.MonkeyPatch()
+    upstream = "+int_parcels__assignments"
+    steps = [  # (load a batch, dbt selection)
+        (True, []),
+        (True, ["--select", upstream]),
+        (False, ["--exclude", upstream]),  # the rest catches up on the batch the upstream consumed
+        (True, []),
+        (True, []),
+    ]
+    try:
+        keyed = KeyedDbt(tmp_path / "dbt", patch)
+        warehouse_file = tmp_path / "orderhub.duckdb"
+        per_batch = math.ceil(len(discover(day)) / 4)
+        bounds = {}
+        for number, (load, selection) in enumerate(steps, start=1):
+            con = warehouse.connect(warehouse_file)
+            try:
+                run_batch(con, day, max_files=per_batch if load else 0)
+            finally:
+                con.close()
+            keyed(warehouse_file, [*MICRO_BATCH, *selection])
+            if number in (3, 4):
+                con = duckdb.connect(str(_copy(warehouse_file)), read_only=True)
+                try:
+                    bound = rebuilt_bound(keyed.compiled_sql("fct_parcels"))
+                    bounds[number] = con.execute(
+                        f"select {bound}, (select max(seq) from pipeline.invocations)"
+                    ).fetchone()
+                finally:
+                    con.close()
+        assert differences(whole, warehouse_file) == {}
+    finally:
+        patch.undo()
+    (caught_up, its_run), (together, their_run) = bounds[3], bounds[4]
+    assert 0 < caught_up < its_run
+    assert together == their_run

@@ -38,8 +38,8 @@ DAY = dt.date(2026, 11, 26)
 ORDERS = 400
 AS_OF = "2026-11-26 15:00:00"  # the day's end in Asia/Shanghai is 16:00 UTC: late risk is still live
 MICRO_BATCH = ["run", "--exclude", "path:models/intermediate/finance", "path:models/marts/finance"]
-# Facts about the loading, not about the orders.
-BATCH_COLUMNS = {"batch_id", "received_at", "last_received_at", "quarantined_at"}
+# Facts about the loading, not about the orders; rebuilt_seq: which dbt invocation wrote the row.
+BATCH_COLUMNS = {"batch_id", "received_at", "last_received_at", "quarantined_at", "rebuilt_seq"}
 BATCH_TABLES = {"fct_ingest_accounting"}
 LOADING_TIMES = {"fct_quarantine_summary": {"first_at", "last_at"}}  # when records were quarantined
 
@@ -194,7 +194,7 @@ def test_micro_batches_build_what_a_full_rebuild_builds(landing, dbt, full_rebui
     assert differences(full_rebuild, warehouse_file) == {}
 
 
-LATER = "2026-11-26 19:00:00"  # four hours on: orders still open run into their promises
+EARLIER = "2026-11-26 06:00:00"  # 14:00 local: the afternoon's promises are still ahead of the clock
 
 
 def _exceptions(warehouse_file: Path) -> set[tuple]:
@@ -205,22 +205,28 @@ def _exceptions(warehouse_file: Path) -> set[tuple]:
         con.close()
 
 
-def test_exceptions_follow_the_clock_with_nothing_new(full_rebuild, tmp_path, tmp_path_factory):
-    """fct_exceptions is rebuilt for the orders a batch changed and every order still open: when the clock moves
-    on with no new batch, the open orders' late risk moves with it, as a full rebuild at the new clock has it."""
-    # The day as built at AS_OF (every batch consumed), then a micro-batch at LATER with nothing new; dbt's
-    # catalog is the file's name, so each copy keeps it in a folder of its own.
-    warehouse_file = _copy(full_rebuild, tmp_path / full_rebuild.name)
-    rebuilt = _copy(full_rebuild, tmp_path_factory.mktemp("later_full") / full_rebuild.name)
+def test_exceptions_follow_the_clock_with_nothing_new(full_rebuild, dbt, tmp_path_factory):
+    """fct_exceptions is rebuilt for the orders a batch changed and the orders whose late-risk window the clock
+    crossed since its last build: when the clock moves with no new batch, forwards or back (a replay), late risk
+    moves with it, as a full rebuild at the new clock has it."""
+
+    # dbt's catalog is the file's name, so each copy keeps it in a folder of its own.
+    def copy(folder: str) -> Path:
+        return _copy(full_rebuild, tmp_path_factory.mktemp(folder) / full_rebuild.name)
+
+    at_earlier, forward, backward = copy("at_earlier"), copy("forward"), copy("backward")
     patch = pytest.MonkeyPatch()
     try:
-        later = Dbt(tmp_path_factory.mktemp("later"), patch, as_of=LATER)
-        later(warehouse_file, MICRO_BATCH)
-        later(rebuilt, [*MICRO_BATCH, "--full-refresh"])
+        earlier = Dbt(tmp_path_factory.mktemp("earlier"), patch, as_of=EARLIER)
+        earlier(at_earlier, [*MICRO_BATCH, "--full-refresh"])
+        earlier(forward, [*MICRO_BATCH, "--full-refresh"])
+        earlier(backward, MICRO_BATCH)  # built at AS_OF (every batch consumed), the clock turned back
     finally:
         patch.undo()
-    assert _exceptions(rebuilt) != _exceptions(full_rebuild), "the later clock changes no exception: no test"
-    assert _exceptions(warehouse_file) == _exceptions(rebuilt)
+    dbt(forward, MICRO_BATCH)  # built at EARLIER, the clock moved on to AS_OF
+    assert _exceptions(at_earlier) != _exceptions(full_rebuild), "no promise falls between the clocks: no test"
+    assert _exceptions(forward) == _exceptions(full_rebuild)
+    assert _exceptions(backward) == _exceptions(at_earlier)
 
 
 # Stock reference data arriving mid-day: a second WMS count of every other store/SKU at 13:00 local (the

@@ -59,10 +59,13 @@ with recursive orders as (
         {% endif %}
 ),
 
+-- Only the candidates' events: grouping every order's events costs seconds per micro-batch at millions of
+-- orders (bench/results/scale.md), and only these orders are walked.
 sealed as (
     select order_key, min(event_time) as sealed_at
     from {{ ref('stg_raw__order_events') }}
     where status in {{ sql_string_list(var('merge_sealing_statuses')) }}
+        and order_key in (select order_key from orders)
     group by order_key
 ),
 
@@ -182,5 +185,6 @@ select
         else 'same customer (' || identity_evidence || '), same address, same store; placed '
             || round(seconds_after_first / 60.0, 1) || ' min after the group''s first order (window '
             || window_minutes || ' min)'
-    end as merge_reason
+    end as merge_reason,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from grouped

@@ -191,11 +191,12 @@ def _touched_addresses(model_name: str) -> str:
     """
 
 
-def _items_touched_literals(session, model_name: str) -> str | None:
-    """The addresses int_parcels__items rebuilt in its latest run, as a SQL literal list ('' for none), when
-    that run consumed every batch this model still owes, as it does whenever both run in one invocation; else
-    None. DuckDB pushes a literal list into the scans of the delete and of the items, where the subquery of
-    _touched_addresses reads all of history (macros/batch_keys.sql)."""
+def _items_touched_literals(session, model_name: str) -> tuple[str | None, int | None]:
+    """The addresses int_parcels__items rebuilt in its latest run, as a SQL literal list ('' for none), and that
+    run's number (macros/rebuilt_seq.sql), when that run consumed every batch this model still owes, as it does
+    whenever both run in one invocation; else (None, None). DuckDB pushes a literal list into the scans of the
+    delete and of the items, where the subquery of _touched_addresses reads all of history
+    (macros/batch_keys.sql)."""
     touched = "pipeline.int_parcels__items__touched"
     exists = session.execute(
         "select count(*) from duckdb_tables() "
@@ -203,16 +204,20 @@ def _items_touched_literals(session, model_name: str) -> str | None:
     ).fetchone()[0]
     if not exists:
         return None
-    uncovered, literals = session.execute(f"""
+    uncovered, literals, rebuilt_seq = session.execute(f"""
         select
             (select count(*) from ({_pending(model_name)}) as owed where batch_id not in (
                 select batch_id from pipeline.model_batches
                 where model = 'int_parcels__items'
                     and invocation_id = (select any_value(invocation_id) from {touched}))),
             (select coalesce(string_agg('''' || replace(address_key, '''', '''''') || '''', ', '), '')
-             from {touched})
+             from {touched}),
+            (select seq from pipeline.invocations
+             where invocation_id = (select any_value(invocation_id) from {touched}))
     """).fetchone()
-    return literals if uncovered == 0 else None
+    if uncovered:
+        return None, None
+    return literals, rebuilt_seq
 
 
 def model(dbt, session):
@@ -236,18 +241,22 @@ def model(dbt, session):
     items = dbt.ref("int_parcels__items")
     if dbt.is_incremental:
         by_address = str(dbt.config.meta_get("merges_by_address")).lower() == "true"
-        touched = None
+        touched = items_filter = None
         if by_address:
-            literals = _items_touched_literals(session, dbt.this.identifier)
+            literals, items_seq = _items_touched_literals(session, dbt.this.identifier)
             if literals is not None:
                 touched = f"address_key in ({literals})" if literals else "false"
+                if literals and items_seq is not None:
+                    # That run rewrote every item at these addresses, so the items written before it can be
+                    # skipped a row group at a time. Not in the delete: this table's rows carry its own numbers.
+                    items_filter = f"{touched} and rebuilt_seq >= {items_seq}"
             else:
                 # Once, not per use: the set is read by the delete and by the filter.
                 session.execute(f"create or replace temp table __touched as {_touched_addresses(dbt.this.identifier)}")
                 touched = "address_key in (select address_key from __touched)"
         session.execute(f"delete from {dbt.this}" + (f" where {touched}" if touched else ""))
         if touched:
-            items = items.filter(touched)
+            items = items.filter(items_filter or touched)
     items.create_view("__parcel_items", replace=True)
     session.execute(f"""
         create or replace temp table __parcel_groups as
@@ -328,8 +337,11 @@ def model(dbt, session):
         packed = packed.append_column(name, pa.array(values, type=kind))
     session.register("__parcel_packed", packed)
 
-    # Every column of int_parcels__items is carried through, so the marts read this table alone.
+    # Every column of int_parcels__items is carried through, so the marts read this table alone; rebuilt_seq is
+    # this model's own (macros/rebuilt_seq.sql): its readers bound it by this model's ledger, not the items'.
     return session.sql("""
+        select * replace ((select max(seq) from pipeline.invocations) as rebuilt_seq)
+        from (
         select
             i.*,
             1::integer as parcel_no,
@@ -343,4 +355,5 @@ def model(dbt, session):
             on g.merge_group_id = i.merge_group_id and g.travel_group = i.travel_group
         union all by name
         select * from __parcel_packed
+        )
     """)

@@ -54,7 +54,7 @@ with groups as (
         arg_max(merge_reason, group_seq) over by_group as merge_reason
     from {{ ref('int_merging__merge_groups') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('address_key', 'addresses') }}
+        where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_merging__merge_groups') }}
     {% endif %}
     window by_group as (partition by merge_group_id)
 ),
@@ -142,5 +142,6 @@ select
     business_date,
     group_first_at,
     group_size,
-    merge_reason
+    merge_reason,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from chunks

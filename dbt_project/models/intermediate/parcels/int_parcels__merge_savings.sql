@@ -21,7 +21,7 @@ with merge_groups as (
         count(*) as orders
     from {{ ref('int_merging__merge_groups') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('address_key', 'addresses') }}
+        where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_merging__merge_groups') }}
     {% endif %}
     group by merge_group_id
 ),
@@ -31,7 +31,7 @@ items as (
         parcels_in_travel_group
     from {{ ref('int_parcels__assignments') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('address_key', 'addresses') }}
+        where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_parcels__assignments') }}
     {% endif %}
 ),
 
@@ -72,7 +72,8 @@ select
     p.travel_groups,
     p.oversize_parcels,
     p.split_by_limits,
-    a.parcels_alone
+    a.parcels_alone,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from merge_groups as g
 left join parcels as p on p.merge_group_id = g.merge_group_id
 left join alone as a on a.merge_group_id = g.merge_group_id

@@ -3,7 +3,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook=["{{ record_touched('order_key', exception_orders()) }}", "{{ delete_exception_partitions() }}"],
-    post_hook="{{ mark_batches_consumed() }}"
+    post_hook=["{{ mark_batches_consumed() }}", "{{ record_exceptions_clock() }}"]
 ) }}
 -- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
 -- resolved, with when each was raised and resolved.
@@ -30,10 +30,13 @@
 --                    discounts + fees, or Σ lines ≠ goods): loaded and delivered, finance reviews the money;
 --                    resolved by cancellation
 --
--- Incremental (macros/exceptions.sql): an order's rows depend on its own order, checks and the clock; the
--- clock changes only the rows of orders still open (a closed order's rows are fixed once it closed). So a
--- micro-batch rebuilds the orders it changed and every open order, and out_of_stock whole (an oversell is
--- resolved by a WMS count, which names no order).
+-- Incremental (macros/exceptions.sql): an order's rows depend on its own order, checks and the clock, and the
+-- clock only decides whether a delivery order is inside its late-risk window yet. So a micro-batch rebuilds
+-- the orders it changed, the orders whose window the clock entered (or left) since the last build, and
+-- out_of_stock whole (an oversell is resolved by a WMS count, which names no order). A late-risk row names the
+-- order's status, not the time it was seen in it ("still picking"): a row that moved with the clock had to be
+-- rewritten for every open order every run, and orders a channel never closes pile up (bench/results/scale.md).
+-- How long a promise has been broken is now − promised_to, which the screen computes.
 
 with orders as (
     select
@@ -124,9 +127,12 @@ late_risk as (
         channel,
         store_id,
         risk_from as raised_at,
-        'promised by ' || strftime({{ to_local_ts('promised_to') }}, '%Y-%m-%d %H:%M')
-            || ' local, ' || case when is_closed then current_status else 'still ' || current_status end
-            || ' at ' || strftime({{ to_local_ts('coalesce(closed_at, now_at)') }}, '%Y-%m-%d %H:%M') as detail,
+        'promised by ' || strftime({{ to_local_ts('promised_to') }}, '%Y-%m-%d %H:%M') || ' local, '
+            || case
+                when is_closed
+                    then current_status || ' at ' || strftime({{ to_local_ts('closed_at') }}, '%Y-%m-%d %H:%M')
+                else 'still ' || current_status
+            end as detail,
         'expedite_dispatch' as action,
         closed_at as resolved_at
     from late_candidates

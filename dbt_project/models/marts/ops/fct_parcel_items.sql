@@ -30,5 +30,5 @@ select
     address_key
 from {{ ref('int_parcels__assignments') }}
 {% if is_incremental() %}
-    where {{ in_batch_keys('address_key', 'addresses') }}
+    where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_parcels__assignments') }}
 {% endif %}

@@ -54,7 +54,7 @@ with parcels as (
         any_value(merge_reason) as merge_reason
     from {{ ref('int_parcels__assignments') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('address_key', 'addresses') }}
+        where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_parcels__assignments') }}
     {% endif %}
     group by merge_group_id, travel_group, parcel_no
 ),

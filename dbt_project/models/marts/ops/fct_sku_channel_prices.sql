@@ -31,6 +31,7 @@ with observed as (
     inner join {{ ref('stg_raw__orders') }} as orders on orders.order_key = lines.order_key
     {% if is_incremental() %}
         where orders.business_date in (select business_date from {{ touched_table() }})
+            and {{ created_within_touched_days('orders.created_at') }}
     {% endif %}
     group by all
 ),
