@@ -138,9 +138,12 @@ def _copy(warehouse_file: Path, copy: Path | None = None) -> Path:
     """The file and its write-ahead log, copied (beside it unless `copy` names where)."""
     copy = copy or warehouse_file.with_name(f"compare-{warehouse_file.name}")
     for suffix in ("", ".wal"):
-        source = Path(f"{warehouse_file}{suffix}")
+        source, target = Path(f"{warehouse_file}{suffix}"), Path(f"{copy}{suffix}")
         if source.exists():
-            shutil.copyfile(source, f"{copy}{suffix}")
+            shutil.copyfile(source, target)
+        else:
+            # An earlier copy's log, left beside a file since checkpointed, would not match it: DuckDB refuses it.
+            target.unlink(missing_ok=True)
     return copy
 
 
