@@ -10,7 +10,8 @@ DEMO_SEED ?= 7
 DEMO_DATE ?=
 PYTEST_ARGS ?=
 # Test workers (pytest-xdist): the machines have 2 cores and most of the suite waits on dbt and Dagster
-# subprocesses. A module's tests stay on one worker, so module fixtures (a simulated week) are built once.
+# subprocesses. A module's tests stay on one worker, so module fixtures (a simulated week) are built once. Modules
+# go out in the collection's order (slow modules first: tests/conftest.py), not xdist's (most tests first).
 TEST_WORKERS ?= 2
 # A demo of another day than today runs on that day's clock (its end; now, if it is today): late risk,
 # dispatch and "today" then show that day as it ended, not as it looks days later (docs/decisions.md).
@@ -48,7 +49,7 @@ gateway: install
 	$(BIN)/orderhub gateway up --landing $(DEMO_DIR)/landing --redis-dir $(DEMO_DIR)/redis --port $(GATEWAY_PORT)
 
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -38,6 +38,9 @@ DAY = dt.date(2026, 11, 26)
 ORDERS = 400
 AS_OF = "2026-11-26 15:00:00"  # the day's end in Asia/Shanghai is 16:00 UTC: late risk is still live
 MICRO_BATCH = ["run", "--exclude", "path:models/intermediate/finance", "path:models/marts/finance"]
+# A micro-batch after the first, as the orchestrator runs it (orchestration/defs/transform/assets.py): the views
+# the first run created stand as they are (same models, same vars), so re-creating them is DDL for nothing.
+LATER_MICRO_BATCH = [*MICRO_BATCH, "--exclude", "config.materialized:view"]
 # Facts about the loading, not about the orders; rebuilt_seq: which dbt invocation wrote the row.
 BATCH_COLUMNS = {"batch_id", "received_at", "last_received_at", "quarantined_at", "rebuilt_seq"}
 BATCH_TABLES = {"fct_ingest_accounting"}
@@ -52,7 +55,9 @@ class Dbt:
         from dbt.cli.main import dbtRunner
 
         self.monkeypatch = monkeypatch
-        self.common = [*dbt_args(workdir, as_of, **extra_vars), "--quiet"]
+        # No manifest.json or run_results.json per invocation: the results are read from the returned object,
+        # and serialising the whole manifest after each of a hundred runs cost about 5% of each.
+        self.common = [*dbt_args(workdir, as_of, **extra_vars), "--quiet", "--no-write-json"]
         parsed = dbtRunner().invoke(["parse", *self.common])
         assert parsed.success, parsed.exception
         self.runner = dbtRunner(manifest=parsed.result)
@@ -101,7 +106,7 @@ def load_in_batches(
         if not result.files:
             return loaded
         loaded += 1
-        dbt(warehouse_file, MICRO_BATCH)
+        dbt(warehouse_file, MICRO_BATCH if loaded == 1 else LATER_MICRO_BATCH)
 
 
 def built_tables(warehouse_file: Path) -> list[tuple[str, str]]:
@@ -133,9 +138,12 @@ def _copy(warehouse_file: Path, copy: Path | None = None) -> Path:
     """The file and its write-ahead log, copied (beside it unless `copy` names where)."""
     copy = copy or warehouse_file.with_name(f"compare-{warehouse_file.name}")
     for suffix in ("", ".wal"):
-        source = Path(f"{warehouse_file}{suffix}")
+        source, target = Path(f"{warehouse_file}{suffix}"), Path(f"{copy}{suffix}")
         if source.exists():
-            shutil.copyfile(source, f"{copy}{suffix}")
+            shutil.copyfile(source, target)
+        else:
+            # An earlier copy's log, left beside a file since checkpointed, would not match it: DuckDB refuses it.
+            target.unlink(missing_ok=True)
     return copy
 
 

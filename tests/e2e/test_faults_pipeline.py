@@ -13,9 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pipeline_days import orderhub, orderhub_run
+from pipeline_days import orderhub_run
 from test_pipeline import fingerprint  # the snapshot comparison of tests/e2e/test_pipeline.py
+from typer.testing import CliRunner
 
+from orchestration.cli import app
 from simulator import simulate_day
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -69,11 +71,12 @@ def quality(warehouse: Path) -> list[tuple]:
 
 
 def reconciliation(landing: Path, warehouse: Path) -> list[tuple]:
-    """The day's reconciliation lines built by `orderhub recon run` on a warehouse (what finance would get)."""
-    result = orderhub(
-        "recon", "run", "--date", DAY.isoformat(), "--landing", str(landing), "--warehouse", str(warehouse)
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """The day's reconciliation lines built by `orderhub recon run` on a warehouse (what finance would get).
+    The command runs in this process (typer's runner, outside any Dagster home as `orderhub` in a subprocess
+    is): nothing is killed here, and a subprocess would only add its start-up (imports, Dagster's definitions)."""
+    args = ["recon", "run", "--date", DAY.isoformat(), "--landing", str(landing), "--warehouse", str(warehouse)]
+    result = CliRunner().invoke(app, args, env={"DAGSTER_HOME": None})
+    assert result.exit_code == 0, result.output[-3000:] + repr(result.exception)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(

@@ -36,9 +36,37 @@ from tests.e2e import live_day
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DAY = dt.date(2026, 11, 26)
-ORDERS = 30_000  # the four pushing channels carry about 22,000 of them
-UNITS = 20  # of every SKU at every store: popular SKUs run out during the day, the channels race for the last ones
-RATE = 250.0  # pushes started per second (about what the gateway sustains here): the kills land mid-load
+# The four pushing channels carry about 4,100 pushes of these orders: a quarter of a minute at RATE. A bigger day
+# proves nothing more: the kills land mid-load by construction (CRASHES), and with UNITS scaled to the demand
+# about half the store/SKUs pushed at still run short (measured: 1,149 of 2,182; 30,000 orders at 20 units: 1,536
+# of 2,399), and the test asserts the refusals happened.
+ORDERS = 5_000
+UNITS = 4  # of every SKU at every store: popular SKUs run out during the day, the channels race for the last ones
+RATE = 250.0  # pushes started per second (about what the gateway sustains here)
+# Each part is killed once this share of the pushes has been started: mid-load by construction, however fast
+# the machine sends (a fixed number of seconds would miss the load on a fast one and waste time on a slow one).
+CRASHES = ((0.25, "gateway"), (0.5, "worker"), (0.75, "redis"))
+
+
+class _Started:
+    """The pushes, counted as the client starts them, so the test can wait for a share of the load to be out."""
+
+    def __init__(self, pushes) -> None:
+        self._pushes = pushes
+        self._changed = threading.Condition()
+        self.count = 0
+
+    def __iter__(self):
+        for push in self._pushes:
+            with self._changed:
+                self.count += 1
+                self._changed.notify_all()
+            yield push
+
+    def wait_for(self, count: int, timeout_s: float = 120) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.count >= count, timeout_s):
+                raise TimeoutError(f"{self.count:,} pushes started in {timeout_s} s, waiting for {count:,}")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +79,8 @@ def live_run(tmp_path_factory):
     stack = LiveStack(root / "stack", root / "landing").start()
     try:
         credentials = load_credentials(stack.credentials)
-        pushes = wire_pushes(root / "pushes", credentials, stack.target)
+        lines = sum(len(p.read_bytes().splitlines()) for p in (root / "pushes").rglob("*") if p.is_file())  # ~pushes
+        pushes = _Started(wire_pushes(root / "pushes", credentials, stack.target))
         outcome: dict = {}
 
         def load() -> None:
@@ -60,8 +89,8 @@ def live_run(tmp_path_factory):
         loader = threading.Thread(target=load)
         loader.start()
         crashes = []
-        for at_s, crash in ((10, "gateway"), (20, "worker"), (30, "redis")):
-            time.sleep(max(0.0, at_s - sum(c[1] for c in crashes)))
+        for share, crash in CRASHES:
+            pushes.wait_for(int(share * lines))
             started = time.monotonic()
             if crash == "gateway":
                 stack.kill_api()
@@ -74,7 +103,7 @@ def live_run(tmp_path_factory):
                 stack.redis.kill()
                 time.sleep(1)
                 stack.redis.start()
-            crashes.append((crash, time.monotonic() - started))
+            crashes.append((crash, time.monotonic() - started, loader.is_alive()))
         loader.join()
         report = outcome["report"]
         _wait_for_landing(stack)
@@ -138,11 +167,13 @@ STILL_ACCEPTED_UNITS = """
 
 def test_the_load_ran_through_every_crash(live_run):
     report = live_run["report"]
-    assert [c for c, _ in live_run["crashes"]] == ["gateway", "worker", "redis"]
+    crashes = live_run["crashes"]
+    assert [c for c, *_ in crashes] == ["gateway", "worker", "redis"]
+    assert all(mid_load for *_, mid_load in crashes), f"a part was killed after the load had ended: {crashes}"
     assert not report.failed, report.summary()
     orders = {key for _, key in report.acked} | {key for _, key, _ in report.refused}
-    assert len(orders) >= 20_000, f"{len(orders):,} orders pushed"
-    assert len({key for _, key in report.acked}) >= 5_000, report.summary()
+    assert len(orders) >= 0.65 * ORDERS, f"{len(orders):,} orders pushed"
+    assert len({key for _, key in report.acked}) >= ORDERS // 6, report.summary()
     assert sum(code == "out_of_stock" for _, _, code in report.refused) >= 100, "the small stock never ran out"
     # Refused only for stock (our apps), for a record no adapter reads, or for a push that is not its channel's
     # format at all (the simulator breaks some on purpose; the channel hears why): never for a signature.

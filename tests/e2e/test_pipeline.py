@@ -80,12 +80,10 @@ def fingerprint(db: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def clean_run(simulated_day, tmp_path_factory):
-    landing, truth = simulated_day
-    warehouse = tmp_path_factory.mktemp("clean") / "orderhub.duckdb"
-    result = orderhub_run(landing, warehouse)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return warehouse, result, truth
+def clean_run(clean_pipeline_run):
+    """The session's clean run (tests/e2e/conftest.py): the same `orderhub run` over the same day, made once
+    for every module that reads it on this worker."""
+    return clean_pipeline_run
 
 
 def test_clean_run_publishes_a_snapshot_and_prints_the_summary(clean_run):
