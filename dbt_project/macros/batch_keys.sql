@@ -25,13 +25,18 @@
     {{ return(var('batch_keys_max_literal', 20000)) }}
 {%- endmacro %}
 
+{#- Whether this dbt invocation builds `node` (no selection: it builds everything). -#}
+{% macro selected_in_this_invocation(node) -%}
+    {{ return(not selected_resources or node.unique_id in selected_resources) }}
+{%- endmacro %}
+
 {#- The incremental models that keep a batch ledger and run in this invocation. -#}
 {% macro ledger_models() -%}
     {%- set models = [] -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
             and 'mark_batches_consumed' in (node.config.get('post-hook', []) | map(attribute='sql') | join(' '))
-            and (not selected_resources or node.unique_id in selected_resources) -%}
+            and selected_in_this_invocation(node) -%}
             {%- do models.append(node.alias) -%}
         {%- endif -%}
     {%- endfor -%}

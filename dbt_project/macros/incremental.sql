@@ -250,7 +250,8 @@
 {%- endmacro %}
 
 {#- fct_oversell_events rebuilds the count periods the stock ledger rebuilt in this invocation (the ledger's
-    touched table, by invocation id). An invocation that builds the oversells without the ledger cannot know
+    touched table, by invocation id), and deletes them with the ledger's own hook (delete_touched_stock_periods,
+    which reads the model's touched table). An invocation that builds the oversells without the ledger cannot know
     which periods the ledger changed since it last ran, so it rebuilds them all. -#}
 {% macro record_oversell_periods() -%}
     {%- if is_incremental() -%}
@@ -269,19 +270,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro delete_oversell_periods() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where (store_id, sku_id, snapshot_at) in (select store_id, sku_id, snapshot_at from {{ touched_table() }})
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro _built_in_this_invocation(model_name) -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.name == model_name -%}
-            {{ return(not selected_resources or node.unique_id in selected_resources) }}
+            {{ return(selected_in_this_invocation(node)) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(false) }}

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=["{{ record_oversell_periods() }}", "{{ delete_oversell_periods() }}"],
+    pre_hook=["{{ record_oversell_periods() }}", "{{ delete_touched_stock_periods() }}"],
     post_hook="{{ mark_batches_consumed() }}"
 ) }}
 -- Orders that took stock that was not available: one row per order line whose reserve found fewer units
