@@ -4,7 +4,8 @@ incremental marts were built under are still the rules.
 The clock is a row in `pipeline.dbt_clock` for the length of one invocation; dbt reads it through the `as_of()`
 macro (dbt_project/macros/as_of.sql). It is a row, not a `--vars` entry, because dbt re-parses the whole
 project whenever its vars change, and the clock changes every run: measured, 9 of a micro-batch's seconds
-went to that parse.
+went to that parse. The days a reconciliation run rebuilds are a row in `pipeline.recon_window` for the same
+reason (dbt_project/macros/recon.sql reads it): as vars, every run for another day parsed the project again.
 
 The build: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
 config/rules.yml, or by an earlier version of a model's SQL, would stay as they were. `pipeline.dbt_rules`
@@ -18,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ import duckdb
 
 CLOCK_TABLE = "pipeline.dbt_clock"
 RULES_TABLE = "pipeline.dbt_rules"
+RECON_WINDOW_TABLE = "pipeline.recon_window"
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS pipeline",
     f"CREATE TABLE IF NOT EXISTS {CLOCK_TABLE} (as_of TIMESTAMP)",
+    f"CREATE TABLE IF NOT EXISTS {RECON_WINDOW_TABLE} (date_from DATE NOT NULL, date_to DATE NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (digest VARCHAR, built_at TIMESTAMP)",
 )
 
@@ -77,6 +80,27 @@ def _set_clock(connect, as_of: datetime | None) -> None:
         con.execute(f"DELETE FROM {CLOCK_TABLE}")
         if as_of is not None:
             con.execute(f"INSERT INTO {CLOCK_TABLE} VALUES (?)", [as_of])
+
+
+@contextmanager
+def recon_days_for_dbt(connect, first: date, last: date) -> Iterator[None]:
+    """Sets the days (inclusive) the finance models rebuild, yields while dbt runs, then clears them, so a later
+    `dbt build` by hand without the days rebuilds every day, as it always did."""
+    if last < first:
+        raise ValueError(f"reconciliation days run backwards: {first} .. {last}")
+    _set_window(connect, (first, last))
+    try:
+        yield
+    finally:
+        _set_window(connect, None)
+
+
+def _set_window(connect, days: tuple[date, date] | None) -> None:
+    with connect() as con:
+        _ensure(con)
+        con.execute(f"DELETE FROM {RECON_WINDOW_TABLE}")
+        if days is not None:
+            con.execute(f"INSERT INTO {RECON_WINDOW_TABLE} VALUES (?, ?)", list(days))
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
