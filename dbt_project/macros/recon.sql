@@ -4,15 +4,17 @@
   grouped (a 7-day backfill equals 7 daily runs).
 
   The days a run rebuilds (inclusive) come from vars recon_date_from / recon_date_to (YYYY-MM-DD) when
-  given (a build by hand, the unit tests), else from the one row of pipeline.recon_window, which the
-  orchestrator writes for the length of its dbt invocation (Dagster's daily partitions,
+  given (a build by hand, the unit tests), else from the row of pipeline.recon_window, which the
+  orchestrator writes for its next dbt invocation (Dagster's daily partitions,
   orchestration/defs/reconciliation/assets.py). A row, not vars, for the reason the clock is one
-  (macros/as_of.sql): vars that change every run make dbt parse the whole project every run. Neither is a
-  rule, so both may be absent: then every day that has statements or orders is rebuilt.
+  (macros/as_of.sql): vars that change every run make dbt parse the whole project every run. The row names
+  the invocation before it was written (after_seq, pipeline.invocations) and holds for the one invocation
+  after that only: a row a killed run left behind is ignored by every later invocation. Neither is a rule, so
+  both may be absent: then every day that has statements or orders is rebuilt.
 -#}
 
 {#- The window as (first day, last day) strings, or none. Read when the models run (execute), so only from
-    the incremental branches below: the table exists once on-run-start has created it. -#}
+    the incremental branches below. -#}
 {% macro recon_window() -%}
     {%- set first = var('recon_date_from', none) -%}
     {%- if first -%}
@@ -21,12 +23,22 @@
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- Tables a build made before the window existed lack; `dbt compile` runs no on-run-start. -#}
+    {%- set present = run_query(
+        "select count(*) from duckdb_tables() where database_name = '" ~ target.database ~ "'"
+        ~ " and schema_name = 'pipeline' and table_name in ('recon_window', 'invocations')"
+    ).columns[0].values()[0] -%}
+    {%- if present < 2 -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set rows = run_query(
         "select cast(date_from as varchar), cast(date_to as varchar) from pipeline.recon_window"
+        ~ " where after_seq = (select coalesce(max(seq), 0) from pipeline.invocations"
+        ~ " where seq < (select max(seq) from pipeline.invocations))"
     ).rows -%}
     {%- if rows | length > 1 -%}
         {{ exceptions.raise_compiler_error(
-            "pipeline.recon_window holds " ~ (rows | length) ~ " rows: one window (or none) per invocation"
+            "pipeline.recon_window holds " ~ (rows | length) ~ " windows for this invocation: one at most"
         ) }}
     {%- endif -%}
     {{ return((rows[0][0] | string, rows[0][1] | string) if rows else none) }}
@@ -34,7 +46,9 @@
 
 {% macro create_recon_window() -%}
     create schema if not exists pipeline;
-    create table if not exists pipeline.recon_window (date_from date not null, date_to date not null)
+    create table if not exists pipeline.recon_window (
+        date_from date not null, date_to date not null, after_seq bigint not null
+    )
 {%- endmacro %}
 
 {#-

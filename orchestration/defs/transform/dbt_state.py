@@ -6,6 +6,8 @@ macro (dbt_project/macros/as_of.sql). It is a row, not a `--vars` entry, because
 project whenever its vars change, and the clock changes every run: measured, 9 of a micro-batch's seconds
 went to that parse. The days a reconciliation run rebuilds are a row in `pipeline.recon_window` for the same
 reason (dbt_project/macros/recon.sql reads it): as vars, every run for another day parsed the project again.
+That row is for the next dbt invocation only (it names the newest invocation when it was written), so a row a
+killed run left behind does not narrow a later `dbt build` by hand.
 
 The build: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
 config/rules.yml, or by an earlier version of a model's SQL, would stay as they were. `pipeline.dbt_rules`
@@ -31,7 +33,8 @@ RECON_WINDOW_TABLE = "pipeline.recon_window"
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS pipeline",
     f"CREATE TABLE IF NOT EXISTS {CLOCK_TABLE} (as_of TIMESTAMP)",
-    f"CREATE TABLE IF NOT EXISTS {RECON_WINDOW_TABLE} (date_from DATE NOT NULL, date_to DATE NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {RECON_WINDOW_TABLE} (date_from DATE NOT NULL, date_to DATE NOT NULL, "
+    "after_seq BIGINT NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (digest VARCHAR, built_at TIMESTAMP)",
 )
 
@@ -84,8 +87,8 @@ def _set_clock(connect, as_of: datetime | None) -> None:
 
 @contextmanager
 def recon_days_for_dbt(connect, first: date, last: date) -> Iterator[None]:
-    """Sets the days (inclusive) the finance models rebuild, yields while dbt runs, then clears them, so a later
-    `dbt build` by hand without the days rebuilds every day, as it always did."""
+    """Sets the days (inclusive) the finance models rebuild in the next dbt invocation, yields while dbt runs,
+    then clears them. A `dbt build` by hand without the days rebuilds every day, as it always did."""
     if last < first:
         raise ValueError(f"reconciliation days run backwards: {first} .. {last}")
     _set_window(connect, (first, last))
@@ -100,7 +103,19 @@ def _set_window(connect, days: tuple[date, date] | None) -> None:
         _ensure(con)
         con.execute(f"DELETE FROM {RECON_WINDOW_TABLE}")
         if days is not None:
-            con.execute(f"INSERT INTO {RECON_WINDOW_TABLE} VALUES (?, ?)", list(days))
+            con.execute(f"INSERT INTO {RECON_WINDOW_TABLE} VALUES (?, ?, ?)", [*days, _newest_invocation(con)])
+
+
+def _newest_invocation(con: duckdb.DuckDBPyConnection) -> int:
+    """The number of the newest dbt invocation on this warehouse (dbt_project/macros/rebuilt_seq.sql), 0 before
+    the first."""
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'pipeline' AND table_name = 'invocations'"
+        " AND database_name = current_database()"
+    ).fetchone()[0]
+    if not present:
+        return 0
+    return con.execute("SELECT coalesce(max(seq), 0) FROM pipeline.invocations").fetchone()[0]
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
