@@ -14,7 +14,7 @@ On `--days` simulated days (`--orders-per-day` each), loaded and reconciled once
 The sides alternate (baseline, current, baseline, current…) with `--rounds`, each on a fresh copy of the
 same warehouse, so a load change on the shared machine hits both.
 
-    .venv/bin/python bench/recon_in_process.py [--days 7] [--orders-per-day 2000] [--runs 3] [--rounds 2] [--write]
+    .venv/bin/python bench/recon_in_process.py [--days 7] [--orders-per-day 2000] [--runs 3] [--rounds 2] [--current DIR] [--write]
 
 `--write` appends a dated section to bench/results/recon_in_process.md.
 """
@@ -158,7 +158,9 @@ def main() -> None:
     parser.add_argument("--new-orders", type=int, default=50)
     parser.add_argument("--last-day", default="2026-11-25")
     parser.add_argument("--baseline-ref", default=None)
-    parser.add_argument("--current", type=Path, default=ROOT, help="the tree under test (default: this one)")
+    parser.add_argument(
+        "--current", type=Path, default=ROOT, help="the tree under test: this one, or an export of HEAD"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
 
@@ -166,6 +168,8 @@ def main() -> None:
     days = [(last - dt.timedelta(days=args.days - 1 - n)).isoformat() for n in range(args.days)]
     ran = days[-args.runs :]
     ref = args.baseline_ref or baseline_ref()
+    # The label of the tree under test: HEAD when the bench starts (a `--current` tree is an export of it).
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     scratch = Path(tempfile.mkdtemp(prefix="recon_in_process_"))
     sides = {"subprocess": scratch / "baseline", "in-process": args.current}
     rows: dict[str, dict[str, list]] = {name: {"cli": [], "long": []} for name in sides}
@@ -196,7 +200,6 @@ def main() -> None:
         values = [v if key is None else v[key] for rnd in rows[name][part] for v in rnd]
         return statistics.median(values)
 
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     alternate = [x for x in alternate if x["kind"] != "nightly"]
     lines = [
         "",
