@@ -23,7 +23,7 @@
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {#- Tables a build made before the window existed lack; `dbt compile` runs no on-run-start. -#}
+    {#- A warehouse last built before the window existed lacks its table, and `dbt compile` runs no on-run-start. -#}
     {%- set present = run_query(
         "select count(*) from duckdb_tables() where database_name = '" ~ target.database ~ "'"
         ~ " and schema_name = 'pipeline' and table_name in ('recon_window', 'invocations')"
