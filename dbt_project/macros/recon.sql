@@ -3,17 +3,52 @@
   on data dated up to that day, so rebuilding any set of days gives the same rows however the days are
   grouped (a 7-day backfill equals 7 daily runs).
 
-  vars recon_date_from / recon_date_to (YYYY-MM-DD, inclusive) choose the days a run rebuilds; they are
-  run parameters, not rules, so they may be absent: without them every day that has statements or orders
-  is rebuilt. The Dagster partitions pass them (orchestration/assets/finance.py).
+  The days a run rebuilds (inclusive) come from vars recon_date_from / recon_date_to (YYYY-MM-DD) when
+  given (a build by hand, the unit tests), else from the row of pipeline.recon_window, which the
+  orchestrator writes for its next dbt invocation (Dagster's daily partitions,
+  orchestration/defs/reconciliation/assets.py). A row, not vars, for the reason the clock is one
+  (macros/as_of.sql): vars that change every run make dbt parse the whole project every run. The row names
+  the invocation before it was written (after_seq, pipeline.invocations) and holds for the one invocation
+  after that only: a row a killed run left behind is ignored by every later invocation. Neither is a rule, so
+  both may be absent: then every day that has statements or orders is rebuilt.
 -#}
 
-{% macro recon_date_from() -%}
-    {{ return(var('recon_date_from', none)) }}
+{#- The window as (first day, last day) strings, or none. Read when the models run (execute), so only from
+    the incremental branches below. -#}
+{% macro recon_window() -%}
+    {%- set first = var('recon_date_from', none) -%}
+    {%- if first -%}
+        {{ return((first, var('recon_date_to', first))) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- A warehouse last built before the window existed lacks its table, and `dbt compile` runs no on-run-start. -#}
+    {%- set present = run_query(
+        "select count(*) from duckdb_tables() where database_name = '" ~ target.database ~ "'"
+        ~ " and schema_name = 'pipeline' and table_name in ('recon_window', 'invocations')"
+    ).columns[0].values()[0] -%}
+    {%- if present < 2 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select cast(date_from as varchar), cast(date_to as varchar) from pipeline.recon_window"
+        ~ " where after_seq = (select coalesce(max(seq), 0) from pipeline.invocations"
+        ~ " where seq < (select max(seq) from pipeline.invocations))"
+    ).rows -%}
+    {%- if rows | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "pipeline.recon_window holds " ~ (rows | length) ~ " windows for this invocation: one at most"
+        ) }}
+    {%- endif -%}
+    {{ return((rows[0][0] | string, rows[0][1] | string) if rows else none) }}
 {%- endmacro %}
 
-{% macro recon_date_to() -%}
-    {{ return(var('recon_date_to', var('recon_date_from', none))) }}
+{% macro create_recon_window() -%}
+    create schema if not exists pipeline;
+    create table if not exists pipeline.recon_window (
+        date_from date not null, date_to date not null, after_seq bigint not null
+    )
 {%- endmacro %}
 
 {#-
@@ -22,9 +57,10 @@
   orders, so a full refresh never leaves a table holding only the window's days.
 -#}
 {% macro recon_dates_query(lines_relation, orders_relation) -%}
-    {%- if recon_date_from() and is_incremental() -%}
+    {%- set window = recon_window() if is_incremental() else none -%}
+    {%- if window -%}
     select cast(day as date) as recon_date
-    from range(date '{{ recon_date_from() }}', date '{{ recon_date_to() }}' + interval 1 day, interval 1 day) as days(day)
+    from range(date '{{ window[0] }}', date '{{ window[1] }}' + interval 1 day, interval 1 day) as days(day)
     {%- else -%}
     select distinct statement_date as recon_date from {{ lines_relation }}
     union
@@ -38,8 +74,9 @@
 -#}
 {% macro recon_replace_window(date_column) -%}
     {%- if is_incremental() -%}
-        {%- if recon_date_from() -%}
-    delete from {{ this }} where {{ date_column }} between date '{{ recon_date_from() }}' and date '{{ recon_date_to() }}'
+        {%- set window = recon_window() -%}
+        {%- if window -%}
+    delete from {{ this }} where {{ date_column }} between date '{{ window[0] }}' and date '{{ window[1] }}'
         {%- else -%}
     delete from {{ this }}
         {%- endif -%}

@@ -5,7 +5,8 @@ over the range, the whole week landed) and day by day (each day's partition run 
 On that week: every discrepancy the simulator injected (ground truth `settlement_variances`) is reported on
 the day it shows, with its category and amount, and nothing else is (precision and recall 100%); timing
 differences are open on the order's day and clear on the next; the backfill equals the day-by-day runs; the
-02:00 schedule asks for yesterday; the finance workbook reads back with openpyxl."""
+02:00 schedule asks for yesterday; a day's run rebuilds that day's rows only, and runs for one day after another
+in one process parse the dbt project once; the finance workbook reads back with openpyxl."""
 
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ def _marts(db) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """(day-by-day warehouse, backfill warehouse, definitions of the day-by-day setup, ground truth)."""
+    """(day-by-day warehouse, backfill warehouse, definitions of the day-by-day setup, ground truth, how many
+    times the day-by-day runs parsed the dbt project)."""
     from orchestration.cli.recon import run_days
     from orchestration.definitions import build_definitions
     from orchestration.defs.reconciliation.assets import RECON_JOB
+    from orchestration.defs.transform.dbt_inproc import parse_count
 
     saved = {k: os.environ.get(k) for k in ENV}
     os.environ.pop("DAGSTER_HOME", None)
@@ -93,6 +96,7 @@ def runs(tmp_path_factory):
         keys = job.asset_layer.executable_asset_keys
         steps = [[k for k in keys if k.path[0] == "raw"], [k for k in keys if k.path[-1] in MARTS]]
         quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+        parsed_before = parse_count()
         for i, day in enumerate(WEEK):
             _copy_day(full, daily / "landing", day)
             for selection in [None] if i == 0 else steps:
@@ -103,7 +107,7 @@ def runs(tmp_path_factory):
                     asset_selection=selection,
                 )
                 assert result.success, day
-        yield daily / "orderhub.duckdb", backfill / "orderhub.duckdb", defs, truth
+        yield daily / "orderhub.duckdb", backfill / "orderhub.duckdb", defs, truth, parse_count() - parsed_before
     finally:
         for key, value in saved.items():
             if value is None:
@@ -115,7 +119,7 @@ def runs(tmp_path_factory):
 def test_simulated_week_precision_and_recall(runs):
     """Reported items (variance or cleared) = injected discrepancies, matched on statement channel, day,
     category, order id (store/tender for POS) and amount; every kind of discrepancy was injected."""
-    _, db, _, truth = runs
+    _, db, _, truth, _ = runs
     days = {d.isoformat() for d in WEEK}
     expected = {
         (
@@ -149,7 +153,7 @@ def test_simulated_week_precision_and_recall(runs):
 def test_timing_differences_are_open_then_clear_next_day(runs):
     """An order settled a day late is awaiting (open) on its own day, a cleared timing difference on the
     next statement, and never reported missing; the daily mart counts the same."""
-    _, db, _, truth = runs
+    _, db, _, truth, _ = runs
     last = WEEK[-1].isoformat()
     timing = [v for v in truth if v["category"] == "timing_difference" and v["statement_date"] <= last]
     assert len(timing) >= 7
@@ -210,13 +214,54 @@ def test_backfill_equals_day_by_day_runs(runs):
         assert by_day[mart] == backfilled[mart], mart
 
 
+def test_a_day_run_rebuilds_that_day_only(runs, tmp_path):
+    """The days reach dbt as a row of the warehouse (pipeline.recon_window), not as vars: a run for one day
+    rebuilds that day's finance rows and leaves every other day's as they were, and the row is gone when the
+    run ends (a `dbt build` by hand rebuilds every day). Vars that changed with the day made dbt parse the
+    whole project on every run: the seven day-by-day runs in one process parsed it once."""
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.reconciliation.assets import RECON_JOB
+    from orchestration.settings import Settings
+
+    daily_db, *_, parses = runs
+    assert parses == 1
+    db = tmp_path / "orderhub.duckdb"
+    shutil.copyfile(daily_db, db)
+    kept, rebuilt = WEEK[2], WEEK[3]
+    others = "select * from marts.fct_reconciliation_daily where recon_date <> ? order by all"
+    con = duckdb.connect(str(db))
+    before = con.execute(others, [kept]).fetchall()
+    con.execute("update marts.fct_reconciliation_daily set variances = -1 where recon_date in (?, ?)", [kept, rebuilt])
+    con.close()
+
+    job = build_definitions(Settings.from_env(landing=tmp_path / "landing", warehouse=db)).resolve_job_def(RECON_JOB)
+    marts = [k for k in job.asset_layer.executable_asset_keys if k.path[-1] in MARTS]
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    result = job.execute_in_process(
+        partition_key=rebuilt.isoformat(),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=quiet,
+        asset_selection=marts,
+    )
+    assert result.success
+    con = duckdb.connect(str(db), read_only=True)
+    after = con.execute(others, [kept]).fetchall()
+    tampered = con.execute("select distinct recon_date from marts.fct_reconciliation_daily where variances = -1")
+    tampered = tampered.fetchall()
+    window = con.execute("select * from pipeline.recon_window").fetchall()
+    con.close()
+    assert after == before and len(before) == 6 * (len(WEEK) - 1)
+    assert tampered == [(kept,)]
+    assert window == []
+
+
 def test_schedule_reconciles_yesterday_at_two_in_shanghai(runs):
     """The schedule fires at 02:00 Asia/Shanghai and asks for the previous day's partition; the job writes
     the warehouse, so it carries the writer tag and runs in one process."""
     from orchestration.definitions import WRITER_TAG
     from orchestration.defs.reconciliation.assets import RECON_JOB
 
-    _, _, defs, _ = runs
+    _, _, defs, *_ = runs
     schedule = defs.resolve_schedule_def("reconciliation_daily")
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
         "0 2 * * *",

@@ -4,7 +4,10 @@ incremental marts were built under are still the rules.
 The clock is a row in `pipeline.dbt_clock` for the length of one invocation; dbt reads it through the `as_of()`
 macro (dbt_project/macros/as_of.sql). It is a row, not a `--vars` entry, because dbt re-parses the whole
 project whenever its vars change, and the clock changes every run: measured, 9 of a micro-batch's seconds
-went to that parse.
+went to that parse. The days a reconciliation run rebuilds are a row in `pipeline.recon_window` for the same
+reason (dbt_project/macros/recon.sql reads it): as vars, every run for another day parsed the project again.
+That row is for the next dbt invocation only (it names the newest invocation when it was written), so a row a
+killed run left behind does not narrow a later `dbt build` by hand.
 
 The build: an incremental mart rebuilds only what new batches touched, so rows built under an earlier
 config/rules.yml, or by an earlier version of a model's SQL, would stay as they were. `pipeline.dbt_rules`
@@ -18,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,12 @@ import duckdb
 
 CLOCK_TABLE = "pipeline.dbt_clock"
 RULES_TABLE = "pipeline.dbt_rules"
+RECON_WINDOW_TABLE = "pipeline.recon_window"
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS pipeline",
     f"CREATE TABLE IF NOT EXISTS {CLOCK_TABLE} (as_of TIMESTAMP)",
+    f"CREATE TABLE IF NOT EXISTS {RECON_WINDOW_TABLE} (date_from DATE NOT NULL, date_to DATE NOT NULL, "
+    "after_seq BIGINT NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (digest VARCHAR, built_at TIMESTAMP)",
 )
 
@@ -77,6 +83,39 @@ def _set_clock(connect, as_of: datetime | None) -> None:
         con.execute(f"DELETE FROM {CLOCK_TABLE}")
         if as_of is not None:
             con.execute(f"INSERT INTO {CLOCK_TABLE} VALUES (?)", [as_of])
+
+
+@contextmanager
+def recon_days_for_dbt(connect, first: date, last: date) -> Iterator[None]:
+    """Sets the days (inclusive) the finance models rebuild in the next dbt invocation, yields while dbt runs,
+    then clears them. A `dbt build` by hand without the days rebuilds every day, as it always did."""
+    if last < first:
+        raise ValueError(f"reconciliation days run backwards: {first} .. {last}")
+    _set_window(connect, (first, last))
+    try:
+        yield
+    finally:
+        _set_window(connect, None)
+
+
+def _set_window(connect, days: tuple[date, date] | None) -> None:
+    with connect() as con:
+        _ensure(con)
+        con.execute(f"DELETE FROM {RECON_WINDOW_TABLE}")
+        if days is not None:
+            con.execute(f"INSERT INTO {RECON_WINDOW_TABLE} VALUES (?, ?, ?)", [*days, _newest_invocation(con)])
+
+
+def _newest_invocation(con: duckdb.DuckDBPyConnection) -> int:
+    """The number of the newest dbt invocation on this warehouse (dbt_project/macros/rebuilt_seq.sql), 0 before
+    the first."""
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'pipeline' AND table_name = 'invocations'"
+        " AND database_name = current_database()"
+    ).fetchone()[0]
+    if not present:
+        return 0
+    return con.execute("SELECT coalesce(max(seq), 0) FROM pipeline.invocations").fetchone()[0]
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
