@@ -214,6 +214,26 @@ def test_backfill_equals_day_by_day_runs(runs):
         assert by_day[mart] == backfilled[mart], mart
 
 
+def test_a_reconciliation_first_leaves_the_full_build_to_the_pipeline(runs):
+    """The reconciliation job builds the staging views (part of the transform's asset) on a fresh warehouse
+    with --full-refresh, but that is not the full build of every mart: were it recorded as one, the first
+    micro-batch after it would run incrementally over marts that were never built, and fail."""
+    from orchestration.defs.transform.dbt_state import RULES_TABLE
+
+    _, backfill_db, *_ = runs
+    con = duckdb.connect(str(backfill_db), read_only=True)
+    try:
+        recorded = (
+            con.execute(
+                "select count(*) from duckdb_tables() where schema_name = 'pipeline' and table_name = 'dbt_rules'"
+            ).fetchone()[0]
+            and con.execute(f"select count(*) from {RULES_TABLE}").fetchone()[0]
+        )
+    finally:
+        con.close()
+    assert not recorded
+
+
 def test_a_day_run_rebuilds_that_day_only(runs, tmp_path):
     """The days reach dbt as a row of the warehouse (pipeline.recon_window), not as vars: a run for one day
     rebuilds that day's finance rows and leaves every other day's as they were, and the row is gone when the
