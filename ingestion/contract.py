@@ -84,6 +84,10 @@ ORDER_LINES: dict[str, pl.DataType] = {
     "weight_g": pl.Int32,
     "volume_ml": pl.Int32,
     "temp_zone": pl.String,
+    # The batch of the version these lines are, always its orders row's batch_id (the loader replaces an
+    # order's row and lines together). Rows are appended in batch order, so a read of some orders' lines that
+    # also lists their batches skips the row groups of every other batch (dbt macro in_batch_order_lines).
+    "batch_id": pl.String,
 }
 
 ORDER_EVENTS: dict[str, pl.DataType] = {
@@ -154,8 +158,11 @@ ORDER_VERSIONS: dict[str, pl.DataType] = {
 # from several files are joined from it). One row per (order_key, raw_hash), like order_versions.
 ORDER_HISTORY: dict[str, pl.DataType] = {**ORDERS, "received_at": UTC_TS, "raw": pl.String}
 
-# Every version's lines; raw_hash names the version (order_history) they belong to.
-ORDER_LINE_HISTORY: dict[str, pl.DataType] = {**ORDER_LINES, "raw_hash": pl.String}
+# Every version's lines; raw_hash names the version (order_history) they belong to; its batch is there, not repeated per line.
+ORDER_LINE_HISTORY: dict[str, pl.DataType] = {
+    **{column: dtype for column, dtype in ORDER_LINES.items() if column != "batch_id"},
+    "raw_hash": pl.String,
+}
 
 STORES: dict[str, pl.DataType] = {
     "store_id": pl.String,

@@ -61,7 +61,7 @@
 {% macro touched_business_days() -%}
     select distinct {{ business_date('created_at') }} as business_date
     from {{ source('raw', 'order_history') }}
-    where {{ in_batch_keys('order_key', 'orders') }}
+    where {{ in_batch_order_history() }}
 {%- endmacro %}
 
 {#- The partitions a run rebuilds, written down once (with the dbt invocation) where the delete and the
@@ -149,7 +149,7 @@
         select orders.store_id, lines.sku_id, orders.created_at
         from {{ ref('stg_raw__orders') }} as orders
         inner join {{ ref('stg_raw__order_lines') }} as lines on lines.order_key = orders.order_key
-        where {{ in_batch_keys('orders.order_key', 'orders') }}
+        where {{ in_batch_keys('orders.order_key', 'orders') }} and {{ in_batch_order_lines('lines') }}
     ),
 
     order_periods as (

@@ -171,7 +171,9 @@ def normalise(
         batch_id=pl.lit(batch_id),
     )
     good_lines = lines.join(
-        good.select("source_file", "source_line", "order_key"), on=["source_file", "source_line"], how="inner"
+        good.select("source_file", "source_line", "order_key", "batch_id"),
+        on=["source_file", "source_line"],
+        how="inner",
     )
     events = _events(good, received_at, batch_id)
     return NormalisedBatch(

@@ -186,9 +186,18 @@ def order(
 
 
 def line(
-    key: str, line_no: int, sku: str, qty: int, unit_weight_g: int, unit_volume_ml: int, zone: str, price: str = "5.00"
+    key: str,
+    line_no: int,
+    sku: str,
+    qty: int,
+    unit_weight_g: int,
+    unit_volume_ml: int,
+    zone: str,
+    price: str = "5.00",
+    batch: str = "b1",
 ) -> dict[str, Any]:
-    """An order line; weight_g / volume_ml are stored as line totals, as the contract says."""
+    """An order line; weight_g / volume_ml are stored as line totals, as the contract says. `batch` is its
+    order version's batch (the loader writes a version's row and lines with the same one)."""
     return {
         "order_key": key,
         "line_no": line_no,
@@ -203,6 +212,7 @@ def line(
         "weight_g": unit_weight_g * qty,
         "volume_ml": unit_volume_ml * qty,
         "temp_zone": zone,
+        "batch_id": batch,
     }
 
 
@@ -465,6 +475,8 @@ def create_raw_warehouse(path: Path) -> None:
         for statement in raw_schema_ddl():
             con.execute(statement)
         insert_rows(con, "orders", BASE_ORDERS)
+        # As ingestion keeps them: every loaded version (here, each order's one) is in the history too.
+        con.execute("insert into raw.order_history select *, null::timestamp, null::varchar from raw.orders")
         insert_rows(con, "order_lines", BASE_LINES)
         insert_rows(con, "order_events", BASE_EVENTS)
         insert_rows(con, "quarantine", BASE_QUARANTINE)

@@ -34,7 +34,8 @@ from simulator import simulate_day
 pytestmark = pytest.mark.slow
 
 ORDERS = 150
-KEY_QUERY = "select count(*), case when count(*) <="
+# What marks a key-list look-up (macros/batch_keys.sql: _literal_list, _literal_lists).
+KEY_QUERY = "/* batch key lists */"
 
 
 class KeyedDbt(Dbt):
@@ -88,17 +89,23 @@ def listed_orders(sql: str) -> set[str]:
 def test_batches_list_their_keys_once_per_invocation_and_old_orders_among_them(day, keyed, whole, tmp_path):
     warehouse_file = tmp_path / "orderhub.duckdb"
     seen: list[tuple[set[str], int]] = []
+    lines_bounded: list[bool] = []
 
     def look(_landing: Path) -> None:
         if (keyed.workdir / "target" / "compiled").exists():
-            seen.append((listed_orders(keyed.compiled_sql("fct_orders")), keyed.key_queries()))
+            sql = keyed.compiled_sql("fct_orders")
+            seen.append((listed_orders(sql), keyed.key_queries()))
+            lines_bounded.append(" and batch_id in ('" in sql)
 
     load_in_batches(day, warehouse_file, 10, keyed, arrivals={n: look for n in range(2, 12)})
     assert differences(whole, warehouse_file) == {}
+    # A batch's share of the day falls as the day fills: the later batches' line reads carry a batch bound
+    # (macros/batch_keys.sql, _bounding_batches), and their marts are still the full build's.
+    assert lines_bounded[-1] and not all(lines_bounded), lines_bounded
 
-    # Three look-ups (batches, orders, addresses) per invocation, whatever the number of models; none in the
-    # first, which builds every model whole.
-    assert len(seen) >= 8 and seen[0][1] == 0 and {queries for _, queries in seen[1:]} == {3}
+    # Four look-ups (batches, orders, the orders' history, their current rows' batches) per invocation,
+    # whatever the number of models; none in the first, which builds every model whole.
+    assert len(seen) >= 8 and seen[0][1] == 0 and {queries for _, queries in seen[1:]} == {4}
     con = duckdb.connect(str(_copy(warehouse_file)), read_only=True)
     try:
         first_batch = dict(

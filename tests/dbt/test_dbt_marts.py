@@ -265,7 +265,7 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
             )
         ],
     )
-    insert_rows(con, "order_lines", [line("app:APP5", 1, "SKU0300", 1, 500, 800, "frozen")])
+    insert_rows(con, "order_lines", [line("app:APP5", 1, "SKU0300", 1, 500, 800, "frozen", batch="b2")])
     insert_rows(
         con,
         "order_events",
@@ -279,9 +279,15 @@ def test_incremental_fct_orders_equals_full_refresh(warehouse_copy: Path, tmp_pa
     )
     con.execute("""update raw.orders set admin_code = '310115', district = '浦东新区', batch_id = 'b2',
                    raw_hash = 'hash-app:APP2-corrected' where order_key = 'app:APP2'""")
-    # As ingestion records them: every version loaded, and the batches that brought them.
+    con.execute("update raw.order_lines set batch_id = 'b2' where order_key = 'app:APP2'")
+    # As ingestion records them: every version loaded, and the batches that brought them. An event arrives
+    # with a version of its order (MP1's dispatch in b2, G1's late picking in a0), which need not apply.
     con.execute("""insert into raw.order_history select *, null::timestamp, null::varchar from raw.orders
                    where order_key in ('app:APP5', 'app:APP2')""")
+    con.execute("""insert into raw.order_history
+                   select * replace (case order_key when 'miniprogram:MP1' then 'b2' else 'a0' end as batch_id,
+                                     raw_hash || '-late' as raw_hash), null::timestamp, null::varchar
+                   from raw.orders where order_key in ('miniprogram:MP1', 'groupbuy:G1')""")
     insert_rows(
         con, "ingest_batches", [{"batch_id": "b2", "channel": "app"}, {"batch_id": "a0", "channel": "groupbuy"}]
     )

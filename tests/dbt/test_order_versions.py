@@ -2,7 +2,10 @@
 is first pushed with spinach ×2 and rice ×1 (¥40, Meituan states ¥36 for the merchant), then re-pushed with
 the rice out of stock and removed (¥20, ¥18). After the second batch fct_orders shows the refunded amounts and
 basket (incrementally rebuilt), stock releases the rice, and reconciliation expects ¥18 — so Meituan's ¥18
-payout matches instead of being a shortfall against the first version."""
+payout matches instead of being a shortfall against the first version. A third batch brings a push older than
+the refund, delivered late: it is kept in the history, the order stays as the refund made it, and its rebuild
+still finds the order's lines, which an earlier batch wrote (the micro-batch reads an order's lines bounded by
+the batch of its current version, not by the batches it is rebuilding)."""
 
 from __future__ import annotations
 
@@ -102,3 +105,29 @@ def test_partial_refund_repush_shows_in_orders_stock_and_reconciliation(tmp_path
     assert after["order"] == [(Decimal("20.00"), Decimal("20.00"), 1, 2, 600)]
     assert after["stock"] == [("SKU0001", 2, 8), ("SKU0002", 0, 10)]
     assert after["recon"] == [("matched", Decimal("18.00"), Decimal("0.00"))]
+
+    write_jsonl(
+        landing / "orders" / "meituan" / DAY / "meituan-121000-00003.jsonl",
+        [meituan_push("MT1", [SPINACH, RICE], CTIME + 300, status="4")],
+    )
+    con = warehouse.connect(path)
+    result = run_batch(con, landing)
+    assert (result.counts["meituan"].loaded, result.counts["meituan"].duplicate) == (1, 0)
+    assert con.execute("select count(*) from raw.order_history where order_key = 'meituan:MT1'").fetchone() == (3,)
+    con.close()
+    third = run_dbt(["run", *SELECT], path, tmp_path)
+    assert third.returncode == 0, third.stdout[-4000:]
+    assert marts(path)["order"] == after["order"]
+    # Its events are read bounded by the batches of every version of the order (macros/batch_keys.sql): all
+    # three pushes' events count, not only the late one's.
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert (
+            con.execute(
+                "select event_count, created_event_at from intermediate.int_orders__current_status "
+                "where order_key = 'meituan:MT1'"
+            ).fetchall()
+            == con.execute(
+                "select count(*), min(event_time) filter (where status = 'created') from raw.order_events "
+                "where order_key = 'meituan:MT1'"
+            ).fetchall()
+        )

@@ -42,7 +42,8 @@ def state(con) -> dict[str, object]:
 
     return {
         "orders": rows(f"SELECT {', '.join(ORDER_COLUMNS)} FROM raw.orders"),
-        "order_lines": rows("SELECT * FROM raw.order_lines"),
+        # which batch wrote an order's lines (its applied version's) depends on arrival order
+        "order_lines": rows("SELECT * EXCLUDE (batch_id) FROM raw.order_lines"),
         # an event's `source` is the push that first reported it, which depends on arrival order
         "order_events": rows("SELECT order_key, status, event_time FROM raw.order_events"),
         # which of two identical pushes is "the" version and which the duplicate depends on arrival: not its source

@@ -173,6 +173,25 @@ def test_an_order_loaded_before_history_was_kept_keeps_its_first_version(tmp_pat
     con.close()
 
 
+def test_lines_loaded_before_they_carried_a_batch_get_their_orders_batch(tmp_path: Path) -> None:
+    """Lines written before raw.order_lines had batch_id are stamped, once, with their order row's batch (the
+    micro-batch reads lines bounded by it); lines loaded since carry it from the loader."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT5", [SPINACH, RICE], CTIME)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    stamped = "select count(*) from raw.order_lines l join raw.orders o using (order_key, batch_id)"
+    assert con.execute(stamped).fetchone() == (2,)
+    con.execute("update raw.order_lines set batch_id = null")
+    con.execute("delete from raw.migrations where name = 'order_lines_batch_id'")  # as before the column
+    con.close()
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    assert con.execute(stamped).fetchone() == (2,)
+    con.close()
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Till tickets across files: a till export is an append-only journal, so rows of one ticket in a later file
 # are more rows of that ticket, and a re-export of rows already loaded adds nothing.

@@ -15,5 +15,6 @@ select
     cast(paid_amount as decimal(18, 2)) as paid_amount,
     weight_g,
     volume_ml,
-    temp_zone
+    temp_zone,
+    batch_id
 from source

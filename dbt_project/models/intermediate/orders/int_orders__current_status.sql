@@ -23,7 +23,7 @@ with events as (
         {{ status_rank('status') }} as status_rank
     from {{ ref('stg_raw__order_events') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('order_key', 'orders') }}
+        where {{ in_batch_order_history() }}
     {% endif %}
 ),
 

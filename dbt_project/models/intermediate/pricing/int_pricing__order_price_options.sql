@@ -75,6 +75,9 @@ lines as (
     inner join orders on orders.order_key = lines.order_key
     left join {{ ref('stg_raw__products') }} as products on products.sku_id = lines.sku_id
     left join channel_factors on channel_factors.channel = orders.channel
+    {% if is_incremental() %}
+        where {{ in_batch_order_lines('lines') }}
+    {% endif %}
 ),
 
 item_promotions as (

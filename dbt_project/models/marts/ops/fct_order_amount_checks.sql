@@ -32,7 +32,7 @@ lines as (
     select order_key, sum(original_price * quantity) as lines_goods_total
     from {{ ref('stg_raw__order_lines') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('order_key', 'orders') }}
+        where {{ in_batch_order_lines() }}
     {% endif %}
     group by order_key
 ),

@@ -24,7 +24,7 @@ with events as (
         {{ status_rank('status') }} as status_rank
     from {{ ref('stg_raw__order_events') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('order_key', 'orders') }}
+        where {{ in_batch_order_history() }}
     {% endif %}
 ),
 
@@ -71,3 +71,6 @@ select
 from changes
 left join {{ ref('stg_raw__orders') }} as orders
     on orders.order_key = changes.order_key
+    {% if is_incremental() %}
+        and {{ in_batch_keys('orders.order_key', 'orders') }}
+    {% endif %}

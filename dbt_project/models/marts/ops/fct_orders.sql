@@ -45,7 +45,7 @@ baskets as (
         string_agg(distinct temp_zone, ',' order by temp_zone) as temp_zones,
         bool_or(temp_zone = 'frozen') as has_frozen
     from {{ ref('stg_raw__order_lines') }}
-    where {{ in_batch_keys('order_key', 'orders') }}
+    where {{ in_batch_order_lines() }}
     group by order_key
 )
 
