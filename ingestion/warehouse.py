@@ -98,17 +98,25 @@ def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
 MIGRATIONS = f"{contract.RAW_SCHEMA}.migrations"
 
 
+def _migration_done(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    return bool(con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchone()[0])
+
+
+def _record_migration(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"INSERT INTO {MIGRATIONS} VALUES (?, now()::timestamp)", [name])
+
+
 def _once(con: duckdb.DuckDBPyConnection, name: str, statements: Callable[[str], list[str]]) -> None:
     """Run a migration's statements (given the raw schema's name) in one transaction, unless `name` is
     recorded as done; record it in the same transaction."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
-    if con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchone()[0]:
+    if _migration_done(con, name):
         return
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in statements(contract.RAW_SCHEMA):
             con.execute(statement)
-        con.execute(f"INSERT INTO {MIGRATIONS} VALUES (?, now()::timestamp)", [name])
+        _record_migration(con, name)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -146,8 +154,7 @@ def _stamp_lines_with_their_batch(con: duckdb.DuckDBPyConnection, rows_per_step:
     is recorded once every line has its batch."""
     name = "order_lines_batch_id"
     raw = contract.RAW_SCHEMA
-    con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
-    if con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchone()[0]:
+    if _migration_done(con, name):
         return
     last = con.execute(f"SELECT max(rowid) FROM {raw}.order_lines").fetchone()[0]
     for first in range(0, (last or 0) + 1, rows_per_step):
@@ -156,7 +163,7 @@ def _stamp_lines_with_their_batch(con: duckdb.DuckDBPyConnection, rows_per_step:
             "WHERE o.order_key = l.order_key AND l.batch_id IS NULL AND l.rowid >= ? AND l.rowid < ?",
             [first, first + rows_per_step],
         )
-    con.execute(f"INSERT INTO {MIGRATIONS} VALUES (?, now()::timestamp)", [name])
+    _record_migration(con, name)
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
