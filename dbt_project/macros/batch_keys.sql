@@ -133,8 +133,9 @@
 {#- `column in (<the batch's keys of kind 'orders' or 'addresses'>)`: a literal list when there is one, else
     the model's own pending partitions as a subquery; `true` when the model is built whole. `rebuilt_by`: the
     model the rows are read from carries rebuilt_seq, so the rows it rebuilt before can be skipped
-    (macros/rebuilt_seq.sql). -#}
-{% macro in_batch_keys(column, kind, rebuilt_by=none) -%}
+    (macros/rebuilt_seq.sql). `bounded_by`: (a batch list of batch_keys(), the rows' batch column), so the rows
+    of other batches can be skipped (in_batch_order_lines, in_batch_order_history). -#}
+{% macro in_batch_keys(column, kind, rebuilt_by=none, bounded_by=none) -%}
     {%- set literals = batch_keys()[kind] if is_incremental() else none -%}
     {%- if not is_incremental() -%}
         true
@@ -145,6 +146,8 @@
     {%- else -%}
         {{ column }} in ({{ literals }})
         {%- if rebuilt_by %} and rebuilt_seq >= {{ rebuilt_since(rebuilt_by) }}{% endif -%}
+        {%- set batches = batch_keys()[bounded_by[0]] if bounded_by else none -%}
+        {%- if batches %} and {{ bounded_by[1] }} in ({{ batches }}){% endif -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -158,7 +161,8 @@
     read, 0.06 s with the batch list). raw.orders itself is read by key alone: its primary key's index serves
     a short key list, and a second filter turns that into a scan (0.03 s against 0.4 s at 8M orders). -#}
 {% macro in_batch_order_lines(alias=none) -%}
-    {{ _in_batch_keys_and(alias, 'current_batches') }}
+    {%- set prefix = (alias ~ '.') if alias else '' -%}
+    {{ in_batch_keys(prefix ~ 'order_key', 'orders', bounded_by=('current_batches', prefix ~ 'batch_id')) }}
 {%- endmacro %}
 
 {#- The same for a read of every version's rows of the batch's orders (raw.order_history) or of their events
@@ -166,14 +170,8 @@
     version that stated it and is stamped with that version's batch (a repeat keeps the first one's), so its
     batch is one of the order's versions' (tests/assert_order_events_come_with_their_version.sql). -#}
 {% macro in_batch_order_history(alias=none) -%}
-    {{ _in_batch_keys_and(alias, 'history_batches') }}
-{%- endmacro %}
-
-{% macro _in_batch_keys_and(alias, batches) -%}
     {%- set prefix = (alias ~ '.') if alias else '' -%}
-    {%- set listed = batch_keys()[batches] if is_incremental() else none -%}
-    {{ in_batch_keys(prefix ~ 'order_key', 'orders') }}
-    {%- if listed %} and {{ prefix }}batch_id in ({{ listed }}){% endif -%}
+    {{ in_batch_keys(prefix ~ 'order_key', 'orders', bounded_by=('history_batches', prefix ~ 'batch_id')) }}
 {%- endmacro %}
 
 {#- The same keys as a query with one column, for a FROM or a join. -#}
