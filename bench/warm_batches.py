@@ -15,6 +15,8 @@ load changes over minutes (other sessions' tests) loads every tree alike.
 
     .venv/bin/python bench/warm_batches.py --base /work/scratch/h30/base --work /work/scratch/run \
         --code main=/work/scratch/code-main --code branch=. [--batches 4] [--orders 1000]
+
+`--in-place` runs one tree on the base itself (a warehouse too large to copy; the batches stay in it).
 """
 
 from __future__ import annotations
@@ -76,7 +78,10 @@ for n in range(batches):
         tests = [r["execution_time"] for r in nodes if r["unique_id"].startswith("test.")]
         dbt = {"elapsed": round(results["elapsed_time"], 2), "models": round(sum(t for _, t in models), 2),
                "tests": round(sum(tests), 2), "n_models": len(models), "n_tests": len(tests),
-               "slowest": [(m, round(t, 2)) for m, t in sorted(models, key=lambda x: -x[1])[:8]]}
+               "slowest": [(m, round(t, 2)) for m, t in sorted(models, key=lambda x: -x[1])[:8]],
+               "slowest_tests": [(r["unique_id"].split(".")[2], round(r["execution_time"], 2))
+                                 for r in sorted(nodes, key=lambda r: -r["execution_time"])
+                                 if r["unique_id"].startswith("test.")][:8]}
     print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
                       "cpu_s": round(cpu, 2), "written_mb": round(written / 2**20, 1),
                       "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)
@@ -93,7 +98,14 @@ def main() -> None:
     parser.add_argument("--first-date", default="2026-11-20")
     parser.add_argument("--out", type=Path, default=None, help="append the JSON lines here")
     parser.add_argument("--turns", action="store_true", help="the trees take turns batch by batch")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="run on --base itself, no copy (one tree; for a warehouse too large to copy: its batches stay in it)",
+    )
     args = parser.parse_args()
+    if args.in_place and len(args.code) != 1:
+        parser.error("--in-place runs one code tree")
     if not args.turns:
         for spec in args.code:
             _run_trees([spec], args)
@@ -116,7 +128,8 @@ def _run_trees(specs: list[str], args: argparse.Namespace) -> None:
     finally:
         for _name, proc, run_dir in children:
             proc.kill()
-            shutil.rmtree(run_dir, ignore_errors=True)
+            if not args.in_place:
+                shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, Path]:
@@ -124,11 +137,14 @@ def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, 
     rewritten, each batch lands under a new date)."""
     name, code = spec.split("=", 1)
     code_dir = Path(code).resolve()
-    run_dir = args.work / name
-    shutil.rmtree(run_dir, ignore_errors=True)
-    (run_dir / "wh").mkdir(parents=True)
-    subprocess.run(["cp", "-al", str(args.base / "landing"), str(run_dir / "landing")], check=True)
-    shutil.copyfile(args.base / "wh" / "orderhub.duckdb", run_dir / "wh" / "orderhub.duckdb")
+    if args.in_place:
+        run_dir = args.base
+    else:
+        run_dir = args.work / name
+        shutil.rmtree(run_dir, ignore_errors=True)
+        (run_dir / "wh").mkdir(parents=True)
+        subprocess.run(["cp", "-al", str(args.base / "landing"), str(run_dir / "landing")], check=True)
+        shutil.copyfile(args.base / "wh" / "orderhub.duckdb", run_dir / "wh" / "orderhub.duckdb")
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["PYTHONPATH"] = str(code_dir)
     proc = subprocess.Popen(
