@@ -89,7 +89,15 @@ RAW = (
         ("order_key", "line_no"),
         ("order_key", "line_no", "order_created_at"),
         "order_created_at",
-        (Extra("order_created_at", "o.created_at", "LEFT JOIN raw.orders o ON o.order_key = src.order_key"),),
+        # The batch in the join lets DuckDB skip the other batches' orders too (a line carries its order row's
+        # batch: tests/assert_order_lines_carry_their_version_batch.sql).
+        (
+            Extra(
+                "order_created_at",
+                "o.created_at",
+                "LEFT JOIN raw.orders o ON o.order_key = src.order_key AND o.batch_id = src.batch_id",
+            ),
+        ),
     ),
     TableSpec(
         "order_events",

@@ -199,13 +199,15 @@ def _sync_raw(
     duck.register("_sink_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
     try:
         in_batches = "batch_id IN (SELECT batch_id FROM _sink_batches)"
+        # Every row carries the batch that wrote it (a line its order's current version's, the loader writes and
+        # replaces them together), and rows are appended in batch order: the literal list lets DuckDB skip the
+        # row groups of other batches, where a subquery or a read by changed order scans the whole table.
+        listed = ", ".join("'" + batch.replace("'", "''") + "'" for _, batch in batches)
+        where = f"src.batch_id IN ({listed})"
         if spec.name == "order_events":
-            where = f"src.{in_batches}"
             retract = None  # events are only ever added: an event's key is all of it
         else:
-            # A line belongs to the batch that loaded its order's current version.
             changed = f"SELECT order_key FROM raw.orders WHERE {in_batches}"
-            where = f"src.order_key IN ({changed})"
             # Only an order with more than one version can have left something behind in ClickHouse.
             retract = (
                 f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
