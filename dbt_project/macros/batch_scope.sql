@@ -11,8 +11,10 @@
   What it rebuilt: each incremental model's pre-hook writes down the partitions it deletes and rebuilds, with
   the dbt invocation (pipeline.<model>__touched, macros/incremental.sql): its touched orders, addresses or
   count periods. A raw table's (or staging view's) keys read the orders (or statement days) of the batches this invocation
-  consumed (pipeline.model_batches records the invocation). A model or raw table declares its partition once,
-  as `meta.batch_partition` in its yml:
+  consumed (pipeline.model_batches records the invocation; the invocation's literal key list where there is
+  one, bounded by their versions' batches where the table declares `meta.batch_bounded`:
+  raw_orders_of_this_invocation). A model or raw table declares its partition once, as `meta.batch_partition` in
+  its yml:
 
   | batch_partition | the rows a micro-batch's test reads |
   |---|---|
@@ -77,7 +79,7 @@
 {#- A predicate on `relation`'s rows (columns qualified by `alias` when given): in the partitions of kind
     `partition` that `models` rebuilt in this invocation (the sets their pre-hooks wrote down), or, for a raw
     table or staging view (no `models`), that this invocation's batches changed. -#}
-{% macro batch_partition_predicate(partition, models=none, relation=none, alias=none) -%}
+{% macro batch_partition_predicate(partition, models=none, relation=none, alias=none, bounded=false) -%}
     {%- set prefix = alias ~ '.' if alias else '' -%}
     {%- set columns = {
         'order': ['order_key'], 'address': ['address_key'], 'count_period': ['store_id', 'sku_id', 'snapshot_at'],
@@ -92,7 +94,7 @@
         {%- endfor -%}
         ({{ prefix }}{{ columns | join(', ' ~ prefix) }}) in ({{ touched | join(' union ') }})
     {%- elif not models and partition == 'order' -%}
-        {{ prefix }}order_key in ({{ changed_orders(batches_of_this_invocation()) }})
+        {{ raw_orders_of_this_invocation(prefix, bounded) }}
     {%- elif not models and partition == 'statement_day' and relation is not none -%}
         ({{ prefix }}channel, {{ prefix }}statement_date) in (
             select channel, statement_date from {{ relation }} where batch_id in ({{ batches_of_this_invocation() }})
@@ -101,6 +103,24 @@
         {{ exceptions.raise_compiler_error(
             "meta batch_partition '" ~ partition ~ "' is not one of order, address, count_period, business_day (a model) or "
             ~ "order, statement_day (a raw table or staging view): see macros/batch_scope.sql") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A raw table's rows of the orders this invocation's batches changed: the invocation's literal key list
+    (macros/batch_keys.sql; the same orders, looked up once), which raw.orders' primary key index serves, and
+    for a table whose rows carry one of their order's versions' batches (meta batch_bounded: the lines, the
+    events), those batches too, so the other batches' row groups are skipped: a row of these orders left
+    behind by any version, which a duplicate would be, is still read. Without a literal list, the orders of
+    the batches the models recorded, by subquery (every row of the table is probed). -#}
+{% macro raw_orders_of_this_invocation(prefix, bounded) -%}
+    {%- set keys = batch_keys() -%}
+    {%- if keys['orders'] is none or not keys['batches'] -%}
+        {{ prefix }}order_key in ({{ changed_orders(batches_of_this_invocation()) }})
+    {%- else -%}
+        {{ prefix }}order_key in ({{ keys['orders'] or 'null' }})
+        {%- if bounded and keys['current_batches'] and keys['history_batches'] %}
+            and {{ prefix }}batch_id in ({{ keys['current_batches'] }}, {{ keys['history_batches'] }})
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -132,7 +152,8 @@
     {%- endif -%}
     {%- if node.resource_type == 'source' or node.config.materialized == 'view' -%}
         {#- Raw rows as loaded (a staging view reads them as they are): any model's batches of this invocation. -#}
-        {{ return(batch_partition_predicate(partition, relation=relation)) }}
+        {{ return(batch_partition_predicate(partition, relation=relation,
+            bounded=(node.config.meta or {}).get('batch_bounded', false))) }}
     {%- elif node.config.materialized == 'incremental' -%}
         {{ return(batch_partition_predicate(partition, models=[node.alias], relation=relation)) }}
     {%- endif -%}
