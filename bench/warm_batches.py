@@ -38,6 +38,7 @@ from orchestration.settings import Settings
 from orchestration.pipeline import Runner
 
 work, batches, orders, first = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+noon_clock = sys.argv[5] == "noon"
 landing, warehouse = work / "landing", work / "wh" / "orderhub.duckdb"
 settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=warehouse.with_name("serving.duckdb"))
 runner = Runner(settings)
@@ -55,6 +56,8 @@ targets = settings.dbt_project / "target"
 for n in range(batches):
     sys.stdin.readline()  # the parent's go (with --turns: the other trees have run their batch n)
     day = dt.date.fromisoformat(first) + dt.timedelta(days=n)
+    if noon_clock:  # the run's clock at noon of the batch's day (bench/scale.py's live batches)
+        os.environ["ORDERHUB_AS_OF"] = f"{day}T12:00:00"
     subprocess.run([sys.executable, "-m", "orchestration.cli", "simulate", "--out", str(landing), "--orders",
                     str(orders), "--seed", str(500 + n), "--date", day.isoformat()], check=True,
                    stdout=subprocess.DEVNULL)
@@ -98,6 +101,11 @@ def main() -> None:
     parser.add_argument("--first-date", default="2026-11-20")
     parser.add_argument("--out", type=Path, default=None, help="append the JSON lines here")
     parser.add_argument("--turns", action="store_true", help="the trees take turns batch by batch")
+    parser.add_argument(
+        "--noon-clock",
+        action="store_true",
+        help="each batch's run clock is noon of its day (as bench/scale.py's live batches); default: the environment's",
+    )
     parser.add_argument(
         "--in-place",
         action="store_true",
@@ -148,7 +156,16 @@ def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, 
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["PYTHONPATH"] = str(code_dir)
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(run_dir), str(args.batches), str(args.orders), args.first_date],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(run_dir),
+            str(args.batches),
+            str(args.orders),
+            args.first_date,
+            "noon" if args.noon_clock else "",
+        ],
         cwd=code_dir,
         env=env,
         stdin=subprocess.PIPE,
