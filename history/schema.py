@@ -62,10 +62,6 @@ class TableSpec:
     # The derived rows of some days of the partition column only, reading no more of the warehouse than those
     # rows need (`query` filtered afterwards would compute every row first: linear in history per sync).
     query_on_days: Callable[[Sequence[date]], str] | None = None
-    # Rows made from every order at a door (the merge chain: parcels, their items, merge savings, each order's
-    # merge customer): a batch changes the rows of every order at the doors its orders were at, on their days
-    # too (history/scope.py).
-    by_door: bool = False
 
     @property
     def relation(self) -> str:
@@ -126,7 +122,6 @@ MARTS = (
         ("parcel_id",),
         ("store_id", "business_date", "parcel_id"),
         "business_date",
-        by_door=True,
     ),
     # Items partition with their parcel (its business day).
     TableSpec(
@@ -136,7 +131,6 @@ MARTS = (
         ("business_date", "parcel_id", "order_key", "line_no", "chunk_no"),
         "business_date",
         (Extra("business_date", "p.business_date", "LEFT JOIN marts.fct_parcels p ON p.parcel_id = src.parcel_id"),),
-        by_door=True,
     ),
     TableSpec(
         "fct_exceptions",
@@ -172,7 +166,6 @@ MARTS = (
         ("business_date", "store_id"),
         ("store_id", "business_date"),
         "business_date",
-        by_door=True,
     ),
     # Each order's cross-channel customer and merge group (history/identity.py), stored so the customer
     # questions need no join at query time. Partitioned and sorted as fct_orders, so a date range prunes the
@@ -185,7 +178,6 @@ MARTS = (
         "created_at",
         query=identity.order_customers_sql("marts"),
         query_on_days=identity.order_customers_on_days,
-        by_door=True,
     ),
 )
 

@@ -111,7 +111,7 @@ def sync(
         if batches:
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
-    touched: dict[tuple, set[date]] = {}  # the marts share their batches: their orders' (doors') days once
+    touched: dict[tuple[str, ...], set[date]] = {}  # the marts share their batches: their orders' days once
     for spec in marts:
         batches = new_batches(duck, client, spec.name)
         days = None if spec.name in every_day_of else _mart_days(duck, spec, columns[spec.name], batches, touched)
@@ -292,9 +292,9 @@ def _mart_days(
     newest = newest.fetchall()[0][0]
     if isinstance(newest, datetime):
         newest = newest.date()
-    key = (spec.by_door, *(batch for _, batch in batches))
+    key = tuple(batch for _, batch in batches)
     if key not in touched:
-        touched[key] = scope.touched_days(duck, batches, by_door=spec.by_door)
+        touched[key] = scope.touched_days(duck, batches)
     return touched[key] | scope.newest_days(newest)
 
 

@@ -186,29 +186,3 @@ def test_the_watermark_is_kept_in_utc_whatever_the_hosts_zone(tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr[-2000:]
-
-
-def test_a_new_order_at_a_door_puts_the_older_orders_days_there_in_the_merge_marts_scope(tmp_path):
-    """The merge chain rebuilds a door whole, so a new order can change an older order's parcel or customer at
-    the same door (found at 10M orders: ClickHouse kept customers the warehouse had since made ambiguous, on days
-    no batch's orders were of). The marts made by door compare those older days too; the others do not."""
-    landing = tmp_path / "landing"
-    write_reference(landing)
-    ten_days_earlier = CTIME - 16 * 86_400  # 2026-11-10
-    mt = landing / "orders" / "meituan" / DAY
-    write_jsonl(
-        mt / "meituan-114300-00001.jsonl", [meituan_push("MT1", [SPINACH], ten_days_earlier, ctime=ten_days_earlier)]
-    )
-    duck = loaded(landing, tmp_path / "wh.duckdb")
-    write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT2", [RICE], CTIME)])
-    run_batch(duck, landing)
-    doors = duck.execute("SELECT count(DISTINCT address_key), count(address_key) FROM raw.orders").fetchone()
-    assert doors == (1, 2), "the two pushes are meant to be at one door"
-    last = duck.execute(
-        "SELECT max(finished_at), batch_id FROM raw.ingest_batches GROUP BY batch_id ORDER BY 1"
-    ).fetchall()[-1:]
-    by_order = scope.touched_days(duck, last)
-    by_door = scope.touched_days(duck, last, by_door=True)
-    assert dt.date(2026, 11, 26) in by_order and dt.date(2026, 11, 10) not in by_order
-    assert {dt.date(2026, 11, 10), dt.date(2026, 11, 26)} <= by_door
-    duck.close()
