@@ -135,9 +135,9 @@ def timed_run(work: Path, *extra: str) -> dict:
     sampler.join()
     finished = time.time()
     lines = out.strip().splitlines()
-    # The result is the child's last JSON line: a library may print after it (the 10M run's second live batch
-    # ended its output with a line that was not the result).
-    reported = [line for line in lines if line.startswith('{"ok"')]
+    # The result is the child's last JSON line, from where it starts: DuckDB's progress bar can leave its text
+    # on that line (the 10M run's second live batch).
+    reported = [line[line.find('{"ok"') :] for line in lines if '{"ok"' in line]
     result = json.loads(reported[-1]) if proc.returncode == 0 and reported else {"ok": False}
     if not result["ok"]:
         raise SystemExit(f"orderhub run failed:\n{err[-3000:]}")

@@ -177,8 +177,10 @@ def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, 
 
 def _next_row(name: str, proc: subprocess.Popen) -> dict:
     for line in proc.stdout:
-        if line.startswith("{"):
-            return {"code": name, **json.loads(line)}
+        # DuckDB's progress bar can leave its text on the line the row is printed on.
+        start = line.find('{"batch"')
+        if start >= 0:
+            return {"code": name, **json.loads(line[start:])}
     raise SystemExit(f"{name} failed (exit {proc.wait()}); its errors are above")
 
 
