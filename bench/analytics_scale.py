@@ -7,7 +7,9 @@ each copy shifted by K x the source's span of days and its keys suffixed `#k` (o
 `fct_parcels.order_keys` and merge group ids too), into a new DuckDB file (`--out`), and the ClickHouse tables
 inside ClickHouse (`--clickhouse`, already holding the source through the sink: `bench/analytics.py --sync`)
 with INSERT … SELECT, keeping the sink's table layout (partitions, sort key, versions). Customers keep their
-ids, so they come back month after month. Timestamps the questions do not read (promised times, paid_at …) are
+ids, so they come back month after month (the fewest distinct customers the copies can have); with
+`--fresh-customers` each copy has its own (the most: no customer comes back across copies), which brackets a
+real month's millions of distinct customers from both sides. Timestamps the questions do not read (promised times, paid_at …) are
 not shifted. bench/analytics.py's "same answer" column checks both stores got the same rows: DuckDB resolves
 the scaled copies' identity from its scaled marts, ClickHouse holds the scaled copies of the resolved one.
 
@@ -47,9 +49,22 @@ SHIFTS = {
 }
 
 
-def _duck_replace(table: str, days: int) -> str:
+# table -> the columns a customer's identity is resolved from (history/identity.py), suffixed per copy with
+# --fresh-customers; an empty one stays empty (it is no identity) and a NULL stays NULL.
+CUSTOMER_COLUMNS = {
+    "fct_orders": ("phone", "channel_user_id"),
+    "fct_parcels": ("customer_id",),
+    "order_customers": ("customer_id",),
+}
+
+
+def _duck_replace(table: str, days: int, fresh_customers: bool) -> str:
     keys, stamps, dates = SHIFTS[table]
     parts = [f"{c} || '#' || k as {c}" for c in keys]
+    if fresh_customers:
+        parts += [
+            f"case when {c} <> '' then {c} || '#' || k else {c} end as {c}" for c in CUSTOMER_COLUMNS.get(table, ())
+        ]
     parts += [f"{c} + to_days(cast(k * {days} as integer)) as {c}" for c in stamps]
     parts += [f"cast({c} + to_days(cast(k * {days} as integer)) as date) as {c}" for c in dates]
     if table == "fct_parcels":
@@ -57,9 +72,15 @@ def _duck_replace(table: str, days: int) -> str:
     return ", ".join(parts)
 
 
-def _ch_replace(table: str, days: int) -> str:
+def _ch_replace(table: str, days: int, fresh_customers: bool, held_columns: set[str]) -> str:
     keys, stamps, dates = SHIFTS[table]
     parts = [f"concat({c}, '#', toString(k)) AS {c}" for c in keys]
+    if fresh_customers:
+        parts += [
+            f"if({c} <> '', concat({c}, '#', toString(k)), {c}) AS {c}"
+            for c in CUSTOMER_COLUMNS.get(table, ())
+            if c in held_columns
+        ]
     parts += [f"{c} + toIntervalDay(k * {days}) AS {c}" for c in (*stamps, *dates)]
     if table == "fct_parcels":
         parts.append(
@@ -74,6 +95,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, required=True, help="K: copies after the original (K+1 in all)")
     parser.add_argument("--out", type=Path, required=True, help="new DuckDB file with the scaled marts")
     parser.add_argument("--clickhouse", required=True, help="DSN of the store holding the source's marts")
+    parser.add_argument(
+        "--fresh-customers", action="store_true", help="each copy its own customers (default: the source's come back)"
+    )
     args = parser.parse_args()
     if args.out.exists():
         parser.error(f"{args.out} exists: give a new file")
@@ -89,7 +113,7 @@ def main() -> None:
         out.execute(f"create table marts.{table} as select * from src.marts.{table}")
         # One statement per table and engine (copy number k from a range), so each engine runs it in parallel.
         out.execute(
-            f"insert into marts.{table} select * exclude (k) replace ({_duck_replace(table, days)}) "
+            f"insert into marts.{table} select * exclude (k) replace ({_duck_replace(table, days, args.fresh_customers)}) "
             f"from src.marts.{table}, range(1, {args.copies + 1}) as copies(k)"
         )
         rows = out.execute(f"select count(*) from marts.{table}").fetchone()[0]
@@ -107,8 +131,15 @@ def main() -> None:
         # filter sits in a subquery: ClickHouse lets WHERE see the SELECT's aliases, the suffixed keys here.
         # A NULL merge group stays NULL (concat of a NULL is NULL), as in DuckDB.
         key = SHIFTS[table][0][0]
+        columns = {
+            row[0]
+            for row in client.query(
+                f"SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '{table}'"
+            ).result_rows
+        }
+        replaced = _ch_replace(table, days, args.fresh_customers, columns)
         client.command(
-            f"INSERT INTO {table} SELECT * EXCEPT (k) REPLACE ({_ch_replace(table, days)}) "
+            f"INSERT INTO {table} SELECT * EXCEPT (k) REPLACE ({replaced}) "
             f"FROM (SELECT * FROM {table} FINAL WHERE position({key}, '#') = 0) AS src "
             f"CROSS JOIN (SELECT number AS k FROM numbers(1, {args.copies})) AS copies",
             settings={"max_partitions_per_insert_block": 10000},

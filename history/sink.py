@@ -196,39 +196,34 @@ def _sync_raw(
 ) -> int:
     if not batches:
         return 0
-    duck.register("_sink_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
-    try:
-        in_batches = "batch_id IN (SELECT batch_id FROM _sink_batches)"
-        # Every row carries the batch that wrote it (a line its order's current version's, the loader writes and
-        # replaces them together), and rows are appended in batch order: the literal list lets DuckDB skip the
-        # row groups of other batches, where a subquery or a read by changed order scans the whole table.
-        listed = ", ".join("'" + batch.replace("'", "''") + "'" for _, batch in batches)
-        where = f"src.batch_id IN ({listed})"
-        if spec.name == "order_events":
-            retract = None  # events are only ever added: an event's key is all of it
-        else:
-            changed = f"SELECT order_key FROM raw.orders WHERE {in_batches}"
-            # Only an order with more than one version can have left something behind in ClickHouse.
-            retract = (
-                f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
-                f"WHERE order_key IN ({changed}) GROUP BY order_key HAVING count(*) > 1)"
+    # Every row carries the batch that wrote it (a line its order's current version's, the loader writes and
+    # replaces them together), and rows are appended in batch order: the literal list lets DuckDB skip the
+    # row groups of other batches, where a subquery or a read by changed order scans the whole table.
+    listed = ", ".join("'" + batch.replace("'", "''") + "'" for _, batch in batches)
+    where = f"src.batch_id IN ({listed})"
+    if spec.name == "order_events":
+        retract = None  # events are only ever added: an event's key is all of it
+    else:
+        changed = f"SELECT order_key FROM raw.orders WHERE batch_id IN ({listed})"
+        # Only an order with more than one version can have left something behind in ClickHouse.
+        retract = (
+            f"{changed} AND order_key IN (SELECT order_key FROM raw.order_versions "
+            f"WHERE order_key IN ({changed}) GROUP BY order_key HAVING count(*) > 1)"
+        )
+    rows = _select_rows(spec, columns, where)
+    written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
+    if retract is not None:
+        keys = [row[0] for row in duck.execute(retract).fetchall()]
+        for start in range(0, len(keys), KEYS_PER_LOOKUP):
+            part = keys[start : start + KEYS_PER_LOOKUP]
+            found = client.query_arrow(
+                f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE order_key IN {{keys:Array(String)}}",
+                parameters={"keys": part},
+                settings=LOOKUP_SETTINGS,
             )
-        rows = _select_rows(spec, columns, where)
-        written = _insert(client, spec, duck.sql(_versioned(columns, rows, version)), chunk_rows)
-        if retract is not None:
-            keys = [row[0] for row in duck.execute(retract).fetchall()]
-            for start in range(0, len(keys), KEYS_PER_LOOKUP):
-                part = keys[start : start + KEYS_PER_LOOKUP]
-                found = client.query_arrow(
-                    f"SELECT {_sort_list(spec)} FROM `{spec.name}` FINAL WHERE order_key IN {{keys:Array(String)}}",
-                    parameters={"keys": part},
-                    settings=LOOKUP_SETTINGS,
-                )
-                current = _select_rows(spec, columns, "src.order_key IN (SELECT unnest($keys))")
-                written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, {"keys": part})
-        return written
-    finally:
-        duck.unregister("_sink_batches")
+            current = _select_rows(spec, columns, "src.order_key IN (SELECT unnest($keys))")
+            written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, {"keys": part})
+    return written
 
 
 # --- marts by day ------------------------------------------------------------------------------------------
