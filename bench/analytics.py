@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from history.analytics import QUESTIONS, ClickHouseStore, DuckDBStore, Scope  # noqa: E402
 from history.analytics.dialects import TABLES  # noqa: E402
 from history.client import connect  # noqa: E402
+from history.schema import SPECS  # noqa: E402
 
 
 def _timed(store, question: str, scope: Scope, repeat: int):
@@ -86,7 +87,8 @@ def main() -> None:
 
         start = time.perf_counter()
         # Only the tables the questions read: the others would only lengthen the setup.
-        written = sync(duck, client, tables=TABLES)
+        # The orders' sequence is no copy of the warehouse: the sink derives it after order_customers.
+        written = sync(duck, client, tables=[table for table in TABLES if table in SPECS])
         sync_note = (
             f"; the sink wrote it to ClickHouse in {time.perf_counter() - start:.1f} s ({sum(written.values()):,} rows)"
         )

@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
-from history import schema, scope
+from history import identity, schema, scope, sequence
 from history.schema import DELETED, MARTS, RAW, ROW_HASH, VERSION, Column, TableSpec
 
 CHUNK_ROWS = 100_000
@@ -120,6 +120,11 @@ def sync(
             _advance(client, spec.name, batches[-1], version)
         if days is None:
             _advance(client, _SHAPE + spec.name, (_EPOCH, schema.signature(spec, columns[spec.name])), version)
+    if identity.NAME in wanted:
+        since = int(watermark(client, sequence.MARK)[1] or 0)
+        whole = identity.NAME in every_day_of
+        written[sequence.NAME] = sequence.refresh(client, version, since, whole=whole)
+        _advance(client, sequence.MARK, (_EPOCH, str(version)), version)
     if marts and marts_build is not None:
         _advance(client, MARTS_BUILD, (_EPOCH, marts_build), version)
     _finish(client, version, batches_done, written)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from history.analytics.dialects import Dialect
+from history.sequence import NAME as ORDER_SEQUENCE
 
 # --by value -> (column name in the answer, SQL over fct_orders as `o`)
 DIMENSIONS: dict[str, tuple[str, Callable[[Dialect], str]]] = {
@@ -67,6 +68,7 @@ class Sql:
     dim_name: str
     where: str  # the business-day filter on `o`
     parcels_where: str  # the same range on fct_parcels, a day wider (a merge group keeps its first order's day)
+    date_from: dt.date | None = None
 
     def t(self, name: str, alias: str) -> str:
         return self.d.table(name, alias, self.parcels_where)
@@ -114,6 +116,7 @@ def placeholders(d: Dialect, scope: Scope) -> Sql:
             scope.date_from - one_day if scope.date_from else None,
             scope.date_to + one_day if scope.date_to else None,
         ),
+        date_from=scope.date_from,
     )
 
 
@@ -250,9 +253,34 @@ left join excepted as x on x.dim = t.dim
 order by {s.dim_name}"""
 
 
-# The three questions below first collapse the orders to one row per group and customer (or merge group) with
-# a hash aggregation, then compare a customer's rows across groups with a window over those few rows: a window
-# over every order would sort all of them by customer (10-18 s at 10M orders, against about a second).
+def _on_or_after_start(s: Sql, day_column: str) -> str:
+    """`day_column` (a business day, or NULL) is within the range: not before its start. Its days are of earlier
+    orders than the row's, so never after its end."""
+    if s.date_from is None:
+        return f"{day_column} is not null"
+    return f"{day_column} >= {_day(s.date_from)}"
+
+
+def _sequenced_orders(s: Sql, column: str, value: str) -> str:
+    """The CTE `ident_orders`: every order in scope with its dimension value, its customer (NULL when it has
+    none: docs/analytics.md), the customer as the engine compares it in a distinct count (ClickHouse: a 64-bit
+    hash of it) and `column`, one of its customer's earlier orders' days (history/sequence.py)."""
+    return f"""ident_orders as (
+    select
+        {s.dim} as dim,
+        o.customer_id as customer_id,
+        {s.d.key_hash("o.customer_id")} as customer,
+        {value} as {column}
+    from {s.t(ORDER_SEQUENCE, "o")}
+    where {s.where}
+)"""
+
+
+# Repeat and cross-channel read each order's earlier orders' days (history/sequence.py), stored in ClickHouse:
+# every count is then one pass over the range's orders. Grouping them by customer and comparing a customer's
+# rows instead took 4-10 s at 10M orders with millions of customers. Customers are counted distinct by a 64-bit
+# hash on ClickHouse (its exact distinct count of text is 2-4 times slower): two of a few million customers
+# would have to share a hash for a count to be one short, about one chance in ten million per question.
 
 
 def repeat(s: Sql) -> str:
@@ -260,51 +288,19 @@ def repeat(s: Sql) -> str:
     earlier order in the date range, on any channel (ties in time broken by order_key). repeat_order_pct is of
     the identified orders; a repeat customer of a group placed a repeat order in it; customers and repeat
     customers are counted per group, so a customer of two channels counts once in each."""
-    # Of a customer's orders in a group all are repeats but the customer's first in the range, if it is there:
-    # the group holding the smallest (created_at, order_key) of the customer's rows: compared as a time, then as
-    # a key among the groups tied at that time (numbers and text, not tuples: ClickHouse compares tuples
-    # generically, seconds more at 10M orders).
+    repeated = f"customer_id is not null and {_on_or_after_start(s, 'prev_order_date')}"
     return f"""
-with {_identified_orders(s)},
-
-per_customer as (
-    select
-        dim,
-        customer_id,
-        count(*) as n,
-        min(created_at) as first_at,
-        {s.d.first_key("order_key", "created_at")} as first_key
-    from ident_orders
-    group by dim, customer_id
-),
-
-timed as (
-    select dim, customer_id, n, first_at, first_key, min(first_at) over (partition by customer_id) as customer_first_at
-    from per_customer
-),
-
-flagged as (
-    select
-        dim,
-        customer_id,
-        n,
-        customer_id is not null
-            and first_at = customer_first_at
-            and first_key = min(case when first_at = customer_first_at then first_key end)
-                over (partition by customer_id) as has_first
-    from timed
-),
+with {_sequenced_orders(s, "prev_order_date", s.d.prev_order_date)},
 
 counted as (
     select
         dim,
-        sum(n) as orders,
-        coalesce(sum(n) filter (where customer_id is not null), 0) as identified_orders,
-        coalesce(sum(n) filter (where customer_id is not null), 0) - count(*) filter (where has_first)
-            as repeat_orders,
-        count(customer_id) as customers,
-        count(*) filter (where customer_id is not null and (n > 1 or not has_first)) as repeat_customers
-    from flagged
+        count(*) as orders,
+        count(customer_id) as identified_orders,
+        count(*) filter (where {repeated}) as repeat_orders,
+        count(distinct customer) as customers,
+        count(distinct case when {repeated} then customer end) as repeat_customers
+    from ident_orders
     group by dim
 )
 
@@ -325,33 +321,29 @@ def cross_channel(s: Sql) -> str:
     """Customers on more than one channel: of the customers (the cross-channel identity: docs/analytics.md) who ordered
     in a group, how many ordered on two or more channels within the date range, and how many orders those
     multi-channel customers placed in the group."""
+    # A customer ordered on two channels in the range when one of their orders there has an earlier order on
+    # another channel in it; the set of those customers is then read per group.
     return f"""
-with {_identified_orders(s)},
+with {_sequenced_orders(s, "prev_other_channel_date", s.d.prev_other_channel_date)},
 
-per_customer as (
-    select dim, customer_id, count(*) as n, min(channel) as first_channel, max(channel) as last_channel
+multi as (
+    select distinct customer
     from ident_orders
-    group by dim, customer_id
+    where customer_id is not null and {_on_or_after_start(s, "prev_other_channel_date")}
 ),
 
 flagged as (
-    select
-        dim,
-        customer_id,
-        n,
-        customer_id is not null
-            and min(first_channel) over (partition by customer_id) <> max(last_channel) over (partition by customer_id)
-            as multi
-    from per_customer
+    select dim, customer, customer in (select customer from multi) as multi
+    from ident_orders
 ),
 
 counted as (
     select
         dim,
-        sum(n) as orders,
-        count(customer_id) as customers,
-        count(*) filter (where multi) as multi_channel_customers,
-        coalesce(sum(n) filter (where multi), 0) as orders_of_multi_channel_customers
+        count(*) as orders,
+        count(distinct customer) as customers,
+        count(distinct case when multi then customer end) as multi_channel_customers,
+        count(*) filter (where multi) as orders_of_multi_channel_customers
     from flagged
     group by dim
 )
@@ -365,6 +357,11 @@ select
     orders_of_multi_channel_customers
 from counted
 order by dim"""
+
+
+# Merges first collapse the orders to one row per group and merge group with a hash aggregation, then compare a
+# merge group's rows across groups with a window over those few rows: a window over every order would sort all
+# of them (10-18 s at 10M orders, against about a second).
 
 
 def merges(s: Sql) -> str:

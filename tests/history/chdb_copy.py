@@ -1,7 +1,8 @@
 """A stand-in for the sink in the analytics tests: copies the DuckDB warehouse's tables into a chdb database.
 
 Each table goes through a Parquet file into a ReplacingMergeTree keyed as the real sink keys it (so readers
-need FINAL, as in production), with every row inserted twice to prove the queries see one row per key.
+need FINAL, as in production), with every row inserted twice to prove the queries see one row per key. The
+orders' sequence is derived from the copied identity by the sink's own code.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from history import sequence
 from history.identity import NAME, order_customers_sql
 
 # What the sink stores besides the copied tables: each order's identity (history/identity.py), from its SQL.
@@ -45,4 +47,11 @@ def copy_warehouse(
         )
         client.command(f"INSERT INTO {database}.{table} SELECT * FROM file('{path}', Parquet)")
         counts[table] = duck.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    if NAME in (tables or TABLES):
+        # The sink derives each order's sequence from its identity inside ClickHouse (history/sequence.py).
+        chosen, client.database = client.database, database
+        try:
+            sequence.refresh(client, version=1, since=0, whole=True)
+        finally:
+            client.database = chosen
     return counts

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from history_harness import clickhouse, duck_count, final_count, stored_count
 
-from history import sink
+from history import sequence, sink
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.identity import order_customers_on_days, order_customers_sql
 from history.schema import RAW, ROW_HASH, SPECS
@@ -89,7 +89,7 @@ def test_the_pipeline_leaves_the_orders_and_marts_in_clickhouse(pipeline_run):
 
 def test_a_sync_with_nothing_new_writes_nothing(copies):
     duck, client = copies
-    assert sink.sync(duck, client) == dict.fromkeys(SPECS, 0)
+    assert sink.sync(duck, client) == dict.fromkeys([*SPECS, sequence.NAME], 0)
 
 
 def test_rows_a_mart_no_longer_has_are_gone(copies):
@@ -294,12 +294,13 @@ def test_a_replayed_batch_leaves_the_identity_unchanged(copies):
     orders = duck_count(duck, "marts.fct_orders")
     client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
     client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
-    assert sink.sync(duck, client, tables=["order_customers"]) == {"order_customers": 0}
+    # The orders' sequence, whose mark went with the watermarks, is computed again (history/sequence.py).
+    assert sink.sync(duck, client, tables=["order_customers"]) == {"order_customers": 0, sequence.NAME: orders}
     client.command(f"ALTER TABLE order_customers UPDATE {ROW_HASH} = 0 WHERE 1", settings={"mutations_sync": 2})
     client.command(f"TRUNCATE TABLE {sink.BUCKETS}")
     client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
     client.command("SYSTEM STOP MERGES order_customers")
-    assert sink.sync(duck, client, tables=["order_customers"]) == {"order_customers": orders}
+    assert sink.sync(duck, client, tables=["order_customers"]) == {"order_customers": orders, sequence.NAME: orders}
     assert (final_count(client, "order_customers"), stored_count(client, "order_customers")) == (orders, 2 * orders)
     assert _answers(ClickHouseStore(client)) == before
 
@@ -349,3 +350,113 @@ def test_an_order_whose_merge_changed_moves_to_its_new_group(copies):
     in_duck, in_clickhouse = _identity(duck, client)
     assert in_clickhouse == in_duck
     assert _answers(ClickHouseStore(client)) == _answers(DuckDBStore(duck))
+
+
+def _expected_sequence(client) -> list[tuple]:
+    """Each order's two earlier-order days by their definition (history/sequence.py), worked out here in Python
+    from ClickHouse's order_customers: the previous order of its customer (creation time, then key) and the
+    latest earlier one on another channel."""
+    rows = client.query(
+        "SELECT order_key, customer_id, channel, created_at, business_date FROM order_customers FINAL"
+    ).result_rows
+    by_customer: dict[str, list[tuple]] = {}
+    for row in rows:
+        if row[1] is not None:
+            by_customer.setdefault(row[1], []).append(row)
+    expected = {row[0]: (row[0], row[1], None, None) for row in rows}
+    for orders in by_customer.values():
+        orders.sort(key=lambda row: (row[3], row[0]))
+        for i, (key, customer, channel, _, _) in enumerate(orders):
+            previous = orders[i - 1][4] if i else None
+            other = next((o[4] for o in reversed(orders[:i]) if o[2] != channel), None)
+            expected[key] = (key, customer, previous, other)
+    return sorted(expected.values())
+
+
+def _stored_sequence(client) -> list[tuple]:
+    return client.query(
+        "SELECT order_key, customer_id, prev_order_date, prev_other_channel_date FROM order_sequence FINAL "
+        "ORDER BY order_key"
+    ).result_rows
+
+
+def test_each_orders_sequence_follows_the_changes_of_its_customers_orders(copies):
+    """A sync that changes some orders' identities recomputes the sequence of those orders and of every order
+    of their customers, old and new, and only those; what it leaves is what the definition gives for every
+    order. The changes are written to order_customers as the sink writes them (a newer version; a tombstone
+    under the old sorting key when the key changes): an order that changes customer, one that moves before
+    its customer's first order, one that is gone, and a late order in the middle of a customer's orders."""
+    _, client = copies
+    assert _stored_sequence(client) == _expected_sequence(client)
+    repeat_customers = client.query(
+        "SELECT customer_id, groupArray(order_key) FROM (SELECT * FROM order_customers FINAL ORDER BY created_at) "
+        "WHERE customer_id IS NOT NULL GROUP BY customer_id HAVING count() >= 3 ORDER BY customer_id LIMIT 3"
+    ).result_rows
+    assert len(repeat_customers) == 3, "the run must give customers with several orders"
+    (first_customer, first_orders), (second_customer, second_orders), (_, third_orders) = repeat_customers
+    version = client.query(f"SELECT max({sink.VERSION}) FROM order_customers").result_rows[0][0] + 1
+    columns = [
+        row[0]
+        for row in client.query(
+            "SELECT name FROM system.columns WHERE table = 'order_customers' AND database = currentDatabase()"
+        ).result_rows
+    ]
+
+    def rewrite(key: str, **changed: str) -> None:
+        kept = [c for c in columns if c not in (sink.VERSION, sink.DELETED)]
+        values = ", ".join(f"{changed[c]} AS {c}" if c in changed else c for c in kept)
+        client.command(
+            f"INSERT INTO order_customers ({', '.join(kept)}, {sink.VERSION}, {sink.DELETED}) "
+            f"SELECT {values}, toUInt64({version}), toUInt8(0) "
+            f"FROM order_customers FINAL WHERE order_key = {{k:String}}",
+            parameters={"k": key},
+        )
+
+    def retract(key: str) -> None:
+        client.command(
+            f"INSERT INTO order_customers SELECT * REPLACE (toUInt64({version}) AS {sink.VERSION}, "
+            f"toUInt8(1) AS {sink.DELETED}) FROM order_customers FINAL WHERE order_key = {{k:String}}",
+            parameters={"k": key},
+        )
+
+    # The first customer's last order now belongs to the second customer.
+    rewrite(first_orders[-1], customer_id=f"'{second_customer}'")
+    # The second customer's last order moves to an hour before its first (a re-push with a new creation time):
+    # new sorting key, so the old one is retracted.
+    first_at = client.query(
+        "SELECT min(created_at) FROM order_customers FINAL WHERE customer_id = {c:String}",
+        parameters={"c": second_customer},
+    ).result_rows[0][0]
+    moved = second_orders[-1]
+    retract(moved)
+    rewrite(
+        moved,
+        created_at=f"toDateTime64('{first_at:%Y-%m-%d %H:%M:%S}', 6, 'UTC') - INTERVAL 1 HOUR",
+        business_date=f"toDate(toDateTime64('{first_at:%Y-%m-%d %H:%M:%S}', 6, 'UTC') - INTERVAL 1 HOUR + INTERVAL 8 HOUR)",
+    )
+    # The third customer's first order is gone.
+    retract(third_orders[0])
+    # A late order of the first customer, on another channel, a second after its first order.
+    late_channel = (
+        "eleme"
+        if client.query(
+            "SELECT channel FROM order_customers FINAL WHERE order_key = {k:String}", parameters={"k": first_orders[0]}
+        ).result_rows[0][0]
+        != "eleme"
+        else "app"
+    )
+    rewrite(
+        first_orders[0],
+        order_key="'late:1'",
+        channel=f"'{late_channel}'",
+        created_at="created_at + INTERVAL 1 SECOND",
+    )
+    written = sequence.refresh(client, version, since=version - 1)
+    assert _stored_sequence(client) == _expected_sequence(client)
+    touched = client.query(
+        "SELECT count() FROM order_customers FINAL WHERE customer_id IN ({a:String}, {b:String}) "
+        "OR order_key = {gone:String}",
+        parameters={"a": first_customer, "b": second_customer, "gone": third_orders[0]},
+    ).result_rows[0][0]
+    assert 0 < written < final_count(client, "order_customers"), "only the changed customers' orders are written"
+    assert touched <= written

@@ -1,0 +1,152 @@
+"""Each order's place among its customer's orders, kept in ClickHouse beside `order_customers`: `order_sequence`.
+
+The customer questions ask, for a range of days, whether a customer ordered before within the range (repeat)
+and on another channel within it (cross-channel). Answered from `order_customers` alone, that groups every
+order of the range by customer and compares the customer's rows: 4-10 s at 10M orders with millions of
+customers (bench/results/analytics.md). Both depend on the range only through where it starts, so they can be
+read off two dates stored per order:
+
+- `prev_order_date`: the business day of the customer's previous order (by creation time, ties by order key);
+  an order is a repeat within [from, to] exactly when this is on or after `from` (the previous order is then
+  in the range: it is not after the order itself);
+- `prev_other_channel_date`: the business day of the customer's latest earlier order on another channel. A
+  customer ordered on two channels within [from, to] exactly when one of their orders there has this on or
+  after `from` (the later of two such orders sees the earlier one, or one after it, on another channel).
+
+One row per order of `order_customers`, with its columns and these two (NULL without a customer or an earlier
+order). It is derived inside ClickHouse from `order_customers` (no data leaves the server), by the sink after
+each sync: the orders whose `order_customers` rows the sync wrote, and every order of their customers, old
+and new (an order that changes customer changes both customers' sequences), are computed again; orders gone
+from `order_customers` are retracted. A sync that compared every day of `order_customers` rebuilds it whole.
+DuckDB computes the same two columns in the question itself, over the range's orders
+(history/analytics/questions.py): two computations of one definition, which the engines test compares.
+"""
+
+from __future__ import annotations
+
+from clickhouse_connect.driver.client import Client
+
+from history.identity import NAME as ORDER_CUSTOMERS
+from history.schema import DELETED, VERSION
+
+NAME = "order_sequence"
+# The sink's watermark row holding the last sync whose order_customers rows were sequenced: a sync that
+# failed before sequencing leaves its rows for the next.
+MARK = "_sequenced:" + NAME
+# Orders written in one sync above which the whole table is computed again: one pass over every order costs
+# less than looking up that many orders' customers.
+WHOLE_ABOVE = 200_000
+COLUMNS = (
+    "order_key",
+    "channel",
+    "store_id",
+    "created_at",
+    "created_at_local",
+    "business_date",
+    "merge_group_id",
+    "group_size",
+    "customer_id",
+)
+_LIST = ", ".join(COLUMNS)
+_SETTINGS = {
+    "max_partitions_per_insert_block": 10_000,
+    "do_not_merge_across_partitions_select_final": 1,
+    # a micro-batch's keys and customers are a long query text (ClickHouse's default limit is 256 KiB)
+    "max_query_size": 64 * 1024 * 1024,
+}
+
+
+def ensure(client: Client) -> bool:
+    """Create the table, shaped as order_customers' columns plus the two dates; True when it was created."""
+    exists = client.query(
+        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
+        parameters={"n": NAME},
+    ).result_rows[0][0]
+    if exists:
+        return False
+    # Sorted by time first, as a range of days is what every question filters on; an order's key alone would
+    # not prune. An order whose creation time changes leaves its old row under the old key: retracted below.
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS `{NAME}` ENGINE = ReplacingMergeTree({VERSION}, {DELETED}) "
+        f"PARTITION BY toYYYYMM(created_at) ORDER BY (created_at, order_key) EMPTY AS "
+        f"SELECT {_LIST}, CAST(NULL AS Nullable(Date32)) AS prev_order_date, "
+        f"CAST(NULL AS Nullable(Date32)) AS prev_other_channel_date, "
+        f"toUInt64(0) AS {VERSION}, toUInt8(0) AS {DELETED} FROM `{ORDER_CUSTOMERS}`"
+    )
+    return True
+
+
+def _sequenced(scope: str, version: int) -> str:
+    """The rows of `order_customers` in `scope` with their two dates, as written at `version`. The scope must
+    hold every order of each customer in it: the windows see only those.
+
+    A customer's orders fall into runs of one channel; the latest earlier order on another channel is the
+    order just before the run, the same for every order of the run."""
+    order = "ORDER BY created_at, order_key"
+    return f"""SELECT
+    {_LIST},
+    if(customer_id IS NULL, NULL, prev_date) AS prev_order_date,
+    if(customer_id IS NULL OR run = 1, NULL,
+       first_value(prev_date) OVER (PARTITION BY customer_id, run {order})) AS prev_other_channel_date,
+    toUInt64({version}) AS {VERSION},
+    toUInt8(0) AS {DELETED}
+FROM (
+    SELECT *, sum(new_run) OVER (PARTITION BY customer_id {order} ROWS UNBOUNDED PRECEDING) AS run
+    FROM (
+        SELECT
+            {_LIST},
+            lagInFrame(toNullable(business_date)) OVER w AS prev_date,
+            toUInt32(row_number() OVER w = 1 OR channel != lagInFrame(channel) OVER w) AS new_run
+        FROM `{ORDER_CUSTOMERS}` FINAL
+        WHERE {scope}
+        WINDOW w AS (PARTITION BY customer_id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+)"""
+
+
+def _tombstones(scope: str, version: int) -> str:
+    """A deleting row for each order of ours in `scope` that order_customers no longer holds under the same
+    sorting key (the order is gone, or its creation time changed and its new row sits under a new key)."""
+    return f"""SELECT
+    {", ".join(f"s.{c}" for c in COLUMNS)},
+    CAST(NULL AS Nullable(Date32)), CAST(NULL AS Nullable(Date32)), toUInt64({version}), toUInt8(1)
+FROM (SELECT {_LIST} FROM `{NAME}` FINAL WHERE {scope}) AS s
+LEFT ANTI JOIN (SELECT created_at, order_key FROM `{ORDER_CUSTOMERS}` FINAL WHERE {scope}) AS c
+    USING (created_at, order_key)"""
+
+
+def refresh(client: Client, version: int, since: int, *, whole: bool = False) -> int:
+    """Bring the table up to order_customers as the syncs after `since` (the last sync sequenced) and up to
+    `version` left it; returns the rows written (retractions included). `whole`: compute every order again
+    (after every day of order_customers was compared); so is a table just created."""
+    whole = ensure(client) or whole
+    keys: list[str] = []
+    if not whole:
+        keys = [
+            row[0]
+            for row in client.query(
+                f"SELECT DISTINCT order_key FROM `{ORDER_CUSTOMERS}` WHERE {VERSION} > {{since:UInt64}}",
+                parameters={"since": since},
+            ).result_rows
+        ]
+        if not keys:
+            return 0
+        whole = len(keys) > WHOLE_ABOVE
+    parameters: dict = {}
+    scope = "1"
+    if not whole:
+        # Their customers as they are now and as last sequenced: both sequences change.
+        parameters = {"keys": keys}
+        customers = client.query(
+            f"SELECT DISTINCT cityHash64(customer_id) FROM ("
+            f"SELECT customer_id FROM `{ORDER_CUSTOMERS}` FINAL WHERE order_key IN {{keys:Array(String)}} "
+            f"UNION ALL SELECT customer_id FROM `{NAME}` FINAL WHERE order_key IN {{keys:Array(String)}}) "
+            f"WHERE customer_id IS NOT NULL",
+            parameters=parameters,
+            settings=_SETTINGS,
+        ).result_rows
+        parameters["customers"] = [row[0] for row in customers]
+        scope = "(order_key IN {keys:Array(String)} OR cityHash64(customer_id) IN {customers:Array(UInt64)})"
+    for rows in (_tombstones(scope, version), _sequenced(scope, version)):
+        client.command(f"INSERT INTO `{NAME}` {rows}", parameters=parameters or None, settings=_SETTINGS)
+    return client.query(f"SELECT count() FROM `{NAME}` WHERE {VERSION} = {version}").result_rows[0][0]
