@@ -9,16 +9,18 @@ read off two dates stored per order:
 - `prev_order_date`: the business day of the customer's previous order (by creation time, ties by order key);
   an order is a repeat within [from, to] exactly when this is on or after `from` (the previous order is then
   in the range: it is not after the order itself);
-- `prev_other_channel_date`: the business day of the customer's latest earlier order on another channel. A
-  customer ordered on two channels within [from, to] exactly when one of their orders there has this on or
-  after `from` (the later of two such orders sees the earlier one, or one after it, on another channel).
+- `prev_other_channel_date` and `next_other_channel_date`: the business days of the customer's latest earlier
+  and earliest later order on another channel. A customer ordered on two channels within [from, to] exactly
+  when any one of their orders there has the first on or after `from` or the second on or before `to`: then
+  every one of their orders there does (the other channel's order in the range is before or after it), so
+  the customer's flag is read off each order, with no second pass over the customer's rows.
 
-One row per order of `order_customers`, with its columns and these two (NULL without a customer or an earlier
+One row per order of `order_customers`, with its columns and these three (NULL without a customer or such an
 order). It is derived inside ClickHouse from `order_customers` (no data leaves the server), by the sink after
 each sync: the orders whose `order_customers` rows the sync wrote, and every order of their customers, old
 and new (an order that changes customer changes both customers' sequences), are computed again; orders gone
 from `order_customers` are retracted. A sync that compared every day of `order_customers` rebuilds it whole.
-DuckDB computes the same two columns in the question itself, over the range's orders
+DuckDB computes the same in the question itself, over the range's orders
 (history/analytics/questions.py): two computations of one definition, which the engines test compares.
 """
 
@@ -56,50 +58,64 @@ _SETTINGS = {
 }
 
 
+DATES = ("prev_order_date", "prev_other_channel_date", "next_other_channel_date")
+
+
 def ensure(client: Client) -> bool:
-    """Create the table, shaped as order_customers' columns plus the two dates; True when it was created."""
-    exists = client.query(
-        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = {n:String}",
-        parameters={"n": NAME},
-    ).result_rows[0][0]
-    if exists:
+    """Create the table, shaped as order_customers' columns plus the dates; True when it was created. A table of
+    another shape (an older release's) is dropped and created again: it is derived, computed whole again."""
+    held = [
+        row[0]
+        for row in client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {n:String} "
+            "ORDER BY position",
+            parameters={"n": NAME},
+        ).result_rows
+    ]
+    if held == [*COLUMNS, *DATES, VERSION, DELETED]:
         return False
+    client.command(f"DROP TABLE IF EXISTS `{NAME}`")
     # Sorted by time first, as a range of days is what every question filters on; an order's key alone would
     # not prune. An order whose creation time changes leaves its old row under the old key: retracted below.
     client.command(
         f"CREATE TABLE IF NOT EXISTS `{NAME}` ENGINE = ReplacingMergeTree({VERSION}, {DELETED}) "
         f"PARTITION BY toYYYYMM(created_at) ORDER BY (created_at, order_key) EMPTY AS "
-        f"SELECT {_LIST}, CAST(NULL AS Nullable(Date32)) AS prev_order_date, "
-        f"CAST(NULL AS Nullable(Date32)) AS prev_other_channel_date, "
+        f"SELECT {_LIST}, {', '.join(f'CAST(NULL AS Nullable(Date32)) AS {name}' for name in DATES)}, "
         f"toUInt64(0) AS {VERSION}, toUInt8(0) AS {DELETED} FROM `{ORDER_CUSTOMERS}`"
     )
     return True
 
 
 def _sequenced(scope: str, version: int) -> str:
-    """The rows of `order_customers` in `scope` with their two dates, as written at `version`. The scope must
-    hold every order of each customer in it: the windows see only those.
+    """The rows of `order_customers` in `scope` with their dates, as written at `version`. The scope must hold
+    every order of each customer in it: the windows see only those.
 
-    A customer's orders fall into runs of one channel; the latest earlier order on another channel is the
-    order just before the run, the same for every order of the run."""
+    A customer's orders fall into runs of one channel; the latest earlier order on another channel is the one
+    just before the run, and the earliest later one the one just after it, the same for every order of the
+    run (the first run has none before it, the last none after)."""
     order = "ORDER BY created_at, order_key"
+    run = f"PARTITION BY customer_id, run {order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     return f"""SELECT
     {_LIST},
     if(customer_id IS NULL, NULL, prev_date) AS prev_order_date,
-    if(customer_id IS NULL OR run = 1, NULL,
-       first_value(prev_date) OVER (PARTITION BY customer_id, run {order})) AS prev_other_channel_date,
+    if(customer_id IS NULL OR run = 1, NULL, first_value(prev_date) OVER ({run})) AS prev_other_channel_date,
+    if(customer_id IS NULL OR run = runs, NULL, last_value(next_date) OVER ({run})) AS next_other_channel_date,
     toUInt64({version}) AS {VERSION},
     toUInt8(0) AS {DELETED}
 FROM (
-    SELECT *, sum(new_run) OVER (PARTITION BY customer_id {order} ROWS UNBOUNDED PRECEDING) AS run
+    SELECT *, max(run) OVER (PARTITION BY customer_id) AS runs
     FROM (
-        SELECT
-            {_LIST},
-            lagInFrame(toNullable(business_date)) OVER w AS prev_date,
-            toUInt32(row_number() OVER w = 1 OR channel != lagInFrame(channel) OVER w) AS new_run
-        FROM `{ORDER_CUSTOMERS}` FINAL
-        WHERE {scope}
-        WINDOW w AS (PARTITION BY customer_id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        SELECT *, sum(new_run) OVER (PARTITION BY customer_id {order} ROWS UNBOUNDED PRECEDING) AS run
+        FROM (
+            SELECT
+                {_LIST},
+                lagInFrame(toNullable(business_date)) OVER w AS prev_date,
+                leadInFrame(toNullable(business_date)) OVER w AS next_date,
+                toUInt32(row_number() OVER w = 1 OR channel != lagInFrame(channel) OVER w) AS new_run
+            FROM `{ORDER_CUSTOMERS}` FINAL
+            WHERE {scope}
+            WINDOW w AS (PARTITION BY customer_id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        )
     )
 )"""
 
@@ -109,7 +125,7 @@ def _tombstones(scope: str, version: int) -> str:
     sorting key (the order is gone, or its creation time changed and its new row sits under a new key)."""
     return f"""SELECT
     {", ".join(f"s.{c}" for c in COLUMNS)},
-    CAST(NULL AS Nullable(Date32)), CAST(NULL AS Nullable(Date32)), toUInt64({version}), toUInt8(1)
+    {", ".join("CAST(NULL AS Nullable(Date32))" for _ in DATES)}, toUInt64({version}), toUInt8(1)
 FROM (SELECT {_LIST} FROM `{NAME}` FINAL WHERE {scope}) AS s
 LEFT ANTI JOIN (SELECT created_at, order_key FROM `{ORDER_CUSTOMERS}` FINAL WHERE {scope}) AS c
     USING (created_at, order_key)"""

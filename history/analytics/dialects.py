@@ -34,13 +34,15 @@ class Dialect:
     # order_customers' FROM text for a filter on the parcels (DuckDB: its definition, reading only the parcels
     # that can hold the range's orders); None: a stored table like the others (ClickHouse)
     identity: Callable[[str], str] | None = None
-    # Each order's customer's previous order and latest earlier order on another channel, as business days
-    # (history/sequence.py), over `o`: ClickHouse stores them over all history; DuckDB computes them in the
-    # question over the range's orders only (an earlier order outside the range does not count, and one inside
-    # gives a day on or after the range's start either way). DuckDB's second is the order's own day when its
-    # customer ordered on two channels in the range: the same customers come out as multi-channel.
+    # Each order's customer's previous order, and latest earlier and earliest later order on another channel, as
+    # business days (history/sequence.py), over `o`: ClickHouse stores them over all history; DuckDB computes
+    # them in the question over the range's orders only (an earlier order outside the range does not count,
+    # and one inside gives a day within the range either way). DuckDB's two channel days are both the order's
+    # own day when its customer ordered on two channels in the range: the same customers come out as
+    # multi-channel.
     prev_order_date: str = "o.prev_order_date"
     prev_other_channel_date: str = "o.prev_other_channel_date"
+    next_other_channel_date: str = "o.next_other_channel_date"
     # appended to every query
     suffix: str = ""
     # the tables read with FINAL (ClickHouse's ReplacingMergeTree: one row per key)
@@ -54,6 +56,10 @@ class Dialect:
 
 
 _CUSTOMER_ORDERS = "partition by o.customer_id order by o.created_at, o.order_key"
+_DAY_IF_MULTI_CHANNEL = (
+    "case when min(o.channel) over (partition by o.customer_id) "
+    "<> max(o.channel) over (partition by o.customer_id) then o.business_date end"
+)
 
 
 def duckdb_dialect(schema: str = "marts") -> Dialect:
@@ -63,10 +69,8 @@ def duckdb_dialect(schema: str = "marts") -> Dialect:
         identity=lambda parcels_where: f"({order_customers_sql(schema, parcels_where)})",
         local_hour=lambda column: f"hour({column})",
         prev_order_date=f"lag(o.business_date) over ({_CUSTOMER_ORDERS})",
-        prev_other_channel_date=(
-            "case when min(o.channel) over (partition by o.customer_id) "
-            "<> max(o.channel) over (partition by o.customer_id) then o.business_date end"
-        ),
+        prev_other_channel_date=_DAY_IF_MULTI_CHANNEL,
+        next_other_channel_date=_DAY_IF_MULTI_CHANNEL,
     )
 
 

@@ -69,6 +69,7 @@ class Sql:
     where: str  # the business-day filter on `o`
     parcels_where: str  # the same range on fct_parcels, a day wider (a merge group keeps its first order's day)
     date_from: dt.date | None = None
+    date_to: dt.date | None = None
 
     def t(self, name: str, alias: str) -> str:
         return self.d.table(name, alias, self.parcels_where)
@@ -117,6 +118,7 @@ def placeholders(d: Dialect, scope: Scope) -> Sql:
             scope.date_to + one_day if scope.date_to else None,
         ),
         date_from=scope.date_from,
+        date_to=scope.date_to,
     )
 
 
@@ -254,33 +256,40 @@ order by {s.dim_name}"""
 
 
 def _on_or_after_start(s: Sql, day_column: str) -> str:
-    """`day_column` (a business day, or NULL) is within the range: not before its start. Its days are of earlier
-    orders than the row's, so never after its end."""
+    """`day_column` (a business day of an earlier order, or NULL) is within the range: not before its start."""
     if s.date_from is None:
         return f"{day_column} is not null"
     return f"{day_column} >= {_day(s.date_from)}"
 
 
-def _sequenced_orders(s: Sql, column: str, value: str) -> str:
+def _on_or_before_end(s: Sql, day_column: str) -> str:
+    """`day_column` (a business day of a later order, or NULL) is within the range: not after its end."""
+    if s.date_to is None:
+        return f"{day_column} is not null"
+    return f"{day_column} <= {_day(s.date_to)}"
+
+
+def _sequenced_orders(s: Sql, columns: dict[str, str]) -> str:
     """The CTE `ident_orders`: every order in scope with its dimension value, its customer (NULL when it has
     none: docs/analytics.md), the customer as the engine compares it in a distinct count (ClickHouse: a 64-bit
-    hash of it) and `column`, one of its customer's earlier orders' days (history/sequence.py)."""
+    hash of it) and `columns` (name -> the dialect's expression), days of its customer's other orders
+    (history/sequence.py)."""
+    days = "".join(f",\n        {value} as {name}" for name, value in columns.items())
     return f"""ident_orders as (
     select
         {s.dim} as dim,
         o.customer_id as customer_id,
-        {s.d.key_hash("o.customer_id")} as customer,
-        {value} as {column}
+        {s.d.key_hash("o.customer_id")} as customer{days}
     from {s.t(ORDER_SEQUENCE, "o")}
     where {s.where}
 )"""
 
 
-# Repeat and cross-channel read each order's earlier orders' days (history/sequence.py), stored in ClickHouse:
-# every count is then one pass over the range's orders. Grouping them by customer and comparing a customer's
-# rows instead took 4-10 s at 10M orders with millions of customers. Customers are counted distinct by a 64-bit
-# hash on ClickHouse (its exact distinct count of text is 2-4 times slower): two of a few million customers
-# would have to share a hash for a count to be one short, about one chance in ten million per question.
+# Repeat and cross-channel read days of each order's customer's other orders (history/sequence.py), stored in
+# ClickHouse: every count is then one pass over the range's orders. Grouping them by customer and comparing a
+# customer's rows instead took 4-10 s at 10M orders with millions of customers. Customers are counted distinct
+# by a 64-bit hash on ClickHouse (its exact distinct count of text is 2-4 times slower): two of a few million
+# customers would have to share a hash for a count to be one short, about one chance in ten million.
 
 
 def repeat(s: Sql) -> str:
@@ -290,7 +299,7 @@ def repeat(s: Sql) -> str:
     customers are counted per group, so a customer of two channels counts once in each."""
     repeated = f"customer_id is not null and {_on_or_after_start(s, 'prev_order_date')}"
     return f"""
-with {_sequenced_orders(s, "prev_order_date", s.d.prev_order_date)},
+with {_sequenced_orders(s, {"prev_order_date": s.d.prev_order_date})},
 
 counted as (
     select
@@ -321,30 +330,27 @@ def cross_channel(s: Sql) -> str:
     """Customers on more than one channel: of the customers (the cross-channel identity: docs/analytics.md) who ordered
     in a group, how many ordered on two or more channels within the date range, and how many orders those
     multi-channel customers placed in the group."""
-    # A customer ordered on two channels in the range when one of their orders there has an earlier order on
-    # another channel in it; the set of those customers is then read per group.
+    # A customer ordered on two channels in the range exactly when each of their orders there has an order on
+    # another channel there, before or after it: a flag of the order, counted per group in one pass.
+    multi = (
+        f"customer_id is not null and ({_on_or_after_start(s, 'prev_other_channel_date')} "
+        f"or {_on_or_before_end(s, 'next_other_channel_date')})"
+    )
+    channel_days = {
+        "prev_other_channel_date": s.d.prev_other_channel_date,
+        "next_other_channel_date": s.d.next_other_channel_date,
+    }
     return f"""
-with {_sequenced_orders(s, "prev_other_channel_date", s.d.prev_other_channel_date)},
-
-multi as (
-    select distinct customer
-    from ident_orders
-    where customer_id is not null and {_on_or_after_start(s, "prev_other_channel_date")}
-),
-
-flagged as (
-    select dim, customer, customer in (select customer from multi) as multi
-    from ident_orders
-),
+with {_sequenced_orders(s, channel_days)},
 
 counted as (
     select
         dim,
         count(*) as orders,
         count(distinct customer) as customers,
-        count(distinct case when multi then customer end) as multi_channel_customers,
-        count(*) filter (where multi) as orders_of_multi_channel_customers
-    from flagged
+        count(distinct case when {multi} then customer end) as multi_channel_customers,
+        count(*) filter (where {multi}) as orders_of_multi_channel_customers
+    from ident_orders
     group by dim
 )
 

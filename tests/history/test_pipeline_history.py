@@ -353,9 +353,9 @@ def test_an_order_whose_merge_changed_moves_to_its_new_group(copies):
 
 
 def _expected_sequence(client) -> list[tuple]:
-    """Each order's two earlier-order days by their definition (history/sequence.py), worked out here in Python
-    from ClickHouse's order_customers: the previous order of its customer (creation time, then key) and the
-    latest earlier one on another channel."""
+    """Each order's days of its customer's other orders by their definition (history/sequence.py), worked out
+    here in Python from ClickHouse's order_customers: the previous order of its customer (creation time, then
+    key), the latest earlier and the earliest later one on another channel."""
     rows = client.query(
         "SELECT order_key, customer_id, channel, created_at, business_date FROM order_customers FINAL"
     ).result_rows
@@ -363,20 +363,21 @@ def _expected_sequence(client) -> list[tuple]:
     for row in rows:
         if row[1] is not None:
             by_customer.setdefault(row[1], []).append(row)
-    expected = {row[0]: (row[0], row[1], None, None) for row in rows}
+    expected = {row[0]: (row[0], row[1], None, None, None) for row in rows}
     for orders in by_customer.values():
         orders.sort(key=lambda row: (row[3], row[0]))
         for i, (key, customer, channel, _, _) in enumerate(orders):
             previous = orders[i - 1][4] if i else None
-            other = next((o[4] for o in reversed(orders[:i]) if o[2] != channel), None)
-            expected[key] = (key, customer, previous, other)
+            earlier_other = next((o[4] for o in reversed(orders[:i]) if o[2] != channel), None)
+            later_other = next((o[4] for o in orders[i + 1 :] if o[2] != channel), None)
+            expected[key] = (key, customer, previous, earlier_other, later_other)
     return sorted(expected.values())
 
 
 def _stored_sequence(client) -> list[tuple]:
     return client.query(
-        "SELECT order_key, customer_id, prev_order_date, prev_other_channel_date FROM order_sequence FINAL "
-        "ORDER BY order_key"
+        "SELECT order_key, customer_id, prev_order_date, prev_other_channel_date, next_other_channel_date "
+        "FROM order_sequence FINAL ORDER BY order_key"
     ).result_rows
 
 
@@ -387,7 +388,10 @@ def test_each_orders_sequence_follows_the_changes_of_its_customers_orders(copies
     under the old sorting key when the key changes): an order that changes customer, one that moves before
     its customer's first order, one that is gone, and a late order in the middle of a customer's orders."""
     _, client = copies
-    assert _stored_sequence(client) == _expected_sequence(client)
+    expected = _expected_sequence(client)
+    assert _stored_sequence(client) == expected
+    # Not vacuous: orders with a previous order, and with an earlier and a later one on another channel.
+    assert all(any(row[i] is not None for row in expected) for i in (2, 3, 4))
     repeat_customers = client.query(
         "SELECT customer_id, groupArray(order_key) FROM (SELECT * FROM order_customers FINAL ORDER BY created_at) "
         "WHERE customer_id IS NOT NULL GROUP BY customer_id HAVING count() >= 3 ORDER BY customer_id LIMIT 3"
