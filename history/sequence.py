@@ -3,8 +3,8 @@
 The customer questions ask, for a range of days, whether a customer ordered before within the range (repeat)
 and on another channel within it (cross-channel). Answered from `order_customers` alone, that groups every
 order of the range by customer and compares the customer's rows: 4-10 s at 10M orders with millions of
-customers (bench/results/analytics.md). Both depend on the range only through where it starts, so they can be
-read off two dates stored per order:
+customers (bench/results/analytics.md). Both depend on the range only through its first and last day, so
+they can be read off three dates stored per order:
 
 - `prev_order_date`: the business day of the customer's previous order (by creation time, ties by order key);
   an order is a repeat within [from, to] exactly when this is on or after `from` (the previous order is then
