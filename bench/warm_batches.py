@@ -94,7 +94,9 @@ for n in range(batches):
                # (test, seconds executing its SQL, seconds compiling it): execution_time holds both
                "slowest_tests": [(r["unique_id"].split(".")[2], phase(r, "execute"), phase(r, "compile"))
                                  for r in sorted(nodes, key=lambda r: -r["execution_time"])
-                                 if r["unique_id"].startswith("test.")][:8]}
+                                 if r["unique_id"].startswith("test.")][:8],
+               # every node's seconds, to compare two warehouses' batches node by node (bench/node_growth.py)
+               "nodes": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3) for r in nodes}}
     print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
                       "cpu_s": round(cpu, 2), "written_mb": round(written / 2**20, 1),
                       "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)

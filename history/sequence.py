@@ -29,7 +29,7 @@ from __future__ import annotations
 from clickhouse_connect.driver.client import Client
 
 from history.identity import NAME as ORDER_CUSTOMERS
-from history.schema import DELETED, VERSION
+from history.schema import DELETED, SPECS, VERSION
 
 NAME = "order_sequence"
 # The sink's watermark row holding the last sync whose order_customers rows were sequenced: a sync that
@@ -59,6 +59,9 @@ _SETTINGS = {
 
 
 DATES = ("prev_order_date", "prev_other_channel_date", "next_other_channel_date")
+SORTING_KEY = "created_at, order_key"
+# Each table's ClickHouse sorting key (order_customers': history/schema.py), which a filter must name to prune.
+_SORTING_KEYS = {NAME: SORTING_KEY, ORDER_CUSTOMERS: ", ".join(SPECS[ORDER_CUSTOMERS].order_by)}
 
 
 def ensure(client: Client) -> bool:
@@ -79,7 +82,7 @@ def ensure(client: Client) -> bool:
     # not prune. An order whose creation time changes leaves its old row under the old key: retracted below.
     client.command(
         f"CREATE TABLE IF NOT EXISTS `{NAME}` ENGINE = ReplacingMergeTree({VERSION}, {DELETED}) "
-        f"PARTITION BY toYYYYMM(created_at) ORDER BY (created_at, order_key) EMPTY AS "
+        f"PARTITION BY toYYYYMM(created_at) ORDER BY ({SORTING_KEY}) EMPTY AS "
         f"SELECT {_LIST}, {', '.join(f'CAST(NULL AS Nullable(Date32)) AS {name}' for name in DATES)}, "
         f"toUInt64(0) AS {VERSION}, toUInt8(0) AS {DELETED} FROM `{ORDER_CUSTOMERS}`"
     )
@@ -112,8 +115,7 @@ FROM (
                 lagInFrame(toNullable(business_date)) OVER w AS prev_date,
                 leadInFrame(toNullable(business_date)) OVER w AS next_date,
                 toUInt32(row_number() OVER w = 1 OR channel != lagInFrame(channel) OVER w) AS new_run
-            FROM `{ORDER_CUSTOMERS}` FINAL
-            WHERE {scope}
+            FROM {_current(ORDER_CUSTOMERS, scope)}
             WINDOW w AS (PARTITION BY customer_id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         )
     )
@@ -126,9 +128,29 @@ def _tombstones(scope: str, version: int) -> str:
     return f"""SELECT
     {", ".join(f"s.{c}" for c in COLUMNS)},
     {", ".join("CAST(NULL AS Nullable(Date32))" for _ in DATES)}, toUInt64({version}), toUInt8(1)
-FROM (SELECT {_LIST} FROM `{NAME}` FINAL WHERE {scope}) AS s
-LEFT ANTI JOIN (SELECT created_at, order_key FROM `{ORDER_CUSTOMERS}` FINAL WHERE {scope}) AS c
+FROM (SELECT {_LIST} FROM {_current(NAME, scope)}) AS s
+LEFT ANTI JOIN (SELECT created_at, order_key FROM {_current(ORDER_CUSTOMERS, scope)}) AS c
     USING (created_at, order_key)"""
+
+
+def _current(table: str, scope: str) -> str:
+    """The rows of `table` in `scope` as they are now (what `FINAL WHERE scope` reads), as a subquery.
+
+    Under FINAL, a filter on columns outside the sorting key (a customer) is applied after every row of the
+    table is merged: at 10M orders that merge was most of a refresh. The rows in scope now are among the rows
+    of every version in scope (a current row is one of its order's versions), so every version of those
+    orders is read without FINAL, the newest per sorting key is kept (dropped when it is a retraction), and
+    `scope` is applied again to what they are now: an order matched only by an older version (a customer it
+    no longer has) is read as it is now and left out. The whole table is read with FINAL, which merges it in
+    parallel, partition by partition."""
+    if scope == "1":
+        return f"`{table}` FINAL"
+    return f"""(
+    SELECT * FROM (
+        SELECT * FROM `{table}` WHERE order_key IN (SELECT order_key FROM `{table}` WHERE {scope})
+        ORDER BY {VERSION} DESC LIMIT 1 BY {_SORTING_KEYS[table]}
+    ) WHERE {DELETED} = 0 AND {scope}
+)"""
 
 
 def refresh(client: Client, version: int, since: int, *, whole: bool = False) -> int:
@@ -153,10 +175,13 @@ def refresh(client: Client, version: int, since: int, *, whole: bool = False) ->
     if not whole:
         # Their customers as they are now and as last sequenced: both sequences change.
         parameters = {"keys": keys}
+        # Every version's customers, not only the current ones (no FINAL, which would merge the whole tables
+        # first): an order's older customer is one it left, whose sequence changes too or is computed again
+        # to the same rows.
         customers = client.query(
             f"SELECT DISTINCT cityHash64(customer_id) FROM ("
-            f"SELECT customer_id FROM `{ORDER_CUSTOMERS}` FINAL WHERE order_key IN {{keys:Array(String)}} "
-            f"UNION ALL SELECT customer_id FROM `{NAME}` FINAL WHERE order_key IN {{keys:Array(String)}}) "
+            f"SELECT customer_id FROM `{ORDER_CUSTOMERS}` WHERE order_key IN {{keys:Array(String)}} "
+            f"UNION ALL SELECT customer_id FROM `{NAME}` WHERE order_key IN {{keys:Array(String)}}) "
             f"WHERE customer_id IS NOT NULL",
             parameters=parameters,
             settings=_SETTINGS,
