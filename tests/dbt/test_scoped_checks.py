@@ -103,6 +103,24 @@ def unpacked_line(touched: bool) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return fault
 
 
+def miscounted_merge_group(touched: bool) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """A merge group's savings row counting one order more than the group has, at an address the batch touched
+    (or not): the day's delivery orders in fct_merge_savings_daily then disagree with the merge groups."""
+
+    def fault(con: duckdb.DuckDBPyConnection) -> None:
+        where = "in" if touched else "not in"
+        group = _one(
+            con,
+            "select min(merge_group_id) from intermediate.int_parcels__merge_savings "
+            f"where address_key {where} ({TOUCHED_ADDRESSES})",
+        )
+        con.execute(
+            "update intermediate.int_parcels__merge_savings set orders = orders + 1 where merge_group_id = ?", [group]
+        )
+
+    return fault
+
+
 def doubled_movement(touched: bool) -> Callable[[duckdb.DuckDBPyConnection], None]:
     """A stock movement written twice, in a count period the stock ledger rebuilt (or did not)."""
 
@@ -126,6 +144,7 @@ def doubled_movement(touched: bool) -> Callable[[duckdb.DuckDBPyConnection], Non
 FAULTS: dict[str, tuple[str, Callable[[bool], Callable[[duckdb.DuckDBPyConnection], None]]]] = {
     "unique_fct_orders_order_key": ("fct_orders", duplicate_order),
     "assert_every_item_in_one_parcel": ("fct_parcel_items", unpacked_line),
+    "assert_merge_savings_add_up": ("int_parcels__merge_savings", miscounted_merge_group),
     "unique_fct_stock_position_history_movement_id": ("fct_stock_position_history", doubled_movement),
 }
 # The raw tables' keys are primary keys DuckDB enforces, so no fault can be put there; that their tests read
