@@ -288,8 +288,12 @@ def _mart_days(
     # A derived table's partition column is its source's (one row per source row): read it there, not by
     # computing every derived row.
     relation = spec.source if spec.query else spec.relation
-    newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {relation} src {joins}")
-    newest = newest.fetchall()[0][0]
+    extra = next((e for e in spec.extras if e.name == spec.partition_by and e.newest), None)
+    if extra is not None:
+        newest = duck.execute(extra.newest).fetchall()[0][0]
+    else:
+        newest = duck.execute(f"SELECT max({_source_value(spec, spec.partition_by)}) FROM {relation} src {joins}")
+        newest = newest.fetchall()[0][0]
     if isinstance(newest, datetime):
         newest = newest.date()
     key = tuple(batch for _, batch in batches)
