@@ -7,7 +7,7 @@ with that tree first on its path copies the base warehouse and landing zone (`--
 day the warehouse has not seen (`--first-date`, then a day later each time). The first run pays the process's
 imports and dbt's parse (cold); the others are what a warm runner pays. Per run it prints the Dagster steps'
 seconds and, from that run's dbt `run_results.json`, dbt's elapsed time, the models' summed time and the
-tests' summed time, the slowest models, and the process's CPU seconds and the bytes it wrote (measures of work that
+tests' summed time, the slowest models, and the process's CPU seconds, the bytes it wrote and read from storage (measures of work that
 other load moves less than wall time, or not at all). The trees run one after the other in the same command, so the
 machine's load is as alike as it gets; the load average is printed beside each. With `--turns` the trees'
 processes run side by side and take turns batch by batch (one runs while the others wait), so a machine whose
@@ -44,10 +44,12 @@ settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=wareh
 runner = Runner(settings)
 
 
-def written_bytes():
-    # What this process (the run, dbt in it) had the kernel write: unlike seconds, not moved by other load.
+def io_bytes(field):
+    # What this process (the run, dbt in it) had the kernel write (`write_bytes`) or fetch from storage
+    # (`read_bytes`: not what the page cache served): unlike seconds, not moved by other load. Reads from storage
+    # show a warehouse that no longer fits the page cache.
     for line in Path("/proc/self/io").read_text().splitlines():
-        if line.startswith("write_bytes"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
@@ -71,11 +73,12 @@ for n in range(batches):
                     str(orders), "--seed", str(500 + n), "--date", day.isoformat()], check=True,
                    stdout=subprocess.DEVNULL)
     before = {p.name for p in targets.glob("*")} if targets.exists() else set()
-    written, cpu = written_bytes(), time.process_time()
+    written, fetched, cpu = io_bytes("write_bytes"), io_bytes("read_bytes"), time.process_time()
     started = time.perf_counter()
     ok = runner.run(None).success
     seconds = time.perf_counter() - started
-    written, cpu = written_bytes() - written, time.process_time() - cpu
+    written, fetched = io_bytes("write_bytes") - written, io_bytes("read_bytes") - fetched
+    cpu = time.process_time() - cpu
     store = runner.instance
     run = store.get_run_records(limit=1)[0].dagster_run
     steps = {s.step_key: round(s.end_time - s.start_time, 2)
@@ -99,6 +102,7 @@ for n in range(batches):
                "nodes": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3) for r in nodes}}
     print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
                       "cpu_s": round(cpu, 2), "written_mb": round(written / 2**20, 1),
+                      "read_mb": round(fetched / 2**20, 1),
                       "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)
 """
 
