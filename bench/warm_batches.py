@@ -7,8 +7,9 @@ with that tree first on its path copies the base warehouse and landing zone (`--
 day the warehouse has not seen (`--first-date`, then a day later each time). The first run pays the process's
 imports and dbt's parse (cold); the others are what a warm runner pays. Per run it prints the Dagster steps'
 seconds and, from that run's dbt `run_results.json`, dbt's elapsed time, the models' summed time and the
-tests' summed time, the slowest models, and the process's CPU seconds, the bytes it wrote and read from storage (measures of work that
-other load moves less than wall time, or not at all). The trees run one after the other in the same command, so the
+tests' summed time, the slowest models, every node's seconds (for bench/node_growth.py), and the process's CPU
+seconds, the bytes it wrote and those it read from storage (measures of work that other load moves less than
+wall time, or not at all). The trees run one after the other in the same command, so the
 machine's load is as alike as it gets; the load average is printed beside each. With `--turns` the trees'
 processes run side by side and take turns batch by batch (one runs while the others wait), so a machine whose
 load changes over minutes (other sessions' tests) loads every tree alike.

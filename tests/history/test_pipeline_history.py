@@ -19,7 +19,7 @@ from history_harness import clickhouse, duck_count, final_count, stored_count
 from history import sequence, sink
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.identity import order_customers_on_days, order_customers_sql
-from history.schema import RAW, ROW_HASH, SPECS
+from history.schema import MARTS, RAW, ROW_HASH, SPECS
 from orchestration.pipeline import run_once
 from orchestration.settings import Settings
 
@@ -258,6 +258,18 @@ def _identity(duck, client) -> tuple[list, list]:
 
 def _answers(store, questions=("repeat", "cross-channel", "merges")) -> list:
     return [store.ask(q, Scope(by="channel")).rows for q in questions]
+
+
+def test_a_marts_newest_day_read_from_its_joined_table_is_the_day_the_join_gives(copies):
+    """The sink's newest days of a mart whose day comes from another table (`Extra.newest`, read there alone) are
+    those of the join over every row it stands for."""
+    duck, _ = copies
+    named = [(spec, extra) for spec in MARTS for extra in spec.extras if extra.newest]
+    assert named, "no mart names its newest day by its joined table"
+    for spec, extra in named:
+        joined = duck.execute(f"SELECT max({extra.sql}) FROM {spec.source} src {extra.join}").fetchone()[0]
+        alone = duck.execute(extra.newest).fetchone()[0]
+        assert alone == joined and joined is not None, spec.name
 
 
 def test_the_sink_stores_every_orders_customer_and_merge_group(copies):
