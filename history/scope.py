@@ -11,8 +11,9 @@ does on the first sync of a mart, after its shape changed, and when asked (the n
 Not covered until then: the merge chain rebuilds a door whole, so a batch can change an older order's parcel or
 customer at a door one of its orders is at (a number it reveals makes an earlier masked one ambiguous), on a day
 none of its orders is of. At 10M orders that left 40 customers and 122 parcels stale in ClickHouse after four
-days of batches. Comparing every day of those doors' orders costs about 40 s a batch there (docs/decisions.md,
-"The merge marts' older days in ClickHouse wait for the every-day compare").
+days of batches. Comparing every day of those doors' orders costs about 40 s a batch there; the rows at those
+doors are compared by door instead, hourly (history/doors.py; docs/decisions.md, "The merge marts' older days
+in ClickHouse …").
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
-from history import identity, schema, scope, sequence
+from history import doors, identity, schema, scope, sequence
 from history.schema import DELETED, MARTS, RAW, ROW_HASH, VERSION, Column, TableSpec
 
 CHUNK_ROWS = 100_000
@@ -49,6 +49,13 @@ BUCKETS = "_sync_buckets"
 MARTS_BUILD = "_marts_build"
 # Watermark rows (prefix + mart) holding the shape every day of the mart was last compared under.
 _SHAPE = "_shape:"
+# The merge marts' rows at the doors of the batches since the last door compare (history/doors.py) are compared
+# at most this often: a compare scans those marts' door columns in both engines (about 4 s at 2M orders), so
+# one micro-batch an hour pays it rather than every one; between compares those rows' older days lag.
+DOORS_EVERY = timedelta(hours=1)
+# Watermark rows (prefix + mart): the last batch whose doors were compared, and when (its finished_at).
+_DOORS = "_doors:"
+_DOORS_AT = "_doors_at:"
 BOOKKEEPING_DDL = (
     f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
   version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
@@ -72,6 +79,7 @@ def sync(
     every_day: bool = False,
     marts_build: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    doors_every: timedelta = DOORS_EVERY,
 ) -> dict[str, int]:
     """Write to ClickHouse what the warehouse has that it does not; returns rows written per table
     (retractions included). Safe to repeat, and to run after a sync that failed half-way. `tables` limits it
@@ -112,10 +120,15 @@ def sync(
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
     touched: dict[tuple[str, ...], set[date]] = {}  # the marts share their batches: their orders' days once
+    at_doors: dict[tuple[str, ...], list[str]] = {}  # and their doors
     for spec in marts:
         batches = new_batches(duck, client, spec.name)
         days = None if spec.name in every_day_of else _mart_days(duck, spec, columns[spec.name], batches, touched)
         written[spec.name] = _sync_mart(duck, client, spec, columns[spec.name], version, chunk_rows, days)
+        if spec.name in doors.DOOR_COLUMNS:
+            written[spec.name] += _compare_doors_when_due(
+                duck, client, spec, columns[spec.name], version, chunk_rows, days, doors_every, at_doors
+            )
         if batches:
             _advance(client, spec.name, batches[-1], version)
         if days is None:
@@ -275,6 +288,104 @@ def _sync_mart(
     return written
 
 
+def _compare_doors_when_due(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    version: int,
+    chunk_rows: int,
+    days: set[date] | None,
+    every: timedelta,
+    at_doors: dict[tuple[str, ...], list[str]],
+) -> int:
+    """Compare the mart's rows at the doors of the batches since its last door compare, if that was `every` ago
+    or more. A sync that compared every day of the mart (`days` None) stands for a door compare, and so does
+    the first sync that keeps the mark (the doors of all history are every day's rows: the every-day compare
+    after the nightly build reads them); so do more doors than doors.MOST (a runner that was down long), left
+    to that compare too."""
+    mark, mark_at = _DOORS + spec.name, _DOORS_AT + spec.name
+    pending = new_batches(duck, client, mark)
+    if not pending:
+        return 0
+    now = _utcnow().replace(tzinfo=None)
+    written = 0
+    if days is not None and watermark(client, mark) != (_EPOCH, ""):
+        if now - watermark(client, mark_at)[0] < every:
+            return 0
+        key = tuple(batch for _, batch in pending)
+        if key not in at_doors:
+            at_doors[key] = doors.touched_doors(duck, pending)
+        if len(at_doors[key]) <= doors.MOST:
+            written = _sync_doors(duck, client, spec, columns, version, chunk_rows, at_doors[key], days)
+    _advance(client, mark, pending[-1], version)
+    _advance(client, mark_at, (now, ""), version)
+    return written
+
+
+def _sync_doors(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    version: int,
+    chunk_rows: int,
+    at_doors: Sequence[str],
+    compared: set[date],
+) -> int:
+    """Write the mart's rows at the touched doors (history/doors.py) on the days the day compare left out that
+    ClickHouse does not hold as they are, and retract what it holds there that the warehouse no longer does.
+    The days written on lose their fingerprints, so the next compare of such a day reads it row by row."""
+    if not at_doors:
+        return 0
+    column, values = doors.scope_values(duck, spec.name, at_doors)
+    if not values:
+        return 0
+    others = "true"
+    other_days = "1"
+    if compared:
+        others = f"NOT (CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({_day_list(compared)}))"
+        listed = ", ".join(f"toDate32({day.isoformat()!r})" for day in sorted(compared))
+        other_days = f"toDate32({spec.partition_by}) NOT IN ({listed})"
+    select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
+    joins = " ".join(e.join for e in spec.extras)
+    relation = f"({doors.order_customers_at_doors(at_doors)})" if spec.query else spec.source
+    current = (
+        f'SELECT {select} FROM {relation} src {joins} WHERE src."{column}" IN (SELECT unnest($values)) AND {others}'
+    )
+    sort = _sort_list(spec)
+    ident = f"`{spec.key[0]}`"
+    written = 0
+    for start in range(0, len(values), doors.PER_PASS):
+        part = values[start : start + doors.PER_PASS]
+        # Every version of the rows ever at these doors, the newest kept: FINAL would merge the whole table
+        # before the filter on a column outside its sorting key (as history/sequence.py reads order_customers).
+        found = client.query_arrow(
+            f"SELECT {sort}, `{ROW_HASH}` FROM ("
+            f"SELECT * FROM `{spec.name}` WHERE {ident} IN "
+            f"(SELECT {ident} FROM `{spec.name}` WHERE `{column}` IN {{values:Array(String)}}) "
+            f"ORDER BY `{VERSION}` DESC LIMIT 1 BY {sort}"
+            f") WHERE `{DELETED}` = 0 AND `{column}` IN {{values:Array(String)}} "
+            f"AND {other_days}",
+            parameters={"values": part},
+            settings=LOOKUP_SETTINGS,
+        )
+        changed = _write_changed(duck, client, spec, columns, found, current, version, chunk_rows, {"values": part})
+        if changed:
+            with _found_rows(duck, found):
+                days = {
+                    day
+                    for (day,) in duck.execute(
+                        f"SELECT CAST({spec.partition_by} AS DATE) FROM ({current}) UNION "
+                        f"SELECT CAST({spec.partition_by} AS DATE) FROM (SELECT {_found_keys(columns)} FROM _sink_found f)",
+                        {"values": part},
+                    ).fetchall()
+                }
+            _record_buckets(client, spec, days, {}, version)
+        written += changed
+    return written
+
+
 def _mart_days(
     duck: duckdb.DuckDBPyConnection,
     spec: TableSpec,
@@ -396,6 +507,7 @@ def _write_changed(
     current_sql: str,
     version: int,
     chunk_rows: int,
+    params: dict | None = None,
 ) -> int:
     """Write the warehouse's current rows that ClickHouse (`found`: sorting keys and row hashes) does not have as
     they are, and retract the keys it has that the warehouse no longer does, in one stream (one INSERT when it
@@ -411,7 +523,7 @@ def _write_changed(
         f"UNION ALL {_tombstones(columns, version)}"
     )
     with _found_rows(duck, found):
-        return _insert(client, spec, duck.sql(query), chunk_rows)
+        return _insert(client, spec, duck.sql(query, params=params), chunk_rows)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from history_harness import clickhouse, duck_count, final_count, stored_count
 
-from history import sequence, sink
+from history import doors, sequence, sink
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.identity import order_customers_on_days, order_customers_sql
 from history.schema import MARTS, RAW, ROW_HASH, SPECS
@@ -111,6 +111,88 @@ def test_rows_a_mart_no_longer_has_are_gone(copies):
         ).result_rows == [(0,)]
     for table in ("fct_exceptions", "fct_parcels", "fct_parcel_items"):
         assert final_count(client, table) == duck_count(duck, SPECS[table].source)
+
+
+def test_a_batch_at_a_door_rewrites_its_older_days_parcels_and_customers(copies):
+    """The merge chain rebuilds a door whole, so a batch's order there can change an older day's parcel, items
+    and customers at that door. Here the door also has an October merge group (a copy of one of its parcels,
+    with an order of its own), copied into ClickHouse; the warehouse then changes that group (another customer,
+    another weight), and a batch lands at the door. October is no day the batch's orders are on, so the day
+    compare does not read it: the door compare (history/doors.py), once due, writes the changes, and the October
+    days' fingerprints are dropped (the next compare of those days reads them row by row)."""
+    duck, client = copies
+    parcel_id, door, order_key = duck.execute(
+        "SELECT parcel_id, address_key, split_part(order_keys, ',', 1) FROM marts.fct_parcels "
+        "WHERE address_key IS NOT NULL ORDER BY parcel_id LIMIT 1"
+    ).fetchone()
+    old_parcel, old_order = parcel_id + "#october", order_key + "#october"
+    october = dt.datetime(2026, 10, 15, 4, 0)
+    duck.execute(
+        "INSERT INTO marts.fct_orders SELECT * REPLACE (? AS order_key, ? AS created_at, DATE '2026-10-15' AS "
+        "business_date) FROM marts.fct_orders WHERE order_key = ?",
+        [old_order, october, order_key],
+    )
+    duck.execute(
+        "INSERT INTO marts.fct_parcels SELECT * REPLACE (? AS parcel_id, DATE '2026-10-15' AS business_date, "
+        "? AS order_keys, 'm:13900000000' AS customer_id) FROM marts.fct_parcels WHERE parcel_id = ?",
+        [old_parcel, old_order, parcel_id],
+    )
+    duck.execute(
+        "INSERT INTO marts.fct_parcel_items SELECT * REPLACE (? AS parcel_id, ? AS order_key) "
+        "FROM marts.fct_parcel_items WHERE parcel_id = ?",
+        [old_parcel, old_order, parcel_id],
+    )
+    sink.sync(duck, client, every_day=True)
+
+    duck.execute(
+        "UPDATE marts.fct_parcels SET customer_id = 'm:13911111111', weight_g = weight_g + 1 WHERE parcel_id = ?",
+        [old_parcel],
+    )
+    duck.execute("UPDATE marts.fct_parcel_items SET weight_g = weight_g + 1 WHERE parcel_id = ?", [old_parcel])
+    # A batch with a new version of an order at that door (its days are the simulated ones, not October).
+    duck.execute(
+        "INSERT INTO raw.ingest_batches SELECT * REPLACE ('door-batch' AS batch_id, now()::TIMESTAMP AS finished_at) "
+        "FROM raw.ingest_batches ORDER BY finished_at DESC LIMIT 1"
+    )
+    duck.execute(
+        "INSERT INTO raw.order_history SELECT * REPLACE ('door-batch' AS batch_id) FROM raw.order_history "
+        "WHERE order_key = ? LIMIT 1",
+        [order_key],
+    )
+    assert door in doors.touched_doors(duck, sink.new_batches(duck, client, "fct_parcels"))
+    # Within the hour of the last compare, the doors wait: the October rows lag.
+    sink.sync(duck, client)
+    assert client.query(
+        "SELECT customer_id FROM order_customers FINAL WHERE order_key = {k:String}", parameters={"k": old_order}
+    ).result_rows == [("m:13900000000",)]
+    written = sink.sync(duck, client, doors_every=dt.timedelta(0))
+
+    assert written["fct_parcels"] >= 1 and written["fct_parcel_items"] >= 1 and written["order_customers"] >= 1
+    assert (
+        client.query(
+            "SELECT customer_id, weight_g FROM fct_parcels FINAL WHERE parcel_id = {p:String}",
+            parameters={"p": old_parcel},
+        ).result_rows
+        == duck.execute(
+            "SELECT customer_id, weight_g FROM marts.fct_parcels WHERE parcel_id = ?", [old_parcel]
+        ).fetchall()
+    )
+    assert (
+        client.query(
+            "SELECT sum(weight_g) FROM fct_parcel_items FINAL WHERE parcel_id = {p:String}",
+            parameters={"p": old_parcel},
+        ).result_rows
+        == duck.execute("SELECT sum(weight_g) FROM marts.fct_parcel_items WHERE parcel_id = ?", [old_parcel]).fetchall()
+    )
+    assert client.query(
+        "SELECT customer_id FROM order_customers FINAL WHERE order_key = {k:String}", parameters={"k": old_order}
+    ).result_rows == [("m:13911111111",)]
+    for table in ("fct_parcels", "fct_parcel_items", "order_customers"):
+        assert final_count(client, table) == duck_count(duck, SPECS[table].source), table
+        assert client.query(
+            f"SELECT count() FROM {sink.BUCKETS} FINAL WHERE table = {{t:String}} AND bucket = '2026-10-15'",
+            parameters={"t": table},
+        ).result_rows == [(0,)], table
 
 
 def test_a_changed_aggregate_shows_its_new_values_once(copies):
