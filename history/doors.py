@@ -10,7 +10,7 @@ ClickHouse alike, by a column both hold: the parcels and their items by their do
 order's customer by its key (the orders now at those doors; an order that left a door is one the batch
 changed, whose days the day compare covers).
 
-The doors are those of every version of the orders the batches touched (new versions and new events: a
+The doors are those of every version of the orders the batches touched (`scope.touched_doors`; new versions and new events: a
 cancellation changes its door's groups too). A compare reads those marts' door columns whole in both engines
 (seconds at millions of orders), so the sink runs it at most once an hour (`sink.DOORS_EVERY`) over the doors of
 every batch since the last one: those rows' older days lag ClickHouse by up to that, not by up to a day.
@@ -19,10 +19,8 @@ every batch since the last one: those rows' older days lag ClickHouse by up to t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from history import identity
 
@@ -32,28 +30,6 @@ MOST = 20_000
 PER_PASS = 100_000
 # mart -> the column its rows are read by at the touched doors, in DuckDB and in ClickHouse
 DOOR_COLUMNS = {"fct_parcels": "address_key", "fct_parcel_items": "address_key", identity.NAME: "order_key"}
-
-
-def touched_doors(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[datetime, str]]) -> list[str]:
-    """The doors of every version of the orders the batches wrote a version or an event of."""
-    if not batches:
-        return []
-    duck.register("_door_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
-    try:
-        rows = duck.execute(
-            """
-            WITH touched AS (
-                SELECT order_key FROM raw.order_history WHERE batch_id IN (SELECT batch_id FROM _door_batches)
-                UNION SELECT order_key FROM raw.order_events WHERE batch_id IN (SELECT batch_id FROM _door_batches)
-            )
-            SELECT DISTINCT address_key FROM raw.order_history
-            WHERE order_key IN (SELECT order_key FROM touched) AND address_key IS NOT NULL
-            ORDER BY 1
-            """
-        ).fetchall()
-    finally:
-        duck.unregister("_door_batches")
-    return [door for (door,) in rows]
 
 
 def scope_values(duck: duckdb.DuckDBPyConnection, mart: str, doors: Sequence[str]) -> tuple[str, list[str]]:

@@ -31,26 +31,51 @@ NEWEST_DAYS = 2
 def touched_days(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[datetime, str]]) -> set[date]:
     """The days of the orders the batches touched (every version's creation, every status event: a new event
     changes the row of the status before it too, whatever its day), each ±1 day."""
+    rows = _of_touched_orders(
+        duck,
+        batches,
+        """
+        SELECT DISTINCT CAST(created_at AS DATE) FROM raw.order_history
+        WHERE order_key IN (SELECT order_key FROM touched) AND created_at IS NOT NULL
+        UNION SELECT DISTINCT CAST(event_time AS DATE) FROM raw.order_events
+        WHERE order_key IN (SELECT order_key FROM touched) AND event_time IS NOT NULL
+        """,
+    )
+    return {day + timedelta(days=shift) for (day,) in rows for shift in (-1, 0, 1)}
+
+
+def touched_doors(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[datetime, str]]) -> list[str]:
+    """The doors (address keys) of every version of the orders the batches touched, for history/doors.py."""
+    rows = _of_touched_orders(
+        duck,
+        batches,
+        """
+        SELECT DISTINCT address_key FROM raw.order_history
+        WHERE order_key IN (SELECT order_key FROM touched) AND address_key IS NOT NULL
+        ORDER BY 1
+        """,
+    )
+    return [door for (door,) in rows]
+
+
+def _of_touched_orders(duck: duckdb.DuckDBPyConnection, batches: Sequence[tuple[datetime, str]], select: str) -> list:
+    """`select`'s rows, where `touched` is the orders the batches wrote a version or a status event of."""
     if not batches:
-        return set()
+        return []
     duck.register("_scope_batches", pa.table({"batch_id": [batch for _, batch in batches]}))
     try:
-        rows = duck.execute(
-            """
+        return duck.execute(
+            f"""
             WITH batch AS (SELECT batch_id FROM _scope_batches),
             touched AS (
                 SELECT order_key FROM raw.order_history WHERE batch_id IN (SELECT batch_id FROM batch)
                 UNION SELECT order_key FROM raw.order_events WHERE batch_id IN (SELECT batch_id FROM batch)
             )
-            SELECT DISTINCT CAST(created_at AS DATE) FROM raw.order_history
-            WHERE order_key IN (SELECT order_key FROM touched) AND created_at IS NOT NULL
-            UNION SELECT DISTINCT CAST(event_time AS DATE) FROM raw.order_events
-            WHERE order_key IN (SELECT order_key FROM touched) AND event_time IS NOT NULL
+            {select}
             """
         ).fetchall()
     finally:
         duck.unregister("_scope_batches")
-    return {day + timedelta(days=shift) for (day,) in rows for shift in (-1, 0, 1)}
 
 
 def newest_days(newest: date | None) -> set[date]:

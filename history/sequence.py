@@ -29,7 +29,7 @@ from __future__ import annotations
 from clickhouse_connect.driver.client import Client
 
 from history.identity import NAME as ORDER_CUSTOMERS
-from history.schema import DELETED, SPECS, VERSION
+from history.schema import DELETED, SPECS, VERSION, current_rows_sql
 
 NAME = "order_sequence"
 # The sink's watermark row holding the last sync whose order_customers rows were sequenced: a sync that
@@ -134,23 +134,12 @@ LEFT ANTI JOIN (SELECT created_at, order_key FROM {_current(ORDER_CUSTOMERS, sco
 
 
 def _current(table: str, scope: str) -> str:
-    """The rows of `table` in `scope` as they are now (what `FINAL WHERE scope` reads), as a subquery.
-
-    Under FINAL, a filter on columns outside the sorting key (a customer) is applied after every row of the
-    table is merged: at 10M orders that merge was most of a refresh. The rows in scope now are among the rows
-    of every version in scope (a current row is one of its order's versions), so every version of those
-    orders is read without FINAL, the newest per sorting key is kept (dropped when it is a retraction), and
-    `scope` is applied again to what they are now: an order matched only by an older version (a customer it
-    no longer has) is read as it is now and left out. The whole table is read with FINAL, which merges it in
-    parallel, partition by partition."""
+    """The rows of `table` in `scope` as they are now, as a subquery: read without `FINAL`
+    (schema.current_rows_sql; a customer is outside the sorting key). The whole table is read with FINAL, which
+    merges it in parallel, partition by partition."""
     if scope == "1":
         return f"`{table}` FINAL"
-    return f"""(
-    SELECT * FROM (
-        SELECT * FROM `{table}` WHERE order_key IN (SELECT order_key FROM `{table}` WHERE {scope})
-        ORDER BY {VERSION} DESC LIMIT 1 BY {_SORTING_KEYS[table]}
-    ) WHERE {DELETED} = 0 AND {scope}
-)"""
+    return f"({current_rows_sql(table, 'order_key', _SORTING_KEYS[table], scope)})"
 
 
 def refresh(client: Client, version: int, since: int, *, whole: bool = False) -> int:

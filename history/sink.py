@@ -315,7 +315,7 @@ def _compare_doors_when_due(
             return 0
         key = tuple(batch for _, batch in pending)
         if key not in at_doors:
-            at_doors[key] = doors.touched_doors(duck, pending)
+            at_doors[key] = scope.touched_doors(duck, pending)
         if len(at_doors[key]) <= doors.MOST:
             written = _sync_doors(duck, client, spec, columns, version, chunk_rows, at_doors[key], days)
     _advance(client, mark, pending[-1], version)
@@ -347,26 +347,16 @@ def _sync_doors(
         others = f"NOT (CAST({_sort_value(spec, columns, spec.partition_by)} AS DATE) IN ({_day_list(compared)}))"
         listed = ", ".join(f"toDate32({day.isoformat()!r})" for day in sorted(compared))
         other_days = f"toDate32({spec.partition_by}) NOT IN ({listed})"
-    select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
-    joins = " ".join(e.join for e in spec.extras)
-    relation = f"({doors.order_customers_at_doors(at_doors)})" if spec.query else spec.source
-    current = (
-        f'SELECT {select} FROM {relation} src {joins} WHERE src."{column}" IN (SELECT unnest($values)) AND {others}'
-    )
+    relation = f"({doors.order_customers_at_doors(at_doors)})" if spec.query else None
+    current = _select_rows(spec, columns, f'src."{column}" IN (SELECT unnest($values)) AND {others}', None, relation)
     sort = _sort_list(spec)
-    ident = f"`{spec.key[0]}`"
     written = 0
     for start in range(0, len(values), doors.PER_PASS):
         part = values[start : start + doors.PER_PASS]
-        # Every version of the rows ever at these doors, the newest kept: FINAL would merge the whole table
-        # before the filter on a column outside its sorting key (as history/sequence.py reads order_customers).
+        # The door is outside the sorting key: read without FINAL (schema.current_rows_sql).
+        at = schema.current_rows_sql(spec.name, f"`{spec.key[0]}`", sort, f"`{column}` IN {{values:Array(String)}}")
         found = client.query_arrow(
-            f"SELECT {sort}, `{ROW_HASH}` FROM ("
-            f"SELECT * FROM `{spec.name}` WHERE {ident} IN "
-            f"(SELECT {ident} FROM `{spec.name}` WHERE `{column}` IN {{values:Array(String)}}) "
-            f"ORDER BY `{VERSION}` DESC LIMIT 1 BY {sort}"
-            f") WHERE `{DELETED}` = 0 AND `{column}` IN {{values:Array(String)}} "
-            f"AND {other_days}",
+            f"SELECT {sort}, `{ROW_HASH}` FROM ({at}) WHERE {other_days}",
             parameters={"values": part},
             settings=LOOKUP_SETTINGS,
         )
@@ -461,12 +451,15 @@ def _on_days(spec: TableSpec, columns: list[Column], days: Iterable[date]) -> st
     return f"{bare} >= DATE '{days[0].isoformat()}' AND {bare} < DATE '{last.isoformat()}' AND {exact}"
 
 
-def _select_rows(spec: TableSpec, columns: list[Column], where: str, days: Sequence[date] | None = None) -> str:
+def _select_rows(
+    spec: TableSpec, columns: list[Column], where: str, days: Sequence[date] | None = None, relation: str | None = None
+) -> str:
     """The source rows in ClickHouse's column order, sorting-key NULLs written as zero values; `days`: `where`
-    keeps only rows of those days (a derived table then computes only what they need)."""
+    keeps only rows of those days (a derived table then computes only what they need); `relation`: a narrower
+    relation of a derived table's rows to read instead."""
     select = ", ".join(f'{_sort_value(spec, columns, c.name)} AS "{c.name}"' for c in columns)
     joins = " ".join(e.join for e in spec.extras)
-    return f"SELECT {select} FROM {spec.relation_on(days)} src {joins} WHERE {where}"
+    return f"SELECT {select} FROM {relation or spec.relation_on(days)} src {joins} WHERE {where}"
 
 
 def _versioned(columns: list[Column], rows_sql: str, version: int) -> str:

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from history_harness import clickhouse, duck_count, final_count, stored_count
 
-from history import doors, sequence, sink
+from history import scope, sequence, sink
 from history.analytics import ClickHouseStore, DuckDBStore, Scope
 from history.identity import order_customers_on_days, order_customers_sql
 from history.schema import MARTS, RAW, ROW_HASH, SPECS
@@ -159,7 +159,7 @@ def test_a_batch_at_a_door_rewrites_its_older_days_parcels_and_customers(copies)
         "WHERE order_key = ? LIMIT 1",
         [order_key],
     )
-    assert door in doors.touched_doors(duck, sink.new_batches(duck, client, "fct_parcels"))
+    assert door in scope.touched_doors(duck, sink.new_batches(duck, client, "fct_parcels"))
     # Within the hour of the last compare, the doors wait: the October rows lag.
     sink.sync(duck, client)
     assert client.query(

@@ -14,8 +14,8 @@
 -- depends_on: {{ ref('int_parcels__merge_savings') }}
 {%- set models = ['int_merging__merge_groups', 'int_parcels__merge_savings', 'fct_parcels'] %}
 {%- set scope = batch_scope('address', models) | trim %}
-{%- if scope != 'true' %}
 
+-- Each merge group's orders, on the group's day and store (its first order's).
 with groups as (
     select
         merge_group_id,
@@ -26,6 +26,7 @@ with groups as (
     where {{ scope }}
     group by merge_group_id
 ),
+{%- if scope != 'true' %}
 
 parcels as (
     select
@@ -71,25 +72,15 @@ where s.merge_group_id is null
 
 {%- else %}
 
-with parcels as (
+parcels as (
     select business_date, store_id, count(*) as parcels
     from {{ ref('fct_parcels') }}
     group by business_date, store_id
 ),
 
-group_days as (
-    select
-        merge_group_id,
-        arg_min(business_date, group_seq) as business_date,
-        arg_min(store_id, group_seq) as store_id,
-        count(*) as orders
-    from {{ ref('int_merging__merge_groups') }}
-    group by merge_group_id
-),
-
 orders as (
     select business_date, store_id, sum(orders) as orders, count(*) as merge_groups
-    from group_days
+    from groups
     group by business_date, store_id
 )
 
