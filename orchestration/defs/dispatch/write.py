@@ -215,7 +215,8 @@ def _unassigned(out: dict[str, list[tuple]], inputs: PlanInputs, solver: str, pl
         for order_key, channel in inputs.parcel_orders.get(pid, []):
             out["dispatch_exceptions"].append(
                 (
-                    hashlib.md5(f"dispatch_late_risk|{order_key}".encode()).hexdigest(),
+                    # Per order and parcel: an order split by temperature zone can leave two parcels behind.
+                    hashlib.md5(f"dispatch_late_risk|{order_key}|{pid}".encode()).hexdigest(),
                     "dispatch_late_risk",
                     "high",
                     order_key,
