@@ -17,6 +17,11 @@ load changes over minutes (other sessions' tests) loads every tree alike.
     .venv/bin/python bench/warm_batches.py --base /work/scratch/h30/base --work /work/scratch/run \
         --code main=/work/scratch/code-main --code branch=. [--batches 4] [--orders 1000]
 
+`--cold-cache` drops the kernel's page cache before each batch but the first (root only), so every batch reads
+from storage what it touches, as on a warehouse larger than memory; each dbt node's and Dagster step's bytes
+read from storage are printed beside their seconds (`nodes_read_mb`, `steps_read_mb`), which says what a
+batch reads of history, whatever the page cache holds.
+
 `--in-place` runs one tree on the base itself (a warehouse too large to copy; the batches stay in it).
 """
 
@@ -31,9 +36,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DROP_CACHES = "/proc/sys/vm/drop_caches"
 
 CHILD = r"""
-import datetime as dt, json, os, subprocess, sys, time
+import datetime as dt, json, os, subprocess, sys, threading, time
 from pathlib import Path
 from orchestration.settings import Settings
 from orchestration.pipeline import Runner
@@ -45,6 +51,29 @@ settings = Settings.from_env(landing=landing, warehouse=warehouse, serving=wareh
 runner = Runner(settings)
 
 
+class ReadSampler(threading.Thread):
+    # This process's bytes read from storage, sampled every 20 ms with the time: the bytes a dbt node or a
+    # Dagster step read are those between its start and its end (dbt runs one node at a time here).
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples = []
+
+    def run(self):
+        while True:
+            self.samples.append((time.time(), io_bytes("read_bytes")))
+            time.sleep(0.02)
+
+    def read_mb(self, start, end):
+        samples = list(self.samples)
+        def at(moment):
+            return next((b for t, b in samples if t >= moment), samples[-1][1] if samples else 0)
+        return round((at(end) - at(start)) / 2**20, 1)
+
+
+sampler = ReadSampler()
+sampler.start()
+
+
 def io_bytes(field):
     # What this process (the run, dbt in it) had the kernel write (`write_bytes`) or fetch from storage
     # (`read_bytes`: not what the page cache served): unlike seconds, not moved by other load. Reads from storage
@@ -53,6 +82,12 @@ def io_bytes(field):
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def node_span(result):
+    times = [dt.datetime.fromisoformat(t[k].replace("Z", "+00:00")).timestamp()
+             for t in result.get("timing", []) for k in ("started_at", "completed_at") if t.get(k)]
+    return (min(times), max(times)) if times else None
 
 
 def phase(result, name):
@@ -82,8 +117,9 @@ for n in range(batches):
     cpu = time.process_time() - cpu
     store = runner.instance
     run = store.get_run_records(limit=1)[0].dagster_run
-    steps = {s.step_key: round(s.end_time - s.start_time, 2)
-             for s in store.get_run_step_stats(run.run_id) if s.start_time and s.end_time}
+    stats = [s for s in store.get_run_step_stats(run.run_id) if s.start_time and s.end_time]
+    steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in stats}
+    steps_read_mb = {s.step_key: sampler.read_mb(s.start_time, s.end_time) for s in stats}
     dbt = {}
     new = sorted((p for p in targets.glob("*") if p.name not in before and (p / "run_results.json").exists()),
                  key=lambda p: p.stat().st_mtime)
@@ -100,11 +136,15 @@ for n in range(batches):
                                  for r in sorted(nodes, key=lambda r: -r["execution_time"])
                                  if r["unique_id"].startswith("test.")][:8],
                # every node's seconds, to compare two warehouses' batches node by node (bench/node_growth.py)
-               "nodes": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3) for r in nodes}}
+               "nodes": {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 3) for r in nodes},
+               # and the bytes each read from storage (all of them when the page cache was dropped first)
+               "nodes_read_mb": {r["unique_id"].split(".", 2)[-1]: sampler.read_mb(*node_span(r))
+                                 for r in nodes if node_span(r)}}
     print(json.dumps({"batch": n + 1, "date": day.isoformat(), "ok": ok, "seconds": round(seconds, 2),
                       "cpu_s": round(cpu, 2), "written_mb": round(written / 2**20, 1),
                       "read_mb": round(fetched / 2**20, 1),
-                      "load": round(os.getloadavg()[0], 2), "steps": steps, "dbt": dbt}), flush=True)
+                      "load": round(os.getloadavg()[0], 2), "steps": steps, "steps_read_mb": steps_read_mb,
+                      "dbt": dbt}), flush=True)
 """
 
 
@@ -124,11 +164,19 @@ def main() -> None:
         help="each batch's run clock is noon of its day (as bench/scale.py's live batches); default: the environment's",
     )
     parser.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="drop the kernel's page cache before each batch but the first (needs root): what a batch reads from "
+        "storage when the warehouse no longer fits in memory",
+    )
+    parser.add_argument(
         "--in-place",
         action="store_true",
         help="run on --base itself, no copy (one tree; for a warehouse too large to copy: its batches stay in it)",
     )
     args = parser.parse_args()
+    if args.cold_cache and not os.access(DROP_CACHES, os.W_OK):
+        parser.error(f"--cold-cache writes {DROP_CACHES}, which this user cannot")
     if args.in_place and len(args.code) != 1:
         parser.error("--in-place runs one code tree")
     if not args.turns:
@@ -142,8 +190,10 @@ def _run_trees(specs: list[str], args: argparse.Namespace) -> None:
     """The trees' processes side by side, taking turns batch by batch (one tree: its batches in a row)."""
     children = [_start(spec, args) for spec in specs]
     try:
-        for _ in range(args.batches):
+        for batch in range(args.batches):
             for name, proc, _run_dir in children:
+                if args.cold_cache and batch > 0:
+                    _drop_page_cache()
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
                 _report(name, _next_row(name, proc), args.out)
@@ -155,6 +205,11 @@ def _run_trees(specs: list[str], args: argparse.Namespace) -> None:
             proc.kill()
             if not args.in_place:
                 shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _drop_page_cache() -> None:
+    os.sync()
+    Path(DROP_CACHES).write_text("1\n")
 
 
 def _start(spec: str, args: argparse.Namespace) -> tuple[str, subprocess.Popen, Path]:
