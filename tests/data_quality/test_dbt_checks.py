@@ -108,4 +108,17 @@ def test_each_micro_batch_runs_the_key_and_invariant_tests_and_the_checks_job_al
     assert micro < scheduled == nightly
     assert {"unique_fct_orders_order_key", "assert_parcels_within_limits", "assert_stock_conservation"} <= micro
     assert "source_unique_raw_orders_order_key" in micro
+    # A hash of a combination the batch tests unique is left to the checks job, with why (cadence.py).
+    assert "unique_fct_order_status_history_status_change_id" in scheduled - micro
+    assert "unique_combination_fct_order_status_history_order_key__change_no" in micro
     assert not any(name.startswith(("source_not_null_", "source_accepted_values_", "not_null_")) for name in micro)
+
+
+def test_a_key_test_leaves_the_micro_batch_only_when_its_meta_says_why():
+    from orchestration.defs.transform.cadence import is_critical
+
+    unique = {"depends_on": {"nodes": ["model.orderhub.fct_x"]}, "test_metadata": {"name": "unique"}}
+    assert is_critical(unique)
+    assert is_critical({**unique, "config": {"meta": {}}})
+    left_out = {**unique, "config": {"meta": {"left_out_of_micro_batches": "the md5 of a tested combination"}}}
+    assert not is_critical(left_out)
