@@ -128,6 +128,38 @@ def test_an_older_version_delivered_late_does_not_undo_the_newer_one(tmp_path: P
     con.close()
 
 
+@pytest.mark.parametrize("lookup", ["a literal key list", "a registered key table"])
+def test_a_superseded_version_pushed_again_is_a_duplicate(tmp_path: Path, lookup: str) -> None:
+    """v1, then v2 applies, then v1 again beside a new order: v1 is found among the versions (raw.orders holds
+    v2 only) and counted a duplicate; the new order, whose history is empty, loads. The loader reads the
+    history by a literal key list when DuckDB can use an index for it, else by a registered table: both
+    give the same answer."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    if lookup == "a registered key table":
+        con.execute("SET index_scan_max_count = 0")
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [meituan_push("MT4", [SPINACH, RICE], CTIME)])
+    run_batch(con, landing)
+    write_jsonl(mt / "meituan-120000-00002.jsonl", [meituan_push("MT4", [SPINACH], CTIME + 600)])
+    run_batch(con, landing)
+    write_jsonl(
+        mt / "meituan-120500-00003.jsonl",
+        [meituan_push("MT4", [SPINACH, RICE], CTIME), meituan_push("MT5", [RICE], CTIME + 700)],
+    )
+    third = run_batch(con, landing)
+    assert channel_counts(con, third.batch_id, "meituan") == (2, 1, 0, 1)
+    assert con.execute("select order_key, count(*) from raw.order_history group by all order by 1").fetchall() == [
+        ("meituan:MT4", 2),
+        ("meituan:MT5", 1),
+    ]
+    assert con.execute("select sku_id from raw.order_lines where order_key = 'meituan:MT4'").fetchall() == [
+        ("SKU0001",)
+    ]
+    con.close()
+
+
 def test_same_update_time_the_later_arrival_wins(tmp_path: Path) -> None:
     """Meituan's utime has one-second resolution: two versions stamped in the same second are ordered by
     arrival, so the one received later applies."""
