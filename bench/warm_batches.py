@@ -70,10 +70,6 @@ class ReadSampler(threading.Thread):
         return round((at(end) - at(start)) / 2**20, 1)
 
 
-sampler = ReadSampler()
-sampler.start()
-
-
 def io_bytes(field):
     # What this process (the run, dbt in it) had the kernel write (`write_bytes`) or fetch from storage
     # (`read_bytes`: not what the page cache served): unlike seconds, not moved by other load. Reads from storage
@@ -82,6 +78,10 @@ def io_bytes(field):
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+sampler = ReadSampler()
+sampler.start()
 
 
 def node_span(result):
