@@ -160,6 +160,29 @@ HISTORY_KEYS = {
 }
 
 
+# The batches whose orders' history keys were found unique (orchestration/defs/ingest/checks.py); created by
+# the warehouse's migration `history_keys_checked` (ingestion/warehouse.py). Not a contract table.
+HISTORY_KEYS_CHECKED = f"{RAW}.history_keys_checked"
+
+
+def unchecked_history_batches(con) -> list[str]:
+    """The loaded batches whose orders' history keys no check has found unique yet, oldest first."""
+    return [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT batch_id FROM {RAW}.ingest_batches "
+            f"WHERE batch_id NOT IN (SELECT batch_id FROM {HISTORY_KEYS_CHECKED}) ORDER BY batch_id"
+        ).fetchall()
+    ]
+
+
+def record_history_checked(con, batch_ids: list[str]) -> None:
+    if batch_ids:
+        con.execute(
+            f"INSERT OR IGNORE INTO {HISTORY_KEYS_CHECKED} SELECT unnest(?::VARCHAR[]), now()::TIMESTAMP", [batch_ids]
+        )
+
+
 def history_key_duplicates(con, batch_ids: list[str]) -> dict[str, int]:
     """Per history table, how many keys have more than one row among the orders these batches loaded (a
     duplicate shares its order with the batch row that made it, so checking every batch as it lands checks

@@ -38,6 +38,7 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     _rekey_tables(con)
     _keep_history_of_older_orders(con)
     _stamp_lines_with_their_batch(con)
+    _keep_history_keys_checked(con)
     return con
 
 
@@ -139,6 +140,21 @@ def _keep_history_of_older_orders(con: duckdb.DuckDBPyConnection) -> None:
             f"FROM {raw}.order_lines l JOIN _older o USING (order_key) "
             f"ANTI JOIN {raw}.order_line_history h USING (order_key, raw_hash, line_no)",
             "DROP TABLE _older",
+        ],
+    )
+
+
+def _keep_history_keys_checked(con: duckdb.DuckDBPyConnection) -> None:
+    """The table of batches whose history keys were checked (order_versions.HISTORY_KEYS_CHECKED). A warehouse
+    made before it had every batch checked as it landed (by the raw load itself), so its batches are recorded as
+    checked once; a new warehouse starts with none."""
+    _once(
+        con,
+        "history_keys_checked",
+        lambda raw: [
+            f"CREATE TABLE IF NOT EXISTS {raw}.history_keys_checked (batch_id VARCHAR PRIMARY KEY, checked_at TIMESTAMP)",
+            f"INSERT OR IGNORE INTO {raw}.history_keys_checked "
+            f"SELECT DISTINCT batch_id, now()::TIMESTAMP FROM {raw}.ingest_batches",
         ],
     )
 

@@ -12,6 +12,7 @@ from orchestration.defs.dispatch.assets import dispatch_plan_asset
 from orchestration.defs.history.assets import clickhouse_history
 from orchestration.defs.history.serving import history_serving
 from orchestration.defs.ingest.assets import raw_tables
+from orchestration.defs.ingest.checks import SCHEDULED_RAW_CHECKS
 from orchestration.defs.ingest.sensors import build_landing_sensor
 from orchestration.defs.quality.checks import DAILY_CHECKS, MART_CHECKS, QUALITY_CHECKS
 from orchestration.defs.reconciliation.assets import build_finance_assets, build_recon_job
@@ -51,7 +52,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     # The day-scoped data-quality checks belong to the daily reconciliation build.
     everything = dg.AssetSelection.all() - dg.AssetSelection.assets(finance) - dg.AssetSelection.checks(*DAILY_CHECKS)
     # Whole-table checks run on their own cadence (orchestration/defs/transform/cadence.py).
-    slow_checks = dg.AssetSelection.checks(*scheduled_dbt_checks, *MART_CHECKS)
+    slow_checks = dg.AssetSelection.checks(*scheduled_dbt_checks, *MART_CHECKS, *SCHEDULED_RAW_CHECKS)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB,
         selection=everything - slow_checks,
@@ -75,8 +76,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         selection=slow_checks | dg.AssetSelection.checks(*critical_dbt_checks),
         executor_def=dg.in_process_executor,
         tags=WRITER_TAG,  # DuckDB: the checks read while no run writes
-        description="Every dbt test and the GX mart suites over the whole warehouse (micro-batches run the key "
-        "and invariant tests on what they rebuilt, and leave the rest to this job).",
+        description="Every dbt test and the GX mart suites over the whole warehouse, and the raw history's keys "
+        "for the batches since they last passed (micro-batches run the key and invariant tests on what they "
+        "rebuilt, and leave the rest to this job).",
     )
     clickhouse = ClickHouse.from_settings(settings)
     # With ClickHouse, the snapshot is also copied there for the dashboards (after it, so it cannot stop it).
@@ -102,7 +104,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         resources["clickhouse"] = clickhouse
     return dg.Definitions(
         assets=assets,
-        asset_checks=list(QUALITY_CHECKS),
+        asset_checks=[*QUALITY_CHECKS, *SCHEDULED_RAW_CHECKS],
         jobs=[pipeline, full_rebuild, checks, recon, publish],
         schedules=[
             build_recon_schedule(recon),

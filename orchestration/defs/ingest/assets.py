@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion import contract, order_versions
+from ingestion import contract
 from ingestion.loader import run_batch
 from orchestration.resources import OrderhubPaths, Warehouse
 
@@ -19,12 +19,6 @@ RAW_TABLES = (*contract.ORDER_TABLES, *contract.REFERENCE_TABLES)
             blocking=True,
             description="landed = loaded + quarantined + duplicate for every batch and channel",
         ),
-        dg.AssetCheckSpec(
-            "history_keys_unique",
-            asset=["raw", "order_history"],
-            description="one row per key in order_versions, order_history and order_line_history for the "
-            "orders this run loaded (the keys are not declared in the warehouse)",
-        ),
     ],
     can_subset=False,
 )
@@ -35,7 +29,6 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehous
             paths.landing_path,
             progress=lambda stage, done, total: context.log.debug(f"{stage}: {done}/{total}"),
         )
-        duplicated = order_versions.history_key_duplicates(con, result.batch_ids)
         unbalanced = con.execute(
             f"SELECT batch_id, channel, landed, loaded, quarantined, duplicate FROM {contract.RAW_SCHEMA}.ingest_batches "
             "WHERE landed <> loaded + quarantined + duplicate"
@@ -68,11 +61,4 @@ def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehous
         passed=not unbalanced,
         metadata={"unbalanced_rows": len(unbalanced)},
         description=f"unbalanced: {unbalanced[:5]}" if unbalanced else "all batches balance",
-    )
-    yield dg.AssetCheckResult(
-        check_name="history_keys_unique",
-        asset_key=["raw", "order_history"],
-        passed=not duplicated,
-        metadata={"duplicated_keys": sum(duplicated.values())},
-        description=f"keys with more than one row: {duplicated}" if duplicated else "one row per key",
     )
