@@ -12,7 +12,13 @@ import pytest
 
 from ingestion import warehouse
 from ingestion.loader import run_batch
-from orchestration.defs.quality.checks import SETTLEMENT_LINES, settlement_lines_batch_quality
+from orchestration.defs.quality.checks import (
+    ORDER_LINES,
+    ORDERS,
+    SETTLEMENT_LINES,
+    orders_batch_quality,
+    settlement_lines_batch_quality,
+)
 from orchestration.resources import OrderhubPaths, Warehouse
 from orchestration.settings import PROJECT_ROOT
 from simulator import simulate_day
@@ -103,3 +109,47 @@ def test_critical_failure_blocks_and_warning_does_not(loaded):
     check, downstream_ran = run(loaded)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert downstream_ran
+
+
+@dg.asset(key=ORDERS, deps=[ORDER_LINES])
+def orders_stub() -> None:
+    """Stands for the raw load of orders."""
+
+
+@dg.asset(key=ORDER_LINES)
+def order_lines_stub() -> None:
+    """Stands for the raw load of order lines."""
+
+
+def test_a_batch_check_reads_every_line_of_the_batch_orders(loaded):
+    """The orders check reads the batch's lines bounded by their batch: every line is validated, and an order
+    whose lines do not add up to its goods amount is named."""
+    con = warehouse.connect(loaded)
+    con.execute(
+        "UPDATE raw.order_lines SET original_price = original_price + 1 "
+        "WHERE rowid = (SELECT min(rowid) FROM raw.order_lines WHERE quantity > 0)"
+    )
+    [(tampered,)] = con.execute(
+        "SELECT order_key FROM raw.order_lines WHERE rowid = (SELECT min(rowid) FROM raw.order_lines WHERE quantity > 0)"
+    ).fetchall()
+    lines = con.execute("SELECT count(*) FROM raw.order_lines").fetchall()[0][0]
+    con.close()
+    paths = OrderhubPaths(
+        landing=str(loaded.parent / "landing"),
+        warehouse=str(loaded),
+        serving=str(loaded.with_name("s.duckdb")),
+        rules=str(PROJECT_ROOT / "config" / "rules.yml"),
+    )
+    dg.materialize(
+        [orders_stub, order_lines_stub, orders_batch_quality],
+        resources={"paths": paths, "warehouse": Warehouse(path=str(loaded))},
+        raise_on_error=False,
+    )
+    con = warehouse.connect(loaded)
+    try:
+        validated = con.execute("SELECT sum(rows) FROM dq.dq_validations WHERE suite = 'order_lines'").fetchall()
+        assert validated == [(lines,)]
+        named = con.execute("SELECT DISTINCT order_key FROM dq.dq_order_findings WHERE rule_id = 'lines_sum_to_goods'")
+        assert (tampered,) in named.fetchall()
+    finally:
+        con.close()
