@@ -294,7 +294,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     # key's index in memory once the table is touched and adds to it on every insert, these tables grow with
     # all of history (at 1M orders their indexes were about 1.4 GB of the file), and nothing looks a row up by
     # it: the loader reads them by order_key alone. Each batch's rows are checked against their keys instead
-    # (order_versions.history_key_duplicates, an asset check of the raw load).
+    # (order_versions.history_key_duplicates, the checks job's history_keys_unique: orchestration/defs/ingest/checks.py).
     "quarantine": ("source_file", "source_line"),
     # The same line text on the same channel's statement of the same day is one line (a re-delivered file).
     "settlement_lines": ("channel", "statement_date", "raw_hash"),
