@@ -165,13 +165,15 @@ HISTORY_KEYS = {
 HISTORY_KEYS_CHECKED = f"{RAW}.history_keys_checked"
 
 
-def unchecked_history_batches(con) -> list[str]:
-    """The loaded batches whose orders' history keys no check has found unique yet, oldest first."""
+def unchecked_history_batches(con, limit: int | None = None) -> list[str]:
+    """The loaded batches whose orders' history keys no check has found unique yet, oldest first (at most
+    `limit` of them)."""
     return [
         row[0]
         for row in con.execute(
             f"SELECT DISTINCT batch_id FROM {RAW}.ingest_batches "
-            f"WHERE batch_id NOT IN (SELECT batch_id FROM {HISTORY_KEYS_CHECKED}) ORDER BY batch_id"
+            f"WHERE batch_id NOT IN (SELECT batch_id FROM {HISTORY_KEYS_CHECKED}) ORDER BY batch_id LIMIT ?",
+            [limit],
         ).fetchall()
     ]
 

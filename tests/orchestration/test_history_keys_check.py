@@ -69,3 +69,15 @@ def test_a_warehouse_made_before_the_check_moved_counts_its_batches_as_checked(t
     with duckdb.connect(str(wh)) as con:
         assert order_versions.unchecked_history_batches(con) == []
     assert _check(wh).metadata["batches_checked"].value == 0
+
+
+def test_a_long_backlog_is_checked_a_part_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    from orchestration.defs.ingest import checks
+
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    write_reference(landing)
+    for n in range(3):
+        _load(landing, wh, str(n), f"MT{n}")
+    monkeypatch.setattr(checks, "MOST_BATCHES_PER_RUN", 2)
+    seen = [(r.metadata["batches_checked"].value, r.metadata["batches_left"].value) for r in (_check(wh), _check(wh))]
+    assert seen == [(2, 1), (1, 0)]  # three batches: the first carried the reference files too
