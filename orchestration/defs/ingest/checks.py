@@ -4,7 +4,8 @@
 why), so a loader bug that wrote a version twice would go unseen without this check. A duplicate shares its
 order with the batch row that made it, so checking the orders of every batch once checks the whole tables:
 the check reads the batches no run of it has passed yet (`raw.history_keys_checked`; at most
-`MOST_BATCHES_PER_RUN`, oldest first), and records them when it passes. A failing check leaves them unrecorded, so it keeps failing until the rows are mended.
+`MOST_BATCHES_PER_RUN`, oldest first), and records them when it passes. A failing check leaves them
+unrecorded, so it keeps failing until the rows are mended.
 
 It ran inside the raw load until 2026-12-06. Finding those orders' rows reads the key columns of the three
 tables whole (no order lies in a row group of its own): 850 MB from storage and 0.5 s warm per 1,000-order batch
