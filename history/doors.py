@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import duckdb
 
 from history import identity
+from ingestion.warehouse import sql_string_list
 
 # Doors above which a compare is left to the every-day compare after the nightly build: the lists are literal.
 MOST = 20_000
@@ -47,5 +48,4 @@ def scope_values(duck: duckdb.DuckDBPyConnection, mart: str, doors: Sequence[str
 def order_customers_at_doors(doors: Sequence[str]) -> str:
     """`order_customers` reading only the parcels at `doors` (a parcel lies at its merge group's door, which is
     each of its orders'): right for the orders at those doors, which the caller keeps."""
-    listed = ", ".join("'" + door.replace("'", "''") + "'" for door in doors) or "NULL"
-    return identity.order_customers_sql("marts", parcels_where=f"address_key IN ({listed})")
+    return identity.order_customers_sql("marts", parcels_where=f"address_key IN ({sql_string_list(doors)})")

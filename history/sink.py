@@ -34,6 +34,7 @@ from clickhouse_connect.driver.client import Client
 
 from history import doors, identity, schema, scope, sequence
 from history.schema import DELETED, MARTS, RAW, ROW_HASH, VERSION, Column, TableSpec
+from ingestion.warehouse import sql_string_list
 
 CHUNK_ROWS = 100_000
 # Keys asked of ClickHouse per query when looking for rows to retract, and days rewritten per pass.
@@ -217,7 +218,7 @@ def _sync_raw(
     # Every row carries the batch that wrote it (a line its order's current version's, the loader writes and
     # replaces them together), and rows are appended in batch order: the literal list lets DuckDB skip the
     # row groups of other batches, where a subquery or a read by changed order scans the whole table.
-    listed = ", ".join("'" + batch.replace("'", "''") + "'" for _, batch in batches)
+    listed = sql_string_list(batch for _, batch in batches)
     where = f"src.batch_id IN ({listed})"
     if spec.name == "order_events":
         retract = None  # events are only ever added: an event's key is all of it

@@ -96,8 +96,7 @@ def _rows_by_key(con, select: str, keys: pl.DataFrame) -> pl.DataFrame:
     cache warm; `order_versions`, without an index, took three quarters), else by a registered table."""
     index_limit = con.execute("SELECT current_setting('index_scan_max_count')").fetchall()[0][0]
     if keys.height <= index_limit:
-        listed = ", ".join("'" + key.replace("'", "''") + "'" for key in keys["order_key"].drop_nulls())
-        return con.sql(f"{select} WHERE order_key IN ({listed or 'NULL'})").pl()
+        return con.sql(f"{select} WHERE order_key IN ({warehouse.sql_string_list(keys['order_key'])})").pl()
     con.register("_batch_keys", keys.to_arrow())
     try:
         return con.sql(f"{select} WHERE order_key IN (SELECT order_key FROM _batch_keys)").pl()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,6 +48,13 @@ def defer_compaction(con: duckdb.DuckDBPyConnection, deferred: bool) -> None:
     setting is the database's, not the connection's: every connection to the file in this process shares it
     until the last one closes."""
     con.execute("SET max_vacuum_tasks = 0" if deferred else "RESET max_vacuum_tasks")
+
+
+def sql_string_list(values: Iterable[str | None]) -> str:
+    """`values` as a literal SQL list body ('a', 'b'), quotes escaped, nulls left out; NULL when none is left
+    (`x IN (NULL)` holds for no row). A literal list, unlike a subquery or a registered table, lets DuckDB use
+    a primary key's index or skip row groups by their min/max."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values if value is not None) or "NULL"
 
 
 def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
