@@ -155,19 +155,22 @@ def test_above_the_limit_the_models_read_their_pending_partitions(day, whole, tm
         patch.undo()
 
 
-def rebuilt_bound(sql: str) -> str:
-    """The lower bound a model's read of its upstream puts on rebuilt_seq (macros/rebuilt_seq.sql), as SQL."""
-    found = re.search(r"rebuilt_seq >= (coalesce\(\(.*?\), 0\))", sql, re.S)
+def rebuilt_bounds(sql: str) -> dict[str, str]:
+    """The lower bounds a model's reads of its upstreams put on rebuilt_seq (macros/rebuilt_seq.sql), as SQL, by
+    the upstream whose ledger each reads."""
+    found = re.findall(r"rebuilt_seq >= (coalesce\(\(.*?\), 0\))", sql, re.S)
     assert found, "the read carries no rebuilt_seq bound"
-    return found.group(1)
+    return {re.search(r"consumed\.model = '(\w+)'", bound).group(1): bound for bound in found}
 
 
-def test_the_merge_chain_reads_the_rows_its_upstream_rebuilt_since_it_consumed_the_batches(day, whole, tmp_path):
-    """fct_parcels reads int_parcels__assignments from the run in which that consumed the batch on: its own run
-    when both run together; an earlier run when the upstream chain ran alone and the rest catches up later (a
-    downstream model that failed, or was not selected). Either way the marts equal a full rebuild."""
+def test_reads_of_rebuilt_rows_start_at_the_run_that_consumed_the_batches(day, whole, tmp_path):
+    """A model reads its upstream's rows from the run in which that consumed the batch on: its own run when both
+    run together; an earlier run when the upstream ran alone and the rest catches up later (a downstream model
+    that failed, or was not selected). fct_parcels reads the merge chain's assignments, fct_orders and
+    fct_order_price_checks the current statuses (and the price options), the merge groups the identities.
+    Either way the marts equal a full rebuild."""
     patch = pytest.MonkeyPatch()
-    upstream = "+int_parcels__assignments"
+    upstream = "+int_parcels__assignments"  # the merge chain, with the identities and the current statuses
     steps = [  # (load a batch, dbt selection)
         (True, []),
         (True, ["--select", upstream]),
@@ -175,6 +178,8 @@ def test_the_merge_chain_reads_the_rows_its_upstream_rebuilt_since_it_consumed_t
         (True, []),
         (True, []),
     ]
+    readers = {3: ("fct_parcels", "fct_orders", "fct_order_price_checks")}
+    readers[4] = (*readers[3], "int_merging__merge_groups")
     try:
         keyed = KeyedDbt(tmp_path / "dbt", patch)
         warehouse_file = tmp_path / "orderhub.duckdb"
@@ -187,18 +192,33 @@ def test_the_merge_chain_reads_the_rows_its_upstream_rebuilt_since_it_consumed_t
             finally:
                 con.close()
             keyed(warehouse_file, [*MICRO_BATCH, *selection])
-            if number in (3, 4):
+            if number in readers:
                 con = duckdb.connect(str(_copy(warehouse_file)), read_only=True)
                 try:
-                    bound = rebuilt_bound(keyed.compiled_sql("fct_parcels"))
-                    bounds[number] = con.execute(
-                        f"select {bound}, (select max(seq) from pipeline.invocations)"
-                    ).fetchone()
+                    this_run = con.execute("select max(seq) from pipeline.invocations").fetchone()[0]
+                    bounds[number] = {
+                        (reader, upstream_model): (con.execute(f"select {bound}").fetchone()[0], this_run)
+                        for reader in readers[number]
+                        for upstream_model, bound in rebuilt_bounds(keyed.compiled_sql(reader)).items()
+                    }
                 finally:
                     con.close()
         assert differences(whole, warehouse_file) == {}
     finally:
         patch.undo()
-    (caught_up, its_run), (together, their_run) = bounds[3], bounds[4]
-    assert 0 < caught_up < its_run
-    assert together == their_run
+    caught_up = bounds[3]
+    assert set(caught_up) == {
+        ("fct_parcels", "int_parcels__assignments"),
+        ("fct_orders", "int_orders__current_status"),
+        ("fct_order_price_checks", "int_orders__current_status"),
+        ("fct_order_price_checks", "int_pricing__order_price_options"),
+    }
+    # The chain and the statuses consumed batch 2 in run 2; the price options (not upstream of the chain) in run 3.
+    for (reader, upstream_model), (bound, its_run) in caught_up.items():
+        if upstream_model == "int_pricing__order_price_options":
+            assert bound == its_run, reader
+        else:
+            assert 0 < bound < its_run, (reader, upstream_model)
+    together = bounds[4]
+    assert ("int_merging__merge_groups", "int_merging__customer_identities") in together
+    assert all(bound == their_run for bound, their_run in together.values()), together

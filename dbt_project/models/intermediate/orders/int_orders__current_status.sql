@@ -75,6 +75,7 @@ select
     milestones.delivered_at,
     milestones.cancelled_at,
     milestones.event_count,
-    milestones.last_received_at
+    milestones.last_received_at,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from latest
 inner join milestones on milestones.order_key = latest.order_key

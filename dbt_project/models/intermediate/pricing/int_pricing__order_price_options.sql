@@ -203,7 +203,8 @@ select
     -- Item discounts first, then the order promotions this option applies.
     nullif(concat_ws(',', baskets.item_promotions, per_order.mandatory_promotions, options.optional_promotions), '')
         as applied_promotions,
-    baskets.has_unknown_price
+    baskets.has_unknown_price,
+    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
 from options
 inner join baskets on baskets.order_key = options.order_key
 inner join orders on orders.order_key = options.order_key

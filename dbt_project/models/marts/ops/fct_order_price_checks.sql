@@ -27,9 +27,9 @@
 {%- set tolerance = var('price_tolerance_yuan') %}
 
 with options as (
-    select * from {{ ref('int_pricing__order_price_options') }}
+    select * exclude (rebuilt_seq) from {{ ref('int_pricing__order_price_options') }}
     {% if is_incremental() %}
-        where {{ in_batch_keys('order_key', 'orders') }}
+        where {{ in_batch_keys('order_key', 'orders', rebuilt_by='int_pricing__order_price_options') }}
     {% endif %}
 ),
 
@@ -49,7 +49,13 @@ orders as (
         orders.packaging_fee,
         orders.paid_amount
     from {{ ref('stg_raw__orders') }} as orders
-    left join {{ ref('int_orders__current_status') }} as status
+    left join (
+        select order_key, current_status, cancelled_at
+        from {{ ref('int_orders__current_status') }}
+        {% if is_incremental() %}
+            where {{ in_batch_keys('order_key', 'orders', rebuilt_by='int_orders__current_status') }}
+        {% endif %}
+    ) as status
         on status.order_key = orders.order_key
     {% if is_incremental() %}
         where {{ in_batch_keys('orders.order_key', 'orders') }}

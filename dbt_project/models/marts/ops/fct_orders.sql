@@ -30,7 +30,7 @@ orders as (
 status as (
     select *
     from {{ ref('int_orders__current_status') }}
-    where {{ in_batch_keys('order_key', 'orders') }}
+    where {{ in_batch_keys('order_key', 'orders', rebuilt_by='int_orders__current_status') }}
 ),
 
 -- weight_g / volume_ml on a line are already line totals (unit x quantity, filled by ingestion from the
