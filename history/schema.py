@@ -34,6 +34,10 @@ DELETED = "_deleted"
 # column existed, or a tombstone): a changed day is compared row by row and only rows that differ are written.
 ROW_HASH = "_row_hash"
 SCHEMA_VERSIONS = "_schema_versions"
+# Columns of the warehouse's own bookkeeping, never copied: rebuilt_seq numbers the dbt run that last wrote a row
+# (dbt_project/macros/rebuilt_seq.sql), so every full rebuild would change it on every row and every row would
+# look changed to the sink's row hashes.
+WAREHOUSE_ONLY_COLUMNS = frozenset({"rebuilt_seq"})
 
 
 @dataclass(frozen=True)
@@ -284,7 +288,7 @@ def source_columns(duck: duckdb.DuckDBPyConnection, spec: TableSpec) -> list[Col
         except duckdb.CatalogException as error:
             raise SchemaError(f"the warehouse cannot give ClickHouse table {spec.name}: {error}") from None
         rows = [(name, duck_type) for name, duck_type, *_ in described]
-    types = dict(rows)
+    types = {name: duck_type for name, duck_type in rows if name not in WAREHOUSE_ONLY_COLUMNS}
     for extra in spec.extras:
         types[extra.name] = _extra_type(duck, spec, extra)
     missing = [c for c in spec.order_by if c not in types]

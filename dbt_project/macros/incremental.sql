@@ -82,11 +82,12 @@
 
 {#- Write down the partitions this run rebuilds: delete_touched's first step; a hook of its own for a Python
     model, which deletes in its own code (a post-hook, before mark_batches_consumed: until then the batches are
-    still pending). -#}
-{% macro record_touched(partition_column, touched) -%}
+    still pending). `carried`: more columns of `touched` to keep beside the partition (one value per partition). -#}
+{% macro record_touched(partition_column, touched, carried=[]) -%}
     {%- if is_incremental() -%}
         create or replace table {{ touched_table() }} as
-        select distinct {{ partition_column }}, '{{ invocation_id }}' as invocation_id from ({{ touched }}) as touched
+        select distinct {{ ([partition_column] + carried) | join(', ') }}, '{{ invocation_id }}' as invocation_id
+        from ({{ touched }}) as touched
     {%- else -%}
         select 1
     {%- endif -%}

@@ -167,7 +167,8 @@ def test_reads_of_rebuilt_rows_start_at_the_run_that_consumed_the_batches(day, w
     """A model reads its upstream's rows from the run in which that consumed the batch on: its own run when both
     run together; an earlier run when the upstream ran alone and the rest catches up later (a downstream model
     that failed, or was not selected). fct_parcels reads the merge chain's assignments, fct_orders and
-    fct_order_price_checks the current statuses (and the price options), the merge groups the identities.
+    fct_order_price_checks the current statuses (and the price options), the merge groups the identities,
+    fct_exceptions the batch's orders in fct_orders.
     Either way the marts equal a full rebuild."""
     patch = pytest.MonkeyPatch()
     upstream = "+int_parcels__assignments"  # the merge chain, with the identities and the current statuses
@@ -178,7 +179,7 @@ def test_reads_of_rebuilt_rows_start_at_the_run_that_consumed_the_batches(day, w
         (True, []),
         (True, []),
     ]
-    readers = {3: ("fct_parcels", "fct_orders", "fct_order_price_checks")}
+    readers = {3: ("fct_parcels", "fct_orders", "fct_order_price_checks", "fct_exceptions")}
     readers[4] = (*readers[3], "int_merging__merge_groups")
     try:
         keyed = KeyedDbt(tmp_path / "dbt", patch)
@@ -212,10 +213,12 @@ def test_reads_of_rebuilt_rows_start_at_the_run_that_consumed_the_batches(day, w
         ("fct_orders", "int_orders__current_status"),
         ("fct_order_price_checks", "int_orders__current_status"),
         ("fct_order_price_checks", "int_pricing__order_price_options"),
+        ("fct_exceptions", "fct_orders"),
     }
-    # The chain and the statuses consumed batch 2 in run 2; the price options (not upstream of the chain) in run 3.
+    # The chain and the statuses consumed batch 2 in run 2; the price options and fct_orders (not upstream of the
+    # chain) in run 3.
     for (reader, upstream_model), (bound, its_run) in caught_up.items():
-        if upstream_model == "int_pricing__order_price_options":
+        if upstream_model in ("int_pricing__order_price_options", "fct_orders"):
             assert bound == its_run, reader
         else:
             assert 0 < bound < its_run, (reader, upstream_model)

@@ -136,6 +136,30 @@ def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sy
     duck.close()
 
 
+def test_the_run_that_wrote_a_row_is_not_copied_so_a_rebuild_sends_nothing_new(tmp_path):
+    """rebuilt_seq (dbt_project/macros/rebuilt_seq.sql) changes on every row a full rebuild writes; copied, it
+    would make every row of history look changed to the sink."""
+    duck = one_order_warehouse(tmp_path)
+    duck.execute("CREATE SCHEMA marts")
+    duck.execute(
+        "CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-01' + CAST(i AS INTEGER) AS business_date, "
+        "'meituan' AS channel, 3::BIGINT AS orders, 7::BIGINT AS rebuilt_seq FROM range(10) t(i)"
+    )
+    mart = ["fct_daily_channel_summary"]
+    with clickhouse(tmp_path / "ch") as client:
+        assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
+        duck.execute("UPDATE marts.fct_daily_channel_summary SET rebuilt_seq = 8")  # what a full rebuild does
+        assert sink.sync(duck, client, tables=mart, every_day=True) == {"fct_daily_channel_summary": 0}
+        assert (
+            client.query(
+                "SELECT name FROM system.columns WHERE table = 'fct_daily_channel_summary' AND database = currentDatabase() "
+                "AND name = 'rebuilt_seq'"
+            ).result_rows
+            == []
+        )
+    duck.close()
+
+
 def test_a_changed_sorting_key_or_type_is_refused_with_what_to_drop(tmp_path):
     duck = one_order_warehouse(tmp_path)
     with clickhouse(tmp_path / "ch") as client:

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=["{{ record_touched('order_key', exception_orders()) }}", "{{ delete_exception_partitions() }}"],
+    pre_hook=["{{ record_touched('order_key', exception_orders(), ['rebuilt']) }}", "{{ delete_exception_partitions() }}"],
     post_hook=["{{ mark_batches_consumed() }}", "{{ record_exceptions_clock() }}"]
 ) }}
 -- Problems operations should act on, one row per (exception_type, order_key): open (resolved_at NULL) or
@@ -43,9 +43,10 @@ with orders as (
         *,
         current_status in {{ sql_string_list(var('closed_statuses')) }} as is_closed,
         case when current_status in {{ sql_string_list(var('closed_statuses')) }} then status_at end as closed_at
-    from {{ ref('fct_orders') }}
     {% if is_incremental() %}
-        where order_key in (select order_key from {{ touched_table() }})
+        from ({{ orders_with_rebuilt_exceptions() }}) as rebuilt
+    {% else %}
+        from {{ ref('fct_orders') }}
     {% endif %}
 ),
 
@@ -179,7 +180,7 @@ price_mismatch as (
     from {{ ref('fct_order_price_checks') }}
     where is_price_mismatch
     {% if is_incremental() %}
-        and order_key in (select order_key from {{ touched_table() }})
+        and order_key in (select order_key from {{ touched_table() }} where rebuilt)
     {% endif %}
 ),
 

@@ -105,7 +105,10 @@ select
     orders.batch_id,
     orders.source_file,
     orders.source_line,
-    orders.raw_hash
+    orders.raw_hash,
+    -- Which invocation wrote the row (macros/rebuilt_seq.sql), for fct_exceptions' read of the batch's orders.
+    -- The warehouse's alone: ClickHouse does not copy it (history/schema.py, WAREHOUSE_ONLY_COLUMNS).
+    {{ this_rebuild_seq() }} as rebuilt_seq
 from orders
 left join status on status.order_key = orders.order_key
 left join baskets on baskets.order_key = orders.order_key
