@@ -107,15 +107,21 @@ def test_a_table_from_an_older_column_list_gets_the_new_column_and_its_values(tm
     duck.close()
 
 
-def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sync(tmp_path, monkeypatch):
-    """Every day, not only the newest a micro-batch compares; and a sync that fails after adding the column
-    leaves that for the next."""
+def ten_days_summary_warehouse(tmp_path, more_columns: str = ""):
+    """A warehouse with one order and a daily summary mart of ten days (plus `more_columns`, as SQL)."""
     duck = one_order_warehouse(tmp_path)
     duck.execute("CREATE SCHEMA marts")
     duck.execute(
         "CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-01' + CAST(i AS INTEGER) AS business_date, "
-        "'meituan' AS channel, 3::BIGINT AS orders FROM range(10) t(i)"
+        f"'meituan' AS channel, 3::BIGINT AS orders{more_columns} FROM range(10) t(i)"
     )
+    return duck
+
+
+def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sync(tmp_path, monkeypatch):
+    """Every day, not only the newest a micro-batch compares; and a sync that fails after adding the column
+    leaves that for the next."""
+    duck = ten_days_summary_warehouse(tmp_path)
     mart = ["fct_daily_channel_summary"]
     with clickhouse(tmp_path / "ch") as client:
         assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
@@ -139,12 +145,7 @@ def test_a_mart_that_gains_a_column_is_copied_again_whole_even_after_a_failed_sy
 def test_the_run_that_wrote_a_row_is_not_copied_so_a_rebuild_sends_nothing_new(tmp_path):
     """rebuilt_seq (dbt_project/macros/rebuilt_seq.sql) changes on every row a full rebuild writes; copied, it
     would make every row of history look changed to the sink."""
-    duck = one_order_warehouse(tmp_path)
-    duck.execute("CREATE SCHEMA marts")
-    duck.execute(
-        "CREATE TABLE marts.fct_daily_channel_summary AS SELECT DATE '2026-11-01' + CAST(i AS INTEGER) AS business_date, "
-        "'meituan' AS channel, 3::BIGINT AS orders, 7::BIGINT AS rebuilt_seq FROM range(10) t(i)"
-    )
+    duck = ten_days_summary_warehouse(tmp_path, ", 7::BIGINT AS rebuilt_seq")
     mart = ["fct_daily_channel_summary"]
     with clickhouse(tmp_path / "ch") as client:
         assert sink.sync(duck, client, tables=mart) == {"fct_daily_channel_summary": 10}
