@@ -9,10 +9,10 @@
   tables carries rebuilt_seq, the number of the dbt invocation that wrote it (pipeline.invocations: one number
   per invocation, from a sequence, in the order they ran; not a clock, which can step back), and a reader adds
   `rebuilt_seq >= rebuilt_since(upstream)`. Rows are appended, so DuckDB skips every row group written before.
-  The same holds for any incremental intermediate read by the batch's own keys: the customer identities (by
-  address, read by the merge groups), the current statuses and the price options (by order, read by fct_orders
-  and fct_order_price_checks). Not for a read of other keys (the merge groups' statuses of every order at a
-  door: most were not rebuilt), and not on the marts, which ClickHouse and the snapshot copy column for column.
+  The same holds for an incremental model read by the batch's own keys: the current statuses and the price
+  options (by order, read by fct_orders and fct_order_price_checks), and fct_orders (read by fct_exceptions; a
+  mart, so ClickHouse leaves the column out: history/schema.py). Not for a read of other keys (the merge groups'
+  statuses of every order at a door: most were not rebuilt).
 
   Why no needed row is skipped: every address in the invocation's key list comes from one of its listed
   batches (macros/batch_keys.sql), and the upstream rebuilt every address of a batch, whole, in the invocation

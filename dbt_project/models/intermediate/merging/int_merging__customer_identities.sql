@@ -189,6 +189,5 @@ select
         when 'only_person_at_address' then 'no phone to compare; the only customer known at this address'
         when 'ambiguous_address' then 'no phone to compare; ' || candidate_people || ' customers known at this address'
         else 'no phone to compare; nobody known at this address; surname ' || coalesce(surname, 'unknown')
-    end as evidence_detail,
-    {{ this_rebuild_seq() }} as rebuilt_seq  -- which invocation wrote the row (macros/rebuilt_seq.sql)
+    end as evidence_detail
 from resolved

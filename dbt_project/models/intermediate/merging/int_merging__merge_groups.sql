@@ -50,13 +50,7 @@ with recursive orders as (
         i.evidence as identity_evidence,
         i.confidence as identity_confidence
     from {{ ref('stg_raw__orders') }} as o
-    -- Identities are partitioned by address too, and rebuilt whole at the touched addresses: only the rows of
-    -- the run that consumed these batches need reading (macros/rebuilt_seq.sql).
-    inner join (
-        select order_key, customer_id, evidence, confidence
-        from {{ ref('int_merging__customer_identities') }}
-        where {{ in_batch_keys('address_key', 'addresses', rebuilt_by='int_merging__customer_identities') }}
-    ) as i using (order_key)
+    inner join {{ ref('int_merging__customer_identities') }} as i using (order_key)
     left join {{ ref('int_orders__current_status') }} as s using (order_key)
     where o.fulfilment_type = 'delivery'
         and coalesce(s.current_status, o.status) <> 'cancelled'
