@@ -25,7 +25,9 @@
 {#- Every open order, when no build has kept its clock yet. Decided when the hook or model is compiled (it runs
     right after), so a build with a clock does not scan fct_orders' statuses for nothing. -#}
 {% macro open_without_a_clock() -%}
-    {%- if execute and run_query('select count(*) from ' ~ exceptions_clock()).columns[0].values()[0] > 0 -%}
+    {#- Only in an incremental build: the clock table exists then (on-run-start), and a first build needs no bound. -#}
+    {%- if execute and is_incremental()
+        and run_query('select count(*) from ' ~ exceptions_clock()).columns[0].values()[0] > 0 -%}
         false
     {%- else -%}
         not exists (select 1 from {{ exceptions_clock() }})
