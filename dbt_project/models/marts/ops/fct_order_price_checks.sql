@@ -52,9 +52,7 @@ orders as (
     left join (
         select order_key, current_status, cancelled_at
         from {{ ref('int_orders__current_status') }}
-        {% if is_incremental() %}
-            where {{ in_batch_keys('order_key', 'orders', rebuilt_by='int_orders__current_status') }}
-        {% endif %}
+        where {{ in_batch_keys('order_key', 'orders', rebuilt_by='int_orders__current_status') }}
     ) as status
         on status.order_key = orders.order_key
     {% if is_incremental() %}
