@@ -75,6 +75,19 @@ def test_navigation_has_every_page_in_both_languages():
     assert [t(title, "en") for _, title, *_ in entries][4] == "Rider dispatch map"
 
 
+def test_pages_are_compiled_without_streamlit_magic(serving: Path, monkeypatch: pytest.MonkeyPatch):
+    """The project's .streamlit/config.toml turns magic off, so a page is compiled from its source and never
+    parsed into Python AST objects in the script thread: on Python 3.11 such a parse can collide with another
+    thread's and fail the page (cpython#106905, once in CI)."""
+    from streamlit.runtime.scriptrunner import magic
+
+    parsed: list[str] = []
+    monkeypatch.setattr(magic, "add_magic", lambda code, script_path: parsed.append(script_path) or code)
+    for page in PAGES:
+        open_page(page)
+    assert parsed == []
+
+
 # --- masking on every page ------------------------------------------------------------------------------------
 
 
