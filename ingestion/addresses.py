@@ -7,9 +7,10 @@ remainder is split into the township (街道/镇/乡) when present and the rest.
 
 `address_key` is a canonical door key, `adcode|door`: the same physical door written the ordinary ways
 people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, a landmark in brackets, the
-township or the city left out) gets one key, and a different room, unit, building, house number, lane or
-road never does. When a form is ambiguous the key keeps it apart: a missed merge costs a second rider trip,
-a wrong one sends a stranger's groceries to the wrong door. docs/decisions.md has the rules and the measured
+township or the city left out, the building's or estate's name after the road's number or not) gets one
+key, and a different room, unit, building, house number, lane or road never does. When a form is ambiguous
+the key keeps it apart: a missed merge costs a second rider trip, a wrong one sends a stranger's groceries to
+the wrong door. docs/decisions.md has the rules and the measured
 precision and recall on tests/ingestion/fixtures/address_pairs.csv.
 """
 
@@ -89,11 +90,27 @@ _BUILDING_UNIT_DASH = re.compile(r"栋(\d{1,2})-(\d{3,5})$")
 # A road's house number written without 号 (碧波路690 3号楼): the number is still the house number.
 _ROAD_NUMBER = re.compile(r"(大道|公路|路|街|巷)(\d+)(?:-(?=\d+栋)|(?=[\u4e00-\u9fff])(?![号弄支栋单层室楼座幢]))")
 
+# A building or estate name after a road's house number or a lane (张杨路500号华润时代广场1203, 莘松路380弄
+# 莘城苑5号楼1202) repeats what the number already says: with it, in brackets or left out, it is one door. It is
+# dropped only when a building, unit or room number follows, and only when it holds no word that tells two
+# parts of one address apart (东区/西区, 一期, A座, 北楼, 写字楼, 2门, 北苑 and 南苑 of one lane; 东方 and 中心
+# are names).
+_ROAD_HOUSE = r"(?:大道|公路|路|街|巷|胡同)\d+(?:号院|号|弄)"
+_NAME_AFTER_ROAD_HOUSE = re.compile(r"(" + _ROAD_HOUSE + r")([\u4e00-\u9fff]+?)(?=[\da-z])")
+_PART_OF_AN_ADDRESS = re.compile(
+    r"[东南西北中](?:[苑园庭里侧块片部]|$)|区|期|座|栋|幢|楼|单元|室|层|门|号|弄|院|支|排|组|村|宅"
+)
+# The point-of-interest form names the place first and the road address in brackets: 华润时代广场(张杨路500号)
+# 1203, 莘城苑5号楼1202(莘松路380弄). The road address is moved to the front, where the rule above finds it.
+_BRACKETED_ROAD_HOUSE = re.compile(r"\(([^()]*?" + _ROAD_HOUSE + r"[^()]*)\)")
+_HAS_ROAD_HOUSE = re.compile(_ROAD_HOUSE)
+
 # What each door rule's pattern cannot match without (door_key runs a rule only when one is there).
 _OPENING_BRACKETS = frozenset("([【〔<《")
 _BUILDING_MARKS = frozenset("栋幢座楼#")
 _ROAD_MARKS = frozenset("道路街巷")
 _FLOOR_MARKS = frozenset("层楼f")
+_HOUSE_MARKS = frozenset("号弄")
 
 
 def _cn_to_digits(text: str) -> str:
@@ -125,6 +142,23 @@ def _strip_brackets(text: str) -> str:
     return text
 
 
+def _road_house_first(text: str) -> str:
+    """华润时代广场(张杨路500号)1203 → 张杨路500号华润时代广场1203, when the text outside the brackets names no
+    road house of its own."""
+    match = _BRACKETED_ROAD_HOUSE.search(text)
+    if match is None or _HAS_ROAD_HOUSE.search(text[: match.start()] + text[match.end() :]):
+        return text
+    return match.group(1) + text[: match.start()] + text[match.end() :]
+
+
+def _drop_name_after_road_house(text: str) -> str:
+    def without_name(match: re.Match[str]) -> str:
+        road_house, name = match.groups()
+        return match.group(0) if _PART_OF_AN_ADDRESS.search(name) else road_house
+
+    return _NAME_AFTER_ROAD_HOUSE.sub(without_name, text)
+
+
 def _drop_implied_floor(text: str) -> str:
     """8楼801 and 8层801室 are room 801: the floor is in the room number, so it adds nothing."""
     match = _FLOOR.search(text)
@@ -150,7 +184,7 @@ def door_key(detail: str, drop_town: bool = False) -> str:
     text = unicodedata.normalize("NFKC", detail).lower()
     text = text.replace("（", "(").replace("）", ")").translate(_FORMAL_NUMERALS)
     if _has_any(text, _OPENING_BRACKETS):
-        text = _strip_brackets(text)
+        text = _strip_brackets(_road_house_first(text))
     text = _NUMBER_GAP.sub("-", text)
     text = _NOISE.sub("", text)
     if "街道" in text:
@@ -159,6 +193,8 @@ def door_key(detail: str, drop_town: bool = False) -> str:
         text = _TOWN_BEFORE_ROAD.sub("", text)
     text = _cn_to_digits(text)
     text = text.replace("#楼", "栋").strip("-")
+    if _has_any(text, _HOUSE_MARKS):
+        text = _drop_name_after_road_house(text)
     if text[-1:] in _NOTE_ENDS:
         text = _TRAILING_NOTES.sub("", text)
     if "楼" in text and "单元" in text:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _CN_DIGITS = "零一二三四五六七八九"
@@ -55,13 +56,40 @@ def _separator(t: str, r: random.Random) -> str:
 
 STYLES = (_drop_room, _building_word, _full_width, _chinese_building, _no_city, _separator)
 
+# Estates and office buildings have names, which people add after the road's number, put in brackets, or
+# write first with the road address in brackets (华润时代广场(张杨路500号)1203室); one name per door. Chosen
+# from the text with crc32, not from the order's random stream, so the other styles draw what they drew.
+PLACE_NAMES = ("华润时代广场", "阳光花园", "东方明珠苑", "锦绣华庭", "金桥大厦", "上海环球金融中心", "莘城苑")
+PLACE_NAME_SHARE = 0.3
+_DISTRICT_PREFIX = re.compile(r"^((?:上海市)?[^路街弄号]*?区)?(.*)$")
+
+
+def with_place_name(text: str, door: str) -> str:
+    """`text` with the place name of `door` (the door's own text) in one of the three ways people write it."""
+    m = _ROAD_NO.match(text)
+    if not m or not m.group(2):
+        return text
+    name = PLACE_NAMES[zlib.crc32(door.encode()) % len(PLACE_NAMES)]
+    road, rest = m.groups()
+    form = zlib.crc32(text.encode()) % 3
+    if form == 0:
+        return f"{road}{name}{rest}"
+    if form == 1:
+        return f"{road}({name}){rest}"
+    district, road_only = _DISTRICT_PREFIX.match(road).groups()
+    return f"{district or ''}{name}({road_only}){rest}"
+
 
 def write_differently(text: str, r: random.Random, share: float = 0.5) -> str:
-    """With probability `share`, one or two ordinary rewritings of `text`; otherwise `text` itself."""
+    """With probability `share`, one or two ordinary rewritings of `text`, sometimes with the door's place
+    name; otherwise `text` itself."""
     if r.random() >= share:
         return text
+    door = text
     for style in r.sample(STYLES, r.choice((1, 1, 2))):
         text = style(text, r)
+    if zlib.crc32(text.encode()) % 100 < PLACE_NAME_SHARE * 100:
+        text = with_place_name(text, door)
     return text
 
 
