@@ -248,6 +248,67 @@ def _districts_by_name() -> dict[str, list[tuple[str, float, float]]]:
     return out
 
 
+# People often name a district without its 区 (上海徐汇漕溪北路88号, 浦东张杨路500号), which cpca does not read.
+# Such a short name is taken for the district only when a road with a house number follows it at once, so
+# 浦东大道, 长宁路 and 浦东南路 stay roads and 北塔街道, 大关街道 and 独山港镇 stay townships, and only when one
+# district of that name fits the province or city the text gives and the order's coordinates, with at least
+# one of the two there (朝阳 is in Beijing and Changchun).
+_ROAD_WITH_NUMBER = re.compile(r"^[^\W\d_镇乡区县市园村]{2,12}?(?:大道|公路|路|街|巷|胡同)\d")
+# County-level cities are candidates too, so a short 龙港 is both Huludao's 龙港区 and Wenzhou's 龙港市 and is
+# left to the coordinates.
+_SHORT_NAME_SUFFIXES = ("新区", "区", "县", "市")
+# A district's centre further than this from the order's point is not the district the order names.
+_SHORT_NAME_MAX_DISTANCE_M = 50_000.0
+
+
+@lru_cache(maxsize=1)
+def _districts_by_short_name() -> dict[str, list[tuple[str, str, float, float]]]:
+    """徐汇 -> [(徐汇区, adcode, lat, lng)]; 浦东 -> 浦东新区; 朝阳 -> each 朝阳区 and 朝阳县."""
+    out: dict[str, list[tuple[str, str, float, float]]] = {}
+    for name, places in _districts_by_name().items():
+        suffix = next((s for s in _SHORT_NAME_SUFFIXES if name.endswith(s)), None)
+        if suffix and len(name) - len(suffix) >= 2:
+            out.setdefault(name[: -len(suffix)], []).extend((name, *place) for place in places)
+    return out
+
+
+def _with_short_district(raw: str, own: tuple, lat: float | None, lng: float | None) -> tuple | None:
+    """The row of a text whose district is named without its 区 (see _ROAD_WITH_NUMBER), or None.
+
+    The district is looked for after the province or city cpca read, then at the start of the whole text:
+    cpca reads a short 朝阳 as Liaoning's 朝阳市, and then only the coordinates can say which 朝阳 it is."""
+    province, _, _, remainder, adcode, _, _ = own
+    if isinstance(province, str) and isinstance(remainder, str) and isinstance(adcode, str):
+        given = adcode[:4] if adcode[2:4] != "00" else adcode[:2]
+        found = _short_district(remainder.strip(), given, lat, lng)
+        if found:
+            return found
+    return _short_district(raw.strip(), "", lat, lng, whole_text=raw)
+
+
+def _short_district(
+    text: str, given: str, lat: float | None, lng: float | None, whole_text: str | None = None
+) -> tuple | None:
+    located = lat is not None and lng is not None
+    if not (given or located):
+        return None  # a name alone is too weak: 龙港 is a 区 in Liaoning in cpca's table and a 市 in Zhejiang
+    for size in (2, 3, 4):
+        places = _districts_by_short_name().get(text[:size])
+        road = _ROAD_WITH_NUMBER.match(text[size:]) if places else None
+        if road and "街道" not in road.group(0):
+            break
+    else:
+        return None
+    places = [place for place in places if place[1].startswith(given)]
+    if located:
+        places = [place for place in places if distance_m(lat, lng, place[2], place[3]) <= _SHORT_NAME_MAX_DISTANCE_M]
+    if len(places) != 1:
+        return None
+    name, district_code, _, _ = places[0]
+    province_name, city_name, _ = _admin_names(district_code)
+    return _row(whole_text or text, province_name, city_name, name, text[size:], district_code, 0, 0, lat, lng)
+
+
 def _admin_names(adcode: str) -> tuple[str | None, str | None, str | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -400,8 +461,12 @@ def parse_addresses(
         parsed = None if contradicted else _row(raw, *own, la, ln)
         if parsed is None and other is not None:
             parsed = _with_fallback_admin(raw, own, other, la, ln)
+        # _row's same-name district lookup reads the point; so does a short district name.
+        point_read = own[5] == -1 and own[6] == -1
+        if parsed is None and other is None:
+            parsed = _with_short_district(raw, own, la, ln)
+            point_read = True
         rows[i] = parsed or empty
-        point_read = own[5] == -1 and own[6] == -1  # _row's same-name district lookup
         _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])
     # Column by column: polars converts a list of strings it infers several times faster than typed rows.
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(PARSED_COLUMNS)

@@ -115,6 +115,46 @@ def test_district_named_without_its_city_follows_the_coordinates() -> None:
     assert parsed["admin_code"].to_list() == ["110105", "220104"]
 
 
+def test_district_named_without_its_qu_when_the_city_or_the_point_says_which() -> None:
+    """上海徐汇漕溪北路, 浦东张杨路 (with the order's point), 朝阳阜通东大街 (Beijing's point, then Changchun's)."""
+    texts = [
+        "上海徐汇漕溪北路88号1201室",
+        "浦东张杨路500号1203室",
+        "朝阳阜通东大街6号院3号楼1101",
+        "朝阳阜通东大街6号院3号楼1101",
+    ]
+    lats, lngs = [None, 31.22, 39.99, 43.83], [None, 121.52, 116.47, 125.28]
+    parsed = parse_addresses(
+        pl.Series(texts), None, pl.Series(lats, dtype=pl.Float64), pl.Series(lngs, dtype=pl.Float64)
+    )
+    assert parsed["address_key"].to_list() == [
+        "310104|漕溪北路88栋1201",
+        "310115|张杨路500栋1203",
+        "110105|阜通东大街6号院3栋1101",
+        "220104|阜通东大街6号院3栋1101",
+    ]
+
+
+def test_a_short_district_name_is_not_read_into_a_road_a_township_or_a_bare_text() -> None:
+    """浦东大道 and 浦东南路 are roads, 朝阳门街道 a township in 东城区; with neither a city nor a point 浦东 alone is not
+    enough (cpca's 龙港 is a 区 in Liaoning, while the town people mean is Wenzhou's 龙港市); a point far from
+    the named district says no."""
+    texts = [
+        "浦东大道100号1201",
+        "浦东南路100号1201",
+        "长宁路100号1201",
+        "朝阳门街道朝阳门北大街8号1201",
+        "浦东张杨路500号1203室",
+        "徐汇漕溪北路88号1201室",
+    ]
+    lats = [31.24, 31.23, 31.22, 39.93, None, 39.9]
+    lngs = [121.51, 121.50, 121.42, 116.43, None, 116.4]
+    parsed = parse_addresses(
+        pl.Series(texts), None, pl.Series(lats, dtype=pl.Float64), pl.Series(lngs, dtype=pl.Float64)
+    )
+    assert parsed["address_key"].to_list() == [None] * len(texts)
+
+
 def test_meituan_reverse_geocode_names_the_district_of_a_map_picked_poi() -> None:
     parsed = parse_addresses(pl.Series(["碧波路690号 (3号楼2单元501室)"]), pl.Series(["上海市浦东新区碧波路690号"]))
     assert parsed.row(0, named=True)["address_key"] == "310115|碧波路690号3栋2单元501"
