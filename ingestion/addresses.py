@@ -280,15 +280,15 @@ def _with_short_district(raw: str, own: tuple, lat: float | None, lng: float | N
     province, _, _, remainder, adcode, _, _ = own
     if isinstance(province, str) and isinstance(remainder, str) and isinstance(adcode, str):
         given = adcode[:4] if adcode[2:4] != "00" else adcode[:2]
-        found = _short_district(remainder.strip(), given, lat, lng)
+        found = _short_district(raw, remainder.strip(), given, lat, lng)
         if found:
             return found
-    return _short_district(raw.strip(), "", lat, lng, whole_text=raw)
+    return _short_district(raw, raw.strip(), "", lat, lng)
 
 
-def _short_district(
-    text: str, given: str, lat: float | None, lng: float | None, whole_text: str | None = None
-) -> tuple | None:
+def _short_district(raw: str, text: str, given: str, lat: float | None, lng: float | None) -> tuple | None:
+    """`text` read as a short district name and the door after it, that district within `given` (an adcode
+    prefix, "" for any) and near the point."""
     located = lat is not None and lng is not None
     if not (given or located):
         return None  # a name alone is too weak: 龙港 is a 区 in Liaoning in cpca's table and a 市 in Zhejiang
@@ -306,7 +306,7 @@ def _short_district(
         return None
     name, district_code, _, _ = places[0]
     province_name, city_name, _ = _admin_names(district_code)
-    return _row(whole_text or text, province_name, city_name, name, text[size:], district_code, 0, 0, lat, lng)
+    return _row(raw, province_name, city_name, name, text[size:], district_code, 0, 0, lat, lng)
 
 
 def _admin_names(adcode: str) -> tuple[str | None, str | None, str | None]:

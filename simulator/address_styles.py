@@ -3,8 +3,9 @@
 Every variant names the same door as the canonical text (building, unit and room are kept), so ground truth,
 which uses the true address identity, is unchanged. The styles are the ordinary ones seen on delivery apps:
 室 dropped, 号楼 written 栋 or 幢, full-width digits, the building number in Chinese numerals, the city or the
-whole 上海市+district left out, a space or comma between road and building, and Meituan's POI form where the
-map pick gives a place name and the customer types the rest in brackets.
+whole 上海市+district left out, a space or comma between road and building, the building's or estate's name
+after the road's number (bare, in brackets, or first with the road address in brackets), and Meituan's POI form
+where the map pick gives a place name and the customer types the rest in brackets.
 """
 
 from __future__ import annotations
