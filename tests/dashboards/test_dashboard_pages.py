@@ -24,14 +24,15 @@ def open_page(page: str, at: AppTest | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=20)
         at.run()
     at.switch_page(f"views/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return rerun(at)
 
 
 def rerun(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    # An app script that fails before it runs (it does not compile) leaves AppTest no exception element, only
+    # an empty page.
+    assert at.main.children and at.sidebar.children, "the app rendered nothing"
     return at
 
 
