@@ -61,6 +61,8 @@ _FORMAL_NUMERALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰", "一二三
 # Separators between two numbers mean a dash (5 1202, 5/1202); elsewhere spaces and punctuation are noise.
 _NUMBER_GAP = re.compile(r"(?<=\d)\s*(?:[-—–~/\\、,，.。\s]|\s*-\s*)\s*(?=\d)")
 _NOISE = re.compile(r"[^\w\-#\u4e00-\u9fff]+|_")
+# The words a road's name ends with, before its house number.
+_ROAD_ENDS = r"(?:大道|公路|路|街|巷|胡同)"
 # A prefix naming the township or a development zone. 街道 is never part of a place name and is always
 # dropped. 镇/乡 are part of names (西乡花园, 古镇路), and in a county each town has its own 人民路 and its own
 # 中心村, so a town is dropped only in an urban district (区) and only before a road with a number.
@@ -68,7 +70,7 @@ _NOISE = re.compile(r"[^\w\-#\u4e00-\u9fff]+|_")
 _STREET_OFFICE = re.compile(r"^[\u4e00-\u9fff]{2,8}?街道(?=..)")
 _TOWN_BEFORE_ROAD = re.compile(
     r"^[\u4e00-\u9fff]{2,8}?(?:镇|乡|开发区|高新区|工业园区|园区)"
-    r"(?=[\u4e00-\u9fffa-z\d]{2,12}?(?:大道|公路|路|街|巷|胡同)[\d零〇一二三四五六七八九十百])"
+    r"(?=[\u4e00-\u9fffa-z\d]{2,12}?" + _ROAD_ENDS + r"[\d零〇一二三四五六七八九十百])"
 )
 _BUILDING_WORDS = r"(?:号楼|号栋|号幢|号座|栋|幢|座|#楼|#)"
 _BUILDING = re.compile(r"(\d+|[a-z])" + _BUILDING_WORDS)
@@ -95,7 +97,7 @@ _ROAD_NUMBER = re.compile(r"(大道|公路|路|街|巷)(\d+)(?:-(?=\d+栋)|(?=[\
 # dropped only when a building, unit or room number follows, and only when it holds no word that tells two
 # parts of one address apart (东区/西区, 一期, A座, 北楼, 写字楼, 2门, 北苑 and 南苑 of one lane; 东方 and 中心
 # are names).
-_ROAD_HOUSE = r"(?:大道|公路|路|街|巷|胡同)\d+(?:号院|号|弄)"
+_ROAD_HOUSE = _ROAD_ENDS + r"\d+(?:号院|号|弄)"
 _NAME_AFTER_ROAD_HOUSE = re.compile(r"(" + _ROAD_HOUSE + r")([\u4e00-\u9fff]+?)(?=[\da-z])")
 _PART_OF_AN_ADDRESS = re.compile(
     r"[东南西北中](?:[苑园庭里侧块片部]|$)|区|期|座|栋|幢|楼|单元|室|层|门|号|弄|院|支|排|组|村|宅"
@@ -253,7 +255,7 @@ def _districts_by_name() -> dict[str, list[tuple[str, float, float]]]:
 # 浦东大道, 长宁路 and 浦东南路 stay roads and 北塔街道, 大关街道 and 独山港镇 stay townships, and only when one
 # district of that name fits the province or city the text gives and the order's coordinates, with at least
 # one of the two there (朝阳 is in Beijing and Changchun).
-_ROAD_WITH_NUMBER = re.compile(r"^[^\W\d_镇乡区县市园村]{2,12}?(?:大道|公路|路|街|巷|胡同)\d")
+_ROAD_WITH_NUMBER = re.compile(r"^[^\W\d_镇乡区县市园村]{2,12}?" + _ROAD_ENDS + r"\d")
 # County-level cities are candidates too, so a short 龙港 is both Huludao's 龙港区 and Wenzhou's 龙港市 and is
 # left to the coordinates.
 _SHORT_NAME_SUFFIXES = ("新区", "区", "县", "市")

@@ -179,8 +179,7 @@ def test_reads_of_rebuilt_rows_start_at_the_run_that_consumed_the_batches(day, w
         (True, []),
         (True, []),
     ]
-    readers = {3: ("fct_parcels", "fct_orders", "fct_order_price_checks", "fct_exceptions")}
-    readers[4] = readers[3]
+    readers = dict.fromkeys((3, 4), ("fct_parcels", "fct_orders", "fct_order_price_checks", "fct_exceptions"))
     try:
         keyed = KeyedDbt(tmp_path / "dbt", patch)
         warehouse_file = tmp_path / "orderhub.duckdb"

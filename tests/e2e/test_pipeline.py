@@ -22,7 +22,7 @@ RUN_DEPENDENT = {
     "done_at",
     "published_at",
     "run_id",
-    "rebuilt_seq",  # which dbt invocation wrote the row (dbt_project/macros/rebuilt_seq.sql): a rerun is one more
+    "rebuilt_seq",  # which dbt invocation wrote the row (dbt_project/macros/rebuilt_seq.sql): a rerun is another
 }
 COMPARED_TABLES = (
     "raw.orders",
