@@ -20,6 +20,8 @@ order). It is derived inside ClickHouse from `order_customers` (no data leaves t
 each sync: the orders whose `order_customers` rows the sync wrote, and every order of their customers, old
 and new (an order that changes customer changes both customers' sequences), are computed again; orders gone
 from `order_customers` are retracted. A sync that compared every day of `order_customers` rebuilds it whole.
+The windows sort their rows in memory, so more than `ROWS_PER_PASS` orders are computed in passes, each over
+the customers of one hash bucket (a customer's orders all in one pass); the retractions likewise by order.
 DuckDB computes the same in the question itself, over the range's orders
 (history/analytics/questions.py): two computations of one definition, which the engines test compares.
 """
@@ -38,6 +40,12 @@ MARK = "_sequenced:" + NAME
 # Orders written in one sync above which the whole table is computed again: one pass over every order costs
 # less than looking up that many orders' customers.
 WHOLE_ABOVE = 200_000
+# Orders one statement computes at most. The windows sort what they read in memory: a whole recompute of 10.4M
+# orders at once peaked at 4.65 GiB in chdb, growing with history (bench/results/scale.md, 2026-12-06).
+ROWS_PER_PASS = 2_000_000
+# Keys written in one sync up to which their customers' orders are taken to fit one pass, uncounted: counting
+# them costs a scan of order_customers, which a micro-batch's sync should not pay.
+KEYS_IN_ONE_PASS = 20_000
 COLUMNS = (
     "order_key",
     "channel",
@@ -142,7 +150,9 @@ def _current(table: str, scope: str) -> str:
     return f"({current_rows_sql(table, 'order_key', _SORTING_KEYS[table], scope)})"
 
 
-def refresh(client: Client, version: int, since: int, *, whole: bool = False) -> int:
+def refresh(
+    client: Client, version: int, since: int, *, whole: bool = False, rows_per_pass: int = ROWS_PER_PASS
+) -> int:
     """Bring the table up to order_customers as the syncs after `since` (the last sync sequenced) and up to
     `version` left it; returns the rows written (retractions included). `whole`: compute every order again
     (after every day of order_customers was compared); so is a table just created."""
@@ -177,6 +187,33 @@ def refresh(client: Client, version: int, since: int, *, whole: bool = False) ->
         ).result_rows
         parameters["customers"] = [row[0] for row in customers]
         scope = "(order_key IN {keys:Array(String)} OR cityHash64(customer_id) IN {customers:Array(UInt64)})"
-    for rows in (_tombstones(scope, version), _sequenced(scope, version)):
-        client.command(f"INSERT INTO `{NAME}` {rows}", parameters=parameters or None, settings=_SETTINGS)
+    passes = 1
+    if whole or len(keys) > KEYS_IN_ONE_PASS:
+        passes = max(1, -(-_rows_in(client, scope, parameters) // rows_per_pass))
+    # A retraction and a computed row never share a sorting key (a retraction is for a key order_customers no
+    # longer holds), so the passes' order does not matter; the retractions' anti join matches by order, so
+    # they go by order.
+    for statement in [
+        *(_tombstones(_bucket(scope, "order_key", passes, index), version) for index in range(passes)),
+        *(
+            _sequenced(_bucket(scope, "ifNull(customer_id, order_key)", passes, index), version)
+            for index in range(passes)
+        ),
+    ]:
+        client.command(f"INSERT INTO `{NAME}` {statement}", parameters=parameters or None, settings=_SETTINGS)
     return client.query(f"SELECT count() FROM `{NAME}` WHERE {VERSION} = {version}").result_rows[0][0]
+
+
+def _rows_in(client: Client, scope: str, parameters: dict) -> int:
+    """About how many orders `scope` holds (every version of them: an upper bound)."""
+    where = "" if scope == "1" else f" WHERE {scope}"
+    return client.query(
+        f"SELECT count() FROM `{ORDER_CUSTOMERS}`{where}", parameters=parameters or None, settings=_SETTINGS
+    ).result_rows[0][0]
+
+
+def _bucket(scope: str, by: str, passes: int, index: int) -> str:
+    """`scope` cut to pass `index` of `passes`, by a hash of `by`."""
+    if passes <= 1:
+        return scope
+    return f"({scope}) AND cityHash64({by}) % {passes} = {index}"

@@ -475,12 +475,19 @@ def _stored_sequence(client) -> list[tuple]:
     ).result_rows
 
 
-def test_each_orders_sequence_follows_the_changes_of_its_customers_orders(copies):
+@pytest.mark.parametrize(
+    ("whole", "rows_per_pass"),
+    [(False, sequence.ROWS_PER_PASS), (False, 4), (True, sequence.ROWS_PER_PASS), (True, 150)],
+    ids=["changed-one-pass", "changed-in-passes", "whole-one-pass", "whole-in-passes"],
+)
+def test_each_orders_sequence_follows_the_changes_of_its_customers_orders(copies, monkeypatch, whole, rows_per_pass):
     """A sync that changes some orders' identities recomputes the sequence of those orders and of every order
     of their customers, old and new, and only those; what it leaves is what the definition gives for every
     order. The changes are written to order_customers as the sink writes them (a newer version; a tombstone
     under the old sorting key when the key changes): an order that changes customer, one that moves before
-    its customer's first order, one that is gone, and a late order in the middle of a customer's orders."""
+    its customer's first order, one that is gone, and a late order in the middle of a customer's orders.
+    The same when the whole table is computed again, and when either is done in passes over buckets of
+    customers (an order that changes customer then moves between passes)."""
     _, client = copies
     expected = _expected_sequence(client)
     assert _stored_sequence(client) == expected
@@ -549,8 +556,25 @@ def test_each_orders_sequence_follows_the_changes_of_its_customers_orders(copies
         channel=f"'{late_channel}'",
         created_at="created_at + INTERVAL 1 SECOND",
     )
-    written = sequence.refresh(client, version, since=version - 1)
+    statements = []
+    command = client.command
+
+    def counted(sql, *args, **kwargs):
+        statements.append(sql)
+        return command(sql, *args, **kwargs)
+
+    monkeypatch.setattr(client, "command", counted)
+    monkeypatch.setattr(sequence, "KEYS_IN_ONE_PASS", 0)  # the fixture's few changed orders, as if many
+    written = sequence.refresh(client, version, since=version - 1, whole=whole, rows_per_pass=rows_per_pass)
     assert _stored_sequence(client) == _expected_sequence(client)
+    inserts = [sql for sql in statements if sql.startswith(f"INSERT INTO `{sequence.NAME}`")]
+    # Retractions and computed rows, once per pass.
+    if rows_per_pass == sequence.ROWS_PER_PASS:
+        assert len(inserts) == 2
+    else:
+        assert len(inserts) >= 2 * 3 and len(inserts) % 2 == 0
+    if whole:
+        return
     touched = client.query(
         "SELECT count() FROM order_customers FINAL WHERE customer_id IN ({a:String}, {b:String}) "
         "OR order_key = {gone:String}",
