@@ -6,11 +6,11 @@ second. See docs/decisions.md for the comparison with jionlp and addressparser. 
 remainder is split into the township (街道/镇/乡) when present and the rest.
 
 `address_key` is a canonical door key, `adcode|door`: the same physical door written the ordinary ways
-people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, a landmark in brackets, the
-township or the city left out, the building's or estate's name after the road's number or not) gets one
-key, and a different room, unit, building, house number, lane or road never does. When a form is ambiguous
-the key keeps it apart: a missed merge costs a second rider trip, a wrong one sends a stranger's groceries to
-the wrong door. docs/decisions.md has the rules and the measured
+people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, zero-padded numbers, a dash
+after a word, a landmark in brackets, the township or the city left out, the building's or estate's name
+after the road's number or not) gets one key, and a different room, unit, building, house number, lane or
+road never does. When a form is ambiguous the key keeps it apart: a missed merge costs a second rider trip, a
+wrong one sends a stranger's groceries to the wrong door. docs/decisions.md has the rules and the measured
 precision and recall on tests/ingestion/fixtures/address_pairs.csv.
 """
 
@@ -61,6 +61,12 @@ _FORMAL_NUMERALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰", "一二三
 # Separators between two numbers mean a dash (5 1202, 5/1202); elsewhere spaces and punctuation are noise.
 _NUMBER_GAP = re.compile(r"(?<=\d)\s*(?:[-—–~/\\、,，.。\s]|\s*-\s*)\s*(?=\d)")
 _NOISE = re.compile(r"[^\w\-#\u4e00-\u9fff]+|_")
+# A dash beside a word (5栋-1202, 2单元-501, 380弄-5号楼, 500号-1203) separates what the word already does.
+# Between two numbers or letters it is the 5-1202 form, which the rules below read as building and room.
+_DASH_BESIDE_A_WORD = re.compile(r"(?<![\da-z])-|-(?![\da-z])")
+_DASHES = re.compile(r"-{2,}")  # 2016--2136 is a range, one dash
+# A zero-padded number (05号楼, 0501室, 02单元) is the number; after a letter or digit a zero is part of a code.
+_LEADING_ZEROS = re.compile(r"(?<![\da-z])0+(?=\d)")
 # The words a road's name ends with, before its house number.
 _ROAD_ENDS = r"(?:大道|公路|路|街|巷|胡同)"
 # A prefix naming the township or a development zone. 街道 is never part of a place name and is always
@@ -195,6 +201,8 @@ def door_key(detail: str, drop_town: bool = False) -> str:
         text = _TOWN_BEFORE_ROAD.sub("", text)
     text = _cn_to_digits(text)
     text = text.replace("#楼", "栋").strip("-")
+    if "-" in text:
+        text = _DASH_BESIDE_A_WORD.sub("", _DASHES.sub("-", text))
     if _has_any(text, _HOUSE_MARKS):
         text = _drop_name_after_road_house(text)
     if text[-1:] in _NOTE_ENDS:
@@ -218,6 +226,9 @@ def door_key(detail: str, drop_town: bool = False) -> str:
     if "号" in text:
         text = _HOUSE_THEN_UNIT.sub(r"\1栋", text)
         text = _HOUSE_THEN_ROOM.sub(r"\1栋\2", text)
+    if "0" in text:
+        # Last: the rules above tell a room from a floor or a unit by how many digits it has.
+        text = _LEADING_ZEROS.sub("", text)
     return text
 
 

@@ -4,7 +4,8 @@ Every variant names the same door as the canonical text (building, unit and room
 which uses the true address identity, is unchanged. The styles are the ordinary ones seen on delivery apps:
 室 dropped, 号楼 written 栋 or 幢, full-width digits, the building number in Chinese numerals, the city or the
 whole 上海市+district left out, a space or comma between road and building, the building's or estate's name
-after the road's number (bare, in brackets, or first with the road address in brackets), and Meituan's POI form
+after the road's number (bare, in brackets, or first with the road address in brackets), a dash after the
+building word or a zero-padded building number, and Meituan's POI form
 where the map pick gives a place name and the customer types the rest in brackets.
 """
 
@@ -81,9 +82,23 @@ def with_place_name(text: str, door: str) -> str:
     return f"{district or ''}{name}({road_only}){rest}"
 
 
+# Typed marks that change no door: a dash after the building word (3号楼-501室) or a building number padded
+# with a zero (03号楼). Chosen by crc32 of the text, like the place name, so the random stream is unchanged.
+TYPING_MARK_SHARE = 0.2
+_SINGLE_DIGIT_BUILDING = re.compile(r"(?<!\d)(\d)(号楼|栋|幢)(?=\d)")
+_BUILDING_THEN_ROOM = re.compile(r"(号楼|栋|幢)(?=\d)")
+
+
+def with_typing_mark(text: str) -> str:
+    """`text` with a dash after its building word, or its one-digit building number zero-padded."""
+    if zlib.crc32(text.encode()) % 2:
+        return _BUILDING_THEN_ROOM.sub(r"\1-", text, count=1)
+    return _SINGLE_DIGIT_BUILDING.sub(r"0\1\2", text, count=1)
+
+
 def write_differently(text: str, r: random.Random, share: float = 0.5) -> str:
     """With probability `share`, one or two ordinary rewritings of `text`, sometimes with the door's place
-    name; otherwise `text` itself."""
+    name or a typed mark; otherwise `text` itself."""
     if r.random() >= share:
         return text
     door = text
@@ -91,6 +106,8 @@ def write_differently(text: str, r: random.Random, share: float = 0.5) -> str:
         text = style(text, r)
     if zlib.crc32(text.encode()) % 100 < PLACE_NAME_SHARE * 100:
         text = with_place_name(text, door)
+    if zlib.crc32(b"mark:" + text.encode()) % 100 < TYPING_MARK_SHARE * 100:
+        text = with_typing_mark(text)
     return text
 
 
