@@ -403,6 +403,34 @@ def clear_caches() -> None:
     _ROW_CACHE.clear()
 
 
+def simplified(text: str) -> str:
+    """`text` with its traditional characters (號, 樓, 廣東, 區) in their simplified forms, so that cpca reads the
+    places and the door key the numbers. Only characters outside GB2312, the simplified character set, are
+    converted, each on its own: OpenCC's t2s reads running text by phrases and turns 乾 into 干 (乾县, 乾安县),
+    a simplified character in its own right that GB2312 has."""
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return "".join(c if _in_gb2312(c) else _traditional_to_simplified().convert(c) for c in text)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _in_gb2312(character: str) -> bool:
+    try:
+        character.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _traditional_to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def _cpca_rows(texts: list[str]) -> dict[str, tuple]:
     """cpca's reading of each text: (province, city, district, remainder, adcode, province_pos, city_pos)."""
     out: dict[str, tuple] = {}
@@ -455,10 +483,13 @@ def parse_addresses(
             todo.append(i)
         else:
             rows[i] = cached
-    texts = sorted({t for i in todo for t in (raws[i], fallbacks[i]) if isinstance(t, str) and t.strip()})
-    cpca_rows = _cpca_rows(texts) if texts else {}
+    texts = {t for i in todo for t in (raws[i], fallbacks[i]) if isinstance(t, str) and t.strip()}
+    plain = {t: simplified(t) for t in texts}
+    cpca_rows = _cpca_rows(sorted(set(plain.values()))) if texts else {}
     for i in todo:
+        # The cache is keyed by the texts as given; they are read in simplified characters.
         raw, fb, la, ln = raws[i], fallbacks[i], lats[i], lngs[i]
+        text, fallback_text = plain[raw], plain.get(fb) if isinstance(fb, str) else None
         # A door ordered to twice in this batch is parsed once: the first of its rows has just cached it.
         cached = _ROW_CACHE.get((raw, fb), count=False)
         if cached is None:
@@ -466,18 +497,18 @@ def parse_addresses(
         if cached is not None:
             rows[i] = cached
             continue
-        own = cpca_rows[raw]
-        other = cpca_rows.get(fb) if isinstance(fb, str) else None
+        own = cpca_rows[text]
+        other = cpca_rows.get(fallback_text) if fallback_text is not None else None
         contradicted = (
             other is not None and isinstance(own[0], str) and isinstance(other[0], str) and own[0] != other[0]
         )
-        parsed = None if contradicted else _row(raw, *own, la, ln)
+        parsed = None if contradicted else _row(text, *own, la, ln)
         if parsed is None and other is not None:
-            parsed = _with_fallback_admin(raw, own, other, la, ln)
+            parsed = _with_fallback_admin(text, own, other, la, ln)
         # _row's same-name district lookup reads the point; so does a short district name.
         point_read = own[5] == -1 and own[6] == -1
         if parsed is None and other is None:
-            parsed = _with_short_district(raw, own, la, ln)
+            parsed = _with_short_district(text, own, la, ln)
             point_read = True
         rows[i] = parsed or empty
         _ROW_CACHE.put((raw, fb, la, ln) if point_read else (raw, fb), rows[i])

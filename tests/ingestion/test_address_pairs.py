@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from ingestion.addresses import door_key, parse_addresses, same_door, split_reverse_geocoded
+from ingestion.addresses import door_key, parse_addresses, same_door, simplified, split_reverse_geocoded
 
 FIXTURE = Path(__file__).parent / "fixtures" / "address_pairs.csv"
 RULES = Path(__file__).resolve().parents[2] / "config" / "rules.yml"
@@ -197,3 +197,11 @@ def test_towns_dropped_only_in_urban_districts_and_only_before_a_road() -> None:
     assert door_key("西乡花园5栋801", drop_town=True) != door_key("东乡花园5栋801", drop_town=True)
     assert door_key("张江镇中心村3组15号", drop_town=True) != door_key("唐镇中心村3组15号", drop_town=True)
     assert door_key("花木街道锦绣路1001弄5号") == door_key("锦绣路1001弄5号")
+
+
+def test_traditional_characters_are_read_as_simplified_and_simplified_text_is_left_alone() -> None:
+    assert simplified("莘松路380弄5號樓1202室") == "莘松路380弄5号楼1202室"
+    assert simplified("廣東省深圳市南山區") == "广东省深圳市南山区"
+    # 乾 is a simplified character too (乾县, 乾安县): OpenCC's t2s alone would make it 干.
+    for text in ("陕西省咸阳市乾县城关镇东大街12号", "吉林省松原市乾安县乾安镇建设路5号", "乾隆路88号乾坤大厦"):
+        assert simplified(text) == text
