@@ -7,7 +7,11 @@ A written order is an existing one written again at a new version with a custome
 timed against the whole computation in the same process, and the table is checked against the whole
 computation's answer at the end. Not for a store a pipeline is using: it writes to `order_customers`.
 
-    .venv/bin/python bench/order_sequence.py --clickhouse chdb:///scratch/ch [--orders 3000] [--rounds 3]
+With `--passes`, first the whole computation in passes of `sequence.ROWS_PER_PASS` orders against one statement,
+each on a table dropped before, with the peak RSS of each (sampled every 0.1 s); `--rounds 0` then writes nothing
+to `order_customers`, only the derived `order_sequence`.
+
+    .venv/bin/python bench/order_sequence.py --clickhouse chdb:///scratch/ch [--orders 3000] [--rounds 3] [--passes]
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,16 +64,57 @@ def _rewrite_some(client, orders: int, version: int, seed: int) -> None:
     )
 
 
+@contextmanager
+def peak_rss(into: list[float]):
+    """Appends the peak resident memory (GiB) while the block ran, sampled every 0.1 s."""
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            with open("/proc/self/statm") as statm:
+                peak[0] = max(peak[0], int(statm.read().split()[1]) * resource.getpagesize() / 2**30)
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield
+    finally:
+        done.set()
+        sampler.join()
+        into.append(peak[0])
+
+
+def compare_passes(client, version: int) -> None:
+    """The whole computation in passes against one statement: seconds, peak RSS, the same rows."""
+    answers = []
+    for label, rows_per_pass in (("in passes", sequence.ROWS_PER_PASS), ("one statement", 10**12)):
+        client.command(f"DROP TABLE IF EXISTS {sequence.NAME}")
+        peaks: list[float] = []
+        started = time.perf_counter()
+        with peak_rss(peaks):
+            sequence.refresh(client, version, since=0, whole=True, rows_per_pass=rows_per_pass)
+        seconds = time.perf_counter() - started
+        answers.append(client.query(CHECK).result_rows[0])
+        print(f"whole, {label}: {seconds:.1f} s, peak RSS {peaks[0]:.2f} GiB", flush=True)
+    print(f"the same rows both ways: {answers[0] == answers[1]}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clickhouse", required=True, help="DSN of a store holding order_customers")
     parser.add_argument("--orders", type=int, default=3000, help="orders a micro-batch's sync writes")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--passes", action="store_true", help="first compare the whole computation in passes")
     args = parser.parse_args()
     client = connect(args.clickhouse)
     total = client.query(f"SELECT count() FROM {ORDER_CUSTOMERS} FINAL").result_rows[0][0]
     version = client.query(f"SELECT max({VERSION}) FROM {ORDER_CUSTOMERS}").result_rows[0][0]
     print(f"{machine()}; order_customers: {total:,} orders", flush=True)
+    if args.passes:
+        compare_passes(client, version)
+        if not args.rounds:
+            return
 
     client.command(f"DROP TABLE IF EXISTS {sequence.NAME}")
     started = time.perf_counter()
