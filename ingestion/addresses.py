@@ -51,6 +51,16 @@ _LANDMARK = re.compile(r"^[^\d]*\d+号?(?:门|出口|口)$|地铁|站$|附近|�
 # Notes to the rider after the door, not part of it.
 _TRAILING_NOTES = re.compile(r"(?:请?电联|电话联系|打电话|放门口|送上楼|门口)+$")
 _NOTE_ENDS = frozenset("联系话口楼")  # the last characters _TRAILING_NOTES can match
+# Words after the room that are not part of the door (王先生收, 到了, 旁边): once the room is given, no word after
+# it names another door. A room is a number after a building, unit or floor word, or before 室/房; only Chinese
+# words are dropped (1203a and 1203b can be two rooms), and none that names a part of an address.
+_AFTER_THE_ROOM = re.compile(r"((?:[栋幢座层#]|单元)\d{2,5}|\d{2,5}(?:室|房间|号房|房))([\u4e00-\u9fff]+)$")
+_DOOR_WORDS = re.compile(r"[栋幢座楼单元门室层号弄院期区]")
+_DOOR_WORD_ENDS = frozenset("栋幢座楼单元门室层号弄院期区")
+# 小区 (residential estate) after an estate's name is left out as often as written: 阳光花园小区 is 阳光花园.
+_ESTATE_WORD = "小区"
+# 2单501: 单 is short for 单元 before a number.
+_SHORT_UNIT = re.compile(r"(?<=\d)单(?=\d)")
 _CN_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千廿两]")
 _COUNTED_NUMERAL = re.compile(
     r"(?<![零〇一二三四五六七八九十百千廿两])[零〇一二三四五六七八九十百千廿两]+"
@@ -207,6 +217,10 @@ def door_key(detail: str, drop_town: bool = False) -> str:
         text = _drop_name_after_road_house(text)
     if text[-1:] in _NOTE_ENDS:
         text = _TRAILING_NOTES.sub("", text)
+    if _ESTATE_WORD in text:
+        text = text.replace(_ESTATE_WORD, "")
+    if "单" in text:
+        text = _SHORT_UNIT.sub("单元", text)
     if "楼" in text and "单元" in text:
         text = _BUILDING_BEFORE_UNIT.sub(r"\1栋", text)
     if _has_any(text, _BUILDING_MARKS):
@@ -215,6 +229,10 @@ def door_key(detail: str, drop_town: bool = False) -> str:
         text = _ROAD_NUMBER.sub(r"\1\2号", text)
     if "单元" in text or "门" in text:
         text = _UNIT.sub(r"\1单元", text)
+    if "\u4e00" <= text[-1:] <= "\u9fff" and text[-1] not in _DOOR_WORD_ENDS:
+        after_the_room = _AFTER_THE_ROOM.search(text)
+        if after_the_room is not None and not _DOOR_WORDS.search(after_the_room.group(2)):
+            text = text[: after_the_room.start(2)]
     if text[-1:] in _ROOM_ENDS:
         text = _ROOM_SUFFIX.sub(r"\1", text)
     if _has_any(text, _FLOOR_MARKS):

@@ -5,7 +5,7 @@ which uses the true address identity, is unchanged. The styles are the ordinary 
 室 dropped, 号楼 written 栋 or 幢, full-width digits, the building number in Chinese numerals, the city or the
 whole 上海市+district left out, a space or comma between road and building, the building's or estate's name
 after the road's number (bare, in brackets, or first with the road address in brackets), a dash after the
-building word or a zero-padded building number, and Meituan's POI form
+building word, a zero-padded building number or a note after the room, and Meituan's POI form
 where the map pick gives a place name and the customer types the rest in brackets.
 """
 
@@ -82,18 +82,23 @@ def with_place_name(text: str, door: str) -> str:
     return f"{district or ''}{name}({road_only}){rest}"
 
 
-# Typed marks that change no door: a dash after the building word (3号楼-501室) or a building number padded
-# with a zero (03号楼). Chosen by crc32 of the text, like the place name, so the random stream is unchanged.
+# Typed marks that change no door: a dash after the building word (3号楼-501室), a building number padded
+# with a zero (03号楼), or a note to the rider after the room (501室，到了打电话). Chosen by crc32 of the text,
+# like the place name, so the random stream is unchanged.
 TYPING_MARK_SHARE = 0.2
 _SINGLE_DIGIT_BUILDING = re.compile(r"(?<!\d)(\d)(号楼|栋|幢)(?=\d)")
 _BUILDING_THEN_ROOM = re.compile(r"(号楼|栋|幢)(?=\d)")
+RIDER_NOTES = ("，到了打电话", " 王女士收", "（到了敲门）")
 
 
 def with_typing_mark(text: str) -> str:
-    """`text` with a dash after its building word, or its one-digit building number zero-padded."""
-    if zlib.crc32(text.encode()) % 2:
+    """`text` with a dash after its building word, its one-digit building number zero-padded, or a note."""
+    chosen = zlib.crc32(text.encode())
+    if chosen % 3 == 0:
         return _BUILDING_THEN_ROOM.sub(r"\1-", text, count=1)
-    return _SINGLE_DIGIT_BUILDING.sub(r"0\1\2", text, count=1)
+    if chosen % 3 == 1:
+        return _SINGLE_DIGIT_BUILDING.sub(r"0\1\2", text, count=1)
+    return text + RIDER_NOTES[chosen // 3 % len(RIDER_NOTES)]
 
 
 def write_differently(text: str, r: random.Random, share: float = 0.5) -> str:
