@@ -8,10 +8,10 @@ remainder is split into the township (街道/镇/乡) when present and the rest.
 `address_key` is a canonical door key, `adcode|door`: the same physical door written the ordinary ways
 people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, zero-padded numbers, a dash
 after a word, traditional characters, 小区 or not, a note after the room, a landmark in brackets, the township
-or the city left out, the building's or estate's name after the road's number or not) gets one key, and a different room, unit, building, house number, lane or
-road never does. When a form is ambiguous the key keeps it apart: a missed merge costs a second rider trip, a
-wrong one sends a stranger's groceries to the wrong door. docs/decisions.md has the rules and the measured
-precision and recall on tests/ingestion/fixtures/address_pairs.csv.
+or the city left out, the building's or estate's name after the road's number or not) gets one key, and a
+different room, unit, building, house number, lane or road never does. When a form is ambiguous the key keeps
+it apart: a missed merge costs a second rider trip, a wrong one sends a stranger's groceries to the wrong door.
+docs/decisions.md has the rules and the measured precision and recall on tests/ingestion/fixtures/address_pairs.csv.
 """
 
 from __future__ import annotations
