@@ -40,8 +40,9 @@ MARK = "_sequenced:" + NAME
 # Orders written in one sync above which the whole table is computed again: one pass over every order costs
 # less than looking up that many orders' customers.
 WHOLE_ABOVE = 200_000
-# Orders one statement computes at most. The windows sort what they read in memory: a whole recompute of 10.4M
-# orders at once peaked at 4.65 GiB in chdb, growing with history (bench/results/scale.md, 2026-12-06).
+# Orders one statement computes at most. The windows sort what they read in memory: a whole recompute of 10.7M
+# orders in one statement peaked at 5.48 GiB, growing with history, and at 2.13 GiB in passes of this size
+# (bench/order_sequence.py --passes; bench/results/scale.md, 2026-12-06 (late)).
 ROWS_PER_PASS = 2_000_000
 # Keys written in one sync up to which their customers' orders are taken to fit one pass, uncounted: counting
 # them costs a scan of order_customers, which a micro-batch's sync should not pay.
