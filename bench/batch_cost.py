@@ -34,6 +34,12 @@ FIRST_DAY = dt.date(2026, 10, 1)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def rss_gib() -> float:
+    """This process's resident memory now, in GiB (a sampler's reading; ru_maxrss only gives the peak so far)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+
+
 def machine() -> str:
     model = "unknown cpu"
     for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from batch_cost import machine  # noqa: E402
+from batch_cost import machine, rss_gib  # noqa: E402
 
 from history import sequence  # noqa: E402
 from history.client import connect  # noqa: E402
@@ -71,8 +71,7 @@ def peak_rss(into: list[float]):
 
     def sample() -> None:
         while not done.is_set():
-            with open("/proc/self/statm") as statm:
-                peak[0] = max(peak[0], int(statm.read().split()[1]) * resource.getpagesize() / 2**30)
+            peak[0] = max(peak[0], rss_gib())
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import resource
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import duckdb  # noqa: E402
-from batch_cost import machine  # noqa: E402
+from batch_cost import machine, rss_gib  # noqa: E402
 
 from history import sequence, sink  # noqa: E402
 from history.client import connect  # noqa: E402
@@ -34,11 +33,6 @@ from orchestration.defs.history.assets import last_full_build  # noqa: E402
 
 # The sink's stages, each named with the table it works on where it takes one.
 STAGES = {sink: ("_sync_raw", "_sync_mart", "_mart_days", "_compare_doors_when_due"), sequence: ("refresh",)}
-
-
-def _rss_gib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**30
 
 
 def main() -> None:
@@ -77,7 +71,7 @@ def main() -> None:
     def sample() -> None:
         while not done.is_set():
             stage = running[0]
-            peaks[stage] = max(peaks[stage], _rss_gib())
+            peaks[stage] = max(peaks[stage], rss_gib())
             done.wait(0.1)
 
     duck = duckdb.connect(args.warehouse, read_only=True, config={"memory_limit": args.memory_limit})
@@ -91,7 +85,7 @@ def main() -> None:
     done.set()
     sampler.join()
     held = duck.execute("SELECT sum(memory_usage_bytes) / 2 ** 30 FROM duckdb_memory()").fetchone()[0]
-    print(f"sync {total:.1f} s; RSS at the end {_rss_gib():.2f} GiB, of which DuckDB holds {held:.2f} GiB")
+    print(f"sync {total:.1f} s; RSS at the end {rss_gib():.2f} GiB, of which DuckDB holds {held:.2f} GiB")
     print("| stage | peak RSS GiB | seconds |\n|---|---:|---:|")
     for stage, peak in sorted(peaks.items(), key=lambda item: -item[1]):
         print(f"| {stage} | {peak:.2f} | {seconds.get(stage, 0.0):.1f} |")

@@ -55,11 +55,17 @@ _NOTE_ENDS = frozenset("联系话口楼")  # the last characters _TRAILING_NOTES
 # it names another door. A room is a number after a building, unit or floor word, or before 室/房; only Chinese
 # words are dropped, with what follows them (电话13812345678), not a letter (1203a and 1203b can be two rooms),
 # and none that names a part of an address or holds a number a door could have (15栋11梯282房: 梯 is a unit).
+_ROOM_WORD = r"(?:室|房间|号房|房)"
 _AFTER_THE_ROOM = re.compile(
-    r"((?:[栋幢座层#]|单元)\d{2,5}(?:室|房间|号房|房)?|\d{2,5}(?:室|房间|号房|房))([\u4e00-\u9fff][\u4e00-\u9fff\da-z]*)$"
+    r"((?:[栋幢座层#]|单元)\d{2,5}"
+    + _ROOM_WORD
+    + r"?|\d{2,5}"
+    + _ROOM_WORD
+    + r")([\u4e00-\u9fff][\u4e00-\u9fff\da-z]*)$"
 )
-_DOOR_WORDS = re.compile(r"[栋幢座楼单元门室房层号弄院期区梯户]|(?<!\d)\d{2,5}(?!\d)")
-_DOOR_WORD_ENDS = frozenset("栋幢座楼单元门室房层号弄院期区梯户")
+_DOOR_WORD_CHARACTERS = "栋幢座楼单元门室房层号弄院期区梯户"
+_DOOR_WORDS = re.compile(f"[{_DOOR_WORD_CHARACTERS}]" + r"|(?<!\d)\d{2,5}(?!\d)")
+_DOOR_WORD_ENDS = frozenset(_DOOR_WORD_CHARACTERS)
 _ROOM_WORDS = frozenset("室房")
 # 小区 (residential estate) after an estate's name is left out as often as written: 阳光花园小区 is 阳光花园.
 _ESTATE_WORD = "小区"
@@ -102,7 +108,7 @@ _BUILDING_BEFORE_UNIT = re.compile(r"(\d+|[a-z])楼(?=\d+单元)")
 _UNIT = re.compile(r"(\d+)(?:单元|门洞|门(?=\d))")
 _FLOOR = re.compile(r"(栋|单元)?(\d+)(楼层|层|楼|f)(?=(\d+)$)")
 _FLOOR_ONLY = re.compile(r"(\d+)(?:楼层|层|楼|f)$")
-_ROOM_SUFFIX = re.compile(r"(\d+)(?:室|房间|房|号房|号)$")
+_ROOM_SUFFIX = re.compile(r"(\d+)(?:" + _ROOM_WORD + r"|号)$")
 _ROOM_ENDS = frozenset("室间房号")
 # 5-1202, 5-2-1202 after the place name: building, (unit,) room.
 _DASH3 = re.compile(r"(?<![\d#a-z路街道巷])(\d{1,3})-(\d{1,2})-(\d{3,5})$")
