@@ -34,7 +34,7 @@ from clickhouse_connect.driver.client import Client
 
 from history import doors, identity, schema, scope, sequence
 from history.schema import DELETED, MARTS, RAW, ROW_HASH, VERSION, Column, TableSpec
-from ingestion.warehouse import sql_string_list
+from ingestion.warehouse import ADDRESS_REKEYS, has_table, sql_string_list
 
 CHUNK_ROWS = 100_000
 # Keys asked of ClickHouse per query when looking for rows to retract, and days rewritten per pass.
@@ -57,6 +57,8 @@ DOORS_EVERY = timedelta(hours=1)
 # Watermark rows (prefix + mart): the last batch whose doors were compared, and when (its finished_at).
 _DOORS = "_doors:"
 _DOORS_AT = "_doors_at:"
+# Watermark rows (prefix + raw table): the newest edition of the address rules whose re-keyed orders are in.
+_REKEYED = "_rekeyed:"
 BOOKKEEPING_DDL = (
     f"""CREATE TABLE IF NOT EXISTS `{SYNCS}` (
   version UInt64, started_at DateTime64(6, 'UTC'), finished_at Nullable(DateTime64(6, 'UTC')),
@@ -120,6 +122,7 @@ def sync(
         if batches:
             _advance(client, spec.name, batches[-1], version)
         batches_done = max(batches_done, len(batches))
+        written[spec.name] += _sync_rekeyed(duck, client, spec, columns[spec.name], version, chunk_rows)
     touched: dict[tuple[str, ...], set[date]] = {}  # the marts share their batches: their orders' days once
     at_doors: dict[tuple[str, ...], list[str]] = {}  # and their doors
     for spec in marts:
@@ -242,6 +245,31 @@ def _sync_raw(
             )
             current = _select_rows(spec, columns, "src.order_key IN (SELECT unnest($keys))")
             written += _retract(duck, client, spec, columns, found, current, version, chunk_rows, {"keys": part})
+    return written
+
+
+def _sync_rekeyed(
+    duck: duckdb.DuckDBPyConnection,
+    client: Client,
+    spec: TableSpec,
+    columns: list[Column],
+    version: int,
+    chunk_rows: int,
+) -> int:
+    """The orders whose address columns the warehouse changed in place (ingestion/address_rekey.py) since the
+    editions of the address rules ClickHouse has: written again. The re-key leaves an order's sorting key as it
+    was, so the new row replaces the old."""
+    if not any(c.name == "address_key" for c in columns) or not has_table(duck, ADDRESS_REKEYS):
+        return 0
+    mark = int(watermark(client, _REKEYED + spec.name)[1] or 0)
+    newest = duck.execute(f"SELECT max(key_rules) FROM {ADDRESS_REKEYS}").fetchall()[0][0]
+    if newest is None or newest <= mark:
+        return 0
+    rekeyed = f"src.order_key IN (SELECT order_key FROM {ADDRESS_REKEYS} WHERE key_rules > {mark})"
+    written = _insert(
+        client, spec, duck.sql(_versioned(columns, _select_rows(spec, columns, rekeyed), version)), chunk_rows
+    )
+    _advance(client, _REKEYED + spec.name, (_EPOCH, str(newest)), version)
     return written
 
 

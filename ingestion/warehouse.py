@@ -65,7 +65,7 @@ def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
             "AND table_name = ?",
             [schema, table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -104,27 +104,30 @@ def _rekey_tables(con: duckdb.DuckDBPyConnection) -> None:
 # Migrations that run once per warehouse, recorded by name in this table (not a contract table: no channel
 # data).
 MIGRATIONS = f"{contract.RAW_SCHEMA}.migrations"
+# The orders whose address columns a change of the address rules rewrote in place, with the rules' edition
+# (ingestion/address_rekey.py): what the ClickHouse sink copies again (history/sink.py).
+ADDRESS_REKEYS = f"{contract.RAW_SCHEMA}.address_rekeys"
 
 
-def _migration_done(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def migration_done(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
-    return bool(con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchone()[0])
+    return bool(con.execute(f"SELECT count(*) FROM {MIGRATIONS} WHERE name = ?", [name]).fetchall()[0][0])
 
 
-def _record_migration(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def record_migration(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"INSERT INTO {MIGRATIONS} VALUES (?, now()::timestamp)", [name])
 
 
 def _once(con: duckdb.DuckDBPyConnection, name: str, statements: Callable[[str], list[str]]) -> None:
     """Run a migration's statements (given the raw schema's name) in one transaction, unless `name` is
     recorded as done; record it in the same transaction."""
-    if _migration_done(con, name):
+    if migration_done(con, name):
         return
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in statements(contract.RAW_SCHEMA):
             con.execute(statement)
-        _record_migration(con, name)
+        record_migration(con, name)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -177,16 +180,16 @@ def _stamp_lines_with_their_batch(con: duckdb.DuckDBPyConnection, rows_per_step:
     is recorded once every line has its batch."""
     name = "order_lines_batch_id"
     raw = contract.RAW_SCHEMA
-    if _migration_done(con, name):
+    if migration_done(con, name):
         return
-    last = con.execute(f"SELECT max(rowid) FROM {raw}.order_lines").fetchone()[0]
+    last = con.execute(f"SELECT max(rowid) FROM {raw}.order_lines").fetchall()[0][0]
     for first in range(0, (last or 0) + 1, rows_per_step):
         con.execute(
             f"UPDATE {raw}.order_lines AS l SET batch_id = o.batch_id FROM {raw}.orders AS o "
             "WHERE o.order_key = l.order_key AND l.batch_id IS NULL AND l.rowid >= ? AND l.rowid < ?",
             [first, first + rows_per_step],
         )
-    _record_migration(con, name)
+    record_migration(con, name)
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:

@@ -97,6 +97,9 @@ class ChannelSpec:
     status_map: Mapping[str, str]
     fulfilment_map: Mapping[str, str]
     payment_map: Mapping[str, str] = field(default_factory=dict)
+    # Whether `extract` gives an `address_fallback`: a re-key of stored orders reads this channel's stored
+    # records again for it (ingestion/address_rekey.py); other channels' records are not re-read.
+    address_fallback: bool = False
     # Coordinates arrive as degrees × this factor (Meituan sends GCJ-02 × 1e6 integers).
     coordinate_scale: float = 1.0
     csv_header: tuple[str, ...] = ()

@@ -238,6 +238,7 @@ MEITUAN = ChannelSpec(
     file_format="jsonl",
     extract=extract,
     time_format="epoch_s",
+    address_fallback=True,
     money_unit="yuan",
     status_map={"1": "created", "2": "paid", "4": "picking", "8": "delivered", "9": "cancelled"},
     fulfilment_map={"0": "delivery", "1": "self_pickup"},

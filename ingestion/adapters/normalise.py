@@ -164,7 +164,7 @@ def normalise(
         ]
     ).with_columns(batch_id=pl.lit(batch_id), quarantined_at=pl.lit(received_at).cast(contract.UTC_TS))
 
-    good = _with_addresses(good)
+    good = _with_addresses(good, spec.address_fallback)
     good = good.with_columns(
         order_key=pl.lit(spec.channel + ":") + pl.col("channel_order_id"),
         channel=pl.lit(spec.channel),
@@ -368,10 +368,12 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
     ]
 
 
-def _with_addresses(orders: pl.DataFrame) -> pl.DataFrame:
+def _with_addresses(orders: pl.DataFrame, with_fallback: bool) -> pl.DataFrame:
     in_china = pl.col("lat_num").is_between(3.8, 53.6) & pl.col("lng_num").is_between(73.5, 135.1)
     point = orders.select(lat=pl.when(in_china).then(pl.col("lat_num")), lng=pl.when(in_china).then(pl.col("lng_num")))
-    parsed = addresses.parse_addresses(orders["address_raw"], orders["address_fallback"], point["lat"], point["lng"])
+    # Read only where the spec declares it: a re-key of stored orders reads it again for those channels alone.
+    fallback = orders["address_fallback"] if with_fallback else None
+    parsed = addresses.parse_addresses(orders["address_raw"], fallback, point["lat"], point["lng"])
     return pl.concat([orders, parsed], how="horizontal").with_columns(
         lat=pl.when(in_china).then(pl.col("lat_num")).otherwise(None),
         lng=pl.when(in_china).then(pl.col("lng_num")).otherwise(None),

@@ -132,3 +132,42 @@ def test_a_failed_model_fails_the_step_after_reporting_what_ran(tmp_path):
     assert "marts/fct_orders" in materialized and checks, "what dbt built before the failure was not reported"
     assert "marts/fct_sku_channel_prices" not in materialized
     assert opens_from_another_process(warehouse) == "opened"
+
+
+def test_new_address_rules_key_stored_orders_again_and_rebuild_every_mart(tmp_path, monkeypatch):
+    """A warehouse filled under older address rules (its stored keys and marts stale) gets the current rules'
+    keys on the next run, and its marts follow: the incremental marts would not see keys changed in place."""
+    from ingestion import address_rekey, addresses
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "orderhub.duckdb"
+    runner = Runner(Settings.from_env(landing=landing, warehouse=warehouse))
+    simulate_day(DAYS[0], orders=150, seed=11, out=landing)
+    assert runner.run(end_of(DAYS[0])).success
+    digest, _ = full_build_digest(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for table in ("raw.orders", "raw.order_history", "marts.fct_orders"):
+            con.execute(f"UPDATE {table} SET address_key = address_key || '-old' WHERE address_key IS NOT NULL")
+    finally:
+        con.close()
+
+    monkeypatch.setattr(addresses, "KEY_RULES_VERSION", addresses.KEY_RULES_VERSION + 1)
+    simulate_day(DAYS[1], orders=150, seed=12, out=landing)
+    assert runner.run(end_of(DAYS[1])).success
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        stale = con.execute(
+            "SELECT (SELECT count(*) FROM raw.orders WHERE address_key LIKE '%-old'), "
+            "(SELECT count(*) FROM marts.fct_orders WHERE address_key LIKE '%-old'), "
+            "(SELECT count(*) FROM marts.fct_orders f JOIN raw.orders o USING (order_key) "
+            " WHERE f.address_key IS DISTINCT FROM o.address_key), "
+            "(SELECT count(DISTINCT order_key) FROM raw.address_rekeys)"
+        ).fetchall()[0]
+        first_day = con.execute("SELECT count(*) FROM raw.orders WHERE address_key IS NOT NULL").fetchall()[0][0]
+    finally:
+        con.close()
+    assert stale[:3] == (0, 0, 0), stale
+    assert 0 < stale[3] < first_day, "the re-key listed no order, or the second day's too"
+    assert full_build_digest(warehouse)[0] != digest, "the marts were not rebuilt under the new edition"
+    assert address_rekey.migration_name().endswith(str(addresses.KEY_RULES_VERSION))

@@ -186,3 +186,33 @@ def test_the_watermark_is_kept_in_utc_whatever_the_hosts_zone(tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_orders_keyed_again_under_new_address_rules_replace_their_copies(small_day, tmp_path):
+    """A change of the address rules rewrites stored orders' address columns in place, in no batch
+    (ingestion/address_rekey.py): the sink copies exactly those orders again, once per edition."""
+    from ingestion import address_rekey
+
+    duck = loaded(small_day, tmp_path / "wh.duckdb")
+    keys = "SELECT order_key, address_key, street FROM {} ORDER BY order_key"
+    with clickhouse(tmp_path / "ch") as client:
+        sink.sync(duck, client, tables=RAW_TABLES)
+        # As if the warehouse and ClickHouse had been filled under older rules.
+        for table in ("raw.orders", "raw.order_history"):
+            duck.execute(f"UPDATE {table} SET address_key = address_key || '-old' WHERE address_key IS NOT NULL")
+        duck.execute(f"DELETE FROM {warehouse.MIGRATIONS} WHERE name = ?", [address_rekey.migration_name()])
+        client.command(f"TRUNCATE TABLE {sink.WATERMARKS}")
+        client.command("TRUNCATE TABLE orders")
+        sink.sync(duck, client, tables=RAW_TABLES)
+        assert all(k.endswith("-old") for _, k, _ in client.query(keys.format("orders FINAL")).result_rows if k)
+
+        done = address_rekey.rekey(duck)
+        written = sink.sync(duck, client, tables=RAW_TABLES)
+
+        assert written["orders"] == done.changed_orders > 0
+        assert (
+            client.query(keys.format("orders FINAL")).result_rows == duck.execute(keys.format("raw.orders")).fetchall()
+        )
+        assert final_count(client, "orders") == duck_count(duck, "raw.orders")
+        assert sink.sync(duck, client, tables=RAW_TABLES)["orders"] == 0, "the same edition copied twice"
+    duck.close()

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion import contract
+from ingestion import address_rekey, addresses, contract
 from ingestion.loader import run_batch
 from orchestration.resources import OrderhubPaths, Warehouse
 
@@ -24,6 +24,14 @@ RAW_TABLES = (*contract.ORDER_TABLES, *contract.REFERENCE_TABLES)
 )
 def raw_tables(context: dg.AssetExecutionContext, paths: OrderhubPaths, warehouse: Warehouse):
     with warehouse.connect() as con:
+        # Before the load: the new batch is keyed under the current address rules, and so must every stored order be.
+        rekeyed = address_rekey.rekey(con, progress=lambda done, total: context.log.debug(f"rekey: {done}/{total}"))
+        if rekeyed is not None and rekeyed.versions:
+            context.log.info(
+                f"address rules edition {addresses.KEY_RULES_VERSION}: {rekeyed.versions} stored order "
+                f"versions keyed again, {rekeyed.changed_versions} changed ({rekeyed.changed_orders} current orders), "
+                f"{rekeyed.kept_without_fallback} kept as they were (the text that gave their district is not stored)"
+            )
         result = run_batch(
             con,
             paths.landing_path,

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
+from ingestion import addresses
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
@@ -41,7 +42,7 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
-        digest = build_digest(load_rules(settings.rules), models)
+        digest = build_digest(load_rules(settings.rules), models, addresses.KEY_RULES_VERSION)
         full_refresh = wants_full_refresh(context.run.tags) or build_changed(warehouse.connect, digest)
         micro_batch = bool(context.selected_asset_keys) and is_micro_batch(context.run.tags) and not full_refresh
         if full_refresh and context.selected_asset_keys:

@@ -45,9 +45,13 @@ def model_checksums(manifest_path: Path) -> list[tuple[str, str]]:
     return sorted((n["unique_id"], n["checksum"]["checksum"]) for n in nodes if n["resource_type"] == "model")
 
 
-def build_digest(rules: Mapping[str, Any], models: list[tuple[str, str]]) -> str:
-    """The rules and the models' checksums: what the incremental rows were built under."""
-    payload = json.dumps({"rules": rules, "models": models}, sort_keys=True, ensure_ascii=False)
+def build_digest(rules: Mapping[str, Any], models: list[tuple[str, str]], address_keys: int) -> str:
+    """The rules, the models' checksums and the address rules' edition: what the incremental rows were built
+    under. The raw orders' keys change in place when the address rules do (ingestion/address_rekey.py), which
+    no incremental model would see."""
+    payload = json.dumps(
+        {"rules": rules, "models": models, "address_keys": address_keys}, sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
