@@ -70,26 +70,26 @@ def rekey(
     if migration_done(con, name):
         return None
     last = con.execute("SELECT max(rowid) FROM raw.order_history").fetchall()[0][0]
-    changed: list[pl.DataFrame] = []
-    versions = kept = 0
+    versions = changed_versions = changed_orders = kept = 0
     for first in range(0, (last if last is not None else -1) + 1, rows_per_step):
+        step = (first, first + rows_per_step)
         stored = con.sql(
             f"SELECT order_key, raw_hash, channel, address_raw, lat, lng, {_RECORD_IF_NEEDED}, {', '.join(_PARSED)} "
-            f"FROM raw.order_history WHERE rowid >= {first} AND rowid < {first + rows_per_step} "
-            "AND address_raw IS NOT NULL"
+            f"FROM raw.order_history WHERE {_rows('', step)} AND address_raw IS NOT NULL"
         ).pl()
         versions += stored.height
-        step, step_kept = _changed(stored)
-        changed.append(step)
+        found, step_kept = _changed(stored)
         kept += step_kept
+        if found.height:
+            changed_versions += found.height
+            changed_orders += _apply(con, found, step)
         if progress:
             progress(min(first + rows_per_step, last + 1), last + 1)
-    found = pl.concat(changed) if changed else pl.DataFrame()
-    if not found.height:
-        record_migration(con, name)
-        return Rekeyed(versions, 0, 0, kept)
-    changed_orders = _apply(con, found, name)
-    return Rekeyed(versions, found.height, changed_orders, kept)
+    # Recorded once every step is applied. A step is its own transaction, so what DuckDB holds for an update is
+    # one step's; a re-key cut off part-way is taken up again by the next load, which finds the steps already
+    # applied unchanged.
+    record_migration(con, name)
+    return Rekeyed(versions, changed_versions, changed_orders, kept)
 
 
 def _changed(stored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -133,14 +133,21 @@ def _fallbacks(stored: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     return pl.Series("address_fallback", values, dtype=pl.String), pl.Series("unreadable", unreadable)
 
 
-def _apply(con: duckdb.DuckDBPyConnection, found: pl.DataFrame, name: str) -> int:
+def _rows(alias: str, step: tuple[int, int]) -> str:
+    """The step's rows of `raw.order_history` by row id: its row groups alone are read."""
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}rowid >= {step[0]} AND {prefix}rowid < {step[1]}"
+
+
+def _apply(con: duckdb.DuckDBPyConnection, found: pl.DataFrame, step: tuple[int, int]) -> int:
+    """One step's changed versions written; returns how many current orders changed."""
     assignments = ", ".join(f"{c} = c.{c}" for c in _PARSED)
     con.register("_rekeyed", found.to_arrow())
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
             f"UPDATE raw.order_history AS h SET {assignments} FROM _rekeyed AS c "
-            "WHERE h.order_key = c.order_key AND h.raw_hash = c.raw_hash"
+            f"WHERE {_rows('h', step)} AND h.order_key = c.order_key AND h.raw_hash = c.raw_hash"
         )
         current = con.execute(
             f"UPDATE raw.orders AS o SET {assignments} FROM _rekeyed AS c "
@@ -151,7 +158,6 @@ def _apply(con: duckdb.DuckDBPyConnection, found: pl.DataFrame, name: str) -> in
             "FROM raw.orders AS o SEMI JOIN _rekeyed AS c ON o.order_key = c.order_key AND o.raw_hash = c.raw_hash",
             [addresses.KEY_RULES_VERSION],
         )
-        record_migration(con, name)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -118,3 +118,25 @@ def test_an_order_whose_district_text_cannot_be_read_again_keeps_its_district(co
     for (key,) in others:
         if key not in from_reverse:
             assert after[key] == keyed[key]
+
+
+def test_a_rekey_cut_off_part_way_is_taken_up_by_the_next(con):
+    truth = _orders(con)
+    _as_if_loaded_under_older_rules(con, "address_key IS NOT NULL")
+    stale = _orders(con)
+
+    def cut_off(done: int, total: int) -> None:
+        if done < total:
+            raise KeyboardInterrupt("the process stopped after a step")
+
+    with pytest.raises(KeyboardInterrupt):
+        address_rekey.rekey(con, rows_per_step=2_000, progress=cut_off)
+    partly = _orders(con)
+    assert partly != truth, "nothing was left to do after the first step"
+    assert partly != stale, "the first step was not kept"
+
+    address_rekey.rekey(con, rows_per_step=2_000)
+
+    assert _orders(con) == truth
+    listed = con.execute(f"SELECT order_key FROM {warehouse.ADDRESS_REKEYS}").fetchall()
+    assert len(listed) == len(set(listed)), "an order listed twice for the sink"
