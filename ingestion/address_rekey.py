@@ -130,7 +130,7 @@ def _fallbacks(stored: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
                 pass
         values.append(fallback)
         unreadable.append(not known)
-    return pl.Series("address_fallback", values, dtype=pl.String), pl.Series("unreadable", unreadable)
+    return pl.Series("address_fallback", values, dtype=pl.String), pl.Series("unreadable", unreadable, dtype=pl.Boolean)
 
 
 def _rows(alias: str, step: tuple[int, int]) -> str:

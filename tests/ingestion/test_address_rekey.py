@@ -140,3 +140,14 @@ def test_a_rekey_cut_off_part_way_is_taken_up_by_the_next(con):
     assert _orders(con) == truth
     listed = con.execute(f"SELECT order_key FROM {warehouse.ADDRESS_REKEYS}").fetchall()
     assert len(listed) == len(set(listed)), "an order listed twice for the sink"
+
+
+def test_a_step_of_orders_without_an_address_is_passed_over(con):
+    """The tills' orders have no address: a step of nothing but them reads no version."""
+    con.execute("UPDATE raw.order_history SET address_raw = NULL WHERE channel <> 'meituan'")
+    con.execute(f"DELETE FROM {warehouse.MIGRATIONS} WHERE name = ?", [address_rekey.migration_name()])
+
+    done = address_rekey.rekey(con, rows_per_step=500)
+
+    meituan = con.execute("SELECT count(*) FROM raw.order_history WHERE address_raw IS NOT NULL").fetchall()[0][0]
+    assert done.versions == meituan and done.changed_versions == 0
