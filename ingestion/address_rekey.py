@@ -13,8 +13,9 @@ merge, never a wrong one.
 
 Changed versions are updated in `raw.order_history` and, for current versions, in `raw.orders`. The orders
 whose current version changed are listed in `raw.address_rekeys` with the rules' edition, for the ClickHouse
-sink (history/sink.py). dbt rebuilds its marts in full, because the edition is part of the build's digest
-(orchestration/defs/transform/assets.py). Runs once per edition, recorded in `raw.migrations`.
+sink (history/sink.py). Runs once per edition, recorded in `raw.migrations` after the last step; dbt then
+rebuilds its marts in full, because the recorded edition is part of the build's digest
+(orchestration/defs/transform/assets.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import polars as pl
 from ingestion import addresses
 from ingestion.adapters import ADAPTERS
 from ingestion.records import RawRecord, RecordError
-from ingestion.warehouse import ADDRESS_REKEYS, migration_done, record_migration
+from ingestion.warehouse import ADDRESS_REKEYS, MIGRATIONS, has_table, migration_done, record_migration
 
 # Versions parsed per step: the parse is Python over a step's rows, and a step's frames stay small.
 ROWS_PER_STEP = 200_000
@@ -51,8 +52,24 @@ class Rekeyed:
     kept_without_fallback: int
 
 
+_MIGRATION_PREFIX = "address_keys_v"
+
+
 def migration_name() -> str:
-    return f"address_keys_v{addresses.KEY_RULES_VERSION}"
+    return f"{_MIGRATION_PREFIX}{addresses.KEY_RULES_VERSION}"
+
+
+def stored_edition(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest edition of the address rules every stored order has been keyed under (None: none recorded).
+
+    This, not the code's edition, is what the marts' build digest holds: a job that builds the marts without
+    loading (the nightly rebuild, the checks) can run under new code before any load has re-keyed the orders,
+    and the marts it builds still hold the old keys."""
+    if not has_table(con, MIGRATIONS):
+        return None
+    names = con.execute(f"SELECT name FROM {MIGRATIONS} WHERE starts_with(name, ?)", [_MIGRATION_PREFIX]).fetchall()
+    editions = [int(name[len(_MIGRATION_PREFIX) :]) for (name,) in names]
+    return max(editions, default=None)
 
 
 def rekey(

@@ -151,3 +151,16 @@ def test_a_step_of_orders_without_an_address_is_passed_over(con):
 
     meituan = con.execute("SELECT count(*) FROM raw.order_history WHERE address_raw IS NOT NULL").fetchall()[0][0]
     assert done.versions == meituan and done.changed_versions == 0
+
+
+def test_the_edition_the_orders_are_keyed_under_moves_when_the_rekey_is_done(con, monkeypatch):
+    """What the marts' build digest holds: new code alone does not move it, the finished re-key does."""
+    assert address_rekey.stored_edition(con) is None, "loaded without the raw load's re-key: none recorded"
+    address_rekey.rekey(con)
+    assert address_rekey.stored_edition(con) == addresses.KEY_RULES_VERSION
+    monkeypatch.setattr(addresses, "KEY_RULES_VERSION", addresses.KEY_RULES_VERSION + 1)
+    assert address_rekey.stored_edition(con) == addresses.KEY_RULES_VERSION - 1
+
+    address_rekey.rekey(con)
+
+    assert address_rekey.stored_edition(con) == addresses.KEY_RULES_VERSION

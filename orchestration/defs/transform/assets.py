@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
-from ingestion import addresses
+from ingestion import address_rekey
 from ingestion.faults import crash_point
 from orchestration import clock, refreshes
 from orchestration.defs.reconciliation.assets import FINANCE_DBT_SELECT
@@ -42,7 +42,9 @@ def build_dbt_assets(project: DbtProject, settings: Settings) -> dg.AssetsDefini
         # (dbt_clock.py), so the vars stay those of the rules file and dbt's partial parse holds.
         as_of = clock.run_as_of(context)
         dbt_args = ["build", "--vars", dbt_vars(settings.rules)]
-        digest = build_digest(load_rules(settings.rules), models, addresses.KEY_RULES_VERSION)
+        with warehouse.connect() as con:
+            keyed_under = address_rekey.stored_edition(con)
+        digest = build_digest(load_rules(settings.rules), models, keyed_under)
         full_refresh = wants_full_refresh(context.run.tags) or build_changed(warehouse.connect, digest)
         micro_batch = bool(context.selected_asset_keys) and is_micro_batch(context.run.tags) and not full_refresh
         if full_refresh and context.selected_asset_keys:

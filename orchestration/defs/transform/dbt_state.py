@@ -45,10 +45,10 @@ def model_checksums(manifest_path: Path) -> list[tuple[str, str]]:
     return sorted((n["unique_id"], n["checksum"]["checksum"]) for n in nodes if n["resource_type"] == "model")
 
 
-def build_digest(rules: Mapping[str, Any], models: list[tuple[str, str]], address_keys: int) -> str:
-    """The rules, the models' checksums and the address rules' edition: what the incremental rows were built
-    under. The raw orders' keys change in place when the address rules do (ingestion/address_rekey.py), which
-    no incremental model would see."""
+def build_digest(rules: Mapping[str, Any], models: list[tuple[str, str]], address_keys: int | None) -> str:
+    """The rules, the models' checksums and the edition of the address rules the stored orders are keyed under:
+    what the incremental rows were built under. The raw orders' keys change in place when that edition does
+    (ingestion/address_rekey.py), which no incremental model would see."""
     payload = json.dumps(
         {"rules": rules, "models": models, "address_keys": address_keys}, sort_keys=True, ensure_ascii=False
     )
