@@ -3,6 +3,7 @@ a run killed in the middle of a batch, then rerun, ends with exactly the rows of
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from pathlib import Path
 
@@ -134,22 +135,39 @@ def test_clean_run_plans_dispatch_within_rider_limits(clean_run):
     assert (late, twice, over_capacity, cold_without_box, both) == (0, 0, 0, 0, 0)
 
 
+@pytest.fixture(scope="module")
+def kills_day(tmp_path_factory) -> Path:
+    """A smaller day than the session's for the kill tests: where a batch is killed and what its rerun makes of
+    it do not depend on the day's size, and each kill costs two runs (on the 5,000-order day, 80 s a kill)."""
+    from simulator import simulate_day
+
+    landing = tmp_path_factory.mktemp("kills") / "landing"
+    simulate_day(dt.date(2026, 11, 26), orders=600, seed=29, out=landing)
+    return landing
+
+
+@pytest.fixture(scope="module")
+def kills_clean_run(kills_day, tmp_path_factory) -> Path:
+    warehouse = tmp_path_factory.mktemp("kills_clean") / "orderhub.duckdb"
+    result = orderhub_run(kills_day, warehouse)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return warehouse
+
+
 @pytest.mark.parametrize("crash_at", ["ingest.after_read", "ingest.before_commit", "serving.before_replace"])
-def test_killed_run_then_rerun_equals_clean_run(clean_run, simulated_day, tmp_path, crash_at):
+def test_killed_run_then_rerun_equals_clean_run(kills_clean_run, kills_day, tmp_path, crash_at):
     """SIGKILL at a point inside the batch, rerun: the warehouse holds exactly the clean run's rows,
     and the snapshot is either absent or whole (never a half-written file in its place)."""
-    landing, _ = simulated_day
-    clean_warehouse, *_ = clean_run
     warehouse = tmp_path / "orderhub.duckdb"
     snapshot = warehouse.with_name("serving.duckdb")
 
-    killed = orderhub_run(landing, warehouse, crash_at=crash_at)
+    killed = orderhub_run(kills_day, warehouse, crash_at=crash_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not snapshot.exists(), "a killed first run must not leave a snapshot in place"
 
-    rerun = orderhub_run(landing, warehouse)
+    rerun = orderhub_run(kills_day, warehouse)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    assert fingerprint(warehouse) == fingerprint(clean_warehouse)
+    assert fingerprint(warehouse) == fingerprint(kills_clean_run)
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
         assert con.execute("select count(*) from snapshot_meta").fetchone()[0] == 1
