@@ -42,16 +42,11 @@ def main() -> None:
     con = duckdb.connect(str(args.warehouse), read_only=True)
     last = con.execute("SELECT max(rowid) FROM raw.order_history").fetchall()[0][0]
     stop = last + 1 if args.versions is None else min(last + 1, args.versions)
-    columns = ", ".join(addresses.PARSED_COLUMNS)
     seconds = dict.fromkeys(("read", "re-read records", "parse", "compare", "baseline parse"), 0.0)
     versions = changed = kept = 0
     for first in range(0, stop, args.rows_per_step):
         started = time.perf_counter()
-        stored = con.sql(
-            f"SELECT order_key, raw_hash, channel, address_raw, lat, lng, {address_rekey._RECORD_IF_NEEDED}, {columns} "
-            "FROM raw.order_history "
-            f"WHERE rowid >= {first} AND rowid < {min(first + args.rows_per_step, stop)} AND address_raw IS NOT NULL"
-        ).pl()
+        stored = address_rekey.stored_versions(con, (first, min(first + args.rows_per_step, stop)))
         seconds["read"] += time.perf_counter() - started
         versions += stored.height
 

@@ -90,10 +90,7 @@ def rekey(
     versions = changed_versions = changed_orders = kept = 0
     for first in range(0, (last if last is not None else -1) + 1, rows_per_step):
         step = (first, first + rows_per_step)
-        stored = con.sql(
-            f"SELECT order_key, raw_hash, channel, address_raw, lat, lng, {_RECORD_IF_NEEDED}, {', '.join(_PARSED)} "
-            f"FROM raw.order_history WHERE {_rows('', step)} AND address_raw IS NOT NULL"
-        ).pl()
+        stored = stored_versions(con, step)
         versions += stored.height
         found, step_kept = _changed(stored)
         kept += step_kept
@@ -107,6 +104,15 @@ def rekey(
     # applied unchanged.
     record_migration(con, name)
     return Rekeyed(versions, changed_versions, changed_orders, kept)
+
+
+def stored_versions(con: duckdb.DuckDBPyConnection, step: tuple[int, int]) -> pl.DataFrame:
+    """The versions with an address among `raw.order_history`'s row ids [step), with what ingestion parsed them
+    from (the stored record only for channels whose adapter gives a second text) and their parsed columns."""
+    return con.sql(
+        f"SELECT order_key, raw_hash, channel, address_raw, lat, lng, {_RECORD_IF_NEEDED}, {', '.join(_PARSED)} "
+        f"FROM raw.order_history WHERE {_rows('', step)} AND address_raw IS NOT NULL"
+    ).pl()
 
 
 def _changed(stored: pl.DataFrame) -> tuple[pl.DataFrame, int]:
