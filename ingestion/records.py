@@ -49,8 +49,15 @@ def decode_text(data: bytes, source_file: str) -> str:
         ) from exc
 
 
+def physical_lines(text: str) -> list[str]:
+    """The file's lines as a JSON-lines or CSV reader sees them: split at LF (a CRLF's CR dropped) and nowhere
+    else. `str.splitlines` also splits at U+2028, U+0085 and other separators, which JSON allows unescaped
+    inside a string: one valid record would become two broken ones, and every later line number would drift."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def jsonl_records(text: str, source_file: str) -> Iterator[RawRecord]:
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(physical_lines(text), start=1):
         if line.strip():
             yield RawRecord(source_file, line_no, line)
 
@@ -74,18 +81,21 @@ def csv_records(text: str, source_file: str, expected_header: tuple[str, ...], k
             f"(missing {missing or 'none'}, got {len(header)} columns, expected {len(expected_header)})",
         )
     key_index = expected_header.index(key_column)
-    lines = text.splitlines()
+    lines = physical_lines(text)
     # A till may write a ticket's rows apart (interleaved lanes): rows join their key's record wherever they
     # are in the file, so no row becomes a second "version" that replaces the first. A row without a key
     # stays a record of its own (it is quarantined for the missing key).
     groups: dict[str, tuple[int, list[tuple[str, ...]], list[str]]] = {}
     keyless: list[tuple[int, list[tuple[str, ...]], list[str]]] = []
+    last_line = reader.line_num
     for row in reader:
-        line_no = reader.line_num
+        # A quoted cell may hold a line break: the row then spans several physical lines, and it starts on
+        # the first of them, which is the line a reader of the file looks for.
+        line_no, last_line = last_line + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         key = row[key_index].strip() if len(row) > key_index else ""
-        line_text = lines[line_no - 1] if line_no - 1 < len(lines) else ",".join(row)
+        line_text = "\n".join(lines[line_no - 1 : last_line]) or ",".join(row)
         if not key:
             keyless.append((line_no, [tuple(row)], [line_text]))
             continue

@@ -85,6 +85,9 @@ class Extracted:
 
     order: dict[str, str | None]
     lines: list[dict[str, str | None]]
+    # What names this version of the order, when it is not the record's whole text: a platform that signs
+    # every push sends a retry of the same order with a new timestamp and signature, which is a duplicate.
+    version_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,15 @@ def require_list(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise RecordError("missing_field", f"{what} is missing or not a list")
     return value
+
+
+def require_objects(items: list[Any], what: str) -> list[Mapping[str, Any]]:
+    """Every entry of a list of items or groups, each a JSON object. An entry that is not one (a bare
+    "SKU0004*1") cannot be read as a line, and skipping it would load the order with a line missing."""
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            raise RecordError("bad_value", f"{what} {position} is not a JSON object: {str(item)[:40]!r}")
+    return items
 
 
 @dataclass

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingestion.adapters.base import ChannelSpec, Extracted, money_text, text
+from ingestion.adapters.base import ChannelSpec, Extracted, money_text, require_objects, text
 from ingestion.adapters.free_text import cleaned
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.contract import LOCAL_TIMEZONE
@@ -106,11 +106,10 @@ def extract(record: RawRecord) -> Extracted:
     lines: list[dict[str, str | None]] = []
     normal_total = extra_packaging = item_packaging = 0.0
     groups = order_obj.get("groups") if isinstance(order_obj.get("groups"), list) else []
-    for group in groups:
-        if not isinstance(group, dict):
-            continue
+    for group in require_objects(groups, "group"):
         group_type = group.get("type", "normal")
-        items = [item for item in group.get("items") or [] if isinstance(item, dict)]
+        group_items = group.get("items") or []
+        items = require_objects(group_items if isinstance(group_items, list) else [group_items], "item")
         if group_type == "extra":
             # The platform's 其它费用 basket: packaging (餐盒, negative id), already in the order's fees.
             extra_packaging += sum(_item_total(item) for item in items if not text(item.get("extendCode")))

@@ -21,12 +21,15 @@ already decoded, JSON fields as text or as JSON, and the ERP (聚宝盆) dialect
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from ingestion import addresses
-from ingestion.adapters.base import ChannelSpec, Extracted, money_text, text
+from ingestion.adapters.base import ChannelSpec, Extracted, money_text, require_objects, text
 from ingestion.adapters.free_text import cleaned, form_decoded
 from ingestion.adapters.json_lines import embedded, record_object
 from ingestion.records import RawRecord, RecordError
@@ -141,8 +144,33 @@ def _phone(fields: dict[str, Any]) -> str | None:
     return text(backups) if isinstance(backups, str) else None
 
 
+# The push's system parameters: when the request was sent, by which app, and its signature over every
+# parameter [KC]. A retry of an unanswered push is a new request with new ones and the same order.
+_REQUEST_PARAMETERS = frozenset({"timestamp", "sig", "app_id"})
+
+
+def _version_hash(push: dict[str, Any]) -> str | None:
+    """The order's content without the request's parameters; None when the push carries none of them (the
+    ERP dialect, a stored order), and the record's text then names the version as for every channel."""
+    if _REQUEST_PARAMETERS.isdisjoint(push):
+        return None
+    content = {key: value for key, value in push.items() if key not in _REQUEST_PARAMETERS}
+    return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
 def extract(record: RawRecord) -> Extracted:
-    fields = _fields(record_object(record))
+    push = record_object(record)
+    fields = _fields(push)
+    if "reason_code" in fields and "detail" not in fields:
+        # Meituan's cancel push names the order and a reason, nothing else; the gateway turns it into the order
+        # pushed again with status 9 (ingestion/gateway/cancellations.py). Landed as a file, it would otherwise
+        # read as an order push with no store.
+        raise RecordError(
+            "not_an_order",
+            f"a Meituan cancellation notice for order {text(fields.get('order_id'))} (reason_code "
+            f"{text(fields.get('reason_code'))} {text(fields.get('reason')) or ''}), not an order push: send it to "
+            "the gateway's /push/meituan/cancel, which lands the order again as cancelled; the order is unchanged",
+        )
     detail = _json(fields, "detail", default=[])
     extras = _json(fields, "extras", default=[])
     if not isinstance(detail, list) or not isinstance(extras, list):
@@ -150,9 +178,7 @@ def extract(record: RawRecord) -> Extracted:
 
     lines = []
     list_total = discounted_total = box_total = 0.0
-    for item in detail:
-        if not isinstance(item, dict):
-            continue
+    for item in require_objects(detail, "detail item"):
         price, quantity = _number(item.get("price")), _number(item.get("quantity"))
         original = _number(item.get("original_price"))
         if original is None:
@@ -230,7 +256,7 @@ def extract(record: RawRecord) -> Extracted:
         "fulfilment": pick_type,
         "delivered_by": _delivered_by(text(fields.get("logistics_code"))),
     }
-    return Extracted(order, lines)
+    return Extracted(order, lines, _version_hash(push))
 
 
 MEITUAN = ChannelSpec(

@@ -7,6 +7,7 @@ validation) happens here, in polars, driven by the channel's `ChannelSpec` (inge
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -36,9 +37,23 @@ MAX_QUANTITY = 100_000
 def _money(col: str, unit: MoneyUnit) -> pl.Expr:
     number = pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
     if unit == "fen":
-        number = number / 100
+        # A fen field holds whole fen: 7.5 there is yuan written into the wrong unit (it would load as ¥0.08),
+        # or a fraction no payment can carry, and either way not an amount to load.
+        number = pl.when(number == number.round(0)).then(number / 100)
     number = pl.when(number.is_finite() & (number.abs() < MAX_AMOUNT)).then(number).otherwise(None)
     return number.round(2).cast(contract.MONEY, strict=False)
+
+
+# A channel's times outside these years are a misread field (epoch milliseconds sent where seconds are
+# documented land in the year 58872), never an order: they quarantine the record instead of dating it.
+EARLIEST_TIME = datetime(2000, 1, 1)
+LATEST_TIME = datetime(2100, 1, 1)
+_TIME_FORMAT_NAMES = {
+    "iso": "an ISO 8601 time with its UTC offset",
+    "epoch_s": "a time in epoch seconds",
+    "epoch_ms": "a time in epoch milliseconds",
+    "local": "a local time YYYY-MM-DD HH:MM:SS",
+}
 
 
 def _utc_time(col: str, fmt: TimeFormat, local_tz: str) -> pl.Expr:
@@ -46,17 +61,41 @@ def _utc_time(col: str, fmt: TimeFormat, local_tz: str) -> pl.Expr:
     if fmt in ("epoch_s", "epoch_ms"):
         as_int = raw.cast(pl.Int64, strict=False)
         as_int = pl.when(as_int > 0).then(as_int).otherwise(None)
-        return pl.from_epoch(as_int, time_unit="s" if fmt == "epoch_s" else "ms").cast(contract.UTC_TS)
-    if fmt == "iso":
-        parsed = raw.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%z", strict=False, time_unit="us")
-        return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    normalised = raw.str.replace("T", " ")
-    local = normalised.str.to_datetime(format="%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    return (
-        local.dt.replace_time_zone(local_tz, ambiguous="earliest")
-        .dt.convert_time_zone("UTC")
-        .dt.replace_time_zone(None)
-    )
+        parsed = pl.from_epoch(as_int, time_unit="s" if fmt == "epoch_s" else "ms").cast(contract.UTC_TS)
+    elif fmt == "iso":
+        # RFC 3339 is the ISO 8601 profile apps write: a Z for UTC and fractions of a second are both in it.
+        rfc3339 = raw.str.replace(r"[Zz]$", "+00:00").str.replace(" ", "T", literal=True)
+        parsed = (
+            rfc3339.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us")
+            .dt.convert_time_zone("UTC")
+            .dt.replace_time_zone(None)
+        )
+    else:
+        normalised = raw.str.replace("T", " ")
+        local = normalised.str.to_datetime(format="%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+        parsed = (
+            local.dt.replace_time_zone(local_tz, ambiguous="earliest")
+            .dt.convert_time_zone("UTC")
+            .dt.replace_time_zone(None)
+        )
+    return pl.when(parsed.is_between(EARLIEST_TIME, LATEST_TIME, closed="left")).then(parsed)
+
+
+# A time that is given but cannot be read quarantines its record: left null, a status time would rank the
+# version below every other (it would never apply) and a payment time would vanish without a word.
+_TIME_FIELD_NAMES = {
+    "created_at": "order time",
+    "paid_at": "payment time",
+    "promised_from": "promised-from time",
+    "promised_to": "promised time",
+    "status_time": "status time",
+}
+
+
+def _time_given(col: str) -> pl.Expr:
+    """Whether the record states a time here: blank, and the 0 epoch platforms write for "none", are not one."""
+    raw = pl.col(col).str.strip_chars()
+    return raw.is_not_null() & ~raw.is_in(["", "0"])
 
 
 Check = tuple[pl.Expr, "str | pl.Expr", pl.Expr]  # (failed, error code, message)
@@ -105,7 +144,7 @@ def normalise(
         files.append(record.source_file)
         line_numbers.append(record.source_line)
         texts.append(record.text)
-        hashes.append(record.raw_hash)
+        hashes.append(extracted.version_hash or record.raw_hash)
         if extracted.lines:
             count = len(extracted.lines)
             line_dicts.extend(extracted.lines)
@@ -224,7 +263,10 @@ def _typed_lines(lines: pl.DataFrame, spec: ChannelSpec, catalogue: Catalogue) -
         (
             pl.col("unit_price_m").is_null(),
             "bad_value",
-            where + pl.lit("price '") + pl.col("unit_price") + pl.lit("' is not a number"),
+            where
+            + pl.lit("price '")
+            + pl.col("unit_price")
+            + pl.lit(f"' is not an amount in {_UNIT_NAMES[spec.money_unit]}"),
         ),
         (
             pl.col("quantity_num") <= 0,
@@ -297,6 +339,11 @@ def _typed_orders(orders: pl.DataFrame, spec: ChannelSpec, local_tz: str) -> pl.
     )
 
 
+# What the platform states it pays may be negative (fees above the takings); our own amounts never are.
+_NEVER_NEGATIVE = tuple(f for f in MONEY_ORDER_FIELDS if f != "merchant_receivable")
+_UNIT_NAMES = {"yuan": "yuan", "fen": "whole fen"}
+
+
 def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
     is_delivery = pl.col("fulfilment_type") == "delivery"
     known_stores = list(catalogue.store_ids)
@@ -312,11 +359,18 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
             pl.lit("delivery order has no phone number"),
         ),
         (pl.col("line_error_code").is_not_null(), pl.col("line_error_code"), pl.col("line_error_message")),
-        (
-            pl.col("created_at_ts").is_null(),
-            "bad_value",
-            pl.lit("order time '") + pl.col("created_at") + pl.lit(f"' is not a {spec.time_format} time"),
-        ),
+        *[
+            (
+                pl.col(f"{f}_ts").is_null() & (_time_given(f) if f != "created_at" else pl.lit(True)),
+                "bad_value",
+                pl.lit(f"{_TIME_FIELD_NAMES[f]} '")
+                + pl.col(f)
+                + pl.lit(
+                    f"' is not {_TIME_FORMAT_NAMES[spec.time_format]} between {EARLIEST_TIME.year} and {LATEST_TIME.year}"
+                ),
+            )
+            for f in TIME_FIELDS
+        ],
         (
             pl.col("status_norm").is_null(),
             "bad_value",
@@ -341,17 +395,24 @@ def _order_checks(spec: ChannelSpec, catalogue: Catalogue) -> list[Check]:
             (
                 pl.col(f"{f}_m").is_null() & pl.col(f).is_not_null(),
                 "bad_value",
-                pl.lit(f"{f.replace('_', ' ')} '") + pl.col(f) + pl.lit("' is not an amount"),
+                pl.lit(f"{f.replace('_', ' ')} '")
+                + pl.col(f)
+                + pl.lit(f"' is not an amount in {_UNIT_NAMES[spec.money_unit]}"),
             )
             for f in MONEY_ORDER_FIELDS
         ],
-        # What the platform states it pays may be negative (fees above the takings); our own amounts never are.
         (
-            pl.any_horizontal(*[pl.col(f"{f}_m") < 0 for f in MONEY_ORDER_FIELDS if f != "merchant_receivable"]),
+            pl.any_horizontal(*[pl.col(f"{f}_m") < 0 for f in _NEVER_NEGATIVE]),
             "bad_value",
-            pl.lit("an amount is negative (")
-            + pl.concat_str([pl.col(f) for f in MONEY_ORDER_FIELDS], separator=", ", ignore_nulls=True)
-            + pl.lit("): amounts are never negative"),
+            pl.concat_str(
+                [
+                    pl.when(pl.col(f"{f}_m") < 0).then(pl.lit(f"{f.replace('_', ' ')} ") + pl.col(f))
+                    for f in _NEVER_NEGATIVE
+                ],
+                separator=", ",
+                ignore_nulls=True,
+            )
+            + pl.lit(" is negative: the order's own amounts never are"),
         ),
         (
             pl.col("phone_kind") == "invalid",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestion.adapters.base import ChannelSpec, Extracted, require_list, text
+from ingestion.adapters.base import ChannelSpec, Extracted, require_list, require_objects, text
 from ingestion.adapters.json_lines import record_object
 from ingestion.records import RawRecord
 
@@ -50,8 +50,7 @@ def _extractor(user_id_field: str):
                 "original_price": text(item.get("original_price")),
                 "line_discount": text(item.get("discount")),
             }
-            for item in require_list(obj.get("items"), "items")
-            if isinstance(item, dict)
+            for item in require_objects(require_list(obj.get("items"), "items"), "item")
         ]
         return Extracted(order, lines)
 

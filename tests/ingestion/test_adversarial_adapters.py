@@ -38,6 +38,7 @@ RECORD_CODES = {
     "bad_quantity",
     "broken_json",
     "malformed_row",
+    "not_an_order",
     "wrong_statement_date",
     "summary_mismatch",
 }

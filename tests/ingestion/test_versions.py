@@ -392,3 +392,31 @@ def test_a_duplicated_history_key_is_found_among_the_batch_orders(tmp_path: Path
         assert order_versions.history_key_duplicates(con, ["another-batch"]) == {}
     finally:
         con.close()
+
+
+def test_a_retried_push_with_a_new_signature_is_a_duplicate(tmp_path: Path) -> None:
+    """Meituan signs every push (`timestamp`, `sig`, `app_id` beside the order's fields, as in the real push of
+    ../shared/real-samples): a retry of an unanswered push is a new request with a new timestamp and signature
+    and the same order, so it is a duplicate; the same push with the order changed is a new version."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+
+    def signed(push: dict[str, str], sent_at: int) -> dict[str, str]:
+        return {**push, "app_id": "409", "timestamp": str(sent_at), "sig": f"{sent_at:032x}"}
+
+    first_push = meituan_push("MT9", [SPINACH], CTIME)
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [signed(first_push, CTIME + 1)])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    write_jsonl(mt / "meituan-114400-00002.jsonl", [signed(first_push, CTIME + 61)])
+    retry = run_batch(con, landing)
+    assert channel_counts(con, retry.batch_id, "meituan") == (1, 0, 0, 1)
+
+    confirmed = meituan_push("MT9", [SPINACH], CTIME + 120, status="4")
+    write_jsonl(mt / "meituan-114500-00003.jsonl", [signed(confirmed, CTIME + 121)])
+    change = run_batch(con, landing)
+    assert channel_counts(con, change.batch_id, "meituan") == (1, 1, 0, 0)
+    assert con.execute("select count(*) from raw.order_history").fetchone() == (2,)
+    assert con.execute("select status from raw.orders").fetchall() == [("picking",)]
+    con.close()
