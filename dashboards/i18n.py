@@ -317,7 +317,7 @@ TEXT: dict[str, dict[Lang, str]] = {
     "recon.day": {"zh": "对账日 {date}", "en": "Reconciliation for {date}"},
     "tile.balanced": {"zh": "已平账渠道", "en": "Channels balanced"},
     "tile.with_variances": {"zh": "有差异渠道", "en": "Channels with variances"},
-    "tile.no_statement": {"zh": "未收到账单", "en": "No statement"},
+    "tile.no_statement": {"zh": "账单未到或不完整", "en": "Statement missing or incomplete"},
     "tile.variance_abs": {"zh": "差异金额（绝对值）", "en": "Variance at stake"},
     "tile.settled_net": {"zh": "账单结算净额", "en": "Settled net"},
     "help.variance_net": {"zh": "净差异 {amount}；{n} 笔差异", "en": "Net {amount}; {n} variance items"},
@@ -627,6 +627,7 @@ CODE_LABELS: dict[str, dict[str, dict[Lang, str]]] = {
         "balanced": {"zh": "已平账", "en": "Balanced"},
         "variances": {"zh": "有差异", "en": "Variances"},
         "no_statement": {"zh": "未收到账单", "en": "No statement"},
+        "statement_incomplete": {"zh": "账单不完整", "en": "Statement incomplete"},
     },
     "recon_category": {
         "matched": {"zh": "相符", "en": "Matched"},

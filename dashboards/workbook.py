@@ -54,6 +54,7 @@ DAY_STATUS_LABELS = {
     "variances": "有差异 variances",
     "balanced": "平 balanced",
     "no_statement": "未收到对账单 no statement",
+    "statement_incomplete": "对账单不完整 statement incomplete",
 }
 
 MONEY = "#,##0.00;[Red]-#,##0.00"
@@ -95,6 +96,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("异常退款 Refund", "unexpected_refunds", "int"),
     Column("异常结算 Unexpected", "unexpected_settlements", "int"),
     Column("收银不符 Tender", "tender_total_mismatches", "int"),
+    Column("账单未能入账 Statement rejects", "statement_rejects", "int"),
 )
 PAYOUT_COLUMNS: tuple[Column, ...] = (
     Column("渠道 Channel", "settlement_channel"),

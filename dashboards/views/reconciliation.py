@@ -139,7 +139,9 @@ def render_tiles(channels: Iterable[Row], lang: Lang) -> None:
     cols = st.columns(5)
     cols[0].metric(t("tile.balanced", lang), format_count(statuses.count("balanced")))
     cols[1].metric(t("tile.with_variances", lang), format_count(statuses.count("variances")))
-    cols[2].metric(t("tile.no_statement", lang), format_count(statuses.count("no_statement")))
+    # A statement that arrived with records that could not be loaded is as far from balanced as none at all.
+    unusable = statuses.count("no_statement") + statuses.count("statement_incomplete")
+    cols[2].metric(t("tile.no_statement", lang), format_count(unusable))
     cols[3].metric(
         t("tile.variance_abs", lang),
         format_money(variance_abs),

@@ -355,7 +355,7 @@ def test_reconciliation_page_for_the_latest_day(serving: Path):
     assert tiles(at) == {
         "已平账渠道": "2",
         "有差异渠道": "3",
-        "未收到账单": "1",
+        "账单未到或不完整": "1",
         "差异金额（绝对值）": "¥75.46",
         "账单结算净额": "¥11,300.00",
     }

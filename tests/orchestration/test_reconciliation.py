@@ -368,3 +368,49 @@ def test_cli_report_and_its_errors(runs, tmp_path):
         app, ["recon", "report", "--date", "2026-11-16", "--out", str(tmp_path / "r.csv"), "--warehouse", str(db)]
     )
     assert csv.exit_code != 0 and ".xlsx" in csv.output
+
+
+def test_a_bill_missing_a_row_is_not_balanced_until_it_is_fetched_again(runs, tmp_path):
+    """A WeChat Pay bill with a payment row cut out still states the whole day in its summary: the rows load,
+    the summary is quarantined as summary_mismatch, and the day is statement_incomplete, not balanced (the cut
+    payment alone would only wait as awaiting_settlement). Landed again whole, the later delivery supersedes
+    what the first one could not load."""
+    from orchestration.cli.recon import run_days
+
+    _, backfill_db, *_ = runs
+    day = WEEK[0]
+    landing = tmp_path / "landing"
+    _copy_day(backfill_db.parent / "landing", landing, day)
+    [bill] = (landing / "settlements" / "wechatpay" / day.isoformat()).glob("*.csv")
+    whole = bill.read_bytes()
+    rows = whole.split(b"\n")
+    bill.write_bytes(b"\n".join(rows[:1] + rows[2:]))  # the first payment row cut out
+    saved = {k: os.environ.get(k) for k in ENV}
+    os.environ.pop("DAGSTER_HOME", None)
+    _point_at(tmp_path)
+
+    def wechatpay_day() -> tuple:
+        con = duckdb.connect(str(tmp_path / "orderhub.duckdb"), read_only=True)
+        try:
+            return con.execute(
+                "select day_status, statement_rejects from marts.fct_reconciliation_daily "
+                "where recon_date = ? and settlement_channel = 'wechatpay'",
+                [day],
+            ).fetchone()
+        finally:
+            con.close()
+
+    try:
+        assert run_days(day, day)
+        assert wechatpay_day() == ("statement_incomplete", 1)
+        bill.with_name("wechatpay-bill-fetched-again.csv").write_bytes(whole)
+        assert run_days(day, day)
+        status, rejects = wechatpay_day()
+        assert (status, rejects) != ("statement_incomplete", 1)
+        assert rejects == 0
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

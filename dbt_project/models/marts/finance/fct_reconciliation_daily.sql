@@ -9,7 +9,10 @@
 -- One row per recon date and statement channel (all six, every day): did the statement arrive, how many
 -- items matched, cleared late, are still open or are variances (by category), and the money involved.
 -- Rebuilt per recon date like fct_reconciliation_lines, from its rows of the same days.
--- day_status: no_statement (nothing from the channel that day), variances, or balanced.
+-- day_status: statement_incomplete (the statement's latest delivery had records that could not be loaded, such as
+-- a summary that disagrees with the rows or a row that cannot be read, so what was loaded is not the whole
+-- statement and "balanced" cannot be said), no_statement (nothing from the channel that day), variances, or
+-- balanced.
 
 with
 
@@ -32,6 +35,34 @@ statements as (
     from {{ ref('stg_raw__settlement_lines') }} as lines
     inner join recon_dates
         on recon_dates.recon_date = lines.statement_date
+    group by all
+),
+
+-- Every delivery of a channel's statement for a day (a batch that loaded or rejected any of its records); a later
+-- delivery, such as the bill fetched again, supersedes what an earlier one rejected.
+deliveries as (
+    select lines.statement_date as recon_date, lines.settlement_channel, lines.batch_id, 0 as rejected
+    from {{ ref('stg_raw__settlement_lines') }} as lines
+    inner join recon_dates
+        on recon_dates.recon_date = lines.statement_date
+    union all
+    select
+        cast(regexp_extract(rejects.source_file, '^settlements/[^/]+/([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date),
+        regexp_extract(rejects.source_file, '^settlements/([^/]+)/', 1),
+        rejects.batch_id,
+        1
+    from {{ ref('stg_raw__quarantine') }} as rejects
+    where rejects.source_file like 'settlements/%'
+        and cast(regexp_extract(rejects.source_file, '^settlements/[^/]+/([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date)
+            in (select recon_date from recon_dates)
+),
+
+rejects as (
+    select recon_date, settlement_channel, sum(rejected) as statement_rejects
+    from deliveries
+    where (recon_date, settlement_channel, batch_id) in (
+        select (recon_date, settlement_channel, max(batch_id)) from deliveries group by recon_date, settlement_channel
+    )
     group by all
 ),
 
@@ -87,7 +118,9 @@ select
     cast(coalesce(items.variance_abs_amount, 0) as decimal(18, 2)) as variance_abs_amount,
     cast(coalesce(items.cleared_amount, 0) as decimal(18, 2)) as cleared_amount,
     cast(coalesce(items.awaiting_amount, 0) as decimal(18, 2)) as awaiting_amount,
+    cast(coalesce(rejects.statement_rejects, 0) as bigint) as statement_rejects,
     cast(case
+        when rejects.statement_rejects > 0 then 'statement_incomplete'
         when statements.recon_date is null then 'no_statement'
         when coalesce(items.variances, 0) > 0 then 'variances'
         else 'balanced'
@@ -100,3 +133,6 @@ left join statements
 left join items
     on items.recon_date = recon_dates.recon_date
     and items.settlement_channel = channels.settlement_channel
+left join rejects
+    on rejects.recon_date = recon_dates.recon_date
+    and rejects.settlement_channel = channels.settlement_channel
