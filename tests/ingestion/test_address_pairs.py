@@ -199,6 +199,48 @@ def test_towns_dropped_only_in_urban_districts_and_only_before_a_road() -> None:
     assert door_key("花木街道锦绣路1001弄5号") == door_key("锦绣路1001弄5号")
 
 
+def test_a_town_is_dropped_only_in_districts_whose_towns_share_no_road_names() -> None:
+    """浦东's 张江镇 can be left out; in 崇明 (a county until 2016) and outside Shanghai each town has its own 人民路."""
+    texts = [
+        "上海市浦东新区张江镇碧波路690号",
+        "上海市浦东新区碧波路690号",
+        "上海市崇明区城桥镇人民路100号",
+        "上海市崇明区新河镇人民路100号",
+        "北京市密云区溪翁庄镇人民路100号",
+        "北京市密云区穆家峪镇人民路100号",
+    ]
+    keys = _keys(texts, [None] * len(texts), [None] * len(texts))
+    assert keys[0] == keys[1] == "310115|碧波路690"
+    assert keys[2] != keys[3] and keys[4] != keys[5]
+
+
+def test_door_key_notes_basements_room_sides_and_road_names() -> None:
+    same = {
+        "张杨路500号负1层101": ["张杨路500号负一楼101", "张杨路500号地下1层101", "张杨路500号B1层101"],
+        "曹杨路1040弄2栋302": [
+            "曹杨路1040弄2号302室 放门口 谢谢！",
+            "曹杨路1040弄2号302室，到了给我打电话",
+            "曹杨路1040弄2号302室 13812345678",
+            "曹杨路1040弄2号302室 麻烦放门口",
+        ],
+        "西直门北大街37号8栋2单元201东": ["西直门北大街37号8号楼2门201东", "西直门北大街37号8号楼2门201室东，敲门"],
+        "宝民2路189": ["宝民二路189号", "宝民2路189号"],
+    }
+    for expected, forms in same.items():
+        assert {door_key(f) for f in forms} == {expected}, forms
+    different = [
+        ("张杨路500号负一楼101", "张杨路500号一楼101"),
+        ("张杨路500号B1-101", "张杨路500号负一楼101"),  # B1 without a floor word can be a tower
+        ("8号楼2门201东", "8号楼2门201西"),
+        ("5号楼101甲", "5号楼101乙"),
+        ("五一路100号", "五十一路100号"),
+        ("张杨路500号，送到5号楼1202", "张杨路500号"),
+        ("张杨路500号F12栋1203", "张杨路500号12楼1203"),
+    ]
+    for a, b in different:
+        assert door_key(a) != door_key(b), (a, b)
+
+
 def test_traditional_characters_are_read_as_simplified_and_simplified_text_is_left_alone() -> None:
     assert simplified("莘松路380弄5號樓1202室") == "莘松路380弄5号楼1202室"
     assert simplified("廣東省深圳市南山區") == "广东省深圳市南山区"
