@@ -149,11 +149,9 @@ def _phone(fields: dict[str, Any]) -> str | None:
 _REQUEST_PARAMETERS = frozenset({"timestamp", "sig", "app_id"})
 
 
-def _version_hash(push: dict[str, Any]) -> str | None:
-    """The order's content without the request's parameters; None when the push carries none of them (the
-    ERP dialect, a stored order), and the record's text then names the version as for every channel."""
-    if _REQUEST_PARAMETERS.isdisjoint(push):
-        return None
+def _version_hash(push: dict[str, Any]) -> str:
+    """The order's content without the request's parameters, whether or not this push has them: a push stored
+    without them (as some integrations keep the form) and its retry with them are still one version."""
     content = {key: value for key, value in push.items() if key not in _REQUEST_PARAMETERS}
     return hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 

@@ -420,3 +420,18 @@ def test_a_retried_push_with_a_new_signature_is_a_duplicate(tmp_path: Path) -> N
     assert con.execute("select count(*) from raw.order_history").fetchone() == (2,)
     assert con.execute("select status from raw.orders").fetchall() == [("picking",)]
     con.close()
+
+
+def test_a_push_kept_without_its_request_parameters_is_the_same_version_as_one_with_them(tmp_path: Path) -> None:
+    """Some integrations store the form without `timestamp`/`sig`/`app_id`; the platform's retry has them."""
+    landing = tmp_path / "landing"
+    write_reference(landing)
+    mt = landing / "orders" / "meituan" / DAY
+    push = meituan_push("MT10", [SPINACH], CTIME)
+    write_jsonl(mt / "meituan-114300-00001.jsonl", [push])
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    run_batch(con, landing)
+    write_jsonl(mt / "meituan-114400-00002.jsonl", [{"timestamp": str(CTIME + 61), "sig": "0f" * 16, **push}])
+    retry = run_batch(con, landing)
+    assert channel_counts(con, retry.batch_id, "meituan") == (1, 0, 0, 1)
+    con.close()
