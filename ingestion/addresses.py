@@ -6,12 +6,13 @@ second. See docs/decisions.md for the comparison with jionlp and addressparser. 
 remainder is split into the township (街道/镇/乡) when present and the rest.
 
 `address_key` is a canonical door key, `adcode|door`: the same physical door written the ordinary ways
-people write it (室 or not, 栋/幢/号楼/座, 5-1202, 五号楼, full-width digits, zero-padded numbers, a dash
-after a word, traditional characters, 小区 or not, a note after the door, a landmark in brackets, the township
-(where towns share no road names) or the city left out, the building's or estate's name after the road's number or not) gets one key, and a
-different room, unit, building, house number, lane or road never does. When a form is ambiguous the key keeps
-it apart: a missed merge costs a second rider trip, a wrong one sends a stranger's groceries to the wrong door.
-docs/decisions.md has the rules and the measured precision and recall on tests/ingestion/fixtures/address_pairs.csv.
+people write it (室 or not, 栋/幢/号楼/座, a tower's letter without 座 (A2208, A-2208), 5-1202, 五号楼, full-width
+digits, zero-padded numbers, a dash after a word, traditional characters, 小区 or not, a note after the door, a
+landmark in brackets, the township (where towns share no road names) or the city left out, the building's or
+estate's name after the road's number or not) gets one key, and a different room, unit, building, house number,
+lane or road never does. When a form is ambiguous the key keeps it apart: a missed merge costs a second rider
+trip, a wrong one sends a stranger's groceries to the wrong door. docs/decisions.md has the rules and the
+measured precision and recall on tests/ingestion/fixtures/address_pairs.csv.
 """
 
 from __future__ import annotations
@@ -185,6 +186,22 @@ _NAME_AFTER_ROAD_HOUSE = re.compile(r"(" + _ROAD_HOUSE + r")([\u4e00-\u9fff]+?)(
 _PART_OF_AN_ADDRESS = re.compile(
     r"[东南西北中](?:[苑园庭里侧块片部翼]|$)|区|期|座|栋|幢|楼|单元|室|层|门|号|弄|院|支|排|组|村|宅|负"
 )
+# 小区 and Shanghai's 新村 end an estate's name (阳光小区, 控江新村) the way 花园 and 苑 do, and say no more than
+# they do, though 区 and 村 elsewhere name a part (东区, 张潭村3组): the name is read without them, so it is
+# dropped as 阳光花园 is. What is left still decides (阳光东小区, 东新村 and 曹杨一村 are kept), and a bare 新村
+# is a village's name.
+_ESTATE_NAME_END = re.compile(r"(?:小区|新村)+$")
+# A tower's letter written without 座 (A2208, A 2208, A-2208, A楼2208) is the tower, as in A座2208, when the single
+# letter stands between the road's house number or the estate's name and the room. Not after a number, a door
+# word or a road's name (5号A101, 2号楼A101: there the letter is part of the room's number), nor a letter after
+# the room (2208A), nor B, F, L or S glued to the number, which malls and offices use for a basement, a floor, a
+# level and a shop (B1206 may be B1's shop 206): B with a dash or 楼 is a tower, the others only with 楼.
+_LETTER_TOWER = re.compile(
+    r"(" + _ROAD_HOUSE + r"|[\u4e00-\u9fff](?<![" + _DOOR_WORD_CHARACTERS + r"负路街道巷]))"
+    r"(?:([ac-eg-km-rt-z])-?|(b)-|([a-z])楼)(\d{3,5})$"
+)
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+
 # The point-of-interest form names the place first and the road address in brackets: 华润时代广场(张杨路500号)
 # 1203, 莘城苑5号楼1202(莘松路380弄). The road address is moved to the front, where the rule above finds it.
 _BRACKETED_ROAD_HOUSE = re.compile(r"\(([^()]*?" + _ROAD_HOUSE + r"[^()]*)\)")
@@ -245,7 +262,8 @@ def _road_house_first(text: str) -> str:
 def _drop_name_after_road_house(text: str) -> str:
     def without_name(match: re.Match[str]) -> str:
         road_house, name = match.groups()
-        return match.group(0) if _PART_OF_AN_ADDRESS.search(name) else road_house
+        bare = _ESTATE_NAME_END.sub("", name)
+        return match.group(0) if not bare or _PART_OF_AN_ADDRESS.search(bare) else road_house
 
     return _NAME_AFTER_ROAD_HOUSE.sub(without_name, text)
 
@@ -341,6 +359,8 @@ def door_key(detail: str, drop_town: bool = False) -> str:
         text = _LETTER_FLOOR.sub(lambda m: f"{m.group(1) or m.group(2)}层", text)
     if _has_any(text, _FLOOR_MARKS):
         text = _drop_implied_floor(text)
+    if text[-1:].isdigit() and _has_any(text, _LETTERS):
+        text = _LETTER_TOWER.sub(lambda m: f"{m.group(1)}{m.group(2) or m.group(3) or m.group(4)}栋{m.group(5)}", text)
     if "-" in text:
         text = _BUILDING_UNIT_DASH.sub(r"栋\1单元\2", text)
         text = _DASH3.sub(r"\1栋\2单元\3", text)

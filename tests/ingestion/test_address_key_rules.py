@@ -20,7 +20,7 @@ from ingestion.addresses import KEY_RULES_VERSION, parse_addresses, split_revers
 
 FIXTURE = Path(__file__).parent / "fixtures" / "address_pairs.csv"
 # (edition, digest of every parsed column of every text): when the test fails, its message says what to pin.
-PINNED = (2, "304450eb5faa7c8535af4a2e723fc2322166a3d782a9e19305c7b7d8bc2db4fb")
+PINNED = (2, "6d899dda6a17bf7d5356a709f11fb29085c18174df7e71887d585b03e8e80f7b")
 
 
 def _parsed_digest() -> str:

@@ -241,6 +241,43 @@ def test_door_key_notes_basements_room_sides_and_road_names() -> None:
         assert door_key(a) != door_key(b), (a, b)
 
 
+def test_door_key_estate_names_ending_in_xiaoqu_or_xincun_and_letter_towers() -> None:
+    same = {
+        "张杨路500号5栋1202": ["张杨路500号阳光小区5号楼1202", "张杨路500号阳光花园5号楼1202", "张杨路500号5号楼1202"],
+        "控江路123弄4栋301": ["控江路123弄控江新村4号301", "控江路123弄(控江新村)4号301室", "控江路123弄4号301"],
+        "世纪大道100号a栋2208": [
+            "世纪大道100号A座2208",
+            "世纪大道100号A-2208",
+            "世纪大道100号A 2208",
+            "世纪大道100号A2208",
+            "世纪大道100号Ａ－2208",
+            "世纪大道100号A楼2208",
+            "世纪大道100号环球金融中心A2208室",
+        ],
+        "文一西路998号b栋1206": ["文一西路998号B座1206", "文一西路998号B-1206", "文一西路998号B楼1206"],
+    }
+    for expected, forms in same.items():
+        assert {door_key(f) for f in forms} == {expected}, forms
+    different = [
+        ("张杨路500号阳光小区东区5号楼1202", "张杨路500号阳光小区西区5号楼1202"),
+        ("张杨路500号阳光东小区5号楼1202", "张杨路500号阳光西小区5号楼1202"),
+        ("张杨路500号阳光小区一期5号楼1202", "张杨路500号阳光小区二期5号楼1202"),
+        ("张杨路500号阳光小区南门5号楼1202", "张杨路500号阳光小区北门5号楼1202"),
+        ("兰溪路100弄曹杨一村2号302", "兰溪路100弄曹杨二村2号302"),
+        ("控江路123弄东新村4号301", "控江路123弄西新村4号301"),
+        ("世纪大道100号A2208", "世纪大道100号C2208"),
+        ("世纪大道100号A-2208", "世纪大道100号B-2208"),
+        ("世纪大道100号A座2208A", "世纪大道100号A2208"),  # a room with a letter stays one
+        ("张杨路500号B1206", "张杨路500号B座1206"),  # B glued to the number may be B1's shop 206
+        ("张杨路500号B1-101", "张杨路500号B座1101"),
+        ("张杨路500号B1层101", "张杨路500号B座101"),
+        ("张杨路500号F2208", "张杨路500号F座2208"),
+        ("张杨路500号2号楼A101", "张杨路500号A座101"),  # after a building word the letter is the room's
+    ]
+    for a, b in different:
+        assert door_key(a) != door_key(b), (a, b)
+
+
 def test_traditional_characters_are_read_as_simplified_and_simplified_text_is_left_alone() -> None:
     assert simplified("莘松路380弄5號樓1202室") == "莘松路380弄5号楼1202室"
     assert simplified("廣東省深圳市南山區") == "广东省深圳市南山区"
