@@ -134,7 +134,9 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         parsed.append(ParsedLine(record, line))
         counts[line.line_type] += 1
         received[line.line_type] += (line.net_amount or 0) + (line.fee_amount or 0)
+    rejected = len(parsed) - sum(counts.values())
 
+    totals = []
     for pattern, kind, label in ((_TRADES, "payment", "交易合计"), (_REFUNDS, "refund", "退款合计")):
         index, match = next(
             ((i, m) for i, text in enumerate(lines) if i > end and (m := pattern.match(text.strip()))), (None, None)
@@ -143,11 +145,26 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
             raise FileError(
                 "truncated_statement", f"{source_file}: no '#{label}' line after the data: fetch the bill again"
             )
-        stated_count, stated_amount = int(match["count"]), exact(match["amount"], label)
-        stated_amount = -abs(stated_amount) if kind == "refund" else stated_amount
-        if all_good:
+        stated_amount = exact(match["amount"], label)
+        totals.append(
+            (index, kind, label, int(match["count"]), -abs(stated_amount) if kind == "refund" else stated_amount)
+        )
+
+    # A rejected row is still a row of the bill, so the number of rows is compared whatever was rejected (a row
+    # missing beside a bad one would otherwise go unseen); which 合计 a rejected row belongs to may not be
+    # readable, so then only the two counts together are. The amounts need every row read.
+    if all_good:
+        for _, kind, label, stated_count, stated_amount in totals:
             check_totals(source_file, f"{label} 笔数", stated_count, counts[kind])
             check_totals(source_file, f"{label} 商家实收", stated_amount, received[kind])
+    else:
+        check_totals(
+            source_file,
+            "交易合计 + 退款合计 笔数 (rejected rows counted as rows)",
+            sum(t[3] for t in totals),
+            sum(counts.values()) + rejected,
+        )
+    for index, kind, label, stated_count, stated_amount in totals:
         summary = StatementLine(
             line_type="summary",
             txn_count=stated_count,

@@ -28,8 +28,13 @@ ALL_V3 = "gunsluo_wechatpay-go_tradebill_ALL_v3.csv"
 ALL_IDS = ["S20210128170702357723", "S20210128153505214586", "S20210128165824499930"]
 
 
-def parse(data: bytes, name: str = "wx.csv") -> list:
-    return settlements.parse("wechatpay", data, name, DAY)
+# The day of each sample's rows: a bill parses under the day its rows are of (its landing folder's).
+REFUND_DAY = dt.date(2019, 7, 23)
+LEGACY_DAY = dt.date(2014, 11, 10)
+
+
+def parse(data: bytes, name: str = "wx.csv", day: dt.date = DAY) -> list:
+    return settlements.parse("wechatpay", data, name, day)
 
 
 def check_all_v3(parsed: list) -> None:
@@ -73,7 +78,7 @@ def test_success_bill_of_20_columns_built_by_header() -> None:
 
 
 def test_refund_bill_29_columns_flags_its_summary() -> None:
-    parsed = parse((WX / "wxjava_bill_REFUND_masked.csv").read_bytes())
+    parsed = parse((WX / "wxjava_bill_REFUND_masked.csv").read_bytes(), day=REFUND_DAY)
     refund = parsed[0].line
     assert (refund.line_type, refund.refund_amount, refund.net_amount, refund.refund_id) == (
         "refund",
@@ -87,8 +92,19 @@ def test_refund_bill_29_columns_flags_its_summary() -> None:
     assert "总交易单数 stated 4, found 1" in flag.error.message and "退款总金额 stated 2.02" in flag.error.message
 
 
+def test_real_bill_landed_under_another_day_is_rejected_row_by_row() -> None:
+    """The real 2021-01-28 ALL bill dropped into a 2026 folder: every row is in the wrong statement, and so is
+    its summary; the REFUND bill's row is of its 退款申请时间's day."""
+    moved = parse((WX / ALL_V3).read_bytes(), "settlements/wechatpay/2026-11-26/gunsluo.csv", dt.date(2026, 11, 26))
+    assert [p.line for p in moved] == [None] * 4
+    assert {p.error.code for p in moved} == {"wrong_statement_date"}
+    assert "交易时间 2021-01-28 does not match the statement's day 2026-11-26" in moved[0].error.message
+    refund = parse((WX / "wxjava_bill_REFUND_masked.csv").read_bytes(), day=dt.date(2019, 7, 24))[0]
+    assert refund.error.code == "wrong_statement_date" and "退款申请时间 2019-07-23" in refund.error.message
+
+
 def test_legacy_24_column_doc_sample_with_full_width_colons() -> None:
-    parsed = parse((WX / "wxjava_bill_ALL_legacy_docsample.csv").read_bytes())
+    parsed = parse((WX / "wxjava_bill_ALL_legacy_docsample.csv").read_bytes(), day=LEGACY_DAY)
     assert [p.error for p in parsed] == [None] * 3
     first, second, summary = (p.line for p in parsed)
     assert (first.channel_order_id, first.transaction_id, first.gross_amount) == (
@@ -134,14 +150,14 @@ def test_revoked_row_is_money_going_back() -> None:
     """WeChat lists REVOKED (已撤销) among a bill's 交易状态: a reversed payment, read like a refund; without a
     退款金额 the reversed amount is not in the row, so that row alone is rejected."""
     raw = (WX / "wxjava_bill_REFUND_masked.csv").read_text("utf-8").replace("`JSAPI,`REFUND,", "`MICROPAY,`REVOKED,")
-    revoked = parse(raw.encode())[0]
+    revoked = parse(raw.encode(), day=REFUND_DAY)[0]
     assert revoked.error is None
     assert (revoked.line.line_type, revoked.line.refund_amount, revoked.line.net_amount) == (
         "refund",
         D("0.01"),
         D("-0.01"),
     )
-    empty = parse(raw.replace("`0.01,`0.00,`ORIGINAL", "`0.00,`0.00,`ORIGINAL").encode())[0]
+    empty = parse(raw.replace("`0.01,`0.00,`ORIGINAL", "`0.00,`0.00,`ORIGINAL").encode(), day=REFUND_DAY)[0]
     assert empty.line is None and empty.error.code == "bad_value" and "REVOKED" in empty.error.message
 
 

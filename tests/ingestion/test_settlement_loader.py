@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -135,4 +136,45 @@ def test_injected_discrepancies_are_on_the_statements_truth_names(two_days, tmp_
             assert found.get("refund", 0) >= 1, v
         else:
             assert found.get("payment", 0) >= 1, v
+    con.close()
+
+
+def test_wechatpay_bills_of_one_day_in_several_layouts_count_each_transaction_once(tmp_path):
+    """WeChat's ALL, REFUND and SUCCESS bills of one day landed together hold the same payments and refunds in
+    different layouts: each loads once (the other copies are duplicates), a second partial refund of a payment
+    is its own line, and each bill's summary loads. A later day's bill with only its summary is an empty day."""
+    from test_settlement_parsers import WX_SUMMARY_HEADER, wx_three_bills
+
+    day = tmp_path / "landing" / "settlements" / "wechatpay" / "2026-11-26"
+    day.mkdir(parents=True)
+    for name, data in zip(("all.csv", "refund.csv", "success.csv"), wx_three_bills(), strict=True):
+        (day / name).write_bytes(data)
+    empty = day.parent / "2026-11-27"
+    empty.mkdir()
+    (empty / "b.csv").write_text(WX_SUMMARY_HEADER + "\n`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00\n", encoding="utf-8")
+    con = warehouse.connect(tmp_path / "wh.duckdb")
+    wx = run_batch(con, tmp_path / "landing").counts["settlement/wechatpay"]
+    assert (wx.landed, wx.loaded, wx.duplicate, wx.quarantined) == (12, 8, 4, 0)
+    lines = con.execute(
+        "select statement_date::varchar, line_type, count(*), sum(net_amount) from raw.settlement_lines "
+        "group by all order by all"
+    ).fetchall()
+    assert [(d, t, n) for d, t, n, _ in lines] == [
+        ("2026-11-26", "payment", 2),
+        ("2026-11-26", "refund", 2),
+        ("2026-11-26", "summary", 3),
+        ("2026-11-27", "summary", 1),
+    ]
+    # The ALL bill's alone: 应结订单总金额 168.30 − 退款总金额 53.30 − 手续费总金额 0.69.
+    assert sum(net for d, t, _, net in lines if t != "summary") == Decimal("114.31")
+
+    # A later copy of a refund with another amount (its bill edited to match) is not a duplicate to drop but a
+    # conflict to show.
+    edited = wx_three_bills()[1].replace(b"`5.00,", b"`6.00,").replace(b"`53.30", b"`54.30")
+    (day / "refund-edited.csv").write_bytes(edited)
+    wx = run_batch(con, tmp_path / "landing").counts["settlement/wechatpay"]
+    assert (wx.landed, wx.loaded, wx.duplicate, wx.quarantined) == (3, 1, 1, 1)
+    (code, message), *_ = con.execute("select error_code, message from raw.quarantine").fetchall()
+    assert code == "conflicting_duplicate" and "refund_amount 5.00 there, 6.00 here" in message
+    assert "503000261126000000000000000002" in message
     con.close()

@@ -158,6 +158,160 @@ def test_wechatpay_bad_row_is_rejected_alone() -> None:
     assert parsed[2].error.code == "bad_value" and "NOTPAY" in parsed[2].error.message
 
 
+# The same rows in WeChat's other bill layouts [WF]: REFUND adds 退款申请时间 and 退款成功时间 after 代金券金额, SUCCESS
+# drops the refund columns and has a 4-column summary.
+WX_REFUND_HEADER = WX_HEADER.replace("代金券金额,", "代金券金额,退款申请时间,退款成功时间,")
+WX_SUCCESS_DROPS = {
+    "微信退款单号",
+    "商户退款单号",
+    "退款金额",
+    "充值券退款金额",
+    "退款类型",
+    "退款状态",
+    "申请退款金额",
+}
+WX_SUMMARY_HEADER = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+
+
+def wx_refund_row(row: str, requested: str, succeeded: str) -> str:
+    """A row of the ALL bill as the REFUND bill writes it."""
+    cells = row.split(",")
+    return ",".join([*cells[:14], "`" + requested, "`" + succeeded, *cells[14:]])
+
+
+def wx_success_row(row: str) -> str:
+    keep = [i for i, name in enumerate(WX_HEADER.split(",")) if name not in WX_SUCCESS_DROPS]
+    cells = row.split(",")
+    return ",".join(cells[i] for i in keep)
+
+
+def wx_layout_bill(header: str, rows: list[str], summary_header: str, summary: list[str]) -> bytes:
+    return ("\n".join([header, *rows, summary_header, ",".join("`" + c for c in summary)]) + "\n").encode()
+
+
+WX_REFUND_2 = wx_row(
+    "2026-11-26 11:00:00",
+    "4200002611260000000000000001",
+    "MP2026112600001",
+    "REFUND",
+    "0.00",
+    "5.00",
+    "-0.03000",
+    refund_id="503000261126000000000000000002",
+)
+
+
+def wx_three_bills() -> tuple[bytes, bytes, bytes]:
+    """One day's ALL bill (two payments, two partial refunds of the first) and the same rows as its REFUND and
+    SUCCESS bills."""
+    all_rows = [*WX_ROWS, WX_REFUND_2]
+    all_bill = wx_bill(all_rows, ["4", "168.30", "53.30", "0.00", "0.69000", "168.30", "53.30"])
+    refund_bill = wx_layout_bill(
+        WX_REFUND_HEADER,
+        [wx_refund_row(r, r.split(",")[0].lstrip("`"), "2026-11-26 12:00:00") for r in all_rows[2:]],
+        WX_SUMMARY_HEADER,
+        ["2", "0.00", "53.30", "0.00", "-0.32000", "0.00", "53.30"],
+    )
+    success_bill = wx_layout_bill(
+        ",".join(c for c in WX_HEADER.split(",") if c not in WX_SUCCESS_DROPS),
+        [wx_success_row(r) for r in all_rows[:2]],
+        "总交易单数,应结订单总金额,手续费总金额,订单总金额",
+        ["2", "168.30", "1.01000", "168.30"],
+    )
+    return all_bill, refund_bill, success_bill
+
+
+def test_wechatpay_rows_of_another_day_are_wrong_statement_date() -> None:
+    """WeChat cuts its bills at 00:00 Beijing time, so a row whose 交易时间 is of another day than the bill's
+    folder is in the wrong statement, as on the other statements; the day is the Beijing one (00:10 on the 26th
+    is the 25th in UTC). A bill of another day loses its summary too, since its totals are not this day's."""
+    edges = [
+        WX_ROWS[0].replace("`2026-11-26 09:00:05", "`2026-11-26 00:10:00"),
+        WX_ROWS[1].replace("`2026-11-26 09:10:00", "`2026-11-26 23:59:59"),
+        WX_ROWS[2],
+    ]
+    assert [p.error for p in settlements.parse("wechatpay", wx_bill(edges), "wx.csv", DAY)] == [None] * 4
+    moved = settlements.parse(
+        "wechatpay", wx_bill(WX_ROWS), "settlements/wechatpay/2026-11-27/b.csv", DAY.replace(day=27)
+    )
+    assert [p.error.code for p in moved] == ["wrong_statement_date"] * 4
+    assert "交易时间 2026-11-26 does not match the statement's day 2026-11-27" in moved[0].error.message
+    assert "3 of the bill's 3 rows" in moved[3].error.message
+    # One row of another day among the day's rows: that row and the summary are rejected, the rest load.
+    mixed = [WX_ROWS[0], WX_ROWS[1].replace("`2026-11-26 09:10:00", "`2026-11-25 09:10:00"), WX_ROWS[2]]
+    parsed = settlements.parse("wechatpay", wx_bill(mixed), "wx.csv", DAY)
+    assert [p.error.code if p.error else None for p in parsed] == [
+        None,
+        "wrong_statement_date",
+        None,
+        "wrong_statement_date",
+    ]
+
+
+def test_wechatpay_refund_row_is_of_the_day_the_refund_was_accepted() -> None:
+    """A refund row is in the bill of the day WeChat accepted the refund (退款受理成功时间), which is its 交易时间 in the
+    ALL bill and its 退款申请时间 in the REFUND bill, not the day it succeeded (退款成功时间, which may be the next
+    day) nor the payment's day."""
+    late = WX_ROWS[2].replace("`2026-11-26 09:30:00", "`2026-11-26 23:59:58")
+    all_bill = wx_bill([WX_ROWS[0], WX_ROWS[1], late])
+    assert settlements.parse("wechatpay", all_bill, "wx.csv", DAY)[2].error is None
+    # The REFUND bill's row, with the payment's time as 交易时间 and success after midnight.
+    row = wx_refund_row(
+        WX_ROWS[2].replace("`2026-11-26 09:30:00", "`2026-11-20 18:00:00"), "2026-11-26 23:59:58", "2026-11-27 00:00:03"
+    )
+    bill = wx_layout_bill(
+        WX_REFUND_HEADER, [row], WX_SUMMARY_HEADER, ["1", "0.00", "48.30", "0.00", "-0.29000", "0.00", "48.30"]
+    )
+    refund, summary = settlements.parse("wechatpay", bill, "refund.csv", DAY)
+    assert refund.error is None and summary.line.line_type == "summary"
+    assert refund.line.settled_at == dt.datetime(2026, 11, 26, 16, 0, 3)  # it succeeded 00:00:03 on the 27th
+    for day in (DAY.replace(day=27), DAY.replace(day=20)):
+        refund = settlements.parse("wechatpay", bill, "refund.csv", day)[0]
+        assert refund.error.code == "wrong_statement_date" and "退款申请时间 2026-11-26" in refund.error.message
+
+
+def test_wechatpay_transaction_has_one_identity_in_every_bill_type() -> None:
+    """WeChat's ALL bill holds the day's payments and refunds, its SUCCESS and REFUND bills the same rows in
+    other layouts: a payment (微信订单号) or refund (微信退款单号) gets the same duplicate key in each, so landing
+    two of them the same day does not count it twice; a second partial refund of a payment stays its own line.
+    Each bill's summary is still checked against its own rows."""
+    all_bill, refund_bill, success_bill = wx_three_bills()
+    full = settlements.parse("wechatpay", all_bill, "all.csv", DAY)
+    refunds = settlements.parse("wechatpay", refund_bill, "refund.csv", DAY)
+    payments = settlements.parse("wechatpay", success_bill, "success.csv", DAY)
+    assert [p.error for p in full + refunds + payments] == [None] * 11
+    assert [p.raw_hash for p in full[:4]] == [p.raw_hash for p in payments[:2] + refunds[:2]]
+    assert [p.record.raw_hash for p in full[:4]] != [p.record.raw_hash for p in payments[:2] + refunds[:2]]
+    assert len({p.raw_hash for p in full}) == 5  # the two refunds of one payment stay two lines
+    # A REFUND row without its 微信退款单号 cannot be told from another refund of the payment: it keeps its text.
+    anonymous = settlements.parse(
+        "wechatpay", wx_bill([*WX_ROWS[:2], WX_ROWS[2].replace("`503000261126000000000000000001", "`")]), "wx.csv", DAY
+    )[2]
+    assert anonymous.identity is None and anonymous.raw_hash == anonymous.record.raw_hash
+
+
+def test_wechatpay_bill_with_only_its_summary_is_an_empty_day() -> None:
+    """A day with nothing paid is landed as the summary alone (docs/landing-formats.md), in any of the bill's
+    encodings: it loads as a summary of zero, not as an encoding error; one stating trades it does not hold is
+    flagged as a summary that disagrees with its (absent) rows."""
+    empty = WX_SUMMARY_HEADER + "\n`0,`0.00,`0.00,`0.00,`0.00000,`0.00,`0.00\n"
+    for data in (
+        empty.encode(),
+        ("\ufeff" + empty).encode(),
+        empty.encode("gbk"),
+        empty.replace("\n", "\r\n").encode(),
+    ):
+        (summary,) = settlements.parse("wechatpay", data, "wx.csv", DAY)
+        assert summary.error is None
+        assert (summary.line.line_type, summary.line.txn_count, summary.line.net_amount) == ("summary", 0, D("0.00"))
+    (stated,) = settlements.parse("wechatpay", empty.replace("`0,`0.00,", "`2,`10.00,", 1).encode(), "wx.csv", DAY)
+    assert stated.line is None and stated.error.code == "summary_mismatch"
+    assert "总交易单数 2, 应结订单总金额 10.00" in stated.error.message and "no detail rows" in stated.error.message
+    with pytest.raises(FileError) as err:
+        settlements.parse("wechatpay", WX_SUMMARY_HEADER.encode() + b"\n", "wx.csv", DAY)
+    assert err.value.code == "truncated_statement"
+
+
 # --------------------------------------------------------------------------------------------------- Alipay
 
 ALI_HEADER = (
@@ -246,9 +400,26 @@ def test_alipay_truncated_or_inconsistent_bill_is_rejected_whole() -> None:
     with pytest.raises(FileError) as err:
         settlements.parse("alipay", "\r\n".join(wrong).encode("gbk"), "a.csv", DAY)
     assert err.value.code == "statement_totals_mismatch"
-    short_row = ali_bill([ALI_ROWS[0], "2026112622001458860515315455\t,APP1\t,交易\t", ALI_ROWS[1], ALI_ROWS[2]])
+    short_row = ali_bill(
+        [ALI_ROWS[0], "2026112622001458860515315455\t,APP1\t,交易\t", ALI_ROWS[1], ALI_ROWS[2]],
+        trades="#交易合计：3笔，商家实收共310.00元，商家优惠共0.00元",
+    )
     parsed = settlements.parse("alipay", "\r\n".join(short_row).encode("gbk"), "a.csv", DAY)
     assert [p.error.code if p.error else None for p in parsed] == [None, "malformed_row", None, None, None, None]
+
+
+def test_alipay_row_count_is_checked_even_beside_a_rejected_row() -> None:
+    """A rejected row is still one of the bill's rows: with one row unreadable and another deleted, the 合计
+    counts no longer match the rows and the file is rejected, where skipping the check would have hidden the
+    deleted row. The amounts cannot be added up without every row, so only the counts are compared then."""
+    bad = ALI_ROWS[0].replace(",100.00,100.00,", ",100.00,1x0.00,")
+    deleted = ali_bill([bad, ALI_ROWS[2]])  # ALI_ROWS[1] deleted, totals left as they were
+    with pytest.raises(FileError) as err:
+        settlements.parse("alipay", "\r\n".join(deleted).encode("gbk"), "a.csv", DAY)
+    assert err.value.code == "statement_totals_mismatch"
+    assert "笔数 (rejected rows counted as rows) 3 but its lines add up to 2" in err.value.message
+    kept = settlements.parse("alipay", "\r\n".join(ali_bill([bad, *ALI_ROWS[1:]])).encode("gbk"), "a.csv", DAY)
+    assert [p.error.code if p.error else None for p in kept] == ["bad_value", None, None, None, None]
 
 
 # --------------------------------------------------------------------------------------------------- platforms
