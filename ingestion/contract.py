@@ -31,6 +31,9 @@ ORDERS: dict[str, pl.DataType] = {
     "phone": pl.String,
     "phone_kind": pl.String,
     "phone_last4": pl.String,
+    # The first three digits of the customer's own mobile where only a remark shows them (Meituan's caution beside
+    # a relay number: 手机号 135****6789), so that 135…6789 is never taken for 139…6789; null otherwise.
+    "phone_first3": pl.String,
     "address_raw": pl.String,
     "province": pl.String,
     "city": pl.String,

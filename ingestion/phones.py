@@ -61,6 +61,16 @@ def kind(col: str) -> pl.Expr:
     )
 
 
+def remark_first3(phone_col: str, kind_col: str, hint_col: str) -> pl.Expr:
+    """The first three digits of the customer's own mobile from a remark's masked real number, where the number
+    itself does not show the customer's digits (a relay number; a mask whose tail is not the remark's): the
+    four digits alone would match anyone at the door ending in them, whatever their number starts with."""
+    phone, phone_kind = pl.col(phone_col), pl.col(kind_col)
+    revealed = pl.col(hint_col).str.extract(_REMARK_MASKED_REAL, 1)
+    own_tail = (phone_kind == "masked") & phone.str.contains(r"[^\d]\d{4}$")
+    return pl.when(phone_kind.is_in(["masked", "privacy"]) & ~own_tail).then(revealed.str.slice(0, 3))
+
+
 def last4(phone_col: str, kind_col: str, hint_col: str | None = None) -> pl.Expr:
     """The customer's last four digits: from the number itself, else from a remark's masked real number."""
     phone, phone_kind = pl.col(phone_col), pl.col(kind_col)

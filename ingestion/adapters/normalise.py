@@ -321,6 +321,7 @@ def _typed_orders(orders: pl.DataFrame, spec: ChannelSpec, local_tz: str) -> pl.
     scale = spec.coordinate_scale
     return orders.with_columns(
         phone_last4=phones.last4("phone", "phone_kind", "phone_hint"),
+        phone_first3=phones.remark_first3("phone", "phone_kind", "phone_hint"),
         # Rounded to 1e-7° (1 cm): a division is not bit-identical across batch sizes, and the same record must
         # give the same row whichever batch it arrives in (e.g. a quarantine replay, or files replayed in reverse order).
         lat_num=(pl.col("lat").cast(pl.Float64, strict=False) / scale).round(7),

@@ -171,6 +171,8 @@ def test_masked_and_relay_numbers_load_and_match_the_customer(tmp_path: Path) ->
                 2,
                 caution="收餐人隐私号 18449039731_7333，手机号 199****8582 不需要餐具",
             ),
+            # The same last four as 19900008582 at the same door, another number: another person.
+            meituan("MT3", "18449039731_8888", 502, 4, caution="收餐人隐私号 18449039731_8888，手机号 135****8582"),
         ],
     )
     write(
@@ -183,6 +185,9 @@ def test_masked_and_relay_numbers_load_and_match_the_customer(tmp_path: Path) ->
     con = warehouse.connect(tmp_path / "wh.duckdb")
     run_batch(con, landing)
     loaded = dict(con.execute("select order_key, phone_kind from raw.orders").fetchall())
+    revealed = dict(
+        con.execute("select order_key, phone_first3 from raw.orders where phone_first3 is not null").fetchall()
+    )
     quarantined = con.execute("select source_file, error_code, message from raw.quarantine").fetchall()
     con.close()
     assert quarantined == []
@@ -192,6 +197,7 @@ def test_masked_and_relay_numbers_load_and_match_the_customer(tmp_path: Path) ->
         "app:APP3": "mobile",
         "meituan:MT1": "masked",
         "meituan:MT2": "privacy",
+        "meituan:MT3": "privacy",
         "eleme:EL1": "masked",
         "eleme:EL2": "privacy",
     }
@@ -209,3 +215,5 @@ def test_masked_and_relay_numbers_load_and_match_the_customer(tmp_path: Path) ->
     assert found["eleme:EL1"] == ("m:13812345678", "masked_phone_match")
     assert found["meituan:MT2"] == ("m:19900008582", "masked_phone_match")
     assert found["eleme:EL2"] == ("m:13700001111", "surname_at_address")
+    assert revealed == {"meituan:MT2": "199", "meituan:MT3": "135"}
+    assert found["meituan:MT3"][1] == "masked_phone_new" and found["meituan:MT3"][0].endswith(":135…8582")

@@ -14,6 +14,7 @@ select
     phone,
     phone_kind,
     phone_last4,
+    phone_first3,
     address_raw,
     province,
     city,

@@ -22,7 +22,8 @@
 --   2. a masked number matches the people at the address whose mobile has the same first three digits and
 --      the same tail (four digits, or three for Meituan's 138*****678 form): one match is that person; two or
 --      more is ambiguous (no guess, no merge); none is a new person known by that masked number. A relay
---      number whose remark gave the customer's masked real number (phone_last4) matches on those four;
+--      number whose remark gave the customer's masked real number matches on its first three and last four
+--      (phone_first3, phone_last4);
 --   3. otherwise (privacy relay, landline, no phone) the surname picks among the people known at the
 --      address; with no usable surname, the only person known there is taken; ties are ambiguous.
 -- Ambiguous orders get a customer of their own (order:<key>), so they are never merged on a guess.
@@ -34,6 +35,7 @@ with orders as (
         phone,
         phone_kind,
         phone_last4,
+        phone_first3,
         lat,
         lng,
         -- Titles, masks and brackets are how platforms shorten names; the surname survives them.
@@ -51,8 +53,13 @@ with orders as (
 revealed as (
     select
         *,
-        case when phone_kind = 'masked' and regexp_matches(phone, '^1[0-9]{2}[*]')
-                  and (phone_last4 is null or ends_with(phone, phone_last4)) then left(phone, 3) end as phone_prefix,
+        case
+            when phone_kind = 'masked' and regexp_matches(phone, '^1[0-9]{2}[*]')
+                and (phone_last4 is null or ends_with(phone, phone_last4)) then left(phone, 3)
+            -- A remark's masked real number gives its first three as well as its last four (null for orders
+            -- loaded before they were kept: those compare on the four alone, as they did).
+            when phone_kind in ('masked', 'privacy') then phone_first3
+        end as phone_prefix,
         case
             when phone_kind = 'masked' then coalesce(phone_last4, nullif(regexp_extract(phone, '([0-9]{3})$', 1), ''))
             when phone_kind = 'privacy' then phone_last4
