@@ -1,6 +1,7 @@
 -- For every order that could have shared a parcel, whether it did and why (or why not).
 --
--- "Could have": the same customer ordered to the same address more than once that business day. Each such
+-- "Could have": the same customer ordered to the same address more than once that business day, or the order
+-- was merged (a group may span midnight). Each such
 -- order gets one decision: merged (with the group's reason) or not merged, with the first reason that
 -- applies: cancelled, not a delivery, identity ambiguous, a different fulfilling store, outside the window
 -- of the group's first order, coordinates too far from the group's first order, or the group was already
@@ -32,10 +33,15 @@ siblings as (
     from identities
 ),
 
+-- A group keeps its first order's business day, so a pair merged across midnight (23:50 and 00:10) has one
+-- order on each day: it is considered by its group, or it would have no decision at all.
 considered as (
-    select *
+    select siblings.*
     from siblings
-    where orders_that_day > 1 or (is_ambiguous and orders_at_address > 1)
+    left join {{ ref('int_merging__merge_groups') }} as grouped using (order_key)
+    where siblings.orders_that_day > 1
+        or (siblings.is_ambiguous and siblings.orders_at_address > 1)
+        or grouped.group_size > 1
 ),
 
 other_store_within_window as (
