@@ -2,8 +2,9 @@
 
 Per request: the channel's rate limit (shared by every gateway worker through Redis), the channel's signature
 (ingestion.gateway.protocols), the replay window on the push's own signed timestamp, then the intake
-(reserve, append durably, answer). Redis being away is `unavailable` (503): every channel retries that, and
-nothing was promised. Health and Prometheus metrics beside.
+(reserve, append durably, answer). A ping (an empty request) and a GET on a platform's callback URL are the
+platform checking the URL: answered its "ok" and nothing else. Redis being away is `unavailable` (503): every
+channel retries that, and nothing was promised. Health and Prometheus metrics beside.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ ROUTES: dict[str, str] = {
     "/push/app": "app",
     "/push/miniprogram": "miniprogram",
 }
+# The platforms check a callback URL with a GET and expect their "ok" (docs/live-intake-protocols.md, Replies:
+# Meituan per the cnblogs integration note "美团推送的时候会有get请求", Eleme per its SDK's HttpServerDemo).
+# Our own apps never GET their push URL.
+URL_CHECKS: dict[str, str] = {path: channel for path, channel in ROUTES.items() if channel in ("meituan", "eleme")}
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
 
@@ -180,6 +185,10 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
             push = protocol.read(wire, credentials)
         except PushRejected as rejected:
             return await refuse(rejected.code, rejected.message, rejected.status)
+        if push.kind == "ping":
+            # The platform checking the URL: an unsigned ping carries no time (sent_at 0), so it is answered here,
+            # before the replay window, and goes no further: a ping holds no order, so it can do nothing but this.
+            return reply("ping", protocol.accepted())
         if abs(intake.clock() - push.sent_at) > settings.replay_window_s:
             return await refuse("expired", f"signed more than {settings.replay_window_s} s from now: a replay?", 401)
         try:
@@ -198,8 +207,20 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
 
         return endpoint
 
+    def url_check_for(path: str):
+        channel = ROUTES[path]
+
+        async def url_check() -> Response:
+            metrics.pushes.labels(channel, "ping").inc()
+            status, payload = PROTOCOLS[channel].accepted()
+            return JSONResponse(payload, status_code=status)
+
+        return url_check
+
     for path in ROUTES:
         app.add_api_route(path, endpoint_for(path), methods=["POST"], include_in_schema=False)
+    for path in URL_CHECKS:
+        app.add_api_route(path, url_check_for(path), methods=["GET"], include_in_schema=False)
 
     @app.get("/health")
     def health() -> Response:

@@ -6,6 +6,11 @@ record and lands it again with the channel's cancelled status. And an order the 
 is landed as placed-then-cancelled, so the warehouse sees the demand it could not serve and holds nothing for it.
 The cancelled status code is read from each adapter's own status map (Meituan `9`, Eleme `invalid`, our apps
 `cancelled`), so the two cannot disagree.
+
+The cancel's status time must rank it after the version it cancels: the warehouse applies an order's latest
+version by the channel's status time (ingestion/order_versions.py `_VERSION_ORDER`), and a platform's clock can
+be ahead of ours (the replay window allows it). So the cancel is stamped no earlier than one whole second after
+the record's own status time: every format holds whole seconds at least, and a tie would be settled by arrival.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from ingestion.adapters import ADAPTERS
 from ingestion.contract import LOCAL_TIMEZONE
+from ingestion.gateway.reading import record_status_time
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 
@@ -72,5 +78,10 @@ CANCELLED: dict[str, Callable[[str, dt.datetime], str]] = {
 
 
 def as_cancelled(channel: str, record: str, at: dt.datetime) -> str:
-    """The same order, cancelled at `at`, as one line of the channel's landing format."""
+    """The same order, cancelled at `at` or, when the record's own status time is not before it, one second after
+    that time (in whole seconds), as one line of the channel's landing format."""
+    last = record_status_time(ADAPTERS[channel], record)
+    if last is not None:
+        after_last = last.replace(microsecond=0) + dt.timedelta(seconds=1)
+        at = max(at, after_last)
     return CANCELLED[channel](record, at)

@@ -23,7 +23,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import redis
@@ -36,13 +36,24 @@ from ingestion.gateway.cancellations import as_cancelled
 from ingestion.gateway.protocols import Push
 from ingestion.gateway.reading import OrderRead, Unreadable, read_order
 from ingestion.stock.counters import LiveCounters
-from ingestion.stock.reservations import OrderDemand, Reservation, StockLedger
+from ingestion.stock.reservations import OrderDemand, Reservation, StockLedger, status_us
 
 _LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 OWN_CHANNELS = frozenset({"app", "miniprogram"})
 # How long the gateway remembers an order's last record and what it answered (a cancel notice can come days
 # after the order; a retried push within minutes).
 MEMORY_SECONDS = 14 * 24 * 3600
+# The order's record is what a cancel notice lands again and stamps just after: it must be the newest version
+# (by the channel's status time, the warehouse's rule), not whichever push came last. KEYS: record, its status
+# time; ARGV: record, status time in µs or '', TTL. A version stating no time ranks below one that does.
+_KEEP_NEWEST = """
+local held = redis.call('GET', KEYS[2])
+local older = held and held ~= '' and (ARGV[2] == '' or tonumber(ARGV[2]) < tonumber(held))
+if older and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 
 ShortStockRule = Literal["refuse", "accept"]
 
@@ -76,6 +87,7 @@ class Intake:
     namespace: str = "oh"
     clock: Callable[[], float] = time.time
     _catalogue_sets: tuple[frozenset[str], frozenset[str]] | None = field(default=None, init=False, repr=False)
+    _keep_newest: Any = field(default=None, init=False, repr=False)
 
     def take(self, push: Push) -> Answer:
         return self.take_many([push])[0]
@@ -151,9 +163,15 @@ class Intake:
             return []
         # What the gateway knows of each order, in one round trip. The record is kept before the stock is
         # touched: a cancel notice racing this push then finds it.
+        if self._keep_newest is None:
+            self._keep_newest = self.client.register_script(_KEEP_NEWEST)
         pipe = self.client.pipeline(transaction=False)
         for _, _, record, read in orders:
-            pipe.set(self._key("record", read.order_key), record, ex=MEMORY_SECONDS)
+            self._keep_newest(
+                keys=[self._key("record", read.order_key), self._key("record_status", read.order_key)],
+                args=[record, status_us(read.status_at), MEMORY_SECONDS],
+                client=pipe,
+            )
             pipe.exists(self._key("cancelled", read.order_key))
             pipe.get(self._key("answered", read.order_key))
         known = pipe.execute()
@@ -169,6 +187,7 @@ class Intake:
                 read.lines,
                 read.cancelled or cancelled_early,
                 read.content_hash,
+                read.status_at,
             )
             demands.append((demand, self.short_stock.get(channel, "refuse") == "accept"))
         reservations = self.ledger.reserve_many(demands, now)
@@ -191,6 +210,12 @@ class Intake:
             code = "out_of_stock" if refused else remembered[1]
             return self._answer(channel, code, read.order_key, duplicate=True)
 
+        if outcome == "stale" and not refused:
+            # An older version than the one applied (a late retry): landed, since the warehouse keeps every
+            # version and ranks this one below the newer, as the ledger does; the hold and what we remember
+            # answering stay the newer version's.
+            self._land(pending, channel, read, record, now)
+            return self._answer(channel, "accepted", read.order_key)
         if refused and not read.cancelled and reservation.state == "active":
             # A change the stock cannot cover (more units, a substituted SKU): the version that holds stock
             # stands, in the ledger and in the warehouse; the channel hears that the change was refused.

@@ -1,7 +1,7 @@
 """Every channel's push protocol behind one interface: verify and parse a push, and say how to answer it.
 
 Pure functions of the request and the credentials: no I/O, no clock (the caller checks `Push.sent_at`
-against its replay window and `Push.fingerprint` against the requests it has already taken).
+against its replay window; repeats within it are made harmless by the intake, not refused by `Push.fingerprint`).
 Per-channel facts and their sources: push_meituan.py, push_eleme.py, push_own.py, signatures.py and
 docs/live-intake-protocols.md.
 """

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ingestion.adapters.base import ChannelSpec
-from ingestion.adapters.normalise import MAX_QUANTITY
+from ingestion.adapters.normalise import EARLIEST_TIME, LATEST_TIME, MAX_QUANTITY
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.records import RawRecord, RecordError
 
@@ -36,6 +36,9 @@ class OrderRead:
     lines: dict[str, int]  # sku → units
     cancelled: bool
     content_hash: str  # what the order says, status times left out: the same order pushed again hashes the same
+    # The channel's status time (aware, UTC), which ranks the order's versions in the warehouse
+    # (ingestion/order_versions.py `_VERSION_ORDER`); None when the record states none or one that cannot be read.
+    status_at: dt.datetime | None = None
 
 
 class Unreadable(ValueError):
@@ -83,7 +86,50 @@ def read_order(spec: ChannelSpec, record: str, stores: Set[str], skus: Set[str])
         lines=units,
         cancelled=status == "cancelled",
         content_hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
+        status_at=status_time(spec, order.get("status_time")),
     )
+
+
+def record_status_time(spec: ChannelSpec, record: str) -> dt.datetime | None:
+    """The status time of one landing line of the channel, or None (none stated, or the line not readable)."""
+    try:
+        extracted = spec.extract(RawRecord("gateway", 1, record))
+    except RecordError:
+        return None
+    return status_time(spec, extracted.order.get("status_time"))
+
+
+def status_time(spec: ChannelSpec, value: str | None) -> dt.datetime | None:
+    """A status time as the batch normaliser reads it (ingestion.adapters.normalise._utc_time: RFC 3339 with
+    fractions for `iso`, the same 2000-2100 range), so the gateway ranks an order's versions as the warehouse does.
+    None for a time that is not given or cannot be read: the warehouse ranks such a version below every other."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    parsed: dt.datetime | None = None
+    try:
+        if spec.time_format == "iso":
+            rfc3339 = (text[:-1] + "+00:00" if text[-1:] in "Zz" else text).replace(" ", "T", 1)
+            for pattern in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+                try:
+                    parsed = dt.datetime.strptime(rfc3339, pattern)
+                    break
+                except ValueError:
+                    continue
+            else:
+                return None
+        elif spec.time_format in ("epoch_s", "epoch_ms"):
+            parsed = _utc(text, spec)
+        else:
+            local = dt.datetime.strptime(text.replace("T", " ", 1), "%Y-%m-%d %H:%M:%S")
+            parsed = local.replace(tzinfo=_LOCAL)  # fold 0: an ambiguous hour reads as its earlier instant
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    utc = parsed.astimezone(dt.UTC)
+    naive = utc.replace(tzinfo=None)
+    return utc if EARLIEST_TIME <= naive < LATEST_TIME else None
 
 
 def _utc(value: str | None, spec: ChannelSpec) -> dt.datetime | None:

@@ -38,7 +38,9 @@ class Push:
     channel_order_id: str | None
     reason: str | None
     sent_at: float  # epoch seconds, from the push's own signed timestamp (0.0 for an unsigned ping)
-    fingerprint: str  # identifies this exact signed request, for replay detection
+    # Identifies this exact signed request, for tracing. Not used to refuse repeats: a platform retrying after a lost
+    # reply must hear its answer again, and the intake is idempotent (docs/live-intake-protocols.md).
+    fingerprint: str
 
 
 class PushRejected(Exception):

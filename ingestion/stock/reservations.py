@@ -20,7 +20,9 @@ import redis
 
 from ingestion.stock import keys
 
-Outcome = Literal["reserved", "unchanged", "changed", "released", "refused_short", "accepted_short", "already_released"]
+Outcome = Literal[
+    "reserved", "unchanged", "changed", "released", "refused_short", "accepted_short", "already_released", "stale"
+]
 # Another push of the same order can change its stored lines between our read and the script: read again.
 _RETRIES = 8
 
@@ -51,6 +53,9 @@ class OrderDemand:
     lines: Mapping[str, int]  # sku -> units (summed over the order's lines)
     cancelled: bool
     content_hash: str
+    # The channel's status time of this version (aware), which ranks an order's versions in the warehouse: a push
+    # older than the version already applied changes nothing (outcome `stale`). None: the version states none.
+    status_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,8 @@ class StockLedger:
                   keys.counters(ns, keys.minute_of(now_ms)), *sku_keys],
             args=[demand.order_key, demand.channel, store, keys.to_ms(demand.created_at, "created_at"),
                   int(demand.cancelled), demand.content_hash, int(allow_short), now_ms,
-                  json.dumps(lines, separators=(",", ":")), json.dumps(skus)],
+                  json.dumps(lines, separators=(",", ":")), json.dumps(skus),
+                  status_us(demand.status_at)],
             client=client,
         )  # fmt: skip
 
@@ -223,3 +229,11 @@ class StockLedger:
         if not lines and not demand.cancelled:
             raise ValueError(f"{where}: an order to reserve needs at least one line")
         return lines
+
+
+def status_us(moment: datetime | None) -> str:
+    """A status time in whole microseconds since the epoch, the warehouse's resolution (exact in a Lua number,
+    which is a double), or '' for none."""
+    if moment is None:
+        return ""
+    return str(keys.to_ms(moment, "status time") * 1000 + moment.microsecond % 1000)

@@ -4,7 +4,8 @@
 -- KEYS[3] the outbox stream of changes      KEYS[4] this minute's live counters (hash)
 -- KEYS[3+2i] SKU i's position (hash)        KEYS[4+2i] SKU i's demand since its count (zset "units|order")
 -- ARGV: 1 order key, 2 channel, 3 store, 4 created ms, 5 cancelled 0/1, 6 content hash, 7 allow short 0/1,
---       8 now ms, 9 lines JSON {sku: units}, 10 SKUs JSON [sku...] in KEYS order
+--       8 now ms, 9 lines JSON {sku: units}, 10 SKUs JSON [sku...] in KEYS order,
+--       11 the version's status time in µs (the warehouse's resolution) ('' when it states none)
 -- Returns {outcome, short JSON, unguarded JSON}, or {"retry"} when the order's stored lines name a SKU
 -- whose keys were not passed (the caller read the record before another push changed it).
 
@@ -14,8 +15,9 @@ local skus = cjson.decode(ARGV[10])
 local slot = {}
 for i, sku in ipairs(skus) do slot[sku] = i end
 
-local record = redis.call('HMGET', KEYS[1], 'state', 'hash', 'lines', 'created_ms')
+local record = redis.call('HMGET', KEYS[1], 'state', 'hash', 'lines', 'created_ms', 'status_us')
 local state, old_hash = record[1], record[2]
+local status_us, held_status = ARGV[11] or '', record[5] or ''
 local old_lines = {}
 if record[3] then old_lines = cjson.decode(record[3]) end
 for sku, _ in pairs(old_lines) do
@@ -75,10 +77,27 @@ end
 local function write_record(new_state, lines_json)
   redis.call('HSET', KEYS[1], 'state', new_state, 'hash', ARGV[6], 'lines', lines_json,
     'created_ms', created, 'channel', channel)
+  if status_us ~= '' then redis.call('HSET', KEYS[1], 'status_us', status_us) end
   redis.call('ZADD', KEYS[2], 'NX', created, order_id)
 end
 
+-- The version now applied is at least this one: a later stale push is measured against the newest time seen.
+local function note_status()
+  if status_us ~= '' and (held_status == '' or tonumber(status_us) > tonumber(held_status)) then
+    redis.call('HSET', KEYS[1], 'status_us', status_us)
+  end
+end
+
 if state == 'released' then return reply('already_released', {}, {}) end
+
+-- An older version arriving after a newer one (a platform's late retry): the warehouse ranks versions by the
+-- channel's status time and keeps the newer one applied, so the hold must stay the newer one's too. A version
+-- stating no time ranks below one that does (ingestion/order_versions.py `_VERSION_ORDER`); equal times go to
+-- the later arrival, as in the warehouse.
+if state and held_status ~= '' and (status_us == '' or tonumber(status_us) < tonumber(held_status)) then
+  count('stale', 1)
+  return reply('stale', {}, {})
+end
 
 if ARGV[5] == '1' then
   if state == 'active' then apply(old_lines, {}) end
@@ -99,7 +118,10 @@ if state == 'refused' then
   return reply('unchanged', {}, {})
 end
 
-if state and old_hash == ARGV[6] then return reply('unchanged', {}, {}) end
+if state and old_hash == ARGV[6] then
+  note_status()
+  return reply('unchanged', {}, {})
+end
 
 local new_lines = cjson.decode(ARGV[9])
 if state then
@@ -109,6 +131,7 @@ if state then
   end
   if same then
     redis.call('HSET', KEYS[1], 'hash', ARGV[6])
+    note_status()
     return reply('unchanged', {}, {})
   end
 end

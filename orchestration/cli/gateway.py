@@ -18,6 +18,8 @@ gateway_app = typer.Typer(no_args_is_help=True, help="The live intake: channel g
 LandingOpt = Annotated[Path, typer.Option(help="landing folder: reference data in, live orders out")]
 RedisOpt = Annotated[str | None, typer.Option(help=f"Redis URL (default ${REDIS_ENV} or redis://127.0.0.1:6379/0)")]
 SecretsOpt = Annotated[Path | None, typer.Option(help=f"channel credentials JSON (default ${SECRETS_ENV})")]
+# Meituan signs the callback URL as configured on its console: behind a proxy the gateway must be told it.
+PublicBaseUrlOpt = Annotated[str | None, typer.Option(help="the callback base URL the platforms sign")]
 
 
 @gateway_app.command()
@@ -27,7 +29,7 @@ def api(
     secrets: SecretsOpt = None,
     host: str = "127.0.0.1",
     port: int = 8600,
-    public_base_url: Annotated[str | None, typer.Option(help="the callback base URL the platforms sign")] = None,
+    public_base_url: PublicBaseUrlOpt = None,
 ) -> None:
     """Answer the channels' pushes (FastAPI under uvicorn)."""
     import uvicorn
@@ -62,6 +64,7 @@ def up(
         "redis-data"
     ),
     port: int = 8600,
+    public_base_url: PublicBaseUrlOpt = None,
 ) -> None:
     """Redis (if none answers), the gateway API and its worker, until Ctrl-C."""
     import redis  # here: every `orderhub` command would import it
@@ -69,7 +72,9 @@ def up(
     from orchestration.cli.serve import supervise
     from orchestration.services.redis_server import RedisServer
 
-    config = LiveIntakeConfig.from_env(landing=landing, redis_url=redis_url, secrets=secrets)
+    config = LiveIntakeConfig.from_env(
+        landing=landing, redis_url=redis_url, secrets=secrets, public_base_url=public_base_url
+    )
     if config.secrets is None:
         config = _with_dev_credentials(config, redis_dir)
     server = None
@@ -91,6 +96,7 @@ def up(
             str(config.secrets),
             "--port",
             str(port),
+            *(["--public-base-url", config.public_base_url] if config.public_base_url else []),
         ],
         "worker": [str(bin_dir / "orderhub"), "gateway", "worker", *common],
     }

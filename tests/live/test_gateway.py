@@ -4,6 +4,7 @@ channel hears."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -177,3 +178,85 @@ def test_a_change_the_stock_cannot_cover_is_refused_and_the_order_stands(intake)
     assert (bigger.status_code, bigger.json()["code"]) == (409, "out_of_stock")
     assert held(intake, "SKU0001") == 2
     assert logged(intake) == 1, "nothing new lands: the warehouse keeps the version that holds stock"
+
+
+def landed(intake, order_key: str) -> list[dict]:
+    return [fields for _, fields in intake.client.xrange("oh:intake") if fields["order_key"] == order_key]
+
+
+def test_a_late_retry_of_an_older_version_is_landed_and_changes_no_reservation(intake):
+    """The probe's sequence: qty 2, then qty 3 with a later updated_at, then the first request again (same body,
+    timestamp and signature). The warehouse applies the newest status time (qty 3), so the hold must stay 3."""
+    client = gateway(intake)
+    first, at = app_order("APP1", {"SKU0001": 2}), time.time()
+    assert post_app(client, first, at=at).status_code == 200
+    changed = json.loads(app_order("APP1", {"SKU0001": 3}))
+    changed["updated_at"] = "2026-11-26T11:40:00+08:00"
+    assert post_app(client, json.dumps(changed).encode()).status_code == 200
+    assert held(intake, "SKU0001") == 3
+
+    late = post_app(client, first, at=at)
+    assert (late.status_code, late.json()) == (200, {"ok": True})
+    assert held(intake, "SKU0001") == 3
+    order = intake.client.hgetall(f"oh:{{{STORE}}}:order:app:APP1")
+    assert (order["state"], json.loads(order["lines"])) == ("active", {"SKU0001": 3})
+    assert len(landed(intake, "app:APP1")) == 3, "every version lands: the warehouse ranks the late one older"
+    # A cancel notice lands the newest version's record again, not the late one's.
+    assert json.loads(intake.client.get("oh:record:app:APP1"))["items"][0]["qty"] == 3
+
+
+def test_a_platform_retry_of_an_older_version_changes_nothing_and_its_exact_repeat_hears_ok(intake):
+    client = gateway(intake)
+    older = meituan_order("MT1", {"SKU0002": 1})
+    newer = {**meituan_order("MT1", {"SKU0002": 2}), "utime": str(int(older["utime"]) + 600)}
+    at = time.time()
+    assert post_meituan(client, "/push/meituan/order", older, at=at).json() == {"data": "ok"}
+    assert post_meituan(client, "/push/meituan/order", newer).json() == {"data": "ok"}
+    assert post_meituan(client, "/push/meituan/order", older, at=at).json() == {"data": "ok"}
+    assert held(intake, "SKU0002") == 2
+    before = logged(intake)
+    assert post_meituan(client, "/push/meituan/order", newer).json() == {"data": "ok"}
+    assert held(intake, "SKU0002") == 2 and logged(intake) == before, "an exact repeat is not applied again"
+
+
+def test_a_cancel_notice_lands_after_a_last_version_stamped_by_a_clock_ahead_of_ours(intake):
+    """Meituan's clock 2 minutes ahead: the order's utime is later than our now. The cancel we land must still
+    rank after it in the warehouse (which applies the newest status time), or fct_orders keeps it open."""
+    client = gateway(intake)
+    ahead = int(time.time()) + 120
+    order = {**meituan_order("MT1", {"SKU0002": 2}), "utime": str(ahead)}
+    assert post_meituan(client, "/push/meituan/order", order).status_code == 200
+    cancel = {"order_id": "MT1", "reason_code": "1001", "reason": "用户取消"}
+    assert post_meituan(client, "/push/meituan/cancel", cancel).json() == {"data": "ok"}
+    assert held(intake, "SKU0002") == 0
+    placed, cancelled = (json.loads(fields["record"]) for fields in landed(intake, "meituan:MT1"))
+    assert (placed["status"], cancelled["status"]) == ("2", "9")
+    assert int(cancelled["utime"]) > int(placed["utime"])
+
+
+def test_the_platforms_url_check_by_get_hears_ok(intake):
+    client = gateway(intake)
+    for path in ("/push/meituan/order", "/push/meituan/cancel"):
+        reply = client.get(path)
+        assert (reply.status_code, reply.json()) == (200, {"data": "ok"})
+    reply = client.get("/push/eleme")
+    assert (reply.status_code, reply.json()) == (200, {"message": "ok"})
+    assert client.get("/push/app").status_code == 405, "our apps do not check their URL"
+    assert logged(intake) == 0
+
+
+def test_an_empty_request_is_a_ping_answered_ok_and_does_nothing_else(intake):
+    client = gateway(intake, replay_window_s=300)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for path in ("/push/meituan/order", "/push/meituan/cancel"):
+        reply = client.post(path, content=b"", headers=form)
+        assert (reply.status_code, reply.json()) == (200, {"data": "ok"})
+    reply = client.post("/push/eleme", content=b"", headers={"content-type": "application/json"})
+    assert (reply.status_code, reply.json()) == (200, {"message": "ok"})
+    assert logged(intake) == 0 and intake.client.keys("oh:record:*") == []
+    # The window still holds for every push that carries something.
+    stale = post_meituan(client, "/push/meituan/order", meituan_order("MT1", {"SKU0001": 1}), at=time.time() - 3600)
+    assert (stale.status_code, stale.json()["error"]["code"]) == (401, "expired")
+    unsigned = client.post("/push/meituan/order", content=b"order_id=MT2&timestamp=0", headers=form)
+    assert unsigned.status_code == 401
+    assert held(intake, "SKU0001") == 0 and logged(intake) == 0

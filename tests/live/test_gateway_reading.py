@@ -12,9 +12,10 @@ import pytest
 
 from ingestion.adapters import ADAPTERS
 from ingestion.adapters.base import Catalogue
-from ingestion.adapters.normalise import normalise
+from ingestion.adapters.normalise import _utc_time, normalise
+from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.gateway.catalogue import load_catalogue
-from ingestion.gateway.reading import Unreadable, read_order
+from ingestion.gateway.reading import Unreadable, read_order, status_time
 from ingestion.records import RawRecord
 
 # Why the batch path may quarantine an order whose stock facts are fine (see ingestion/gateway/reading.py).
@@ -61,6 +62,25 @@ def test_the_gateway_reads_what_the_batch_path_loads(simulated_day, catalogue, c
         assert read.created_at.replace(tzinfo=None) == order["created_at"]
         assert read.cancelled == (order["status"] == "cancelled")
         assert read.lines == lines[where]
+        # The status time ranks an order's versions in the warehouse: the gateway ranks them by the same value.
+        assert (read.status_at and read.status_at.replace(tzinfo=None)) == order["updated_at"]
     assert len(loaded) > 100
     strays = [m for m in taken_but_quarantined if not any(reason in m for reason in NOT_STOCK_FACTS)]
     assert not strays, strays[:5]
+
+
+@pytest.mark.parametrize(
+    ("channel", "value"),
+    [
+        ("app", "2026-11-26T11:32:30+08:00"), ("app", "2026-11-26T03:32:30Z"), ("app", "2026-11-26 11:32:30+08:00"),
+        ("app", "2026-11-26T11:32:30.250+08:00"), ("app", "2026-11-26T11:32:30"), ("app", "yesterday"),
+        ("app", "1999-12-31T23:59:59+00:00"), ("miniprogram", "1795657925"), ("miniprogram", "0"),
+        ("miniprogram", "17956579250000"), ("meituan", "1795657925"), ("meituan", "1.5"),
+        ("eleme", "2026-11-26 11:32:30"), ("eleme", "2026-11-26T11:32:30"), ("eleme", "26/11/2026"), ("eleme", ""),
+    ],
+)  # fmt: skip
+def test_a_status_time_reads_as_the_batch_normaliser_reads_it(channel, value):
+    spec = ADAPTERS[channel]
+    batch = pl.DataFrame({"t": [value]}).select(_utc_time("t", spec.time_format, LOCAL_TIMEZONE)).item()
+    ours = status_time(spec, value)
+    assert (ours and ours.replace(tzinfo=None)) == batch

@@ -318,3 +318,27 @@ def test_a_refused_order_stays_refused_and_says_so_when_pushed_again(redis_clien
         OrderDemand("app:1", "app", "S1", now, {"A": 2}, False, "h2-a-status-push"), allow_short=False, now=now
     )
     assert later.state == "refused" and ledger.position("S1", "A")["held"] == 0
+
+
+def test_an_older_version_after_a_newer_one_changes_nothing(ledger):
+    """Versions rank as in the warehouse (ingestion/order_versions.py `_VERSION_ORDER`): by the channel's status
+    time, a version stating none below one that does, equal times to the later arrival."""
+    count(ledger, "A", 10)
+
+    def version(units: int, status_minute: float | None, cancelled: bool = False) -> OrderDemand:
+        status = None if status_minute is None else at(status_minute)
+        return OrderDemand("app:1", "app", "S1", at(10), {"A": units}, cancelled, f"{units}|{cancelled}", status)
+
+    assert ledger.reserve(version(2, 11), False, NOW).outcome == "reserved"
+    assert ledger.reserve(version(3, 12), False, NOW).outcome == "changed"
+    for late in (version(2, 11), version(5, None), version(1, 11.9), version(3, 11, cancelled=True)):
+        reply = ledger.reserve(late, False, NOW)
+        assert (reply.outcome, reply.state) == ("stale", "active")
+        assert ledger.position("S1", "A")["held"] == 3
+    assert ledger.reserve(version(4, 12), False, NOW).outcome == "changed", "a tie goes to the later arrival"
+    # A status-only push (same lines) moves the bar too: the version before it is stale from then on.
+    assert ledger.reserve(OrderDemand("app:1", "app", "S1", at(10), {"A": 4}, False, "status", at(20)),
+                          False, NOW).outcome == "unchanged"  # fmt: skip
+    assert ledger.reserve(version(2, 15), False, NOW).outcome == "stale"
+    assert ledger.reserve(version(4, 21, cancelled=True), False, NOW).outcome == "released"
+    assert ledger.position("S1", "A")["held"] == 0
