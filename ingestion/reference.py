@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingestion import contract
+from ingestion import contract, times
 from ingestion.adapters.base import text
 from ingestion.adapters.json_lines import record_object
 from ingestion.records import RawRecord, RecordError
@@ -22,8 +22,7 @@ class ReferenceRows:
 def _typed(column: str, dtype: pl.DataType) -> pl.Expr:
     raw = pl.col(column).str.strip_chars()
     if isinstance(dtype, pl.Datetime):
-        parsed = raw.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%z", strict=False, time_unit="us")
-        return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return times.rfc3339_to_utc(raw)
     if dtype == pl.Boolean:
         return raw.str.to_lowercase().replace_strict(
             {"true": True, "false": False, "1": True, "0": False}, default=None, return_dtype=pl.Boolean

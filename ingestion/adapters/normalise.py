@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from ingestion import addresses, contract, phones
+from ingestion import addresses, contract, phones, times
 from ingestion.adapters.base import (
     LINE_FIELDS,
     MONEY_LINE_FIELDS,
@@ -63,13 +63,7 @@ def _utc_time(col: str, fmt: TimeFormat, local_tz: str) -> pl.Expr:
         as_int = pl.when(as_int > 0).then(as_int).otherwise(None)
         parsed = pl.from_epoch(as_int, time_unit="s" if fmt == "epoch_s" else "ms").cast(contract.UTC_TS)
     elif fmt == "iso":
-        # RFC 3339 is the ISO 8601 profile apps write: a Z for UTC and fractions of a second are both in it.
-        rfc3339 = raw.str.replace(r"[Zz]$", "+00:00").str.replace(" ", "T", literal=True)
-        parsed = (
-            rfc3339.str.to_datetime(format="%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us")
-            .dt.convert_time_zone("UTC")
-            .dt.replace_time_zone(None)
-        )
+        parsed = times.rfc3339_to_utc(raw)
     else:
         normalised = raw.str.replace("T", " ")
         local = normalised.str.to_datetime(format="%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")

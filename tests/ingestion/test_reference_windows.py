@@ -96,3 +96,25 @@ def test_a_warehouse_keyed_by_the_older_key_is_rekeyed_with_its_rows(tmp_path):
         con.close()
     assert key == [(["promo_id", "starts_at"],)]
     assert rows == [("PRM001", dt.datetime(2026, 10, 1))]
+
+
+def test_reference_times_in_rfc3339_load_as_the_same_instants() -> None:
+    """`Z` and fractions of a second are RFC 3339 as the order files' times are: a promotion written with them
+    loads (one quarantined would turn every order sold under it into a price mismatch), at the same instant as
+    its +08:00 form; a time without an offset is still refused."""
+    from ingestion import reference
+    from ingestion.records import RawRecord
+
+    written = [
+        promo("Z", "2026-11-26T02:00:00Z", "2026-11-26T03:00:00.500Z"),
+        promo("OFFSET", "2026-11-26T10:00:00+08:00", "2026-11-26T11:00:00.5+08:00"),
+        promo("NAIVE", "2026-11-26 10:00:00", "2026-11-26T11:00:00+08:00"),
+    ]
+    records = [RawRecord("reference/promotions/2026-11-26/p.jsonl", n, json.dumps(p)) for n, p in enumerate(written, 1)]
+    parsed = reference.parse("promotions", records)
+    windows = {r["promo_id"]: (r["starts_at"], r["ends_at"]) for r in parsed.rows.to_dicts()}
+    assert windows == {
+        "Z": (dt.datetime(2026, 11, 26, 2), dt.datetime(2026, 11, 26, 3, 0, 0, 500000)),
+        "OFFSET": (dt.datetime(2026, 11, 26, 2), dt.datetime(2026, 11, 26, 3, 0, 0, 500000)),
+    }
+    assert parsed.quarantine["source_line"].to_list() == [3]
