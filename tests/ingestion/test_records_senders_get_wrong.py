@@ -10,58 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import polars as pl
 import pytest
+from test_adapters import app_order, run
 
-from ingestion.adapters import ADAPTERS
-from ingestion.adapters.base import Catalogue, NormalisedBatch
-from ingestion.adapters.normalise import normalise
+from ingestion.adapters.base import NormalisedBatch
 from ingestion.adapters.pos import HEADER
-from ingestion.records import RawRecord, csv_records, jsonl_records
-
-RECEIVED = dt.datetime(2026, 11, 26, 4, 0, 0)
-CATALOGUE = Catalogue(
-    store_ids=frozenset({"SH001"}),
-    products=pl.DataFrame(
-        {
-            "sku_id": ["SKU0001", "SKU0004"],
-            "weight_g": [300, 500],
-            "volume_ml": [900, 800],
-            "temp_zone": ["chilled"] * 2,
-        },
-        schema={"sku_id": pl.String, "weight_g": pl.Int32, "volume_ml": pl.Int32, "temp_zone": pl.String},
-    ),
-)
-
-
-def app_order(**changes) -> dict:
-    """The app's documented record (docs/landing-formats.md), one line of two spinach at 7.50."""
-    order = {
-        "order_no": "APP1",
-        "member_id": "M1",
-        "store_code": "SH001",
-        "status": "paid",
-        "fulfilment": "delivery",
-        "created_at": "2026-11-26T11:32:05+08:00",
-        "paid_at": "2026-11-26T11:32:30+08:00",
-        "updated_at": "2026-11-26T11:32:30+08:00",
-        "receiver": {"name": "张伟", "phone": "13812345678", "address": "上海市浦东新区碧波路690号3号楼501室"},
-        "delivery_window": None,
-        "items": [{"sku": "SKU0001", "name": "菠菜", "qty": 2, "unit_price": 7.5, "original_price": 7.5}],
-        "amounts": {"goods": 15.0, "delivery_fee": 3.0, "paid": 18.0},
-        "payment_method": "wechat",
-    }
-    return {**order, **changes}
+from ingestion.records import csv_records, jsonl_records
 
 
 def normalised(channel: str, *records: dict | str) -> NormalisedBatch:
-    raws = [
-        RawRecord(
-            f"orders/{channel}/2026-11-26/f.jsonl", n, r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)
-        )
-        for n, r in enumerate(records, start=1)
-    ]
-    return normalise(ADAPTERS[channel], raws, CATALOGUE, "b1", RECEIVED)
+    return run(channel, *(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records))
 
 
 def quarantined(batch: NormalisedBatch) -> list[tuple[str, str]]:
@@ -178,6 +136,7 @@ def test_a_fen_field_that_is_not_whole_fen_is_quarantined(unit_price: float) -> 
         created_at=1795636800,
         paid_at=1795636830,
         updated_at=1795636830,
+        delivery_window=None,
         items=[{"sku": "SKU0001", "qty": 2, "unit_price": unit_price}],
         amounts={"goods": 1500, "paid": 1500},
     )

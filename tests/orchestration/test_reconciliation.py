@@ -370,7 +370,7 @@ def test_cli_report_and_its_errors(runs, tmp_path):
     assert csv.exit_code != 0 and ".xlsx" in csv.output
 
 
-def test_a_bill_missing_a_row_is_not_balanced_until_it_is_fetched_again(runs, tmp_path):
+def test_a_bill_missing_a_row_is_not_balanced_until_it_is_fetched_again(runs, tmp_path, monkeypatch):
     """A WeChat Pay bill with a payment row cut out still states the whole day in its summary: the rows load,
     the summary is quarantined as summary_mismatch, and the day is statement_incomplete, not balanced (the cut
     payment alone would only wait as awaiting_settlement). Landed again whole, the later delivery supersedes
@@ -385,9 +385,10 @@ def test_a_bill_missing_a_row_is_not_balanced_until_it_is_fetched_again(runs, tm
     whole = bill.read_bytes()
     rows = whole.split(b"\n")
     bill.write_bytes(b"\n".join(rows[:1] + rows[2:]))  # the first payment row cut out
-    saved = {k: os.environ.get(k) for k in ENV}
-    os.environ.pop("DAGSTER_HOME", None)
-    _point_at(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("ORDERHUB_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("ORDERHUB_WAREHOUSE", str(tmp_path / "orderhub.duckdb"))
+    monkeypatch.setenv("ORDERHUB_SERVING", str(tmp_path / "serving.duckdb"))
 
     def wechatpay_day() -> tuple:
         con = duckdb.connect(str(tmp_path / "orderhub.duckdb"), read_only=True)
@@ -400,17 +401,10 @@ def test_a_bill_missing_a_row_is_not_balanced_until_it_is_fetched_again(runs, tm
         finally:
             con.close()
 
-    try:
-        assert run_days(day, day)
-        assert wechatpay_day() == ("statement_incomplete", 1)
-        bill.with_name("wechatpay-bill-fetched-again.csv").write_bytes(whole)
-        assert run_days(day, day)
-        status, rejects = wechatpay_day()
-        assert (status, rejects) != ("statement_incomplete", 1)
-        assert rejects == 0
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    assert run_days(day, day)
+    assert wechatpay_day() == ("statement_incomplete", 1)
+    bill.with_name("wechatpay-bill-fetched-again.csv").write_bytes(whole)
+    assert run_days(day, day)
+    status, rejects = wechatpay_day()
+    assert (status, rejects) != ("statement_incomplete", 1)
+    assert rejects == 0
