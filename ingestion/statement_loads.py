@@ -80,36 +80,7 @@ def load_statements(con: duckdb.DuckDBPyConnection, read: list[FileRecords], cou
     )
     differs = pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"_first_{c}")) for c in _SAME)
     batch = batch.with_columns(is_conflict=pl.col("is_duplicate") & differs)
-    conflicts = batch.filter("is_conflict")
-    wanted = set(zip(conflicts["source_file"], conflicts["source_line"], strict=True))
-    texts = {
-        (p.record.source_file, p.record.source_line): p.record.text
-        for item in read
-        for p in item.statement or []
-        if (p.record.source_file, p.record.source_line) in wanted
-    }
-    rejected.append(
-        pl.DataFrame(
-            [
-                {
-                    "channel": f"settlement/{row['channel']}",
-                    "source_file": row["source_file"],
-                    "source_line": row["source_line"],
-                    "raw": texts.get((row["source_file"], row["source_line"]), ""),
-                    "error_code": "conflicting_duplicate",
-                    "message": f"{row['source_file']} line {row['source_line']}: the same {row['line_type']} "
-                    f"({row['transaction_id']}{' / ' + row['refund_id'] if row['refund_id'] else ''}) is already on "
-                    f"the {row['statement_date']} statement with other amounts ("
-                    + ", ".join(
-                        f"{c} {row[f'_first_{c}']} there, {row[c]} here" for c in _SAME if row[c] != row[f"_first_{c}"]
-                    )
-                    + "): one of the two files is edited or damaged; fetch the statement from the channel again",
-                }
-                for row in conflicts.iter_rows(named=True)
-            ],
-            schema=contract.QUARANTINE_STAGING,
-        )
-    )
+    rejected.append(_conflicting_copies(batch.filter("is_conflict"), read))
     for (channel,), frame in batch.group_by("channel"):
         counts[f"settlement/{channel}"].duplicate += int((frame["is_duplicate"] & ~frame["is_conflict"]).sum())
         counts[f"settlement/{channel}"].quarantined += int(frame["is_conflict"].sum())
@@ -140,3 +111,37 @@ def _contract_signs(good: pl.DataFrame, item: FileRecords, label: str) -> tuple[
         for row in broken.iter_rows(named=True)
     ]
     return good.filter(~wrong.fill_null(False)), pl.DataFrame(rows, schema=contract.QUARANTINE_STAGING)
+
+
+def _conflicting_copies(conflicts: pl.DataFrame, read: list[FileRecords]) -> pl.DataFrame:
+    """Quarantine rows for the copies of a line already there whose amounts differ, with their record text."""
+    if conflicts.height == 0:
+        # The common case: no record text to look up, no scan of every parsed line of the batch.
+        return pl.DataFrame(schema=contract.QUARANTINE_STAGING)
+    wanted = set(zip(conflicts["source_file"], conflicts["source_line"], strict=True))
+    texts = {
+        (p.record.source_file, p.record.source_line): p.record.text
+        for item in read
+        for p in item.statement or []
+        if (p.record.source_file, p.record.source_line) in wanted
+    }
+    return pl.DataFrame(
+        [
+            {
+                "channel": f"settlement/{row['channel']}",
+                "source_file": row["source_file"],
+                "source_line": row["source_line"],
+                "raw": texts.get((row["source_file"], row["source_line"]), ""),
+                "error_code": "conflicting_duplicate",
+                "message": f"{row['source_file']} line {row['source_line']}: the same {row['line_type']} "
+                f"({row['transaction_id']}{' / ' + row['refund_id'] if row['refund_id'] else ''}) is already on "
+                f"the {row['statement_date']} statement with other amounts ("
+                + ", ".join(
+                    f"{c} {row[f'_first_{c}']} there, {row[c]} here" for c in _SAME if row[c] != row[f"_first_{c}"]
+                )
+                + "): one of the two files is edited or damaged; fetch the statement from the channel again",
+            }
+            for row in conflicts.iter_rows(named=True)
+        ],
+        schema=contract.QUARANTINE_STAGING,
+    )

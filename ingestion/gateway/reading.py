@@ -56,7 +56,7 @@ def read_order(spec: ChannelSpec, record: str, stores: Set[str], skus: Set[str])
         raise Unreadable("order id is empty")
     if not store or store not in stores:
         raise Unreadable(f"store '{store}' is not in the store list: add it or map the channel's store code")
-    created_at = _utc(order.get("created_at"), spec)
+    created_at = channel_time(spec, order.get("created_at"))
     if created_at is None:
         raise Unreadable(f"order time '{order.get('created_at')}' is not a {spec.time_format} time")
     status = spec.status_map.get((order.get("status") or "").strip())
@@ -86,7 +86,7 @@ def read_order(spec: ChannelSpec, record: str, stores: Set[str], skus: Set[str])
         lines=units,
         cancelled=status == "cancelled",
         content_hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
-        status_at=status_time(spec, order.get("status_time")),
+        status_at=channel_time(spec, order.get("status_time")),
     )
 
 
@@ -96,30 +96,25 @@ def record_status_time(spec: ChannelSpec, record: str) -> dt.datetime | None:
         extracted = spec.extract(RawRecord("gateway", 1, record))
     except RecordError:
         return None
-    return status_time(spec, extracted.order.get("status_time"))
+    return channel_time(spec, extracted.order.get("status_time"))
 
 
-def status_time(spec: ChannelSpec, value: str | None) -> dt.datetime | None:
-    """A status time as the batch normaliser reads it (ingestion.adapters.normalise._utc_time: RFC 3339 with
-    fractions for `iso`, the same 2000-2100 range), so the gateway ranks an order's versions as the warehouse does.
-    None for a time that is not given or cannot be read: the warehouse ranks such a version below every other."""
+def channel_time(spec: ChannelSpec, value: str | None) -> dt.datetime | None:
+    """A time of the channel's format (aware, UTC) as the batch normaliser reads it (ingestion.adapters.normalise
+    _utc_time: RFC 3339 with a Z or fractions for `iso`, epoch numbers above 0, the same 2000-2100 range), so the
+    gateway reads an order's times, and ranks its versions, as the warehouse does. None for a time that is not
+    given or cannot be read: the warehouse ranks such a version below every other."""
     text = (value or "").strip()
     if not text:
         return None
-    parsed: dt.datetime | None = None
     try:
         if spec.time_format == "iso":
-            rfc3339 = (text[:-1] + "+00:00" if text[-1:] in "Zz" else text).replace(" ", "T", 1)
-            for pattern in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
-                try:
-                    parsed = dt.datetime.strptime(rfc3339, pattern)
-                    break
-                except ValueError:
-                    continue
-            else:
-                return None
+            parsed = _rfc3339(text)
         elif spec.time_format in ("epoch_s", "epoch_ms"):
-            parsed = _utc(text, spec)
+            number = int(text)
+            if number <= 0:
+                return None
+            parsed = dt.datetime.fromtimestamp(number / (1000 if spec.time_format == "epoch_ms" else 1), dt.UTC)
         else:
             local = dt.datetime.strptime(text.replace("T", " ", 1), "%Y-%m-%d %H:%M:%S")
             parsed = local.replace(tzinfo=_LOCAL)  # fold 0: an ambiguous hour reads as its earlier instant
@@ -128,25 +123,14 @@ def status_time(spec: ChannelSpec, value: str | None) -> dt.datetime | None:
     if parsed is None:
         return None
     utc = parsed.astimezone(dt.UTC)
-    naive = utc.replace(tzinfo=None)
-    return utc if EARLIEST_TIME <= naive < LATEST_TIME else None
+    return utc if EARLIEST_TIME <= utc.replace(tzinfo=None) < LATEST_TIME else None
 
 
-def _utc(value: str | None, spec: ChannelSpec) -> dt.datetime | None:
-    """The channel's time format, as the batch normaliser reads it (ingestion.adapters.normalise._utc_time)."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        if spec.time_format in ("epoch_s", "epoch_ms"):
-            number = int(text)
-            if number <= 0:
-                return None
-            return dt.datetime.fromtimestamp(number / (1000 if spec.time_format == "epoch_ms" else 1), dt.UTC)
-        if spec.time_format == "iso":
-            parsed = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
-            return parsed.astimezone(dt.UTC)
-        local = dt.datetime.strptime(text.replace("T", " "), "%Y-%m-%d %H:%M:%S")
-        return local.replace(tzinfo=_LOCAL).astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        return None
+def _rfc3339(text: str) -> dt.datetime | None:
+    with_offset = (text[:-1] + "+00:00" if text[-1:] in "Zz" else text).replace(" ", "T", 1)
+    for pattern in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return dt.datetime.strptime(with_offset, pattern)
+        except ValueError:
+            continue
+    return None

@@ -15,7 +15,7 @@ from ingestion.adapters.base import Catalogue
 from ingestion.adapters.normalise import _utc_time, normalise
 from ingestion.contract import LOCAL_TIMEZONE
 from ingestion.gateway.catalogue import load_catalogue
-from ingestion.gateway.reading import Unreadable, read_order, status_time
+from ingestion.gateway.reading import Unreadable, channel_time, read_order
 from ingestion.records import RawRecord
 
 # Why the batch path may quarantine an order whose stock facts are fine (see ingestion/gateway/reading.py).
@@ -82,5 +82,5 @@ def test_the_gateway_reads_what_the_batch_path_loads(simulated_day, catalogue, c
 def test_a_status_time_reads_as_the_batch_normaliser_reads_it(channel, value):
     spec = ADAPTERS[channel]
     batch = pl.DataFrame({"t": [value]}).select(_utc_time("t", spec.time_format, LOCAL_TIMEZONE)).item()
-    ours = status_time(spec, value)
+    ours = channel_time(spec, value)
     assert (ours and ours.replace(tzinfo=None)) == batch

@@ -46,15 +46,19 @@ deliveries as (
     inner join recon_dates
         on recon_dates.recon_date = lines.statement_date
     union all
-    select
-        cast(regexp_extract(rejects.source_file, '^settlements/[^/]+/([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date),
-        regexp_extract(rejects.source_file, '^settlements/([^/]+)/', 1),
-        rejects.batch_id,
-        1
-    from {{ ref('stg_raw__quarantine') }} as rejects
-    where rejects.source_file like 'settlements/%'
-        and cast(regexp_extract(rejects.source_file, '^settlements/[^/]+/([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date)
-            in (select recon_date from recon_dates)
+    select rejects.recon_date, rejects.settlement_channel, rejects.batch_id, 1
+    from (
+        -- A statement's records sit under settlements/<channel>/<day>/ (docs/landing-formats.md).
+        select
+            cast(regexp_extract(source_file, '^settlements/[^/]+/([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) as date)
+                as recon_date,
+            regexp_extract(source_file, '^settlements/([^/]+)/', 1) as settlement_channel,
+            batch_id
+        from {{ ref('stg_raw__quarantine') }}
+        where source_file like 'settlements/%'
+    ) as rejects
+    inner join recon_dates
+        on recon_dates.recon_date = rejects.recon_date
 ),
 
 rejects as (
