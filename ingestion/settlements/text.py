@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ingestion.records import FileError, RawRecord, RecordError
+from ingestion.records import FileError, RawRecord, RecordError, physical_lines
 
 
 @dataclass(frozen=True)
@@ -20,14 +20,15 @@ class Row:
 
 
 def decode(data: bytes, source_file: str, encodings: tuple[str, ...], expected: str) -> list[str]:
-    """The file's lines in the first encoding that decodes it and shows `expected` (a header cell)."""
+    """The file's lines in the first encoding that decodes it and shows `expected` (a header cell), split as a CSV
+    reader splits them (`records.physical_lines`): a cell may hold U+2028 or U+0085, which are not row ends."""
     for encoding in encodings:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
         if expected in text:
-            return text.splitlines()
+            return physical_lines(text)
     raise FileError(
         "bad_encoding",
         f"{source_file}: cannot read it as {' or '.join(encodings)} with a '{expected}' column: "

@@ -25,7 +25,15 @@ WX_HEADER = (
 
 
 def wx_row(
-    time: str, txn: str, order: str, status: str, settle: str, refund: str, fee: str, refund_id: str = ""
+    time: str,
+    txn: str,
+    order: str,
+    status: str,
+    settle: str,
+    refund: str,
+    fee: str,
+    refund_id: str = "",
+    goods: str = "张江店鲜食订单",
 ) -> str:
     cells = [
         time,
@@ -48,7 +56,7 @@ def wx_row(
         "0.00",
         "ORIGINAL" if refund_id else "",
         "SUCCESS" if refund_id else "",
-        "张江店鲜食订单",
+        goods,
         "",
         fee,
         "0.60%",
@@ -125,6 +133,27 @@ def test_wechatpay_bill_backticks_refunds_and_summary() -> None:
     )
     assert (summary.line_type, summary.txn_count, summary.net_amount) == ("summary", 3, D("119.28"))
     assert [p.record.source_line for p in parsed] == [2, 3, 4, 6]
+
+
+def test_wechatpay_goods_name_with_a_unicode_line_separator_stays_one_row() -> None:
+    """商品名称 is the merchant's own text: U+2028 or U+0085 in it is a character of the cell, not the end of a
+    row (a CSV reader splits at LF only). Splitting there made two broken rows out of one payment."""
+    first = wx_row(
+        "2026-11-26 09:00:05",
+        "4200002611260000000000000001",
+        "MP2026112600001",
+        "SUCCESS",
+        "48.30",
+        "0.00",
+        "0.29000",
+        goods="鲜食\u2028订单\u0085(2件)",
+    )
+    parsed = settlements.parse(
+        "wechatpay", wx_bill([first, *WX_ROWS[1:]]), "settlements/wechatpay/2026-11-26/b.csv", DAY
+    )
+    assert [p.error for p in parsed] == [None] * 4
+    assert [p.record.source_line for p in parsed] == [2, 3, 4, 6]
+    assert parsed[0].line.net_amount == D("48.01")
 
 
 def test_wechatpay_cut_bill_is_rejected_and_edited_summary_is_flagged() -> None:
