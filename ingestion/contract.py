@@ -249,6 +249,10 @@ SETTLEMENT_LINES: dict[str, pl.DataType] = {
     "store_id": pl.String,
     "account_id": pl.String,  # merchant account / shop / group-buy leader the statement is for
     "tender": pl.String,  # POS end-of-day totals only: cash, wechat, alipay, card
+    # Summary lines only: which lines the stated total covers, where a channel delivers one day in several
+    # layouts (WeChat Pay's SUCCESS bill totals payments, its REFUND bill refunds, its ALL bill both): 'payment',
+    # 'refund'; null is the whole statement.
+    "summary_of": pl.String,
     "txn_count": pl.Int64,  # transactions the line stands for (1 for an order line)
     "gross_amount": MONEY,
     "fee_amount": MONEY,

@@ -37,6 +37,7 @@ class StatementLine:
     store_id: str | None = None
     account_id: str | None = None
     tender: str | None = None
+    summary_of: str | None = None  # contract.SETTLEMENT_LINES
     txn_count: int = 1
     gross_amount: Decimal | None = ZERO
     fee_amount: Decimal | None = ZERO

@@ -169,8 +169,23 @@ def _summary(head: Row, row: Row, source_file: str) -> tuple[int, tuple[Decimal,
     return count, (stated[0], stated[1], stated[2])
 
 
+def _summary_of(cols: dict[str, int]) -> str | None:
+    """Which lines the bill's summary totals, by its layout: the REFUND bill (退款申请时间, 退款成功时间) its
+    refunds, the SUCCESS bill (no refund columns) its payments, the ALL bill (None) both. The same transaction on
+    two bills of a day is one line, so the day's stated total must not add the ALL bill's to the REFUND bill's."""
+    if "requested_at" in cols or "refunded_at" in cols:
+        return "refund"
+    if "refund" not in cols and "refund_id" not in cols:
+        return "payment"
+    return None
+
+
 def _summary_line(
-    record: RawRecord, count: int, stated: tuple[Decimal, Decimal, Decimal], mismatches: list[str]
+    record: RawRecord,
+    count: int,
+    stated: tuple[Decimal, Decimal, Decimal],
+    mismatches: list[str],
+    summary_of: str | None = None,
 ) -> ParsedLine:
     if mismatches:
         return ParsedLine(
@@ -192,6 +207,7 @@ def _summary_line(
             refund_amount=yuan(str(refund_total), "退款总金额"),
             fee_amount=yuan(str(fee_total), "手续费总金额"),
             net_amount=yuan(str(settle_total - refund_total - fee_total), "net"),
+            summary_of=summary_of,
         ),
     )
 
@@ -314,5 +330,5 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
             for name, s, c in zip(("应结订单总金额", "退款总金额", "手续费总金额"), stated, sums, strict=True)
             if s != c
         ]
-    parsed.append(_summary_line(summary_row.record(source_file), count, stated, mismatches))
+    parsed.append(_summary_line(summary_row.record(source_file), count, stated, mismatches, _summary_of(cols)))
     return parsed

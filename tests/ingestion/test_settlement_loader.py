@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -167,6 +168,17 @@ def test_wechatpay_bills_of_one_day_in_several_layouts_count_each_transaction_on
     ]
     # The ALL bill's alone: 应结订单总金额 168.30 − 退款总金额 53.30 − 手续费总金额 0.69.
     assert sum(net for d, t, _, net in lines if t != "summary") == Decimal("114.31")
+    # Each summary says which lines it totals, so the day's stated total is the ALL bill's and not all three.
+    scopes = con.execute(
+        "select source_file, summary_of, net_amount from raw.settlement_lines "
+        "where line_type = 'summary' and statement_date = date '2026-11-26' order by source_file"
+    ).fetchall()
+    assert [(Path(f).name, of) for f, of, _ in scopes] == [
+        ("all.csv", None),
+        ("refund.csv", "refund"),
+        ("success.csv", "payment"),
+    ]
+    assert scopes[0][2] == Decimal("114.31")
 
     # A later copy of a refund with another amount (its bill edited to match) is not a duplicate to drop but a
     # conflict to show.

@@ -16,6 +16,7 @@ select
     store_id,
     account_id,
     tender,
+    summary_of,
     txn_count,
     cast(gross_amount as decimal(18, 2)) as gross_amount,
     cast(fee_amount as decimal(18, 2)) as fee_amount,

@@ -9,7 +9,9 @@
 -- T+1 settlement: what each channel's statement of day T pays out (on T+1), one row per statement day and
 -- channel that has a statement. Totals are of the detail lines; stated_net is the statement's own total
 -- where its layout states one (WeChat Pay summary row, POS and group-buy 合计 rows; Alipay states what was
--- received before its service fee, Meituan and Eleme no total), and totals_agree compares the two.
+-- received before its service fee, Meituan and Eleme no total), and totals_agree compares the two. A day
+-- delivered in several layouts (WeChat Pay's ALL bill beside its SUCCESS or REFUND bill) holds each transaction
+-- once, so its stated total is the whole bill's where one states trades, else the partial bills' together.
 -- Rebuilt per statement day (= recon date) like the other finance marts.
 {% set tol = var('recon_amount_tolerance_yuan') %}
 
@@ -39,9 +41,18 @@ totals as (
         coalesce(sum(refund_amount) filter (where line_type <> 'summary'), 0) as refund_amount,
         coalesce(sum(fee_amount) filter (where line_type <> 'summary'), 0) as fee_amount,
         coalesce(sum(net_amount) filter (where line_type <> 'summary'), 0) as net_amount,
-        sum(net_amount) filter (where line_type = 'summary') as stated_net
+        sum(net_amount) filter (where line_type = 'summary') as stated_any,
+        sum(net_amount) filter (where line_type = 'summary' and summary_of is null) as stated_whole,
+        count(*) filter (where line_type = 'summary' and summary_of is null and txn_count > 0) as whole_bills
     from lines
     group by all
+),
+
+stated as (
+    select
+        *,
+        case when whole_bills > 0 then stated_whole else stated_any end as stated_net
+    from totals
 )
 
 select
@@ -59,4 +70,4 @@ select
     cast(net_amount as decimal(18, 2)) as net_amount,
     cast(stated_net as decimal(18, 2)) as stated_net,
     cast(case when stated_net is not null then abs(stated_net - net_amount) <= {{ tol }} end as boolean) as totals_agree
-from totals
+from stated
