@@ -7,6 +7,10 @@ merchant funded (商家优惠), i.e. what Alipay settles before its fee, like We
 is documented (the one real bill found has refunds negative, fees zero), so both are taken by size and signed by
 the line type (a fee charged on a payment, given back on a refund). net = 商家实收 − fee. The two `#…合计` lines
 are kept as `summary` lines and checked against the rows. Sources: docs/channel-semantics.md.
+
+A bill states the period it covers (`#起始日期：[…]   终止日期：[…]`); one that is not the day of its landing folder
+is refused whole as `wrong_statement_date`. Which of a row's two times decides its day is not documented, so a
+row is of another day only when neither 创建时间 nor 完成时间 falls on the statement's day.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ LIST_START = "业务明细列表"
 LIST_END = "业务明细列表结束"
 _ACCOUNT = re.compile(r"#账号：\[(?P<account>[^\]]*)\]")
 _TRADES = re.compile(r"#交易合计：(?P<count>\d+)笔，商家实收共(?P<amount>-?[\d.]+)元")
+_PERIOD = re.compile(r"#起始日期：\[(?P<start>[^\]]*)\]\s*终止日期：\[(?P<end>[^\]]*)\]")
 _REFUNDS = re.compile(r"#退款合计：(?P<count>\d+)笔，商家实收退款共(?P<amount>-?[\d.]+)元")
 
 
@@ -58,8 +63,36 @@ def cell(text: str) -> str:
     return text.strip().strip("\t").strip()
 
 
-def _line(row: Row, account: str | None) -> StatementLine:
+def _check_period(lines: list[str], source_file: str, statement_date: dt.date) -> None:
+    """The bill's own period must be the statement's day: from its midnight to the next (or to 23:59:59)."""
+    match = next((m for text in lines if (m := _PERIOD.match(text.strip()))), None)
+    if match is None:
+        return
+    try:
+        start, end = (dt.datetime.strptime(match[k].strip(), "%Y年%m月%d日 %H:%M:%S") for k in ("start", "end"))
+    except ValueError:
+        return  # a comment line in another form says nothing the rows do not
+    if start.date() != statement_date or end - start > dt.timedelta(days=1) or end <= start:
+        raise FileError(
+            "wrong_statement_date",
+            f"{source_file}: the bill covers {match['start']} to {match['end']}, not the statement's day "
+            f"{statement_date} (its landing folder): land each day's bill under its own day",
+        )
+
+
+def _on_day(r: dict[str, str], statement_date: dt.date) -> None:
+    days = {r[k].strip()[:10] for k in ("创建时间", "完成时间") if r[k].strip()}
+    if days and statement_date.isoformat() not in days:
+        raise RecordError(
+            "wrong_statement_date",
+            f"创建时间 and 完成时间 ({', '.join(sorted(days))}) are not the statement's day {statement_date} "
+            "(its landing folder): move the row to that day's bill",
+        )
+
+
+def _line(row: Row, account: str | None, statement_date: dt.date) -> StatementLine:
     r = named(row, HEADER, cell)
+    _on_day(r, statement_date)
     kind = r["业务类型"]
     if kind not in ("交易", "退款"):
         raise RecordError("bad_value", f"业务类型 '{kind}' is neither 交易 nor 退款")
@@ -99,6 +132,7 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
     # GB18030 is the superset of GBK that Python decodes strictly; a UTF-8 re-save is accepted too.
     _reject_personal_export(data, source_file)
     lines = decode(data, source_file, ("gb18030", "utf-8-sig"), "支付宝交易号")
+    _check_period(lines, source_file, statement_date)
     account = next((m["account"] for text in lines if (m := _ACCOUNT.match(text.strip()))), None)
     start = next(
         (i for i, text in enumerate(lines) if text.startswith("#") and LIST_START in text and LIST_END not in text),
@@ -126,7 +160,7 @@ def parse(data: bytes, source_file: str, statement_date: dt.date) -> list[Parsed
         if row.text.lstrip().startswith("#"):
             continue
         try:
-            line = _line(row, account)
+            line = _line(row, account, statement_date)
         except RecordError as err:
             parsed.append(ParsedLine(record, None, err))
             all_good = False

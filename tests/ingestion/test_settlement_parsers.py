@@ -451,6 +451,37 @@ def test_alipay_row_count_is_checked_even_beside_a_rejected_row() -> None:
     assert [p.error.code if p.error else None for p in kept] == ["bad_value", None, None, None, None]
 
 
+def test_alipay_bill_of_another_day_or_a_row_of_another_day() -> None:
+    """The bill states its period: one for another day than its folder's, or longer than a day, is refused whole.
+    A row whose two times are both on another day is rejected alone (and still counted as a row); a payment
+    created before midnight and completed after it is of the day either time says."""
+    yesterday = [
+        line.replace(
+            "2026年11月26日 00:00:00]   终止日期：[2026年11月27日",
+            "2026年11月25日 00:00:00]   终止日期：[2026年11月26日",
+        )
+        for line in ali_bill(ALI_ROWS)
+    ]
+    week = [line.replace("终止日期：[2026年11月27日", "终止日期：[2026年12月03日") for line in ali_bill(ALI_ROWS)]
+    for lines in (yesterday, week):
+        with pytest.raises(FileError) as err:
+            settlements.parse("alipay", "\r\n".join(lines).encode("gbk"), "a.csv", DAY)
+        assert err.value.code == "wrong_statement_date" and "not the statement's day 2026-11-26" in err.value.message
+    other_day = ALI_ROWS[1].replace(
+        "2026-11-26 10:55:16,2026-11-26 10:55:23", "2026-11-25 10:55:16,2026-11-25 10:55:23"
+    )
+    midnight = ALI_ROWS[1].replace("2026-11-26 10:55:16,2026-11-26 10:55:23", "2026-11-25 23:59:50,2026-11-26 00:00:05")
+    parsed = settlements.parse(
+        "alipay", "\r\n".join(ali_bill([ALI_ROWS[0], other_day, ALI_ROWS[2]])).encode("gbk"), "a.csv", DAY
+    )
+    assert [p.error.code if p.error else None for p in parsed] == [None, "wrong_statement_date", None, None, None]
+    assert "2026-11-25" in parsed[1].error.message
+    parsed = settlements.parse(
+        "alipay", "\r\n".join(ali_bill([ALI_ROWS[0], midnight, ALI_ROWS[2]])).encode("gbk"), "a.csv", DAY
+    )
+    assert [p.error for p in parsed] == [None] * 5
+
+
 # --------------------------------------------------------------------------------------------------- platforms
 
 MT_GOOD = (
