@@ -51,6 +51,9 @@ class GatewaySettings:
     rate_limits: Mapping[str, str] = field(default_factory=dict)
     # The base URL the platforms sign (their callback setting). Behind a proxy it differs from what we see.
     public_base_url: str | None = None
+    # A push larger than this is refused before it is read whole: an order of a hundred lines is tens of KB, and a
+    # signature is checked on the event loop, so an unbounded body would hold every other channel's push.
+    max_body_bytes: int = 1 << 20
 
 
 class _Batcher:
@@ -169,7 +172,9 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
                 pass
             return reply(code, protocol.refused(code, message, status))
 
-        body = await request.body()
+        body = await _body_within(request, settings.max_body_bytes)
+        if body is None:
+            return await refuse("too_large", f"the body is over {settings.max_body_bytes} bytes", 413)
         base = (settings.public_base_url or str(request.base_url)).rstrip("/")
         wire = WireRequest(
             url=base + path,
@@ -240,6 +245,20 @@ def create_app(settings: GatewaySettings, intake: Intake) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it is over `limit` bytes: by its Content-Length when declared, else as it streams."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _redis_uri(client: redis.Redis) -> str:

@@ -57,6 +57,7 @@ def create_gateway_app(config: LiveIntakeConfig) -> FastAPI:
     settings = GatewaySettings(
         credentials=load_credentials(config.secrets),
         replay_window_s=int(gateway.get("replay_window_seconds", 300)),
+        max_body_bytes=int(gateway.get("max_body_bytes", 1 << 20)),
         rate_limits=dict(gateway.get("rate_limits") or {}),
         public_base_url=config.public_base_url,
     )

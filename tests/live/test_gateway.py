@@ -13,10 +13,12 @@ import redis
 from ingestion.buffer.redis_streams import RedisStreamLog
 from ingestion.gateway.catalogue import load_catalogue
 from ingestion.gateway.intake import Intake
+from ingestion.gateway.signatures import sign_own
 from ingestion.gateway.stock_sync import StockSync
 from ingestion.stock.counters import LiveCounters
 from ingestion.stock.reservations import StockLedger
 from tests.live.gateway_fixtures import (
+    SECRETS,
     STORE,
     app_order,
     gateway,
@@ -260,3 +262,18 @@ def test_an_empty_request_is_a_ping_answered_ok_and_does_nothing_else(intake):
     unsigned = client.post("/push/meituan/order", content=b"order_id=MT2&timestamp=0", headers=form)
     assert unsigned.status_code == 401
     assert held(intake, "SKU0001") == 0 and logged(intake) == 0
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(intake):
+    """A body over max_body_bytes is refused with 413 whether it declares its length or streams without one, and
+    holds nothing; a signed order under the limit is taken as ever."""
+    client = gateway(intake, max_body_bytes=4096)
+    small = app_order("APP1", {"SKU0001": 1})
+    large = app_order("APP2", {"SKU0001": 1}).replace(b"}", b', "note": "' + b"x" * 8192 + b'"}', 1)
+    declared = post_app(client, large)
+    headers = {**sign_own(SECRETS["app"].secret, large, int(time.time())), "content-type": "application/json"}
+    streamed = client.post("/push/app", content=iter([large[:3000], large[3000:]]), headers=headers)
+    assert (declared.status_code, declared.json()["code"]) == (413, "too_large")
+    assert (streamed.status_code, streamed.json()["code"]) == (413, "too_large")
+    assert held(intake, "SKU0001") == 0 and logged(intake) == 0
+    assert post_app(client, small).status_code == 200 and held(intake, "SKU0001") == 1
