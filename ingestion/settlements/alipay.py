@@ -92,6 +92,7 @@ def _on_day(r: dict[str, str], statement_date: dt.date) -> None:
 
 def _line(row: Row, account: str | None, statement_date: dt.date) -> StatementLine:
     r = named(row, HEADER, cell)
+    settled_at = local_time(r["完成时间"] or r["创建时间"], "完成时间")  # an unreadable time is said to be one
     _on_day(r, statement_date)
     kind = r["业务类型"]
     if kind not in ("交易", "退款"):
@@ -112,7 +113,7 @@ def _line(row: Row, account: str | None, statement_date: dt.date) -> StatementLi
         refund_amount=yuan(str(-received), "商家实收（元）") if is_refund else Decimal("0.00"),
         fee_amount=yuan(str(fee), "服务费（元）"),
         net_amount=yuan(str(received - fee), "net"),
-        settled_at=local_time(r["完成时间"] or r["创建时间"], "完成时间"),
+        settled_at=settled_at,
     )
 
 

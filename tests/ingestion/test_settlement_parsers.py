@@ -480,6 +480,11 @@ def test_alipay_bill_of_another_day_or_a_row_of_another_day() -> None:
         "alipay", "\r\n".join(ali_bill([ALI_ROWS[0], midnight, ALI_ROWS[2]])).encode("gbk"), "a.csv", DAY
     )
     assert [p.error for p in parsed] == [None] * 5
+    garbled = ALI_ROWS[1].replace("2026-11-26 10:55:16,2026-11-26 10:55:23", "2026/11/26 10:55:16,2026/11/26 10:55:23")
+    parsed = settlements.parse(
+        "alipay", "\r\n".join(ali_bill([ALI_ROWS[0], garbled, ALI_ROWS[2]])).encode("gbk"), "a.csv", DAY
+    )
+    assert [p.error.code if p.error else None for p in parsed][:3] == [None, "bad_value", None]
 
 
 # --------------------------------------------------------------------------------------------------- platforms
