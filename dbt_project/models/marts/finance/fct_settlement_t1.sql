@@ -41,18 +41,13 @@ totals as (
         coalesce(sum(refund_amount) filter (where line_type <> 'summary'), 0) as refund_amount,
         coalesce(sum(fee_amount) filter (where line_type <> 'summary'), 0) as fee_amount,
         coalesce(sum(net_amount) filter (where line_type <> 'summary'), 0) as net_amount,
-        sum(net_amount) filter (where line_type = 'summary') as stated_any,
-        sum(net_amount) filter (where line_type = 'summary' and summary_of is null) as stated_whole,
-        count(*) filter (where line_type = 'summary' and summary_of is null and txn_count > 0) as whole_bills
+        case
+            when count(*) filter (where line_type = 'summary' and summary_of is null and txn_count > 0) > 0
+                then sum(net_amount) filter (where line_type = 'summary' and summary_of is null)
+            else sum(net_amount) filter (where line_type = 'summary')
+        end as stated_net
     from lines
     group by all
-),
-
-stated as (
-    select
-        *,
-        case when whole_bills > 0 then stated_whole else stated_any end as stated_net
-    from totals
 )
 
 select
@@ -70,4 +65,4 @@ select
     cast(net_amount as decimal(18, 2)) as net_amount,
     cast(stated_net as decimal(18, 2)) as stated_net,
     cast(case when stated_net is not null then abs(stated_net - net_amount) <= {{ tol }} end as boolean) as totals_agree
-from stated
+from totals
